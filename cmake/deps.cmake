@@ -1,0 +1,18 @@
+find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+pkg_check_modules(LIBUNWIND REQUIRED IMPORTED_TARGET libunwind)
+pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw)
+
+if(STACKHOUSE_WITH_CHDB)
+  if(NOT EXISTS "${CHDB_DIR}/libchdb.so")
+    message(FATAL_ERROR "libchdb.so not found in ${CHDB_DIR}: run scripts/setup.sh (make build does)")
+  endif()
+  add_library(chdb SHARED IMPORTED GLOBAL)
+  set_target_properties(chdb PROPERTIES IMPORTED_LOCATION "${CHDB_DIR}/libchdb.so"
+    IMPORTED_NO_SONAME ON)
+endif()

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what stackhouse needs to build, run and test, on Debian 12. Idempotent: each step checks
+# first and does nothing when its part is already in place.
+#   - Debian packages (compilers, libraries, test tools);
+#   - the embedded store, libchdb.so, from the npm package @chdb/lib-linux-x64-gnu (pinned),
+#     into .deps/chdb (ignored by git);
+#   - the npm packages of the end-to-end tests (tests/e2e, pinned by its package-lock.json).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CHDB_VERSION="26.5.3"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-dev libboost-system-dev libyaml-cpp-dev libsimdjson-dev libcli11-dev
+  zlib1g-dev libzstd-dev libssl-dev
+  libunwind-dev libdw-dev libelf-dev
+  libprotobuf-dev protobuf-compiler
+  nodejs npm curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    # nodejs/npm may come from elsewhere than Debian; a working command is enough.
+    case "$p" in
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
+    esac
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+chdb_dir="$root/.deps/chdb"
+if [ ! -f "$chdb_dir/libchdb.so" ] || [ "$(cat "$chdb_dir/VERSION" 2>/dev/null)" != "$CHDB_VERSION" ]; then
+  log "fetching libchdb.so $CHDB_VERSION (npm @chdb/lib-linux-x64-gnu, ~560 MB)"
+  tmp="$root/.deps/chdb-npm"
+  rm -rf "$tmp"
+  mkdir -p "$tmp" "$chdb_dir"
+  npm install --prefix "$tmp" --no-save --no-audit --no-fund --loglevel=error \
+    "@chdb/lib-linux-x64-gnu@$CHDB_VERSION" >&2
+  mv -f "$tmp/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so" "$chdb_dir/libchdb.so"
+  rm -rf "$tmp"
+  echo "$CHDB_VERSION" > "$chdb_dir/VERSION"
+fi
+
+e2e="$root/tests/e2e"
+if [ -f "$e2e/package-lock.json" ]; then
+  stamp="$e2e/node_modules/.stackhouse-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$e2e/package-lock.json" "$stamp"; then
+    log "installing the end-to-end tests' npm packages"
+    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$e2e/package-lock.json" "$stamp"
+  fi
+fi
