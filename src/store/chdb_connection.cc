@@ -1,0 +1,79 @@
+#include "store/chdb_connection.h"
+
+#include <mutex>
+
+#include "store/chdb_api.h"
+
+namespace stackhouse::store {
+
+namespace {
+chdb_connection conn(void* handle) { return *static_cast<chdb_connection*>(handle); }
+}  // namespace
+
+Result<std::unique_ptr<ChdbConnection>> ChdbConnection::open(const std::string& dataPath) {
+  std::string arg0 = "stackhouse";
+  std::string arg1 = "--path=" + dataPath;
+  char* argv[] = {arg0.data(), arg1.data()};
+  chdb_connection* handle = chdb_connect(2, argv);
+  if (handle == nullptr || *handle == nullptr) {
+    return unavailable("the embedded store could not open its data directory");
+  }
+  return std::unique_ptr<ChdbConnection>(new ChdbConnection(handle));
+}
+
+ChdbConnection::~ChdbConnection() {
+  chdb_close_conn(static_cast<chdb_connection*>(handle_));
+}
+
+Result<QueryOutput> ChdbConnection::finish(void* r) {
+  auto* result = static_cast<chdb_result*>(r);
+  if (result == nullptr) return internalError("the embedded store returned no result");
+  if (const char* err = chdb_result_error(result); err != nullptr) {
+    lastError_ = parseEngineError(err);
+    chdb_destroy_query_result(result);
+    return toStatus(lastError_);
+  }
+  QueryOutput out;
+  if (const char* buf = chdb_result_buffer(result); buf != nullptr) {
+    out.data.assign(buf, chdb_result_length(result));
+  }
+  out.elapsedSeconds = chdb_result_elapsed(result);
+  out.rowsRead = chdb_result_rows_read(result);
+  out.bytesRead = chdb_result_bytes_read(result);
+  chdb_destroy_query_result(result);
+  return out;
+}
+
+Result<QueryOutput> ChdbConnection::query(std::string_view sql, std::string_view format) {
+  return finish(chdb_query_n(conn(handle_), sql.data(), sql.size(), format.data(), format.size()));
+}
+
+Result<QueryOutput> ChdbConnection::query(std::string_view sql, std::string_view format,
+                                          const QueryParams& params) {
+  if (params.empty()) return query(sql, format);
+  std::vector<const char*> names, values;
+  std::vector<size_t> nameLens, valueLens;
+  for (const auto& [k, v] : params) {
+    names.push_back(k.data());
+    nameLens.push_back(k.size());
+    values.push_back(v.data());
+    valueLens.push_back(v.size());
+  }
+  return finish(chdb_query_with_params_n(conn(handle_), sql.data(), sql.size(), format.data(),
+                                         format.size(), names.data(), nameLens.data(),
+                                         values.data(), valueLens.data(), params.size()));
+}
+
+Status ChdbConnection::registerArrow(const std::string& name, ArrowArrayStream* stream) {
+  if (chdb_arrow_scan(conn(handle_), name.c_str(), reinterpret_cast<chdb_arrow_stream>(stream)) !=
+      CHDBSuccess) {
+    return internalError("the embedded store refused an Arrow stream");
+  }
+  return Status::ok();
+}
+
+void ChdbConnection::unregisterArrow(const std::string& name) {
+  chdb_arrow_unregister_table(conn(handle_), name.c_str());
+}
+
+}  // namespace stackhouse::store

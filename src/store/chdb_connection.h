@@ -1,0 +1,62 @@
+// ChdbConnection: one connection to the embedded ClickHouse engine (chDB).
+//
+// One connection runs one statement at a time; callers serialise their use of a connection
+// (the store keeps one for inserts and one, read-only, for queries). Several connections to the
+// same path run concurrently. The engine opens one data path per process: every connection of a
+// process must use the same path.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "store/store_error.h"
+
+struct ArrowArrayStream;
+
+namespace stackhouse::store {
+
+struct QueryOutput {
+  std::string data;        // the result in the requested format
+  double elapsedSeconds = 0;
+  uint64_t rowsRead = 0;
+  uint64_t bytesRead = 0;
+};
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+class ChdbConnection {
+public:
+  // Opens a connection on `dataPath` (created if missing). Fails with the engine's message.
+  static Result<std::unique_ptr<ChdbConnection>> open(const std::string& dataPath);
+  ~ChdbConnection();
+  ChdbConnection(const ChdbConnection&) = delete;
+  ChdbConnection& operator=(const ChdbConnection&) = delete;
+
+  // Runs one statement. Errors carry ClickHouse's code and message (see toStatus); `lastError()`
+  // keeps the parsed form of the most recent failure.
+  Result<QueryOutput> query(std::string_view sql, std::string_view format = "TSV");
+  // Runs one statement with ClickHouse query parameters: {name:Type} placeholders bound to the
+  // values server-side, never spliced into the SQL text.
+  Result<QueryOutput> query(std::string_view sql, std::string_view format, const QueryParams& params);
+
+  // Registers `stream` as the table function arrowstream(`name`) for the next statements, until
+  // unregisterArrow. The stream and what it points to must stay valid until then.
+  Status registerArrow(const std::string& name, ArrowArrayStream* stream);
+  void unregisterArrow(const std::string& name);
+
+  const EngineError& lastError() const { return lastError_; }
+
+private:
+  explicit ChdbConnection(void* handle) : handle_(handle) {}
+  Result<QueryOutput> finish(void* result);
+
+  void* handle_;  // chdb_connection*
+  EngineError lastError_;
+};
+
+}  // namespace stackhouse::store

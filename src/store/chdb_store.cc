@@ -1,0 +1,128 @@
+#include "store/chdb_store.h"
+
+#include <filesystem>
+
+#include "common/log.h"
+#include "store/schema.h"
+
+namespace stackhouse::store {
+
+namespace {
+
+// The insert's column list, quoted for the names with dots (Events.Name).
+std::string columnList(const telemetry::ArrowExport& e) {
+  std::string out;
+  for (std::string_view name : e.columnNames()) {
+    if (!out.empty()) out += ", ";
+    out += '`';
+    out += name;
+    out += '`';
+  }
+  return out;
+}
+
+bool isSafeToken(std::string_view token) {
+  if (token.empty() || token.size() > 128) return false;
+  for (char c : token) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.dataDir, ec);
+  if (ec) return unavailable("cannot create the data directory: " + ec.message());
+  std::unique_ptr<ChdbStore> store(new ChdbStore());
+  auto writer = ChdbConnection::open(options.dataDir);
+  if (!writer) return writer.status();
+  store->writer_ = std::move(writer.value());
+  STACKHOUSE_RETURN_IF_ERROR(store->createSchema(options.ttlSeconds));
+
+  auto reader = ChdbConnection::open(options.dataDir);
+  if (!reader) return reader.status();
+  store->reader_ = std::move(reader.value());
+  // Result shaping and limits first: once readonly = 1, no setting can change on this connection.
+  for (std::string_view sql : {
+           "SET output_format_json_quote_64bit_integers = 1",
+           "SET output_format_json_quote_denormals = 1",
+           "SET max_execution_time = 60",
+           "SET max_result_bytes = 268435456",
+           "SET result_overflow_mode = 'throw'",
+           "SET readonly = 1",
+       }) {
+    auto r = store->reader_->query(sql);
+    if (!r) return r.status();
+  }
+  return store;
+}
+
+ChdbStore::~ChdbStore() = default;
+
+Status ChdbStore::createSchema(uint64_t ttlSeconds) {
+  auto r = writer_->query("CREATE DATABASE IF NOT EXISTS " + std::string(kDatabase) + " ENGINE = Atomic");
+  if (!r) return r.status();
+  for (const TableSpec& t : schemaTables(ttlSeconds)) {
+    auto created = writer_->query(t.createSql);
+    if (!created) return created.status();
+    if (t.ttlExpression.empty()) continue;
+    // An existing table keeps the TTL it was created with; apply a changed one. Parts are not
+    // rewritten (materialize_ttl_after_modify = 0): with ttl_only_drop_parts, whole parts simply
+    // expire under the new rule.
+    auto current = writer_->query(
+        "SELECT engine_full FROM system.tables WHERE database = '" + std::string(kDatabase) +
+        "' AND name = '" + t.name + "'");
+    if (!current) return current.status();
+    if (current->data.find("TTL " + t.ttlExpression + " ") == std::string::npos &&
+        current->data.find("TTL " + t.ttlExpression + "\n") == std::string::npos) {
+      auto altered = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
+                                    " MODIFY TTL " + t.ttlExpression +
+                                    " SETTINGS materialize_ttl_after_modify = 0");
+      if (!altered) return altered.status();
+      log::info("retention changed", log::Fields().add("table", t.name).add("ttl_seconds", ttlSeconds));
+    }
+  }
+  return Status::ok();
+}
+
+Status ChdbStore::insertStream(std::string_view table,
+                               const std::vector<telemetry::ArrowExport*>& parts,
+                               std::string_view dedupToken) {
+  if (!isSafeToken(dedupToken)) return internalError("invalid deduplication token");
+  telemetry::ArrowExportStream stream(parts);
+  const std::string name = "stackhouse_insert_" + std::to_string(++streamSeq_);
+  STACKHOUSE_RETURN_IF_ERROR(writer_->registerArrow(name, stream.stream()));
+  std::string sql;
+  sql.reserve(1024);
+  sql += "INSERT INTO ";
+  sql += kDatabase;
+  sql += '.';
+  sql += table;
+  sql += " (";
+  sql += columnList(*parts.front());
+  sql += ") SETTINGS insert_deduplication_token = '";
+  sql += dedupToken;
+  sql += "', deduplicate_blocks_in_dependent_materialized_views = 1 SELECT * FROM arrowstream(";
+  sql += name;
+  sql += ')';
+  auto r = writer_->query(sql);
+  writer_->unregisterArrow(name);
+  if (!r) return r.status();
+  return Status::ok();
+}
+
+Result<QueryOutput> ChdbStore::query(std::string_view sql, std::string_view format,
+                                     const QueryParams& params) {
+  std::lock_guard lock(readMu_);
+  return reader_->query(sql, format, params);
+}
+
+Result<QueryOutput> ChdbStore::execute(std::string_view sql, std::string_view format) {
+  return writer_->query(sql, format);
+}
+
+}  // namespace stackhouse::store

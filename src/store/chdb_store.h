@@ -1,0 +1,77 @@
+// ChdbStore: the embedded ClickHouse store.
+//
+// Owns two connections to one data directory: a write connection that inserts batches, and a
+// read connection that runs user queries after `SET readonly = 1` (which blocks file(), url(),
+// path tables, DDL and writes, and cannot be undone from that connection). At open it creates
+// the exporter schema in the `otel` database and applies a changed TTL to existing tables.
+//
+// Thread-safety: insert() is called by one thread at a time (the pipeline's insert thread);
+// query() may be called from any thread (queries are serialised on the read connection).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "store/chdb_connection.h"
+#include "telemetry/arrow_export.h"
+
+namespace stackhouse::store {
+
+struct StoreOptions {
+  std::string dataDir;             // the engine's data path
+  uint64_t ttlSeconds = 72 * 3600;  // retention of every table
+};
+
+class ChdbStore {
+public:
+  // Opens the engine, creates the schema, applies the TTL. Start-up only.
+  static Result<std::unique_ptr<ChdbStore>> open(const StoreOptions& options);
+  ~ChdbStore();
+  ChdbStore(const ChdbStore&) = delete;
+  ChdbStore& operator=(const ChdbStore&) = delete;
+
+  // Inserts the rows of `parts` (batches of one type) into that type's table as ONE insert,
+  // committed when this returns OK. `dedupToken` identifies the batch: inserting the same token
+  // again within the deduplication window is a no-op, so a replay never duplicates rows. The
+  // parts are read in place through Arrow (no copy); they must not change during the call.
+  template <typename B>
+  Status insert(std::span<const B* const> parts, std::string_view dedupToken) {
+    if (parts.empty()) return Status::ok();
+    std::vector<std::unique_ptr<telemetry::ArrowExport>> exports;
+    std::vector<telemetry::ArrowExport*> raw;
+    exports.reserve(parts.size());
+    for (const B* part : parts) {
+      if (part->rows() == 0) continue;
+      exports.push_back(std::make_unique<telemetry::ArrowExport>());
+      exports.back()->exportBatch(*part);
+      raw.push_back(exports.back().get());
+    }
+    if (raw.empty()) return Status::ok();
+    return insertStream(B::kTable, raw, dedupToken);
+  }
+
+  // Runs a user query on the read-only connection, with ClickHouse query parameters.
+  Result<QueryOutput> query(std::string_view sql, std::string_view format, const QueryParams& params);
+
+  // Runs a statement on the write connection (maintenance and tests).
+  Result<QueryOutput> execute(std::string_view sql, std::string_view format = "TSV");
+
+private:
+  ChdbStore() = default;
+  Status createSchema(uint64_t ttlSeconds);
+  Status insertStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,
+                      std::string_view dedupToken);
+
+  std::unique_ptr<ChdbConnection> writer_;  // used by the insert thread only
+  std::mutex readMu_;
+  std::unique_ptr<ChdbConnection> reader_;  // guarded by readMu_
+  uint64_t streamSeq_ = 0;                  // insert thread only
+};
+
+}  // namespace stackhouse::store

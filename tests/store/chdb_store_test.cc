@@ -1,0 +1,167 @@
+#include "store/chdb_store.h"
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "store/schema.h"
+#include "support/temp_dir.h"
+#include "telemetry/log_batch.h"
+#include "telemetry/span_batch.h"
+
+namespace stackhouse::store {
+namespace {
+
+using telemetry::LogBatch;
+
+// Recent times: rows older than the retention would expire at once. Whole seconds plus a
+// nanosecond tail, to check DateTime64(9) keeps every digit.
+const int64_t kNow = wallNanos() / 1'000'000'000 * 1'000'000'000;
+std::string secondsText(int64_t ns) { return std::to_string(ns / 1'000'000'000); }
+
+void addLog(LogBatch& b, int64_t ts, std::string_view service, std::string_view body) {
+  b.timestamp.append(ts);
+  b.traceId.append("0102030405060708090a0b0c0d0e0f10");
+  b.spanId.append("0102030405060708");
+  b.traceFlags.append(1);
+  b.severityText.append("INFO");
+  b.severityNumber.append(9);
+  b.serviceName.append(service);
+  b.body.append(body);
+  b.resourceSchemaUrl.append("");
+  b.resourceAttributes.add("service.name", service);
+  b.resourceAttributes.endRow();
+  b.scopeSchemaUrl.append("");
+  b.scopeName.append("scope");
+  b.scopeVersion.append("1.0");
+  b.scopeAttributes.endRow();
+  b.logAttributes.add("k", "v");
+  b.logAttributes.add("n", "42");
+  b.logAttributes.endRow();
+  b.eventName.append("");
+}
+
+class ChdbStoreTest : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    dir_ = new stackhouse::testing::TempDir();
+    auto s = ChdbStore::open({dir_->path() + "/db", 72 * 3600});
+    ASSERT_TRUE(s.isOk()) << s.status().toString();
+    store_ = s.value().release();
+  }
+  static std::string q(std::string_view sql) {
+    auto r = store_->query(sql, "TSV", {});
+    EXPECT_TRUE(r.isOk()) << r.status().toString();
+    return r.isOk() ? r->data : "";
+  }
+  static stackhouse::testing::TempDir* dir_;
+  static ChdbStore* store_;
+};
+stackhouse::testing::TempDir* ChdbStoreTest::dir_ = nullptr;
+ChdbStore* ChdbStoreTest::store_ = nullptr;
+
+TEST_F(ChdbStoreTest, CreatesTheExporterSchema) {
+  EXPECT_EQ(q("SELECT name FROM system.tables WHERE database = 'otel' ORDER BY name"),
+            "otel_logs\notel_metrics_exponential_histogram\notel_metrics_gauge\n"
+            "otel_metrics_histogram\notel_metrics_sum\notel_metrics_summary\notel_traces\n"
+            "otel_traces_trace_id_ts\notel_traces_trace_id_ts_mv\n");
+  EXPECT_EQ(q("SELECT type FROM system.columns WHERE database = 'otel' AND table = 'otel_logs' "
+              "AND name = 'LogAttributes'"),
+            "Map(LowCardinality(String), String)\n");
+  EXPECT_EQ(q("SELECT type FROM system.columns WHERE database = 'otel' AND table = "
+              "'otel_traces' AND name = 'Events.Attributes'"),
+            "Array(Map(LowCardinality(String), String))\n");
+  EXPECT_NE(q("SELECT engine_full FROM system.tables WHERE database = 'otel' AND name = "
+              "'otel_logs'")
+                .find("TTL TimestampTime + toIntervalSecond(259200)"),
+            std::string::npos);
+}
+
+TEST_F(ChdbStoreTest, InsertsSeveralPartsAsOneDeduplicatedInsert) {
+  LogBatch a, b;
+  addLog(a, kNow + 123'456'789, "svc-a", "first");
+  addLog(a, kNow + 223'456'789, "svc-a", "second");
+  addLog(b, kNow + 323'456'789, "svc-b", "third\nline");
+  const LogBatch* parts[] = {&a, &b};
+  ASSERT_TRUE(store_->insert<LogBatch>(parts, "batch-1").isOk());
+  // A replay of the same batch is deduplicated by its token.
+  ASSERT_TRUE(store_->insert<LogBatch>(parts, "batch-1").isOk());
+  EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName LIKE 'svc-%'"), "3\n");
+  const std::string secs = secondsText(kNow);
+  EXPECT_EQ(q("SELECT toUnixTimestamp64Nano(Timestamp), ServiceName, Body, LogAttributes['n'], "
+              "TraceFlags, SeverityNumber, toUnixTimestamp(TimestampTime) FROM otel.otel_logs "
+              "WHERE ServiceName LIKE 'svc-%' ORDER BY Timestamp"),
+            secs + "123456789\tsvc-a\tfirst\t42\t1\t9\t" + secs + "\n" + secs +
+                "223456789\tsvc-a\tsecond\t42\t1\t9\t" + secs + "\n" + secs +
+                "323456789\tsvc-b\tthird\\nline\t42\t1\t9\t" + secs + "\n");
+  // A different token inserts again.
+  const LogBatch* one[] = {&b};
+  ASSERT_TRUE(store_->insert<LogBatch>(one, "batch-2").isOk());
+  EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-b'"), "2\n");
+}
+
+TEST_F(ChdbStoreTest, SpansFillNestedColumnsAndTheTraceIdView) {
+  telemetry::SpanBatch s;
+  s.timestamp.append(kNow);
+  s.traceId.append("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  s.spanId.append("bbbbbbbbbbbbbbbb");
+  s.parentSpanId.append("");
+  s.traceState.append("");
+  s.spanName.append("GET /");
+  s.spanKind.append("Server");
+  s.serviceName.append("web");
+  s.resourceAttributes.endRow();
+  s.scopeName.append("");
+  s.scopeVersion.append("");
+  s.spanAttributes.add("http.method", "GET");
+  s.spanAttributes.endRow();
+  s.duration.append(1500);
+  s.statusCode.append("Error");
+  s.statusMessage.append("boom");
+  s.eventsTimestamp.child().append(kNow + 100);
+  s.eventsTimestamp.endRow();
+  s.eventsName.child().append("exception");
+  s.eventsName.endRow();
+  s.eventsAttributes.child().add("exception.type", "E");
+  s.eventsAttributes.child().endRow();
+  s.eventsAttributes.endRow();
+  s.linksTraceId.endRow();
+  s.linksSpanId.endRow();
+  s.linksTraceState.endRow();
+  s.linksAttributes.endRow();
+  const telemetry::SpanBatch* parts[] = {&s};
+  ASSERT_TRUE(store_->insert<telemetry::SpanBatch>(parts, "spans-1").isOk());
+  EXPECT_EQ(q("SELECT SpanName, Duration, StatusCode, Events.Name, Events.Attributes, Links.TraceId "
+              "FROM otel.otel_traces"),
+            "GET /\t1500\tError\t['exception']\t[{'exception.type':'E'}]\t[]\n");
+  EXPECT_EQ(q("SELECT TraceId, toUnixTimestamp(Start) FROM otel.otel_traces_trace_id_ts"),
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\t" + secondsText(kNow) + "\n");
+}
+
+TEST_F(ChdbStoreTest, ReadConnectionIsReadOnly) {
+  for (std::string_view sql :
+       {"SELECT * FROM file('/etc/passwd', 'LineAsString')",
+        "SELECT * FROM url('http://127.0.0.1:9/', 'LineAsString')", "DROP TABLE otel.otel_logs",
+        "INSERT INTO otel.otel_logs (Body) VALUES ('x')", "SET readonly = 0"}) {
+    auto r = store_->query(sql, "TSV", {});
+    ASSERT_FALSE(r.isOk()) << sql;
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sql << ": " << r.status().toString();
+  }
+}
+
+TEST_F(ChdbStoreTest, QueryParametersAreBoundNotSpliced) {
+  auto r = store_->query("SELECT {s:String} AS s, {n:UInt64} + 1 AS n", "TSV",
+                         {{"s", "x'); DROP TABLE otel.otel_logs; --"}, {"n", "41"}});
+  ASSERT_TRUE(r.isOk()) << r.status().toString();
+  EXPECT_EQ(r->data, "x\\'); DROP TABLE otel.otel_logs; --\t42\n");
+}
+
+TEST_F(ChdbStoreTest, ErrorsCarryClickHouseCodes) {
+  auto r = store_->query("SELECT nope FROM otel.otel_logs", "TSV", {});
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("ClickHouse error 47"), std::string::npos)
+      << r.status().message();
+}
+
+}  // namespace
+}  // namespace stackhouse::store
