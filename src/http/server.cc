@@ -1,0 +1,308 @@
+#include "http/server.h"
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <array>
+#include <optional>
+#include <thread>
+
+#include "common/log.h"
+#include "common/thread_name.h"
+
+namespace stackhouse::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+std::string_view Request::header(std::string_view lowerName) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lowerName) return v;
+  }
+  return {};
+}
+
+std::string_view Request::path() const {
+  std::string_view t = target;
+  const auto q = t.find('?');
+  return q == std::string_view::npos ? t : t.substr(0, q);
+}
+
+Response textResponse(int status, std::string body) {
+  return Response{status, "text/plain; charset=utf-8", std::move(body), {}};
+}
+
+Response jsonResponse(int status, std::string body) {
+  return Response{status, "application/json", std::move(body), {}};
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+class ServerImpl;
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+  Session(tcp::socket&& socket, ServerImpl& server);
+  ~Session();
+  void start() { readHeader(); }
+
+private:
+  void readHeader();
+  void onHeader(beast::error_code ec);
+  void readBody();
+  void onBody(beast::error_code ec);
+  void dispatch();
+  void write(Response response, bool close);
+  void fail(int status, std::string_view message);
+  void shutdown();
+  // After an early error answer, closes gracefully: stops sending, then reads and discards
+  // what the client still sends (bounded in bytes and time) so that closing with unread data
+  // does not reset the connection before the client has read the answer.
+  void lingerClose();
+  void drain();
+
+  size_t drained_ = 0;
+  std::array<char, 16384> discard_{};
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  ServerImpl& server_;
+  bool keepAlive_ = true;
+  unsigned version_ = 11;
+};
+
+class ServerImpl final : public Server {
+public:
+  ServerImpl(const ServerOptions& options, Handler handler)
+      : options_(options), handler_(std::move(handler)), acceptor_(net::make_strand(ioc_)) {}
+
+  ~ServerImpl() override { stop(); }
+
+  Status listen() {
+    beast::error_code ec;
+    const auto address = net::ip::make_address(options_.host, ec);
+    if (ec) return invalidArgument("not an IP address: " + options_.host);
+    const tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                         ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    for (int i = 0; i < options_.threads; ++i) {
+      threads_.emplace_back([this, i] {
+        setThreadName(options_.name + "-io-" + std::to_string(i));
+        ioc_.run();
+      });
+    }
+    return Status::ok();
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void stop() override {
+    if (stopped_.exchange(true)) return;
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    ioc_.stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  const ServerOptions& options() const { return options_; }
+  const Handler& handler() const { return handler_; }
+  std::atomic<int>& connections() { return connections_; }
+
+private:
+  void accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted) return;
+      } else if (connections_.load() >= options_.maxConnections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+        log::warn("connection refused: too many connections",
+                  log::Fields().add("component", options_.name).add("limit", options_.maxConnections));
+      } else {
+        std::make_shared<Session>(std::move(socket), *this)->start();
+      }
+      accept();
+    });
+  }
+
+  ServerOptions options_;
+  Handler handler_;
+  net::io_context ioc_{1};
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> connections_{0};
+  uint16_t port_ = 0;
+};
+
+Session::Session(tcp::socket&& socket, ServerImpl& server)
+    : stream_(std::move(socket)), server_(server) {
+  server_.connections().fetch_add(1);
+}
+
+Session::~Session() { server_.connections().fetch_sub(1); }
+
+void Session::readHeader() {
+  parser_.emplace();
+  parser_->body_limit(server_.options().maxBodyBytes);
+  parser_->header_limit(server_.options().maxHeaderBytes);
+  // Waiting for the first byte of the next request is the idle timeout; once bytes arrive the
+  // whole request must come within the read timeout.
+  stream_.expires_after(buffer_.size() > 0 ? server_.options().readTimeout
+                                           : server_.options().idleTimeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->onHeader(ec);
+                           });
+}
+
+void Session::onHeader(beast::error_code ec) {
+  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+      ec == net::error::connection_reset || ec == net::error::eof) {
+    return shutdown();
+  }
+  if (ec == bhttp::error::header_limit) return fail(431, "request header fields too large");
+  if (ec == bhttp::error::body_limit) {
+    return fail(413, "request body exceeds the limit of " +
+                         std::to_string(server_.options().maxBodyBytes) + " bytes");
+  }
+  if (ec) return fail(400, "malformed HTTP request");
+  const auto& req = parser_->get();
+  version_ = req.version();
+  keepAlive_ = req.keep_alive();
+  if (const auto len = parser_->content_length(); len && *len > server_.options().maxBodyBytes) {
+    return fail(413, "request body of " + std::to_string(*len) + " bytes exceeds the limit of " +
+                         std::to_string(server_.options().maxBodyBytes) + " bytes");
+  }
+  if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, version_);
+    bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+      if (wec) return self->shutdown();
+      self->readBody();
+    });
+    return;
+  }
+  readBody();
+}
+
+void Session::readBody() {
+  stream_.expires_after(server_.options().readTimeout);
+  bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->onBody(ec);
+  });
+}
+
+void Session::onBody(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit) {
+    return fail(413, "request body exceeds the limit of " +
+                         std::to_string(server_.options().maxBodyBytes) + " bytes");
+  }
+  if (ec == beast::error::timeout) return fail(408, "request not received in time");
+  if (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset || ec == net::error::eof) {
+    return shutdown();
+  }
+  if (ec) return fail(400, "malformed HTTP request");
+  dispatch();
+}
+
+void Session::dispatch() {
+  auto msg = parser_->release();
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  req.headers.reserve(8);
+  for (const auto& field : msg) {
+    req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+  }
+  req.body = std::move(msg.body());
+  stream_.expires_never();  // the handler may take a while (an insert); no timeout meanwhile
+  auto self = shared_from_this();
+  Respond respond = [self](Response response) {
+    net::post(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
+      self->write(std::move(r), !self->keepAlive_);
+    });
+  };
+  server_.handler()(std::move(req), std::move(respond));
+}
+
+void Session::write(Response response, bool close) {
+  auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+      static_cast<bhttp::status>(response.status), version_);
+  res->set(bhttp::field::server, "stackhouse");
+  if (!response.contentType.empty()) res->set(bhttp::field::content_type, response.contentType);
+  for (auto& [k, v] : response.headers) res->set(k, v);
+  res->body() = std::move(response.body);
+  res->keep_alive(!close);
+  res->prepare_payload();
+  stream_.expires_after(server_.options().readTimeout);
+  bhttp::async_write(stream_, *res, [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
+    if (ec) return self->shutdown();
+    if (close) return self->lingerClose();
+    self->readHeader();
+  });
+}
+
+void Session::lingerClose() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  drain();
+}
+
+void Session::drain() {
+  stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    self->drained_ += n;
+    if (ec || self->drained_ > (8u << 20)) return self->shutdown();
+    self->drain();
+  });
+}
+
+void Session::fail(int status, std::string_view message) {
+  keepAlive_ = false;
+  write(textResponse(status, std::string(message) + "\n"), true);
+}
+
+void Session::shutdown() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Handler handler) {
+  auto server = std::make_unique<ServerImpl>(options, std::move(handler));
+  STACKHOUSE_RETURN_IF_ERROR(server->listen());
+  log::info("listening", log::Fields()
+                             .add("component", options.name)
+                             .add("endpoint", options.host + ":" + std::to_string(server->port())));
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace stackhouse::http

@@ -1,0 +1,76 @@
+// A small HTTP/1.1 server on Boost.Beast, shared by the OTLP/HTTP receiver, the query API and the
+// admin endpoints. Beast stays inside server.cc; this header is all its users see.
+//
+// Each connection reads one request at a time (keep-alive, chunked bodies, Expect: 100-continue)
+// and hands it to the Handler on an IO thread. The handler answers through Respond, at once or
+// later from any thread (for example after the rows are committed); the next request of that
+// connection is read once the answer is written.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace stackhouse::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "POST"
+  std::string target;  // "/v1/logs?x=y" as sent
+  Headers headers;     // names lower-cased
+  std::string body;    // as received (still compressed if Content-Encoding says so)
+  std::string_view header(std::string_view lowerName) const;
+  // The target without its query string.
+  std::string_view path() const;
+};
+
+struct Response {
+  int status = 200;
+  std::string contentType;
+  std::string body;
+  Headers headers;  // extra headers, e.g. Retry-After
+};
+
+// Answers a request; callable from any thread, exactly once.
+using Respond = std::function<void(Response)>;
+// Called on an IO thread for every complete request. Must not block for long: work that waits
+// (an insert) completes the Respond later instead.
+using Handler = std::function<void(Request&& request, Respond respond)>;
+
+struct ServerOptions {
+  std::string name = "http";  // thread names: <name>-io-<i>; log field "component"
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0: pick a free port
+  int threads = 1;
+  uint64_t maxBodyBytes = 64 << 20;   // larger bodies get 413 (as received, before inflating)
+  uint32_t maxHeaderBytes = 64 << 10;  // larger header blocks get 431
+  std::chrono::seconds readTimeout{30};   // to receive a whole request once it has started
+  std::chrono::seconds idleTimeout{120};  // a keep-alive connection with no request
+  int maxConnections = 4096;             // further connections are closed at once
+};
+
+class Server {
+public:
+  // Binds and starts the IO threads. Fails (start-up) when the address cannot be bound.
+  static Result<std::unique_ptr<Server>> start(const ServerOptions& options, Handler handler);
+  virtual ~Server() = default;
+
+  // The bound port (the chosen one when options.port was 0).
+  virtual uint16_t port() const = 0;
+  // Stops accepting, closes connections, joins the IO threads. Idempotent.
+  virtual void stop() = 0;
+};
+
+// "text/plain" Response helpers.
+Response textResponse(int status, std::string body);
+Response jsonResponse(int status, std::string body);
+
+}  // namespace stackhouse::http

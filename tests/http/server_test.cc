@@ -1,0 +1,126 @@
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "support/http_client.h"
+
+namespace stackhouse::http {
+namespace {
+
+using stackhouse::testing::HttpClient;
+
+std::unique_ptr<Server> startEcho(ServerOptions options = {}) {
+  options.name = "test";
+  auto server = Server::start(options, [](Request&& req, Respond respond) {
+    if (req.path() == "/later") {
+      // Answer from another thread, as the receiver does after an insert.
+      std::thread([respond = std::move(respond)] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        respond(textResponse(202, "later"));
+      }).detach();
+      return;
+    }
+    Response r = textResponse(200, req.method + " " + std::string(req.path()) + " " +
+                                       std::to_string(req.body.size()) + " " +
+                                       std::string(req.header("content-type")));
+    r.headers.emplace_back("X-Test", "1");
+    respond(std::move(r));
+  });
+  EXPECT_TRUE(server.isOk()) << server.status().toString();
+  return std::move(server.value());
+}
+
+TEST(HttpServer, AnswersOnAKeptAliveConnection) {
+  auto server = startEcho();
+  ASSERT_NE(server->port(), 0);
+  HttpClient client(server->port());
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.post("/v1/logs?x=1", "application/json", std::string(100 + i, 'a'));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "POST /v1/logs " + std::to_string(100 + i) + " application/json");
+    EXPECT_EQ(r.header("x-test"), "1");
+  }
+  auto later = client.get("/later");
+  EXPECT_EQ(later.status, 202);
+  EXPECT_EQ(later.body, "later");
+  server->stop();
+  server->stop();  // idempotent
+}
+
+TEST(HttpServer, RefusesBodiesOverTheLimit) {
+  ServerOptions options;
+  options.maxBodyBytes = 1000;
+  auto server = startEcho(options);
+  HttpClient client(server->port());
+  auto r = client.post("/x", "text/plain", std::string(2000, 'a'));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("exceeds the limit of 1000 bytes"), std::string::npos) << r.body;
+}
+
+TEST(HttpServer, RefusesHugeHeaders) {
+  ServerOptions options;
+  options.maxHeaderBytes = 1024;
+  auto server = startEcho(options);
+  HttpClient client(server->port());
+  auto r = client.request("GET", "/x", {}, {{"X-Big", std::string(4096, 'b')}});
+  EXPECT_EQ(r.status, 431);
+}
+
+TEST(HttpServer, ChunkedBodies) {
+  auto server = startEcho();
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string req =
+      "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Type: text/plain\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(fd);
+  EXPECT_NE(got.find("200 OK"), std::string::npos) << got;
+  EXPECT_NE(got.find("POST /chunked 11 text/plain"), std::string::npos) << got;
+}
+
+TEST(HttpServer, ClosesAClientThatSendsHeadersThenNothing) {
+  ServerOptions options;
+  options.readTimeout = std::chrono::seconds(1);
+  options.idleTimeout = std::chrono::seconds(1);
+  auto server = startEcho(options);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string req = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc";
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  const auto start = std::chrono::steady_clock::now();
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(fd);
+  // The connection is closed once the read timeout passes (a slow client gets no more time).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(got.find("200"), std::string::npos) << got;
+}
+
+TEST(HttpServer, StopWithoutRequests) {
+  auto server = startEcho();
+  server->stop();
+}
+
+}  // namespace
+}  // namespace stackhouse::http

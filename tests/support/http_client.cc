@@ -1,0 +1,103 @@
+#include "support/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+
+namespace stackhouse::testing {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+std::string HttpReply::header(std::string_view lowerName) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lowerName) return v;
+  }
+  return {};
+}
+
+struct HttpClient::Impl {
+  net::io_context ioc;
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  std::string host;
+  uint16_t port;
+
+  bool connect() {
+    stream.emplace(ioc);
+    beast::error_code ec;
+    stream->socket().connect(tcp::endpoint(net::ip::make_address(host), port), ec);
+    if (ec) {
+      stream.reset();
+      return false;
+    }
+    buffer.clear();
+    return true;
+  }
+};
+
+HttpClient::HttpClient(uint16_t port, std::string host) : impl_(std::make_unique<Impl>()) {
+  impl_->host = std::move(host);
+  impl_->port = port;
+}
+
+HttpClient::~HttpClient() = default;
+
+HttpReply HttpClient::request(std::string_view method, std::string_view target,
+                              std::string_view body,
+                              const std::vector<std::pair<std::string, std::string>>& headers) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!impl_->stream && !impl_->connect()) return {};
+    bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
+    req.set(bhttp::field::host, impl_->host);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    req.body() = std::string(body);
+    req.keep_alive(true);
+    req.prepare_payload();
+    beast::error_code ec;
+    bhttp::write(*impl_->stream, req, ec);
+    if (ec && impl_->buffer.size() == 0) {
+      // The server may have answered early (413) and closed: read what it said, if anything.
+      beast::error_code readEc;
+      bhttp::response_parser<bhttp::string_body> early;
+      bhttp::read(*impl_->stream, impl_->buffer, early, readEc);
+      if (!readEc) {
+        impl_->stream.reset();
+        HttpReply reply;
+        reply.status = static_cast<int>(early.get().result_int());
+        reply.body = early.get().body();
+        return reply;
+      }
+      impl_->stream.reset();
+      continue;  // the server closed the kept-alive connection: reconnect once
+    }
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(1ULL << 30);
+    bhttp::read(*impl_->stream, impl_->buffer, parser, ec);
+    if (ec) {
+      impl_->stream.reset();
+      if (attempt == 0 && (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset)) {
+        continue;
+      }
+      return {};
+    }
+    auto res = parser.release();
+    HttpReply reply;
+    reply.status = static_cast<int>(res.result_int());
+    for (const auto& f : res) {
+      std::string name(f.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      reply.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    reply.body = std::move(res.body());
+    if (!res.keep_alive()) impl_->stream.reset();
+    return reply;
+  }
+  return {};
+}
+
+}  // namespace stackhouse::testing
