@@ -1,0 +1,208 @@
+#include "pipeline/pipeline.h"
+
+#include <random>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/thread_name.h"
+
+namespace stackhouse::pipeline {
+
+namespace {
+
+size_t rowsOf(const telemetry::MetricBatch& m) { return m.rows(); }
+template <typename B>
+size_t rowsOf(const B& b) {
+  return b.rows();
+}
+
+std::string randomHex(size_t bytes) {
+  std::random_device rd;
+  std::string out;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < bytes; ++i) {
+    const unsigned v = rd() & 0xff;
+    out += kHex[v >> 4];
+    out += kHex[v & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const PipelineOptions& options, Sink& sink)
+    : options_(options),
+      sink_(sink),
+      bootId_(randomHex(8)),
+      pendingBytesGauge_(metrics().gauge("stackhouse_pipeline_pending_bytes",
+                                         "Bytes of decoded requests waiting for, or in, an insert.")),
+      pendingRowsGauge_(metrics().gauge("stackhouse_pipeline_pending_rows",
+                                        "Rows waiting for their insert (queue depth).")),
+      batchRows_(metrics().histogram("stackhouse_pipeline_batch_rows", "Rows per insert.",
+                                     {100, 1000, 5000, 10000, 25000, 50000, 100000, 250000})),
+      insertSeconds_(metrics().histogram(
+          "stackhouse_pipeline_insert_seconds", "Time to make one group of batches durable.",
+          {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+      insertFailures_(metrics().counter("stackhouse_pipeline_insert_failures_total",
+                                        "Inserts that failed (each try counts).")) {}
+
+Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::start() {
+  std::lock_guard lock(mu_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] {
+    setThreadName("insert");
+    run();
+  });
+}
+
+void Pipeline::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t Pipeline::pendingBytes() const {
+  std::lock_guard lock(mu_);
+  return pendingBytes_;
+}
+
+template <typename B>
+Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, Completion done) {
+  const size_t rows = rowsOf(*batch);
+  const size_t bytes = detail::bytesOfAny(*batch);
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || !started_) return unavailable("the pipeline is not running");
+    if (pendingBytes_ + bytes > options_.maxPendingBytes && pendingBytes_ > 0) {
+      return unavailable("the insert queue is full (" + std::to_string(pendingBytes_) +
+                         " bytes pending); retry later");
+    }
+    // A first request sets a new deadline; a full group is due now. Otherwise the insert thread
+    // is already waiting for this group's deadline.
+    wake = q.items.empty();
+    if (q.items.empty()) q.oldest = std::chrono::steady_clock::now();
+    q.items.push_back({std::move(batch), std::move(done), rows, bytes});
+    q.rows += rows;
+    q.bytes += bytes;
+    pendingBytes_ += bytes;
+    pendingBytesGauge_.set(static_cast<int64_t>(pendingBytes_));
+    pendingRowsGauge_.add(static_cast<int64_t>(rows));
+    wake = wake || q.rows >= options_.sendBatchSize || q.bytes >= options_.sendBatchMaxBytes;
+  }
+  if (wake) cv_.notify_one();
+  return Status::ok();
+}
+
+Status Pipeline::submit(PooledBatch<telemetry::LogBatch> batch, Completion done) {
+  return enqueue(logs_, std::move(batch), std::move(done));
+}
+Status Pipeline::submit(PooledBatch<telemetry::SpanBatch> batch, Completion done) {
+  return enqueue(spans_, std::move(batch), std::move(done));
+}
+Status Pipeline::submit(PooledBatch<telemetry::MetricBatch> batch, Completion done) {
+  return enqueue(metrics_, std::move(batch), std::move(done));
+}
+
+template <typename B>
+bool Pipeline::ready(const Queue<B>& q, std::chrono::steady_clock::time_point now) const {
+  if (q.items.empty()) return false;
+  return stopping_ || q.rows >= options_.sendBatchSize || q.bytes >= options_.sendBatchMaxBytes ||
+         now - q.oldest >= options_.timeout;
+}
+
+std::string Pipeline::nextBatchId(std::string_view signal) {
+  return bootId_ + "-" + std::string(signal) + "-" + std::to_string(++batchSeq_);
+}
+
+template <typename B, typename Write>
+void Pipeline::flush(Queue<B>& q, std::string_view signal, Write&& write) {
+  // Take the whole group out under the lock; insert without it.
+  std::deque<typename Queue<B>::Item> items;
+  size_t rows, bytes;
+  {
+    std::lock_guard lock(mu_);
+    items.swap(q.items);
+    rows = q.rows;
+    bytes = q.bytes;
+    q.rows = q.bytes = 0;
+  }
+  std::vector<const B*> parts;
+  parts.reserve(items.size());
+  for (const auto& item : items) parts.push_back(item.batch.get());
+  const std::string batchId = nextBatchId(signal);
+  Status status;
+  auto backoff = options_.retryBackoff;
+  for (int attempt = 1; attempt <= options_.insertAttempts; ++attempt) {
+    const int64_t start = monoNanos();
+    status = write(std::span<const B* const>(parts), batchId);
+    insertSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
+    if (status.isOk()) break;
+    insertFailures_.inc();
+    log::warn("insert failed", log::Fields()
+                                   .add("signal", signal)
+                                   .add("rows", static_cast<uint64_t>(rows))
+                                   .add("attempt", attempt)
+                                   .add("error", status.toString()));
+    const bool retryable = status.code() == StatusCode::kUnavailable ||
+                           status.code() == StatusCode::kResourceExhausted ||
+                           status.code() == StatusCode::kInternal;
+    if (!retryable || attempt == options_.insertAttempts) break;
+    std::this_thread::sleep_for(backoff);
+    backoff *= 2;
+  }
+  batchRows_.observe(static_cast<double>(rows));
+  // The client sees a retryable failure: its data was valid, the store could not take it now.
+  const Status outcome =
+      status.isOk() ? Status::ok() : unavailable("the store could not commit the rows: " + status.message());
+  for (auto& item : items) item.done(outcome);
+  {
+    std::lock_guard lock(mu_);
+    pendingBytes_ -= bytes;
+    pendingBytesGauge_.set(static_cast<int64_t>(pendingBytes_));
+  }
+  pendingRowsGauge_.add(-static_cast<int64_t>(rows));
+  // `items` goes out of scope here: the batches return to their pools.
+}
+
+void Pipeline::run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool anyReady = ready(logs_, now) || ready(spans_, now) || ready(metrics_, now);
+    if (!anyReady) {
+      if (stopping_) break;
+      // Sleep until the earliest deadline of a non-empty queue, or a notification.
+      auto deadline = now + std::chrono::hours(1);
+      if (!logs_.items.empty()) deadline = std::min(deadline, logs_.oldest + options_.timeout);
+      if (!spans_.items.empty()) deadline = std::min(deadline, spans_.oldest + options_.timeout);
+      if (!metrics_.items.empty()) deadline = std::min(deadline, metrics_.oldest + options_.timeout);
+      cv_.wait_until(lock, deadline);
+      continue;
+    }
+    const bool logsReady = ready(logs_, now);
+    const bool spansReady = ready(spans_, now);
+    const bool metricsReady = ready(metrics_, now);
+    lock.unlock();
+    if (logsReady) {
+      flush(logs_, "logs", [this](auto parts, std::string_view id) { return sink_.writeLogs(parts, id); });
+    }
+    if (spansReady) {
+      flush(spans_, "traces", [this](auto parts, std::string_view id) { return sink_.writeSpans(parts, id); });
+    }
+    if (metricsReady) {
+      flush(metrics_, "metrics",
+            [this](auto parts, std::string_view id) { return sink_.writeMetrics(parts, id); });
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace stackhouse::pipeline

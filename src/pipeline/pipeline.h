@@ -1,0 +1,121 @@
+// Pipeline: groups decoded requests into large inserts and acknowledges each request once the
+// insert holding its rows is durable.
+//
+// Receivers submit one decoded request at a time (a batch plus a completion). The pipeline's
+// insert thread ("insert") takes everything pending for a signal as one group when the group
+// reaches sendBatchSize rows or sendBatchMaxBytes bytes, or when its oldest request has waited
+// `timeout`, hands the group to the sink, and then calls every request's completion with the
+// outcome. Small requests therefore cost one insert per group, not one each, while a request
+// waits at most about `timeout` plus one insert before it is answered.
+//
+// Memory is bounded: submit() refuses work (kUnavailable) when the bytes already pending pass
+// maxPendingBytes, which the receiver turns into a retryable answer for the client.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/status.h"
+#include "pipeline/batch_pool.h"
+#include "pipeline/sink.h"
+
+namespace stackhouse::pipeline {
+
+// Called exactly once, on the insert thread, with OK when the request's rows are durable.
+using Completion = std::function<void(const Status&)>;
+
+struct PipelineOptions {
+  size_t sendBatchSize = 50000;                  // rows that trigger an insert
+  uint64_t sendBatchMaxBytes = 256ull << 20;     // bytes that trigger an insert
+  std::chrono::milliseconds timeout{200};        // longest wait of a request before its insert
+  uint64_t maxPendingBytes = 1ull << 30;         // beyond this, submit() refuses
+  int insertAttempts = 3;                        // tries of one group before its requests fail
+  std::chrono::milliseconds retryBackoff{100};   // first backoff between tries, doubled each time
+};
+
+class Pipeline {
+public:
+  Pipeline(const PipelineOptions& options, Sink& sink);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Starts the insert thread.
+  void start();
+  // Flushes everything pending (completions are called), then stops the thread. Idempotent;
+  // submit() after stop() fails with kUnavailable.
+  void stop();
+
+  // Hands one decoded request over. Thread-safe. On OK, `done` will be called exactly once;
+  // on an error (full, stopped) it is not called and the batch is dropped.
+  Status submit(PooledBatch<telemetry::LogBatch> batch, Completion done);
+  Status submit(PooledBatch<telemetry::SpanBatch> batch, Completion done);
+  Status submit(PooledBatch<telemetry::MetricBatch> batch, Completion done);
+
+  // Reusable batches for receivers to decode into.
+  BatchPool<telemetry::LogBatch>& logPool() { return logPool_; }
+  BatchPool<telemetry::SpanBatch>& spanPool() { return spanPool_; }
+  BatchPool<telemetry::MetricBatch>& metricPool() { return metricPool_; }
+
+  uint64_t pendingBytes() const;
+
+private:
+  template <typename B>
+  struct Queue {
+    struct Item {
+      PooledBatch<B> batch;
+      Completion done;
+      size_t rows;
+      size_t bytes;
+    };
+    std::deque<Item> items;
+    size_t rows = 0;
+    size_t bytes = 0;
+    std::chrono::steady_clock::time_point oldest;
+  };
+
+  template <typename B>
+  Status enqueue(Queue<B>& q, PooledBatch<B> batch, Completion done);
+  template <typename B>
+  bool ready(const Queue<B>& q, std::chrono::steady_clock::time_point now) const;
+  template <typename B, typename Write>
+  void flush(Queue<B>& q, std::string_view signal, Write&& write);
+  void run();
+  std::string nextBatchId(std::string_view signal);
+
+  PipelineOptions options_;
+  Sink& sink_;
+  BatchPool<telemetry::LogBatch> logPool_;
+  BatchPool<telemetry::SpanBatch> spanPool_;
+  BatchPool<telemetry::MetricBatch> metricPool_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Queue<telemetry::LogBatch> logs_;      // guarded by mu_
+  Queue<telemetry::SpanBatch> spans_;    // guarded by mu_
+  Queue<telemetry::MetricBatch> metrics_;  // guarded by mu_
+  uint64_t pendingBytes_ = 0;            // guarded by mu_; includes groups being inserted
+  bool stopping_ = false;                // guarded by mu_
+  bool started_ = false;
+  std::thread thread_;
+
+  std::string bootId_;   // distinguishes this process's batch ids from earlier runs'
+  uint64_t batchSeq_ = 0;  // insert thread only
+
+  Gauge& pendingBytesGauge_;
+  Gauge& pendingRowsGauge_;
+  Histogram& batchRows_;
+  Histogram& insertSeconds_;
+  Counter& insertFailures_;
+};
+
+}  // namespace stackhouse::pipeline
