@@ -116,9 +116,11 @@ Status ChdbStore::insertStream(std::string_view table,
 }
 
 Result<QueryOutput> ChdbStore::query(std::string_view sql, std::string_view format,
-                                     const QueryParams& params) {
+                                     const QueryParams& params, EngineError* error) {
   std::lock_guard lock(readMu_);
-  return reader_->query(sql, format, params);
+  auto r = reader_->query(sql, format, params);
+  if (!r.isOk() && error != nullptr) *error = reader_->lastError();
+  return r;
 }
 
 Result<QueryOutput> ChdbStore::execute(std::string_view sql, std::string_view format) {

@@ -56,8 +56,10 @@ public:
     return insertStream(B::kTable, raw, dedupToken);
   }
 
-  // Runs a user query on the read-only connection, with ClickHouse query parameters.
-  Result<QueryOutput> query(std::string_view sql, std::string_view format, const QueryParams& params);
+  // Runs a user query on the read-only connection, with ClickHouse query parameters. On failure
+  // `error`, when given, receives ClickHouse's code, name and message.
+  Result<QueryOutput> query(std::string_view sql, std::string_view format, const QueryParams& params,
+                            EngineError* error = nullptr);
 
   // Runs a statement on the write connection (maintenance and tests).
   Result<QueryOutput> execute(std::string_view sql, std::string_view format = "TSV");

@@ -1,0 +1,200 @@
+#include "receivers/otlp/http_receiver.h"
+
+#include <functional>
+
+#include "common/log.h"
+#include "otlp/response.h"
+#include "receivers/decompress.h"
+
+namespace stackhouse::receivers {
+
+namespace {
+
+using otlp::Encoding;
+
+bool mediaTypeIs(std::string_view contentType, std::string_view expected) {
+  // "application/json; charset=utf-8" -> "application/json", case-insensitively.
+  const auto semi = contentType.find(';');
+  std::string_view type = contentType.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != expected.size()) return false;
+  for (size_t i = 0; i < type.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(type[i])) != expected[i]) return false;
+  }
+  return true;
+}
+
+std::string_view contentTypeOf(Encoding e) {
+  return e == Encoding::kJson ? "application/json" : "application/x-protobuf";
+}
+
+// google.rpc.Status codes (as in gRPC) for the body of error answers.
+int rpcCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument: return 3;
+    case StatusCode::kResourceExhausted: return 8;
+    case StatusCode::kUnavailable: return 14;
+    case StatusCode::kUnsupported: return 12;
+    case StatusCode::kNotFound: return 5;
+    case StatusCode::kPermissionDenied: return 7;
+    default: return 13;
+  }
+}
+
+http::Response statusResponse(int httpStatus, Encoding encoding, const Status& status) {
+  http::Response r;
+  r.status = httpStatus;
+  r.contentType = contentTypeOf(encoding);
+  r.body = otlp::encodeStatus(encoding, rpcCode(status.code()), status.message());
+  if (httpStatus == 503 || httpStatus == 429) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+OtlpHttpReceiver::OtlpHttpReceiver(const OtlpHttpOptions& options, pipeline::Pipeline& pipeline)
+    : options_(options),
+      pipeline_(pipeline),
+      logs_(makeMetrics("logs")),
+      traces_(makeMetrics("traces")),
+      metrics_(makeMetrics("metrics")),
+      invalidUtf8_(metrics().counter("stackhouse_receiver_invalid_utf8_total",
+                                     "Ill-formed UTF-8 bytes replaced with U+FFFD.",
+                                     {{"receiver", "otlp-http"}})) {}
+
+OtlpHttpReceiver::SignalMetrics OtlpHttpReceiver::makeMetrics(std::string_view signal) {
+  auto requests = [&](std::string_view outcome) {
+    return &metrics().counter("stackhouse_receiver_requests_total", "OTLP requests by outcome.",
+                              {{"receiver", "otlp-http"},
+                               {"signal", std::string(signal)},
+                               {"outcome", std::string(outcome)}});
+  };
+  auto records = [&](std::string_view outcome) {
+    return &metrics().counter("stackhouse_receiver_records_total",
+                              "Log records, spans and metric points by outcome.",
+                              {{"receiver", "otlp-http"},
+                               {"signal", std::string(signal)},
+                               {"outcome", std::string(outcome)}});
+  };
+  return {requests("accepted"), requests("invalid"), requests("refused"), requests("failed"),
+          records("accepted"), records("rejected")};
+}
+
+void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
+  const std::string_view path = request.path();
+  SignalMetrics* m = nullptr;
+  if (path == "/v1/logs") m = &logs_;
+  if (path == "/v1/traces") m = &traces_;
+  if (path == "/v1/metrics") m = &metrics_;
+  if (m == nullptr) {
+    respond(http::textResponse(404, "not found: OTLP/HTTP serves /v1/logs, /v1/traces and /v1/metrics\n"));
+    return;
+  }
+  if (request.method != "POST") {
+    auto r = http::textResponse(405, "method not allowed: use POST\n");
+    r.headers.emplace_back("Allow", "POST");
+    respond(std::move(r));
+    return;
+  }
+  if (m == &logs_) {
+    ingest(std::move(request), std::move(respond), otlp::Signal::kLogs, pipeline_.logPool(), *m,
+           [](auto body, Encoding e, auto& batch, auto& stats, const auto& limits) {
+             return otlp::decodeLogs(body, e, batch, stats, limits);
+           });
+  } else if (m == &traces_) {
+    ingest(std::move(request), std::move(respond), otlp::Signal::kSpans, pipeline_.spanPool(), *m,
+           [](auto body, Encoding e, auto& batch, auto& stats, const auto& limits) {
+             return otlp::decodeSpans(body, e, batch, stats, limits);
+           });
+  } else {
+    ingest(std::move(request), std::move(respond), otlp::Signal::kMetrics, pipeline_.metricPool(),
+           *m, [](auto body, Encoding e, auto& batch, auto& stats, const auto& limits) {
+             return otlp::decodeMetrics(body, e, batch, stats, limits);
+           });
+  }
+}
+
+template <typename B, typename Decode>
+void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, otlp::Signal signal,
+                              pipeline::BatchPool<B>& pool, SignalMetrics& m, Decode&& decode) {
+  const std::string_view contentType = request.header("content-type");
+  Encoding encoding;
+  if (mediaTypeIs(contentType, "application/x-protobuf")) {
+    encoding = Encoding::kProtobuf;
+  } else if (mediaTypeIs(contentType, "application/json")) {
+    encoding = Encoding::kJson;
+  } else {
+    m.invalid->inc();
+    respond(http::textResponse(
+        415, "unsupported media type: send application/x-protobuf or application/json\n"));
+    return;
+  }
+
+  // The body as received, or inflated. Identity bodies were already limited by the server.
+  std::string inflated;
+  std::string_view body = request.body;
+  const std::string_view contentEncoding = request.header("content-encoding");
+  if (mediaTypeIs(contentEncoding, "gzip")) {
+    const Status s = gunzip(request.body, options_.maxBodyBytes, inflated);
+    if (!s.isOk()) {
+      m.invalid->inc();
+      respond(statusResponse(s.code() == StatusCode::kResourceExhausted ? 413 : 400, encoding, s));
+      return;
+    }
+    body = inflated;
+  } else if (!contentEncoding.empty() && !mediaTypeIs(contentEncoding, "identity")) {
+    m.invalid->inc();
+    respond(statusResponse(415, encoding,
+                           Status(StatusCode::kUnsupported, "unsupported Content-Encoding: use gzip or identity")));
+    return;
+  } else if (body.size() > options_.maxBodyBytes) {
+    m.invalid->inc();
+    respond(statusResponse(413, encoding,
+                           resourceExhausted("the body exceeds the limit of " +
+                                             std::to_string(options_.maxBodyBytes) + " bytes")));
+    return;
+  }
+
+  auto batch = pool.acquire();
+  otlp::DecodeStats stats;
+  const Status decoded =
+      decode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
+             encoding, *batch, stats, options_.limits);
+  if (!decoded.isOk()) {
+    m.invalid->inc();
+    log::debug("OTLP request refused", log::Fields().add("signal", request.path()).add("error", decoded.message()));
+    respond(statusResponse(decoded.code() == StatusCode::kResourceExhausted ? 413 : 400, encoding, decoded));
+    return;
+  }
+  if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
+  m.recordsRejected->inc(stats.rejected);
+
+  // The answer once the rows are durable (or at once when there are none). `refused`: the
+  // pipeline did not take the request at all (full); the client retries either way.
+  auto answer = std::make_shared<std::function<void(const Status&, bool)>>(
+      [respond = std::move(respond), signal, encoding, rejected = stats.rejected,
+       message = std::move(stats.firstRejection), accepted = stats.accepted,
+       &m](const Status& outcome, bool refused) {
+        if (!outcome.isOk()) {
+          (refused ? m.refused : m.failed)->inc();
+          respond(statusResponse(503, encoding, outcome));
+          return;
+        }
+        m.accepted->inc();
+        m.recordsAccepted->inc(accepted);
+        http::Response r;
+        r.status = 200;
+        r.contentType = contentTypeOf(encoding);
+        r.body = otlp::encodeExportResponse(signal, encoding, rejected, rejected > 0 ? message : "");
+        respond(std::move(r));
+      });
+  if (stats.accepted == 0) {
+    (*answer)(Status::ok(), false);
+    return;
+  }
+  const Status submitted =
+      pipeline_.submit(std::move(batch), [answer](const Status& s) { (*answer)(s, false); });
+  if (!submitted.isOk()) (*answer)(submitted, true);
+}
+
+}  // namespace stackhouse::receivers

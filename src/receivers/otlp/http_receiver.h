@@ -1,0 +1,59 @@
+// OtlpHttpReceiver: OTLP/HTTP (POST /v1/logs, /v1/traces, /v1/metrics) into the pipeline.
+//
+// Bodies are application/x-protobuf or application/json, identity or gzip. Each request is
+// decoded on the IO thread that read it, straight into a pooled batch, and submitted to the
+// pipeline; the answer is written when the pipeline reports its rows durable:
+//   200 + Export*ServiceResponse (partial success when records were rejected), in the request's
+//       encoding;
+//   400 + google.rpc.Status for malformed data; 413 past the body limit (checked on the
+//       decompressed size as it inflates); 415 for other media types or encodings;
+//   503 + Retry-After when the pipeline is full or the store failed (the client retries);
+//   404 for other paths, 405 for other methods.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "common/metrics.h"
+#include "http/server.h"
+#include "otlp/decode.h"
+#include "pipeline/pipeline.h"
+
+namespace stackhouse::receivers {
+
+struct OtlpHttpOptions {
+  uint64_t maxBodyBytes = 64ull << 20;  // decompressed (and, for identity bodies, received) size
+  otlp::DecodeLimits limits;
+};
+
+class OtlpHttpReceiver {
+public:
+  OtlpHttpReceiver(const OtlpHttpOptions& options, pipeline::Pipeline& pipeline);
+
+  // The HTTP handler; runs on the server's IO threads.
+  void handle(http::Request&& request, http::Respond respond);
+
+private:
+  struct SignalMetrics {
+    Counter* accepted;   // requests answered 2xx
+    Counter* invalid;    // 4xx
+    Counter* refused;    // 503 before decoding was of any use (pipeline full)
+    Counter* failed;     // 503 after the store failed
+    Counter* recordsAccepted;
+    Counter* recordsRejected;
+  };
+  SignalMetrics makeMetrics(std::string_view signal);
+
+  template <typename B, typename Decode>
+  void ingest(http::Request&& request, http::Respond respond, otlp::Signal signal,
+              pipeline::BatchPool<B>& pool, SignalMetrics& m, Decode&& decode);
+
+  OtlpHttpOptions options_;
+  pipeline::Pipeline& pipeline_;
+  SignalMetrics logs_;
+  SignalMetrics traces_;
+  SignalMetrics metrics_;
+  Counter& invalidUtf8_;
+};
+
+}  // namespace stackhouse::receivers
