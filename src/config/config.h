@@ -1,0 +1,174 @@
+// stackhouse's configuration: one YAML file shaped like the Helm values of the deployments it
+// replaces (see /work/shared/config-reference.yaml for the whole key set), parsed once at
+// start-up into the plain structs below.
+//
+// Only the keys of features that exist are accepted; any other key, including a key of the
+// reference whose feature is not built yet, is an "unknown key" error. Every error carries the
+// file, line and column, the key path, the value and what was expected:
+//
+//   stackhouse.yaml:14:10: otelConfig.exporters.clickhouse.ttl: "3 days" is not a duration such
+//   as 72h (there is no day unit: write 72h for 3 days)
+//
+// Parsing collects every error of a file before it throws, so an operator fixes them in one go.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/endpoint.h"
+#include "config/units.h"
+
+namespace stackhouse::config {
+
+// Thrown by parseConfig and loadConfig; what() is the whole message, one error per line.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The sinks an operator can route to (otelConfig.routing.<source> values).
+enum class Sink : unsigned char { kClickhouse, kTinybird, kDatadog, kLogfire };
+
+// "clickhouse", "tinybird", "datadog", "logfire": the names used in configuration.
+std::string_view sinkName(Sink sink);
+
+struct HyperdxConfig {
+  // The UI and its query API.
+  Endpoint listen{"127.0.0.1", 8080};
+
+  bool operator==(const HyperdxConfig&) const = default;
+};
+
+struct ClickstackConfig {
+  // false: no embedded store and no UI; the process only routes telemetry to the other sinks.
+  bool enabled = true;
+  // The embedded store and spools.
+  std::string dataDir = "./data";
+  HyperdxConfig hyperdx;
+
+  bool operator==(const ClickstackConfig&) const = default;
+};
+
+struct OtlpHttpConfig {
+  Endpoint endpoint{"127.0.0.1", 4318};
+  // Limit on a request body after decompression.
+  uint64_t maxRequestBodySize = 64 * kMiB;
+
+  bool operator==(const OtlpHttpConfig&) const = default;
+};
+
+struct OtlpReceiverConfig {
+  OtlpHttpConfig http;
+
+  bool operator==(const OtlpReceiverConfig&) const = default;
+};
+
+struct ReceiversConfig {
+  OtlpReceiverConfig otlp;
+
+  bool operator==(const ReceiversConfig&) const = default;
+};
+
+struct AdminConfig {
+  // /metrics, /healthz, /readyz.
+  Endpoint endpoint{"127.0.0.1", 8888};
+
+  bool operator==(const AdminConfig&) const = default;
+};
+
+// Source -> sinks. A batch goes to each sink that is listed for its source AND enabled (see
+// sinkEnabled), so the defaults list every sink and enabling one is enough to feed it.
+// No sink appears twice in one list.
+struct RoutingConfig {
+  std::vector<Sink> traces{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
+  std::vector<Sink> metrics{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
+  std::vector<Sink> k8sMetrics{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
+  std::vector<Sink> k8sEvents{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
+  std::vector<Sink> prometheusScrape{Sink::kClickhouse};
+  std::vector<Sink> logs{Sink::kClickhouse};
+
+  bool operator==(const RoutingConfig&) const = default;
+};
+
+struct ClickhouseExporterConfig {
+  // Only takes effect with clickstack.enabled: the embedded store is the only ClickHouse so far.
+  bool enabled = true;
+  // Retention: rows older than this are dropped. At least 1h, whole seconds.
+  std::chrono::nanoseconds ttl = std::chrono::hours(72);
+
+  bool operator==(const ClickhouseExporterConfig&) const = default;
+};
+
+// tinybird, datadog and logfire are not built yet: their keys exist so that the reference
+// snippet pastes unchanged, and `enabled` is always false.
+struct PlannedExporterConfig {
+  bool enabled = false;
+
+  bool operator==(const PlannedExporterConfig&) const = default;
+};
+
+struct ExportersConfig {
+  ClickhouseExporterConfig clickhouse;
+  PlannedExporterConfig tinybird;
+  PlannedExporterConfig datadog;
+  PlannedExporterConfig logfire;
+
+  bool operator==(const ExportersConfig&) const = default;
+};
+
+// Shaped like the Collector's batch processor: a batch is sent when it reaches sendBatchSize
+// rows or sendBatchMaxBytes, or when timeout has passed since its first row.
+struct BatchProcessorConfig {
+  uint32_t sendBatchSize = 50000;                                     // rows, 1..1000000
+  std::chrono::nanoseconds timeout = std::chrono::milliseconds(200);  // 1ms..60s
+  uint64_t sendBatchMaxBytes = 256 * kMiB;                            // at least 1Ki
+
+  bool operator==(const BatchProcessorConfig&) const = default;
+};
+
+struct ProcessorsConfig {
+  BatchProcessorConfig batch;
+
+  bool operator==(const ProcessorsConfig&) const = default;
+};
+
+struct OtelConfig {
+  ReceiversConfig receivers;
+  AdminConfig admin;
+  RoutingConfig routing;
+  ExportersConfig exporters;
+  ProcessorsConfig processors;
+
+  bool operator==(const OtelConfig&) const = default;
+};
+
+struct Config {
+  ClickstackConfig clickstack;
+  OtelConfig otelConfig;
+
+  bool operator==(const Config&) const = default;
+};
+
+// Every default; the same as parsing an empty file.
+Config defaultConfig();
+
+// Parses a whole file's text. fileName only labels messages. Empty text (or only comments) gives
+// the defaults; a missing key keeps its default. Throws ConfigError listing every error found.
+Config parseConfig(std::string_view yaml, std::string_view fileName);
+
+// Reads and parses the file at path; ConfigError also when it cannot be read.
+Config loadConfig(const std::string& path);
+
+// Whether the router should hand batches to this sink at all: its exporter is enabled, and for
+// clickhouse, clickstack.enabled too.
+bool sinkEnabled(const Config& config, Sink sink);
+
+// The effective configuration as YAML (every key, defaults included) for --print-config;
+// parseConfig reads it back as an equal Config.
+std::string describeConfig(const Config& config);
+
+}  // namespace stackhouse::config

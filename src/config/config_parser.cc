@@ -1,0 +1,605 @@
+// parseConfig and loadConfig: walks the YAML tree against the keys that exist today.
+//
+// yaml-cpp builds the tree; this file checks it. Every map is read by readMap with the list of
+// its keys, so an unknown, misspelt or duplicated key is caught where it sits. Errors are
+// collected (up to kMaxErrors) rather than thrown one by one, so a pasted file with several
+// problems is fixed in one round.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "config/config.h"
+#include "config/quote.h"
+
+namespace stackhouse::config {
+namespace {
+
+constexpr size_t kMaxErrors = 20;
+// A configuration file is a few kilobytes; anything near this is the wrong file.
+constexpr size_t kMaxFileBytes = 1 << 20;
+
+constexpr uint32_t kMinBatchRows = 1;
+constexpr uint32_t kMaxBatchRows = 1'000'000;
+constexpr std::chrono::nanoseconds kMinTtl = std::chrono::hours(1);
+constexpr std::chrono::nanoseconds kMinBatchTimeout = std::chrono::milliseconds(1);
+constexpr std::chrono::nanoseconds kMaxBatchTimeout = std::chrono::seconds(60);
+constexpr uint64_t kMinByteLimit = kKiB;
+
+// One value to read: its node, where to report it, and its key path.
+struct Slot {
+  YAML::Node node;
+  YAML::Mark mark;
+  std::string path;
+};
+
+std::string joinPath(std::string_view parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  std::string path(parent);
+  path += '.';
+  path += key;
+  return path;
+}
+
+std::string describeNode(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return quoted(node.Scalar());
+    default: return "no value";
+  }
+}
+
+// yaml-cpp tags a plain scalar "?"; a quoted or block scalar "!"; an explicit tag by its name.
+bool isPlainOr(const YAML::Node& node, std::string_view explicitTag) {
+  return node.Tag() == "?" || node.Tag() == explicitTag;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Optimal string alignment distance: Levenshtein plus adjacent transpositions (dataDri).
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The closest candidate when it is a plausible typo: the same letters in another case, or at
+// most two edits away (and fewer edits than the candidate has letters).
+std::optional<std::string_view> suggest(std::string_view name,
+                                        const std::vector<std::string_view>& candidates) {
+  std::optional<std::string_view> best;
+  size_t bestDistance = 3;
+  for (std::string_view candidate : candidates) {
+    if (lowercase(candidate) == lowercase(name)) return candidate;
+    size_t distance = editDistance(name, candidate);
+    if (distance < bestDistance && distance < candidate.size()) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+std::string joinNames(const std::vector<std::string_view>& names, std::string_view lastSeparator) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? lastSeparator : std::string_view(", ");
+    out += names[i];
+  }
+  return out;
+}
+
+constexpr Sink kAllSinks[] = {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog, Sink::kLogfire};
+
+std::optional<Sink> sinkFromName(std::string_view name) {
+  for (Sink sink : kAllSinks) {
+    if (sinkName(sink) == name) return sink;
+  }
+  return std::nullopt;
+}
+
+// yaml-cpp's message for a tab in indentation ("illegal map value") does not mention the tab.
+std::string tabHint(std::string_view yaml, const YAML::Mark& mark) {
+  if (mark.line < 0) return "";
+  size_t start = 0;
+  for (int line = 0; line < mark.line && start != std::string_view::npos; ++line) {
+    start = yaml.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  if (start == std::string_view::npos) return "";
+  for (size_t i = start; i < yaml.size() && (yaml[i] == ' ' || yaml[i] == '\t'); ++i) {
+    if (yaml[i] == '\t') return " (the line is indented with a tab; YAML indents with spaces)";
+  }
+  return "";
+}
+
+class ConfigParser {
+ public:
+  explicit ConfigParser(std::string_view fileName) : fileName_(fileName) {}
+
+  Config parse(std::string_view yaml);
+
+ private:
+  struct Field {
+    std::string_view name;
+    std::function<void(const Slot&)> read;
+  };
+
+  void readRoot(const Slot& slot, Config& config);
+  void readClickstack(const Slot& slot, ClickstackConfig& out);
+  void readOtelConfig(const Slot& slot, OtelConfig& out);
+  void readRouting(const Slot& slot, RoutingConfig& out);
+  void readExporters(const Slot& slot, ExportersConfig& out);
+  void readProcessors(const Slot& slot, ProcessorsConfig& out);
+
+  // A map whose keys are `fields`. Null (a key with nothing after it) counts as an empty map,
+  // as in the Collector's `processors: {batch:}`. `planned` are keys of the reference whose
+  // feature is not built: still unknown, with a message that says so.
+  void readMap(const Slot& slot, const std::vector<Field>& fields,
+               const std::vector<std::string_view>& planned = {});
+  // The scalar's text, or an error naming `expected` when the node is a map, list or null.
+  std::optional<std::string> scalar(const Slot& slot, std::string_view expected);
+  bool readBool(const Slot& slot, bool& out);
+  void readPath(const Slot& slot, std::string& out);
+  void readRowCount(const Slot& slot, uint32_t& out, uint32_t min, uint32_t max);
+  void readEndpoint(const Slot& slot, Endpoint& out);
+  void readDuration(const Slot& slot, std::chrono::nanoseconds& out, std::chrono::nanoseconds min,
+                    std::optional<std::chrono::nanoseconds> max, bool wholeSeconds);
+  void readByteSize(const Slot& slot, uint64_t& out, uint64_t min);
+  void readSinks(const Slot& slot, std::vector<Sink>& out);
+  void readPlannedExporter(const Slot& slot, std::string_view name, PlannedExporterConfig& out);
+  void checkListeners(const Config& config);
+
+  std::string location(const YAML::Mark& mark) const;
+  void error(const YAML::Mark& mark, std::string_view path, std::string_view problem);
+
+  std::string fileName_;
+  std::vector<std::string> errors_;
+  size_t moreErrors_ = 0;
+  // Where each listener endpoint was set in the file, to point collision errors at it.
+  std::map<std::string, YAML::Mark, std::less<>> endpointMarks_;
+};
+
+std::string ConfigParser::location(const YAML::Mark& mark) const {
+  // yaml-cpp marks are 0-based; editors count from 1. yaml-cpp's "no position" mark (-1) is
+  // reported at the start of the file rather than as line 0.
+  int line = mark.line < 0 ? 1 : mark.line + 1;
+  int column = mark.column < 0 ? 1 : mark.column + 1;
+  return fileName_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+}
+
+void ConfigParser::error(const YAML::Mark& mark, std::string_view path, std::string_view problem) {
+  if (errors_.size() == kMaxErrors) {
+    ++moreErrors_;
+    return;
+  }
+  std::string message = location(mark);
+  if (!path.empty()) {
+    message += path;
+    message += ": ";
+  }
+  message += problem;
+  errors_.push_back(std::move(message));
+}
+
+Config ConfigParser::parse(std::string_view yaml) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    std::string hint = e.msg.find("tab") == std::string::npos ? tabHint(yaml, e.mark) : "";
+    throw ConfigError(location(e.mark) + "invalid YAML: " + e.msg + hint);
+  }
+  // Empty documents (a leading or trailing ---) are harmless; a second real one is ambiguous.
+  std::erase_if(documents, [](const YAML::Node& d) { return d.IsNull(); });
+  Config config;
+  if (documents.size() > 1) {
+    error(documents[1].Mark(), "", "a second YAML document; the file must hold one");
+  } else if (documents.size() == 1) {
+    readRoot(Slot{documents[0], documents[0].Mark(), ""}, config);
+  }
+  if (errors_.empty()) checkListeners(config);
+  if (!errors_.empty()) {
+    std::string message;
+    for (const std::string& e : errors_) {
+      if (!message.empty()) message += '\n';
+      message += e;
+    }
+    if (moreErrors_ > 0) {
+      message += "\n" + fileName_ + ": " + std::to_string(moreErrors_) + " more errors not shown";
+    }
+    throw ConfigError(message);
+  }
+  return config;
+}
+
+void ConfigParser::readMap(const Slot& slot, const std::vector<Field>& fields,
+                           const std::vector<std::string_view>& planned) {
+  std::vector<std::string_view> names;
+  names.reserve(fields.size());
+  for (const Field& field : fields) names.push_back(field.name);
+  if (slot.node.IsNull()) return;
+  if (!slot.node.IsMap()) {
+    error(slot.mark, slot.path,
+          "expected a map with the keys " + joinNames(names, " and ") + "; got " +
+              describeNode(slot.node));
+    return;
+  }
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  for (const auto& entry : slot.node) {
+    const YAML::Node& key = entry.first;
+    const YAML::Node& value = entry.second;
+    if (!key.IsScalar()) {
+      error(key.Mark(), slot.path, "a key must be a name; got " + describeNode(key));
+      continue;
+    }
+    const std::string& name = key.Scalar();
+    std::string path = joinPath(slot.path, name);
+    auto first =
+        std::find_if(seen.begin(), seen.end(), [&name](const auto& s) { return s.first == name; });
+    if (first != seen.end()) {
+      error(key.Mark(), path,
+            "duplicate key (first set at line " + std::to_string(first->second.line + 1) +
+                ", column " + std::to_string(first->second.column + 1) + ")");
+      continue;
+    }
+    seen.emplace_back(name, key.Mark());
+
+    auto field = std::find_if(fields.begin(), fields.end(),
+                              [&name](const Field& f) { return f.name == name; });
+    if (field != fields.end()) {
+      // A key with nothing after it has no position of its own worth showing: point at the key.
+      field->read(Slot{value, value.IsNull() ? key.Mark() : value.Mark(), path});
+      continue;
+    }
+    std::string problem = "unknown key";
+    if (std::find(planned.begin(), planned.end(), name) != planned.end()) {
+      problem += ": the feature is not available in this build yet";
+    } else if (auto near = suggest(name, names)) {
+      problem += "; did you mean ";
+      problem += *near;
+      problem += "?";
+    } else if (names.size() == 1) {
+      problem += "; the only key here is ";
+      problem += names.front();
+    } else {
+      problem += "; the keys here are " + joinNames(names, " and ");
+    }
+    error(key.Mark(), path, problem);
+  }
+}
+
+std::optional<std::string> ConfigParser::scalar(const Slot& slot, std::string_view expected) {
+  if (slot.node.IsScalar()) return slot.node.Scalar();
+  error(slot.mark, slot.path,
+        "expected " + std::string(expected) + "; got " + describeNode(slot.node));
+  return std::nullopt;
+}
+
+bool ConfigParser::readBool(const Slot& slot, bool& out) {
+  auto text = scalar(slot, "true or false");
+  if (!text) return false;
+  // Plain scalars only, as the Collector's YAML decoder does: "true" in quotes is a string, and
+  // the YAML 1.1 spellings (yes, on) mean different things to different tools.
+  if (!isPlainOr(slot.node, "tag:yaml.org,2002:bool")) {
+    error(slot.mark, slot.path,
+          quoted(*text) + " is a string, not a boolean; write true or false without quotes");
+    return false;
+  }
+  if (*text == "true" || *text == "True" || *text == "TRUE") {
+    out = true;
+    return true;
+  }
+  if (*text == "false" || *text == "False" || *text == "FALSE") {
+    out = false;
+    return true;
+  }
+  error(slot.mark, slot.path, quoted(*text) + " is not true or false");
+  return false;
+}
+
+void ConfigParser::readPath(const Slot& slot, std::string& out) {
+  auto text = scalar(slot, "a directory path");
+  if (!text) return;
+  if (text->empty()) {
+    error(slot.mark, slot.path, "expected a directory path; got \"\"");
+  } else if (text->find('\0') != std::string::npos) {
+    error(slot.mark, slot.path, quoted(*text) + " contains a NUL byte; expected a directory path");
+  } else {
+    out = std::move(*text);
+  }
+}
+
+void ConfigParser::readRowCount(const Slot& slot, uint32_t& out, uint32_t min, uint32_t max) {
+  const std::string expected =
+      "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+  auto text = scalar(slot, expected);
+  if (!text) return;
+  if (!isPlainOr(slot.node, "tag:yaml.org,2002:int")) {
+    error(slot.mark, slot.path,
+          quoted(*text) + " is a string, not a number; write " + expected + " without quotes");
+    return;
+  }
+  bool valid = !text->empty() && text->size() <= 10;
+  uint64_t value = 0;
+  for (char c : *text) {
+    valid = valid && c >= '0' && c <= '9';
+    if (valid) value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (!valid || value < min || value > max) {
+    error(slot.mark, slot.path, quoted(*text) + " is not " + expected);
+    return;
+  }
+  out = static_cast<uint32_t>(value);
+}
+
+void ConfigParser::readEndpoint(const Slot& slot, Endpoint& out) {
+  auto text = scalar(slot, "an endpoint such as 127.0.0.1:4318");
+  if (!text) return;
+  auto endpoint = parseEndpoint(*text);
+  if (!endpoint) {
+    error(slot.mark, slot.path, endpoint.status().message());
+    return;
+  }
+  out = std::move(endpoint.value());
+  endpointMarks_[slot.path] = slot.mark;
+}
+
+void ConfigParser::readDuration(const Slot& slot, std::chrono::nanoseconds& out,
+                                std::chrono::nanoseconds min,
+                                std::optional<std::chrono::nanoseconds> max, bool wholeSeconds) {
+  auto text = scalar(slot, "a duration such as 72h");
+  if (!text) return;
+  auto value = parseDuration(*text);
+  if (!value) {
+    error(slot.mark, slot.path, value.status().message());
+  } else if (*value < min) {
+    error(slot.mark, slot.path,
+          quoted(*text) + " is shorter than the minimum " + formatDuration(min));
+  } else if (max && *value > *max) {
+    error(slot.mark, slot.path,
+          quoted(*text) + " is longer than the maximum " + formatDuration(*max));
+  } else if (wholeSeconds && value->count() % 1'000'000'000 != 0) {
+    error(slot.mark, slot.path, quoted(*text) + " is not a whole number of seconds");
+  } else {
+    out = *value;
+  }
+}
+
+void ConfigParser::readByteSize(const Slot& slot, uint64_t& out, uint64_t min) {
+  auto text = scalar(slot, "a size such as 64Mi");
+  if (!text) return;
+  auto value = parseByteSize(*text);
+  if (!value) {
+    error(slot.mark, slot.path, value.status().message());
+  } else if (*value < min) {
+    error(slot.mark, slot.path,
+          quoted(*text) + " is smaller than the minimum " + formatByteSize(min));
+  } else {
+    out = *value;
+  }
+}
+
+void ConfigParser::readSinks(const Slot& slot, std::vector<Sink>& out) {
+  std::vector<std::string_view> names;
+  for (Sink sink : kAllSinks) names.push_back(sinkName(sink));
+  const std::string expectedSink = joinNames(names, " or ");
+  if (!slot.node.IsSequence()) {
+    error(slot.mark, slot.path,
+          "expected a list of sinks such as [clickhouse]; got " + describeNode(slot.node));
+    return;
+  }
+  std::vector<Sink> sinks;
+  bool valid = true;
+  size_t index = 0;
+  for (const auto& item : slot.node) {
+    std::string path = slot.path + "[" + std::to_string(index++) + "]";
+    YAML::Mark mark = item.IsNull() ? slot.mark : item.Mark();
+    if (!item.IsScalar()) {
+      error(mark, path, "expected a sink (" + expectedSink + "); got " + describeNode(item));
+      valid = false;
+      continue;
+    }
+    auto sink = sinkFromName(item.Scalar());
+    if (!sink) {
+      std::string problem = quoted(item.Scalar()) + " is not a sink; expected " + expectedSink;
+      if (auto near = suggest(item.Scalar(), names)) {
+        problem += "; did you mean ";
+        problem += *near;
+        problem += "?";
+      }
+      error(mark, path, problem);
+      valid = false;
+      continue;
+    }
+    if (std::find(sinks.begin(), sinks.end(), *sink) != sinks.end()) {
+      error(mark, path, std::string(sinkName(*sink)) + " is listed twice");
+      valid = false;
+      continue;
+    }
+    sinks.push_back(*sink);
+  }
+  if (valid) out = std::move(sinks);
+}
+
+void ConfigParser::readPlannedExporter(const Slot& slot, std::string_view name,
+                                       PlannedExporterConfig& out) {
+  readMap(slot, {{"enabled", [this, name, &out](const Slot& s) {
+                    bool enabled = false;
+                    if (!readBool(s, enabled)) return;
+                    if (enabled) {
+                      error(s.mark, s.path,
+                            "true is not possible: the " + std::string(name) +
+                                " exporter is not available in this build yet");
+                      return;
+                    }
+                    out.enabled = false;
+                  }}});
+}
+
+void ConfigParser::readRoot(const Slot& slot, Config& config) {
+  readMap(slot,
+          {{"clickstack", [&](const Slot& s) { readClickstack(s, config.clickstack); }},
+           {"otelConfig", [&](const Slot& s) { readOtelConfig(s, config.otelConfig); }}},
+          {"prometheusScrape"});
+}
+
+void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
+  readMap(slot,
+          {{"enabled", [&](const Slot& s) { readBool(s, out.enabled); }},
+           {"dataDir", [&](const Slot& s) { readPath(s, out.dataDir); }},
+           {"hyperdx",
+            [&](const Slot& s) {
+              readMap(s, {{"listen", [&](const Slot& l) { readEndpoint(l, out.hyperdx.listen); }}},
+                      {"seedUser", "ingress", "exposure"});
+            }}},
+          {"clickhouse", "secretsDir"});
+}
+
+void ConfigParser::readOtelConfig(const Slot& slot, OtelConfig& out) {
+  auto readHttp = [&](const Slot& s) {
+    OtlpHttpConfig& http = out.receivers.otlp.http;
+    readMap(s, {{"endpoint", [&](const Slot& e) { readEndpoint(e, http.endpoint); }},
+                {"maxRequestBodySize",
+                 [&](const Slot& e) { readByteSize(e, http.maxRequestBodySize, kMinByteLimit); }}});
+  };
+  auto readReceivers = [&](const Slot& s) {
+    readMap(s, {{"otlp", [&](const Slot& o) { readMap(o, {{"http", readHttp}}, {"grpc"}); }}});
+  };
+  readMap(
+      slot,
+      {{"receivers", readReceivers},
+       {"admin",
+        [&](const Slot& s) {
+          readMap(s, {{"endpoint", [&](const Slot& e) { readEndpoint(e, out.admin.endpoint); }}});
+        }},
+       {"routing", [&](const Slot& s) { readRouting(s, out.routing); }},
+       {"exporters", [&](const Slot& s) { readExporters(s, out.exporters); }},
+       {"processors", [&](const Slot& s) { readProcessors(s, out.processors); }}});
+}
+
+void ConfigParser::readRouting(const Slot& slot, RoutingConfig& out) {
+  readMap(slot, {{"traces", [&](const Slot& s) { readSinks(s, out.traces); }},
+                 {"metrics", [&](const Slot& s) { readSinks(s, out.metrics); }},
+                 {"k8sMetrics", [&](const Slot& s) { readSinks(s, out.k8sMetrics); }},
+                 {"k8sEvents", [&](const Slot& s) { readSinks(s, out.k8sEvents); }},
+                 {"prometheusScrape", [&](const Slot& s) { readSinks(s, out.prometheusScrape); }},
+                 {"logs", [&](const Slot& s) { readSinks(s, out.logs); }}});
+}
+
+void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
+  auto readClickhouse = [&](const Slot& s) {
+    ClickhouseExporterConfig& clickhouse = out.clickhouse;
+    readMap(s, {{"enabled", [&](const Slot& e) { readBool(e, clickhouse.enabled); }},
+                {"ttl", [&](const Slot& e) {
+                   readDuration(e, clickhouse.ttl, kMinTtl, std::nullopt, /*wholeSeconds=*/true);
+                 }}});
+  };
+  readMap(slot,
+          {{"clickhouse", readClickhouse},
+           {"tinybird", [&](const Slot& s) { readPlannedExporter(s, "tinybird", out.tinybird); }},
+           {"datadog", [&](const Slot& s) { readPlannedExporter(s, "datadog", out.datadog); }},
+           {"logfire", [&](const Slot& s) { readPlannedExporter(s, "logfire", out.logfire); }}});
+}
+
+void ConfigParser::readProcessors(const Slot& slot, ProcessorsConfig& out) {
+  auto readBatch = [&](const Slot& s) {
+    BatchProcessorConfig& batch = out.batch;
+    readMap(s, {{"sendBatchSize",
+                 [&](const Slot& e) {
+                   readRowCount(e, batch.sendBatchSize, kMinBatchRows, kMaxBatchRows);
+                 }},
+                {"timeout",
+                 [&](const Slot& e) {
+                   readDuration(e, batch.timeout, kMinBatchTimeout, kMaxBatchTimeout,
+                                /*wholeSeconds=*/false);
+                 }},
+                {"sendBatchMaxBytes",
+                 [&](const Slot& e) { readByteSize(e, batch.sendBatchMaxBytes, kMinByteLimit); }}});
+  };
+  readMap(slot, {{"batch", readBatch}}, {"memoryLimiter", "redaction"});
+}
+
+void ConfigParser::checkListeners(const Config& config) {
+  struct Listener {
+    std::string_view path;
+    const Endpoint* endpoint;
+  };
+  std::vector<Listener> listeners;
+  // The UI listens only with clickstack on.
+  if (config.clickstack.enabled) {
+    listeners.push_back({"clickstack.hyperdx.listen", &config.clickstack.hyperdx.listen});
+  }
+  listeners.push_back(
+      {"otelConfig.receivers.otlp.http.endpoint", &config.otelConfig.receivers.otlp.http.endpoint});
+  listeners.push_back({"otelConfig.admin.endpoint", &config.otelConfig.admin.endpoint});
+
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    for (size_t j = i + 1; j < listeners.size(); ++j) {
+      if (!endpointsCollide(*listeners[i].endpoint, *listeners[j].endpoint)) continue;
+      // Blame the one written later in the file; defaults never collide with each other.
+      auto markI = endpointMarks_.find(listeners[i].path);
+      auto markJ = endpointMarks_.find(listeners[j].path);
+      bool blameJ = markJ != endpointMarks_.end() &&
+                    (markI == endpointMarks_.end() || markJ->second.pos > markI->second.pos);
+      const Listener& blamed = blameJ ? listeners[j] : listeners[i];
+      const Listener& other = blameJ ? listeners[i] : listeners[j];
+      auto mark = blameJ ? markJ : markI;
+      error(mark == endpointMarks_.end() ? YAML::Mark() : mark->second, blamed.path,
+            quoted(blamed.endpoint->toString()) + " takes the port of " + std::string(other.path) +
+                " (" + other.endpoint->toString() + "); each listener needs its own port");
+    }
+  }
+}
+
+}  // namespace
+
+Config parseConfig(std::string_view yaml, std::string_view fileName) {
+  return ConfigParser(fileName).parse(yaml);
+}
+
+Config loadConfig(const std::string& path) {
+  struct Closer {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
+  if (!file) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
+  std::string text;
+  char buffer[64 * 1024];
+  while (true) {
+    size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
+    text.append(buffer, n);
+    if (text.size() > kMaxFileBytes) {
+      throw ConfigError(path + ": larger than 1 MiB; this is not a configuration file");
+    }
+    if (n < sizeof buffer) break;
+  }
+  if (std::ferror(file.get())) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  return parseConfig(text, path);
+}
+
+}  // namespace stackhouse::config

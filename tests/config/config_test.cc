@@ -1,0 +1,505 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace stackhouse::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kTestdata = STACKHOUSE_CONFIG_TESTDATA;
+
+// The message parseConfig throws for `yaml`, or "" when it parses.
+std::string errorOf(std::string_view yaml) {
+  try {
+    parseConfig(yaml, "test.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, Defaults) {
+  const Config c = defaultConfig();
+  EXPECT_TRUE(c.clickstack.enabled);
+  EXPECT_EQ(c.clickstack.dataDir, "./data");
+  EXPECT_EQ(c.clickstack.hyperdx.listen, (Endpoint{"127.0.0.1", 8080}));
+  EXPECT_EQ(c.otelConfig.receivers.otlp.http.endpoint, (Endpoint{"127.0.0.1", 4318}));
+  EXPECT_EQ(c.otelConfig.receivers.otlp.http.maxRequestBodySize, 64 * kMiB);
+  EXPECT_EQ(c.otelConfig.admin.endpoint, (Endpoint{"127.0.0.1", 8888}));
+  const std::vector<Sink> every{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
+  EXPECT_EQ(c.otelConfig.routing.traces, every);
+  EXPECT_EQ(c.otelConfig.routing.metrics, every);
+  EXPECT_EQ(c.otelConfig.routing.k8sMetrics, every);
+  EXPECT_EQ(c.otelConfig.routing.k8sEvents, every);
+  EXPECT_EQ(c.otelConfig.routing.prometheusScrape, std::vector<Sink>{Sink::kClickhouse});
+  EXPECT_EQ(c.otelConfig.routing.logs, std::vector<Sink>{Sink::kClickhouse});
+  EXPECT_TRUE(c.otelConfig.exporters.clickhouse.enabled);
+  EXPECT_EQ(c.otelConfig.exporters.clickhouse.ttl, 72h);
+  EXPECT_FALSE(c.otelConfig.exporters.tinybird.enabled);
+  EXPECT_FALSE(c.otelConfig.exporters.datadog.enabled);
+  EXPECT_FALSE(c.otelConfig.exporters.logfire.enabled);
+  EXPECT_EQ(c.otelConfig.processors.batch.sendBatchSize, 50000u);
+  EXPECT_EQ(c.otelConfig.processors.batch.timeout, 200ms);
+  EXPECT_EQ(c.otelConfig.processors.batch.sendBatchMaxBytes, 256 * kMiB);
+}
+
+TEST(Config, SinkEnabled) {
+  Config c = defaultConfig();
+  EXPECT_TRUE(sinkEnabled(c, Sink::kClickhouse));
+  EXPECT_FALSE(sinkEnabled(c, Sink::kDatadog));
+  c.clickstack.enabled = false;  // no embedded store: nothing for the clickhouse sink to write to
+  EXPECT_FALSE(sinkEnabled(c, Sink::kClickhouse));
+}
+
+struct ValidCase {
+  std::string_view name;
+  std::string_view yaml;
+  std::function<void(Config&)> expect;  // applied to the defaults gives the expected Config
+};
+
+TEST(ParseConfig, ValidCases) {
+  const ValidCase cases[] = {
+      {"empty file", "", [](Config&) {}},
+      {"only comments", "# nothing here\n\n# at all\n", [](Config&) {}},
+      {"empty document", "---\n", [](Config&) {}},
+      {"empty documents around the one", "---\nclickstack: {enabled: false}\n---\n",
+       [](Config& c) { c.clickstack.enabled = false; }},
+      {"empty map", "{}\n", [](Config&) {}},
+      {"section with no value", "clickstack:\notelConfig:\n  processors:\n    batch:\n",
+       [](Config&) {}},
+      {"booleans in every YAML 1.2 spelling",
+       "clickstack:\n  enabled: False\n"
+       "otelConfig:\n  exporters:\n    clickhouse: {enabled: TRUE}\n",
+       [](Config& c) { c.clickstack.enabled = false; }},
+      {"collector mode", "clickstack:\n  enabled: false\n",
+       [](Config& c) { c.clickstack.enabled = false; }},
+      {"UI port is free when clickstack is off",
+       "clickstack:\n  enabled: false\n  hyperdx: {listen: \"127.0.0.1:8888\"}\n",
+       [](Config& c) {
+         c.clickstack.enabled = false;
+         c.clickstack.hyperdx.listen.port = 8888;
+       }},
+      {"dataDir plain and unusual", "clickstack:\n  dataDir: /srv/stack house/données\n",
+       [](Config& c) { c.clickstack.dataDir = "/srv/stack house/données"; }},
+      {"IPv6 and port 0",
+       "otelConfig:\n  receivers:\n    otlp:\n      http:\n        endpoint: \"[::1]:0\"\n",
+       [](Config& c) {
+         c.otelConfig.receivers.otlp.http.endpoint = {"::1", 0};
+       }},
+      {"every interface", "otelConfig:\n  admin:\n    endpoint: 0.0.0.0:9999\n",
+       [](Config& c) {
+         c.otelConfig.admin.endpoint = {"0.0.0.0", 9999};
+       }},
+      {"quoted size and duration",
+       "otelConfig:\n  processors:\n    batch: {sendBatchMaxBytes: \"1Gi\", timeout: '1.5s'}\n",
+       [](Config& c) {
+         c.otelConfig.processors.batch.sendBatchMaxBytes = kGiB;
+         c.otelConfig.processors.batch.timeout = 1500ms;
+       }},
+      {"lowest limits",
+       "otelConfig:\n  exporters:\n    clickhouse: {ttl: 1h}\n  processors:\n"
+       "    batch: {sendBatchSize: 1, timeout: 1ms, sendBatchMaxBytes: 1Ki}\n"
+       "  receivers: {otlp: {http: {maxRequestBodySize: 1024}}}\n",
+       [](Config& c) {
+         c.otelConfig.exporters.clickhouse.ttl = 1h;
+         c.otelConfig.processors.batch = {1, 1ms, 1024};
+         c.otelConfig.receivers.otlp.http.maxRequestBodySize = 1024;
+       }},
+      {"highest limits",
+       "otelConfig:\n  exporters:\n    clickhouse: {ttl: 87600h}\n  processors:\n"
+       "    batch: {sendBatchSize: 1000000, timeout: 60s}\n",
+       [](Config& c) {
+         c.otelConfig.exporters.clickhouse.ttl = 87600h;
+         c.otelConfig.processors.batch.sendBatchSize = 1'000'000;
+         c.otelConfig.processors.batch.timeout = 60s;
+       }},
+      {"ttl of 15 days", "otelConfig: {exporters: {clickhouse: {ttl: 360h}}}\n",
+       [](Config& c) { c.otelConfig.exporters.clickhouse.ttl = 360h; }},
+      {"routing to nowhere, block lists, anchors",
+       "otelConfig:\n  routing:\n    traces: []\n    logs: &both\n      - clickhouse\n"
+       "      - datadog\n    metrics: *both\n",
+       [](Config& c) {
+         c.otelConfig.routing.traces = {};
+         c.otelConfig.routing.logs = {Sink::kClickhouse, Sink::kDatadog};
+         c.otelConfig.routing.metrics = {Sink::kClickhouse, Sink::kDatadog};
+       }},
+      {"the reference's routing and exporters snippet, pasted",
+       "otelConfig:\n"
+       "  routing:\n"
+       "    traces: [tinybird, datadog, logfire, clickhouse]\n"
+       "    metrics: [tinybird, datadog, logfire, clickhouse]\n"
+       "    k8sMetrics: [tinybird, datadog, logfire, clickhouse]\n"
+       "    k8sEvents: [tinybird, datadog, logfire, clickhouse]\n"
+       "    prometheusScrape: [clickhouse]\n"
+       "    logs: [clickhouse]\n"
+       "  exporters:\n"
+       "    clickhouse:\n"
+       "      enabled: true\n"
+       "      ttl: 72h\n"
+       "    tinybird: {enabled: false}\n"
+       "    datadog: {enabled: false}\n"
+       "    logfire: {enabled: false}\n",
+       [](Config&) {}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Config expected = defaultConfig();
+    c.expect(expected);
+    Config parsed;
+    ASSERT_NO_THROW(parsed = parseConfig(c.yaml, "test.yaml")) << errorOf(c.yaml);
+    EXPECT_EQ(describeConfig(parsed), describeConfig(expected));
+    EXPECT_EQ(parsed, expected);
+  }
+}
+
+struct InvalidCase {
+  std::string_view name;
+  std::string_view yaml;
+  std::string_view message;
+};
+
+TEST(ParseConfig, InvalidCases) {
+  const InvalidCase cases[] = {
+      // Unknown keys.
+      {"misspelt top-level key", "clickstak:\n  enabled: true\n",
+       "test.yaml:1:1: clickstak: unknown key; did you mean clickstack?"},
+      {"unrelated top-level key", "server:\n  port: 80\n",
+       "test.yaml:1:1: server: unknown key; the keys here are clickstack and otelConfig"},
+      {"transposed letters", "clickstack:\n  dataDri: /x\n",
+       "test.yaml:2:3: clickstack.dataDri: unknown key; did you mean dataDir?"},
+      {"wrong case", "clickstack:\n  DATADIR: /x\n",
+       "test.yaml:2:3: clickstack.DATADIR: unknown key; did you mean dataDir?"},
+      {"snake case from another tool",
+       "otelConfig:\n  processors:\n    batch:\n      send_batch_size: 10\n",
+       "test.yaml:4:7: otelConfig.processors.batch.send_batch_size: unknown key; the keys here are "
+       "sendBatchSize, timeout and sendBatchMaxBytes"},
+      {"the Collector's row cap is not ours",
+       "otelConfig:\n  processors:\n    batch:\n      sendBatchMaxSize: 10\n",
+       "test.yaml:4:7: otelConfig.processors.batch.sendBatchMaxSize: unknown key; the keys here "
+       "are sendBatchSize, timeout and sendBatchMaxBytes"},
+      {"unknown routing source", "otelConfig:\n  routing:\n    trace: [clickhouse]\n",
+       "test.yaml:3:5: otelConfig.routing.trace: unknown key; did you mean traces?"},
+      {"unknown exporter", "otelConfig:\n  exporters:\n    splunk: {enabled: true}\n",
+       "test.yaml:3:5: otelConfig.exporters.splunk: unknown key; the keys here are clickhouse, "
+       "tinybird, datadog and logfire"},
+      {"exporter settings that do not exist yet",
+       "otelConfig:\n  exporters:\n    datadog: {enabled: false, apiKey: x}\n",
+       "test.yaml:3:31: otelConfig.exporters.datadog.apiKey: unknown key; the only key here is "
+       "enabled"},
+      {"planned top-level key", "prometheusScrape:\n  enabled: false\n",
+       "test.yaml:1:1: prometheusScrape: unknown key: the feature is not available in this build "
+       "yet"},
+      {"planned OTLP/gRPC receiver",
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"127.0.0.1:4317\"}\n",
+       "test.yaml:4:7: otelConfig.receivers.otlp.grpc: unknown key: the feature is not available "
+       "in this build yet"},
+      {"planned disk budget", "clickstack:\n  clickhouse:\n    persistence: {dataSize: 50Gi}\n",
+       "test.yaml:2:3: clickstack.clickhouse: unknown key: the feature is not available in this "
+       "build yet"},
+      // Duplicates.
+      {"duplicate key", "clickstack:\n  enabled: true\n  enabled: false\n",
+       "test.yaml:3:3: clickstack.enabled: duplicate key (first set at line 2, column 3)"},
+      {"duplicate section", "otelConfig: {}\nclickstack: {}\notelConfig: {}\n",
+       "test.yaml:3:1: otelConfig: duplicate key (first set at line 1, column 1)"},
+      {"duplicate in a flow map",
+       "otelConfig: {admin: {endpoint: \"127.0.0.1:1\", endpoint: \"127.0.0.1:2\"}}\n",
+       "test.yaml:1:47: otelConfig.admin.endpoint: duplicate key (first set at line 1, column 22)"},
+      // Wrong shapes.
+      {"the file is a scalar", "hello\n",
+       "test.yaml:1:1: expected a map with the keys clickstack and otelConfig; got \"hello\""},
+      {"the file is a list", "- clickstack\n",
+       "test.yaml:1:1: expected a map with the keys clickstack and otelConfig; got a list"},
+      {"scalar where a map goes", "clickstack: true\n",
+       "test.yaml:1:13: clickstack: expected a map with the keys enabled, dataDir and hyperdx; got "
+       "\"true\""},
+      {"list where a map goes", "otelConfig:\n  - routing\n",
+       "test.yaml:2:3: otelConfig: expected a map with the keys receivers, admin, routing, "
+       "exporters and processors; got a list"},
+      {"map where a boolean goes", "clickstack:\n  enabled:\n    value: true\n",
+       "test.yaml:3:5: clickstack.enabled: expected true or false; got a map"},
+      {"list where an endpoint goes", "otelConfig:\n  admin:\n    endpoint: [127.0.0.1, 8888]\n",
+       "test.yaml:3:15: otelConfig.admin.endpoint: expected an endpoint such as 127.0.0.1:4318; "
+       "got a list"},
+      {"key with no value", "otelConfig:\n  exporters:\n    clickhouse:\n      ttl:\n",
+       "test.yaml:4:7: otelConfig.exporters.clickhouse.ttl: expected a duration such as 72h; got "
+       "no value"},
+      // A null has no useful position of its own (an empty value's is the next line): the key's.
+      {"explicit null", "clickstack:\n  dataDir: ~\n",
+       "test.yaml:2:3: clickstack.dataDir: expected a directory path; got no value"},
+      {"a list as a key", "? [a, b]\n: 1\n", "test.yaml:1:3: a key must be a name; got a list"},
+      // Booleans.
+      {"YAML 1.1 boolean", "clickstack:\n  enabled: yes\n",
+       "test.yaml:2:12: clickstack.enabled: \"yes\" is not true or false"},
+      {"quoted boolean", "clickstack:\n  enabled: \"false\"\n",
+       "test.yaml:2:12: clickstack.enabled: \"false\" is a string, not a boolean; write true or "
+       "false without quotes"},
+      // Strings.
+      {"empty dataDir", "clickstack:\n  dataDir: \"\"\n",
+       "test.yaml:2:12: clickstack.dataDir: expected a directory path; got \"\""},
+      {"NUL in dataDir", "clickstack:\n  dataDir: \"a\\0b\"\n",
+       "test.yaml:2:12: clickstack.dataDir: \"a\\x00b\" contains a NUL byte; expected a directory "
+       "path"},
+      // Durations.
+      {"ttl in days", "otelConfig:\n  exporters:\n    clickhouse:\n      ttl: 3 days\n",
+       "test.yaml:4:12: otelConfig.exporters.clickhouse.ttl: \"3 days\" is not a duration such as "
+       "72h (there is no day unit: write 72h for 3 days)"},
+      {"ttl without unit", "otelConfig:\n  exporters:\n    clickhouse:\n      ttl: 3600\n",
+       "test.yaml:4:12: otelConfig.exporters.clickhouse.ttl: \"3600\" is not a duration such as "
+       "72h (missing unit: ns, us, ms, s, m or h)"},
+      {"ttl too short", "otelConfig:\n  exporters:\n    clickhouse:\n      ttl: 30m\n",
+       "test.yaml:4:12: otelConfig.exporters.clickhouse.ttl: \"30m\" is shorter than the minimum "
+       "1h"},
+      {"negative ttl", "otelConfig:\n  exporters:\n    clickhouse:\n      ttl: -72h\n",
+       "test.yaml:4:12: otelConfig.exporters.clickhouse.ttl: \"-72h\" is shorter than the minimum "
+       "1h"},
+      {"ttl with a fraction of a second",
+       "otelConfig:\n  exporters:\n    clickhouse:\n      ttl: 1h0.5s\n",
+       "test.yaml:4:12: otelConfig.exporters.clickhouse.ttl: \"1h0.5s\" is not a whole number of "
+       "seconds"},
+      {"batch timeout zero", "otelConfig:\n  processors:\n    batch:\n      timeout: 0s\n",
+       "test.yaml:4:16: otelConfig.processors.batch.timeout: \"0s\" is shorter than the minimum "
+       "1ms"},
+      {"batch timeout too long", "otelConfig:\n  processors:\n    batch:\n      timeout: 2m\n",
+       "test.yaml:4:16: otelConfig.processors.batch.timeout: \"2m\" is longer than the maximum 1m"},
+      // Row counts.
+      {"batch of zero rows", "otelConfig:\n  processors:\n    batch:\n      sendBatchSize: 0\n",
+       "test.yaml:4:22: otelConfig.processors.batch.sendBatchSize: \"0\" is not a whole number "
+       "from 1 to 1000000"},
+      {"batch too large", "otelConfig:\n  processors:\n    batch:\n      sendBatchSize: 1000001\n",
+       "test.yaml:4:22: otelConfig.processors.batch.sendBatchSize: \"1000001\" is not a whole "
+       "number from 1 to 1000000"},
+      {"batch size in exponent form",
+       "otelConfig:\n  processors:\n    batch:\n      sendBatchSize: 5e4\n",
+       "test.yaml:4:22: otelConfig.processors.batch.sendBatchSize: \"5e4\" is not a whole number "
+       "from 1 to 1000000"},
+      {"batch size as a size",
+       "otelConfig:\n  processors:\n    batch:\n      sendBatchSize: 64Ki\n",
+       "test.yaml:4:22: otelConfig.processors.batch.sendBatchSize: \"64Ki\" is not a whole number "
+       "from 1 to 1000000"},
+      {"quoted batch size",
+       "otelConfig:\n  processors:\n    batch:\n      sendBatchSize: \"50000\"\n",
+       "test.yaml:4:22: otelConfig.processors.batch.sendBatchSize: \"50000\" is a string, not a "
+       "number; write a whole number from 1 to 1000000 without quotes"},
+      // Sizes.
+      {"size with a B", "otelConfig:\n  processors:\n    batch:\n      sendBatchMaxBytes: 1GB\n",
+       "test.yaml:4:26: otelConfig.processors.batch.sendBatchMaxBytes: \"1GB\" is not a size such "
+       "as 64Mi or 1G (unknown suffix \"GB\"; suffixes are Ki Mi Gi Ti Pi Ei and k M G T P E)"},
+      {"size below the minimum",
+       "otelConfig:\n  processors:\n    batch:\n      sendBatchMaxBytes: 512\n",
+       "test.yaml:4:26: otelConfig.processors.batch.sendBatchMaxBytes: \"512\" is smaller than the "
+       "minimum 1Ki"},
+      {"milli instead of mega",
+       "otelConfig:\n  receivers:\n    otlp:\n      http:\n        maxRequestBodySize: 512m\n",
+       "test.yaml:5:29: otelConfig.receivers.otlp.http.maxRequestBodySize: \"512m\" is not a whole "
+       "number of bytes (m means milli; write M for 10^6 or Mi for 2^20)"},
+      {"negative size",
+       "otelConfig:\n  receivers:\n    otlp:\n      http:\n        maxRequestBodySize: -1Mi\n",
+       "test.yaml:5:29: otelConfig.receivers.otlp.http.maxRequestBodySize: \"-1Mi\" is not a size "
+       "such as 64Mi or 1G (sizes cannot be negative)"},
+      // Endpoints.
+      {"host name", "otelConfig:\n  admin:\n    endpoint: example.com:8888\n",
+       "test.yaml:3:15: otelConfig.admin.endpoint: \"example.com:8888\" is not an endpoint such as "
+       "127.0.0.1:4318 (the host must be an IP address or localhost)"},
+      {"port only", "clickstack:\n  hyperdx:\n    listen: 8080\n",
+       "test.yaml:3:13: clickstack.hyperdx.listen: \"8080\" is not an endpoint such as "
+       "127.0.0.1:4318 (missing :port)"},
+      {"Go-style every-interface", "clickstack:\n  hyperdx:\n    listen: \":8080\"\n",
+       "test.yaml:3:13: clickstack.hyperdx.listen: \":8080\" is not an endpoint such as "
+       "127.0.0.1:4318 (the host is missing; 0.0.0.0 listens on every interface)"},
+      {"port out of range",
+       "otelConfig:\n  receivers: {otlp: {http: {endpoint: \"127.0.0.1:70000\"}}}\n",
+       "test.yaml:2:39: otelConfig.receivers.otlp.http.endpoint: \"127.0.0.1:70000\" is not an "
+       "endpoint such as 127.0.0.1:4318 (the port must be a number from 0 to 65535)"},
+      {"IPv6 without brackets", "otelConfig:\n  admin:\n    endpoint: \"::1:8888\"\n",
+       "test.yaml:3:15: otelConfig.admin.endpoint: \"::1:8888\" is not an endpoint such as "
+       "127.0.0.1:4318 (write an IPv6 address in brackets, such as [::1]:4318)"},
+      {"two listeners on one port", "otelConfig:\n  admin:\n    endpoint: 127.0.0.1:4318\n",
+       "test.yaml:3:15: otelConfig.admin.endpoint: \"127.0.0.1:4318\" takes the port of "
+       "otelConfig.receivers.otlp.http.endpoint (127.0.0.1:4318); each listener needs its own "
+       "port"},
+      {"a wildcard takes the port on every address",
+       "clickstack:\n  hyperdx:\n    listen: 0.0.0.0:8888\n",
+       "test.yaml:3:13: clickstack.hyperdx.listen: \"0.0.0.0:8888\" takes the port of "
+       "otelConfig.admin.endpoint (127.0.0.1:8888); each listener needs its own port"},
+      {"the later of two set listeners is blamed",
+       "otelConfig:\n  admin: {endpoint: \"localhost:9000\"}\n"
+       "  receivers: {otlp: {http: {endpoint: \"[::1]:9000\"}}}\n",
+       "test.yaml:3:39: otelConfig.receivers.otlp.http.endpoint: \"[::1]:9000\" takes the port of "
+       "otelConfig.admin.endpoint (localhost:9000); each listener needs its own port"},
+      // Routing.
+      {"misspelt sink", "otelConfig:\n  routing:\n    logs: [clickhous]\n",
+       "test.yaml:3:12: otelConfig.routing.logs[0]: \"clickhous\" is not a sink; expected "
+       "clickhouse, tinybird, datadog or logfire; did you mean clickhouse?"},
+      {"unknown sink", "otelConfig:\n  routing:\n    traces:\n      - clickhouse\n      - jaeger\n",
+       "test.yaml:5:9: otelConfig.routing.traces[1]: \"jaeger\" is not a sink; expected "
+       "clickhouse, tinybird, datadog or logfire"},
+      {"sink name instead of a list", "otelConfig:\n  routing:\n    logs: clickhouse\n",
+       "test.yaml:3:11: otelConfig.routing.logs: expected a list of sinks such as [clickhouse]; "
+       "got \"clickhouse\""},
+      {"sink listed twice",
+       "otelConfig:\n  routing:\n    metrics: [clickhouse, datadog, clickhouse]\n",
+       "test.yaml:3:36: otelConfig.routing.metrics[2]: clickhouse is listed twice"},
+      {"nested list", "otelConfig:\n  routing:\n    logs: [[clickhouse]]\n",
+       "test.yaml:3:12: otelConfig.routing.logs[0]: expected a sink (clickhouse, tinybird, datadog "
+       "or logfire); got a list"},
+      // Exporters that are not built yet.
+      {"enabling an exporter that is not built",
+       "otelConfig:\n  exporters:\n    datadog: {enabled: true}\n",
+       "test.yaml:3:24: otelConfig.exporters.datadog.enabled: true is not possible: the datadog "
+       "exporter is not available in this build yet"},
+      {"enabling another", "otelConfig:\n  exporters:\n    logfire:\n      enabled: true\n",
+       "test.yaml:4:16: otelConfig.exporters.logfire.enabled: true is not possible: the logfire "
+       "exporter is not available in this build yet"},
+      {"bad boolean for an exporter that is not built",
+       "otelConfig:\n  exporters:\n    tinybird: {enabled: on}\n",
+       "test.yaml:3:25: otelConfig.exporters.tinybird.enabled: \"on\" is not true or false"},
+      // YAML itself.
+      {"unclosed flow list", "clickstack:\n  enabled: [true\n",
+       "test.yaml:3:1: invalid YAML: end of sequence flow not found"},
+      {"tab indentation", "clickstack:\n\tenabled: true\n",
+       "test.yaml:2:9: invalid YAML: illegal map value (the line is indented with a tab; YAML "
+       "indents with spaces)"},
+      {"bad indentation", "clickstack:\n    enabled: true\n  dataDir: x\n",
+       "test.yaml:3:3: invalid YAML: end of map not found"},
+      {"two documents", "clickstack: {}\n---\notelConfig: {}\n",
+       "test.yaml:3:1: a second YAML document; the file must hold one"},
+      // Several errors are reported together, in file order.
+      {"every error at once",
+       "clickstack:\n  enabeld: true\n  dataDir: \"\"\notelConfig:\n  exporters:\n"
+       "    clickhouse: {ttl: 3d}\n",
+       "test.yaml:2:3: clickstack.enabeld: unknown key; did you mean enabled?\n"
+       "test.yaml:3:12: clickstack.dataDir: expected a directory path; got \"\"\n"
+       "test.yaml:6:23: otelConfig.exporters.clickhouse.ttl: \"3d\" is not a duration such as 72h "
+       "(there is no day unit: write 72h for 3 days)"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(errorOf(c.yaml), c.message);
+  }
+}
+
+TEST(ParseConfig, ErrorListIsBounded) {
+  std::string yaml;
+  for (int i = 0; i < 25; ++i) yaml += "unknown" + std::to_string(i) + ": 1\n";
+  std::string message = errorOf(yaml);
+  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 20);
+  EXPECT_TRUE(message.ends_with("\ntest.yaml: 5 more errors not shown")) << message;
+}
+
+TEST(ParseConfig, LongValuesAreCutInMessages) {
+  std::string message = errorOf("clickstack:\n  enabled: " + std::string(500, 'x') + "\n");
+  EXPECT_EQ(message, "test.yaml:2:12: clickstack.enabled: \"" + std::string(64, 'x') +
+                         "\"... is not true or false");
+}
+
+// The whole reference file, verbatim: every key whose feature exists is accepted, and each key
+// whose feature is not built yet is reported as unknown, all in one message.
+TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
+  const std::string path = kTestdata + "/reference.yaml";
+  try {
+    loadConfig(path);
+    FAIL() << "the reference holds keys this build does not accept";
+  } catch (const ConfigError& e) {
+    const std::string notBuilt = ": unknown key: the feature is not available in this build yet";
+    EXPECT_EQ(std::string(e.what()),
+              path + ":12:5: clickstack.hyperdx.seedUser" + notBuilt + "\n" +  //
+                  path + ":18:5: clickstack.hyperdx.ingress" + notBuilt + "\n" + path +
+                  ":21:5: clickstack.hyperdx.exposure" + notBuilt + "\n" + path +
+                  ":25:3: clickstack.clickhouse" + notBuilt + "\n" + path +
+                  ":29:3: clickstack.secretsDir" + notBuilt + "\n" + path +
+                  ":32:1: prometheusScrape" + notBuilt + "\n" + path +
+                  ":43:7: otelConfig.receivers.otlp.grpc" + notBuilt + "\n" + path +
+                  ":62:5: otelConfig.processors.memoryLimiter" + notBuilt + "\n" + path +
+                  ":63:5: otelConfig.processors.redaction" + notBuilt);
+  }
+}
+
+// The reference without those keys parses, and its values are this build's defaults.
+TEST(ReferenceFile, KeysThatExistAreAcceptedWithTheirDefaults) {
+  EXPECT_EQ(loadConfig(kTestdata + "/reference_built.yaml"), defaultConfig());
+}
+
+TEST(LoadConfig, EveryKey) {
+  Config expected;
+  expected.clickstack.enabled = false;
+  expected.clickstack.dataDir = "/var/lib/stackhouse";
+  expected.clickstack.hyperdx.listen = {"::1", 9080};
+  expected.otelConfig.receivers.otlp.http = {{"0.0.0.0", 14318}, 16 * kMiB};
+  expected.otelConfig.admin.endpoint = {"localhost", 0};
+  expected.otelConfig.routing = {.traces = {Sink::kClickhouse},
+                                 .metrics = {Sink::kDatadog},
+                                 .k8sMetrics = {},
+                                 .k8sEvents = {Sink::kLogfire, Sink::kTinybird},
+                                 .prometheusScrape = {},
+                                 .logs = {Sink::kClickhouse, Sink::kDatadog}};
+  expected.otelConfig.exporters.clickhouse = {false, 360h};
+  expected.otelConfig.processors.batch = {8192, 1500ms, 1'000'000'000};
+  Config loaded = loadConfig(kTestdata + "/all_keys.yaml");
+  EXPECT_EQ(describeConfig(loaded), describeConfig(expected));
+  EXPECT_EQ(loaded, expected);
+}
+
+TEST(LoadConfig, UnreadableFiles) {
+  try {
+    loadConfig(kTestdata + "/missing.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              kTestdata + "/missing.yaml: cannot open: No such file or directory");
+  }
+  try {
+    loadConfig(kTestdata);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), kTestdata + ": cannot read: Is a directory");
+  }
+}
+
+TEST(DescribeConfig, Defaults) {
+  EXPECT_EQ(describeConfig(defaultConfig()),
+            "clickstack:\n"
+            "  enabled: true\n"
+            "  dataDir: \"./data\"\n"
+            "  hyperdx:\n"
+            "    listen: \"127.0.0.1:8080\"\n"
+            "otelConfig:\n"
+            "  receivers:\n"
+            "    otlp:\n"
+            "      http:\n"
+            "        endpoint: \"127.0.0.1:4318\"\n"
+            "        maxRequestBodySize: 64Mi\n"
+            "  admin:\n"
+            "    endpoint: \"127.0.0.1:8888\"\n"
+            "  routing:\n"
+            "    traces: [tinybird, datadog, logfire, clickhouse]\n"
+            "    metrics: [tinybird, datadog, logfire, clickhouse]\n"
+            "    k8sMetrics: [tinybird, datadog, logfire, clickhouse]\n"
+            "    k8sEvents: [tinybird, datadog, logfire, clickhouse]\n"
+            "    prometheusScrape: [clickhouse]\n"
+            "    logs: [clickhouse]\n"
+            "  exporters:\n"
+            "    clickhouse:\n"
+            "      enabled: true\n"
+            "      ttl: 72h\n"
+            "    tinybird: {enabled: false}\n"
+            "    datadog: {enabled: false}\n"
+            "    logfire: {enabled: false}\n"
+            "  processors:\n"
+            "    batch:\n"
+            "      sendBatchSize: 50000\n"
+            "      timeout: 200ms\n"
+            "      sendBatchMaxBytes: 256Mi\n");
+}
+
+TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
+  Config c = loadConfig(kTestdata + "/all_keys.yaml");
+  c.clickstack.dataDir = "/odd \"dir\"\\with\ttabs: and # marks";
+  EXPECT_EQ(parseConfig(describeConfig(c), "described.yaml"), c);
+  EXPECT_EQ(parseConfig(describeConfig(defaultConfig()), "described.yaml"), defaultConfig());
+}
+
+}  // namespace
+}  // namespace stackhouse::config
