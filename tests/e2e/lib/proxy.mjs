@@ -29,29 +29,39 @@ export async function startRecordingProxy(targetBase) {
       const target = new URL(req.url, typeof targetBase === 'function' ? targetBase() : targetBase);
       const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) };
       delete headers['transfer-encoding'];
-      const up = http.request(target, { method: req.method, headers, agent }, (ures) => {
-        const rchunks = [];
-        ures.on('data', (c) => rchunks.push(c));
-        ures.on('end', () => {
-          rec.status = ures.statusCode;
-          rec.responseHeaders = ures.headers;
-          rec.responseBody = Buffer.concat(rchunks);
-          const h = { ...ures.headers, 'content-length': String(rec.responseBody.length) };
-          delete h['transfer-encoding'];
-          delete h.connection;
-          delete h['keep-alive'];
-          res.writeHead(ures.statusCode, h);
-          res.end(rec.responseBody);
+      // A keep-alive connection the server closed while idle fails on reuse before anything was
+      // processed: send once more on a new connection, as an HTTP client library would.
+      const forward = (useAgent) => {
+        const up = http.request(target, { method: req.method, headers, agent: useAgent ? agent : false }, (ures) => {
+          const rchunks = [];
+          ures.on('data', (c) => rchunks.push(c));
+          ures.on('end', () => {
+            rec.status = ures.statusCode;
+            rec.responseHeaders = ures.headers;
+            rec.responseBody = Buffer.concat(rchunks);
+            const h = { ...ures.headers, 'content-length': String(rec.responseBody.length) };
+            delete h['transfer-encoding'];
+            delete h.connection;
+            delete h['keep-alive'];
+            res.writeHead(ures.statusCode, h);
+            res.end(rec.responseBody);
+          });
+          ures.on('error', (e) => { rec.error = e.message; res.destroy(e); });
         });
-        ures.on('error', (e) => { rec.error = e.message; res.destroy(e); });
-      });
-      up.setTimeout(30_000, () => up.destroy(new Error('upstream timeout (30 s)')));
-      up.on('error', (e) => {
-        rec.error = e.message;
-        if (!res.headersSent) { res.writeHead(502, { 'content-type': 'text/plain' }); res.end(`proxy: ${e.message}`); }
-        else res.destroy(e);
-      });
-      up.end(body);
+        up.setTimeout(30_000, () => up.destroy(new Error('upstream timeout (30 s)')));
+        up.on('error', (e) => {
+          if (useAgent && up.reusedSocket && ['ECONNRESET', 'EPIPE'].includes(e.code) && rec.status === null) {
+            rec.retriedOnNewConnection = true;
+            forward(false);
+            return;
+          }
+          rec.error = e.message;
+          if (!res.headersSent) { res.writeHead(502, { 'content-type': 'text/plain' }); res.end(`proxy: ${e.message}`); }
+          else res.destroy(e);
+        });
+        up.end(body);
+      };
+      forward(true);
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
