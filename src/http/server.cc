@@ -90,7 +90,7 @@ public:
   ServerImpl(const ServerOptions& options, Handler handler)
       : options_(options), handler_(std::move(handler)), acceptor_(net::make_strand(ioc_)) {}
 
-  ~ServerImpl() override { stop(); }
+  ~ServerImpl() override { stop(std::chrono::milliseconds(0)); }
 
   Status listen() {
     beast::error_code ec;
@@ -118,12 +118,13 @@ public:
 
   uint16_t port() const override { return port_; }
 
-  void stop() override {
+  void stop(std::chrono::milliseconds grace) override {
     if (stopped_.exchange(true)) return;
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);
     });
+    if (grace.count() > 0) std::this_thread::sleep_for(grace);
     ioc_.stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();

@@ -65,8 +65,9 @@ public:
 
   // The bound port (the chosen one when options.port was 0).
   virtual uint16_t port() const = 0;
-  // Stops accepting, closes connections, joins the IO threads. Idempotent.
-  virtual void stop() = 0;
+  // Stops accepting, lets answers already handed to Respond be written for up to `grace`, then
+  // closes the connections and joins the IO threads. Idempotent.
+  virtual void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0)) = 0;
 };
 
 // "text/plain" Response helpers.

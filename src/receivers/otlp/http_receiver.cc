@@ -3,7 +3,7 @@
 #include <functional>
 
 #include "common/log.h"
-#include "otlp/response.h"
+#include "otlp/encode.h"
 #include "receivers/decompress.h"
 
 namespace stackhouse::receivers {

@@ -1,0 +1,82 @@
+// stackhouse: one binary, several roles.
+//
+//   stackhouse run [--config FILE] [--data-dir DIR]   the stack (default)
+//   stackhouse sql [--config FILE] [--json] "SQL"     a query, printed as a table
+//
+// First thing, in every role: the SIGUSR2 stack dumper, and SIGINT/SIGTERM blocked in every
+// thread (the main thread waits for them with sigwait).
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "app/run_command.h"
+#include "app/sql_command.h"
+#include "common/log.h"
+#include "common/thread_name.h"
+#include "config/config.h"
+#include "stackdump/stackdump.h"
+
+namespace {
+
+// The embedded engine has no shutdown call, and returning from main can crash in global
+// destructors while its threads still run: flush and leave at once.
+[[noreturn]] void leave(int code) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  _exit(code);
+}
+
+stackhouse::config::Config loadConfig(const std::string& path, const std::string& dataDir) {
+  stackhouse::config::Config config =
+      path.empty() ? stackhouse::config::defaultConfig() : stackhouse::config::loadConfig(path);
+  if (!dataDir.empty()) config.clickstack.dataDir = dataDir;
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGINT);
+  sigaddset(&stopSignals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App cli{"stackhouse: a private observability stack in one program"};
+  cli.require_subcommand(0, 1);
+  std::string configPath;
+  std::string dataDir;
+  auto* run = cli.add_subcommand("run", "Run the stack: OTLP receivers, pipeline, embedded store, API");
+  run->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
+  run->add_option("--data-dir", dataDir, "Data directory (overrides clickstack.dataDir)");
+  auto* sql = cli.add_subcommand("sql", "Run a read-only SQL query and print the result");
+  std::string query;
+  bool json = false;
+  sql->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
+  sql->add_option("--data-dir", dataDir, "Data directory, when no stack is running");
+  sql->add_flag("--json", json, "Print the API's JSON instead of a table");
+  sql->add_option("query", query, "The SQL query")->required();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    leave(cli.exit(e));
+  }
+
+  const bool isSql = sql->parsed();
+  stackhouse::stackdump::install(isSql ? "stackhouse-sql" : "stackhouse-run");
+  stackhouse::setThreadName(isSql ? "sql" : "main");
+
+  stackhouse::config::Config config;
+  try {
+    config = loadConfig(configPath, dataDir);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stackhouse: %s\n", e.what());
+    leave(2);
+  }
+  if (isSql) leave(stackhouse::app::runSqlCommand(config, query, json));
+  leave(stackhouse::app::runStack(config));
+}

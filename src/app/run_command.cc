@@ -1,0 +1,146 @@
+#include "app/run_command.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "http/server.h"
+#include "pipeline/pipeline.h"
+#include "receivers/otlp/http_receiver.h"
+#include "sinks/clickhouse/chdb_sink.h"
+#include "stackdump/stackdump.h"
+#include "store/chdb_store.h"
+#include "web/admin_handler.h"
+#include "web/api_handler.h"
+
+namespace stackhouse::app {
+
+namespace {
+
+double residentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+http::ServerOptions serverOptions(std::string name, const config::Endpoint& endpoint, int threads) {
+  http::ServerOptions o;
+  o.name = std::move(name);
+  o.host = endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host;
+  o.port = endpoint.port;
+  o.threads = threads;
+  return o;
+}
+
+int waitForStopSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+}  // namespace
+
+int runStack(const config::Config& config) {
+  metrics().gaugeFunction("stackhouse_process_resident_memory_bytes", "Resident memory.", residentBytes);
+  const int64_t startedAt = static_cast<int64_t>(time(nullptr));
+  metrics().gaugeFunction("stackhouse_process_start_time_seconds", "Start time (Unix seconds).",
+                          [startedAt] { return static_cast<double>(startedAt); });
+
+  // Admin first, so that /healthz answers and /readyz says "not ready" while the store opens.
+  web::AdminHandler admin;
+  auto adminServer = http::Server::start(
+      serverOptions("admin", config.otelConfig.admin.endpoint, 1),
+      [&admin](http::Request&& r, http::Respond respond) { admin.handle(std::move(r), std::move(respond)); });
+  if (!adminServer) {
+    log::error("cannot start", log::Fields().add("component", "admin").add("error", adminServer.status().message()));
+    return 1;
+  }
+
+  if (!config.clickstack.enabled || !config.otelConfig.exporters.clickhouse.enabled) {
+    log::error("cannot start: this build routes only to the embedded store, which the configuration disables",
+               log::Fields().add("key", "clickstack.enabled / otelConfig.exporters.clickhouse.enabled"));
+    return 2;
+  }
+
+  const auto ttlSeconds = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(config.otelConfig.exporters.clickhouse.ttl).count());
+  const int64_t openStart = monoNanos();
+  auto store = store::ChdbStore::open({config.clickstack.dataDir + "/clickhouse", ttlSeconds});
+  if (!store) {
+    log::error("cannot open the store", log::Fields().add("error", store.status().message()));
+    return 1;
+  }
+  // The engine installs signal handlers of its own when it opens; keep SIGUSR2 ours.
+  if (!stackdump::handlerIsOurs()) stackdump::reinstall();
+  log::info("store opened", log::Fields()
+                                .add("engine", "chdb")
+                                .add("ttl_seconds", ttlSeconds)
+                                .add("open_ms", (monoNanos() - openStart) / 1'000'000));
+
+  sinks::ChdbSink sink(*store.value());
+  pipeline::PipelineOptions pipelineOptions;
+  const auto& batch = config.otelConfig.processors.batch;
+  pipelineOptions.sendBatchSize = batch.sendBatchSize;
+  pipelineOptions.sendBatchMaxBytes = batch.sendBatchMaxBytes;
+  pipelineOptions.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
+  pipeline::Pipeline pipeline(pipelineOptions, sink);
+  pipeline.start();
+
+  web::ApiHandler api(*store.value());
+  auto apiServer = http::Server::start(
+      serverOptions("api", config.clickstack.hyperdx.listen, 1),
+      [&api](http::Request&& r, http::Respond respond) { api.handle(std::move(r), std::move(respond)); });
+  if (!apiServer) {
+    log::error("cannot start", log::Fields().add("component", "api").add("error", apiServer.status().message()));
+    return 1;
+  }
+
+  receivers::OtlpHttpOptions otlpOptions;
+  otlpOptions.maxBodyBytes = config.otelConfig.receivers.otlp.http.maxRequestBodySize;
+  receivers::OtlpHttpReceiver otlpReceiver(otlpOptions, pipeline);
+  auto httpOptions = serverOptions("otlp-http", config.otelConfig.receivers.otlp.http.endpoint, 2);
+  httpOptions.maxBodyBytes = otlpOptions.maxBodyBytes;
+  auto otlpServer = http::Server::start(httpOptions, [&otlpReceiver](http::Request&& r, http::Respond respond) {
+    otlpReceiver.handle(std::move(r), std::move(respond));
+  });
+  if (!otlpServer) {
+    log::error("cannot start", log::Fields().add("component", "otlp-http").add("error", otlpServer.status().message()));
+    return 1;
+  }
+
+  admin.setReady(true);
+  log::info("ready", log::Fields()
+                         .add("otlp_http", config.otelConfig.receivers.otlp.http.endpoint.host + ":" +
+                                               std::to_string(otlpServer.value()->port()))
+                         .add("api", config.clickstack.hyperdx.listen.host + ":" +
+                                         std::to_string(apiServer.value()->port()))
+                         .add("admin", config.otelConfig.admin.endpoint.host + ":" +
+                                           std::to_string(adminServer.value()->port())));
+
+  const int sig = waitForStopSignal();
+  log::info("stopping", log::Fields().add("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  admin.setReady(false);
+  // Reverse order of start: drain the pipeline first (every accepted request is answered after its
+  // insert; requests arriving meanwhile get a retryable 503), give the answers a moment to be
+  // written, then close the receivers, the API and the store.
+  pipeline.stop();
+  otlpServer.value()->stop(std::chrono::milliseconds(500));
+  apiServer.value()->stop();
+  store.value().reset();
+  adminServer.value()->stop();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace stackhouse::app

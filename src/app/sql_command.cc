@@ -1,0 +1,161 @@
+#include "app/sql_command.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <simdjson.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "common/json_writer.h"
+#include "common/utf8.h"
+#include "query/sql_api.h"
+#include "store/chdb_store.h"
+
+namespace stackhouse::app {
+
+namespace {
+
+// A minimal HTTP/1.1 POST over loopback; returns false when nothing listens.
+bool postJson(const config::Endpoint& endpoint, const std::string& body, int& status, std::string& reply) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(endpoint.port);
+  const std::string host = endpoint.host == "localhost" || endpoint.host == "0.0.0.0" ? "127.0.0.1" : endpoint.host;
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return false;
+  }
+  std::string request = "POST /api/v1/sql HTTP/1.1\r\nHost: " + host +
+                        "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  size_t off = 0;
+  while (off < request.size()) {
+    const ssize_t n = write(fd, request.data() + off, request.size() - off);
+    if (n <= 0) {
+      close(fd);
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  std::string raw;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) raw.append(buf, static_cast<size_t>(n));
+  close(fd);
+  const auto headerEnd = raw.find("\r\n\r\n");
+  if (raw.compare(0, 9, "HTTP/1.1 ") != 0 || headerEnd == std::string::npos) return false;
+  status = std::atoi(raw.c_str() + 9);
+  reply = raw.substr(headerEnd + 4);
+  return true;
+}
+
+// Display width in code points (close enough for a terminal table of telemetry).
+size_t width(std::string_view s) {
+  size_t w = 0;
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = utf8SequenceLength(s.substr(i));
+    i += len == 0 ? 1 : len;
+    ++w;
+  }
+  return w;
+}
+
+std::string cellText(simdjson::dom::element v) {
+  std::string_view s;
+  if (v.get_string().get(s) == simdjson::SUCCESS) {
+    std::string out;
+    for (char c : s) {
+      if (c == '\n') out += "\\n";
+      else if (c == '\t') out += "\\t";
+      else out += c;
+    }
+    return out;
+  }
+  if (v.is_null()) return "NULL";
+  return simdjson::minify(v);
+}
+
+}  // namespace
+
+std::string formatTable(const std::string& apiJson) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(apiJson).get(root) != simdjson::SUCCESS) return apiJson + "\n";
+  simdjson::dom::array columns, rows;
+  if (root["columns"].get_array().get(columns) != simdjson::SUCCESS ||
+      root["rows"].get_array().get(rows) != simdjson::SUCCESS) {
+    return apiJson + "\n";
+  }
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::string> header;
+  for (auto c : columns) {
+    std::string_view name;
+    if (c["name"].get_string().get(name) != simdjson::SUCCESS) name = "?";
+    header.emplace_back(name);
+  }
+  table.push_back(header);
+  for (auto row : rows) {
+    std::vector<std::string> cells;
+    simdjson::dom::array values;
+    if (row.get_array().get(values) != simdjson::SUCCESS) continue;
+    for (auto v : values) cells.push_back(cellText(v));
+    cells.resize(header.size());
+    table.push_back(std::move(cells));
+  }
+  std::vector<size_t> widths(header.size(), 0);
+  for (const auto& r : table) {
+    for (size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], width(r[i]));
+  }
+  std::string out;
+  auto line = [&](const std::vector<std::string>& r) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (i > 0) out += "  ";
+      out += r[i];
+      if (i + 1 < r.size()) out.append(widths[i] - width(r[i]), ' ');
+    }
+    out += '\n';
+  };
+  line(table[0]);
+  std::vector<std::string> rule;
+  for (size_t w : widths) rule.emplace_back(w, '-');
+  line(rule);
+  for (size_t i = 1; i < table.size(); ++i) line(table[i]);
+  out += "(" + std::to_string(table.size() - 1) + (table.size() == 2 ? " row)\n" : " rows)\n");
+  return out;
+}
+
+int runSqlCommand(const config::Config& config, const std::string& sql, bool json) {
+  std::string body;
+  JsonWriter w(body);
+  w.beginObject().field("query", sql).endObject();
+  int status = 0;
+  std::string reply;
+  if (!postJson(config.clickstack.hyperdx.listen, body, status, reply)) {
+    // Nothing listens: read the store directly.
+    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config.otelConfig.exporters.clickhouse.ttl);
+    auto store = store::ChdbStore::open({config.clickstack.dataDir + "/clickhouse", static_cast<uint64_t>(ttl.count())});
+    if (!store) {
+      std::fprintf(stderr, "stackhouse sql: cannot reach the API at %s nor open the store: %s\n",
+                   config.clickstack.hyperdx.listen.toString().c_str(), store.status().message().c_str());
+      return 1;
+    }
+    auto r = query::runSql(*store.value(), sql, {});
+    status = r.httpStatus;
+    reply = std::move(r.json);
+  }
+  if (status != 200) {
+    std::fprintf(stderr, "stackhouse sql: %s\n", reply.c_str());
+    return 1;
+  }
+  const std::string out = json ? reply + "\n" : formatTable(reply);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace stackhouse::app

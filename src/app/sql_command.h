@@ -1,0 +1,18 @@
+// `stackhouse sql "SELECT ..."`: runs a query and prints the result as an aligned table.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+
+namespace stackhouse::app {
+
+// Sends the query to the running stack's API (clickstack.hyperdx.listen). When nothing listens
+// there, opens the embedded store of `config.clickstack.dataDir` directly (read-only). Returns
+// the exit code: 0, or 1 with the error on stderr.
+int runSqlCommand(const config::Config& config, const std::string& sql, bool json);
+
+// Formats an API answer ({"columns": [...], "rows": [...]}) as an aligned text table.
+std::string formatTable(const std::string& apiJson);
+
+}  // namespace stackhouse::app
