@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it (after scripts/setup.sh and the normal build):
+#   1. the normal build's tests, end-to-end tests included;
+#   2. an AddressSanitizer build (clang) of everything that does not load the embedded store
+#      (libchdb.so crashes at start under ASan), its tests, and each libFuzzer target for a
+#      bounded time (FUZZ_SECONDS, default 30 s each);
+#   3. an UndefinedBehaviorSanitizer build of everything, with the tests that load the store.
+# Each build keeps its folder, so reruns are incremental.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+jobs="${JOBS:-$(nproc)}"
+fuzz_seconds="${FUZZ_SECONDS:-30}"
+status=0
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+section "normal build: unit, integration and end-to-end tests"
+ctest --test-dir build --output-on-failure -j "$jobs" || status=1
+
+section "AddressSanitizer build (clang): everything that does not load the embedded store"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DSTACKHOUSE_SANITIZE=address -DSTACKHOUSE_FUZZ=ON -DSTACKHOUSE_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE e2e || status=1
+
+section "libFuzzer targets, ${fuzz_seconds} s each"
+while IFS= read -r fuzzer; do
+  name="$(basename "$fuzzer")"
+  corpus="$root/tests/fixtures/otlp/corpus/${name#fuzz_}"
+  work="$(mktemp -d)"
+  args=("$work")
+  [ -d "$corpus" ] && args+=("$corpus")
+  echo "--- $name"
+  if ! "$fuzzer" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 \
+      -artifact_prefix="$work/" -print_final_stats=1 "${args[@]}" >"$work/log" 2>&1; then
+    tail -40 "$work/log"
+    echo "FAILED: $name found a crash; the input is kept in $work"
+    status=1
+  else
+    grep -E 'stat::number_of_executed_units|Done' "$work/log" | tail -2
+    rm -rf "$work"
+  fi
+done < <(find build-asan -type f -name 'fuzz_*' -perm -u+x | sort)
+
+section "UndefinedBehaviorSanitizer build: everything, the embedded store included"
+cmake -S . -B build-ubsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSTACKHOUSE_SANITIZE=undefined -DSTACKHOUSE_BENCH=OFF >/dev/null
+cmake --build build-ubsan -j "$jobs"
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-ubsan --output-on-failure -j "$jobs" || status=1
+
+section "summary"
+if [ "$status" -eq 0 ]; then echo "all test stages passed"; else echo "some test stage FAILED"; fi
+exit "$status"
