@@ -1,8 +1,9 @@
 // Durability under load: 4 clients send OTLP/JSON logs over keep-alive HTTP (50 records a request,
-// each record with a unique id), the server is killed with SIGKILL mid-load and restarted on the
-// same data directory, clients retry their unacknowledged request with the same bytes (as SDKs do),
-// send a little more, and stop. Then every record of every acknowledged request must be stored
-// exactly once, and retried requests must not have been stored twice either.
+// each record with a unique id); after 3 s the server is killed with SIGKILL mid-load and restarted
+// on the same data directory (then twice more, 1.5 s apart; E2E_DURABILITY_KILLS), clients retry
+// their unacknowledged request with the same bytes (as SDKs do), send a little more, and stop. Then
+// every record of every acknowledged request must be stored exactly once, and retried requests must
+// not have been stored twice either.
 //
 // Run by hand: node --test --test-reporter=spec tests/e2e/durability.test.mjs   (env STACKHOUSE_BIN)
 
@@ -15,6 +16,10 @@ import { StackhouseServer } from './lib/server.mjs';
 const CLIENTS = 4;
 const RECORDS = 50;
 const LOAD_BEFORE_KILL_MS = 3000;
+const LOAD_BETWEEN_KILLS_MS = 1500;
+// More than one kill: each lands at a random point of the server's batching cycle, and only a kill
+// between an insert's commit and its acknowledgement makes a retry that deduplication must absorb.
+const KILLS = Number(process.env.E2E_DURABILITY_KILLS ?? 3);
 const LOAD_AFTER_RESTART_MS = 1500;
 const DRAIN_DEADLINE_MS = 20_000;    // after the load stops, pending requests must be acked by then
 const REQUEST_TIMEOUT_MS = 15_000;   // no answer within this → treated as lost, retried
@@ -22,11 +27,20 @@ const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const SVC = `e2e-durability-${RUN}`;
 const PAD = 'x'.repeat(150);
 
+const PER_REQUEST_QUERY = `
+SELECT LogAttributes['req'] AS req, count() AS n, uniqExact(LogAttributes['rid']) AS ids,
+       countIf(Body != concat('payload ', LogAttributes['rid'], ' ', {pad:String})) AS bad_body
+FROM otel.otel_logs WHERE ServiceName = {svc:String} GROUP BY req ORDER BY req`;
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const bodyOf = (rid) => `payload ${rid} ${PAD}`;
 
 let server;
-after(async () => { await server?.cleanup(); });
+let retryServer;
+after(async () => {
+  await server?.cleanup();
+  await retryServer?.cleanup();
+});
 
 function makeRequest(client, n) {
   const id = `c${client}-r${n}`;
@@ -55,7 +69,7 @@ function makeRequest(client, n) {
   return { id, body, attempts: 0, acked: false, retried: false, sending: false, inFlightAtKill: false, errors: [] };
 }
 
-function post(baseUrl, body, agent) {
+function post(baseUrl, body, agent, timeoutMs = REQUEST_TIMEOUT_MS) {
   return new Promise((resolve) => {
     const url = new URL('/v1/logs', baseUrl);
     const req = http.request(url, {
@@ -67,7 +81,7 @@ function post(baseUrl, body, agent) {
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (e) => resolve({ error: e.message }));
     });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     req.on('error', (e) => resolve({ error: e.code ?? e.message }));
     req.end(body);
   });
@@ -132,16 +146,28 @@ test('kill -9 under load from 4 clients loses and duplicates nothing that was ac
   let drainDeadline = Infinity;
   const clients = Array.from({ length: CLIENTS }, (_, c) => client(c));
 
-  await sleep(LOAD_BEFORE_KILL_MS);
-  up = new Promise((r) => { upResolve = r; });
-  const ackedBeforeKill = sent.filter((r) => r.acked).length;
-  for (const r of sent) if (!r.acked && r.sending) r.inFlightAtKill = true;
-  const killedPid = server.pid;
-  await server.kill9();
-  const tRestart = Date.now();
-  await server.start();
-  const restartMs = Date.now() - tRestart;
-  upResolve();
+  // Each kill at a random phase of the server's batching cycle; after each restart, before the
+  // clients retry, note which unacknowledged requests were in fact already stored: their retries
+  // are the ones that test deduplication.
+  const kills = [];
+  for (let k = 0; k < KILLS; k++) {
+    await sleep((k === 0 ? LOAD_BEFORE_KILL_MS : LOAD_BETWEEN_KILLS_MS) + Math.floor(Math.random() * 250));
+    up = new Promise((r) => { upResolve = r; });
+    const pending = sent.filter((r) => !r.acked);
+    for (const r of pending) if (r.sending) r.inFlightAtKill = true;
+    const kill = { pid: server.pid, ackedBefore: sent.filter((r) => r.acked).length, inFlight: pending.filter((r) => r.sending).length };
+    await server.kill9();
+    const tRestart = Date.now();
+    await server.start();
+    kill.restartMs = Date.now() - tRestart;
+    const storedNow = new Map((await server.sqlObjects(PER_REQUEST_QUERY, { svc: SVC, pad: PAD })).map((r) => [r.req, Number(r.n)]));
+    for (const r of pending) {
+      if (!r.acked && storedNow.get(r.id)) r.storedBeforeRetry = true;
+    }
+    kill.storedUnacked = pending.filter((r) => r.storedBeforeRetry).length;
+    kills.push(kill);
+    upResolve();
+  }
   await sleep(LOAD_AFTER_RESTART_MS);
   stopping = true;
   drainDeadline = Date.now() + DRAIN_DEADLINE_MS;
@@ -150,21 +176,20 @@ test('kill -9 under load from 4 clients loses and duplicates nothing that was ac
   const acked = sent.filter((r) => r.acked);
   const retried = sent.filter((r) => r.retried);
   const inFlightAtKill = sent.filter((r) => r.inFlightAtKill);
-  t.diagnostic(`start ${startMs} ms, restart ${restartMs} ms (killed pid ${killedPid}); requests: ${sent.length} sent, ` +
-    `${ackedBeforeKill} acked before the kill, ${inFlightAtKill.length} in flight at the kill, ${retried.length} retried, ` +
-    `${acked.length} acked in all (${acked.length * RECORDS} records)`);
+  const ackedBeforeKill = kills[0].ackedBefore;
+  t.diagnostic(`start ${startMs} ms; ${kills.length} kills: ${kills.map((k, i) =>
+    `#${i + 1} pid ${k.pid}, ${k.inFlight} in flight, ${k.storedUnacked} unacknowledged but already stored, restart ${k.restartMs} ms`).join('; ')}`);
+  t.diagnostic(`requests: ${sent.length} sent, ${retried.length} retried, ${acked.length} acked ` +
+    `(${acked.length * RECORDS} records); retries of already-stored requests (deduplication exercised): ` +
+    `${sent.filter((r) => r.storedBeforeRetry).length}`);
 
   assert.equal(fatal.length, 0, `requests not acknowledged with a 2xx: ${fatal.length}, e.g.\n  ${fatal.slice(0, 12).join('\n  ')}`);
-  assert.ok(ackedBeforeKill > 0, 'some requests were acknowledged before the kill');
-  assert.ok(acked.some((r) => r.ackedAfterRestart), 'some requests were acknowledged after the restart');
-  assert.ok(inFlightAtKill.length > 0, 'the kill hit requests in flight (else the test proves little)');
+  assert.ok(ackedBeforeKill > 0, 'some requests were acknowledged before the first kill');
+  assert.ok(acked.some((r) => r.ackedAfterRestart), 'some requests were acknowledged after a restart');
+  assert.ok(inFlightAtKill.length > 0, 'the kills hit requests in flight (else the test proves little)');
 
   // What the store holds, per request and in all.
-  const perReq = await server.sqlObjects(
-    `SELECT LogAttributes['req'] AS req, count() AS n, uniqExact(LogAttributes['rid']) AS ids,
-            countIf(Body != concat('payload ', LogAttributes['rid'], ' ', {pad:String})) AS bad_body
-     FROM otel.otel_logs WHERE ServiceName = {svc:String} GROUP BY req ORDER BY req`,
-    { svc: SVC, pad: PAD }, { timeoutMs: 60_000 });
+  const perReq = await server.sqlObjects(PER_REQUEST_QUERY, { svc: SVC, pad: PAD }, { timeoutMs: 60_000 });
   const stored = new Map(perReq.map((r) => [r.req, { n: Number(r.n), ids: Number(r.ids), badBody: Number(r.bad_body) }]));
   const sentIds = new Set(sent.map((r) => r.id));
 
@@ -173,7 +198,8 @@ test('kill -9 under load from 4 clients loses and duplicates nothing that was ac
   const badBodies = [];
   for (const r of acked) {
     const s = stored.get(r.id) ?? { n: 0, ids: 0, badBody: 0 };
-    const tag = `${r.id}${r.retried ? ` (retried ×${r.attempts - 1}${r.inFlightAtKill ? ', in flight at the kill' : ''})` : ''}`;
+    const tag = `${r.id}${r.retried ? ` (retried ×${r.attempts - 1}${r.inFlightAtKill ? ', in flight at a kill' : ''}` +
+      `${r.storedBeforeRetry ? ', already stored before its retry' : ''})` : ''}`;
     if (s.ids < RECORDS) missing.push(`${tag}: ${RECORDS - s.ids} of ${RECORDS} records missing`);
     if (s.n > s.ids) duplicated.push(`${tag}: ${s.n} rows for ${s.ids} distinct ids`);
     if (s.ids > RECORDS) duplicated.push(`${tag}: ${s.ids} distinct ids (expected ${RECORDS})`);
@@ -201,4 +227,32 @@ test('kill -9 under load from 4 clients loses and duplicates nothing that was ac
   const ackedRecords = acked.length * RECORDS;
   assert.ok(Number(total.rows) >= ackedRecords, `rows ${total.rows} < records acknowledged ${ackedRecords}`);
   assert.equal(Number(total.rows), Number(total.ids), 'no record id is stored twice');
+});
+
+// The same guarantee without relying on where a kill lands: a client that gives up waiting (its
+// timeout is shorter than the server's batching window) while the server goes on to store the
+// request, then retries the same bytes, must still see each record once.
+test('a request retried after its first attempt got no answer is stored once', { timeout: 60_000 }, async (t) => {
+  retryServer = new StackhouseServer({ name: 'retry' });
+  await retryServer.start();
+  const requests = [0, 1, 2].map((n) => makeRequest(9, n));
+  const unanswered = [];
+  for (const r of requests) {
+    const first = await post(retryServer.otlpUrl, r.body, false, 30);
+    if (first.status === undefined) unanswered.push(r);
+    else t.diagnostic(`${r.id}: the first attempt was answered within 30 ms (HTTP ${first.status}); not a retry case`);
+  }
+  assert.ok(unanswered.length > 0, 'no first attempt went unanswered: the test proves nothing');
+  await sleep(1500);   // the server has long finished with the first attempts
+  for (const r of requests) {
+    const retry = await post(retryServer.otlpUrl, r.body, false);
+    assert.ok(retry.status >= 200 && retry.status < 300, `${r.id}: retry answered ${retry.error ?? `HTTP ${retry.status} ${retry.text}`}`);
+  }
+  const stored = new Map((await retryServer.sqlObjects(PER_REQUEST_QUERY, { svc: SVC, pad: PAD }))
+    .map((x) => [x.req, { n: Number(x.n), ids: Number(x.ids) }]));
+  const wrong = unanswered
+    .map((r) => ({ id: r.id, ...(stored.get(r.id) ?? { n: 0, ids: 0 }) }))
+    .filter((x) => x.n !== RECORDS || x.ids !== RECORDS)
+    .map((x) => `${x.id}: ${x.n} rows for ${x.ids} distinct ids (sent ${RECORDS} records; first attempt unanswered, retried once, retry acknowledged)`);
+  assert.equal(wrong.length, 0, `retried requests not stored exactly once: ${wrong.length}\n  ${wrong.join('\n  ')}`);
 });

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // A stand-in for `stackhouse run`, used only by the harness self-test (lib/harness.test.mjs): it
 // speaks the same start-up contract (JSON "listening"/"ready" lines, /readyz), accepts OTLP/HTTP,
-// keeps OTLP/JSON logs in <data-dir>/logs.jsonl (fsync before the 2xx) and answers the few SQL
-// queries the durability test sends. It is not a model of the real server's behaviour.
+// keeps OTLP/JSON logs in <data-dir>/logs.jsonl (fsync before the 2xx; a request whose bytes were
+// stored before is not stored again) and answers the few SQL queries the durability test sends.
+// It is not a model of the real server's behaviour.
 //
 // FAKE_STACKHOUSE_MODE: ok (default) | crash (exit 3 before ready) | hang (never ready)
 //                       | no-api (ready without an "api" listening line)
 // FAKE_STACKHOUSE_BUG: lose (acks before the data is on disk) | dup (a long gap between durable and
 //                      ack, so retries after kill -9 store twice): the durability test must fail
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -25,6 +27,9 @@ if (args[0] !== 'run' || !arg('--config') || !arg('--data-dir')) {
 const dataDir = arg('--data-dir');
 fs.readFileSync(arg('--config'), 'utf8');
 const logFile = path.join(dataDir, 'logs.jsonl');
+// Requests already stored, by the hash of their bytes: a retried request is stored once.
+const seen = new Set(fs.existsSync(logFile)
+  ? fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).h) : []);
 const log = (o) => process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'info', thread: 1, ...o })}\n`);
 
 if (mode === 'crash') { process.stderr.write('fake-stackhouse: crashing as asked\n'); process.exit(3); }
@@ -47,18 +52,21 @@ const otlp = http.createServer(async (req, res) => {
   const json = (req.headers['content-type'] || '').startsWith('application/json');
   if (req.url === '/v1/logs' && json) {
     const doc = JSON.parse(body.toString('utf8'));
+    const h = crypto.createHash('sha256').update(body).digest('hex');
     const lines = [];
     for (const rl of doc.resourceLogs ?? []) {
       const svc = rl.resource?.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue ?? '';
       for (const sl of rl.scopeLogs ?? []) {
         for (const lr of sl.logRecords ?? []) {
           const attrs = Object.fromEntries((lr.attributes ?? []).map((a) => [a.key, Object.values(a.value)[0]]));
-          lines.push(JSON.stringify({ svc, body: lr.body?.stringValue ?? '', attrs }));
+          lines.push(JSON.stringify({ svc, body: lr.body?.stringValue ?? '', attrs, h }));
         }
       }
     }
     await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));   // a "batch window"
     const write = () => {
+      if (seen.has(h) && bug !== 'dup') return;
+      seen.add(h);
       const fd = fs.openSync(logFile, 'a');
       fs.writeSync(fd, lines.map((l) => `${l}\n`).join(''));
       fs.fsyncSync(fd);

@@ -191,5 +191,6 @@ describe('durability.test.mjs can fail', () => {
     const { code, out } = await run('dup');
     assert.notEqual(code, 0, out);
     assert.match(out, /retried requests stored more than once: [1-9]/, out);
+    assert.match(out, /retried requests not stored exactly once: [1-9]/, out);
   });
 });
