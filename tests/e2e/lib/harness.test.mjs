@@ -5,7 +5,7 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, InMemoryMetricExporter, PeriodicExportingMetricReader, AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import { ProtobufMetricsSerializer, JsonMetricsSerializer } from '@opentelemetry/otlp-transformer';
 
-import { nsToDateTime64, hrTimeToNs, nsToHrTime, storedForm, assertStoredMap, encodeMetricsRequest } from './otlp.mjs';
+import { nsToDateTime64, hrTimeToNs, nsToHrTime, storedForm, assertStoredMap, encodeMetricsRequest, keyValues } from './otlp.mjs';
 import { StackhouseServer, startServer } from './server.mjs';
 import { startRecordingProxy } from './proxy.mjs';
 
@@ -63,6 +63,30 @@ describe('otlp helpers', () => {
     const asJson = JSON.parse(Buffer.from(JsonMetricsSerializer.serializeRequest(rm)).toString('utf8'));
     assert.equal(encodeMetricsRequest(asJson).toString('hex'), sdkBytes.toString('hex'));
     await mp.shutdown();
+  });
+  // Summary and exemplars have no SDK serializer to compare with: protoc parses them instead,
+  // with the .proto files of the decoder's differential test (skipped when either is missing).
+  const protoDir = path.join(here, '..', '..', 'otlp', 'proto');
+  const protoc = spawnSync('protoc', ['--version']).status === 0;
+  test('encodeMetricsRequest: summary and exemplar as protoc reads them', { skip: !(protoc && fs.existsSync(protoDir)) && 'no protoc or tests/otlp/proto' }, () => {
+    const req = { resourceMetrics: [{ resource: { attributes: keyValues({ 'service.name': 's' }) }, schemaUrl: 'https://r', scopeMetrics: [{
+      scope: { name: 'h', version: '0.1.0' },
+      metrics: [
+        { name: 'sm', unit: 's', description: 'd', summary: { dataPoints: [{ attributes: keyValues({ ok: true }), startTimeUnixNano: '1', timeUnixNano: '2',
+          count: '10', sum: 55.5, quantileValues: [{ quantile: 0, value: 1 }, { quantile: 0.99, value: 9.9 }] }] } },
+        { name: 'g', gauge: { dataPoints: [{ startTimeUnixNano: '1', timeUnixNano: '3', asDouble: 0.042, exemplars: [{ timeUnixNano: '4', asDouble: 0.5,
+          traceId: '6144ac29fd20d374a551c072b1956dd3', spanId: '00f067aa0ba902b7', filteredAttributes: keyValues({ u: 'x' }) }] }] } },
+      ] }] }] };
+    const r = spawnSync('protoc', ['-I.', '--decode=opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+      'opentelemetry/proto/collector/metrics/v1/metrics_service.proto'], { cwd: protoDir, input: encodeMetricsRequest(req) });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const text = r.stdout.toString().replace(/\s+/g, ' ');
+    for (const want of [
+      'summary { data_points { start_time_unix_nano: 1 time_unix_nano: 2 count: 10 sum: 55.5 quantile_values { value: 1 } quantile_values { quantile: 0.99 value: 9.9 } attributes { key: "ok" value { bool_value: true } } } }',
+      'gauge { data_points { start_time_unix_nano: 1 time_unix_nano: 3 as_double: 0.042 exemplars { time_unix_nano: 4 as_double: 0.5 span_id: "\\000\\360g\\252\\013\\251\\002\\267"',
+      'filtered_attributes { key: "u" value { string_value: "x" } }',
+      'schema_url: "https://r"',
+    ]) assert.ok(text.includes(want), `protoc output lacks ${want}:\n${text}`);
   });
 });
 
