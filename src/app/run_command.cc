@@ -88,8 +88,14 @@ int runStack(const config::Config& config) {
                                 .add("ttl_seconds", ttlSeconds)
                                 .add("open_ms", (monoNanos() - openStart) / 1'000'000));
 
+  auto ledger = pipeline::RequestLedger::open({config.clickstack.dataDir + "/request-ledger"});
+  if (!ledger) {
+    log::error("cannot open the request ledger", log::Fields().add("error", ledger.status().message()));
+    return 1;
+  }
   sinks::ChdbSink sink(*store.value());
   pipeline::PipelineOptions pipelineOptions;
+  pipelineOptions.ledger = ledger.value().get();
   const auto& batch = config.otelConfig.processors.batch;
   pipelineOptions.sendBatchSize = batch.sendBatchSize;
   pipelineOptions.sendBatchMaxBytes = batch.sendBatchMaxBytes;

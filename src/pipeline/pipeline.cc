@@ -44,7 +44,10 @@ Pipeline::Pipeline(const PipelineOptions& options, Sink& sink)
           "stackhouse_pipeline_insert_seconds", "Time to make one group of batches durable.",
           {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
       insertFailures_(metrics().counter("stackhouse_pipeline_insert_failures_total",
-                                        "Inserts that failed (each try counts).")) {}
+                                        "Inserts that failed (each try counts).")),
+      retriedRequests_(metrics().counter(
+          "stackhouse_pipeline_retried_requests_total",
+          "Requests recognised as retries of committed or in-flight ones; not stored again.")) {}
 
 Pipeline::~Pipeline() { stop(); }
 
@@ -74,9 +77,15 @@ uint64_t Pipeline::pendingBytes() const {
 }
 
 template <typename B>
-Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, Completion done) {
+Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& key, Completion done) {
   const size_t rows = rowsOf(*batch);
   const size_t bytes = detail::bytesOfAny(*batch);
+  if (options_.ledger != nullptr && options_.ledger->isCommitted(key)) {
+    // A retry of a request already stored: its earlier answer was lost.
+    retriedRequests_.inc();
+    done(Status::ok());
+    return Status::ok();
+  }
   bool wake = false;
   {
     std::lock_guard lock(mu_);
@@ -85,11 +94,22 @@ Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, Completion done) {
       return unavailable("the insert queue is full (" + std::to_string(pendingBytes_) +
                          " bytes pending); retry later");
     }
+    if (!key.empty()) {
+      auto [it, inserted] = inFlight_.try_emplace(key);
+      if (!inserted) {
+        // The same request is already waiting for its insert: answer both with its outcome.
+        retriedRequests_.inc();
+        it->second.push_back(std::move(done));
+        return Status::ok();
+      }
+    }
     // A first request sets a new deadline; a full group is due now. Otherwise the insert thread
     // is already waiting for this group's deadline.
     wake = q.items.empty();
-    if (q.items.empty()) q.oldest = std::chrono::steady_clock::now();
-    q.items.push_back({std::move(batch), std::move(done), rows, bytes});
+    const auto now = std::chrono::steady_clock::now();
+    if (q.items.empty()) q.oldest = now;
+    q.newest = now;
+    q.items.push_back({std::move(batch), std::move(done), rows, bytes, key});
     q.rows += rows;
     q.bytes += bytes;
     pendingBytes_ += bytes;
@@ -101,21 +121,22 @@ Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, Completion done) {
   return Status::ok();
 }
 
-Status Pipeline::submit(PooledBatch<telemetry::LogBatch> batch, Completion done) {
-  return enqueue(logs_, std::move(batch), std::move(done));
+Status Pipeline::submit(PooledBatch<telemetry::LogBatch> batch, const RequestKey& key, Completion done) {
+  return enqueue(logs_, std::move(batch), key, std::move(done));
 }
-Status Pipeline::submit(PooledBatch<telemetry::SpanBatch> batch, Completion done) {
-  return enqueue(spans_, std::move(batch), std::move(done));
+Status Pipeline::submit(PooledBatch<telemetry::SpanBatch> batch, const RequestKey& key, Completion done) {
+  return enqueue(spans_, std::move(batch), key, std::move(done));
 }
-Status Pipeline::submit(PooledBatch<telemetry::MetricBatch> batch, Completion done) {
-  return enqueue(metrics_, std::move(batch), std::move(done));
+Status Pipeline::submit(PooledBatch<telemetry::MetricBatch> batch, const RequestKey& key,
+                        Completion done) {
+  return enqueue(metrics_, std::move(batch), key, std::move(done));
 }
 
 template <typename B>
 bool Pipeline::ready(const Queue<B>& q, std::chrono::steady_clock::time_point now) const {
   if (q.items.empty()) return false;
   return stopping_ || q.rows >= options_.sendBatchSize || q.bytes >= options_.sendBatchMaxBytes ||
-         now - q.oldest >= options_.timeout;
+         now - q.oldest >= options_.timeout || now - q.newest >= options_.linger;
 }
 
 std::string Pipeline::nextBatchId(std::string_view signal) {
@@ -159,15 +180,34 @@ void Pipeline::flush(Queue<B>& q, std::string_view signal, Write&& write) {
     backoff *= 2;
   }
   batchRows_.observe(static_cast<double>(rows));
+  if (status.isOk() && options_.ledger != nullptr) {
+    std::vector<RequestKey> keys;
+    keys.reserve(items.size());
+    for (const auto& item : items) keys.push_back(item.key);
+    // Before answering: once a client has its answer, a retry must find the key.
+    if (const Status s = options_.ledger->recordCommitted(keys); !s.isOk()) {
+      log::error("request ledger not updated; retries of this group may be stored twice",
+                 log::Fields().add("error", s.message()));
+    }
+  }
   // The client sees a retryable failure: its data was valid, the store could not take it now.
   const Status outcome =
       status.isOk() ? Status::ok() : unavailable("the store could not commit the rows: " + status.message());
-  for (auto& item : items) item.done(outcome);
+  std::vector<Completion> waiters;
   {
     std::lock_guard lock(mu_);
     pendingBytes_ -= bytes;
     pendingBytesGauge_.set(static_cast<int64_t>(pendingBytes_));
+    for (const auto& item : items) {
+      if (item.key.empty()) continue;
+      if (auto it = inFlight_.find(item.key); it != inFlight_.end()) {
+        for (auto& w : it->second) waiters.push_back(std::move(w));
+        inFlight_.erase(it);
+      }
+    }
   }
+  for (auto& item : items) item.done(outcome);
+  for (auto& w : waiters) w(outcome);
   pendingRowsGauge_.add(-static_cast<int64_t>(rows));
   // `items` goes out of scope here: the batches return to their pools.
 }
@@ -181,9 +221,14 @@ void Pipeline::run() {
       if (stopping_) break;
       // Sleep until the earliest deadline of a non-empty queue, or a notification.
       auto deadline = now + std::chrono::hours(1);
-      if (!logs_.items.empty()) deadline = std::min(deadline, logs_.oldest + options_.timeout);
-      if (!spans_.items.empty()) deadline = std::min(deadline, spans_.oldest + options_.timeout);
-      if (!metrics_.items.empty()) deadline = std::min(deadline, metrics_.oldest + options_.timeout);
+      auto due = [&](const auto& q) {
+        if (!q.items.empty()) {
+          deadline = std::min({deadline, q.oldest + options_.timeout, q.newest + options_.linger});
+        }
+      };
+      due(logs_);
+      due(spans_);
+      due(metrics_);
       cv_.wait_until(lock, deadline);
       continue;
     }

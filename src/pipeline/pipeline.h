@@ -2,11 +2,15 @@
 // insert holding its rows is durable.
 //
 // Receivers submit one decoded request at a time (a batch plus a completion). The pipeline's
-// insert thread ("insert") takes everything pending for a signal as one group when the group
-// reaches sendBatchSize rows or sendBatchMaxBytes bytes, or when its oldest request has waited
-// `timeout`, hands the group to the sink, and then calls every request's completion with the
-// outcome. Small requests therefore cost one insert per group, not one each, while a request
-// waits at most about `timeout` plus one insert before it is answered.
+// insert thread ("insert") takes everything pending for a signal as one group, hands the group to
+// the sink, and then calls every request's completion with the outcome. A group is taken when
+//   - it reaches sendBatchSize rows or sendBatchMaxBytes bytes, or
+//   - its oldest request has waited `timeout`, or
+//   - no request has arrived for `linger` (the senders are waiting for answers: waiting longer
+//     would only delay them, since with acknowledgement after commit nothing more comes until
+//     this group is answered).
+// Under load, requests keep arriving while an insert runs, so groups grow towards
+// sendBatchSize; a few waiting senders are answered after one short insert instead of a timeout.
 //
 // Memory is bounded: submit() refuses work (kUnavailable) when the bytes already pending pass
 // maxPendingBytes, which the receiver turns into a retryable answer for the client.
@@ -21,11 +25,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/metrics.h"
 #include "common/status.h"
 #include "pipeline/batch_pool.h"
+#include "pipeline/request_ledger.h"
 #include "pipeline/sink.h"
 
 namespace stackhouse::pipeline {
@@ -37,9 +43,11 @@ struct PipelineOptions {
   size_t sendBatchSize = 50000;                  // rows that trigger an insert
   uint64_t sendBatchMaxBytes = 256ull << 20;     // bytes that trigger an insert
   std::chrono::milliseconds timeout{200};        // longest wait of a request before its insert
+  std::chrono::milliseconds linger{5};           // a quiet period this long ends a group
   uint64_t maxPendingBytes = 1ull << 30;         // beyond this, submit() refuses
   int insertAttempts = 3;                        // tries of one group before its requests fail
   std::chrono::milliseconds retryBackoff{100};   // first backoff between tries, doubled each time
+  RequestLedger* ledger = nullptr;               // not owned; null: no deduplication of retries
 };
 
 class Pipeline {
@@ -57,9 +65,18 @@ public:
 
   // Hands one decoded request over. Thread-safe. On OK, `done` will be called exactly once;
   // on an error (full, stopped) it is not called and the batch is dropped.
-  Status submit(PooledBatch<telemetry::LogBatch> batch, Completion done);
-  Status submit(PooledBatch<telemetry::SpanBatch> batch, Completion done);
-  Status submit(PooledBatch<telemetry::MetricBatch> batch, Completion done);
+  // `key` (from keyOf; empty for none) identifies the request's content: a request whose key is
+  // already committed is answered OK at once (done is called before submit returns) without
+  // storing its rows again, and one whose key is in a group not yet committed waits for that
+  // group's outcome instead of being stored twice.
+  Status submit(PooledBatch<telemetry::LogBatch> batch, const RequestKey& key, Completion done);
+  Status submit(PooledBatch<telemetry::SpanBatch> batch, const RequestKey& key, Completion done);
+  Status submit(PooledBatch<telemetry::MetricBatch> batch, const RequestKey& key, Completion done);
+
+  // The key of a request body for submit(); empty when there is no ledger.
+  RequestKey keyOf(uint8_t signal, std::span<const uint8_t> body) const {
+    return options_.ledger != nullptr ? options_.ledger->keyOf(signal, body) : RequestKey{};
+  }
 
   // Reusable batches for receivers to decode into.
   BatchPool<telemetry::LogBatch>& logPool() { return logPool_; }
@@ -76,15 +93,17 @@ private:
       Completion done;
       size_t rows;
       size_t bytes;
+      RequestKey key;
     };
     std::deque<Item> items;
     size_t rows = 0;
     size_t bytes = 0;
     std::chrono::steady_clock::time_point oldest;
+    std::chrono::steady_clock::time_point newest;
   };
 
   template <typename B>
-  Status enqueue(Queue<B>& q, PooledBatch<B> batch, Completion done);
+  Status enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& key, Completion done);
   template <typename B>
   bool ready(const Queue<B>& q, std::chrono::steady_clock::time_point now) const;
   template <typename B, typename Write>
@@ -104,6 +123,8 @@ private:
   Queue<telemetry::SpanBatch> spans_;    // guarded by mu_
   Queue<telemetry::MetricBatch> metrics_;  // guarded by mu_
   uint64_t pendingBytes_ = 0;            // guarded by mu_; includes groups being inserted
+  // Requests not yet answered, by key: retries of them that arrive meanwhile wait here.
+  std::unordered_map<RequestKey, std::vector<Completion>, RequestKeyHash> inFlight_;  // guarded by mu_
   bool stopping_ = false;                // guarded by mu_
   bool started_ = false;
   std::thread thread_;
@@ -116,6 +137,7 @@ private:
   Histogram& batchRows_;
   Histogram& insertSeconds_;
   Counter& insertFailures_;
+  Counter& retriedRequests_;
 };
 
 }  // namespace stackhouse::pipeline

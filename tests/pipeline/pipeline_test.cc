@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <filesystem>
 #include <set>
 
 namespace stackhouse::pipeline {
@@ -55,13 +56,14 @@ TEST(Pipeline, GroupsRequestsUntilTheRowThreshold) {
   PipelineOptions options;
   options.sendBatchSize = 100;
   options.timeout = std::chrono::milliseconds(10'000);
+  options.linger = std::chrono::milliseconds(10'000);
   Pipeline p(options, sink);
   p.start();
   std::vector<std::future<Status>> acks;
   for (int i = 0; i < 10; ++i) {
     auto promise = std::make_shared<std::promise<Status>>();
     acks.push_back(promise->get_future());
-    ASSERT_TRUE(p.submit(logsOf(p, 10), [promise](const Status& s) { promise->set_value(s); }).isOk());
+    ASSERT_TRUE(p.submit(logsOf(p, 10), {}, [promise](const Status& s) { promise->set_value(s); }).isOk());
   }
   for (auto& f : acks) {
     ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
@@ -77,15 +79,35 @@ TEST(Pipeline, FlushesASmallGroupAtTheTimeout) {
   PipelineOptions options;
   options.sendBatchSize = 1000;
   options.timeout = std::chrono::milliseconds(50);
+  options.linger = std::chrono::milliseconds(10'000);
   Pipeline p(options, sink);
   p.start();
   std::promise<Status> done;
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(p.submit(logsOf(p, 3), [&](const Status& s) { done.set_value(s); }).isOk());
+  ASSERT_TRUE(p.submit(logsOf(p, 3), {}, [&](const Status& s) { done.set_value(s); }).isOk());
   auto f = done.get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_TRUE(f.get().isOk());
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(45));
+}
+
+TEST(Pipeline, AQuietPeriodEndsAGroupBeforeTheTimeout) {
+  RecordingSink sink;
+  PipelineOptions options;
+  options.sendBatchSize = 1000;
+  options.timeout = std::chrono::milliseconds(10'000);
+  options.linger = std::chrono::milliseconds(20);
+  Pipeline p(options, sink);
+  p.start();
+  std::promise<Status> first, second;
+  ASSERT_TRUE(p.submit(logsOf(p, 3), {}, [&](const Status& s) { first.set_value(s); }).isOk());
+  ASSERT_TRUE(p.submit(logsOf(p, 4), {}, [&](const Status& s) { second.set_value(s); }).isOk());
+  auto f = first.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(second.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  std::lock_guard lock(sink.mu);
+  ASSERT_EQ(sink.groups.size(), 1u);
+  EXPECT_EQ(sink.groups[0], 7u);
 }
 
 TEST(Pipeline, RetriesWithTheSameBatchIdThenAcknowledges) {
@@ -97,7 +119,7 @@ TEST(Pipeline, RetriesWithTheSameBatchIdThenAcknowledges) {
   Pipeline p(options, sink);
   p.start();
   std::promise<Status> done;
-  ASSERT_TRUE(p.submit(logsOf(p, 5), [&](const Status& s) { done.set_value(s); }).isOk());
+  ASSERT_TRUE(p.submit(logsOf(p, 5), {}, [&](const Status& s) { done.set_value(s); }).isOk());
   auto f = done.get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_TRUE(f.get().isOk());
@@ -116,7 +138,7 @@ TEST(Pipeline, FailsRequestsAsRetryableWhenTheSinkKeepsFailing) {
   Pipeline p(options, sink);
   p.start();
   std::promise<Status> done;
-  ASSERT_TRUE(p.submit(logsOf(p, 5), [&](const Status& s) { done.set_value(s); }).isOk());
+  ASSERT_TRUE(p.submit(logsOf(p, 5), {}, [&](const Status& s) { done.set_value(s); }).isOk());
   auto f = done.get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   const Status s = f.get();
@@ -128,13 +150,14 @@ TEST(Pipeline, RefusesWhenPendingBytesPassTheLimit) {
   RecordingSink sink;
   PipelineOptions options;
   options.timeout = std::chrono::milliseconds(60'000);
+  options.linger = std::chrono::milliseconds(60'000);
   options.sendBatchSize = 1'000'000;
   options.maxPendingBytes = 1000;
   Pipeline p(options, sink);
   p.start();
   std::atomic<int> acked{0};
-  ASSERT_TRUE(p.submit(logsOf(p, 100), [&](const Status&) { ++acked; }).isOk());
-  const Status refused = p.submit(logsOf(p, 100), [&](const Status&) { ++acked; });
+  ASSERT_TRUE(p.submit(logsOf(p, 100), {}, [&](const Status&) { ++acked; }).isOk());
+  const Status refused = p.submit(logsOf(p, 100), {}, [&](const Status&) { ++acked; });
   EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
   p.stop();  // drains: the accepted request is completed
   EXPECT_EQ(acked.load(), 1);
@@ -144,13 +167,14 @@ TEST(Pipeline, StopDrainsAndRefusesAfterwards) {
   RecordingSink sink;
   PipelineOptions options;
   options.timeout = std::chrono::milliseconds(60'000);
+  options.linger = std::chrono::milliseconds(60'000);
   Pipeline p(options, sink);
   p.start();
   Status got = internalError("not called");
-  ASSERT_TRUE(p.submit(logsOf(p, 1), [&](const Status& s) { got = s; }).isOk());
+  ASSERT_TRUE(p.submit(logsOf(p, 1), {}, [&](const Status& s) { got = s; }).isOk());
   p.stop();
   EXPECT_TRUE(got.isOk());
-  EXPECT_EQ(p.submit(logsOf(p, 1), [](const Status&) {}).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(p.submit(logsOf(p, 1), {}, [](const Status&) {}).code(), StatusCode::kUnavailable);
   p.stop();
 }
 
@@ -171,6 +195,103 @@ TEST(BatchPool, ReusesClearedBatches) {
   auto again = pool.acquire();
   EXPECT_EQ(again.get(), first);
   EXPECT_EQ(again->body.size(), 0u);
+}
+
+}  // namespace
+}  // namespace stackhouse::pipeline
+
+namespace stackhouse::pipeline {
+namespace {
+
+class LedgerTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/stackhouse-ledger-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    options_.path = dir_ + "/ledger";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+  RequestLedger::Options options_;
+};
+
+TEST_F(LedgerTest, KeysDependOnSignalAndBodyAndSurviveAReopen) {
+  RequestKey a, b, c;
+  {
+    auto ledger = RequestLedger::open(options_);
+    ASSERT_TRUE(ledger.isOk()) << ledger.status().toString();
+    const std::string body = "same bytes";
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+    a = ledger.value()->keyOf(0, bytes);
+    b = ledger.value()->keyOf(1, bytes);
+    c = ledger.value()->keyOf(0, bytes.subspan(1));
+    EXPECT_FALSE(a == b);
+    EXPECT_FALSE(a == c);
+    EXPECT_TRUE(a == ledger.value()->keyOf(0, bytes));
+    ASSERT_TRUE(ledger.value()->recordCommitted(std::vector<RequestKey>{a, b}).isOk());
+    EXPECT_TRUE(ledger.value()->isCommitted(a));
+    EXPECT_FALSE(ledger.value()->isCommitted(c));
+  }
+  auto reopened = RequestLedger::open(options_);
+  ASSERT_TRUE(reopened.isOk());
+  EXPECT_TRUE(reopened.value()->isCommitted(a));
+  EXPECT_TRUE(reopened.value()->isCommitted(b));
+  EXPECT_FALSE(reopened.value()->isCommitted(c));
+  // The seed is kept, so keys computed before and after a restart agree.
+  const std::string body = "same bytes";
+  EXPECT_TRUE(reopened.value()->keyOf(0, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()),
+                                                                   body.size())) == a);
+}
+
+TEST_F(LedgerTest, ARecordCutShortByACrashIsIgnored) {
+  {
+    auto ledger = RequestLedger::open(options_);
+    ASSERT_TRUE(ledger.value()->recordCommitted(std::vector<RequestKey>{{1, 2}}).isOk());
+    ASSERT_TRUE(ledger.value()->recordCommitted(std::vector<RequestKey>{{3, 4}, {5, 6}}).isOk());
+  }
+  const auto size = std::filesystem::file_size(options_.path);
+  std::filesystem::resize_file(options_.path, size - 5);
+  auto reopened = RequestLedger::open(options_);
+  ASSERT_TRUE(reopened.isOk());
+  EXPECT_TRUE(reopened.value()->isCommitted({1, 2}));
+  EXPECT_FALSE(reopened.value()->isCommitted({3, 4}));
+}
+
+TEST_F(LedgerTest, ForgetsTheOldestPastTheBound) {
+  options_.maxKeys = 2;
+  auto ledger = RequestLedger::open(options_);
+  ASSERT_TRUE(ledger.value()->recordCommitted(std::vector<RequestKey>{{1, 1}, {2, 2}, {3, 3}}).isOk());
+  EXPECT_FALSE(ledger.value()->isCommitted({1, 1}));
+  EXPECT_TRUE(ledger.value()->isCommitted({3, 3}));
+  EXPECT_EQ(ledger.value()->size(), 2u);
+}
+
+TEST_F(LedgerTest, PipelineAnswersRetriesWithoutStoringThemAgain) {
+  auto ledger = RequestLedger::open(options_);
+  RecordingSink sink;
+  PipelineOptions options;
+  options.timeout = std::chrono::milliseconds(30);
+  options.linger = std::chrono::milliseconds(30);
+  options.ledger = ledger.value().get();
+  Pipeline p(options, sink);
+  p.start();
+  const RequestKey key{42, 43};
+  // The same request twice before its insert: one insert, both answered OK.
+  std::promise<Status> first, second, third;
+  ASSERT_TRUE(p.submit(logsOf(p, 5), key, [&](const Status& s) { first.set_value(s); }).isOk());
+  ASSERT_TRUE(p.submit(logsOf(p, 5), key, [&](const Status& s) { second.set_value(s); }).isOk());
+  EXPECT_TRUE(first.get_future().get().isOk());
+  EXPECT_TRUE(second.get_future().get().isOk());
+  // And once more after the commit: answered at once.
+  ASSERT_TRUE(p.submit(logsOf(p, 5), key, [&](const Status& s) { third.set_value(s); }).isOk());
+  auto f = third.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_TRUE(f.get().isOk());
+  p.stop();
+  std::lock_guard lock(sink.mu);
+  ASSERT_EQ(sink.groups.size(), 1u);
+  EXPECT_EQ(sink.groups[0], 5u);
+  EXPECT_TRUE(ledger.value()->isCommitted(key));
 }
 
 }  // namespace

@@ -157,9 +157,8 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
 
   auto batch = pool.acquire();
   otlp::DecodeStats stats;
-  const Status decoded =
-      decode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
-             encoding, *batch, stats, options_.limits);
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  const Status decoded = decode(bytes, encoding, *batch, stats, options_.limits);
   if (!decoded.isOk()) {
     m.invalid->inc();
     log::debug("OTLP request refused", log::Fields().add("signal", request.path()).add("error", decoded.message()));
@@ -192,8 +191,9 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
     (*answer)(Status::ok(), false);
     return;
   }
+  const pipeline::RequestKey key = pipeline_.keyOf(static_cast<uint8_t>(signal), bytes);
   const Status submitted =
-      pipeline_.submit(std::move(batch), [answer](const Status& s) { (*answer)(s, false); });
+      pipeline_.submit(std::move(batch), key, [answer](const Status& s) { (*answer)(s, false); });
   if (!submitted.isOk()) (*answer)(submitted, true);
 }
 

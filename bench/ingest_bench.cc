@@ -1,0 +1,440 @@
+// End-to-end ingest benchmark of `stackhouse run`, with the embedded store's raw insert rate of
+// the same rows as the ceiling, in one run on one machine (see docs/benchmarks.md).
+//
+//   ingest_bench --server build/stackhouse [--seconds 15] [--clients 4] [--records 500]
+//
+// Phases, each on a fresh data directory:
+//   1. logs end to end: `clients` keep-alive connections POST realistic OTLP/protobuf logs
+//      (10 attributes, ~200-byte bodies, `records` per request) for `seconds`; the rate is rows
+//      acknowledged per second (acknowledged means committed, so queryable), checked against
+//      count() at the end; plus the server's CPU seconds per million rows and its peak RSS;
+//   2. the same for spans;
+//   3. send-to-queryable latency at half the logs rate: each sampled request carries its own
+//      service name and is polled through /api/v1/sql until its rows are visible;
+//   4. the ceiling, in a child process: the same decoded rows inserted straight into the same
+//      tables through the Arrow interface, in groups of the server's batch size.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "otlp/decode.h"
+#include "otlp_payloads.h"
+#include "store/chdb_store.h"
+#include "support/http_client.h"
+#include "telemetry/log_batch.h"
+#include "telemetry/span_batch.h"
+
+using namespace stackhouse;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+  std::string server = "build/stackhouse";
+  double seconds = 15;
+  int clients = 4;
+  int records = 500;
+  int batchSize = 50000;
+  std::string ceiling;  // internal: "logs" or "spans" runs the ceiling phase in this process
+  std::string dir;
+  bool oneBlock = false;
+  int loadPort = 0;  // drive load against a running server's OTLP port, for profiling  // ceiling: one 50k-row batch instead of a stream of request batches
+};
+
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string tempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "stackhouse-bench-XXXXXX").string();
+  return mkdtemp(tmpl.data());
+}
+
+// A `stackhouse run` child on free ports.
+class ServerProcess {
+public:
+  ServerProcess(const std::string& binary, const std::string& dir) {
+    const std::string config = dir + "/config.yaml";
+    std::ofstream(config) << "clickstack:\n  hyperdx: {listen: \"127.0.0.1:0\"}\n"
+                             "otelConfig:\n  receivers: {otlp: {http: {endpoint: \"127.0.0.1:0\"}}}\n"
+                             "  admin: {endpoint: \"127.0.0.1:0\"}\n";
+    int out[2];
+    if (pipe(out) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      const int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 2);
+      close(out[0]);
+      execl(binary.c_str(), binary.c_str(), "run", "--config", config.c_str(), "--data-dir",
+            (dir + "/data").c_str(), nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    fd_ = out[0];
+    std::string line;
+    const auto start = Clock::now();
+    while (secondsSince(start) < 120) {
+      char c;
+      if (read(fd_, &c, 1) != 1) break;
+      if (c != '\n') {
+        line += c;
+        continue;
+      }
+      if (line.find("\"msg\":\"ready\"") != std::string::npos) {
+        otlpPort_ = portOf(line, "\"otlp_http\":\"");
+        apiPort_ = portOf(line, "\"api\":\"");
+        break;
+      }
+      line.clear();
+    }
+    if (otlpPort_ == 0) throw std::runtime_error("the server did not become ready");
+    // Keep draining its logs so that it never blocks on a full pipe.
+    drain_ = std::thread([fd = fd_] {
+      char buf[4096];
+      while (read(fd, buf, sizeof buf) > 0) {
+      }
+    });
+  }
+  ~ServerProcess() {
+    kill(pid_, SIGTERM);
+    int status;
+    waitpid(pid_, &status, 0);
+    drain_.join();
+    close(fd_);
+  }
+  uint16_t otlpPort() const { return otlpPort_; }
+  uint16_t apiPort() const { return apiPort_; }
+  // User + system CPU seconds so far.
+  double cpuSeconds() const {
+    std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream in(s.substr(s.rfind(')') + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15; ++i) {
+      in >> field;
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  double peakRssMiB() const {
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    }
+    return 0;
+  }
+  uint64_t count(const std::string& table, const std::string& where = "1") {
+    testing::HttpClient api(apiPort_);
+    auto r = api.post("/api/v1/sql", "application/json",
+                      "{\"query\":\"SELECT count() FROM otel." + table + " WHERE " + where + "\"}");
+    const auto p = r.body.find("\"rows\":[[\"");
+    return p == std::string::npos ? 0 : std::stoull(r.body.substr(p + 10));
+  }
+
+private:
+  static uint16_t portOf(const std::string& line, const std::string& key) {
+    const auto p = line.find(key);
+    if (p == std::string::npos) return 0;
+    const auto colon = line.find(':', p + key.size());
+    return static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+  }
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  uint16_t otlpPort_ = 0;
+  uint16_t apiPort_ = 0;
+  std::thread drain_;
+};
+
+struct LoadResult {
+  double rowsPerSecond = 0;
+  uint64_t rows = 0;
+  uint64_t stored = 0;
+  uint64_t refused = 0;
+  double cpuPerMillion = 0;
+  double peakRssMiB = 0;
+};
+
+void removeDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+LoadResult runLoad(const Args& args, bool spans) {
+  const std::string dir = tempDir();
+  LoadResult r;
+  {
+  ServerProcess server(args.server, dir);
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 32; ++i) {
+    payloads.push_back(spans ? bench::makeSpansRequest(args.records, 1000 + i)
+                             : bench::makeLogsRequest(args.records, 1000 + i));
+  }
+  const std::string path = spans ? "/v1/traces" : "/v1/logs";
+  auto drive = [&](double seconds, std::atomic<uint64_t>& rows, std::atomic<uint64_t>& refused) {
+    std::vector<std::thread> clients;
+    const auto start = Clock::now();
+    for (int c = 0; c < args.clients; ++c) {
+      clients.emplace_back([&, c] {
+        testing::HttpClient client(server.otlpPort());
+        size_t i = static_cast<size_t>(c);
+        while (secondsSince(start) < seconds) {
+          auto reply = client.post(path, "application/x-protobuf", payloads[i++ % payloads.size()]);
+          if (reply.status == 200) {
+            rows += static_cast<uint64_t>(args.records);
+          } else {
+            ++refused;
+          }
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+  };
+  std::atomic<uint64_t> warmRows{0}, warmRefused{0};
+  drive(2, warmRows, warmRefused);  // warm-up: pools, parts, page cache
+  std::atomic<uint64_t> rows{0}, refused{0};
+  const double cpu0 = server.cpuSeconds();
+  const auto start = Clock::now();
+  drive(args.seconds, rows, refused);
+  const double elapsed = secondsSince(start);
+  const double cpu = server.cpuSeconds() - cpu0;
+  r.rows = rows;
+  r.refused = refused;
+  r.rowsPerSecond = static_cast<double>(rows) / elapsed;
+  r.cpuPerMillion = cpu / (static_cast<double>(rows) / 1e6);
+  r.peakRssMiB = server.peakRssMiB();
+  r.stored = server.count(spans ? "otel_traces" : "otel_logs");
+  const uint64_t expected = rows + warmRows;
+  if (r.stored != expected) {
+    std::fprintf(stderr, "MISMATCH: %llu rows acknowledged, %llu stored\n",
+                 static_cast<unsigned long long>(expected), static_cast<unsigned long long>(r.stored));
+  }
+  }
+  removeDir(dir);
+  return r;
+}
+
+struct LatencyResult {
+  double p50 = 0, p99 = 0, max = 0;
+  size_t samples = 0;
+};
+
+LatencyResult runLatency(const Args& args, double rowsPerSecond) {
+  const std::string dir = tempDir();
+  std::vector<double> latencies;
+  {
+  ServerProcess server(args.server, dir);
+  const double requestsPerSecond = rowsPerSecond / args.records;
+  const double seconds = std::max(10.0, args.seconds);
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  const auto start = Clock::now();
+  const int n = args.clients;
+  for (int c = 0; c < n; ++c) {
+    clients.emplace_back([&, c] {
+      testing::HttpClient client(server.otlpPort());
+      testing::HttpClient api(server.apiPort());
+      const double interval = n / requestsPerSecond;  // each client's share of the pace
+      for (int i = 0;; ++i) {
+        const double due = interval * i + interval * c / n;
+        if (due > seconds) break;
+        const double wait = due - secondsSince(start);
+        if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+        const bool sampled = i % 5 == 0;
+        const std::string service = "latency-" + std::to_string(c) + "-" + std::to_string(i);
+        const std::string body = bench::makeLogsRequest(args.records, static_cast<uint64_t>(c * 100000 + i),
+                                                        sampled ? service : "checkout");
+        const auto sent = Clock::now();
+        auto r = client.post("/v1/logs", "application/x-protobuf", body);
+        if (r.status != 200 || !sampled) continue;
+        // Poll until the rows are visible (acknowledged means committed, so normally at once).
+        while (true) {
+          auto q = api.post("/api/v1/sql", "application/json",
+                            "{\"query\":\"SELECT count() FROM otel.otel_logs WHERE ServiceName = {s:String}\","
+                            "\"params\":{\"s\":\"" + service + "\"}}");
+          if (q.body.find("\"rows\":[[\"" + std::to_string(args.records) + "\"]]") != std::string::npos) break;
+          if (secondsSince(sent) > 30) break;
+        }
+        std::lock_guard lock(mu);
+        latencies.push_back(secondsSince(sent));
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  }
+  removeDir(dir);
+  LatencyResult r;
+  if (latencies.empty()) return r;
+  std::sort(latencies.begin(), latencies.end());
+  r.samples = latencies.size();
+  r.p50 = latencies[latencies.size() / 2];
+  r.p99 = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
+  r.max = latencies.back();
+  return r;
+}
+
+// Phase 4, in its own process: decode the same payloads once, then insert groups of batchSize
+// rows straight into the store for `seconds`. Prints "ceiling <rows/s>".
+int runCeiling(const Args& args) {
+  const bool spans = args.ceiling == "spans";
+  auto store = store::ChdbStore::open({args.dir + "/ceiling", 72 * 3600});
+  if (!store) {
+    std::fprintf(stderr, "%s\n", store.status().toString().c_str());
+    return 1;
+  }
+  std::vector<std::unique_ptr<telemetry::LogBatch>> logs;
+  std::vector<std::unique_ptr<telemetry::SpanBatch>> spanBatches;
+  for (int i = 0; i < 32; ++i) {
+    const std::string p = spans ? bench::makeSpansRequest(args.records, 1000 + i)
+                                : bench::makeLogsRequest(args.records, 1000 + i);
+    otlp::DecodeStats stats;
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(p.data()), p.size());
+    if (spans) {
+      spanBatches.push_back(std::make_unique<telemetry::SpanBatch>());
+      (void)otlp::decodeSpans(bytes, otlp::Encoding::kProtobuf, *spanBatches.back(), stats);
+    } else {
+      logs.push_back(std::make_unique<telemetry::LogBatch>());
+      (void)otlp::decodeLogs(bytes, otlp::Encoding::kProtobuf, *logs.back(), stats);
+    }
+  }
+  int perGroup = std::max(1, args.batchSize / args.records);
+  if (args.oneBlock) {
+    // Decode batchSize rows into a single batch (the decoders append).
+    for (int i = 0; i < perGroup; ++i) {
+      const std::string p = spans ? bench::makeSpansRequest(args.records, 1000 + i)
+                                  : bench::makeLogsRequest(args.records, 1000 + i);
+      otlp::DecodeStats stats;
+      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(p.data()), p.size());
+      if (spans) {
+        (void)otlp::decodeSpans(bytes, otlp::Encoding::kProtobuf, *spanBatches[0], stats);
+      } else {
+        (void)otlp::decodeLogs(bytes, otlp::Encoding::kProtobuf, *logs[0], stats);
+      }
+    }
+    perGroup = 1;
+  }
+  uint64_t rows = 0;
+  int seq = 0;
+  const auto start = Clock::now();
+  while (secondsSince(start) < args.seconds) {
+    const std::string token = "ceiling-" + std::to_string(++seq);
+    Status s;
+    if (spans) {
+      std::vector<const telemetry::SpanBatch*> group;
+      for (int i = 0; i < perGroup; ++i) group.push_back(spanBatches[static_cast<size_t>(i) % 32].get());
+      s = store.value()->insert<telemetry::SpanBatch>(group, token);
+    } else {
+      std::vector<const telemetry::LogBatch*> group;
+      for (int i = 0; i < perGroup; ++i) group.push_back(logs[static_cast<size_t>(i) % 32].get());
+      s = store.value()->insert<telemetry::LogBatch>(group, token);
+    }
+    if (!s.isOk()) {
+      std::fprintf(stderr, "%s\n", s.toString().c_str());
+      return 1;
+    }
+    rows += spans ? spanBatches[0]->rows() * (args.oneBlock ? 1 : 0) : logs[0]->rows() * (args.oneBlock ? 1 : 0);
+    if (!args.oneBlock) rows += static_cast<uint64_t>(perGroup) * static_cast<uint64_t>(args.records);
+  }
+  std::printf("ceiling %.0f\n", static_cast<double>(rows) / secondsSince(start));
+  std::fflush(stdout);
+  _exit(0);
+}
+
+double ceilingInChild(const Args& args, const char* self, const std::string& kind) {
+  const std::string dir = tempDir();
+  const std::string cmd = std::string(self) + " --ceiling " + kind + " --dir " + dir + " --seconds " +
+                          std::to_string(args.seconds) + " --records " + std::to_string(args.records) +
+                          " --batch " + std::to_string(args.batchSize);
+  FILE* p = popen(cmd.c_str(), "r");
+  double rate = 0;
+  char line[256];
+  while (p != nullptr && fgets(line, sizeof line, p) != nullptr) {
+    if (std::strncmp(line, "ceiling ", 8) == 0) rate = std::atof(line + 8);
+  }
+  if (p != nullptr) pclose(p);
+  removeDir(dir);
+  return rate;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  Args args;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--server") args.server = v;
+    else if (k == "--seconds") args.seconds = std::stod(v);
+    else if (k == "--clients") args.clients = std::stoi(v);
+    else if (k == "--records") args.records = std::stoi(v);
+    else if (k == "--batch") args.batchSize = std::stoi(v);
+    else if (k == "--ceiling") args.ceiling = v;
+    else if (k == "--dir") args.dir = v;
+    else if (k == "--one-block") args.oneBlock = v == "1";
+    else if (k == "--load-port") args.loadPort = std::stoi(v);
+  }
+  if (!args.ceiling.empty()) return runCeiling(args);
+  if (args.loadPort != 0) {
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 32; ++i) payloads.push_back(bench::makeLogsRequest(args.records, 1000 + i));
+    std::atomic<uint64_t> rows{0};
+    std::vector<std::thread> clients;
+    const auto start = Clock::now();
+    for (int c = 0; c < args.clients; ++c) {
+      clients.emplace_back([&, c] {
+        testing::HttpClient client(static_cast<uint16_t>(args.loadPort));
+        for (size_t i = static_cast<size_t>(c); secondsSince(start) < args.seconds; ++i) {
+          if (client.post("/v1/logs", "application/x-protobuf", payloads[i % 32]).status == 200) {
+            rows += static_cast<uint64_t>(args.records);
+          }
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    std::printf("%.0f rows/s\n", static_cast<double>(rows) / secondsSince(start));
+    return 0;
+  }
+
+  std::printf("stackhouse ingest benchmark: %d clients, %d records/request, %.0f s per phase, "
+              "batch %d rows, %u cores\n",
+              args.clients, args.records, args.seconds, args.batchSize, std::thread::hardware_concurrency());
+  std::fflush(stdout);
+  const LoadResult logs = runLoad(args, false);
+  const LoadResult spans = runLoad(args, true);
+  const LatencyResult latency = runLatency(args, logs.rowsPerSecond / 2);
+  const double logsCeiling = ceilingInChild(args, argv[0], "logs");
+  const double spansCeiling = ceilingInChild(args, argv[0], "spans");
+
+  auto row = [](const char* name, const LoadResult& r, double ceiling) {
+    std::printf("%-6s end to end %9.0f rows/s | ceiling (raw Arrow insert) %9.0f rows/s | ratio %.2f | "
+                "CPU %.2f s per million rows | peak RSS %.0f MiB | acknowledged %llu, stored %llu, "
+                "refused %llu\n",
+                name, r.rowsPerSecond, ceiling, ceiling > 0 ? r.rowsPerSecond / ceiling : 0.0, r.cpuPerMillion,
+                r.peakRssMiB, static_cast<unsigned long long>(r.rows),
+                static_cast<unsigned long long>(r.stored), static_cast<unsigned long long>(r.refused));
+  };
+  row("logs", logs, logsCeiling);
+  row("spans", spans, spansCeiling);
+  std::printf("send-to-queryable at %.0f rows/s (half the logs rate): p50 %.0f ms, p99 %.0f ms, max %.0f ms "
+              "(%zu samples)\n",
+              logs.rowsPerSecond / 2, latency.p50 * 1000, latency.p99 * 1000, latency.max * 1000,
+              latency.samples);
+  return 0;
+}

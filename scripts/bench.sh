@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make bench: the benchmarks, in one run on this machine. Results go to stdout and to
+# build/bench-results.txt; docs/benchmarks.md records them with the command.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out=build/bench-results.txt
+{
+  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m) $(nproc) cores"
+  if [ -x build/tests/otlp/otlp_decode_bench ]; then
+    build/tests/otlp/otlp_decode_bench --benchmark_min_time=0.5
+  fi
+  build/bench/ingest_bench --server build/stackhouse --seconds "${BENCH_SECONDS:-15}" \
+    --clients "${BENCH_CLIENTS:-4}" --records 500
+} 2>&1 | tee "$out"
