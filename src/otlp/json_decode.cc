@@ -1023,16 +1023,80 @@ bool JsonDecoder::parsePadded(const char* data, size_t size, element* root,
   return *error == simdjson::SUCCESS;
 }
 
+namespace {
+
+// Whether the integer literal `digits` (no sign) is past what simdjson's DOM stores: uint64 for
+// non-negative numbers, int64 for negative ones.
+bool pastInt64Range(std::string_view digits, bool negative) {
+  const std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";
+  return digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit);
+}
+
+// Copies JSON text, turning integer literals past 64 bits into doubles ("1e20" written out as
+// 100000000000000000000, as JavaScript's JSON.stringify does) by appending ".0", which simdjson's
+// DOM then parses as a double. String contents are left alone.
+void widenBigIntegers(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size() + 64);
+  size_t i = 0;
+  const size_t n = in.size();
+  while (i < n) {
+    const char c = in[i];
+    if (c == '"') {
+      size_t j = i + 1;
+      while (j < n && in[j] != '"') j += in[j] == '\\' ? 2 : 1;
+      j = j < n ? j + 1 : n;
+      out.append(in, i, j - i);
+      i = j;
+      continue;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t j = i;
+      bool integer = true;
+      while (j < n) {
+        const char d = in[j];
+        if (d == '.' || d == 'e' || d == 'E') {
+          integer = false;
+        } else if (!(d == '-' || d == '+' || (d >= '0' && d <= '9'))) {
+          break;
+        }
+        ++j;
+      }
+      out.append(in, i, j - i);
+      const bool negative = c == '-';
+      if (integer && pastInt64Range(in.substr(i + (negative ? 1 : 0), j - i - (negative ? 1 : 0)),
+                                    negative)) {
+        out += ".0";
+      }
+      i = j;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+}
+
+}  // namespace
+
 bool JsonDecoder::parse(DecodeContext& ctx, std::span<const uint8_t> body, element* root) {
-  const auto* data = reinterpret_cast<const char*>(body.data());
+  std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
   simdjson::error_code error = simdjson::SUCCESS;
-  if (parsePadded(data, body.size(), root, &error)) return true;
+  if (parsePadded(text.data(), text.size(), root, &error)) return true;
+  // Slow paths, only for documents the first parse refused:
   if (error == simdjson::UTF8_ERROR) {
     // JSON text must be UTF-8; like protobuf strings, ill-formed bytes become U+FFFD (counted).
-    // Outside a string they leave the document malformed, and the second parse says so.
+    // Outside a string they leave the document malformed, and the next parse says so.
     sanitized_.clear();
-    ctx.countInvalidUtf8(appendUtf8Sanitized(sanitized_, {data, body.size()}));
-    if (parsePadded(sanitized_.data(), sanitized_.size(), root, &error)) return true;
+    ctx.countInvalidUtf8(appendUtf8Sanitized(sanitized_, text));
+    text = sanitized_;
+    if (parsePadded(text.data(), text.size(), root, &error)) return true;
+  }
+  if (error == simdjson::NUMBER_ERROR) {
+    // Integer literals past 64 bits: read them as doubles. Out-of-range values for integer
+    // fields are then refused by the walkers, with the field's name.
+    widenBigIntegers(text, widened_);
+    simdjson::error_code second = simdjson::SUCCESS;
+    if (parsePadded(widened_.data(), widened_.size(), root, &second)) return true;
   }
   if (error == simdjson::MEMALLOC || error == simdjson::CAPACITY) {
     return ctx.failResourceExhausted(std::string("cannot parse the document: ") +
@@ -1049,6 +1113,7 @@ void JsonDecoder::shrinkAfter(size_t bodySize) {
   padded_.reset();
   paddedCapacity_ = 0;
   sanitized_ = std::string{};
+  widened_ = std::string{};
 }
 
 bool JsonDecoder::decodeLogs(DecodeContext& ctx, std::span<const uint8_t> body, LogBatch& out) {

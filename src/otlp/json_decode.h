@@ -5,8 +5,8 @@
 // any order (a ResourceLogs' "resource" after its "scopeLogs"), duplicate keys must resolve to the
 // last one, and values are visited more than once; DOM elements allow all of that cheaply, and the
 // DOM parser checks the whole document (syntax, UTF-8, nesting depth) without recursion before we
-// look at any of it. The cost: every number in the document must fit 64 bits, even in unknown
-// fields.
+// look at any of it. Its costs: integer literals past 64 bits need a second parse (they are
+// widened to doubles, see parse()), and the number -0 reads as the integer 0.
 #pragma once
 
 #include <simdjson.h>
@@ -60,7 +60,8 @@ private:
   simdjson::dom::parser parser_;
   std::unique_ptr<char[]> padded_;
   size_t paddedCapacity_ = 0;
-  std::string sanitized_;
+  std::string sanitized_;  // the body with ill-formed UTF-8 replaced
+  std::string widened_;    // the body with big integer literals made doubles
   Scratch scratch_;
 };
 

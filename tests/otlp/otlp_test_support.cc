@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <charconv>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -110,9 +111,10 @@ std::string cellInt(int64_t v) { return std::to_string(v); }
 std::string cellUint(uint64_t v) { return std::to_string(v); }
 std::string cellDouble(double v) {
   if (std::isnan(v)) return "nan";
+  // The shortest form that reads back as the same double: exact, and readable.
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%a", v);
-  return buf;
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 std::string cellMap(const std::vector<std::pair<std::string, std::string>>& entries) {
   std::string out = "{";

@@ -34,7 +34,7 @@ using MetricsRequest = opentelemetry::proto::collector::metrics::v1::ExportMetri
 std::string cellString(std::string_view s);
 std::string cellInt(int64_t v);
 std::string cellUint(uint64_t v);
-std::string cellDouble(double v);  // exact (hex float); every NaN is "nan"
+std::string cellDouble(double v);  // shortest exact %g form; every NaN is "nan"
 std::string cellMap(const std::vector<std::pair<std::string, std::string>>& entries);
 std::string cellList(const std::vector<std::string>& cells);
 

@@ -1,0 +1,552 @@
+// Hostile and malformed input, table by table: every case either decodes to a defined result or
+// fails with a Status that names the problem, leaves the batch and the stats as they were, and
+// never echoes payload content. Nothing may crash or recurse without bound.
+#include <gtest/gtest.h>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "otlp/decode.h"
+#include "otlp_test_support.h"
+
+namespace stackhouse::otlp {
+namespace {
+
+using testing::dumpRows;
+
+std::span<const uint8_t> bytesOf(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// A protobuf writer for hand-made (and broken) messages.
+struct Pb {
+  std::string s;
+
+  Pb& varint(uint64_t v) {
+    while (v >= 0x80) {
+      s += static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    s += static_cast<char>(v);
+    return *this;
+  }
+  Pb& tag(uint32_t field, uint32_t wire) { return varint(uint64_t{field} << 3 | wire); }
+  Pb& u64(uint32_t field, uint64_t v) { return tag(field, 0).varint(v); }
+  Pb& bytes(uint32_t field, std::string_view b) {
+    tag(field, 2).varint(b.size());
+    s.append(b);
+    return *this;
+  }
+  Pb& msg(uint32_t field, const Pb& m) { return bytes(field, m.s); }
+  Pb& fixed64(uint32_t field, uint64_t v) {
+    tag(field, 1);
+    for (int i = 0; i < 8; ++i) s += static_cast<char>(v >> (8 * i));
+    return *this;
+  }
+  Pb& raw(std::string_view b) {
+    s.append(b);
+    return *this;
+  }
+};
+
+Pb stringValue(std::string_view v) { return Pb{}.bytes(1, v); }
+Pb keyValue(std::string_view key, const Pb& value) { return Pb{}.bytes(1, key).msg(2, value); }
+
+// ExportLogsServiceRequest { resource_logs { scope_logs { log_records: record } } }
+std::string logsRequest(const Pb& record, const Pb& resource = {}) {
+  Pb scopeLogs;
+  scopeLogs.msg(2, record);
+  Pb resourceLogs;
+  resourceLogs.msg(1, resource).msg(2, scopeLogs);
+  return Pb{}.msg(1, resourceLogs).s;
+}
+
+// An AnyValue nested `depth` levels deep: kvlists down to a string ("x" at level `depth`), built
+// without recursion. Lengths are computed inside out, then the bytes are written outside in.
+std::string deepKvlist(size_t depth) {
+  auto varintSize = [](uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+      v >>= 7;
+      ++n;
+    }
+    return n;
+  };
+  // sizes[i]: bytes of the AnyValue at level i+1 from the bottom (sizes[0] is the string leaf)
+  std::vector<uint64_t> sizes(depth);
+  sizes[0] = 3;  // 0a 01 'x'
+  for (size_t i = 1; i < depth; ++i) {
+    const uint64_t kv = 3 + 1 + varintSize(sizes[i - 1]) + sizes[i - 1];  // key "k", value
+    const uint64_t list = 1 + varintSize(kv) + kv;                        // KeyValueList.values
+    sizes[i] = 1 + varintSize(list) + list;                               // AnyValue.kvlist_value
+  }
+  Pb out;
+  for (size_t i = depth - 1; i >= 1; --i) {
+    const uint64_t kv = 3 + 1 + varintSize(sizes[i - 1]) + sizes[i - 1];
+    const uint64_t list = 1 + varintSize(kv) + kv;
+    out.tag(6, 2).varint(list);   // AnyValue.kvlist_value
+    out.tag(1, 2).varint(kv);     // KeyValueList.values
+    out.raw(std::string("\x0a\x01k", 3));
+    out.tag(2, 2).varint(sizes[i - 1]);  // KeyValue.value
+  }
+  out.raw(std::string("\x0a\x01x", 3));
+  return out.s;
+}
+
+std::string deepJsonKvlist(size_t depth) {
+  std::string s;
+  for (size_t i = 1; i < depth; ++i) s += R"({"kvlistValue":{"values":[{"key":"k","value":)";
+  s += R"({"stringValue":"x"})";
+  for (size_t i = 1; i < depth; ++i) s += "}]}}";
+  return s;
+}
+
+std::string jsonLogs(std::string_view record) {
+  return R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[)" + std::string(record) + "]}]}]}";
+}
+
+// One request decoded into a batch that already holds a row: a failure must leave that row, and
+// the stats, exactly as they were.
+struct Outcome {
+  Status status;
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+};
+
+Outcome decodeOnTopOfARow(const std::string& body, Encoding encoding,
+                          const DecodeLimits& limits = {}) {
+  Outcome o;
+  const std::string seed = jsonLogs(R"({"body":{"stringValue":"kept"},"spanId":"ff"})");
+  EXPECT_TRUE(decodeLogs(bytesOf(seed), Encoding::kJson, o.batch, o.stats).isOk());
+  EXPECT_EQ(o.batch.rows(), 0u);  // rejected: a 1-byte span id; sets firstRejection
+  const std::string good = jsonLogs(R"({"body":{"stringValue":"kept"}})");
+  EXPECT_TRUE(decodeLogs(bytesOf(good), Encoding::kJson, o.batch, o.stats).isOk());
+  const auto before = dumpRows(o.batch);
+  const DecodeStats statsBefore = o.stats;
+  o.status = decodeLogs(bytesOf(body), encoding, o.batch, o.stats, limits);
+  if (!o.status.isOk()) {
+    EXPECT_EQ(dumpRows(o.batch), before);
+    EXPECT_TRUE(testing::columnsConsistent(o.batch));
+    EXPECT_EQ(o.stats.accepted, statsBefore.accepted);
+    EXPECT_EQ(o.stats.rejected, statsBefore.rejected);
+    EXPECT_EQ(o.stats.invalidUtf8, statsBefore.invalidUtf8);
+    EXPECT_EQ(o.stats.firstRejection, statsBefore.firstRejection);
+  }
+  return o;
+}
+
+struct BadCase {
+  const char* name;
+  std::string body;
+  StatusCode code;
+  const char* message;  // a substring the error message must contain
+};
+
+void runBadCases(const std::vector<BadCase>& cases, Encoding encoding) {
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Outcome o = decodeOnTopOfARow(c.body, encoding);
+    ASSERT_FALSE(o.status.isOk());
+    EXPECT_EQ(o.status.code(), c.code) << o.status.toString();
+    EXPECT_NE(o.status.message().find(c.message), std::string::npos) << o.status.message();
+    EXPECT_EQ(o.status.message().find("SECRET"), std::string::npos) << o.status.message();
+  }
+}
+
+TEST(HostileProtobuf, MalformedFramingFailsTheRequest) {
+  const Pb secretRecord = Pb{}.bytes(3, "SECRET").msg(5, stringValue("SECRET body"));
+  std::vector<BadCase> cases = {
+      {"truncated tag varint", "\x80", StatusCode::kInvalidArgument,
+       "protobuf: truncated varint in a field tag at offset 0 (in ExportLogsServiceRequest)"},
+      {"truncated length prefix", "\x0a\x80", StatusCode::kInvalidArgument,
+       "truncated varint in a length prefix at offset 1"},
+      {"over-long varint (11 bytes)", "\x0a" + std::string(10, '\xff') + "\x01",
+       StatusCode::kInvalidArgument, "varint longer than 10 bytes or 64 bits in a length prefix"},
+      {"varint past 64 bits", "\x0a" + std::string(9, '\xff') + "\x7f",
+       StatusCode::kInvalidArgument, "varint longer than 10 bytes or 64 bits"},
+      {"length past the buffer", Pb{}.tag(1, 2).varint(4000).raw(std::string(12, 'x')).s,
+       StatusCode::kInvalidArgument,
+       "protobuf: field 1 (resource_logs) of ExportLogsServiceRequest has length 4000, past the "
+       "remaining 12 bytes, at offset 0"},
+      {"nested length past its message",
+       Pb{}.msg(1, Pb{}.tag(2, 2).varint(50).raw("SECRET")).s, StatusCode::kInvalidArgument,
+       "field 2 (scope_logs) of ResourceLogs has length 50, past the remaining 6 bytes, at "
+       "offset 2"},
+      {"2^31 repeated elements claimed", Pb{}.tag(1, 2).varint(uint64_t{1} << 31).s,
+       StatusCode::kInvalidArgument, "has length 2147483648, past the remaining 0 bytes"},
+      {"wrong wire type at the top", "\x08\x01", StatusCode::kInvalidArgument,
+       "field 1 (resource_logs) of ExportLogsServiceRequest has wire type 0 (varint), expected 2 "
+       "(length-delimited), at offset 0"},
+      {"wrong wire type in a record", logsRequest(Pb{}.bytes(3, "SECRET").u64(1, 5)),
+       StatusCode::kInvalidArgument,
+       "field 1 (time_unix_nano) of LogRecord has wire type 0 (varint), expected 1 (64-bit)"},
+      {"trace_id as a varint", logsRequest(Pb{}.u64(9, 1)), StatusCode::kInvalidArgument,
+       "field 9 (trace_id) of LogRecord has wire type 0 (varint)"},
+      {"truncated fixed64", logsRequest(Pb{}.tag(1, 1).raw("abc")), StatusCode::kInvalidArgument,
+       "field 1 (time_unix_nano) of LogRecord needs 8 bytes, 3 left"},
+      {"group wire type", Pb{}.tag(7, 3).s, StatusCode::kInvalidArgument,
+       "field 7 of ExportLogsServiceRequest uses the group wire type"},
+      {"invalid wire type", Pb{}.tag(7, 7).s, StatusCode::kInvalidArgument,
+       "has the invalid wire type 7"},
+      {"field number 0", "\x02\x00", StatusCode::kInvalidArgument, "invalid field number 0"},
+      {"malformed AnyValue in an attribute",
+       logsRequest(Pb{}.msg(6, keyValue("k", Pb{}.tag(1, 2).varint(9).raw("SECRET")))),
+       StatusCode::kInvalidArgument, "field 1 (string_value) of AnyValue has length 9"},
+      {"malformed resource attribute", logsRequest(secretRecord, Pb{}.msg(1, Pb{}.u64(1, 3))),
+       StatusCode::kInvalidArgument, "field 1 (key) of KeyValue has wire type 0"},
+      {"malformed record after good ones",
+       logsRequest(secretRecord) + logsRequest(Pb{}.tag(5, 2).varint(3)),
+       StatusCode::kInvalidArgument, "field 5 (body) of LogRecord has length 3"},
+  };
+  runBadCases(cases, Encoding::kProtobuf);
+}
+
+TEST(HostileProtobuf, PackedFieldsAreChecked) {
+  telemetry::MetricBatch batch;
+  DecodeStats stats;
+  auto histogramRequest = [](const Pb& point) {
+    Pb metric;
+    metric.bytes(1, "m").msg(9, Pb{}.msg(1, point));
+    return Pb{}.msg(1, Pb{}.msg(2, Pb{}.msg(2, metric))).s;
+  };
+  // bucket_counts packed with 12 bytes: not a whole number of fixed64s
+  std::string body = histogramRequest(Pb{}.bytes(6, std::string(12, '\x01')));
+  Status st = decodeMetrics(bytesOf(body), Encoding::kProtobuf, batch, stats);
+  EXPECT_NE(st.message().find("packed field HistogramDataPoint.bucket_counts has 12 bytes"),
+            std::string::npos)
+      << st.message();
+  // 2^31 fixed64 elements claimed
+  body = histogramRequest(Pb{}.tag(6, 2).varint(uint64_t{8} << 31));
+  st = decodeMetrics(bytesOf(body), Encoding::kProtobuf, batch, stats);
+  EXPECT_NE(st.message().find("field 6 (bucket_counts) of HistogramDataPoint has length "
+                              "17179869184, past the remaining 0 bytes"),
+            std::string::npos)
+      << st.message();
+  // packed varints that run off the end
+  Pb buckets;
+  buckets.bytes(2, "\x01\x02\x80");
+  Pb expPoint;
+  expPoint.msg(8, buckets);
+  Pb metric;
+  metric.msg(10, Pb{}.msg(1, expPoint));
+  body = Pb{}.msg(1, Pb{}.msg(2, Pb{}.msg(2, metric))).s;
+  st = decodeMetrics(bytesOf(body), Encoding::kProtobuf, batch, stats);
+  EXPECT_NE(st.message().find("packed field Buckets.bucket_counts has a truncated or over-long "
+                              "varint"),
+            std::string::npos)
+      << st.message();
+  EXPECT_EQ(batch.rows(), 0u);
+  // Packed and unpacked elements of one field concatenate, as in protobuf.
+  body = histogramRequest(Pb{}.fixed64(6, 1).bytes(6, std::string("\x02\0\0\0\0\0\0\0", 8)));
+  ASSERT_TRUE(decodeMetrics(bytesOf(body), Encoding::kProtobuf, batch, stats).isOk());
+  ASSERT_EQ(batch.histogram.rows(), 1u);
+  EXPECT_EQ(testing::cellOf(batch.histogram.bucketCounts, 0), "[1, 2]");
+}
+
+TEST(HostileProtobuf, EmptyBodyAndUnknownFields) {
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  EXPECT_TRUE(decodeLogs({}, Encoding::kProtobuf, batch, stats).isOk());
+  EXPECT_EQ(batch.rows(), 0u);
+  // Unknown fields of every wire type, at every level, are skipped.
+  Pb unknown;
+  unknown.u64(100, 7).fixed64(101, 9).bytes(102, "SECRET").tag(103, 5).raw("abcd");
+  Pb record = unknown;
+  record.msg(5, Pb{stringValue("b").s + unknown.s});
+  Pb scopeLogs = unknown;
+  scopeLogs.msg(2, record);
+  Pb resourceLogs = unknown;
+  resourceLogs.msg(2, scopeLogs);
+  const std::string body = unknown.s + Pb{}.msg(1, resourceLogs).s;
+  ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kProtobuf, batch, stats).isOk());
+  ASSERT_EQ(batch.rows(), 1u);
+  EXPECT_EQ(batch.body.at(0), "b");
+}
+
+TEST(HostileProtobuf, DeepNestingFailsWithoutRecursingPastTheLimit) {
+  for (size_t depth : {size_t{33}, size_t{1000}, size_t{100000}}) {
+    SCOPED_TRACE(depth);
+    const std::string deep = deepKvlist(depth);
+    // as an attribute value and as a body
+    for (const Pb& record : {Pb{}.msg(6, Pb{}.bytes(1, "a").bytes(2, deep)), Pb{}.bytes(5, deep)}) {
+      const Outcome o = decodeOnTopOfARow(logsRequest(record), Encoding::kProtobuf);
+      EXPECT_EQ(o.status.code(), StatusCode::kInvalidArgument);
+      EXPECT_EQ(o.status.message(),
+                "protobuf: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
+    }
+  }
+}
+
+TEST(HostileProtobuf, NestingLimitBoundaries) {
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  auto decodeDepth = [&](size_t depth, const DecodeLimits& limits) {
+    return decodeLogs(bytesOf(logsRequest(Pb{}.bytes(5, deepKvlist(depth)))),
+                      Encoding::kProtobuf, batch, stats, limits);
+  };
+  EXPECT_TRUE(decodeDepth(32, {}).isOk());
+  EXPECT_FALSE(decodeDepth(33, {}).isOk());
+  DecodeLimits small;
+  small.maxDepth = 2;
+  EXPECT_TRUE(decodeDepth(2, small).isOk());
+  EXPECT_EQ(batch.body.at(batch.rows() - 1), R"({"k":"x"})");
+  EXPECT_FALSE(decodeDepth(3, small).isOk());
+  DecodeLimits huge;
+  huge.maxDepth = 1'000'000;  // capped at kMaxDepthCap
+  EXPECT_TRUE(decodeDepth(DecodeLimits::kMaxDepthCap, huge).isOk());
+  const Status st = decodeDepth(DecodeLimits::kMaxDepthCap + 1, huge);
+  EXPECT_EQ(st.message(), "protobuf: AnyValue nesting deeper than 256 levels "
+                          "(DecodeLimits::maxDepth)");
+}
+
+TEST(HostileProtobuf, InvalidUtf8IsReplacedAndCounted) {
+  Pb record;
+  record.bytes(3, "ok\xff")                                               // severity_text
+      .msg(5, stringValue("b\xc3"))                                       // body: truncated é
+      .msg(6, keyValue("k\xfe\xfe", stringValue("v\xed\xa0\x80")))        // surrogate: 3 bytes
+      .msg(6, keyValue("nested", Pb{}.msg(6, Pb{}.msg(1, keyValue("\xff", stringValue("\xff"))))));
+  const std::string body = logsRequest(record, Pb{}.msg(1, keyValue("service.name", stringValue("s\x80"))));
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kProtobuf, batch, stats).isOk());
+  ASSERT_EQ(batch.rows(), 1u);
+  EXPECT_EQ(batch.severityText.at(0), "ok\uFFFD");
+  EXPECT_EQ(batch.body.at(0), "b\uFFFD");
+  EXPECT_EQ(batch.serviceName.at(0), "s\uFFFD");
+  EXPECT_EQ(batch.logAttributes.keys().at(0), "k\uFFFD\uFFFD");
+  EXPECT_EQ(batch.logAttributes.values().at(0), "v\uFFFD\uFFFD\uFFFD");
+  // Inside JSON renderings the replacement is the escape \ufffd, as Go's encoding/json writes.
+  EXPECT_EQ(batch.logAttributes.values().at(1), R"({"\ufffd":"\ufffd"})");
+  EXPECT_EQ(stats.invalidUtf8, 1u + 1u + 1u + 2u + 3u + 2u);
+}
+
+TEST(HostileProtobuf, AmplificationIsBounded) {
+  // 64 KiB of resource attributes repeated on 100k two-byte records would be 6.5 GB of rows.
+  Pb resource;
+  resource.msg(1, keyValue("big", stringValue(std::string(64 << 10, 'r'))));
+  Pb scopeLogs;
+  for (int i = 0; i < 100000; ++i) scopeLogs.msg(2, Pb{});
+  const std::string body = Pb{}.msg(1, Pb{}.msg(1, resource).msg(2, scopeLogs)).s;
+  const Outcome o = decodeOnTopOfARow(body, Encoding::kProtobuf);
+  EXPECT_EQ(o.status.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(o.status.message().find("DecodeLimits::maxBatchGrowth"), std::string::npos);
+
+  DecodeLimits small;
+  small.maxBatchGrowth = 1000;
+  const Outcome o2 = decodeOnTopOfARow(logsRequest(Pb{}.msg(5, stringValue(std::string(2000, 'x')))),
+                                       Encoding::kProtobuf, small);
+  EXPECT_EQ(o2.status.code(), StatusCode::kResourceExhausted);
+}
+
+TEST(HostileProtobuf, BadIdsRejectTheRecordOnly) {
+  const std::string good16(16, '\x11');
+  Pb scopeLogs;
+  scopeLogs.msg(2, Pb{}.bytes(9, good16).bytes(3, "first"))
+      .msg(2, Pb{}.bytes(9, std::string(15, '\x11')).msg(6, keyValue("SECRET", stringValue("x"))))
+      .msg(2, Pb{}.bytes(10, std::string(9, '\x22')))
+      .msg(2, Pb{}.bytes(9, std::string(16, '\0')).bytes(3, "zero id"));
+  const std::string body = Pb{}.msg(1, Pb{}.msg(2, scopeLogs)).s;
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kProtobuf, batch, stats).isOk());
+  ASSERT_EQ(batch.rows(), 2u);
+  EXPECT_TRUE(testing::columnsConsistent(batch));
+  EXPECT_EQ(batch.traceId.at(0), "11111111111111111111111111111111");
+  EXPECT_EQ(batch.traceId.at(1), "");  // all zero: empty, like the exporter
+  EXPECT_EQ(batch.logAttributes.keys().size(), 0u);  // the rejected record's attribute is gone
+  EXPECT_EQ(stats.accepted, 2u);
+  EXPECT_EQ(stats.rejected, 2u);
+  EXPECT_EQ(stats.firstRejection, "log record 1: trace_id has 15 bytes, expected 16");
+}
+
+TEST(HostileJson, MalformedInputFailsTheRequest) {
+  const std::vector<BadCase> cases = {
+      {"unterminated", R"({"resourceLogs":[)", StatusCode::kInvalidArgument, "json: malformed JSON"},
+      {"not an object", "[]", StatusCode::kInvalidArgument, "json: a request must be an object"},
+      {"trailing garbage", "{} x", StatusCode::kInvalidArgument, "json: malformed JSON"},
+      {"resourceLogs not an array", R"({"resourceLogs":5})", StatusCode::kInvalidArgument,
+       "json: request.resourceLogs must be an array"},
+      {"number past double range", jsonLogs(R"({"timeUnixNano":1e400,"body":"SECRET"})"),
+       StatusCode::kInvalidArgument, "json: malformed JSON"},
+      {"integer past 64 bits", jsonLogs(R"({"timeUnixNano":18446744073709551616})"),
+       StatusCode::kInvalidArgument,
+       "json: LogRecord.timeUnixNano must be an unsigned 64-bit integer"},
+      {"integer past 64 bits for an int64", jsonLogs(R"({"body":{"intValue":-92233720368547758080}})"),
+       StatusCode::kInvalidArgument, "AnyValue.intValue must be a signed 64-bit integer"},
+      {"malformed number", jsonLogs(R"({"timeUnixNano":01})"), StatusCode::kInvalidArgument,
+       "json: malformed JSON"},
+      {"decimal string past 64 bits", jsonLogs(R"({"timeUnixNano":"123456789012345678901"})"),
+       StatusCode::kInvalidArgument,
+       "json: LogRecord.timeUnixNano must be an unsigned 64-bit integer"},
+      {"negative timestamp", jsonLogs(R"({"timeUnixNano":-5})"), StatusCode::kInvalidArgument,
+       "LogRecord.timeUnixNano must be an unsigned 64-bit integer"},
+      {"fractional timestamp", jsonLogs(R"({"timeUnixNano":1.5})"), StatusCode::kInvalidArgument,
+       "LogRecord.timeUnixNano must be"},
+      {"timestamp as a word", jsonLogs(R"({"timeUnixNano":"SECRET"})"),
+       StatusCode::kInvalidArgument, "LogRecord.timeUnixNano must be"},
+      {"unknown enum name", jsonLogs(R"({"severityNumber":"SEVERITY_NUMBER_SECRET"})"),
+       StatusCode::kInvalidArgument, "LogRecord.severityNumber must be a known enum name"},
+      {"enum past int32", jsonLogs(R"({"severityNumber":4294967296})"),
+       StatusCode::kInvalidArgument, "LogRecord.severityNumber must be a signed 32-bit integer"},
+      {"string field as a number", jsonLogs(R"({"severityText":5})"),
+       StatusCode::kInvalidArgument, "LogRecord.severityText must be a string"},
+      {"id as a number", jsonLogs(R"({"traceId":5})"), StatusCode::kInvalidArgument,
+       "LogRecord.traceId must be a string"},
+      {"AnyValue not an object", jsonLogs(R"({"body":"SECRET"})"), StatusCode::kInvalidArgument,
+       "json: an AnyValue must be an object"},
+      {"intValue past int64", jsonLogs(R"({"body":{"intValue":"9223372036854775808"}})"),
+       StatusCode::kInvalidArgument, "AnyValue.intValue must be a signed 64-bit integer"},
+      {"doubleValue as a word", jsonLogs(R"({"body":{"doubleValue":"SECRET"}})"),
+       StatusCode::kInvalidArgument, "AnyValue.doubleValue must be a double"},
+      {"bad base64", jsonLogs(R"({"body":{"bytesValue":"SECRET!"}})"),
+       StatusCode::kInvalidArgument, "AnyValue.bytesValue must be base64"},
+      {"kvlist values not an array", jsonLogs(R"({"body":{"kvlistValue":{"values":{}}}})"),
+       StatusCode::kInvalidArgument, "KeyValueList.values must be an array"},
+      {"attribute not an object", jsonLogs(R"({"attributes":["SECRET"]})"),
+       StatusCode::kInvalidArgument, "json: a KeyValue must be an object"},
+      {"key not a string", jsonLogs(R"({"attributes":[{"key":1}]})"),
+       StatusCode::kInvalidArgument, "KeyValue.key must be a string"},
+      {"lone surrogate escape", jsonLogs(R"({"severityText":"\udc00"})"),
+       StatusCode::kInvalidArgument, "json: malformed JSON"},
+      {"invalid UTF-8 outside strings", "{\"resourceLogs\":[]\xff}", StatusCode::kInvalidArgument,
+       "json: malformed JSON"},
+  };
+  runBadCases(cases, Encoding::kJson);
+}
+
+TEST(HostileJson, DeepNestingFails) {
+  // Past simdjson's own depth limit the parser refuses the document, without recursion.
+  Outcome o = decodeOnTopOfARow(jsonLogs(R"({"body":)" + deepJsonKvlist(100000) + "}"),
+                                Encoding::kJson);
+  EXPECT_EQ(o.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(o.status.message().find("json: malformed JSON"), std::string::npos);
+  // Within it, our limit applies.
+  o = decodeOnTopOfARow(jsonLogs(R"({"body":)" + deepJsonKvlist(33) + "}"), Encoding::kJson);
+  EXPECT_EQ(o.status.message(), "json: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
+  o = decodeOnTopOfARow(jsonLogs(R"({"attributes":[{"key":"a","value":)" + deepJsonKvlist(200) +
+                                 "}]}"),
+                        Encoding::kJson);
+  EXPECT_EQ(o.status.message(), "json: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  const std::string ok = jsonLogs(R"({"body":)" + deepJsonKvlist(32) + "}");
+  EXPECT_TRUE(decodeLogs(bytesOf(ok), Encoding::kJson, batch, stats).isOk());
+  DecodeLimits huge;
+  huge.maxDepth = 1000;
+  const std::string atCap = jsonLogs(R"({"body":)" + deepJsonKvlist(DecodeLimits::kMaxDepthCap) + "}");
+  EXPECT_TRUE(decodeLogs(bytesOf(atCap), Encoding::kJson, batch, stats, huge).isOk());
+}
+
+TEST(HostileJson, EmptyBodiesAndNulls) {
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  EXPECT_TRUE(decodeLogs({}, Encoding::kJson, batch, stats).isOk());
+  const std::string empty = "{}";
+  EXPECT_TRUE(decodeLogs(bytesOf(empty), Encoding::kJson, batch, stats).isOk());
+  const std::string nulls = jsonLogs(
+      R"({"timeUnixNano":null,"body":null,"attributes":null,"traceId":null,"severityText":null})");
+  ASSERT_TRUE(decodeLogs(bytesOf(nulls), Encoding::kJson, batch, stats).isOk());
+  ASSERT_EQ(batch.rows(), 1u);
+  EXPECT_EQ(batch.body.at(0), "");
+  EXPECT_EQ(stats.accepted, 1u);
+}
+
+TEST(HostileJson, DuplicateKeysLastOneWins) {
+  const std::string body =
+      R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityText":"first"}]}]}],)"
+      R"("resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityText":"a","severityText":"b",)"
+      R"("body":{"stringValue":"x","intValue":"7"},"attributes":[{"key":"k","value":{"boolValue":true}}],)"
+      R"("attributes":[{"key":"k2","key":"k3"}]}]}]}]})";
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kJson, batch, stats).isOk());
+  ASSERT_EQ(batch.rows(), 1u);
+  EXPECT_EQ(batch.severityText.at(0), "b");
+  EXPECT_EQ(batch.body.at(0), "7");  // a malformed oneof: the last member wins
+  EXPECT_EQ(testing::cellOf(batch.logAttributes, 0), R"({"k3": ""})");
+}
+
+TEST(HostileJson, HugeAndOddNumbers) {
+  const std::string body = jsonLogs(
+      R"({"timeUnixNano":1e3,"observedTimeUnixNano":"18446744073709551615",)"
+      R"("flags":4294967295,"body":{"doubleValue":"1e308"}},)"
+      R"({"timeUnixNano":18446744073709551615,"body":{"intValue":-9223372036854775808}},)"
+      R"({"body":{"doubleValue":"-Infinity"}},{"body":{"doubleValue":1E-7}})");
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  const Status st = decodeLogs(bytesOf(body), Encoding::kJson, batch, stats);
+  ASSERT_TRUE(st.isOk()) << st.toString();
+  ASSERT_EQ(batch.rows(), 4u);
+  EXPECT_EQ(batch.timestamp.at(0), 1000);
+  EXPECT_EQ(batch.traceFlags.at(0), 0xff);
+  EXPECT_EQ(batch.body.at(0), "1e+308");
+  EXPECT_EQ(batch.timestamp.at(1), -1);  // 2^64-1 ns: stored as the same 64 bits
+  EXPECT_EQ(batch.body.at(1), "-9223372036854775808");
+  EXPECT_EQ(batch.body.at(2), "-Inf");
+  EXPECT_EQ(batch.body.at(3), "1e-7");
+}
+
+TEST(HostileJson, IntegersPast64BitsAreDoubles) {
+  // JavaScript's JSON.stringify writes 1e20 as 100000000000000000000; simdjson's DOM refuses
+  // integer literals past 64 bits, so the decoder parses them as doubles on a second pass.
+  const std::string body = jsonLogs(
+      R"({"body":{"doubleValue":100000000000000000000},"x":123456789012345678901234567890,)"
+      R"("severityText":"12345678901234567890123 in a string stays"},)"
+      R"({"body":{"doubleValue":-99999999999999999999},"timeUnixNano":18446744073709551615})");
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  const Status st = decodeLogs(bytesOf(body), Encoding::kJson, batch, stats);
+  ASSERT_TRUE(st.isOk()) << st.toString();
+  ASSERT_EQ(batch.rows(), 2u);
+  EXPECT_EQ(batch.body.at(0), "100000000000000000000");
+  EXPECT_EQ(batch.severityText.at(0), "12345678901234567890123 in a string stays");
+  EXPECT_EQ(batch.body.at(1), "-100000000000000000000");
+  EXPECT_EQ(batch.timestamp.at(1), -1);
+}
+
+TEST(HostileJson, InvalidUtf8IsReplacedAndCounted) {
+  const std::string body = jsonLogs("{\"severityText\":\"a\xff\xfe\",\"body\":{\"stringValue\":\"\xc3\"}}");
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kJson, batch, stats).isOk());
+  ASSERT_EQ(batch.rows(), 1u);
+  EXPECT_EQ(batch.severityText.at(0), "a\uFFFD\uFFFD");
+  EXPECT_EQ(batch.body.at(0), "\uFFFD");
+  EXPECT_EQ(stats.invalidUtf8, 3u);
+}
+
+TEST(HostileJson, BadIdsRejectTheRecordOnly) {
+  const std::string body = jsonLogs(
+      R"({"traceId":"5B8EFFF798038103D269B633813FC60C","severityText":"upper case hex"},)"
+      R"({"traceId":"zz8efff798038103d269b633813fc60c"},)"
+      R"({"spanId":"eee19b7ec3c1b17"},)"
+      R"({"spanId":"eee19b7ec3c1b1"},)"
+      R"({"traceId":"5b8efff798038103d269b633813fc60c00"},)"
+      R"({"traceId":""})");
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kJson, batch, stats).isOk());
+  ASSERT_EQ(batch.rows(), 2u);
+  EXPECT_EQ(batch.traceId.at(0), "5b8efff798038103d269b633813fc60c");
+  EXPECT_EQ(batch.traceId.at(1), "");
+  EXPECT_EQ(stats.rejected, 4u);
+  EXPECT_EQ(stats.firstRejection, "log record 1: trace_id is not a hex string");
+}
+
+TEST(HostileMetrics, BadExemplarIdRejectsThePoint) {
+  const std::string body = R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m",)"
+                           R"("gauge":{"dataPoints":[{"asInt":"1","exemplars":[{"spanId":"01"}]},)"
+                           R"({"asInt":"2","exemplars":[{"asDouble":0.5}]}]}}]}]}]})";
+  telemetry::MetricBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeMetrics(bytesOf(body), Encoding::kJson, batch, stats).isOk());
+  ASSERT_EQ(batch.gauge.rows(), 1u);
+  EXPECT_TRUE(testing::columnsConsistent(batch.gauge));
+  EXPECT_EQ(batch.gauge.value.at(0), 2.0);
+  EXPECT_EQ(testing::cellOf(batch.gauge.exemplars.spanId, 0), R"(["0000000000000000"])");
+  EXPECT_EQ(stats.firstRejection, "data point 0: exemplars.span_id has 1 bytes, expected 8");
+}
+
+}  // namespace
+}  // namespace stackhouse::otlp
