@@ -7,6 +7,7 @@
 //   server.otlpUrl, server.apiUrl, server.adminUrl  // "http://127.0.0.1:PORT"
 //   await server.sql('SELECT 1 AS x WHERE 1 = {p:UInt8}', { p: 1 })  // → { columns, rows }
 //   await server.kill9(); await server.restart(); await server.cleanup();
+//   const off = server.onLine((stream, line) => { ... });  // every stdout/stderr line as it arrives
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -85,6 +86,7 @@ export class StackhouseServer {
     this.child = null;
     this.starts = 0;
     this.tail = [];            // last lines of stdout/stderr, for error messages
+    this.lineListeners = new Set();
     this.otlpUrl = this.apiUrl = this.adminUrl = null;
     installExitHooks();
   }
@@ -100,6 +102,16 @@ export class StackhouseServer {
     if (this.tail.length > 200) this.tail.splice(0, this.tail.length - 200);
     fs.appendFileSync(this.logPath, `[${stream}] ${line}\n`);
     if (this.echo) process.stderr.write(`[stackhouse ${stream}] ${line}\n`);
+    if (stream === 'stdout' || stream === 'stderr') {
+      for (const fn of this.lineListeners) fn(stream, line);
+    }
+  }
+
+  // Calls fn(stream, line) for every line the child writes from now on ('stdout' or 'stderr'),
+  // across restarts. Returns a function that removes the listener.
+  onLine(fn) {
+    this.lineListeners.add(fn);
+    return () => this.lineListeners.delete(fn);
   }
 
   logTail(n = 40) { return this.tail.slice(-n).join('\n'); }
