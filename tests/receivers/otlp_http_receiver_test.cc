@@ -1,0 +1,138 @@
+// The OTLP/HTTP receiver over a real HTTP server and pipeline; the sink records what reaches it.
+#include "receivers/otlp/http_receiver.h"
+
+#include <gtest/gtest.h>
+
+#include "receivers/gzip_util.h"
+#include "support/http_client.h"
+
+namespace stackhouse::receivers {
+namespace {
+
+using stackhouse::testing::HttpClient;
+
+class CountingSink : public pipeline::Sink {
+public:
+  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view) override {
+    for (const auto* b : batches) {
+      logs += b->rows();
+      for (size_t i = 0; i < b->rows(); ++i) bodies.emplace_back(b->body.at(i));
+    }
+    return fail ? unavailable("store down") : Status::ok();
+  }
+  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view) override {
+    for (const auto* b : batches) spans += b->rows();
+    return Status::ok();
+  }
+  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches, std::string_view) override {
+    for (const auto* b : batches) points += b->rows();
+    return Status::ok();
+  }
+  std::atomic<size_t> logs{0}, spans{0}, points{0};
+  std::vector<std::string> bodies;
+  bool fail = false;
+};
+
+const std::string kLogsJson = R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"one"}},{"timeUnixNano":"2","body":{"stringValue":"two"}}]}]}]})";
+const std::string kBadIdJson = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"ok"}},{"traceId":"abcd","body":{"stringValue":"bad"}}]}]}]})";
+
+class ReceiverTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    pipeline::PipelineOptions po;
+    po.timeout = std::chrono::milliseconds(5);
+    po.linger = std::chrono::milliseconds(1);
+    po.insertAttempts = 1;
+    pipeline_ = std::make_unique<pipeline::Pipeline>(po, sink_);
+    pipeline_->start();
+    OtlpHttpOptions ro;
+    ro.maxBodyBytes = 1 << 20;
+    receiver_ = std::make_unique<OtlpHttpReceiver>(ro, *pipeline_);
+    http::ServerOptions so;
+    so.name = "otlp-http-test";
+    so.maxBodyBytes = 1 << 20;
+    auto server = http::Server::start(so, [this](http::Request&& r, http::Respond respond) {
+      receiver_->handle(std::move(r), std::move(respond));
+    });
+    ASSERT_TRUE(server.isOk());
+    server_ = std::move(server.value());
+    client_ = std::make_unique<HttpClient>(server_->port());
+  }
+  void TearDown() override {
+    pipeline_->stop();
+    server_->stop();
+  }
+
+  CountingSink sink_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::unique_ptr<OtlpHttpReceiver> receiver_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(ReceiverTest, JsonLogsAreAcknowledgedAfterTheSinkTookThem) {
+  auto r = client_->post("/v1/logs", "application/json", kLogsJson);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_EQ(r.body, "{}");
+  EXPECT_EQ(sink_.logs.load(), 2u);
+}
+
+TEST_F(ReceiverTest, GzipBodies) {
+  auto r = client_->request("POST", "/v1/logs", stackhouse::testing::gzip(kLogsJson),
+                            {{"Content-Type", "application/json; charset=utf-8"}, {"Content-Encoding", "gzip"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(sink_.logs.load(), 2u);
+}
+
+TEST_F(ReceiverTest, PartialSuccessNamesTheRejectedRecord) {
+  auto r = client_->post("/v1/logs", "application/json", kBadIdJson);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("partialSuccess")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("rejectedLogRecords":"1")"), std::string::npos) << r.body;
+  EXPECT_EQ(sink_.logs.load(), 1u);
+}
+
+TEST_F(ReceiverTest, MalformedDataIs400WithAStatusBody) {
+  auto r = client_->post("/v1/traces", "application/json", "{\"resourceSpans\": [}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("\"code\":3"), std::string::npos) << r.body;
+  auto p = client_->post("/v1/traces", "application/x-protobuf", std::string("\x0a\xff\xff\xff\xff\x0f", 6));
+  EXPECT_EQ(p.status, 400);
+  EXPECT_EQ(p.header("content-type"), "application/x-protobuf");
+}
+
+TEST_F(ReceiverTest, MediaTypesEncodingsPathsAndMethods) {
+  EXPECT_EQ(client_->post("/v1/logs", "text/plain", kLogsJson).status, 415);
+  EXPECT_EQ(client_->request("POST", "/v1/logs", kLogsJson,
+                             {{"Content-Type", "application/json"}, {"Content-Encoding", "br"}})
+                .status,
+            415);
+  EXPECT_EQ(client_->post("/v2/logs", "application/json", kLogsJson).status, 404);
+  auto get = client_->get("/v1/logs");
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(get.header("allow"), "POST");
+}
+
+TEST_F(ReceiverTest, AGzipBombIs413AndNothingIsStored) {
+  auto r = client_->request("POST", "/v1/logs", stackhouse::testing::gzipZeros(64u << 20),
+                            {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(sink_.logs.load(), 0u);
+}
+
+TEST_F(ReceiverTest, StoreFailureIsRetryable503) {
+  sink_.fail = true;
+  auto r = client_->post("/v1/logs", "application/json", kLogsJson);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.header("retry-after"), "1");
+}
+
+TEST_F(ReceiverTest, EmptyRequestIsAcknowledged) {
+  auto r = client_->post("/v1/metrics", "application/x-protobuf", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(sink_.points.load(), 0u);
+}
+
+}  // namespace
+}  // namespace stackhouse::receivers
