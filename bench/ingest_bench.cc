@@ -70,7 +70,7 @@ public:
   ServerProcess(const std::string& binary, const std::string& dir) {
     const std::string config = dir + "/config.yaml";
     std::ofstream(config) << "clickstack:\n  hyperdx: {listen: \"127.0.0.1:0\"}\n"
-                             "otelConfig:\n  receivers: {otlp: {http: {endpoint: \"127.0.0.1:0\"}}}\n"
+                             "otelConfig:\n  receivers: {otlp: {grpc: {endpoint: \"127.0.0.1:0\"}, http: {endpoint: \"127.0.0.1:0\"}}}\n"
                              "  admin: {endpoint: \"127.0.0.1:0\"}\n";
     int out[2];
     if (pipe(out) != 0) throw std::runtime_error("pipe");

@@ -7,6 +7,8 @@ find_package(simdjson REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 pkg_check_modules(LIBUNWIND REQUIRED IMPORTED_TARGET libunwind)
 pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw)
+# OTLP/gRPC: grpc++ 1.51 from Debian (libgrpc++-dev), served through its generic callback API.
+pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
 
 if(STACKHOUSE_WITH_CHDB)
   if(NOT EXISTS "${CHDB_DIR}/libchdb.so")

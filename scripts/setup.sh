@@ -22,7 +22,7 @@ packages=(
   libboost-dev libboost-system-dev libyaml-cpp-dev libsimdjson-dev libcli11-dev
   zlib1g-dev libzstd-dev libssl-dev
   libunwind-dev libdw-dev libelf-dev
-  libprotobuf-dev protobuf-compiler
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   nodejs npm curl procps
 )
 

@@ -11,6 +11,7 @@
 #include "common/metrics.h"
 #include "http/server.h"
 #include "pipeline/pipeline.h"
+#include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
 #include "sinks/clickhouse/chdb_sink.h"
 #include "stackdump/stackdump.h"
@@ -125,8 +126,20 @@ int runStack(const config::Config& config) {
     return 1;
   }
 
+  receivers::OtlpGrpcOptions grpcOptions;
+  const config::Endpoint& grpcEndpoint = config.otelConfig.receivers.otlp.grpc.endpoint;
+  grpcOptions.host = grpcEndpoint.host == "localhost" ? "127.0.0.1" : grpcEndpoint.host;
+  grpcOptions.port = grpcEndpoint.port;
+  grpcOptions.maxMessageBytes = otlpOptions.maxBodyBytes;
+  auto otlpGrpc = receivers::OtlpGrpcReceiver::start(grpcOptions, pipeline);
+  if (!otlpGrpc) {
+    log::error("cannot start", log::Fields().add("component", "otlp-grpc").add("error", otlpGrpc.status().message()));
+    return 1;
+  }
+
   admin.setReady(true);
   log::info("ready", log::Fields()
+                         .add("otlp_grpc", grpcEndpoint.host + ":" + std::to_string(otlpGrpc.value()->port()))
                          .add("otlp_http", config.otelConfig.receivers.otlp.http.endpoint.host + ":" +
                                                std::to_string(otlpServer.value()->port()))
                          .add("api", config.clickstack.hyperdx.listen.host + ":" +
@@ -141,6 +154,7 @@ int runStack(const config::Config& config) {
   // insert; requests arriving meanwhile get a retryable 503), give the answers a moment to be
   // written, then close the receivers, the API and the store.
   pipeline.stop();
+  otlpGrpc.value()->stop(std::chrono::milliseconds(500));
   otlpServer.value()->stop(std::chrono::milliseconds(500));
   apiServer.value()->stop();
   store.value().reset();

@@ -60,6 +60,8 @@ std::string describeConfig(const Config& config) {
   line(out, 0, "otelConfig:");
   line(out, 1, "receivers:");
   line(out, 2, "otlp:");
+  line(out, 3, "grpc:");
+  line(out, 4, "endpoint: " + quoted(otel.receivers.otlp.grpc.endpoint.toString()));
   line(out, 3, "http:");
   line(out, 4, "endpoint: " + quoted(otel.receivers.otlp.http.endpoint.toString()));
   line(out, 4,

@@ -61,7 +61,15 @@ struct OtlpHttpConfig {
   bool operator==(const OtlpHttpConfig&) const = default;
 };
 
+struct OtlpGrpcConfig {
+  // Its largest request message (after decompression) is http.maxRequestBodySize.
+  Endpoint endpoint{"127.0.0.1", 4317};
+
+  bool operator==(const OtlpGrpcConfig&) const = default;
+};
+
 struct OtlpReceiverConfig {
+  OtlpGrpcConfig grpc;
   OtlpHttpConfig http;
 
   bool operator==(const OtlpReceiverConfig&) const = default;

@@ -488,7 +488,11 @@ void ConfigParser::readOtelConfig(const Slot& slot, OtelConfig& out) {
                  [&](const Slot& e) { readByteSize(e, http.maxRequestBodySize, kMinByteLimit); }}});
   };
   auto readReceivers = [&](const Slot& s) {
-    readMap(s, {{"otlp", [&](const Slot& o) { readMap(o, {{"http", readHttp}}, {"grpc"}); }}});
+    auto readGrpc = [&](const Slot& g) {
+      readMap(g, {{"endpoint",
+                   [&](const Slot& e) { readEndpoint(e, out.receivers.otlp.grpc.endpoint); }}});
+    };
+    readMap(s, {{"otlp", [&](const Slot& o) { readMap(o, {{"grpc", readGrpc}, {"http", readHttp}}); }}});
   };
   readMap(
       slot,
@@ -554,6 +558,8 @@ void ConfigParser::checkListeners(const Config& config) {
   if (config.clickstack.enabled) {
     listeners.push_back({"clickstack.hyperdx.listen", &config.clickstack.hyperdx.listen});
   }
+  listeners.push_back(
+      {"otelConfig.receivers.otlp.grpc.endpoint", &config.otelConfig.receivers.otlp.grpc.endpoint});
   listeners.push_back(
       {"otelConfig.receivers.otlp.http.endpoint", &config.otelConfig.receivers.otlp.http.endpoint});
   listeners.push_back({"otelConfig.admin.endpoint", &config.otelConfig.admin.endpoint});

@@ -26,6 +26,7 @@ TEST(Config, Defaults) {
   EXPECT_TRUE(c.clickstack.enabled);
   EXPECT_EQ(c.clickstack.dataDir, "./data");
   EXPECT_EQ(c.clickstack.hyperdx.listen, (Endpoint{"127.0.0.1", 8080}));
+  EXPECT_EQ(c.otelConfig.receivers.otlp.grpc.endpoint, (Endpoint{"127.0.0.1", 4317}));
   EXPECT_EQ(c.otelConfig.receivers.otlp.http.endpoint, (Endpoint{"127.0.0.1", 4318}));
   EXPECT_EQ(c.otelConfig.receivers.otlp.http.maxRequestBodySize, 64 * kMiB);
   EXPECT_EQ(c.otelConfig.admin.endpoint, (Endpoint{"127.0.0.1", 8888}));
@@ -88,6 +89,13 @@ TEST(ParseConfig, ValidCases) {
        "otelConfig:\n  receivers:\n    otlp:\n      http:\n        endpoint: \"[::1]:0\"\n",
        [](Config& c) {
          c.otelConfig.receivers.otlp.http.endpoint = {"::1", 0};
+       }},
+      {"OTLP/gRPC on its own port, and both OTLP receivers on port 0",
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"0.0.0.0:0\"}\n"
+       "      http: {endpoint: \"127.0.0.1:0\"}\n",
+       [](Config& c) {
+         c.otelConfig.receivers.otlp.grpc.endpoint = {"0.0.0.0", 0};
+         c.otelConfig.receivers.otlp.http.endpoint = {"127.0.0.1", 0};
        }},
       {"every interface", "otelConfig:\n  admin:\n    endpoint: 0.0.0.0:9999\n",
        [](Config& c) {
@@ -192,10 +200,19 @@ TEST(ParseConfig, InvalidCases) {
       {"planned top-level key", "prometheusScrape:\n  enabled: false\n",
        "test.yaml:1:1: prometheusScrape: unknown key: the feature is not available in this build "
        "yet"},
-      {"planned OTLP/gRPC receiver",
-       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"127.0.0.1:4317\"}\n",
-       "test.yaml:4:7: otelConfig.receivers.otlp.grpc: unknown key: the feature is not available "
-       "in this build yet"},
+      {"unknown OTLP/gRPC setting",
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"127.0.0.1:4317\", tls: {}}\n",
+       "test.yaml:4:42: otelConfig.receivers.otlp.grpc.tls: unknown key; the only key here is "
+       "endpoint"},
+      {"OTLP/gRPC endpoint that is not one",
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"4317\"}\n",
+       "test.yaml:4:24: otelConfig.receivers.otlp.grpc.endpoint: \"4317\" is not an endpoint such "
+       "as 127.0.0.1:4318 (missing :port)"},
+      {"OTLP/gRPC on the OTLP/HTTP port",
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"0.0.0.0:4318\"}\n",
+       "test.yaml:4:24: otelConfig.receivers.otlp.grpc.endpoint: \"0.0.0.0:4318\" takes the port of "
+       "otelConfig.receivers.otlp.http.endpoint (127.0.0.1:4318); each listener needs its own "
+       "port"},
       {"planned disk budget", "clickstack:\n  clickhouse:\n    persistence: {dataSize: 50Gi}\n",
        "test.yaml:2:3: clickstack.clickhouse: unknown key: the feature is not available in this "
        "build yet"},
@@ -411,7 +428,6 @@ TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
                   ":25:3: clickstack.clickhouse" + notBuilt + "\n" + path +
                   ":29:3: clickstack.secretsDir" + notBuilt + "\n" + path +
                   ":32:1: prometheusScrape" + notBuilt + "\n" + path +
-                  ":43:7: otelConfig.receivers.otlp.grpc" + notBuilt + "\n" + path +
                   ":62:5: otelConfig.processors.memoryLimiter" + notBuilt + "\n" + path +
                   ":63:5: otelConfig.processors.redaction" + notBuilt);
   }
@@ -427,6 +443,7 @@ TEST(LoadConfig, EveryKey) {
   expected.clickstack.enabled = false;
   expected.clickstack.dataDir = "/var/lib/stackhouse";
   expected.clickstack.hyperdx.listen = {"::1", 9080};
+  expected.otelConfig.receivers.otlp.grpc.endpoint = {"0.0.0.0", 14317};
   expected.otelConfig.receivers.otlp.http = {{"0.0.0.0", 14318}, 16 * kMiB};
   expected.otelConfig.admin.endpoint = {"localhost", 0};
   expected.otelConfig.routing = {.traces = {Sink::kClickhouse},
@@ -468,6 +485,8 @@ TEST(DescribeConfig, Defaults) {
             "otelConfig:\n"
             "  receivers:\n"
             "    otlp:\n"
+            "      grpc:\n"
+            "        endpoint: \"127.0.0.1:4317\"\n"
             "      http:\n"
             "        endpoint: \"127.0.0.1:4318\"\n"
             "        maxRequestBodySize: 64Mi\n"

@@ -5,6 +5,7 @@
 //
 //   const server = await startServer();          // env STACKHOUSE_BIN, default <repo>/build/stackhouse
 //   server.otlpUrl, server.apiUrl, server.adminUrl  // "http://127.0.0.1:PORT"
+//   server.otlpGrpcEndpoint                          // "127.0.0.1:PORT"
 //   await server.sql('SELECT 1 AS x WHERE 1 = {p:UInt8}', { p: 1 })  // → { columns, rows }
 //   await server.kill9(); await server.restart(); await server.cleanup();
 //   const off = server.onLine((stream, line) => { ... });  // every stdout/stderr line as it arrives
@@ -26,7 +27,7 @@ export function defaultBin() {
 export const PORT0_CONFIG = `clickstack:
   hyperdx: {listen: "127.0.0.1:0"}
 otelConfig:
-  receivers: {otlp: {http: {endpoint: "127.0.0.1:0"}}}
+  receivers: {otlp: {grpc: {endpoint: "127.0.0.1:0"}, http: {endpoint: "127.0.0.1:0"}}}
   admin: {endpoint: "127.0.0.1:0"}
 `;
 
@@ -180,6 +181,7 @@ export class StackhouseServer {
         if (!endpoints[c]) throw new Error(`"ready" printed but no "listening" line for component ${c}`);
       }
       this.otlpUrl = `http://${endpoints['otlp-http']}`;
+      this.otlpGrpcEndpoint = endpoints['otlp-grpc'] ?? null;  // "127.0.0.1:PORT" (host:port, no scheme)
       this.apiUrl = `http://${endpoints.api}`;
       this.adminUrl = `http://${endpoints.admin}`;
       await Promise.race([this.waitReadyz(), timeout, died]);

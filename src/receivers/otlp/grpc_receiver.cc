@@ -1,0 +1,366 @@
+#include "receivers/otlp/grpc_receiver.h"
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+
+#include <climits>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/thread_name.h"
+#include "otlp/encode.h"
+
+namespace stackhouse::receivers {
+
+namespace {
+
+constexpr std::string_view kLogsMethod = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+constexpr std::string_view kTraceMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+constexpr std::string_view kMetricsMethod =
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+
+grpc::StatusCode grpcCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
+    case StatusCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case StatusCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
+    case StatusCode::kUnsupported: return grpc::StatusCode::UNIMPLEMENTED;
+    case StatusCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
+    case StatusCode::kPermissionDenied: return grpc::StatusCode::PERMISSION_DENIED;
+    default: return grpc::StatusCode::INTERNAL;
+  }
+}
+
+std::string_view signalName(otlp::Signal signal) {
+  switch (signal) {
+    case otlp::Signal::kLogs: return "logs";
+    case otlp::Signal::kSpans: return "traces";
+    case otlp::Signal::kMetrics: return "metrics";
+  }
+  return "unknown";
+}
+
+struct SignalMetrics {
+  Counter* accepted;  // calls answered OK
+  Counter* invalid;   // INVALID_ARGUMENT / RESOURCE_EXHAUSTED for the data
+  Counter* refused;   // UNAVAILABLE before the pipeline took the request (full, busy, stopped)
+  Counter* failed;    // UNAVAILABLE after the store failed
+  Counter* recordsAccepted;
+  Counter* recordsRejected;
+};
+
+SignalMetrics makeMetrics(std::string_view signal) {
+  auto requests = [&](std::string_view outcome) {
+    return &metrics().counter("stackhouse_receiver_requests_total", "OTLP requests by outcome.",
+                              {{"receiver", "otlp-grpc"},
+                               {"signal", std::string(signal)},
+                               {"outcome", std::string(outcome)}});
+  };
+  auto records = [&](std::string_view outcome) {
+    return &metrics().counter("stackhouse_receiver_records_total",
+                              "Log records, spans and metric points by outcome.",
+                              {{"receiver", "otlp-grpc"},
+                               {"signal", std::string(signal)},
+                               {"outcome", std::string(outcome)}});
+  };
+  return {requests("accepted"), requests("invalid"), requests("refused"), requests("failed"),
+          records("accepted"), records("rejected")};
+}
+
+struct Method {
+  otlp::Signal signal;
+  SignalMetrics metrics;
+};
+
+class GrpcReceiverImpl;
+
+// One Export call. grpc owns it from CreateReactor until OnDone. It is finished exactly once:
+// at once (unknown method, no message, queue full), by a decoding thread (bad data, pipeline
+// refused, nothing to store), or by the pipeline's completion on the insert thread.
+class ExportCall final : public grpc::ServerGenericBidiReactor {
+public:
+  ExportCall(GrpcReceiverImpl& receiver, Method* method);
+
+  void OnReadDone(bool ok) override;
+  void OnDone() override { delete this; }
+
+  Method& method() { return *method_; }
+  grpc::ByteBuffer& request() { return request_; }
+
+  void finishOk(otlp::Signal signal, uint64_t rejected, std::string_view message) {
+    const std::string body = otlp::encodeExportResponse(signal, otlp::Encoding::kProtobuf, rejected, message);
+    grpc::Slice slice(body);
+    response_ = grpc::ByteBuffer(&slice, 1);
+    StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+  void finishError(grpc::StatusCode code, const std::string& message) {
+    Finish(grpc::Status(code, message));
+  }
+
+private:
+  GrpcReceiverImpl& receiver_;
+  Method* method_;  // null: not an OTLP Export method
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+class ExportService final : public grpc::CallbackGenericService {
+public:
+  explicit ExportService(GrpcReceiverImpl& receiver) : receiver_(receiver) {}
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
+
+private:
+  GrpcReceiverImpl& receiver_;
+};
+
+class GrpcReceiverImpl final : public OtlpGrpcReceiver {
+public:
+  GrpcReceiverImpl(const OtlpGrpcOptions& options, pipeline::Pipeline& pipeline)
+      : options_(options),
+        pipeline_(pipeline),
+        service_(*this),
+        logs_{otlp::Signal::kLogs, makeMetrics("logs")},
+        traces_{otlp::Signal::kSpans, makeMetrics("traces")},
+        metrics_{otlp::Signal::kMetrics, makeMetrics("metrics")},
+        busy_(metrics().counter("stackhouse_receiver_grpc_busy_total",
+                                "OTLP/gRPC calls refused because every decoding thread was busy and the queue full.")),
+        unknownMethod_(metrics().counter("stackhouse_receiver_grpc_unimplemented_total",
+                                         "gRPC calls to methods other than the OTLP Export methods.")),
+        invalidUtf8_(metrics().counter("stackhouse_receiver_invalid_utf8_total",
+                                       "Ill-formed UTF-8 bytes replaced with U+FFFD.",
+                                       {{"receiver", "otlp-grpc"}})) {}
+
+  ~GrpcReceiverImpl() override { stop(); }
+
+  Status listen() {
+    const std::string host =
+        options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host;
+    const std::string address = host + ":" + std::to_string(options_.port);
+    int boundPort = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &boundPort);
+    builder.RegisterCallbackGenericService(&service_);
+    builder.SetMaxReceiveMessageSize(
+        static_cast<int>(std::min<uint64_t>(options_.maxMessageBytes, INT_MAX)));
+    // Clients may compress their messages with gzip; grpc inflates them (within the size limit)
+    // before we see them.
+    builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, true);
+    // grpc sets SO_REUSEPORT by default, which would let a second process bind the same port
+    // silently; a clash must fail at start-up as it does for the HTTP listeners.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    server_ = builder.BuildAndStart();
+    if (!server_ || boundPort == 0) {
+      server_.reset();
+      return unavailable("cannot listen on " + address + " (in use, or not an address of this host)");
+    }
+    port_ = static_cast<uint16_t>(boundPort);
+    const int threads = std::max(1, options_.threads);
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { work(i); });
+    log::info("listening", log::Fields().add("component", "otlp-grpc").add("endpoint", options_.host + ":" + std::to_string(port_)));
+    return Status::ok();
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void stop(std::chrono::milliseconds grace) override {
+    {
+      std::lock_guard lock(stopMu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    // grpc refuses new calls, waits for those in flight (cancelling them after `grace`) until
+    // each is finished; the decoding threads keep running meanwhile, so queued calls are
+    // answered (the pipeline refuses them once it has stopped).
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + grace);
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    server_.reset();
+  }
+  void stop() { stop(std::chrono::milliseconds(0)); }
+
+  ExportCall* createCall(grpc::GenericCallbackServerContext* ctx) {
+    const std::string& name = ctx->method();
+    Method* method = nullptr;
+    if (name == kLogsMethod) method = &logs_;
+    if (name == kTraceMethod) method = &traces_;
+    if (name == kMetricsMethod) method = &metrics_;
+    if (method == nullptr) unknownMethod_.inc();
+    return new ExportCall(*this, method);
+  }
+
+  // Queues a call whose request message has arrived; false when the queue is full or stopping
+  // (the caller answers UNAVAILABLE). Called on grpc's threads.
+  bool post(ExportCall* call) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || queue_.size() >= options_.maxQueuedCalls) {
+        busy_.inc();
+        return false;
+      }
+      queue_.push_back(call);
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+private:
+  void work(int index) {
+    setThreadName("otlp-grpc-" + std::to_string(index));
+    while (true) {
+      ExportCall* call = nullptr;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and nothing left to answer
+        call = queue_.front();
+        queue_.pop_front();
+      }
+      process(*call);
+    }
+  }
+
+  void process(ExportCall& call) {
+    Method& method = call.method();
+    // One contiguous view of the message: grpc's own slice when it is one (the usual case for
+    // small and inflated messages), else one copy.
+    grpc::Slice slice;
+    if (!call.request().TrySingleSlice(&slice).ok() && !call.request().DumpToSingleSlice(&slice).ok()) {
+      method.metrics.invalid->inc();
+      call.finishError(grpc::StatusCode::INTERNAL, "cannot read the request message");
+      return;
+    }
+    call.request().Clear();
+    const std::span<const uint8_t> bytes(slice.begin(), slice.size());
+    switch (method.signal) {
+      case otlp::Signal::kLogs:
+        ingest(call, bytes, pipeline_.logPool(), [](auto body, auto& batch, auto& stats, const auto& limits) {
+          return otlp::decodeLogs(body, otlp::Encoding::kProtobuf, batch, stats, limits);
+        });
+        break;
+      case otlp::Signal::kSpans:
+        ingest(call, bytes, pipeline_.spanPool(), [](auto body, auto& batch, auto& stats, const auto& limits) {
+          return otlp::decodeSpans(body, otlp::Encoding::kProtobuf, batch, stats, limits);
+        });
+        break;
+      case otlp::Signal::kMetrics:
+        ingest(call, bytes, pipeline_.metricPool(), [](auto body, auto& batch, auto& stats, const auto& limits) {
+          return otlp::decodeMetrics(body, otlp::Encoding::kProtobuf, batch, stats, limits);
+        });
+        break;
+    }
+  }
+
+  template <typename B, typename Decode>
+  void ingest(ExportCall& call, std::span<const uint8_t> bytes, pipeline::BatchPool<B>& pool, Decode&& decode) {
+    Method& method = call.method();
+    SignalMetrics& m = method.metrics;
+    auto batch = pool.acquire();
+    otlp::DecodeStats stats;
+    const Status decoded = decode(bytes, *batch, stats, options_.limits);
+    if (!decoded.isOk()) {
+      m.invalid->inc();
+      log::debug("OTLP call refused",
+                 log::Fields().add("signal", signalName(method.signal)).add("error", decoded.message()));
+      call.finishError(grpcCode(decoded.code()), decoded.message());
+      return;
+    }
+    if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
+    m.recordsRejected->inc(stats.rejected);
+    if (stats.accepted == 0) {
+      m.accepted->inc();
+      call.finishOk(method.signal, stats.rejected, stats.rejected > 0 ? stats.firstRejection : "");
+      return;
+    }
+    const pipeline::RequestKey key = pipeline_.keyOf(static_cast<uint8_t>(method.signal), bytes);
+    const Status submitted = pipeline_.submit(
+        std::move(batch), key,
+        [&call, &m, signal = method.signal, accepted = stats.accepted, rejected = stats.rejected,
+         message = std::move(stats.firstRejection)](const Status& outcome) {
+          if (!outcome.isOk()) {
+            m.failed->inc();
+            call.finishError(grpc::StatusCode::UNAVAILABLE, outcome.message());
+            return;
+          }
+          m.accepted->inc();
+          m.recordsAccepted->inc(accepted);
+          call.finishOk(signal, rejected, rejected > 0 ? message : "");
+        });
+    if (!submitted.isOk()) {
+      m.refused->inc();
+      call.finishError(grpc::StatusCode::UNAVAILABLE, submitted.message());
+    }
+  }
+
+  OtlpGrpcOptions options_;
+  pipeline::Pipeline& pipeline_;
+  ExportService service_;
+  Method logs_;
+  Method traces_;
+  Method metrics_;
+  Counter& busy_;
+  Counter& unknownMethod_;
+  Counter& invalidUtf8_;
+  std::unique_ptr<grpc::Server> server_;
+  uint16_t port_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<ExportCall*> queue_;  // guarded by mu_
+  bool stopping_ = false;          // guarded by mu_
+  std::vector<std::thread> threads_;
+
+  std::mutex stopMu_;
+  bool stopped_ = false;  // guarded by stopMu_
+};
+
+ExportCall::ExportCall(GrpcReceiverImpl& receiver, Method* method)
+    : receiver_(receiver), method_(method) {
+  if (method_ == nullptr) {
+    // Our own text, not the client's method name: that could carry anything.
+    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "unknown method: OTLP/gRPC serves the Export methods of "
+                        "opentelemetry.proto.collector.{logs,trace,metrics}.v1"));
+    return;
+  }
+  StartRead(&request_);
+}
+
+void ExportCall::OnReadDone(bool ok) {
+  if (!ok) {
+    // The client half-closed (or the call was cancelled) before sending its request message.
+    method_->metrics.invalid->inc();
+    finishError(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request message");
+    return;
+  }
+  if (!receiver_.post(this)) {
+    method_->metrics.refused->inc();
+    finishError(grpc::StatusCode::UNAVAILABLE, "the receiver is busy; retry later");
+  }
+}
+
+grpc::ServerGenericBidiReactor* ExportService::CreateReactor(grpc::GenericCallbackServerContext* ctx) {
+  return receiver_.createCall(ctx);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<OtlpGrpcReceiver>> OtlpGrpcReceiver::start(const OtlpGrpcOptions& options,
+                                                                  pipeline::Pipeline& pipeline) {
+  auto receiver = std::make_unique<GrpcReceiverImpl>(options, pipeline);
+  STACKHOUSE_RETURN_IF_ERROR(receiver->listen());
+  return std::unique_ptr<OtlpGrpcReceiver>(std::move(receiver));
+}
+
+}  // namespace stackhouse::receivers
