@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "common/utf8.h"
 #include "otlp/json_keys.h"
@@ -388,30 +389,49 @@ private:
 // to the last one and field order does not matter.
 struct Fields {
   static constexpr size_t kSize = static_cast<size_t>(Key::kBytesValue) + 1;
-  element values[kSize];
+  // Uninitialised until present: a walker builds one of these per record.
+  union Slot {
+    Slot() {}
+    element value;
+  };
+  Slot slots[kSize];
   bool present[kSize] = {};
 
   bool has(Key k) const { return present[static_cast<size_t>(k)]; }
-  element operator[](Key k) const { return values[static_cast<size_t>(k)]; }
+  element operator[](Key k) const { return slots[static_cast<size_t>(k)].value; }
+  void set(Key k, element e) {
+    slots[static_cast<size_t>(k)].value = e;
+    present[static_cast<size_t>(k)] = true;
+  }
 };
+static_assert(std::is_trivially_copyable_v<element> && std::is_trivially_destructible_v<element>);
+
+// A set of keys, as two 64-bit masks.
+class KeySet {
+public:
+  KeySet(std::initializer_list<Key> keys) {
+    for (Key k : keys) bits_[static_cast<size_t>(k) / 64] |= uint64_t{1} << (static_cast<size_t>(k) % 64);
+  }
+  bool contains(Key k) const {
+    return (bits_[static_cast<size_t>(k) / 64] >> (static_cast<size_t>(k) % 64) & 1) != 0;
+  }
+
+private:
+  uint64_t bits_[2] = {};
+};
+static_assert(Fields::kSize <= 128);
 
 // Reads the fields of `e` (an object) into `out`, keeping only those in `wanted`.
-bool readFields(JsonSource& src, element e, const char* message,
-                std::initializer_list<Key> wanted, Fields& out) {
+bool readFields(JsonSource& src, element e, const char* message, const KeySet& wanted,
+                Fields& out) {
   object obj;
   if (e.get_object().get(obj) != simdjson::SUCCESS) {
     return src.ctx().fail(std::string("a ") + message + " must be an object");
   }
   for (auto field : obj) {
     const Key k = lookupKey(field.key);
-    if (k == Key::kUnknown || isNull(field.value)) continue;
-    for (Key w : wanted) {
-      if (w == k) {
-        out.values[static_cast<size_t>(k)] = field.value;
-        out.present[static_cast<size_t>(k)] = true;
-        break;
-      }
-    }
+    if (k == Key::kUnknown || !wanted.contains(k) || isNull(field.value)) continue;
+    out.set(k, field.value);
   }
   return true;
 }
@@ -928,10 +948,7 @@ bool decodeMetric(JsonSource& src, element e, MetricBatch& m) {
     switch (k) {
       case Key::kName:
       case Key::kDescription:
-      case Key::kUnit:
-        f.values[static_cast<size_t>(k)] = field.value;
-        f.present[static_cast<size_t>(k)] = true;
-        break;
+      case Key::kUnit: f.set(k, field.value); break;
       case Key::kGauge:
       case Key::kSum:
       case Key::kHistogram:

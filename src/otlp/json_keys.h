@@ -4,7 +4,9 @@
 // fields differ only in that way. Internal to stackhouse_otlp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace stackhouse::otlp::detail {
@@ -114,9 +116,9 @@ constexpr bool foldedEquals(std::string_view raw, std::string_view folded) {
   return j == folded.size();
 }
 
-// The field a JSON key names, or kUnknown. Duplicate hashes among the known names would not
-// compile (duplicate case labels), and a hash match is confirmed by comparing the names.
-constexpr Key lookupKey(std::string_view raw) {
+// Matches `raw` with underscores dropped and case folded. Duplicate hashes among the known names
+// would not compile (duplicate case labels), and a hash match is confirmed by comparing names.
+constexpr Key lookupFoldedKey(std::string_view raw) {
   switch (foldedKeyHash(raw)) {
 #define STACKHOUSE_OTLP_KEY_CASE(id, folded, json) \
   case foldedKeyHash(folded):                      \
@@ -125,6 +127,50 @@ constexpr Key lookupKey(std::string_view raw) {
 #undef STACKHOUSE_OTLP_KEY_CASE
     default: return Key::kUnknown;
   }
+}
+
+// The exact JSON names bucketed by length, for the fast path: OTLP/JSON writers use them.
+struct ExactKeys {
+  static constexpr size_t kMaxLength = 32;
+  struct Entry {
+    std::string_view name;
+    Key key;
+  };
+  static constexpr Entry kAll[] = {
+#define STACKHOUSE_OTLP_KEY_ENTRY(id, folded, json) {json, Key::id},
+      STACKHOUSE_OTLP_JSON_KEYS(STACKHOUSE_OTLP_KEY_ENTRY)
+#undef STACKHOUSE_OTLP_KEY_ENTRY
+  };
+  static constexpr size_t kCount = sizeof kAll / sizeof kAll[0];
+  Entry sorted[kCount] = {};
+  uint8_t begin[kMaxLength + 2] = {};  // entries of length n: sorted[begin[n] .. begin[n + 1])
+
+  constexpr ExactKeys() {
+    size_t at = 0;
+    for (size_t n = 0; n <= kMaxLength; ++n) {
+      begin[n] = static_cast<uint8_t>(at);
+      for (const Entry& e : kAll) {
+        if (e.name.size() == n) sorted[at++] = e;
+      }
+    }
+    begin[kMaxLength + 1] = static_cast<uint8_t>(at);
+  }
+};
+inline constexpr ExactKeys kExactKeys{};
+static_assert(kExactKeys.begin[ExactKeys::kMaxLength + 1] == ExactKeys::kCount,
+              "a JSON name is longer than ExactKeys::kMaxLength");
+
+// The field a JSON key names, or kUnknown: the exact name first, then the folded comparison
+// (snake_case, other capitalizations).
+inline Key lookupKey(std::string_view raw) {
+  if (raw.size() <= ExactKeys::kMaxLength) {
+    const size_t n = raw.size();
+    for (size_t i = kExactKeys.begin[n]; i < kExactKeys.begin[n + 1]; ++i) {
+      const ExactKeys::Entry& e = kExactKeys.sorted[i];
+      if (e.name[0] == raw[0] && std::memcmp(e.name.data(), raw.data(), n) == 0) return e.key;
+    }
+  }
+  return lookupFoldedKey(raw);
 }
 
 // The lowerCamelCase JSON name of a key, for error messages (never the payload's spelling).

@@ -191,8 +191,24 @@ void appendDoubleAsJson(Buffer& out, double v) {
   }
 }
 
+namespace {
+// Most telemetry text is ASCII: check that eight bytes at a time before the full UTF-8 check.
+bool isAscii(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t acc = 0;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    acc |= word;
+  }
+  for (; n > 0; --n, ++p) acc |= static_cast<unsigned char>(*p);
+  return (acc & 0x8080808080808080ULL) == 0;
+}
+}  // namespace
+
 size_t appendSanitized(Buffer& out, std::string_view s) {
-  if (isValidUtf8(s)) {
+  if (isAscii(s) || isValidUtf8(s)) {
     out.append(s.data(), s.size());
     return 0;
   }

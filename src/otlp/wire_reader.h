@@ -192,11 +192,7 @@ std::string_view wireTypeName(WireType w);
 
 // Parses a varint of at most 10 bytes whose value fits 64 bits at [p, end). Returns the byte
 // after it, or nullptr when it is truncated, longer than 10 bytes, or overflows.
-inline const uint8_t* parseVarint(const uint8_t* p, const uint8_t* end, uint64_t& v) {
-  if (p < end && *p < 0x80) {
-    v = *p;
-    return p + 1;
-  }
+inline const uint8_t* parseVarintSlow(const uint8_t* p, const uint8_t* end, uint64_t& v) {
   uint64_t result = 0;
   for (unsigned i = 0; i < 10; ++i) {
     if (p >= end) return nullptr;
@@ -209,6 +205,15 @@ inline const uint8_t* parseVarint(const uint8_t* p, const uint8_t* end, uint64_t
     }
   }
   return nullptr;
+}
+
+[[gnu::always_inline]] inline const uint8_t* parseVarint(const uint8_t* p, const uint8_t* end,
+                                                         uint64_t& v) {
+  if (p < end && *p < 0x80) {
+    v = *p;
+    return p + 1;
+  }
+  return parseVarintSlow(p, end, v);
 }
 
 // Reads the fields of one message in order. A field of a known number must have its declared
@@ -225,7 +230,9 @@ public:
         end_(message.data() + message.size()),
         info_(info) {}
 
-  bool next(Field& f) {
+  // Inlined into each decoder loop: it runs once per field, and a call costs about as much as
+  // reading a field.
+  [[gnu::always_inline]] bool next(Field& f) {
     if (p_ >= end_) return false;
     const uint8_t* tagAt = p_;
     uint64_t tag;
@@ -275,19 +282,21 @@ public:
 private:
   static constexpr uint64_t kMaxFieldNumber = (uint64_t{1} << 29) - 1;
 
-  bool readVarint(uint64_t& v) {
+  [[gnu::always_inline]] bool readVarint(uint64_t& v) {
     const uint8_t* q = parseVarint(p_, end_, v);
     if (q == nullptr) return false;
     p_ = q;
     return true;
   }
 
-  bool failVarint(const uint8_t* tagAt, const char* what);
-  bool failFieldNumber(const uint8_t* tagAt, uint64_t number);
-  bool failWireType(const uint8_t* tagAt, uint32_t number, WireType got, const FieldInfo& want);
-  bool failFixed(const uint8_t* tagAt, uint32_t number, size_t need);
-  bool failLength(const uint8_t* tagAt, uint32_t number, uint64_t len, uint64_t left);
-  bool failGroupOrInvalid(const uint8_t* tagAt, uint32_t number, WireType wire);
+  [[gnu::cold]] bool failVarint(const uint8_t* tagAt, const char* what);
+  [[gnu::cold]] bool failFieldNumber(const uint8_t* tagAt, uint64_t number);
+  [[gnu::cold]] bool failWireType(const uint8_t* tagAt, uint32_t number, WireType got,
+                                  const FieldInfo& want);
+  [[gnu::cold]] bool failFixed(const uint8_t* tagAt, uint32_t number, size_t need);
+  [[gnu::cold]] bool failLength(const uint8_t* tagAt, uint32_t number, uint64_t len,
+                                uint64_t left);
+  [[gnu::cold]] bool failGroupOrInvalid(const uint8_t* tagAt, uint32_t number, WireType wire);
   std::string fieldLabel(uint32_t number) const;
 
   DecodeContext& ctx_;

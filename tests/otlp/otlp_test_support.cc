@@ -907,29 +907,40 @@ std::string toOtlpJson(const google::protobuf::Message& message, bool snakeCase,
   std::string json;
   const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) return "";
-  // libprotobuf writes bytes as base64; OTLP/JSON wants trace and span ids as hex. The key
-  // pattern cannot occur inside a JSON string (its quotes would be escaped there).
+  // libprotobuf writes bytes as base64; OTLP/JSON wants trace and span ids as hex. Keys are
+  // found by walking string literals, so string contents never match.
   static const char* kIdKeys[] = {"\"traceId\":\"", "\"spanId\":\"", "\"parentSpanId\":\"",
                                   "\"trace_id\":\"", "\"span_id\":\"", "\"parent_span_id\":\""};
   std::string out;
+  out.reserve(json.size());
   size_t i = 0;
   while (i < json.size()) {
-    size_t best = std::string::npos;
-    size_t bestLen = 0;
-    for (const char* key : kIdKeys) {
-      const size_t at = json.find(key, i);
-      if (at < best) {
-        best = at;
-        bestLen = std::strlen(key);
-      }
-    }
-    if (best == std::string::npos) {
+    // Copy up to the next quote, then see whether an id key starts there.
+    const size_t q = json.find('"', i);
+    if (q == std::string::npos) {
       out.append(json, i, std::string::npos);
       break;
     }
-    const size_t valueStart = best + bestLen;
+    out.append(json, i, q - i);
+    size_t keyLen = 0;
+    for (const char* key : kIdKeys) {
+      const size_t n = std::strlen(key);
+      if (json.compare(q, n, key) == 0) {
+        keyLen = n;
+        break;
+      }
+    }
+    if (keyLen == 0) {
+      // Not an id key: copy this string literal whole (escapes included).
+      size_t j = q + 1;
+      while (j < json.size() && json[j] != '"') j += json[j] == '\\' ? 2 : 1;
+      out.append(json, q, j + 1 - q);
+      i = j + 1;
+      continue;
+    }
+    const size_t valueStart = q + keyLen;
     const size_t valueEnd = json.find('"', valueStart);
-    out.append(json, i, valueStart - i);
+    out.append(json, q, keyLen);
     // base64 -> bytes -> hex
     std::string bytes;
     uint32_t acc = 0;
@@ -951,7 +962,8 @@ std::string toOtlpJson(const google::protobuf::Message& message, bool snakeCase,
       }
     }
     out += refHex(bytes);
-    i = valueEnd;
+    out += '"';
+    i = valueEnd + 1;
   }
   return out;
 }
