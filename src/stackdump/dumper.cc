@@ -181,7 +181,8 @@ void Dumper::dump(const DumpRequest& request) {
   text_ += request.label;
   text_ += "]; dumping thread stacks\nUSR2 triggered stack trace:\n\n";
   // The banner goes out before any capture, so even a dump that cannot finish says it began.
-  writeAll(request.outputFd, text_);
+  const bool silent = request.outputFd < 0;  // a warm-up
+  if (!silent) writeAll(request.outputFd, text_);
   text_.clear();
 
   const pid_t self = gettid();
@@ -211,7 +212,7 @@ void Dumper::dump(const DumpRequest& request) {
   text_ += "USR2 stack trace done [";
   text_ += request.label;
   text_ += buffer;
-  writeAll(request.outputFd, text_);
+  if (!silent) writeAll(request.outputFd, text_);
 }
 
 }  // namespace stackhouse::stackdump::detail

@@ -63,7 +63,7 @@ std::atomic<int> captureSignal{0};
 
 void onUsr2(int /*signal*/) {
   const int savedErrno = errno;
-  const char wake = 0;
+  const char wake = 0;  // kWakeDump
   // Non-blocking: a full pipe already holds a pending request, which this one joins.
   [[maybe_unused]] const ssize_t written =
       write(wakeWriteFd.load(std::memory_order_relaxed), &wake, 1);
@@ -116,13 +116,25 @@ bool openWakePipe(Runtime& r) {
   return true;
 }
 
-// Reads every pending wake-up byte. True when there was at least one: all SIGUSR2s received
-// up to now are answered by the one dump that follows.
-bool drainWakeups(int fd) {
-  bool any = false;
+// Wake-up bytes: a dump (SIGUSR2, dumpNow) or a warm-up (warmUp).
+constexpr char kWakeDump = 0;
+constexpr char kWakeWarmUp = 1;
+
+struct Wakeups {
+  bool dump = false;
+  bool warmUp = false;
+};
+
+// Reads every pending wake-up byte: all SIGUSR2s received up to now are answered by the one
+// dump that follows.
+Wakeups drainWakeups(int fd) {
+  Wakeups w;
   char buffer[256];
-  while (read(fd, buffer, sizeof(buffer)) > 0) any = true;
-  return any;
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
+    for (ssize_t i = 0; i < n; ++i) (buffer[i] == kWakeWarmUp ? w.warmUp : w.dump) = true;
+  }
+  return w;
 }
 
 // The capture signal for the next dump. If another library took it over since, that library
@@ -148,16 +160,20 @@ void* runDaemon(void* argument) {
       if (errno != EINTR) poll(nullptr, 0, 100);  // never spin on a broken descriptor
       continue;
     }
+    Wakeups w;
     {
       std::lock_guard lock(r.mutex);
-      if (!drainWakeups(r.wakeReadFd)) continue;
-      ++r.dumpsStarted;
+      w = drainWakeups(r.wakeReadFd);
+      if (!w.dump && !w.warmUp) continue;
+      if (w.dump) ++r.dumpsStarted;
     }
     const int signal = currentCaptureSignal();
+    // A warm-up is a dump that writes nothing: it reads the symbols a real dump would need.
     r.dumper.dump({.label = settings->label,
-                   .outputFd = settings->outputFd,
+                   .outputFd = w.dump ? settings->outputFd : -1,
                    .signal = signal,
                    .answerTimeout = settings->answerTimeout});
+    if (!w.dump) continue;
     {
       std::lock_guard lock(r.mutex);
       ++r.dumpsFinished;
@@ -296,6 +312,13 @@ bool reinstall() {
 
 int dumpSignal() { return captureSignal.load(); }
 
+bool warmUp() {
+  std::lock_guard lock(installMutex);
+  if (!installSucceeded) return false;
+  const char wake = kWakeWarmUp;
+  return write(wakeWriteFd.load(), &wake, 1) == 1 || errno == EAGAIN;
+}
+
 bool dumpNow() {
   Runtime* r = nullptr;
   {
@@ -308,7 +331,7 @@ bool dumpNow() {
   // Written under the mutex the daemon drains under, so this byte is consumed by a dump
   // numbered after `before`, which therefore starts after this call.
   const std::uint64_t before = r->dumpsStarted;
-  const char wake = 0;
+  const char wake = kWakeDump;
   if (write(wakeWriteFd.load(), &wake, 1) < 0 && errno != EAGAIN) return false;
   r->dumpFinished.wait(lock, [&] { return r->dumpsFinished > before; });
   return true;

@@ -71,4 +71,10 @@ int dumpSignal();
 // Returns false before install() and when called on the "stackdump" thread.
 bool dumpNow();
 
+// Asks the dumping thread to capture and symbolise every thread once, writing nothing, so that
+// the symbol tables and DWARF a dump needs are read ahead of the first real one (reading them
+// can take seconds in a large binary). Call once the process has started its threads. Returns
+// at once; false when not installed.
+bool warmUp();
+
 }  // namespace stackhouse::stackdump

@@ -133,6 +133,26 @@ void Symbolizer::refresh() {
 }
 
 FrameDescription Symbolizer::describe(const Frame& frame) {
+  const std::uintptr_t key = frame.pc * 2 + (frame.exact ? 1 : 0);
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    // Still the same module at that address? (A library unloaded and another loaded in its
+    // place would make the cached description lie.) A binary search, no DWARF.
+    Dwfl_Module* module = dwfl_ != nullptr ? dwfl_addrmodule(dwfl_, frame.exact ? frame.pc : frame.pc - 1) : nullptr;
+    const char* name = module != nullptr ? dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr,
+                                                            nullptr, nullptr, nullptr)
+                                         : nullptr;
+    if ((name == nullptr && it->second.module.empty()) ||
+        (name != nullptr && baseName(name) == it->second.module)) {
+      return it->second;
+    }
+    cache_.erase(it);
+  }
+  // Bounded: a long-lived process dumping many different stacks keeps at most this many.
+  if (cache_.size() >= 65536) cache_.clear();
+  return cache_.emplace(key, describeUncached(frame)).first->second;
+}
+
+FrameDescription Symbolizer::describeUncached(const Frame& frame) {
   FrameDescription description;
   // A return address points after the call; the call itself is one byte earlier.
   const Dwarf_Addr address = frame.exact ? frame.pc : frame.pc - 1;

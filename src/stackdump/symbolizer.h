@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "stackdump/thread_capture.h"
@@ -39,10 +40,16 @@ class Symbolizer {
   // loaded symbol tables and DWARF, so only the first dump pays for reading them.
   void refresh();
 
+  // Cached by program counter: threads share most frames, and expanding inlined calls walks a
+  // whole compilation unit's DWARF (tens of milliseconds in a large one), so each address is
+  // described once and reused by later threads and later dumps.
   FrameDescription describe(const Frame& frame);
 
  private:
+  FrameDescription describeUncached(const Frame& frame);
+
   Dwfl* dwfl_ = nullptr;  // owned; null when libdw could not start
+  std::unordered_map<std::uintptr_t, FrameDescription> cache_;  // key: pc * 2 + exact
 };
 
 // The demangled form of a C++ symbol, or the name itself when it is not a mangled name.
