@@ -27,9 +27,11 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE e2e || status=1
 
 section "libFuzzer targets, ${fuzz_seconds} s each"
+# A target <area>_<what>_fuzzer takes its seeds from tests/fixtures/<area>/corpus/<what>.
 while IFS= read -r fuzzer; do
   name="$(basename "$fuzzer")"
-  corpus="$root/tests/fixtures/otlp/corpus/${name#fuzz_}"
+  stem="${name%_fuzzer}"
+  corpus="$root/tests/fixtures/${stem%%_*}/corpus/${stem#*_}"
   work="$(mktemp -d)"
   args=("$work")
   [ -d "$corpus" ] && args+=("$corpus")
@@ -43,7 +45,7 @@ while IFS= read -r fuzzer; do
     grep -E 'stat::number_of_executed_units|Done' "$work/log" | tail -2
     rm -rf "$work"
   fi
-done < <(find build-asan -type f -name 'fuzz_*' -perm -u+x | sort)
+done < <(find build-asan -type f -name '*_fuzzer' -perm -u+x | sort)
 
 section "UndefinedBehaviorSanitizer build: everything, the embedded store included"
 cmake -S . -B build-ubsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
