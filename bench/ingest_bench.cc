@@ -9,6 +9,9 @@
 //      acknowledged per second (acknowledged means committed, so queryable), checked against
 //      count() at the end; plus the server's CPU seconds per million rows and its peak RSS;
 //   2. the same for spans;
+//   2b. logs and spans again over OTLP/gRPC: `clients` grpc::GenericStub clients (one connection
+//      each) send the same payloads as raw protobuf Export calls, one call at a time each; the
+//      rate is printed beside the HTTP one with the ratio gRPC/HTTP;
 //   3. send-to-queryable latency at half the logs rate: each sampled request carries its own
 //      service name and is polled through /api/v1/sql until its rows are visible;
 //   4. the ceiling, in a child process: the same decoded rows inserted straight into the same
@@ -30,6 +33,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <future>
 
 #include "otlp/decode.h"
 #include "otlp_payloads.h"
@@ -97,6 +105,7 @@ public:
       }
       if (line.find("\"msg\":\"ready\"") != std::string::npos) {
         otlpPort_ = portOf(line, "\"otlp_http\":\"");
+        grpcPort_ = portOf(line, "\"otlp_grpc\":\"");
         apiPort_ = portOf(line, "\"api\":\"");
         break;
       }
@@ -118,6 +127,7 @@ public:
     close(fd_);
   }
   uint16_t otlpPort() const { return otlpPort_; }
+  uint16_t grpcPort() const { return grpcPort_; }
   uint16_t apiPort() const { return apiPort_; }
   // User + system CPU seconds so far.
   double cpuSeconds() const {
@@ -159,6 +169,7 @@ private:
   pid_t pid_ = -1;
   int fd_ = -1;
   uint16_t otlpPort_ = 0;
+  uint16_t grpcPort_ = 0;
   uint16_t apiPort_ = 0;
   std::thread drain_;
 };
@@ -177,7 +188,54 @@ void removeDir(const std::string& dir) {
   std::filesystem::remove_all(dir, ec);
 }
 
-LoadResult runLoad(const Args& args, bool spans) {
+// The request ledger answers a request whose bytes it has already committed without storing it
+// again, so a load of 32 payloads sent over and over would measure that shortcut. Each request
+// gets a unique tail instead: an unknown field (number 15, varint), which decoders skip.
+std::atomic<uint64_t> requestSeq{0};
+std::string uniqueTail() {
+  std::string tail(1, '\x78');  // field 15, wire type 0
+  for (uint64_t v = ++requestSeq; ; v >>= 7) {
+    if (v < 0x80) {
+      tail += static_cast<char>(v);
+      break;
+    }
+    tail += static_cast<char>((v & 0x7f) | 0x80);
+  }
+  return tail;
+}
+
+// One OTLP/gRPC client: its own connection (a local subchannel pool, so that clients do not share
+// one), unary Export calls of raw protobuf bytes, one at a time.
+class GrpcExportClient {
+public:
+  GrpcExportClient(uint16_t port, bool spans)
+      : method_(spans ? "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+                      : "/opentelemetry.proto.collector.logs.v1.LogsService/Export") {
+    grpc::ChannelArguments channelArgs;
+    channelArgs.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channelArgs.SetMaxSendMessageSize(-1);
+    stub_ = std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(), channelArgs));
+  }
+  // `payload` (shared, not copied) followed by a unique tail.
+  bool call(const grpc::Slice& payload) {
+    const grpc::Slice slices[2] = {payload, grpc::Slice(uniqueTail())};
+    const grpc::ByteBuffer request(slices, 2);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub_->UnaryCall(&ctx, method_, grpc::StubOptions(), &request, &response,
+                     [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    return done.get_future().get().ok();
+  }
+
+private:
+  std::string method_;
+  std::unique_ptr<grpc::GenericStub> stub_;
+};
+
+LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false) {
   const std::string dir = tempDir();
   LoadResult r;
   {
@@ -188,15 +246,30 @@ LoadResult runLoad(const Args& args, bool spans) {
                              : bench::makeLogsRequest(args.records, 1000 + i));
   }
   const std::string path = spans ? "/v1/traces" : "/v1/logs";
+  std::vector<grpc::Slice> grpcPayloads;
+  for (const std::string& p : payloads) grpcPayloads.emplace_back(p);
   auto drive = [&](double seconds, std::atomic<uint64_t>& rows, std::atomic<uint64_t>& refused) {
     std::vector<std::thread> clients;
     const auto start = Clock::now();
     for (int c = 0; c < args.clients; ++c) {
+      if (overGrpc) {
+        clients.emplace_back([&, c] {
+          GrpcExportClient client(server.grpcPort(), spans);
+          for (size_t i = static_cast<size_t>(c); secondsSince(start) < seconds; ++i) {
+            if (client.call(grpcPayloads[i % grpcPayloads.size()])) {
+              rows += static_cast<uint64_t>(args.records);
+            } else {
+              ++refused;
+            }
+          }
+        });
+        continue;
+      }
       clients.emplace_back([&, c] {
         testing::HttpClient client(server.otlpPort());
         size_t i = static_cast<size_t>(c);
         while (secondsSince(start) < seconds) {
-          auto reply = client.post(path, "application/x-protobuf", payloads[i++ % payloads.size()]);
+          auto reply = client.post(path, "application/x-protobuf", payloads[i++ % payloads.size()] + uniqueTail());
           if (reply.status == 200) {
             rows += static_cast<uint64_t>(args.records);
           } else {
@@ -401,7 +474,7 @@ int main(int argc, char** argv) {
       clients.emplace_back([&, c] {
         testing::HttpClient client(static_cast<uint16_t>(args.loadPort));
         for (size_t i = static_cast<size_t>(c); secondsSince(start) < args.seconds; ++i) {
-          if (client.post("/v1/logs", "application/x-protobuf", payloads[i % 32]).status == 200) {
+          if (client.post("/v1/logs", "application/x-protobuf", payloads[i % 32] + uniqueTail()).status == 200) {
             rows += static_cast<uint64_t>(args.records);
           }
         }
@@ -418,6 +491,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   const LoadResult logs = runLoad(args, false);
   const LoadResult spans = runLoad(args, true);
+  const LoadResult grpcLogs = runLoad(args, false, /*overGrpc=*/true);
+  const LoadResult grpcSpans = runLoad(args, true, /*overGrpc=*/true);
   const LatencyResult latency = runLatency(args, logs.rowsPerSecond / 2);
   const double logsCeiling = ceilingInChild(args, argv[0], "logs");
   const double spansCeiling = ceilingInChild(args, argv[0], "spans");
@@ -432,6 +507,17 @@ int main(int argc, char** argv) {
   };
   row("logs", logs, logsCeiling);
   row("spans", spans, spansCeiling);
+  auto grpcRow = [](const char* name, const LoadResult& r, const LoadResult& http) {
+    std::printf("%-6s OTLP/gRPC  %9.0f rows/s | OTLP/HTTP %9.0f rows/s | gRPC/HTTP ratio %.2f | "
+                "CPU %.2f s per million rows | peak RSS %.0f MiB | acknowledged %llu, stored %llu, "
+                "refused %llu\n",
+                name, r.rowsPerSecond, http.rowsPerSecond,
+                http.rowsPerSecond > 0 ? r.rowsPerSecond / http.rowsPerSecond : 0.0, r.cpuPerMillion,
+                r.peakRssMiB, static_cast<unsigned long long>(r.rows),
+                static_cast<unsigned long long>(r.stored), static_cast<unsigned long long>(r.refused));
+  };
+  grpcRow("logs", grpcLogs, logs);
+  grpcRow("spans", grpcSpans, spans);
   std::printf("send-to-queryable at %.0f rows/s (half the logs rate): p50 %.0f ms, p99 %.0f ms, max %.0f ms "
               "(%zu samples)\n",
               logs.rowsPerSecond / 2, latency.p50 * 1000, latency.p99 * 1000, latency.max * 1000,
