@@ -5,6 +5,7 @@
 //
 // First thing, in every role: the SIGUSR2 stack dumper, and SIGINT/SIGTERM blocked in every
 // thread (the main thread waits for them with sigwait).
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -45,6 +46,12 @@ int main(int argc, char** argv) {
   sigaddset(&stopSignals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Request bodies and column buffers are hundreds of kilobytes: by default glibc gives each such
+  // allocation fresh pages from mmap and returns them on free, so every request pays page faults
+  // for zeroed memory. Keep them in the heap instead; what the heap holds is bounded by the
+  // pipeline's pending-bytes limit.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 
   CLI::App cli{"stackhouse: a private observability stack in one program"};
   cli.require_subcommand(0, 1);
