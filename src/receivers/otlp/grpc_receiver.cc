@@ -93,6 +93,9 @@ public:
 
   Method& method() { return *method_; }
   grpc::ByteBuffer& request() { return request_; }
+  // The request's memory reservation, for the decoding thread to hold until the batch is handed
+  // over (the call itself may be gone by then).
+  pipeline::MemoryLimiter::Reservation takeReservation() { return std::move(held_); }
 
   void finishOk(otlp::Signal signal, uint64_t rejected, std::string_view message) {
     const std::string body = otlp::encodeExportResponse(signal, otlp::Encoding::kProtobuf, rejected, message);
@@ -109,6 +112,7 @@ private:
   Method* method_;  // null: not an OTLP Export method
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
+  pipeline::MemoryLimiter::Reservation held_;
 };
 
 class ExportService final : public grpc::CallbackGenericService {
@@ -200,6 +204,8 @@ public:
     return new ExportCall(*this, method);
   }
 
+  pipeline::MemoryLimiter* memoryLimiter() const { return options_.memoryLimiter; }
+
   // Queues a call whose request message has arrived; false when the queue is full or stopping
   // (the caller answers UNAVAILABLE). Called on grpc's threads.
   bool post(ExportCall* call) {
@@ -232,6 +238,7 @@ private:
   }
 
   void process(ExportCall& call) {
+    const pipeline::MemoryLimiter::Reservation held = call.takeReservation();
     Method& method = call.method();
     // One contiguous view of the message: grpc's own slice when it is one (the usual case for
     // small and inflated messages), else one copy.
@@ -343,6 +350,15 @@ void ExportCall::OnReadDone(bool ok) {
     method_->metrics.invalid->inc();
     finishError(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request message");
     return;
+  }
+  if (auto* limiter = receiver_.memoryLimiter(); limiter != nullptr) {
+    auto admitted = limiter->admit(request_.Length(), "otlp-grpc");
+    if (!admitted.isOk()) {
+      method_->metrics.refused->inc();
+      finishError(grpc::StatusCode::UNAVAILABLE, admitted.status().message());
+      return;
+    }
+    held_ = std::move(admitted.value());
   }
   if (!receiver_.post(this)) {
     method_->metrics.refused->inc();

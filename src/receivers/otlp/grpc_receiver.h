@@ -8,7 +8,8 @@
 //   OK + Export*ServiceResponse (partial_success when records were rejected);
 //   INVALID_ARGUMENT for malformed data; RESOURCE_EXHAUSTED past the message size limit (grpc's
 //       own check, on the inflated size) or when the decoded rows would be too large;
-//   UNAVAILABLE when the pipeline is full or stopped, or the store failed (OTLP clients retry);
+//   UNAVAILABLE when the pipeline is full or stopped, the memory limit is reached, or the store
+//       failed (OTLP clients retry);
 //   UNIMPLEMENTED for any other method.
 //
 // Decoding runs on the receiver's own threads (otlp-grpc-<i>), not on grpc's callback threads,
@@ -22,6 +23,7 @@
 
 #include "common/status.h"
 #include "otlp/decode.h"
+#include "pipeline/memory_limiter.h"
 #include "pipeline/pipeline.h"
 
 namespace stackhouse::receivers {
@@ -36,6 +38,8 @@ struct OtlpGrpcOptions {
   // Calls received and waiting for a decoding thread; further calls get UNAVAILABLE.
   size_t maxQueuedCalls = 256;
   otlp::DecodeLimits limits;
+  // Not owned; null: no memory limit. Consulted when a request message has arrived.
+  pipeline::MemoryLimiter* memoryLimiter = nullptr;
 };
 
 class OtlpGrpcReceiver {

@@ -130,6 +130,19 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
     return;
   }
 
+  // The body counts against the memory limit until its batch is in the pipeline (whose pending
+  // bytes the limiter counts from then on).
+  pipeline::MemoryLimiter::Reservation held;
+  if (options_.memoryLimiter != nullptr) {
+    auto admitted = options_.memoryLimiter->admit(request.body.size(), "otlp-http");
+    if (!admitted.isOk()) {
+      m.refused->inc();
+      respond(statusResponse(503, encoding, admitted.status()));
+      return;
+    }
+    held = std::move(admitted.value());
+  }
+
   // The body as received, or inflated. Identity bodies were already limited by the server.
   std::string inflated;
   std::string_view body = request.body;
@@ -142,6 +155,7 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
       return;
     }
     body = inflated;
+    held.grow(inflated.size());
   } else if (!contentEncoding.empty() && !mediaTypeIs(contentEncoding, "identity")) {
     m.invalid->inc();
     respond(statusResponse(415, encoding,

@@ -7,7 +7,8 @@
 //       encoding;
 //   400 + google.rpc.Status for malformed data; 413 past the body limit (checked on the
 //       decompressed size as it inflates); 415 for other media types or encodings;
-//   503 + Retry-After when the pipeline is full or the store failed (the client retries);
+//   503 + Retry-After when the pipeline is full, the memory limit is reached, or the store failed
+//       (the client retries);
 //   404 for other paths, 405 for other methods.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "common/metrics.h"
 #include "http/server.h"
 #include "otlp/decode.h"
+#include "pipeline/memory_limiter.h"
 #include "pipeline/pipeline.h"
 
 namespace stackhouse::receivers {
@@ -24,6 +26,8 @@ namespace stackhouse::receivers {
 struct OtlpHttpOptions {
   uint64_t maxBodyBytes = 64ull << 20;  // decompressed (and, for identity bodies, received) size
   otlp::DecodeLimits limits;
+  // Not owned; null: no memory limit. Consulted before each body is inflated and decoded.
+  pipeline::MemoryLimiter* memoryLimiter = nullptr;
 };
 
 class OtlpHttpReceiver {
