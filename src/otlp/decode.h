@@ -54,9 +54,11 @@ struct DecodeLimits {
 
 // Counters a decode call adds to; a caller may keep one across calls.
 struct DecodeStats {
-  uint64_t accepted = 0;     // records appended: log records, spans or metric data points
-  uint64_t rejected = 0;     // records dropped on their own (partial success)
-  uint64_t invalidUtf8 = 0;  // ill-formed UTF-8 bytes replaced with U+FFFD
+  uint64_t accepted = 0;  // records appended: log records, spans or metric data points
+  uint64_t rejected = 0;  // records dropped on their own (partial success)
+  // Ill-formed UTF-8 bytes replaced with U+FFFD, in everything decoded (records rejected later
+  // included).
+  uint64_t invalidUtf8 = 0;
   // Why the first rejected record was rejected, e.g. "span 3: trace_id has 15 bytes, expected
   // 16". Set once (when empty); suitable as the partial-success error message.
   std::string firstRejection;
@@ -65,7 +67,7 @@ struct DecodeStats {
 // Decodes OTLP export requests into batches, reusing its scratch state between calls.
 // Not thread-safe: use one per thread (the free functions below do).
 class Decoder {
-public:
+ public:
   Decoder();
   ~Decoder();
   Decoder(const Decoder&) = delete;
@@ -85,9 +87,8 @@ public:
                        telemetry::MetricBatch& out, DecodeStats& stats,
                        const DecodeLimits& limits = {});
 
+ private:
   struct Impl;
-
-private:
   std::unique_ptr<Impl> impl_;
 };
 

@@ -27,8 +27,8 @@ inline constexpr size_t kMaxBatchBytes = size_t{1} << 30;
 // A trace or span id as found in the input, before it is checked and rendered.
 struct IdBytes {
   uint8_t bytes[16] = {};
-  size_t size = 0;        // bytes in the input (may exceed 16, then `bytes` holds nothing)
-  bool malformed = false; // JSON only: not an even-length hex string
+  size_t size = 0;         // bytes in the input (may exceed 16, then `bytes` holds nothing)
+  bool malformed = false;  // JSON only: not an even-length hex string
 
   void setRaw(const uint8_t* p, size_t n) {
     size = n;
@@ -44,7 +44,7 @@ struct IdBytes {
 };
 
 class DecodeContext {
-public:
+ public:
   DecodeContext(const DecodeLimits& limits, DecodeStats& stats, std::string_view format)
       : maxDepth_(limits.maxDepth < DecodeLimits::kMaxDepthCap ? limits.maxDepth
                                                                : DecodeLimits::kMaxDepthCap),
@@ -93,8 +93,8 @@ public:
   void reject(std::string_view what, std::string_view reason) {
     ++stats_.rejected;
     if (stats_.firstRejection.empty()) {
-      stats_.firstRejection = std::string(what) + " " + std::to_string(recordIndex_) + ": " +
-                              std::string(reason);
+      stats_.firstRejection =
+          std::string(what) + " " + std::to_string(recordIndex_) + ": " + std::string(reason);
     }
   }
   void accept() { ++stats_.accepted; }
@@ -117,7 +117,7 @@ public:
     column.commit();
   }
 
-private:
+ private:
   size_t maxDepth_;
   size_t maxGrowth_;
   size_t byteLimit_ = kMaxBatchBytes;

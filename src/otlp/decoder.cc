@@ -1,7 +1,6 @@
-#include "otlp/decode.h"
-
 #include <array>
 
+#include "otlp/decode.h"
 #include "otlp/decode_context.h"
 #include "otlp/json_decode.h"
 #include "otlp/proto_decode.h"

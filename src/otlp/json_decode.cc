@@ -85,7 +85,7 @@ bool enumFromName(EnumType type, std::string_view name, int64_t& v) {
 // Reads one encoding's fields for the walkers and the ValueRenderer, reporting type errors as
 // "json: <Message>.<field> must be ..." (field names from our table, never the payload).
 class JsonSource {
-public:
+ public:
   using Ref = element;
 
   JsonSource(DecodeContext& ctx, JsonDecoder::Scratch& scratch) : ctx_(ctx), s_(scratch) {}
@@ -379,7 +379,7 @@ public:
     });
   }
 
-private:
+ private:
   DecodeContext& ctx_;
   JsonDecoder::Scratch& s_;
 };
@@ -408,15 +408,16 @@ static_assert(std::is_trivially_copyable_v<element> && std::is_trivially_destruc
 
 // A set of keys, as two 64-bit masks.
 class KeySet {
-public:
+ public:
   KeySet(std::initializer_list<Key> keys) {
-    for (Key k : keys) bits_[static_cast<size_t>(k) / 64] |= uint64_t{1} << (static_cast<size_t>(k) % 64);
+    for (Key k : keys)
+      bits_[static_cast<size_t>(k) / 64] |= uint64_t{1} << (static_cast<size_t>(k) % 64);
   }
   bool contains(Key k) const {
     return (bits_[static_cast<size_t>(k) / 64] >> (static_cast<size_t>(k) % 64) & 1) != 0;
   }
 
-private:
+ private:
   uint64_t bits_[2] = {};
 };
 static_assert(Fields::kSize <= 128);
@@ -436,8 +437,7 @@ bool readFields(JsonSource& src, element e, const char* message, const KeySet& w
   return true;
 }
 
-bool readResource(JsonSource& src, const Fields& container, const char* message,
-                  ResourceRow& row) {
+bool readResource(JsonSource& src, const Fields& container, const char* message, ResourceRow& row) {
   DecodeContext& ctx = src.ctx();
   row.clear();
   std::string_view schemaUrl;
@@ -531,11 +531,11 @@ bool decodeLogRecord(JsonSource& src, element e, LogBatch& b) {
   DecodeContext& ctx = src.ctx();
   const char* m = "LogRecord";
   Fields f;
-  if (!readFields(src, e, m,
-                  {Key::kTimeUnixNano, Key::kObservedTimeUnixNano, Key::kSeverityNumber,
-                   Key::kSeverityText, Key::kBody, Key::kAttributes, Key::kFlags, Key::kTraceId,
-                   Key::kSpanId, Key::kEventName},
-                  f)) {
+  if (!readFields(
+          src, e, m,
+          {Key::kTimeUnixNano, Key::kObservedTimeUnixNano, Key::kSeverityNumber, Key::kSeverityText,
+           Key::kBody, Key::kAttributes, Key::kFlags, Key::kTraceId, Key::kSpanId, Key::kEventName},
+          f)) {
     return false;
   }
   const size_t rows = b.rows();
@@ -543,8 +543,7 @@ bool decodeLogRecord(JsonSource& src, element e, LogBatch& b) {
   if ((f.has(Key::kTimeUnixNano) &&
        !src.getUint64(f[Key::kTimeUnixNano], lf.time, m, Key::kTimeUnixNano)) ||
       (f.has(Key::kObservedTimeUnixNano) &&
-       !src.getUint64(f[Key::kObservedTimeUnixNano], lf.observed, m,
-                      Key::kObservedTimeUnixNano)) ||
+       !src.getUint64(f[Key::kObservedTimeUnixNano], lf.observed, m, Key::kObservedTimeUnixNano)) ||
       (f.has(Key::kSeverityNumber) &&
        !src.getEnum(f[Key::kSeverityNumber], EnumType::kSeverityNumber, lf.severityNumber, m,
                     Key::kSeverityNumber)) ||
@@ -643,16 +642,16 @@ bool decodeSpan(JsonSource& src, element e, SpanBatch& b) {
     if (!readFields(src, f[Key::kStatus], "Status", {Key::kMessage, Key::kCode}, st) ||
         (st.has(Key::kMessage) &&
          !src.getString(st[Key::kMessage], sf.statusMessage, "Status", Key::kMessage)) ||
-        (st.has(Key::kCode) && !src.getEnum(st[Key::kCode], EnumType::kStatusCode,
-                                            sf.statusCode, "Status", Key::kCode))) {
+        (st.has(Key::kCode) && !src.getEnum(st[Key::kCode], EnumType::kStatusCode, sf.statusCode,
+                                            "Status", Key::kCode))) {
       return false;
     }
   }
   if ((f.has(Key::kAttributes) &&
        !src.appendAttributes(f[Key::kAttributes], m, b.spanAttributes)) ||
-      (f.has(Key::kEvents) && !src.forEachIn(f[Key::kEvents], m, Key::kEvents, [&](element ev) {
-        return decodeEvent(src, ev, b);
-      })) ||
+      (f.has(Key::kEvents) &&
+       !src.forEachIn(f[Key::kEvents], m, Key::kEvents,
+                      [&](element ev) { return decodeEvent(src, ev, b); })) ||
       (f.has(Key::kLinks) && !src.forEachIn(f[Key::kLinks], m, Key::kLinks, [&](element link) {
         return decodeLink(src, link, b, sf.linkProblem);
       }))) {
@@ -782,20 +781,23 @@ bool decodeHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t te
       !getOptionalDouble(src, f, Key::kSum, mn, sum) ||
       !getOptionalDouble(src, f, Key::kMin, mn, min) ||
       !getOptionalDouble(src, f, Key::kMax, mn, max) ||
-      (f.has(Key::kBucketCounts) &&
-       !src.forEachIn(f[Key::kBucketCounts], mn, Key::kBucketCounts, [&](element v) {
-         uint64_t c = 0;
-         if (!src.getUint64(v, c, mn, Key::kBucketCounts)) return false;
-         b.bucketCounts.child().append(c);
-         return true;
-       })) ||
+      (f.has(Key::kBucketCounts) && !src.forEachIn(f[Key::kBucketCounts], mn, Key::kBucketCounts,
+                                                   [&](element v) {
+                                                     uint64_t c = 0;
+                                                     if (!src.getUint64(v, c, mn,
+                                                                        Key::kBucketCounts))
+                                                       return false;
+                                                     b.bucketCounts.child().append(c);
+                                                     return true;
+                                                   })) ||
       (f.has(Key::kExplicitBounds) &&
-       !src.forEachIn(f[Key::kExplicitBounds], mn, Key::kExplicitBounds, [&](element v) {
-         double d = 0;
-         if (!src.getDouble(v, d, mn, Key::kExplicitBounds)) return false;
-         b.explicitBounds.child().append(d);
-         return true;
-       })) ||
+       !src.forEachIn(f[Key::kExplicitBounds], mn, Key::kExplicitBounds,
+                      [&](element v) {
+                        double d = 0;
+                        if (!src.getDouble(v, d, mn, Key::kExplicitBounds)) return false;
+                        b.explicitBounds.child().append(d);
+                        return true;
+                      })) ||
       !decodeExemplars(src, f, mn, b.exemplars, p.exemplarProblem)) {
     return false;
   }
@@ -982,8 +984,8 @@ bool decodeMetric(JsonSource& src, element e, MetricBatch& m) {
                    : kind == Key::kSummary   ? "Summary"
                                              : "ExponentialHistogram";
   Fields d;
-  if (!readFields(src, data, dm, {Key::kDataPoints, Key::kAggregationTemporality, Key::kIsMonotonic},
-                  d)) {
+  if (!readFields(src, data, dm,
+                  {Key::kDataPoints, Key::kAggregationTemporality, Key::kIsMonotonic}, d)) {
     return false;
   }
   int64_t temporality = 0;
@@ -1081,8 +1083,8 @@ void widenBigIntegers(std::string_view in, std::string& out) {
       }
       out.append(in, i, j - i);
       const bool negative = c == '-';
-      if (integer && pastInt64Range(in.substr(i + (negative ? 1 : 0), j - i - (negative ? 1 : 0)),
-                                    negative)) {
+      if (integer &&
+          pastInt64Range(in.substr(i + (negative ? 1 : 0), j - i - (negative ? 1 : 0)), negative)) {
         out += ".0";
       }
       i = j;
@@ -1136,6 +1138,7 @@ void JsonDecoder::shrinkAfter(size_t bodySize) {
 bool JsonDecoder::decodeLogs(DecodeContext& ctx, std::span<const uint8_t> body, LogBatch& out) {
   if (body.empty()) return true;
   element root;
+  scratch_.entries.clear();
   JsonSource src(ctx, scratch_);
   const bool ok = parse(ctx, body, &root) &&
                   walkRequest(src, root, Key::kResourceLogs, "ResourceLogs", Key::kScopeLogs,
@@ -1148,11 +1151,12 @@ bool JsonDecoder::decodeLogs(DecodeContext& ctx, std::span<const uint8_t> body, 
 bool JsonDecoder::decodeSpans(DecodeContext& ctx, std::span<const uint8_t> body, SpanBatch& out) {
   if (body.empty()) return true;
   element root;
+  scratch_.entries.clear();
   JsonSource src(ctx, scratch_);
-  const bool ok = parse(ctx, body, &root) &&
-                  walkRequest(src, root, Key::kResourceSpans, "ResourceSpans", Key::kScopeSpans,
-                              "ScopeSpans", Key::kSpans,
-                              [&](element span) { return decodeSpan(src, span, out); });
+  const bool ok =
+      parse(ctx, body, &root) &&
+      walkRequest(src, root, Key::kResourceSpans, "ResourceSpans", Key::kScopeSpans, "ScopeSpans",
+                  Key::kSpans, [&](element span) { return decodeSpan(src, span, out); });
   shrinkAfter(body.size());
   return ok;
 }
@@ -1161,6 +1165,7 @@ bool JsonDecoder::decodeMetrics(DecodeContext& ctx, std::span<const uint8_t> bod
                                 MetricBatch& out) {
   if (body.empty()) return true;
   element root;
+  scratch_.entries.clear();
   JsonSource src(ctx, scratch_);
   const bool ok = parse(ctx, body, &root) &&
                   walkRequest(src, root, Key::kResourceMetrics, "ResourceMetrics",

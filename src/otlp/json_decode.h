@@ -26,7 +26,7 @@
 namespace stackhouse::otlp::detail {
 
 class JsonDecoder {
-public:
+ public:
   JsonDecoder();
   JsonDecoder(const JsonDecoder&) = delete;
   JsonDecoder& operator=(const JsonDecoder&) = delete;
@@ -49,7 +49,7 @@ public:
     MetricRow metric;
   };
 
-private:
+ private:
   // Parses `body` into the DOM; `*root` is then the document's root element.
   bool parse(DecodeContext& ctx, std::span<const uint8_t> body, simdjson::dom::element* root);
   bool parsePadded(const char* data, size_t size, simdjson::dom::element* root,

@@ -12,77 +12,77 @@
 namespace stackhouse::otlp::detail {
 
 // X(enumerator, folded name, JSON name)
-#define STACKHOUSE_OTLP_JSON_KEYS(X)                                  \
-  X(kResourceLogs, "resourcelogs", "resourceLogs")                    \
-  X(kResourceSpans, "resourcespans", "resourceSpans")                 \
-  X(kResourceMetrics, "resourcemetrics", "resourceMetrics")           \
-  X(kResource, "resource", "resource")                                \
-  X(kScopeLogs, "scopelogs", "scopeLogs")                             \
-  X(kScopeSpans, "scopespans", "scopeSpans")                          \
-  X(kScopeMetrics, "scopemetrics", "scopeMetrics")                    \
-  X(kSchemaUrl, "schemaurl", "schemaUrl")                             \
-  X(kScope, "scope", "scope")                                         \
-  X(kLogRecords, "logrecords", "logRecords")                          \
-  X(kSpans, "spans", "spans")                                         \
-  X(kMetrics, "metrics", "metrics")                                   \
-  X(kAttributes, "attributes", "attributes")                          \
+#define STACKHOUSE_OTLP_JSON_KEYS(X)                                             \
+  X(kResourceLogs, "resourcelogs", "resourceLogs")                               \
+  X(kResourceSpans, "resourcespans", "resourceSpans")                            \
+  X(kResourceMetrics, "resourcemetrics", "resourceMetrics")                      \
+  X(kResource, "resource", "resource")                                           \
+  X(kScopeLogs, "scopelogs", "scopeLogs")                                        \
+  X(kScopeSpans, "scopespans", "scopeSpans")                                     \
+  X(kScopeMetrics, "scopemetrics", "scopeMetrics")                               \
+  X(kSchemaUrl, "schemaurl", "schemaUrl")                                        \
+  X(kScope, "scope", "scope")                                                    \
+  X(kLogRecords, "logrecords", "logRecords")                                     \
+  X(kSpans, "spans", "spans")                                                    \
+  X(kMetrics, "metrics", "metrics")                                              \
+  X(kAttributes, "attributes", "attributes")                                     \
   X(kDroppedAttributesCount, "droppedattributescount", "droppedAttributesCount") \
-  X(kName, "name", "name")                                            \
-  X(kVersion, "version", "version")                                   \
-  X(kTimeUnixNano, "timeunixnano", "timeUnixNano")                    \
-  X(kObservedTimeUnixNano, "observedtimeunixnano", "observedTimeUnixNano") \
-  X(kSeverityNumber, "severitynumber", "severityNumber")              \
-  X(kSeverityText, "severitytext", "severityText")                    \
-  X(kBody, "body", "body")                                            \
-  X(kFlags, "flags", "flags")                                         \
-  X(kTraceId, "traceid", "traceId")                                   \
-  X(kSpanId, "spanid", "spanId")                                      \
-  X(kEventName, "eventname", "eventName")                             \
-  X(kTraceState, "tracestate", "traceState")                          \
-  X(kParentSpanId, "parentspanid", "parentSpanId")                    \
-  X(kKind, "kind", "kind")                                            \
-  X(kStartTimeUnixNano, "starttimeunixnano", "startTimeUnixNano")     \
-  X(kEndTimeUnixNano, "endtimeunixnano", "endTimeUnixNano")           \
-  X(kEvents, "events", "events")                                      \
-  X(kLinks, "links", "links")                                         \
-  X(kStatus, "status", "status")                                      \
-  X(kMessage, "message", "message")                                   \
-  X(kCode, "code", "code")                                            \
-  X(kDescription, "description", "description")                       \
-  X(kUnit, "unit", "unit")                                            \
-  X(kGauge, "gauge", "gauge")                                         \
-  X(kSum, "sum", "sum")                                               \
-  X(kHistogram, "histogram", "histogram")                             \
-  X(kExponentialHistogram, "exponentialhistogram", "exponentialHistogram") \
-  X(kSummary, "summary", "summary")                                   \
-  X(kDataPoints, "datapoints", "dataPoints")                          \
+  X(kName, "name", "name")                                                       \
+  X(kVersion, "version", "version")                                              \
+  X(kTimeUnixNano, "timeunixnano", "timeUnixNano")                               \
+  X(kObservedTimeUnixNano, "observedtimeunixnano", "observedTimeUnixNano")       \
+  X(kSeverityNumber, "severitynumber", "severityNumber")                         \
+  X(kSeverityText, "severitytext", "severityText")                               \
+  X(kBody, "body", "body")                                                       \
+  X(kFlags, "flags", "flags")                                                    \
+  X(kTraceId, "traceid", "traceId")                                              \
+  X(kSpanId, "spanid", "spanId")                                                 \
+  X(kEventName, "eventname", "eventName")                                        \
+  X(kTraceState, "tracestate", "traceState")                                     \
+  X(kParentSpanId, "parentspanid", "parentSpanId")                               \
+  X(kKind, "kind", "kind")                                                       \
+  X(kStartTimeUnixNano, "starttimeunixnano", "startTimeUnixNano")                \
+  X(kEndTimeUnixNano, "endtimeunixnano", "endTimeUnixNano")                      \
+  X(kEvents, "events", "events")                                                 \
+  X(kLinks, "links", "links")                                                    \
+  X(kStatus, "status", "status")                                                 \
+  X(kMessage, "message", "message")                                              \
+  X(kCode, "code", "code")                                                       \
+  X(kDescription, "description", "description")                                  \
+  X(kUnit, "unit", "unit")                                                       \
+  X(kGauge, "gauge", "gauge")                                                    \
+  X(kSum, "sum", "sum")                                                          \
+  X(kHistogram, "histogram", "histogram")                                        \
+  X(kExponentialHistogram, "exponentialhistogram", "exponentialHistogram")       \
+  X(kSummary, "summary", "summary")                                              \
+  X(kDataPoints, "datapoints", "dataPoints")                                     \
   X(kAggregationTemporality, "aggregationtemporality", "aggregationTemporality") \
-  X(kIsMonotonic, "ismonotonic", "isMonotonic")                       \
-  X(kAsDouble, "asdouble", "asDouble")                                \
-  X(kAsInt, "asint", "asInt")                                         \
-  X(kExemplars, "exemplars", "exemplars")                             \
-  X(kCount, "count", "count")                                         \
-  X(kBucketCounts, "bucketcounts", "bucketCounts")                    \
-  X(kExplicitBounds, "explicitbounds", "explicitBounds")              \
-  X(kMin, "min", "min")                                               \
-  X(kMax, "max", "max")                                               \
-  X(kScale, "scale", "scale")                                         \
-  X(kZeroCount, "zerocount", "zeroCount")                             \
-  X(kPositive, "positive", "positive")                                \
-  X(kNegative, "negative", "negative")                                \
-  X(kOffset, "offset", "offset")                                      \
-  X(kQuantileValues, "quantilevalues", "quantileValues")              \
-  X(kQuantile, "quantile", "quantile")                                \
-  X(kValue, "value", "value")                                         \
-  X(kFilteredAttributes, "filteredattributes", "filteredAttributes")  \
-  X(kKey, "key", "key")                                               \
-  X(kValues, "values", "values")                                      \
-  X(kStringValue, "stringvalue", "stringValue")                       \
-  X(kBoolValue, "boolvalue", "boolValue")                             \
-  X(kIntValue, "intvalue", "intValue")                                \
-  X(kDoubleValue, "doublevalue", "doubleValue")                       \
-  X(kArrayValue, "arrayvalue", "arrayValue")                          \
-  X(kKvlistValue, "kvlistvalue", "kvlistValue")                       \
+  X(kIsMonotonic, "ismonotonic", "isMonotonic")                                  \
+  X(kAsDouble, "asdouble", "asDouble")                                           \
+  X(kAsInt, "asint", "asInt")                                                    \
+  X(kExemplars, "exemplars", "exemplars")                                        \
+  X(kCount, "count", "count")                                                    \
+  X(kBucketCounts, "bucketcounts", "bucketCounts")                               \
+  X(kExplicitBounds, "explicitbounds", "explicitBounds")                         \
+  X(kMin, "min", "min")                                                          \
+  X(kMax, "max", "max")                                                          \
+  X(kScale, "scale", "scale")                                                    \
+  X(kZeroCount, "zerocount", "zeroCount")                                        \
+  X(kPositive, "positive", "positive")                                           \
+  X(kNegative, "negative", "negative")                                           \
+  X(kOffset, "offset", "offset")                                                 \
+  X(kQuantileValues, "quantilevalues", "quantileValues")                         \
+  X(kQuantile, "quantile", "quantile")                                           \
+  X(kValue, "value", "value")                                                    \
+  X(kFilteredAttributes, "filteredattributes", "filteredAttributes")             \
+  X(kKey, "key", "key")                                                          \
+  X(kValues, "values", "values")                                                 \
+  X(kStringValue, "stringvalue", "stringValue")                                  \
+  X(kBoolValue, "boolvalue", "boolValue")                                        \
+  X(kIntValue, "intvalue", "intValue")                                           \
+  X(kDoubleValue, "doublevalue", "doubleValue")                                  \
+  X(kArrayValue, "arrayvalue", "arrayValue")                                     \
+  X(kKvlistValue, "kvlistvalue", "kvlistValue")                                  \
   X(kBytesValue, "bytesvalue", "bytesValue")
 
 enum class Key : uint8_t {
@@ -92,7 +92,9 @@ enum class Key : uint8_t {
 #undef STACKHOUSE_OTLP_KEY_ENUM
 };
 
-constexpr char foldChar(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char foldChar(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // FNV-1a over the key with underscores dropped and case folded.
 constexpr uint64_t foldedKeyHash(std::string_view s) {
@@ -121,8 +123,7 @@ constexpr bool foldedEquals(std::string_view raw, std::string_view folded) {
 constexpr Key lookupFoldedKey(std::string_view raw) {
   switch (foldedKeyHash(raw)) {
 #define STACKHOUSE_OTLP_KEY_CASE(id, folded, json) \
-  case foldedKeyHash(folded):                      \
-    return foldedEquals(raw, folded) ? Key::id : Key::kUnknown;
+  case foldedKeyHash(folded): return foldedEquals(raw, folded) ? Key::id : Key::kUnknown;
     STACKHOUSE_OTLP_JSON_KEYS(STACKHOUSE_OTLP_KEY_CASE)
 #undef STACKHOUSE_OTLP_KEY_CASE
     default: return Key::kUnknown;

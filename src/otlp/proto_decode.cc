@@ -13,7 +13,7 @@ using telemetry::SpanBatch;
 // Reads AnyValue, ArrayValue and KeyValueList messages for the ValueRenderer. Singular fields
 // follow protobuf's last-one-wins; a nested message is parsed only when it is rendered.
 class ProtoSource {
-public:
+ public:
   using Ref = Bytes;
 
   ProtoSource(DecodeContext& ctx, std::vector<KvEntry<Bytes>>& entries)
@@ -27,13 +27,34 @@ public:
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: out.kind = ValueKind::kString; out.text = f.str(); break;
-        case 2: out.kind = ValueKind::kBool; out.boolean = f.value != 0; break;
-        case 3: out.kind = ValueKind::kInt; out.integer = static_cast<int64_t>(f.value); break;
-        case 4: out.kind = ValueKind::kDouble; out.number = f.asDouble(); break;
-        case 5: out.kind = ValueKind::kArray; out.child = f.bytes; break;
-        case 6: out.kind = ValueKind::kKvlist; out.child = f.bytes; break;
-        case 7: out.kind = ValueKind::kBytes; out.text = f.str(); break;
+        case 1:
+          out.kind = ValueKind::kString;
+          out.text = f.str();
+          break;
+        case 2:
+          out.kind = ValueKind::kBool;
+          out.boolean = f.value != 0;
+          break;
+        case 3:
+          out.kind = ValueKind::kInt;
+          out.integer = static_cast<int64_t>(f.value);
+          break;
+        case 4:
+          out.kind = ValueKind::kDouble;
+          out.number = f.asDouble();
+          break;
+        case 5:
+          out.kind = ValueKind::kArray;
+          out.child = f.bytes;
+          break;
+        case 6:
+          out.kind = ValueKind::kKvlist;
+          out.child = f.bytes;
+          break;
+        case 7:
+          out.kind = ValueKind::kBytes;
+          out.text = f.str();
+          break;
         // A string-table index only means something in profiles; here it leaves no value.
         case 8: out.kind = ValueKind::kEmpty; break;
         default: break;
@@ -88,7 +109,7 @@ public:
     return readKeyValue(kv, key, value, has) && appendAttribute(*this, key, value, has, map);
   }
 
-private:
+ private:
   DecodeContext& ctx_;
   std::vector<KvEntry<Bytes>>& entries_;
 };
@@ -573,8 +594,8 @@ bool decodeSummaryPoint(ProtoSource& src, ProtoScratch& s, Bytes message, Metric
 
 // Reads the aggregation temporality and monotonicity of a Sum/Histogram/ExponentialHistogram
 // (they may follow the data points), checking the framing of every field.
-bool readAggregation(DecodeContext& ctx, Bytes data, const MessageInfo& info,
-                     int32_t& temporality, bool& monotonic) {
+bool readAggregation(DecodeContext& ctx, Bytes data, const MessageInfo& info, int32_t& temporality,
+                     bool& monotonic) {
   WireReader r(ctx, data, info);
   Field f;
   while (r.next(f)) {
@@ -643,9 +664,8 @@ bool decodeMetric(ProtoSource& src, ProtoScratch& s, Bytes message, MetricBatch&
         return decodeExpHistogramPoint(src, s, point, m, temporality);
       });
     case 11:
-      return forEachMessage(ctx, data, msg::kSummary, 1, [&](Bytes point) {
-        return decodeSummaryPoint(src, s, point, m);
-      });
+      return forEachMessage(ctx, data, msg::kSummary, 1,
+                            [&](Bytes point) { return decodeSummaryPoint(src, s, point, m); });
     default: return true;  // no data: nothing to store
   }
 }
@@ -653,6 +673,7 @@ bool decodeMetric(ProtoSource& src, ProtoScratch& s, Bytes message, MetricBatch&
 }  // namespace
 
 bool decodeLogsProto(DecodeContext& ctx, ProtoScratch& s, Bytes body, LogBatch& out) {
+  s.entries.clear();
   ProtoSource src(ctx, s.entries);
   return walkRequest(ctx, body, msg::kExportLogsRequest, [&](Bytes resourceLogs) {
     return walkResource(src, s, resourceLogs, msg::kResourceLogs, msg::kScopeLogs,
@@ -661,6 +682,7 @@ bool decodeLogsProto(DecodeContext& ctx, ProtoScratch& s, Bytes body, LogBatch& 
 }
 
 bool decodeSpansProto(DecodeContext& ctx, ProtoScratch& s, Bytes body, SpanBatch& out) {
+  s.entries.clear();
   ProtoSource src(ctx, s.entries);
   return walkRequest(ctx, body, msg::kExportTraceRequest, [&](Bytes resourceSpans) {
     return walkResource(src, s, resourceSpans, msg::kResourceSpans, msg::kScopeSpans,
@@ -669,6 +691,7 @@ bool decodeSpansProto(DecodeContext& ctx, ProtoScratch& s, Bytes body, SpanBatch
 }
 
 bool decodeMetricsProto(DecodeContext& ctx, ProtoScratch& s, Bytes body, MetricBatch& out) {
+  s.entries.clear();
   ProtoSource src(ctx, s.entries);
   return walkRequest(ctx, body, msg::kExportMetricsRequest, [&](Bytes resourceMetrics) {
     return walkResource(src, s, resourceMetrics, msg::kResourceMetrics, msg::kScopeMetrics,

@@ -53,7 +53,7 @@ struct KvEntry {
 //   bool forEachEntry(Ref kvlist, F f);     f(std::string_view key, Ref value, bool has) -> bool
 template <typename Src>
 class ValueRenderer {
-public:
+ public:
   using Ref = typename Src::Ref;
 
   explicit ValueRenderer(Src& src) : src_(src), ctx_(src.ctx()) {}
@@ -77,7 +77,7 @@ public:
     return true;
   }
 
-private:
+ private:
   // `depth` is the nesting level of `v` (a top-level value is 1).
   bool json(Ref v, Buffer& out, size_t depth) {
     if (depth > ctx_.maxDepth()) return ctx_.failDepth();
@@ -85,7 +85,9 @@ private:
     if (!src_.readValue(v, val)) return false;
     switch (val.kind) {
       case ValueKind::kEmpty: appendText(out, "null"); return true;
-      case ValueKind::kString: ctx_.countInvalidUtf8(appendGoJsonString(out, val.text)); return true;
+      case ValueKind::kString:
+        ctx_.countInvalidUtf8(appendGoJsonString(out, val.text));
+        return true;
       case ValueKind::kBool: appendText(out, val.boolean ? "true" : "false"); return true;
       case ValueKind::kInt: appendInt64(out, val.integer); return true;
       case ValueKind::kDouble: appendDoubleAsJson(out, val.number); return true;

@@ -105,19 +105,17 @@ TEST(Allocations, NoneInSteadyState) {
           e == Encoding::kJson ? testing::toOtlpJson(logs) : logs.SerializeAsString();
       const std::string tracesBody =
           e == Encoding::kJson ? testing::toOtlpJson(traces) : traces.SerializeAsString();
-      EXPECT_EQ((allocationsInSteadyState<telemetry::LogBatch>(
-                    logsBody,
-                    [&](auto body, auto& batch, auto& stats) {
-                      return decoder.decodeLogs(body, e, batch, stats);
-                    })),
-                0u)
+      EXPECT_EQ(
+          (allocationsInSteadyState<telemetry::LogBatch>(
+              logsBody, [&](auto body, auto& batch,
+                            auto& stats) { return decoder.decodeLogs(body, e, batch, stats); })),
+          0u)
           << "logs, seed " << seed;
-      EXPECT_EQ((allocationsInSteadyState<telemetry::SpanBatch>(
-                    tracesBody,
-                    [&](auto body, auto& batch, auto& stats) {
-                      return decoder.decodeSpans(body, e, batch, stats);
-                    })),
-                0u)
+      EXPECT_EQ(
+          (allocationsInSteadyState<telemetry::SpanBatch>(
+              tracesBody, [&](auto body, auto& batch,
+                              auto& stats) { return decoder.decodeSpans(body, e, batch, stats); })),
+          0u)
           << "spans, seed " << seed;
     }
   }
@@ -132,10 +130,8 @@ TEST(Allocations, NoneInSteadyStateForMetrics) {
       const std::string body =
           e == Encoding::kJson ? testing::toOtlpJson(metrics) : metrics.SerializeAsString();
       EXPECT_EQ((allocationsInSteadyState<telemetry::MetricBatch>(
-                    body,
-                    [&](auto b, auto& batch, auto& stats) {
-                      return decodeMetrics(b, e, batch, stats);
-                    })),
+                    body, [&](auto b, auto& batch,
+                              auto& stats) { return decodeMetrics(b, e, batch, stats); })),
                 0u)
           << "metrics, seed " << seed;
     }

@@ -51,8 +51,8 @@ void realisticAttributes(google::protobuf::RepeatedPtrField<pbc::KeyValue>* a, s
   setString(a->Add(), "url.path", "/api/v2/cart/" + std::to_string(rng() % 100000) + "/items");
   setString(a->Add(), "user_agent.original",
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36");
-  setString(a->Add(), "client.address", "10.0." + std::to_string(rng() % 256) + "." +
-                                            std::to_string(rng() % 256));
+  setString(a->Add(), "client.address",
+            "10.0." + std::to_string(rng() % 256) + "." + std::to_string(rng() % 256));
   setString(a->Add(), "code.function", "github.com/shop/checkout/internal/cart.(*Service).Add");
   auto* status = a->Add();
   status->set_key("http.response.status_code");
@@ -70,8 +70,8 @@ void realisticAttributes(google::protobuf::RepeatedPtrField<pbc::KeyValue>* a, s
 }
 
 std::string body200(std::mt19937_64& rng) {
-  std::string s = "order " + std::to_string(rng() % 1000000) +
-                  " accepted for customer " + std::to_string(rng() % 100000) +
+  std::string s = "order " + std::to_string(rng() % 1000000) + " accepted for customer " +
+                  std::to_string(rng() % 100000) +
                   ": 3 items, total 129.90 EUR, payment authorised by provider adyen, "
                   "shipping to DE-10115 with carrier dhl, estimated delivery in 2 business days";
   s.resize(200, '.');
@@ -199,8 +199,7 @@ void runDecode(benchmark::State& state, const std::string& body, Decode&& decode
   Decoder decoder;
   Batch batch;
   DecodeStats stats;
-  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()),
-                                       body.size());
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
   size_t rows = 0;
   for (auto _ : state) {
     if constexpr (std::is_same_v<Batch, telemetry::MetricBatch>) {
@@ -228,20 +227,19 @@ std::string encode(const Request& request, Encoding e) {
 }
 
 void BM_Logs(benchmark::State& state, Encoding e) {
-  runDecode<telemetry::LogBatch>(state, encode(makeLogs(), e), [e](Decoder& d, auto b, auto& batch, auto& s) {
-    return d.decodeLogs(b, e, batch, s);
-  });
+  runDecode<telemetry::LogBatch>(
+      state, encode(makeLogs(), e),
+      [e](Decoder& d, auto b, auto& batch, auto& s) { return d.decodeLogs(b, e, batch, s); });
 }
 void BM_Spans(benchmark::State& state, Encoding e) {
-  runDecode<telemetry::SpanBatch>(state, encode(makeSpans(), e), [e](Decoder& d, auto b, auto& batch, auto& s) {
-    return d.decodeSpans(b, e, batch, s);
-  });
+  runDecode<telemetry::SpanBatch>(
+      state, encode(makeSpans(), e),
+      [e](Decoder& d, auto b, auto& batch, auto& s) { return d.decodeSpans(b, e, batch, s); });
 }
 void BM_Metrics(benchmark::State& state, Encoding e) {
-  runDecode<telemetry::MetricBatch>(state, encode(makeMetrics(), e),
-                                    [e](Decoder& d, auto b, auto& batch, auto& s) {
-                                      return d.decodeMetrics(b, e, batch, s);
-                                    });
+  runDecode<telemetry::MetricBatch>(
+      state, encode(makeMetrics(), e),
+      [e](Decoder& d, auto b, auto& batch, auto& s) { return d.decodeMetrics(b, e, batch, s); });
 }
 
 BENCHMARK_CAPTURE(BM_Logs, protobuf, Encoding::kProtobuf);

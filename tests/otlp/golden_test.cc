@@ -34,8 +34,8 @@ void dumpTable(std::string& out, std::string_view table, const Batch& batch) {
 
 std::string dumpStats(const DecodeStats& s) {
   return "accepted " + std::to_string(s.accepted) + ", rejected " + std::to_string(s.rejected) +
-         ", invalid utf-8 " + std::to_string(s.invalidUtf8) + ", first rejection: " +
-         s.firstRejection + "\n";
+         ", invalid utf-8 " + std::to_string(s.invalidUtf8) +
+         ", first rejection: " + s.firstRejection + "\n";
 }
 
 void checkGolden(const std::string& name, const std::string& actual) {

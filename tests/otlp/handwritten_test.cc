@@ -38,7 +38,8 @@ TEST(Handwritten, LogMapping) {
   lr->set_severity_number(testing::pblogs::SEVERITY_NUMBER_WARN2);
   lr->set_severity_text("WARN");
   lr->set_flags(0x301);
-  lr->set_trace_id(std::string("\x5b\x8e\xff\xf7\x98\x03\x81\x03\xd2\x69\xb6\x33\x81\x3f\xc6\x0c", 16));
+  lr->set_trace_id(
+      std::string("\x5b\x8e\xff\xf7\x98\x03\x81\x03\xd2\x69\xb6\x33\x81\x3f\xc6\x0c", 16));
   lr->set_span_id(std::string("\xee\xe1\x9b\x7e\xc3\xc1\xb1\x74", 8));
   lr->set_event_name("checkout.done");
   auto* kv = lr->mutable_body()->mutable_kvlist_value();
@@ -108,9 +109,8 @@ TEST(Handwritten, LogMapping) {
     EXPECT_EQ(b.severityText.at(0), "WARN");
     EXPECT_EQ(b.severityNumber.at(0), 14);
     EXPECT_EQ(b.serviceName.at(0), "checkout");
-    EXPECT_EQ(b.body.at(0),
-              R"({"a":"\u003cb\u003e\u0026\"x\"\n","arr":[true,0.1,1e-7,null,"NaN"],)"
-              R"("bytes":"AP8Q","novalue":null,"z":1e+21})");
+    EXPECT_EQ(b.body.at(0), R"({"a":"\u003cb\u003e\u0026\"x\"\n","arr":[true,0.1,1e-7,null,"NaN"],)"
+                            R"("bytes":"AP8Q","novalue":null,"z":1e+21})");
     EXPECT_EQ(b.resourceSchemaUrl.at(0), "https://opentelemetry.io/schemas/1.21.0");
     EXPECT_EQ(cellOf(b.resourceAttributes, 0),
               R"({"service.name": "checkout", "service.name": "second"})");
@@ -238,7 +238,8 @@ TEST(Handwritten, MetricMapping) {
 }
 
 TEST(Handwritten, FreeFunctionsAndDecoderObjectAgree) {
-  const std::string json = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"}}]}]}]})";
+  const std::string json =
+      R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"}}]}]}]})";
   Decoder decoder;
   telemetry::LogBatch a;
   telemetry::LogBatch b;

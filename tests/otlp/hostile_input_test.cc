@@ -85,8 +85,8 @@ std::string deepKvlist(size_t depth) {
   for (size_t i = depth - 1; i >= 1; --i) {
     const uint64_t kv = 3 + 1 + varintSize(sizes[i - 1]) + sizes[i - 1];
     const uint64_t list = 1 + varintSize(kv) + kv;
-    out.tag(6, 2).varint(list);   // AnyValue.kvlist_value
-    out.tag(1, 2).varint(kv);     // KeyValueList.values
+    out.tag(6, 2).varint(list);  // AnyValue.kvlist_value
+    out.tag(1, 2).varint(kv);    // KeyValueList.values
     out.raw(std::string("\x0a\x01k", 3));
     out.tag(2, 2).varint(sizes[i - 1]);  // KeyValue.value
   }
@@ -169,8 +169,8 @@ TEST(HostileProtobuf, MalformedFramingFailsTheRequest) {
        StatusCode::kInvalidArgument,
        "protobuf: field 1 (resource_logs) of ExportLogsServiceRequest has length 4000, past the "
        "remaining 12 bytes, at offset 0"},
-      {"nested length past its message",
-       Pb{}.msg(1, Pb{}.tag(2, 2).varint(50).raw("SECRET")).s, StatusCode::kInvalidArgument,
+      {"nested length past its message", Pb{}.msg(1, Pb{}.tag(2, 2).varint(50).raw("SECRET")).s,
+       StatusCode::kInvalidArgument,
        "field 2 (scope_logs) of ResourceLogs has length 50, past the remaining 6 bytes, at "
        "offset 2"},
       {"2^31 repeated elements claimed", Pb{}.tag(1, 2).varint(uint64_t{1} << 31).s,
@@ -282,8 +282,8 @@ TEST(HostileProtobuf, NestingLimitBoundaries) {
   telemetry::LogBatch batch;
   DecodeStats stats;
   auto decodeDepth = [&](size_t depth, const DecodeLimits& limits) {
-    return decodeLogs(bytesOf(logsRequest(Pb{}.bytes(5, deepKvlist(depth)))),
-                      Encoding::kProtobuf, batch, stats, limits);
+    return decodeLogs(bytesOf(logsRequest(Pb{}.bytes(5, deepKvlist(depth)))), Encoding::kProtobuf,
+                      batch, stats, limits);
   };
   EXPECT_TRUE(decodeDepth(32, {}).isOk());
   EXPECT_FALSE(decodeDepth(33, {}).isOk());
@@ -296,17 +296,20 @@ TEST(HostileProtobuf, NestingLimitBoundaries) {
   huge.maxDepth = 1'000'000;  // capped at kMaxDepthCap
   EXPECT_TRUE(decodeDepth(DecodeLimits::kMaxDepthCap, huge).isOk());
   const Status st = decodeDepth(DecodeLimits::kMaxDepthCap + 1, huge);
-  EXPECT_EQ(st.message(), "protobuf: AnyValue nesting deeper than 256 levels "
-                          "(DecodeLimits::maxDepth)");
+  EXPECT_EQ(st.message(),
+            "protobuf: AnyValue nesting deeper than 256 levels "
+            "(DecodeLimits::maxDepth)");
 }
 
 TEST(HostileProtobuf, InvalidUtf8IsReplacedAndCounted) {
   Pb record;
-  record.bytes(3, "ok\xff")                                               // severity_text
-      .msg(5, stringValue("b\xc3"))                                       // body: truncated é
-      .msg(6, keyValue("k\xfe\xfe", stringValue("v\xed\xa0\x80")))        // surrogate: 3 bytes
+  record
+      .bytes(3, "ok\xff")                                           // severity_text
+      .msg(5, stringValue("b\xc3"))                                 // body: truncated é
+      .msg(6, keyValue("k\xfe\xfe", stringValue("v\xed\xa0\x80")))  // surrogate: 3 bytes
       .msg(6, keyValue("nested", Pb{}.msg(6, Pb{}.msg(1, keyValue("\xff", stringValue("\xff"))))));
-  const std::string body = logsRequest(record, Pb{}.msg(1, keyValue("service.name", stringValue("s\x80"))));
+  const std::string body =
+      logsRequest(record, Pb{}.msg(1, keyValue("service.name", stringValue("s\x80"))));
   telemetry::LogBatch batch;
   DecodeStats stats;
   ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kProtobuf, batch, stats).isOk());
@@ -334,8 +337,8 @@ TEST(HostileProtobuf, AmplificationIsBounded) {
 
   DecodeLimits small;
   small.maxBatchGrowth = 1000;
-  const Outcome o2 = decodeOnTopOfARow(logsRequest(Pb{}.msg(5, stringValue(std::string(2000, 'x')))),
-                                       Encoding::kProtobuf, small);
+  const Outcome o2 = decodeOnTopOfARow(
+      logsRequest(Pb{}.msg(5, stringValue(std::string(2000, 'x')))), Encoding::kProtobuf, small);
   EXPECT_EQ(o2.status.code(), StatusCode::kResourceExhausted);
 }
 
@@ -353,7 +356,7 @@ TEST(HostileProtobuf, BadIdsRejectTheRecordOnly) {
   ASSERT_EQ(batch.rows(), 2u);
   EXPECT_TRUE(testing::columnsConsistent(batch));
   EXPECT_EQ(batch.traceId.at(0), "11111111111111111111111111111111");
-  EXPECT_EQ(batch.traceId.at(1), "");  // all zero: empty, like the exporter
+  EXPECT_EQ(batch.traceId.at(1), "");                // all zero: empty, like the exporter
   EXPECT_EQ(batch.logAttributes.keys().size(), 0u);  // the rejected record's attribute is gone
   EXPECT_EQ(stats.accepted, 2u);
   EXPECT_EQ(stats.rejected, 2u);
@@ -362,7 +365,8 @@ TEST(HostileProtobuf, BadIdsRejectTheRecordOnly) {
 
 TEST(HostileJson, MalformedInputFailsTheRequest) {
   const std::vector<BadCase> cases = {
-      {"unterminated", R"({"resourceLogs":[)", StatusCode::kInvalidArgument, "json: malformed JSON"},
+      {"unterminated", R"({"resourceLogs":[)", StatusCode::kInvalidArgument,
+       "json: malformed JSON"},
       {"not an object", "[]", StatusCode::kInvalidArgument, "json: a request must be an object"},
       {"trailing garbage", "{} x", StatusCode::kInvalidArgument, "json: malformed JSON"},
       {"resourceLogs not an array", R"({"resourceLogs":5})", StatusCode::kInvalidArgument,
@@ -372,8 +376,9 @@ TEST(HostileJson, MalformedInputFailsTheRequest) {
       {"integer past 64 bits", jsonLogs(R"({"timeUnixNano":18446744073709551616})"),
        StatusCode::kInvalidArgument,
        "json: LogRecord.timeUnixNano must be an unsigned 64-bit integer"},
-      {"integer past 64 bits for an int64", jsonLogs(R"({"body":{"intValue":-92233720368547758080}})"),
-       StatusCode::kInvalidArgument, "AnyValue.intValue must be a signed 64-bit integer"},
+      {"integer past 64 bits for an int64",
+       jsonLogs(R"({"body":{"intValue":-92233720368547758080}})"), StatusCode::kInvalidArgument,
+       "AnyValue.intValue must be a signed 64-bit integer"},
       {"malformed number", jsonLogs(R"({"timeUnixNano":01})"), StatusCode::kInvalidArgument,
        "json: malformed JSON"},
       {"decimal string past 64 bits", jsonLogs(R"({"timeUnixNano":"123456789012345678901"})"),
@@ -389,8 +394,8 @@ TEST(HostileJson, MalformedInputFailsTheRequest) {
        StatusCode::kInvalidArgument, "LogRecord.severityNumber must be a known enum name"},
       {"enum past int32", jsonLogs(R"({"severityNumber":4294967296})"),
        StatusCode::kInvalidArgument, "LogRecord.severityNumber must be a signed 32-bit integer"},
-      {"string field as a number", jsonLogs(R"({"severityText":5})"),
-       StatusCode::kInvalidArgument, "LogRecord.severityText must be a string"},
+      {"string field as a number", jsonLogs(R"({"severityText":5})"), StatusCode::kInvalidArgument,
+       "LogRecord.severityText must be a string"},
       {"id as a number", jsonLogs(R"({"traceId":5})"), StatusCode::kInvalidArgument,
        "LogRecord.traceId must be a string"},
       {"AnyValue not an object", jsonLogs(R"({"body":"SECRET"})"), StatusCode::kInvalidArgument,
@@ -399,14 +404,14 @@ TEST(HostileJson, MalformedInputFailsTheRequest) {
        StatusCode::kInvalidArgument, "AnyValue.intValue must be a signed 64-bit integer"},
       {"doubleValue as a word", jsonLogs(R"({"body":{"doubleValue":"SECRET"}})"),
        StatusCode::kInvalidArgument, "AnyValue.doubleValue must be a double"},
-      {"bad base64", jsonLogs(R"({"body":{"bytesValue":"SECRET!"}})"),
-       StatusCode::kInvalidArgument, "AnyValue.bytesValue must be base64"},
+      {"bad base64", jsonLogs(R"({"body":{"bytesValue":"SECRET!"}})"), StatusCode::kInvalidArgument,
+       "AnyValue.bytesValue must be base64"},
       {"kvlist values not an array", jsonLogs(R"({"body":{"kvlistValue":{"values":{}}}})"),
        StatusCode::kInvalidArgument, "KeyValueList.values must be an array"},
       {"attribute not an object", jsonLogs(R"({"attributes":["SECRET"]})"),
        StatusCode::kInvalidArgument, "json: a KeyValue must be an object"},
-      {"key not a string", jsonLogs(R"({"attributes":[{"key":1}]})"),
-       StatusCode::kInvalidArgument, "KeyValue.key must be a string"},
+      {"key not a string", jsonLogs(R"({"attributes":[{"key":1}]})"), StatusCode::kInvalidArgument,
+       "KeyValue.key must be a string"},
       {"lone surrogate escape", jsonLogs(R"({"severityText":"\udc00"})"),
        StatusCode::kInvalidArgument, "json: malformed JSON"},
       {"invalid UTF-8 outside strings", "{\"resourceLogs\":[]\xff}", StatusCode::kInvalidArgument,
@@ -417,24 +422,27 @@ TEST(HostileJson, MalformedInputFailsTheRequest) {
 
 TEST(HostileJson, DeepNestingFails) {
   // Past simdjson's own depth limit the parser refuses the document, without recursion.
-  Outcome o = decodeOnTopOfARow(jsonLogs(R"({"body":)" + deepJsonKvlist(100000) + "}"),
-                                Encoding::kJson);
+  Outcome o =
+      decodeOnTopOfARow(jsonLogs(R"({"body":)" + deepJsonKvlist(100000) + "}"), Encoding::kJson);
   EXPECT_EQ(o.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(o.status.message().find("json: malformed JSON"), std::string::npos);
   // Within it, our limit applies.
   o = decodeOnTopOfARow(jsonLogs(R"({"body":)" + deepJsonKvlist(33) + "}"), Encoding::kJson);
-  EXPECT_EQ(o.status.message(), "json: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
-  o = decodeOnTopOfARow(jsonLogs(R"({"attributes":[{"key":"a","value":)" + deepJsonKvlist(200) +
-                                 "}]}"),
-                        Encoding::kJson);
-  EXPECT_EQ(o.status.message(), "json: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
+  EXPECT_EQ(o.status.message(),
+            "json: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
+  o = decodeOnTopOfARow(
+      jsonLogs(R"({"attributes":[{"key":"a","value":)" + deepJsonKvlist(200) + "}]}"),
+      Encoding::kJson);
+  EXPECT_EQ(o.status.message(),
+            "json: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
   telemetry::LogBatch batch;
   DecodeStats stats;
   const std::string ok = jsonLogs(R"({"body":)" + deepJsonKvlist(32) + "}");
   EXPECT_TRUE(decodeLogs(bytesOf(ok), Encoding::kJson, batch, stats).isOk());
   DecodeLimits huge;
   huge.maxDepth = 1000;
-  const std::string atCap = jsonLogs(R"({"body":)" + deepJsonKvlist(DecodeLimits::kMaxDepthCap) + "}");
+  const std::string atCap =
+      jsonLogs(R"({"body":)" + deepJsonKvlist(DecodeLimits::kMaxDepthCap) + "}");
   EXPECT_TRUE(decodeLogs(bytesOf(atCap), Encoding::kJson, batch, stats, huge).isOk());
 }
 
@@ -468,11 +476,11 @@ TEST(HostileJson, DuplicateKeysLastOneWins) {
 }
 
 TEST(HostileJson, HugeAndOddNumbers) {
-  const std::string body = jsonLogs(
-      R"({"timeUnixNano":1e3,"observedTimeUnixNano":"18446744073709551615",)"
-      R"("flags":4294967295,"body":{"doubleValue":"1e308"}},)"
-      R"({"timeUnixNano":18446744073709551615,"body":{"intValue":-9223372036854775808}},)"
-      R"({"body":{"doubleValue":"-Infinity"}},{"body":{"doubleValue":1E-7}})");
+  const std::string body =
+      jsonLogs(R"({"timeUnixNano":1e3,"observedTimeUnixNano":"18446744073709551615",)"
+               R"("flags":4294967295,"body":{"doubleValue":"1e308"}},)"
+               R"({"timeUnixNano":18446744073709551615,"body":{"intValue":-9223372036854775808}},)"
+               R"({"body":{"doubleValue":"-Infinity"}},{"body":{"doubleValue":1E-7}})");
   telemetry::LogBatch batch;
   DecodeStats stats;
   const Status st = decodeLogs(bytesOf(body), Encoding::kJson, batch, stats);
@@ -506,7 +514,8 @@ TEST(HostileJson, IntegersPast64BitsAreDoubles) {
 }
 
 TEST(HostileJson, InvalidUtf8IsReplacedAndCounted) {
-  const std::string body = jsonLogs("{\"severityText\":\"a\xff\xfe\",\"body\":{\"stringValue\":\"\xc3\"}}");
+  const std::string body =
+      jsonLogs("{\"severityText\":\"a\xff\xfe\",\"body\":{\"stringValue\":\"\xc3\"}}");
   telemetry::LogBatch batch;
   DecodeStats stats;
   ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kJson, batch, stats).isOk());
@@ -517,13 +526,13 @@ TEST(HostileJson, InvalidUtf8IsReplacedAndCounted) {
 }
 
 TEST(HostileJson, BadIdsRejectTheRecordOnly) {
-  const std::string body = jsonLogs(
-      R"({"traceId":"5B8EFFF798038103D269B633813FC60C","severityText":"upper case hex"},)"
-      R"({"traceId":"zz8efff798038103d269b633813fc60c"},)"
-      R"({"spanId":"eee19b7ec3c1b17"},)"
-      R"({"spanId":"eee19b7ec3c1b1"},)"
-      R"({"traceId":"5b8efff798038103d269b633813fc60c00"},)"
-      R"({"traceId":""})");
+  const std::string body =
+      jsonLogs(R"({"traceId":"5B8EFFF798038103D269B633813FC60C","severityText":"upper case hex"},)"
+               R"({"traceId":"zz8efff798038103d269b633813fc60c"},)"
+               R"({"spanId":"eee19b7ec3c1b17"},)"
+               R"({"spanId":"eee19b7ec3c1b1"},)"
+               R"({"traceId":"5b8efff798038103d269b633813fc60c00"},)"
+               R"({"traceId":""})");
   telemetry::LogBatch batch;
   DecodeStats stats;
   ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kJson, batch, stats).isOk());

@@ -38,7 +38,9 @@ size_t decodeCodePoint(std::string_view s, size_t i, uint32_t* cp) {
   auto cont = [&](size_t k) {
     return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
   };
-  auto at = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[i + k]) & 0x3F); };
+  auto at = [&](size_t k) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(s[i + k]) & 0x3F);
+  };
   if (b0 < 0x80) {
     *cp = b0;
     return 1;
@@ -91,11 +93,13 @@ std::string serviceName(const Kvs& kvs) {
   return "";
 }
 
-std::string severityCell(int n) { return cellUint(n >= 0 && n <= 255 ? static_cast<uint64_t>(n) : 0); }
+std::string severityCell(int n) {
+  return cellUint(n >= 0 && n <= 255 ? static_cast<uint64_t>(n) : 0);
+}
 
 std::string spanKind(int k) {
-  static const char* kNames[] = {"Unspecified", "Internal", "Server", "Client", "Producer",
-                                 "Consumer"};
+  static const char* kNames[] = {"Unspecified", "Internal", "Server",
+                                 "Client",      "Producer", "Consumer"};
   return k >= 0 && k < 6 ? kNames[k] : "";
 }
 
@@ -309,8 +313,8 @@ Expected refLogs(const LogsRequest& request) {
           continue;
         }
         Row r;
-        const uint64_t ts = lr.time_unix_nano() != 0 ? lr.time_unix_nano()
-                                                     : lr.observed_time_unix_nano();
+        const uint64_t ts =
+            lr.time_unix_nano() != 0 ? lr.time_unix_nano() : lr.observed_time_unix_nano();
         r["Timestamp"] = cellInt(static_cast<int64_t>(ts));
         r["TraceId"] = cellString(hexOrEmpty(lr.trace_id()));
         r["SpanId"] = cellString(hexOrEmpty(lr.span_id()));
@@ -574,9 +578,9 @@ ExpectedMetrics refMetrics(const MetricsRequest& request) {
 // ---- the generator
 
 std::string RequestGenerator::string() {
-  static const char* kPieces[] = {"a", "b", "Z", "0", " ", "\"", "\\", "<", ">", "&", "\n", "\t",
-                                  "\x01", "\x7f", "é", "€", "𝄞", "\u2028", "\u2029", "\uFFFD",
-                                  "/", "{", "}", "[", ":", ","};
+  static const char* kPieces[] = {
+      "a",    "b", "Z", "0", " ",      "\"",     "\\",     "<", ">", "&", "\n", "\t", "\x01",
+      "\x7f", "é", "€", "𝄞", "\u2028", "\u2029", "\uFFFD", "/", "{", "}", "[",  ":",  ","};
   const int n = pick(4) == 0 ? 0 : pick(12);
   std::string s;
   for (int i = 0; i < n; ++i) s += kPieces[pick(sizeof kPieces / sizeof kPieces[0])];
@@ -734,7 +738,7 @@ TraceRequest RequestGenerator::traces() {
         s->set_kind(static_cast<pbtrace::Span::SpanKind>(pick(6)));
         s->set_start_time_unix_nano(u64());
         s->set_end_time_unix_nano(chance(0.8) ? s->start_time_unix_nano() + rng_() % 1000000
-                                               : u64());
+                                              : u64());
         s->set_flags(static_cast<uint32_t>(rng_()));
         attributes(s->mutable_attributes(), 8);
         for (int e = pick(4); e > 0; --e) {
@@ -811,8 +815,7 @@ MetricsRequest RequestGenerator::metrics() {
           }
           case 1: {
             auto* s = m->mutable_sum();
-            s->set_aggregation_temporality(
-                static_cast<pbmetrics::AggregationTemporality>(pick(3)));
+            s->set_aggregation_temporality(static_cast<pbmetrics::AggregationTemporality>(pick(3)));
             s->set_is_monotonic(pick(2) == 0);
             for (int p = 0; p < points; ++p) {
               auto* dp = s->add_data_points();
@@ -825,8 +828,7 @@ MetricsRequest RequestGenerator::metrics() {
           }
           case 2: {
             auto* h = m->mutable_histogram();
-            h->set_aggregation_temporality(
-                static_cast<pbmetrics::AggregationTemporality>(pick(3)));
+            h->set_aggregation_temporality(static_cast<pbmetrics::AggregationTemporality>(pick(3)));
             for (int p = 0; p < points; ++p) {
               auto* dp = h->add_data_points();
               attributes(dp->mutable_attributes(), 3);
@@ -845,8 +847,7 @@ MetricsRequest RequestGenerator::metrics() {
           }
           case 3: {
             auto* h = m->mutable_exponential_histogram();
-            h->set_aggregation_temporality(
-                static_cast<pbmetrics::AggregationTemporality>(pick(3)));
+            h->set_aggregation_temporality(static_cast<pbmetrics::AggregationTemporality>(pick(3)));
             for (int p = 0; p < points; ++p) {
               auto* dp = h->add_data_points();
               attributes(dp->mutable_attributes(), 3);
@@ -899,8 +900,7 @@ MetricsRequest RequestGenerator::metrics() {
 
 // ---- OTLP/JSON
 
-std::string toOtlpJson(const google::protobuf::Message& message, bool snakeCase,
-                       bool enumsAsInts) {
+std::string toOtlpJson(const google::protobuf::Message& message, bool snakeCase, bool enumsAsInts) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = snakeCase;
   options.always_print_enums_as_ints = enumsAsInts;
@@ -909,7 +909,7 @@ std::string toOtlpJson(const google::protobuf::Message& message, bool snakeCase,
   if (!status.ok()) return "";
   // libprotobuf writes bytes as base64; OTLP/JSON wants trace and span ids as hex. Keys are
   // found by walking string literals, so string contents never match.
-  static const char* kIdKeys[] = {"\"traceId\":\"", "\"spanId\":\"", "\"parentSpanId\":\"",
+  static const char* kIdKeys[] = {"\"traceId\":\"",  "\"spanId\":\"",  "\"parentSpanId\":\"",
                                   "\"trace_id\":\"", "\"span_id\":\"", "\"parent_span_id\":\""};
   std::string out;
   out.reserve(json.size());

@@ -113,12 +113,12 @@ ExpectedMetrics refMetrics(const MetricsRequest& request);
 // ---- random requests
 
 struct GenOptions {
-  int maxDepth = 3;          // AnyValue nesting the generator produces
-  double badIdRate = 0.03;   // chance an id has a wrong length
+  int maxDepth = 3;         // AnyValue nesting the generator produces
+  double badIdRate = 0.03;  // chance an id has a wrong length
 };
 
 class RequestGenerator {
-public:
+ public:
   explicit RequestGenerator(uint64_t seed, GenOptions options = {}) : rng_(seed), opt_(options) {}
 
   LogsRequest logs();
@@ -134,7 +134,7 @@ public:
   int pick(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
 
-private:
+ private:
   void resource(opentelemetry::proto::resource::v1::Resource* r);
   void scope(pbcommon::InstrumentationScope* s);
   void exemplars(google::protobuf::RepeatedPtrField<pbmetrics::Exemplar>* out);

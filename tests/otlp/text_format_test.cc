@@ -57,8 +57,9 @@ TEST(TextFormat, Es6MatchesTheReferenceOnRandomDoubles) {
     double v;
     std::memcpy(&v, &bits, sizeof v);
     if (!std::isfinite(v)) continue;
-    if (i % 2 == 0) v = static_cast<double>(static_cast<int64_t>(rng() % 2000000) - 1000000) /
-                        static_cast<double>(1 + rng() % 10000);
+    if (i % 2 == 0)
+      v = static_cast<double>(static_cast<int64_t>(rng() % 2000000) - 1000000) /
+          static_cast<double>(1 + rng() % 10000);
     ASSERT_EQ(es6(v), testing::refEs6(v)) << std::hexfloat << v;
   }
 }
@@ -82,12 +83,16 @@ TEST(TextFormat, GoJsonStrings) {
     });
   };
   EXPECT_EQ(quote("plain"), R"("plain")");
-  EXPECT_EQ(quote("\"\\\b\f\n\r\t\x01\x1f\x7f"), R"("\"\\\b\f\n\r\t\u0001\u001f)" "\x7f\"");
+  EXPECT_EQ(quote("\"\\\b\f\n\r\t\x01\x1f\x7f"), R"("\"\\\b\f\n\r\t\u0001\u001f)"
+                                                 "\x7f\"");
   EXPECT_EQ(quote("<a href='x'>&</a>"), R"("\u003ca href='x'\u003e\u0026\u003c/a\u003e")");
   EXPECT_EQ(quote("line\u2028para\u2029"), R"("line\u2028para\u2029")");
   EXPECT_EQ(quote("é€𝄞"), "\"é€𝄞\"");
   size_t replaced = 0;
-  EXPECT_EQ(quote("a\xff" "b\xc3", &replaced), R"("a\ufffdb\ufffd")");
+  EXPECT_EQ(quote("a\xff"
+                  "b\xc3",
+                  &replaced),
+            R"("a\ufffdb\ufffd")");
   EXPECT_EQ(replaced, 2u);
   std::mt19937_64 rng(3);
   for (int i = 0; i < 20000; ++i) {
@@ -123,9 +128,8 @@ TEST(TextFormat, Base64AndHex) {
     while (!url.empty() && url.back() == '=') url.pop_back();
     ASSERT_TRUE(decodeBase64(url, decoded));
     ASSERT_EQ(decoded, raw);
-    const std::string hex = render([&](Buffer& b) {
-      appendHex(b, reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
-    });
+    const std::string hex = render(
+        [&](Buffer& b) { appendHex(b, reinterpret_cast<const uint8_t*>(raw.data()), raw.size()); });
     ASSERT_EQ(hex, testing::refHex(raw));
   }
   std::string out;

@@ -29,7 +29,8 @@ constexpr size_t kSeedRowSize = sizeof kSeedRow - 1;
 #else
 constexpr otlp::Encoding kEncoding = otlp::Encoding::kProtobuf;
 // One empty record under one resource and scope: field 1 { field 2 { field 2 {} } }. For metrics
-// each kind gets a point: ResourceMetrics { ScopeMetrics { Metric { <kind> { data_points {} } } } }.
+// each kind gets a point: ResourceMetrics { ScopeMetrics { Metric { <kind> { data_points {} } } }
+// }.
 constexpr char kSeedRow[] = "\x0a\x04\x12\x02\x12\x00";
 constexpr size_t kSeedRowSize = 6;
 constexpr char kSeedMetrics[] =
