@@ -39,14 +39,16 @@ uint64_t MemoryLimiter::heldBytes() const {
   return inFlight_.load(std::memory_order_relaxed) + (pendingBytes_ ? pendingBytes_() : 0);
 }
 
-Result<MemoryLimiter::Reservation> MemoryLimiter::admit(uint64_t bytes, std::string_view receiver) {
+Counter& MemoryLimiter::refusedCounter(std::string_view receiver) {
+  return metrics().counter("stackhouse_memory_limiter_refused_total",
+                           "Requests refused because the memory limiter's soft limit was reached.",
+                           {{"receiver", std::string(receiver)}});
+}
+
+Result<MemoryLimiter::Reservation> MemoryLimiter::admit(uint64_t bytes, Counter& refused) {
   const uint64_t held = heldBytes();
   if (held >= softLimit_) {
-    metrics()
-        .counter("stackhouse_memory_limiter_refused_total",
-                 "Requests refused because the memory limiter's soft limit was reached.",
-                 {{"receiver", std::string(receiver)}})
-        .inc();
+    refused.inc();
     if (!refusing_.exchange(true)) {
       log::warn("memory limit reached: refusing requests until the pipeline drains",
                 log::Fields().add("held_bytes", held).add("soft_limit_bytes", softLimit_).add("limit_bytes", options_.limitBytes));

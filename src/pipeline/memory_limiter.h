@@ -74,8 +74,12 @@ public:
 
   // Called by a receiver when a request of `bytes` has arrived, before decoding it; any thread.
   // OK: the bytes are counted until the Reservation goes. kUnavailable when the bytes held are at
-  // or above the soft limit (the message states the limit, never request content).
-  Result<Reservation> admit(uint64_t bytes, std::string_view receiver);
+  // or above the soft limit (the message states the limit, never request content); `refused` (the
+  // receiver's refusedCounter) is incremented then.
+  Result<Reservation> admit(uint64_t bytes, Counter& refused);
+
+  // stackhouse_memory_limiter_refused_total{receiver}: for a receiver to create once and keep.
+  static Counter& refusedCounter(std::string_view receiver);
 
   // Registers stackhouse_memory_limiter_held_bytes and _soft_limit_bytes, read from this limiter:
   // for the process's one limiter, which must then outlive every /metrics scrape.

@@ -22,26 +22,29 @@ using pipeline::MemoryLimiter;
 TEST(MemoryLimiter, AdmitsUnderTheSoftLimitAndCountsWhatItAdmitted) {
   std::atomic<uint64_t> pending{0};
   MemoryLimiter limiter({1000, 200}, [&] { return pending.load(); });
+  Counter& refused = MemoryLimiter::refusedCounter("test");
+  const uint64_t refusedBefore = refused.value();
   EXPECT_EQ(limiter.softLimitBytes(), 800u);
-  auto a = limiter.admit(500, "test");
+  auto a = limiter.admit(500, refused);
   ASSERT_TRUE(a.isOk());
   EXPECT_EQ(limiter.heldBytes(), 500u);
   a.value().grow(100);
   EXPECT_EQ(limiter.heldBytes(), 600u);
-  auto b = limiter.admit(300, "test");  // 600 held < 800: admitted (the spike allowance covers it)
+  auto b = limiter.admit(300, refused);  // 600 held < 800: admitted (the spike allowance covers it)
   ASSERT_TRUE(b.isOk());
   EXPECT_EQ(limiter.heldBytes(), 900u);
-  auto c = limiter.admit(1, "test");  // 900 held >= 800
+  auto c = limiter.admit(1, refused);  // 900 held >= 800
   ASSERT_FALSE(c.isOk());
   EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
   b.value().reset();
   a = Result<MemoryLimiter::Reservation>(unavailable("x"));  // destroys the first reservation
   EXPECT_EQ(limiter.heldBytes(), 0u);
   pending = 800;  // the pipeline's pending bytes count too
-  EXPECT_FALSE(limiter.admit(1, "test").isOk());
+  EXPECT_FALSE(limiter.admit(1, refused).isOk());
   pending = 799;
-  EXPECT_TRUE(limiter.admit(1, "test").isOk());
+  EXPECT_TRUE(limiter.admit(1, refused).isOk());
   EXPECT_EQ(limiter.heldBytes(), 799u);  // that reservation is gone already
+  EXPECT_EQ(refused.value() - refusedBefore, 2u);
 }
 
 TEST(MemoryLimiter, DefaultsComeFromTheMachine) {

@@ -139,7 +139,8 @@ public:
                                          "gRPC calls to methods other than the OTLP Export methods.")),
         invalidUtf8_(metrics().counter("stackhouse_receiver_invalid_utf8_total",
                                        "Ill-formed UTF-8 bytes replaced with U+FFFD.",
-                                       {{"receiver", "otlp-grpc"}})) {}
+                                       {{"receiver", "otlp-grpc"}})),
+        memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-grpc")) {}
 
   ~GrpcReceiverImpl() override { stop(); }
 
@@ -205,6 +206,7 @@ public:
   }
 
   pipeline::MemoryLimiter* memoryLimiter() const { return options_.memoryLimiter; }
+  Counter& memoryRefused() { return memoryRefused_; }
 
   // Queues a call whose request message has arrived; false when the queue is full or stopping
   // (the caller answers UNAVAILABLE). Called on grpc's threads.
@@ -319,6 +321,7 @@ private:
   Counter& busy_;
   Counter& unknownMethod_;
   Counter& invalidUtf8_;
+  Counter& memoryRefused_;
   std::unique_ptr<grpc::Server> server_;
   uint16_t port_ = 0;
 
@@ -352,7 +355,7 @@ void ExportCall::OnReadDone(bool ok) {
     return;
   }
   if (auto* limiter = receiver_.memoryLimiter(); limiter != nullptr) {
-    auto admitted = limiter->admit(request_.Length(), "otlp-grpc");
+    auto admitted = limiter->admit(request_.Length(), receiver_.memoryRefused());
     if (!admitted.isOk()) {
       method_->metrics.refused->inc();
       finishError(grpc::StatusCode::UNAVAILABLE, admitted.status().message());

@@ -60,7 +60,8 @@ OtlpHttpReceiver::OtlpHttpReceiver(const OtlpHttpOptions& options, pipeline::Pip
       metrics_(makeMetrics("metrics")),
       invalidUtf8_(metrics().counter("stackhouse_receiver_invalid_utf8_total",
                                      "Ill-formed UTF-8 bytes replaced with U+FFFD.",
-                                     {{"receiver", "otlp-http"}})) {}
+                                     {{"receiver", "otlp-http"}})),
+      memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-http")) {}
 
 OtlpHttpReceiver::SignalMetrics OtlpHttpReceiver::makeMetrics(std::string_view signal) {
   auto requests = [&](std::string_view outcome) {
@@ -134,7 +135,7 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   // bytes the limiter counts from then on).
   pipeline::MemoryLimiter::Reservation held;
   if (options_.memoryLimiter != nullptr) {
-    auto admitted = options_.memoryLimiter->admit(request.body.size(), "otlp-http");
+    auto admitted = options_.memoryLimiter->admit(request.body.size(), memoryRefused_);
     if (!admitted.isOk()) {
       m.refused->inc();
       respond(statusResponse(503, encoding, admitted.status()));

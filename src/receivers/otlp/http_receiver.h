@@ -58,6 +58,7 @@ private:
   SignalMetrics traces_;
   SignalMetrics metrics_;
   Counter& invalidUtf8_;
+  Counter& memoryRefused_;
 };
 
 }  // namespace stackhouse::receivers
