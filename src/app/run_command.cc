@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "http/server.h"
+#include "pipeline/memory_limiter.h"
 #include "pipeline/pipeline.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
@@ -101,8 +102,31 @@ int runStack(const config::Config& config) {
   pipelineOptions.sendBatchSize = batch.sendBatchSize;
   pipelineOptions.sendBatchMaxBytes = batch.sendBatchMaxBytes;
   pipelineOptions.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
+  // The memory limit (by bytes held: request bodies in flight plus the pipeline's pending bytes);
+  // the pipeline's own bound is the hard limit, a backstop behind the limiter's soft limit.
+  pipeline::MemoryLimiterOptions memoryLimit = pipeline::defaultMemoryLimiterOptions();
+  const config::MemoryLimiterConfig& limiterConfig = config.otelConfig.processors.memoryLimiter;
+  if (limiterConfig.limitMiB != 0) {
+    memoryLimit.limitBytes = uint64_t{limiterConfig.limitMiB} << 20;
+    memoryLimit.spikeLimitBytes = memoryLimit.limitBytes / 5;
+  }
+  if (limiterConfig.spikeLimitMiB != 0) {
+    if ((uint64_t{limiterConfig.spikeLimitMiB} << 20) < memoryLimit.limitBytes) {
+      memoryLimit.spikeLimitBytes = uint64_t{limiterConfig.spikeLimitMiB} << 20;
+    } else {
+      // Only possible with the limit from the machine (the config check catches an explicit one).
+      log::warn("memoryLimiter.spikeLimitMiB is not below the limit derived from this machine; using 20% of it",
+                log::Fields().add("limit_bytes", memoryLimit.limitBytes));
+    }
+  }
+  pipelineOptions.maxPendingBytes = memoryLimit.limitBytes;
   pipeline::Pipeline pipeline(pipelineOptions, sink);
   pipeline.start();
+  pipeline::MemoryLimiter memoryLimiter(memoryLimit, [&pipeline] { return pipeline.pendingBytes(); });
+  memoryLimiter.exportGauges();
+  log::info("memory limit", log::Fields()
+                                .add("limit_bytes", memoryLimit.limitBytes)
+                                .add("soft_limit_bytes", memoryLimiter.softLimitBytes()));
 
   web::ApiHandler api(*store.value());
   auto apiServer = http::Server::start(
@@ -115,6 +139,7 @@ int runStack(const config::Config& config) {
 
   receivers::OtlpHttpOptions otlpOptions;
   otlpOptions.maxBodyBytes = config.otelConfig.receivers.otlp.http.maxRequestBodySize;
+  otlpOptions.memoryLimiter = &memoryLimiter;
   receivers::OtlpHttpReceiver otlpReceiver(otlpOptions, pipeline);
   auto httpOptions = serverOptions("otlp-http", config.otelConfig.receivers.otlp.http.endpoint, 2);
   httpOptions.maxBodyBytes = otlpOptions.maxBodyBytes;
@@ -131,6 +156,7 @@ int runStack(const config::Config& config) {
   grpcOptions.host = grpcEndpoint.host == "localhost" ? "127.0.0.1" : grpcEndpoint.host;
   grpcOptions.port = grpcEndpoint.port;
   grpcOptions.maxMessageBytes = otlpOptions.maxBodyBytes;
+  grpcOptions.memoryLimiter = &memoryLimiter;
   auto otlpGrpc = receivers::OtlpGrpcReceiver::start(grpcOptions, pipeline);
   if (!otlpGrpc) {
     log::error("cannot start", log::Fields().add("component", "otlp-grpc").add("error", otlpGrpc.status().message()));

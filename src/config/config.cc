@@ -87,6 +87,8 @@ std::string describeConfig(const Config& config) {
   line(out, 3, "sendBatchSize: " + std::to_string(otel.processors.batch.sendBatchSize));
   line(out, 3, "timeout: " + formatDuration(otel.processors.batch.timeout));
   line(out, 3, "sendBatchMaxBytes: " + formatByteSize(otel.processors.batch.sendBatchMaxBytes));
+  line(out, 2, "memoryLimiter: {limitMiB: " + std::to_string(otel.processors.memoryLimiter.limitMiB) +
+                   ", spikeLimitMiB: " + std::to_string(otel.processors.memoryLimiter.spikeLimitMiB) + "}");
   return out;
 }
 

@@ -138,8 +138,18 @@ struct BatchProcessorConfig {
   bool operator==(const BatchProcessorConfig&) const = default;
 };
 
+// Receivers refuse new requests (HTTP 503 + Retry-After, gRPC UNAVAILABLE) while the bytes they
+// and the pipeline hold pass limitMiB - spikeLimitMiB.
+struct MemoryLimiterConfig {
+  uint32_t limitMiB = 0;       // 0: from the machine at start, 80% of RAM and at most 2048
+  uint32_t spikeLimitMiB = 0;  // 0: 20% of the limit; otherwise below limitMiB
+
+  bool operator==(const MemoryLimiterConfig&) const = default;
+};
+
 struct ProcessorsConfig {
   BatchProcessorConfig batch;
+  MemoryLimiterConfig memoryLimiter;
 
   bool operator==(const ProcessorsConfig&) const = default;
 };

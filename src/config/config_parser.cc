@@ -28,6 +28,7 @@ constexpr size_t kMaxFileBytes = 1 << 20;
 
 constexpr uint32_t kMinBatchRows = 1;
 constexpr uint32_t kMaxBatchRows = 1'000'000;
+constexpr uint32_t kMaxMemoryMiB = 1u << 20;  // 1 TiB
 constexpr std::chrono::nanoseconds kMinTtl = std::chrono::hours(1);
 constexpr std::chrono::nanoseconds kMinBatchTimeout = std::chrono::milliseconds(1);
 constexpr std::chrono::nanoseconds kMaxBatchTimeout = std::chrono::seconds(60);
@@ -545,7 +546,21 @@ void ConfigParser::readProcessors(const Slot& slot, ProcessorsConfig& out) {
                 {"sendBatchMaxBytes",
                  [&](const Slot& e) { readByteSize(e, batch.sendBatchMaxBytes, kMinByteLimit); }}});
   };
-  readMap(slot, {{"batch", readBatch}}, {"memoryLimiter", "redaction"});
+  auto readMemoryLimiter = [&](const Slot& s) {
+    MemoryLimiterConfig& m = out.memoryLimiter;
+    std::optional<Slot> spikeSlot;
+    readMap(s, {{"limitMiB", [&](const Slot& e) { readRowCount(e, m.limitMiB, 0, kMaxMemoryMiB); }},
+                {"spikeLimitMiB", [&](const Slot& e) {
+                   readRowCount(e, m.spikeLimitMiB, 0, kMaxMemoryMiB);
+                   spikeSlot = e;
+                 }}});
+    if (spikeSlot && m.limitMiB != 0 && m.spikeLimitMiB >= m.limitMiB) {
+      error(spikeSlot->mark, spikeSlot->path,
+            std::to_string(m.spikeLimitMiB) + " is not below limitMiB (" + std::to_string(m.limitMiB) +
+                "); the soft limit is limitMiB - spikeLimitMiB");
+    }
+  };
+  readMap(slot, {{"batch", readBatch}, {"memoryLimiter", readMemoryLimiter}}, {"redaction"});
 }
 
 void ConfigParser::checkListeners(const Config& config) {

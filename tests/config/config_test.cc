@@ -45,6 +45,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.otelConfig.processors.batch.sendBatchSize, 50000u);
   EXPECT_EQ(c.otelConfig.processors.batch.timeout, 200ms);
   EXPECT_EQ(c.otelConfig.processors.batch.sendBatchMaxBytes, 256 * kMiB);
+  EXPECT_EQ(c.otelConfig.processors.memoryLimiter, (MemoryLimiterConfig{0, 0}));
 }
 
 TEST(Config, SinkEnabled) {
@@ -97,6 +98,9 @@ TEST(ParseConfig, ValidCases) {
          c.otelConfig.receivers.otlp.grpc.endpoint = {"0.0.0.0", 0};
          c.otelConfig.receivers.otlp.http.endpoint = {"127.0.0.1", 0};
        }},
+      {"memory limit only; the spike from the machine",
+       "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 512}\n",
+       [](Config& c) { c.otelConfig.processors.memoryLimiter.limitMiB = 512; }},
       {"every interface", "otelConfig:\n  admin:\n    endpoint: 0.0.0.0:9999\n",
        [](Config& c) {
          c.otelConfig.admin.endpoint = {"0.0.0.0", 9999};
@@ -200,6 +204,14 @@ TEST(ParseConfig, InvalidCases) {
       {"planned top-level key", "prometheusScrape:\n  enabled: false\n",
        "test.yaml:1:1: prometheusScrape: unknown key: the feature is not available in this build "
        "yet"},
+      {"spike not below the limit",
+       "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 512, spikeLimitMiB: 512}\n",
+       "test.yaml:3:51: otelConfig.processors.memoryLimiter.spikeLimitMiB: 512 is not below limitMiB "
+       "(512); the soft limit is limitMiB - spikeLimitMiB"},
+      {"memory limit in other units",
+       "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 2Gi}\n",
+       "test.yaml:3:31: otelConfig.processors.memoryLimiter.limitMiB: \"2Gi\" is not a whole number "
+       "from 0 to 1048576"},
       {"unknown OTLP/gRPC setting",
        "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"127.0.0.1:4317\", tls: {}}\n",
        "test.yaml:4:42: otelConfig.receivers.otlp.grpc.tls: unknown key; the only key here is "
@@ -428,7 +440,6 @@ TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
                   ":25:3: clickstack.clickhouse" + notBuilt + "\n" + path +
                   ":29:3: clickstack.secretsDir" + notBuilt + "\n" + path +
                   ":32:1: prometheusScrape" + notBuilt + "\n" + path +
-                  ":62:5: otelConfig.processors.memoryLimiter" + notBuilt + "\n" + path +
                   ":63:5: otelConfig.processors.redaction" + notBuilt);
   }
 }
@@ -454,6 +465,7 @@ TEST(LoadConfig, EveryKey) {
                                  .logs = {Sink::kClickhouse, Sink::kDatadog}};
   expected.otelConfig.exporters.clickhouse = {false, 360h};
   expected.otelConfig.processors.batch = {8192, 1500ms, 1'000'000'000};
+  expected.otelConfig.processors.memoryLimiter = {1024, 256};
   Config loaded = loadConfig(kTestdata + "/all_keys.yaml");
   EXPECT_EQ(describeConfig(loaded), describeConfig(expected));
   EXPECT_EQ(loaded, expected);
@@ -510,7 +522,8 @@ TEST(DescribeConfig, Defaults) {
             "    batch:\n"
             "      sendBatchSize: 50000\n"
             "      timeout: 200ms\n"
-            "      sendBatchMaxBytes: 256Mi\n");
+            "      sendBatchMaxBytes: 256Mi\n"
+            "    memoryLimiter: {limitMiB: 0, spikeLimitMiB: 0}\n");
 }
 
 TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
