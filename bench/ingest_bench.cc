@@ -9,6 +9,8 @@
 //      acknowledged per second (acknowledged means committed, so queryable), checked against
 //      count() at the end; plus the server's CPU seconds per million rows and its peak RSS;
 //   2. the same for spans;
+//   2a. logs and spans again with otelConfig.processors.redaction.enabled false: the cost of the
+//      default redaction policy (on in every other phase) as a share of end-to-end throughput;
 //   2b. logs and spans again over OTLP/gRPC: `clients` grpc::GenericStub clients (one connection
 //      each) send the same payloads as raw protobuf Export calls, one call at a time each; the
 //      rate is printed beside the HTTP one with the ratio gRPC/HTTP;
@@ -75,11 +77,13 @@ std::string tempDir() {
 // A `stackhouse run` child on free ports.
 class ServerProcess {
 public:
-  ServerProcess(const std::string& binary, const std::string& dir) {
+  // `otelConfigTail`: more keys under otelConfig (two-space indented), e.g. processors.
+  ServerProcess(const std::string& binary, const std::string& dir, const std::string& otelConfigTail = "") {
     const std::string config = dir + "/config.yaml";
     std::ofstream(config) << "clickstack:\n  hyperdx: {listen: \"127.0.0.1:0\"}\n"
                              "otelConfig:\n  receivers: {otlp: {grpc: {endpoint: \"127.0.0.1:0\"}, http: {endpoint: \"127.0.0.1:0\"}}}\n"
-                             "  admin: {endpoint: \"127.0.0.1:0\"}\n";
+                             "  admin: {endpoint: \"127.0.0.1:0\"}\n"
+                          << otelConfigTail;
     int out[2];
     if (pipe(out) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
@@ -235,11 +239,13 @@ private:
   std::unique_ptr<grpc::GenericStub> stub_;
 };
 
-LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false) {
+// `redactionOff`: the server runs with otelConfig.processors.redaction.enabled false, to price
+// the default redaction policy (on in every other phase).
+LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false, bool redactionOff = false) {
   const std::string dir = tempDir();
   LoadResult r;
   {
-  ServerProcess server(args.server, dir);
+  ServerProcess server(args.server, dir, redactionOff ? "  processors:\n    redaction: {enabled: false}\n" : "");
   std::vector<std::string> payloads;
   for (int i = 0; i < 32; ++i) {
     payloads.push_back(spans ? bench::makeSpansRequest(args.records, 1000 + i)
@@ -491,6 +497,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   const LoadResult logs = runLoad(args, false);
   const LoadResult spans = runLoad(args, true);
+  const LoadResult plainLogs = runLoad(args, false, /*overGrpc=*/false, /*redactionOff=*/true);
+  const LoadResult plainSpans = runLoad(args, true, /*overGrpc=*/false, /*redactionOff=*/true);
   const LoadResult grpcLogs = runLoad(args, false, /*overGrpc=*/true);
   const LoadResult grpcSpans = runLoad(args, true, /*overGrpc=*/true);
   const LatencyResult latency = runLatency(args, logs.rowsPerSecond / 2);
@@ -516,6 +524,15 @@ int main(int argc, char** argv) {
                 r.peakRssMiB, static_cast<unsigned long long>(r.rows),
                 static_cast<unsigned long long>(r.stored), static_cast<unsigned long long>(r.refused));
   };
+  auto redactionRow = [](const char* name, const LoadResult& on, const LoadResult& off) {
+    std::printf("%-6s redaction on %9.0f rows/s | off %9.0f rows/s | cost %.1f %% of end-to-end throughput | "
+                "CPU %.2f vs %.2f s per million rows\n",
+                name, on.rowsPerSecond, off.rowsPerSecond,
+                off.rowsPerSecond > 0 ? 100.0 * (1.0 - on.rowsPerSecond / off.rowsPerSecond) : 0.0, on.cpuPerMillion,
+                off.cpuPerMillion);
+  };
+  redactionRow("logs", logs, plainLogs);
+  redactionRow("spans", spans, plainSpans);
   grpcRow("logs", grpcLogs, logs);
   grpcRow("spans", grpcSpans, spans);
   std::printf("send-to-queryable at %.0f rows/s (half the logs rate): p50 %.0f ms, p99 %.0f ms, max %.0f ms "

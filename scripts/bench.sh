@@ -10,6 +10,9 @@ out=build/bench-results.txt
   if [ -x build/tests/otlp/otlp_decode_bench ]; then
     build/tests/otlp/otlp_decode_bench --benchmark_min_time=0.5
   fi
+  if [ -x build/tests/processors/redaction/redaction_bench ]; then
+    build/tests/processors/redaction/redaction_bench --seconds 3
+  fi
   build/bench/ingest_bench --server build/stackhouse --seconds "${BENCH_SECONDS:-15}" \
     --clients "${BENCH_CLIENTS:-4}" --records 500
 } 2>&1 | tee "$out"

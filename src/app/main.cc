@@ -2,6 +2,7 @@
 //
 //   stackhouse run [--config FILE] [--data-dir DIR]   the stack (default)
 //   stackhouse sql [--config FILE] [--json] "SQL"     a query, printed as a table
+//   stackhouse audit [--config FILE] [--since 24h]    stored rows that still look sensitive
 //
 // First thing, in every role: the SIGUSR2 stack dumper, and SIGINT/SIGTERM blocked in every
 // thread (the main thread waits for them with sigwait).
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <string>
 
+#include "app/audit_command.h"
 #include "app/run_command.h"
 #include "app/sql_command.h"
 #include "common/log.h"
@@ -67,6 +69,12 @@ int main(int argc, char** argv) {
   sql->add_option("--data-dir", dataDir, "Data directory, when no stack is running");
   sql->add_flag("--json", json, "Print the API's JSON instead of a table");
   sql->add_option("query", query, "The SQL query")->required();
+  auto* audit = cli.add_subcommand("audit",
+                                    "Scan stored telemetry with the redaction detectors; exit 1 when anything is found");
+  std::string since = "24h";
+  audit->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
+  audit->add_option("--data-dir", dataDir, "Data directory, when no stack is running");
+  audit->add_option("--since", since, "Scan rows younger than this duration (default 24h)");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -74,8 +82,8 @@ int main(int argc, char** argv) {
   }
 
   const bool isSql = sql->parsed();
-  stackhouse::stackdump::install(isSql ? "stackhouse-sql" : "stackhouse-run");
-  stackhouse::setThreadName(isSql ? "sql" : "main");
+  stackhouse::stackdump::install(isSql ? "stackhouse-sql" : audit->parsed() ? "stackhouse-audit" : "stackhouse-run");
+  stackhouse::setThreadName(isSql ? "sql" : audit->parsed() ? "audit" : "main");
 
   stackhouse::config::Config config;
   try {
@@ -85,5 +93,15 @@ int main(int argc, char** argv) {
     leave(2);
   }
   if (isSql) leave(stackhouse::app::runSqlCommand(config, query, json));
+  if (audit->parsed()) {
+    stackhouse::app::AuditOptions options;
+    auto duration = stackhouse::config::parseDuration(since);
+    if (!duration) {
+      std::fprintf(stderr, "stackhouse audit: --since: %s\n", duration.status().message().c_str());
+      leave(2);
+    }
+    options.since = *duration;
+    leave(stackhouse::app::runAuditCommand(config, options));
+  }
   leave(stackhouse::app::runStack(config));
 }

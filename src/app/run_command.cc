@@ -12,6 +12,8 @@
 #include "http/server.h"
 #include "pipeline/memory_limiter.h"
 #include "pipeline/pipeline.h"
+#include "processors/redaction/redaction_config.h"
+#include "processors/redaction/redactor.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
 #include "sinks/clickhouse/chdb_sink.h"
@@ -102,6 +104,23 @@ int runStack(const config::Config& config) {
   pipelineOptions.sendBatchSize = batch.sendBatchSize;
   pipelineOptions.sendBatchMaxBytes = batch.sendBatchMaxBytes;
   pipelineOptions.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
+  // Telemetry controls: every batch is redacted on its receiver's thread before it is queued.
+  // Declared before the pipeline, so it outlives every submit.
+  std::unique_ptr<redaction::Redactor> redactor;
+  const auto& redactionConfig = config.otelConfig.processors.redaction;
+  if (redactionConfig.enabled) {
+    auto hmacKey = redaction::resolveHmacKey(redactionConfig, config.clickstack.dataDir);
+    if (!hmacKey.isOk()) {
+      log::error("cannot start redaction", log::Fields().add("error", hmacKey.status().message()));
+      return 1;
+    }
+    redactor = std::make_unique<redaction::Redactor>(
+        redaction::policyFromConfig(redactionConfig, std::move(hmacKey.value())));
+    pipelineOptions.stage = redactor.get();
+  } else {
+    log::warn("redaction is disabled: telemetry is stored as received",
+              log::Fields().add("key", "otelConfig.processors.redaction.enabled"));
+  }
   // The memory limit (by bytes held: request bodies in flight plus the pipeline's pending bytes);
   // the pipeline's own bound is the hard limit, a backstop behind the limiter's soft limit.
   pipeline::MemoryLimiterOptions memoryLimit = pipeline::defaultMemoryLimiterOptions();
@@ -164,6 +183,8 @@ int runStack(const config::Config& config) {
   }
 
   admin.setReady(true);
+  // Every thread is up: read the symbols a stack dump needs now, not when an operator asks.
+  stackdump::warmUp();
   log::info("ready", log::Fields()
                          .add("otlp_grpc", grpcEndpoint.host + ":" + std::to_string(otlpGrpc.value()->port()))
                          .add("otlp_http", config.otelConfig.receivers.otlp.http.endpoint.host + ":" +

@@ -130,6 +130,33 @@ std::string formatTable(const std::string& apiJson) {
   return out;
 }
 
+Result<std::string> querySqlJson(const config::Config& config, const std::string& sql,
+                                 std::unique_ptr<store::ChdbStore>* openStore) {
+  std::string body;
+  JsonWriter w(body);
+  w.beginObject().field("query", sql).endObject();
+  int status = 0;
+  std::string reply;
+  if ((openStore != nullptr && *openStore) || !postJson(config.clickstack.hyperdx.listen, body, status, reply)) {
+    std::unique_ptr<store::ChdbStore> local;
+    std::unique_ptr<store::ChdbStore>& store = openStore != nullptr ? *openStore : local;
+    if (!store) {
+      const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config.otelConfig.exporters.clickhouse.ttl);
+      auto opened = store::ChdbStore::open({config.clickstack.dataDir + "/clickhouse", static_cast<uint64_t>(ttl.count())});
+      if (!opened) {
+        return unavailable("cannot reach the API at " + config.clickstack.hyperdx.listen.toString() +
+                           " nor open the store: " + opened.status().message());
+      }
+      store = std::move(opened.value());
+    }
+    auto r = query::runSql(*store, sql, {});
+    status = r.httpStatus;
+    reply = std::move(r.json);
+  }
+  if (status != 200) return invalidArgument(reply);
+  return reply;
+}
+
 int runSqlCommand(const config::Config& config, const std::string& sql, bool json) {
   std::string body;
   JsonWriter w(body);

@@ -3,7 +3,11 @@
 
 #include <string>
 
+#include <memory>
+
+#include "common/status.h"
 #include "config/config.h"
+#include "store/chdb_store.h"
 
 namespace stackhouse::app {
 
@@ -11,6 +15,12 @@ namespace stackhouse::app {
 // there, opens the embedded store of `config.clickstack.dataDir` directly (read-only). Returns
 // the exit code: 0, or 1 with the error on stderr.
 int runSqlCommand(const config::Config& config, const std::string& sql, bool json);
+
+// The API's JSON answer to `sql`: from the running stack's API, or, when nothing listens, from the
+// embedded store of `config.clickstack.dataDir` opened directly (kept in `*openStore` for the
+// next call when given). An error carries the answer.
+Result<std::string> querySqlJson(const config::Config& config, const std::string& sql,
+                                 std::unique_ptr<store::ChdbStore>* openStore = nullptr);
 
 // Formats an API answer ({"columns": [...], "rows": [...]}) as an aligned text table.
 std::string formatTable(const std::string& apiJson);

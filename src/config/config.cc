@@ -23,7 +23,61 @@ std::string sinkList(const std::vector<Sink>& sinks) {
 
 std::string boolText(bool value) { return value ? "true" : "false"; }
 
+std::string stringList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += quoted(items[i], std::string::npos);
+  }
+  out += ']';
+  return out;
+}
+
+void describeRedaction(std::string& out, const RedactionProcessorConfig& r) {
+  line(out, 2, "redaction:");
+  line(out, 3, "enabled: " + boolText(r.enabled));
+  line(out, 3, "action: " + std::string(redactionActionName(r.action)));
+  if (r.rules.empty()) {
+    line(out, 3, "rules: {}");
+  } else {
+    line(out, 3, "rules:");
+    for (const auto& [name, rule] : r.rules) {
+      std::string text = name + ": {enabled: " + boolText(rule.enabled);
+      if (rule.action) text += ", action: " + std::string(redactionActionName(*rule.action));
+      line(out, 4, text + "}");
+    }
+  }
+  line(out, 3, "allowListMode: " + boolText(r.allowListMode));
+  line(out, 3, "allowedKeys: " + stringList(r.allowedKeys));
+  line(out, 3, "ignoredKeys: " + stringList(r.ignoredKeys));
+  line(out, 3, "allowedValues: " + stringList(r.allowedValues));
+  line(out, 3, "blockedKeys: " + stringList(r.blockedKeys));
+  line(out, 3, "urlKeys: " + stringList(r.urlKeys));
+  line(out, 3, "fileNameKeys: " + stringList(r.fileNameKeys));
+  line(out, 3, "safeQueryKeys: " + stringList(r.safeQueryKeys));
+  // The key itself is a secret: --print-config shows only whether one is set.
+  if (!r.hmacKey.empty()) line(out, 3, "hmacKey: \"<set>\"");
+  if (!r.hmacKeyFile.empty()) line(out, 3, "hmacKeyFile: " + quoted(r.hmacKeyFile, std::string::npos));
+}
+
 }  // namespace
+
+std::string_view redactionActionName(RedactionAction action) {
+  switch (action) {
+    case RedactionAction::kMask: return "mask";
+    case RedactionAction::kHash: return "hash";
+    case RedactionAction::kRemove: return "remove";
+  }
+  return "mask";
+}
+
+const std::vector<std::string_view>& redactionRuleNames() {
+  static const std::vector<std::string_view> names = {
+      "blockedKeys", "bearerTokens", "jwts",        "cloudKeys",   "privateKeys",
+      "basicAuth",   "connectionStrings", "emails", "cardNumbers", "urlUserinfo",
+      "urlQuery",    "fileNames"};
+  return names;
+}
 
 std::string_view sinkName(Sink sink) {
   switch (sink) {
@@ -89,6 +143,7 @@ std::string describeConfig(const Config& config) {
   line(out, 3, "sendBatchMaxBytes: " + formatByteSize(otel.processors.batch.sendBatchMaxBytes));
   line(out, 2, "memoryLimiter: {limitMiB: " + std::to_string(otel.processors.memoryLimiter.limitMiB) +
                    ", spikeLimitMiB: " + std::to_string(otel.processors.memoryLimiter.spikeLimitMiB) + "}");
+  describeRedaction(out, otel.processors.redaction);
   return out;
 }
 

@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -138,6 +140,39 @@ struct BatchProcessorConfig {
   bool operator==(const BatchProcessorConfig&) const = default;
 };
 
+// otelConfig.processors.redaction: the telemetry controls (docs/telemetry-controls.md). Rule
+// names and key patterns are checked here; their meaning lives in src/processors/redaction.
+enum class RedactionAction : unsigned char { kMask, kHash, kRemove };
+std::string_view redactionActionName(RedactionAction action);
+
+struct RedactionRuleConfig {
+  bool enabled = true;
+  std::optional<RedactionAction> action;  // unset: the processor's `action`
+
+  bool operator==(const RedactionRuleConfig&) const = default;
+};
+
+struct RedactionProcessorConfig {
+  bool enabled = true;
+  RedactionAction action = RedactionAction::kMask;  // mask or hash: default of every rule
+  std::map<std::string, RedactionRuleConfig> rules;  // overrides by rule name
+  bool allowListMode = false;
+  std::vector<std::string> allowedKeys;    // allow-list mode: the only attribute keys kept
+  std::vector<std::string> ignoredKeys;    // never redacted
+  std::vector<std::string> allowedValues;  // exact values never replaced
+  std::vector<std::string> blockedKeys;    // added to the default patterns
+  std::vector<std::string> urlKeys;        // added to the defaults
+  std::vector<std::string> fileNameKeys;   // added to the defaults
+  std::vector<std::string> safeQueryKeys;  // query keys whose values are kept
+  std::string hmacKey;                     // at least 16 bytes; or:
+  std::string hmacKeyFile;                 // a file holding the key; neither: a key kept in dataDir
+
+  bool operator==(const RedactionProcessorConfig&) const = default;
+};
+
+// The rule names accepted under otelConfig.processors.redaction.rules.
+const std::vector<std::string_view>& redactionRuleNames();
+
 // Receivers refuse new requests (HTTP 503 + Retry-After, gRPC UNAVAILABLE) while the bytes they
 // and the pipeline hold pass limitMiB - spikeLimitMiB.
 struct MemoryLimiterConfig {
@@ -150,6 +185,7 @@ struct MemoryLimiterConfig {
 struct ProcessorsConfig {
   BatchProcessorConfig batch;
   MemoryLimiterConfig memoryLimiter;
+  RedactionProcessorConfig redaction;
 
   bool operator==(const ProcessorsConfig&) const = default;
 };

@@ -156,6 +156,9 @@ class ConfigParser {
   void readRouting(const Slot& slot, RoutingConfig& out);
   void readExporters(const Slot& slot, ExportersConfig& out);
   void readProcessors(const Slot& slot, ProcessorsConfig& out);
+  void readRedaction(const Slot& slot, RedactionProcessorConfig& out);
+  bool readRedactionAction(const Slot& slot, RedactionAction& out, bool allowRemove);
+  void readStringList(const Slot& slot, std::vector<std::string>& out, std::string_view what);
 
   // A map whose keys are `fields`. Null (a key with nothing after it) counts as an empty map,
   // as in the Collector's `processors: {batch:}`. `planned` are keys of the reference whose
@@ -560,7 +563,115 @@ void ConfigParser::readProcessors(const Slot& slot, ProcessorsConfig& out) {
                 "); the soft limit is limitMiB - spikeLimitMiB");
     }
   };
-  readMap(slot, {{"batch", readBatch}, {"memoryLimiter", readMemoryLimiter}}, {"redaction"});
+  readMap(slot, {{"batch", readBatch},
+                 {"memoryLimiter", readMemoryLimiter},
+                 {"redaction", [&](const Slot& s) { readRedaction(s, out.redaction); }}});
+}
+
+bool ConfigParser::readRedactionAction(const Slot& slot, RedactionAction& out, bool allowRemove) {
+  const std::string expected = allowRemove ? "mask, hash or remove" : "mask or hash";
+  auto text = scalar(slot, expected);
+  if (!text) return false;
+  if (*text == "mask") {
+    out = RedactionAction::kMask;
+  } else if (*text == "hash") {
+    out = RedactionAction::kHash;
+  } else if (*text == "remove" && allowRemove) {
+    out = RedactionAction::kRemove;
+  } else {
+    error(slot.mark, slot.path,
+          quoted(*text) + " is not an action; expected " + expected +
+              (*text == "remove" ? " (only blockedKeys can remove: the other rules replace part of a value)" : ""));
+    return false;
+  }
+  return true;
+}
+
+void ConfigParser::readStringList(const Slot& slot, std::vector<std::string>& out, std::string_view what) {
+  if (!slot.node.IsSequence()) {
+    error(slot.mark, slot.path,
+          "expected a list of " + std::string(what) + " such as [\"a.b\"]; got " + describeNode(slot.node));
+    return;
+  }
+  std::vector<std::string> items;
+  bool valid = true;
+  size_t index = 0;
+  for (const auto& item : slot.node) {
+    std::string path = slot.path + "[" + std::to_string(index++) + "]";
+    YAML::Mark mark = item.IsNull() ? slot.mark : item.Mark();
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      error(mark, path, "expected " + std::string(what) + "; got " + describeNode(item));
+      valid = false;
+      continue;
+    }
+    items.push_back(item.Scalar());
+  }
+  if (valid) out = std::move(items);
+}
+
+void ConfigParser::readRedaction(const Slot& slot, RedactionProcessorConfig& out) {
+  const std::vector<std::string_view>& ruleNames = redactionRuleNames();
+  auto readRules = [&](const Slot& s) {
+    if (s.node.IsNull()) return;
+    if (!s.node.IsMap()) {
+      error(s.mark, s.path, "expected a map of rule names such as {emails: false}; got " + describeNode(s.node));
+      return;
+    }
+    std::vector<Field> fields;
+    for (std::string_view name : ruleNames) {
+      fields.push_back({name, [&, name](const Slot& r) {
+                          RedactionRuleConfig rule;
+                          if (r.node.IsScalar()) {
+                            if (!readBool(r, rule.enabled)) return;
+                          } else {
+                            readMap(r, {{"enabled", [&](const Slot& e) { readBool(e, rule.enabled); }},
+                                        {"action", [&](const Slot& e) {
+                                           RedactionAction a;
+                                           if (readRedactionAction(e, a, name == "blockedKeys")) rule.action = a;
+                                         }}});
+                          }
+                          out.rules[std::string(name)] = rule;
+                        }});
+    }
+    readMap(s, fields);
+  };
+  readMap(slot,
+          {{"enabled", [&](const Slot& s) { readBool(s, out.enabled); }},
+           {"action", [&](const Slot& s) { readRedactionAction(s, out.action, false); }},
+           {"rules", readRules},
+           {"allowListMode", [&](const Slot& s) { readBool(s, out.allowListMode); }},
+           {"allowedKeys", [&](const Slot& s) { readStringList(s, out.allowedKeys, "key patterns"); }},
+           {"ignoredKeys", [&](const Slot& s) { readStringList(s, out.ignoredKeys, "key patterns"); }},
+           {"allowedValues", [&](const Slot& s) { readStringList(s, out.allowedValues, "values"); }},
+           {"blockedKeys", [&](const Slot& s) { readStringList(s, out.blockedKeys, "key patterns"); }},
+           {"urlKeys", [&](const Slot& s) { readStringList(s, out.urlKeys, "key patterns"); }},
+           {"fileNameKeys", [&](const Slot& s) { readStringList(s, out.fileNameKeys, "key patterns"); }},
+           {"safeQueryKeys", [&](const Slot& s) { readStringList(s, out.safeQueryKeys, "query keys"); }},
+           {"hmacKey",
+            [&](const Slot& s) {
+              auto text = scalar(s, "a secret of at least 16 bytes");
+              if (!text) return;
+              if (text->size() < 16) {
+                // Never echo the secret itself.
+                error(s.mark, s.path, "the key is " + std::to_string(text->size()) +
+                                          " bytes; a key of at least 16 bytes is needed");
+                return;
+              }
+              out.hmacKey = std::move(*text);
+            }},
+           {"hmacKeyFile", [&](const Slot& s) {
+              std::string path;
+              readPath(s, path);
+              if (path.empty()) return;
+              out.hmacKeyFile = std::move(path);
+            }}});
+  if (!out.hmacKey.empty() && !out.hmacKeyFile.empty()) {
+    error(slot.mark, slot.path, "set hmacKey or hmacKeyFile, not both");
+  }
+  if (out.allowListMode && out.allowedKeys.empty()) {
+    error(slot.mark, slot.path + ".allowedKeys",
+          "allowListMode is true but allowedKeys is empty: every attribute would be removed");
+  }
 }
 
 void ConfigParser::checkListeners(const Config& config) {

@@ -78,14 +78,16 @@ uint64_t Pipeline::pendingBytes() const {
 
 template <typename B>
 Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& key, Completion done) {
-  const size_t rows = rowsOf(*batch);
-  const size_t bytes = detail::bytesOfAny(*batch);
   if (options_.ledger != nullptr && options_.ledger->isCommitted(key)) {
     // A retry of a request already stored: its earlier answer was lost.
     retriedRequests_.inc();
     done(Status::ok());
     return Status::ok();
   }
+  // On the caller's thread, outside the lock: stages (redaction) are CPU work per request.
+  if (options_.stage != nullptr) options_.stage->process(*batch);
+  const size_t rows = rowsOf(*batch);
+  const size_t bytes = detail::bytesOfAny(*batch);
   bool wake = false;
   {
     std::lock_guard lock(mu_);

@@ -33,6 +33,7 @@
 #include "pipeline/batch_pool.h"
 #include "pipeline/request_ledger.h"
 #include "pipeline/sink.h"
+#include "pipeline/stage.h"
 
 namespace stackhouse::pipeline {
 
@@ -48,6 +49,7 @@ struct PipelineOptions {
   int insertAttempts = 3;                        // tries of one group before its requests fail
   std::chrono::milliseconds retryBackoff{100};   // first backoff between tries, doubled each time
   RequestLedger* ledger = nullptr;               // not owned; null: no deduplication of retries
+  Stage* stage = nullptr;                        // not owned; null: batches are queued as decoded
 };
 
 class Pipeline {

@@ -439,8 +439,7 @@ TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
                   ":21:5: clickstack.hyperdx.exposure" + notBuilt + "\n" + path +
                   ":25:3: clickstack.clickhouse" + notBuilt + "\n" + path +
                   ":29:3: clickstack.secretsDir" + notBuilt + "\n" + path +
-                  ":32:1: prometheusScrape" + notBuilt + "\n" + path +
-                  ":63:5: otelConfig.processors.redaction" + notBuilt);
+                  ":32:1: prometheusScrape" + notBuilt);
   }
 }
 
@@ -523,7 +522,19 @@ TEST(DescribeConfig, Defaults) {
             "      sendBatchSize: 50000\n"
             "      timeout: 200ms\n"
             "      sendBatchMaxBytes: 256Mi\n"
-            "    memoryLimiter: {limitMiB: 0, spikeLimitMiB: 0}\n");
+            "    memoryLimiter: {limitMiB: 0, spikeLimitMiB: 0}\n"
+            "    redaction:\n"
+            "      enabled: true\n"
+            "      action: mask\n"
+            "      rules: {}\n"
+            "      allowListMode: false\n"
+            "      allowedKeys: []\n"
+            "      ignoredKeys: []\n"
+            "      allowedValues: []\n"
+            "      blockedKeys: []\n"
+            "      urlKeys: []\n"
+            "      fileNameKeys: []\n"
+            "      safeQueryKeys: []\n");
 }
 
 TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
