@@ -77,37 +77,42 @@ double Histogram::sum() const {
 MetricsRegistry::Entry& MetricsRegistry::add(std::string_view name, std::string_view help,
                                              Kind kind, const Labels& labels) {
   std::lock_guard lock(mu_);
+  const std::string rendered = renderLabels(labels);
+  // The same series asked for twice is one series: hand out the first.
+  for (auto& existing : entries_) {
+    if (existing.kind == kind && existing.name == name && existing.labels == rendered) return existing;
+  }
   auto& e = entries_.emplace_back();
   e.name = name;
   e.help = help;
   e.kind = kind;
-  e.labels = renderLabels(labels);
+  e.labels = rendered;
   return e;
 }
 
 Counter& MetricsRegistry::counter(std::string_view name, std::string_view help, Labels labels) {
   auto& e = add(name, help, Kind::kCounter, labels);
-  e.counter = std::make_unique<Counter>();
+  if (!e.counter) e.counter = std::make_unique<Counter>();
   return *e.counter;
 }
 
 Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help, Labels labels) {
   auto& e = add(name, help, Kind::kGauge, labels);
-  e.gauge = std::make_unique<Gauge>();
+  if (!e.gauge) e.gauge = std::make_unique<Gauge>();
   return *e.gauge;
 }
 
 Histogram& MetricsRegistry::histogram(std::string_view name, std::string_view help,
                                       std::vector<double> bounds, Labels labels) {
   auto& e = add(name, help, Kind::kHistogram, labels);
-  e.histogram = std::make_unique<Histogram>(std::move(bounds));
+  if (!e.histogram) e.histogram = std::make_unique<Histogram>(std::move(bounds));
   return *e.histogram;
 }
 
 void MetricsRegistry::gaugeFunction(std::string_view name, std::string_view help,
                                     std::function<double()> fn) {
   auto& e = add(name, help, Kind::kGaugeFunction, {});
-  e.fn = std::move(fn);
+  e.fn = std::move(fn);  // the latest function wins
 }
 
 std::string MetricsRegistry::render() const {

@@ -1,8 +1,9 @@
 // Our own metrics, rendered in the Prometheus text exposition format on the admin port.
 //
-// Metrics are registered once at start-up (registration takes a lock and allocates); updating
-// them is a relaxed atomic operation, safe from any thread. References returned by the registry
-// stay valid for the registry's lifetime.
+// Metrics are registered at start-up (registration takes a lock and allocates); updating them is
+// a relaxed atomic operation, safe from any thread. Asking again for a series with the same name
+// and labels returns the same metric. References returned by the registry stay valid for the
+// registry's lifetime.
 #pragma once
 
 #include <atomic>

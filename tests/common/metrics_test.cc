@@ -27,5 +27,17 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("latency_seconds_sum 5.55\n"), std::string::npos) << text;
 }
 
+TEST(Metrics, TheSameSeriesTwiceIsOneSeries) {
+  MetricsRegistry r;
+  Counter& a = r.counter("hits_total", "Hits.", {{"k", "v"}});
+  Counter& b = r.counter("hits_total", "Hits.", {{"k", "v"}});
+  EXPECT_EQ(&a, &b);
+  a.inc();
+  b.inc();
+  const std::string text = r.render();
+  EXPECT_NE(text.find("hits_total{k=\"v\"} 2\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("hits_total{k=\"v\"} 2\nhits_total"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace stackhouse
