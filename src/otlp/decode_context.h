@@ -36,7 +36,7 @@ struct IdBytes {
     if (n <= sizeof bytes) std::memcpy(bytes, p, n);
   }
   bool isZero() const {
-    for (size_t i = 0; i < size; ++i) {
+    for (size_t i = 0; i < size && i < sizeof bytes; ++i) {
       if (bytes[i] != 0) return false;
     }
     return true;
