@@ -11,6 +11,9 @@ namespace {
 
 std::atomic<uint64_t> nextRedactorId{1};
 
+// A per-thread scratch column bigger than this is freed rather than kept for the next batch.
+constexpr size_t kMaxScratchBytes = 64u << 20;
+
 bool looksHashed(std::string_view v) { return v.size() == 18 && v.starts_with("h:"); }
 
 }  // namespace
@@ -105,6 +108,9 @@ void Redactor::rewriteStrings(telemetry::StringColumn& column, Scratch& s, Owner
     }
   }
   if (copying) std::swap(column, out);
+  // The scratch now holds the column's old buffers: keep them for the next batch unless they are
+  // unusually large (the pool frees such batches too).
+  if (out.byteSize() > kMaxScratchBytes) out = telemetry::StringColumn();
 }
 
 namespace {
@@ -232,6 +238,7 @@ void Redactor::rewriteMap(telemetry::MapColumn& column, Scratch& s, OwnerOf&& ow
     out.endRow();
   }
   if (copying) std::swap(column, out);
+  if (out.byteSize() > kMaxScratchBytes) out = telemetry::MapColumn();
 }
 
 void Redactor::process(telemetry::LogBatch& batch) {
