@@ -270,6 +270,11 @@ describe('default policy', () => {
     }
     for (const needle of ALL_NEEDLES) assert.ok(!text.includes(needle), `/metrics holds ${needle}`);
   });
+
+  test('the server\'s own logs hold none of it', async () => {
+    const log = fs.readFileSync(server.logPath, 'utf8');
+    for (const needle of ALL_NEEDLES) assert.ok(!log.includes(needle), `the server log holds ${needle}`);
+  });
 });
 
 // ---- rules turned off ----------------------------------------------------------------------------
