@@ -495,9 +495,11 @@ int main(int argc, char** argv) {
               "batch %d rows, %u cores\n",
               args.clients, args.records, args.seconds, args.batchSize, std::thread::hardware_concurrency());
   std::fflush(stdout);
+  // Each redaction-off phase right after its redaction-on twin, so that drifting load on a shared
+  // machine biases the comparison as little as possible.
   const LoadResult logs = runLoad(args, false);
-  const LoadResult spans = runLoad(args, true);
   const LoadResult plainLogs = runLoad(args, false, /*overGrpc=*/false, /*redactionOff=*/true);
+  const LoadResult spans = runLoad(args, true);
   const LoadResult plainSpans = runLoad(args, true, /*overGrpc=*/false, /*redactionOff=*/true);
   const LoadResult grpcLogs = runLoad(args, false, /*overGrpc=*/true);
   const LoadResult grpcSpans = runLoad(args, true, /*overGrpc=*/true);
