@@ -1,5 +1,5 @@
 // stackhouse's configuration: one YAML file shaped like the Helm values of the deployments it
-// replaces (see /work/shared/config-reference.yaml for the whole key set), parsed once at
+// replaces (the whole key set is in src/config/README.md), parsed once at
 // start-up into the plain structs below.
 //
 // Only the keys of features that exist are accepted; any other key, including a key of the
