@@ -32,7 +32,7 @@ section "libFuzzer targets (clang, ASan), ${fuzz_seconds} s each"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DSTACKHOUSE_SANITIZE=address -DSTACKHOUSE_FUZZ=ON -DSTACKHOUSE_BENCH=OFF >/dev/null
-mapfile -t fuzz_targets < <(ninja -C build-fuzz -t targets all | grep -oE '^[a-z0-9_]+_fuzzer:' | tr -d ':' | sort -u)
+mapfile -t fuzz_targets < <(ninja -C build-fuzz -t targets all | grep -oE '^[a-z0-9_]+_fuzzer:' | grep -v '^cmake_' | tr -d ':' | sort -u)
 cmake --build build-fuzz -j "$jobs" --target "${fuzz_targets[@]}"
 # A target <area>_<what>_fuzzer takes its seeds from tests/fixtures/<area>/corpus/<what>.
 while IFS= read -r fuzzer; do
