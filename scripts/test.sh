@@ -42,6 +42,9 @@ while IFS= read -r fuzzer; do
   work="$(mktemp -d)"
   args=("$work")
   [ -d "$corpus" ] && args+=("$corpus")
+  # A dictionary beside the target's sources, when there is one: tests/<area>/fuzz/<name>.dict.
+  dict="$root/tests/${stem%%_*}/fuzz/${stem}.dict"
+  [ -f "$dict" ] && args=("-dict=$dict" "${args[@]}")
   echo "--- $name"
   if ! "$fuzzer" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$work/" -print_final_stats=1 "${args[@]}" >"$work/log" 2>&1; then
