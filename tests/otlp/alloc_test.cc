@@ -2,7 +2,6 @@
 // decoding the same requests again makes no heap allocation. This binary replaces the global
 // operator new (the decoder's scratch) and, outside sanitizer builds, aligned_alloc (the columns'
 // Buffers) to count.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,49 +12,11 @@
 
 #include "otlp/decode.h"
 #include "otlp_test_support.h"
+#include "support/allocation_counter.h"
 #include "telemetry/batch_ops.h"
 
-namespace {
-std::atomic<uint64_t> gAllocations{0};
-}  // namespace
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kCountsBuffers = false;  // ASan owns aligned_alloc; only operator new is counted
-#else
-constexpr bool kCountsBuffers = true;
-extern "C" void* aligned_alloc(size_t alignment, size_t size) {
-  using Fn = void* (*)(size_t, size_t);
-  static const auto real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "aligned_alloc"));
-  gAllocations.fetch_add(1, std::memory_order_relaxed);
-  return real(alignment, size);
-}
-#endif
-
-namespace {
-void* countedAlloc(size_t n) {
-  gAllocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-}  // namespace
-
-// Every form, so that no allocation bypasses the count (and, under ASan, so that each new is
-// paired with our delete).
-void* operator new(size_t n) {
-  if (void* p = countedAlloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) {
-  if (void* p = countedAlloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(size_t n, const std::nothrow_t&) noexcept { return countedAlloc(n); }
-void* operator new[](size_t n, const std::nothrow_t&) noexcept { return countedAlloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+using stackhouse::testing::allocationCount;
+using stackhouse::testing::kCountsBuffers;
 
 namespace stackhouse::otlp {
 namespace {
@@ -75,19 +36,19 @@ template <typename Batch, typename Decode>
 uint64_t allocationsInSteadyState(const std::string& body, Decode&& decode) {
   Batch batch;
   DecodeStats stats;
-  const uint64_t first = gAllocations.load();
+  const uint64_t first = allocationCount();
   EXPECT_TRUE(decode(bytesOf(body), batch, stats).isOk());
   if (kCountsBuffers) {
-    EXPECT_GT(gAllocations.load(), first);  // the counter sees a batch grow
+    EXPECT_GT(allocationCount(), first);  // the counter sees a batch grow
   }
   for (int i = 0; i < 2; ++i) {
     clearAll(batch);
     EXPECT_TRUE(decode(bytesOf(body), batch, stats).isOk());
   }
   clearAll(batch);
-  const uint64_t before = gAllocations.load();
+  const uint64_t before = allocationCount();
   const Status st = decode(bytesOf(body), batch, stats);
-  const uint64_t after = gAllocations.load();
+  const uint64_t after = allocationCount();
   EXPECT_TRUE(st.isOk());
   EXPECT_GT(batch.rows(), 0u);
   return after - before;
