@@ -16,6 +16,20 @@ std::string_view statusCodeName(StatusCode code) {
   return "unknown";
 }
 
+int grpcStatusCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument: return 3;
+    case StatusCode::kNotFound: return 5;
+    case StatusCode::kPermissionDenied: return 7;
+    case StatusCode::kResourceExhausted: return 8;
+    case StatusCode::kUnsupported: return 12;
+    case StatusCode::kUnavailable: return 14;
+    case StatusCode::kInternal: return 13;
+  }
+  return 13;
+}
+
 std::string Status::toString() const {
   if (isOk()) return "ok";
   std::string out(statusCodeName(code_));

@@ -28,6 +28,12 @@ enum class StatusCode : unsigned char {
 
 std::string_view statusCodeName(StatusCode code);
 
+// The gRPC status code (as numbered by gRPC and google.rpc.Code) a StatusCode is reported as:
+// kInvalidArgument 3, kResourceExhausted 8, kUnavailable 14, kUnsupported 12 (UNIMPLEMENTED),
+// kNotFound 5, kPermissionDenied 7, anything else 13 (INTERNAL). The one mapping used for gRPC
+// answers and for the google.rpc.Status bodies of OTLP/HTTP errors.
+int grpcStatusCode(StatusCode code);
+
 class [[nodiscard]] Status {
 public:
   Status() = default;

@@ -10,12 +10,6 @@ namespace stackhouse::pipeline {
 
 namespace {
 
-size_t rowsOf(const telemetry::MetricBatch& m) { return m.rows(); }
-template <typename B>
-size_t rowsOf(const B& b) {
-  return b.rows();
-}
-
 std::string randomHex(size_t bytes) {
   std::random_device rd;
   std::string out;
@@ -86,7 +80,7 @@ Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& ke
   }
   // On the caller's thread, outside the lock: stages (redaction) are CPU work per request.
   if (options_.stage != nullptr) options_.stage->process(*batch);
-  const size_t rows = rowsOf(*batch);
+  const size_t rows = batch->rows();  // every batch type, MetricBatch included, counts its rows
   const size_t bytes = detail::bytesOfAny(*batch);
   bool wake = false;
   {

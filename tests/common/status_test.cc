@@ -25,6 +25,15 @@ TEST(Status, OkAndErrors) {
   EXPECT_EQ(s.toString(), "resource exhausted: too big");
 }
 
+TEST(Status, GrpcCodes) {
+  EXPECT_EQ(grpcStatusCode(StatusCode::kOk), 0);
+  EXPECT_EQ(grpcStatusCode(StatusCode::kInvalidArgument), 3);
+  EXPECT_EQ(grpcStatusCode(StatusCode::kResourceExhausted), 8);
+  EXPECT_EQ(grpcStatusCode(StatusCode::kUnavailable), 14);
+  EXPECT_EQ(grpcStatusCode(StatusCode::kUnsupported), 12);
+  EXPECT_EQ(grpcStatusCode(StatusCode::kInternal), 13);
+}
+
 TEST(Result, ValueOrStatus) {
   int out = 0;
   EXPECT_TRUE(chain(8, &out).isOk());

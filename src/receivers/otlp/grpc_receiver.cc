@@ -27,15 +27,7 @@ constexpr std::string_view kMetricsMethod =
     "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
 grpc::StatusCode grpcCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case StatusCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case StatusCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
-    case StatusCode::kUnsupported: return grpc::StatusCode::UNIMPLEMENTED;
-    case StatusCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
-    case StatusCode::kPermissionDenied: return grpc::StatusCode::PERMISSION_DENIED;
-    default: return grpc::StatusCode::INTERNAL;
-  }
+  return static_cast<grpc::StatusCode>(grpcStatusCode(code));
 }
 
 std::string_view signalName(otlp::Signal signal) {

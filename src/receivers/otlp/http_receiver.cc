@@ -28,24 +28,11 @@ std::string_view contentTypeOf(Encoding e) {
   return e == Encoding::kJson ? "application/json" : "application/x-protobuf";
 }
 
-// google.rpc.Status codes (as in gRPC) for the body of error answers.
-int rpcCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kInvalidArgument: return 3;
-    case StatusCode::kResourceExhausted: return 8;
-    case StatusCode::kUnavailable: return 14;
-    case StatusCode::kUnsupported: return 12;
-    case StatusCode::kNotFound: return 5;
-    case StatusCode::kPermissionDenied: return 7;
-    default: return 13;
-  }
-}
-
 http::Response statusResponse(int httpStatus, Encoding encoding, const Status& status) {
   http::Response r;
   r.status = httpStatus;
   r.contentType = contentTypeOf(encoding);
-  r.body = otlp::encodeStatus(encoding, rpcCode(status.code()), status.message());
+  r.body = otlp::encodeStatus(encoding, grpcStatusCode(status.code()), status.message());
   if (httpStatus == 503 || httpStatus == 429) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
