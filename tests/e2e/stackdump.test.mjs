@@ -17,6 +17,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 import { StackhouseServer } from './lib/server.mjs';
+import { postLogs } from './lib/otlp.mjs';
 
 const CLIENTS = 4;
 const RECORDS = 100;
@@ -80,20 +81,7 @@ function makeRequest(client, n) {
 }
 
 function post(baseUrl, body, agent) {
-  return new Promise((resolve) => {
-    const req = http.request(new URL('/v1/logs', baseUrl), {
-      method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) => resolve({ error: e.message }));
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (e) => resolve({ error: e.code ?? e.message }));
-    req.end(body);
-  });
+  return postLogs(baseUrl, body, agent, REQUEST_TIMEOUT_MS);
 }
 
 // Splits one dump's lines (banner to closing line) into thread blocks.

@@ -3,6 +3,28 @@
 // (summary, and gauges carrying exemplars).
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
+
+// ---- OTLP/HTTP -----------------------------------------------------------------------------------
+
+// POSTs an OTLP/JSON logs body on `agent` (a keep-alive http.Agent, or false). Never rejects:
+// resolves {status, headers, text} for an answer, or {error} when none came within timeoutMs.
+export function postLogs(baseUrl, body, agent, timeoutMs) {
+  return new Promise((resolve) => {
+    const req = http.request(new URL('/v1/logs', baseUrl), {
+      method: 'POST', agent,
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (e) => resolve({ error: e.message }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on('error', (e) => resolve({ error: e.code ?? e.message }));
+    req.end(body);
+  });
+}
 
 // ---- time ---------------------------------------------------------------------------------------
 
