@@ -109,13 +109,19 @@ PARKED void parkAllocating(unsigned seed) {
 }
 
 // vfork suspends this thread in the kernel until the child exits: it cannot run a handler.
+// The child waits for end-of-file on a pipe whose only other write end this process holds, so
+// the thread stays stuck for the helper's whole life and the child goes when the helper does.
 PARKED void parkStuckInKernel() {
+  int fds[2];
+  if (pipe(fds) != 0) std::abort();
   parked.fetch_add(1);
   for (;;) {
     const pid_t child = vfork();
     if (child == 0) {
-      timespec interval = {2, 0};
-      syscall(SYS_nanosleep, &interval, nullptr);
+      syscall(SYS_close, fds[1]);
+      char byte;
+      while (syscall(SYS_read, fds[0], &byte, 1) != 0) {
+      }
       _exit(0);
     }
     if (child < 0) {

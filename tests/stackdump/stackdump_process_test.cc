@@ -25,10 +25,23 @@ void startAndWait(HelperProcess& helper) {
   ASSERT_TRUE(helper.waitForStdout("ready ", kPatience)) << helper.err();
 }
 
-// The one frame line of `thread` that mentions `function`, or "".
+// The function a frame line names: "  #3 parkInRead() at f.cc:9" gives "parkInRead()".
+std::string_view functionOf(std::string_view frame) {
+  const size_t space = frame.find(' ', 3);
+  if (!frame.starts_with("  #") || space == std::string_view::npos) return {};
+  frame.remove_prefix(space + 1);
+  for (std::string_view separator : {" at ", " in "}) {
+    const size_t end = frame.find(separator);
+    if (end != std::string_view::npos) return frame.substr(0, end);
+  }
+  return frame;
+}
+
+// The first frame line of `thread` in exactly `function`, or "". (A substring match would
+// also take "onUsr2(int) at /work/main/src/..." for "main".)
 std::string frameWith(const ParsedThread& thread, std::string_view function) {
   for (const std::string& frame : thread.frames) {
-    if (frame.find(function) != std::string::npos) return frame;
+    if (functionOf(frame) == function) return frame;
   }
   return "";
 }
