@@ -1,6 +1,8 @@
 #include "pipeline/pipeline.h"
 
 #include <random>
+#include <type_traits>
+#include <variant>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -41,13 +43,16 @@ Pipeline::Pipeline(const PipelineOptions& options, Sink& sink)
                                         "Inserts that failed (each try counts).")),
       retriedRequests_(metrics().counter(
           "stackhouse_pipeline_retried_requests_total",
-          "Requests recognised as retries of committed or in-flight ones; not stored again.")) {}
+          "Requests recognised as retries of committed or in-flight ones; not stored again.")),
+      journalFailures_(metrics().counter("stackhouse_pipeline_journal_failures_total",
+                                         "Groups inserted without their insert-journal record.")) {}
 
 Pipeline::~Pipeline() { stop(); }
 
 void Pipeline::start() {
   std::lock_guard lock(mu_);
   if (started_) return;
+  recoverJournal();
   started_ = true;
   thread_ = std::thread([this] {
     setThreadName("insert");
@@ -155,35 +160,36 @@ void Pipeline::flush(Queue<B>& q, std::string_view signal, Write&& write) {
   parts.reserve(items.size());
   for (const auto& item : items) parts.push_back(item.batch.get());
   const std::string batchId = nextBatchId(signal);
-  Status status;
-  auto backoff = options_.retryBackoff;
-  for (int attempt = 1; attempt <= options_.insertAttempts; ++attempt) {
-    const int64_t start = monoNanos();
-    status = write(std::span<const B* const>(parts), batchId);
-    insertSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
-    if (status.isOk()) break;
-    insertFailures_.inc();
-    log::warn("insert failed", log::Fields()
-                                   .add("signal", signal)
-                                   .add("rows", static_cast<uint64_t>(rows))
-                                   .add("attempt", attempt)
-                                   .add("error", status.toString()));
-    const bool retryable = status.code() == StatusCode::kUnavailable ||
-                           status.code() == StatusCode::kResourceExhausted ||
-                           status.code() == StatusCode::kInternal;
-    if (!retryable || attempt == options_.insertAttempts) break;
-    std::this_thread::sleep_for(backoff);
-    backoff *= 2;
+  std::vector<RequestKey> keys;
+  keys.reserve(items.size());
+  for (const auto& item : items) keys.push_back(item.key);
+  // The group goes to the journal first: if the process dies before its outcome is in the
+  // ledger, the next start replays it with the same token (see insert_journal.h).
+  bool journaled = false;
+  if (options_.journal != nullptr && options_.ledger != nullptr) {
+    const Status s = options_.journal->write(batchId, keys, std::span<const B* const>(parts));
+    journaled = s.isOk();
+    if (!journaled) {
+      journalFailures_.inc();
+      log::error("insert journal not written; if the process dies during this insert, retries of "
+                 "its requests may be stored twice",
+                 log::Fields().add("error", s.message()));
+    }
   }
+  const Status status = insertWithRetries(std::span<const B* const>(parts), batchId, signal, rows, write);
   batchRows_.observe(static_cast<double>(rows));
   if (status.isOk() && options_.ledger != nullptr) {
-    std::vector<RequestKey> keys;
-    keys.reserve(items.size());
-    for (const auto& item : items) keys.push_back(item.key);
     // Before answering: once a client has its answer, a retry must find the key.
     if (const Status s = options_.ledger->recordCommitted(keys); !s.isOk()) {
       log::error("request ledger not updated; retries of this group may be stored twice",
                  log::Fields().add("error", s.message()));
+    }
+  }
+  // The outcome is known (and recorded when it is a commit): nothing left to replay. A failed
+  // insert stored nothing, and its clients are told to retry.
+  if (journaled) {
+    if (const Status s = options_.journal->clear(); !s.isOk()) {
+      log::error("insert journal not cleared", log::Fields().add("error", s.message()));
     }
   }
   // The client sees a retryable failure: its data was valid, the store could not take it now.
@@ -206,6 +212,86 @@ void Pipeline::flush(Queue<B>& q, std::string_view signal, Write&& write) {
   for (auto& w : waiters) w(outcome);
   pendingRowsGauge_.add(-static_cast<int64_t>(rows));
   // `items` goes out of scope here: the batches return to their pools.
+}
+
+template <typename B, typename Write>
+Status Pipeline::insertWithRetries(std::span<const B* const> parts, std::string_view batchId,
+                                   std::string_view signal, size_t rows, Write&& write) {
+  Status status;
+  auto backoff = options_.retryBackoff;
+  for (int attempt = 1; attempt <= options_.insertAttempts; ++attempt) {
+    const int64_t start = monoNanos();
+    status = write(parts, batchId);
+    insertSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
+    if (status.isOk()) break;
+    insertFailures_.inc();
+    log::warn("insert failed", log::Fields()
+                                   .add("signal", signal)
+                                   .add("rows", static_cast<uint64_t>(rows))
+                                   .add("attempt", attempt)
+                                   .add("error", status.toString()));
+    const bool retryable = status.code() == StatusCode::kUnavailable ||
+                           status.code() == StatusCode::kResourceExhausted ||
+                           status.code() == StatusCode::kInternal;
+    if (!retryable || attempt == options_.insertAttempts) break;
+    std::this_thread::sleep_for(backoff);
+    backoff *= 2;
+  }
+  return status;
+}
+
+void Pipeline::recoverJournal() {
+  if (options_.journal == nullptr || options_.ledger == nullptr) return;
+  auto recovered = options_.journal->recover();
+  if (!recovered.isOk()) {
+    log::error("insert journal unreadable; its group is not replayed",
+               log::Fields().add("error", recovered.status().message()));
+  } else if (recovered->has_value()) {
+    InsertJournal::Group& group = **recovered;
+    size_t rows = 0;
+    Status status;
+    const auto replay = [&](std::string_view signal, auto& batches, auto&& write) {
+      using B = typename std::decay_t<decltype(batches)>::value_type::element_type;
+      std::vector<const B*> parts;
+      for (const auto& b : batches) {
+        parts.push_back(b.get());
+        rows += b->rows();
+      }
+      status = insertWithRetries(std::span<const B* const>(parts), group.token, signal, rows, write);
+    };
+    const auto writeLogs = [this](auto parts, std::string_view id) { return sink_.writeLogs(parts, id); };
+    const auto writeSpans = [this](auto parts, std::string_view id) { return sink_.writeSpans(parts, id); };
+    const auto writeMetrics = [this](auto parts, std::string_view id) { return sink_.writeMetrics(parts, id); };
+    std::string_view signal;
+    switch (group.batches.index()) {
+      case 0:
+        replay(signal = "logs", std::get<0>(group.batches), writeLogs);
+        break;
+      case 1:
+        replay(signal = "traces", std::get<1>(group.batches), writeSpans);
+        break;
+      default:
+        replay(signal = "metrics", std::get<2>(group.batches), writeMetrics);
+        break;
+    }
+    if (status.isOk()) status = options_.ledger->recordCommitted(group.keys);
+    if (status.isOk()) {
+      // Whether the first insert had been committed is the store's to know (it deduplicated the
+      // replay, or stored it): either way the rows are stored once.
+      log::info("replayed the insert a previous process left unfinished",
+                log::Fields()
+                    .add("signal", signal)
+                    .add("rows", static_cast<uint64_t>(rows))
+                    .add("requests", static_cast<uint64_t>(group.keys.size())));
+    } else {
+      log::error("could not replay the insert a previous process left unfinished; retries of its "
+                 "requests may be stored twice",
+                 log::Fields().add("signal", signal).add("error", status.message()));
+    }
+  }
+  if (const Status s = options_.journal->clear(); !s.isOk()) {
+    log::error("insert journal not cleared", log::Fields().add("error", s.message()));
+  }
 }
 
 void Pipeline::run() {

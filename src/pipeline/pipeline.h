@@ -31,6 +31,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "pipeline/batch_pool.h"
+#include "pipeline/insert_journal.h"
 #include "pipeline/request_ledger.h"
 #include "pipeline/sink.h"
 #include "pipeline/stage.h"
@@ -49,6 +50,7 @@ struct PipelineOptions {
   int insertAttempts = 3;                        // tries of one group before its requests fail
   std::chrono::milliseconds retryBackoff{100};   // first backoff between tries, doubled each time
   RequestLedger* ledger = nullptr;               // not owned; null: no deduplication of retries
+  InsertJournal* journal = nullptr;              // not owned; null: no journal (see insert_journal.h)
   Stage* stage = nullptr;                        // not owned; null: batches are queued as decoded
 };
 
@@ -59,7 +61,9 @@ public:
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Starts the insert thread.
+  // Inserts the group a killed predecessor left in the journal (deduplicated by its token if it
+  // was committed) and records its keys in the ledger, then starts the insert thread. Call
+  // before any receiver submits.
   void start();
   // Flushes everything pending (completions are called), then stops the thread. Idempotent;
   // submit() after stop() fails with kUnavailable.
@@ -110,6 +114,10 @@ private:
   bool ready(const Queue<B>& q, std::chrono::steady_clock::time_point now) const;
   template <typename B, typename Write>
   void flush(Queue<B>& q, std::string_view signal, Write&& write);
+  template <typename B, typename Write>
+  Status insertWithRetries(std::span<const B* const> parts, std::string_view batchId,
+                           std::string_view signal, size_t rows, Write&& write);
+  void recoverJournal();
   void run();
   std::string nextBatchId(std::string_view signal);
 
@@ -140,6 +148,7 @@ private:
   Histogram& insertSeconds_;
   Counter& insertFailures_;
   Counter& retriedRequests_;
+  Counter& journalFailures_;
 };
 
 }  // namespace stackhouse::pipeline

@@ -9,9 +9,9 @@
 // for `window` and at most `maxKeys` of them (oldest forgotten first); the file is rewritten with
 // the live keys when it grows past a bound.
 //
-// What it does not cover: a process killed after a group's insert committed but before its keys
-// were appended (a window of microseconds after an insert that takes milliseconds); a retry of
-// such a request is stored again.
+// A process killed after a group's insert committed but before its keys were appended is covered
+// by the insert journal (insert_journal.h): the next start replays that group with its
+// deduplication token and then records its keys here, before any receiver listens.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once

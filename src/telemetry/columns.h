@@ -46,6 +46,13 @@ public:
   const Buffer& values() const { return values_; }
   // Appends all values of `other`.
   void appendColumn(const FixedColumn& other) { values_.append(other.values_.data(), other.values_.size()); }
+  // Calls v(buffer) for every buffer of the column, in a fixed order (batch_codec.h).
+  template <typename V>
+  void visitBuffers(V&& v) {
+    v(values_);
+  }
+  // The buffers are a column of whole values (true after any sequence of appends).
+  bool consistent() const { return values_.size() % sizeof(T) == 0; }
 
 private:
   Buffer values_;
@@ -58,6 +65,10 @@ using Int32Column = FixedColumn<int32_t, FixedKind::kInt32>;
 using UInt64Column = FixedColumn<uint64_t, FixedKind::kUInt64>;
 using Float64Column = FixedColumn<double, FixedKind::kFloat64>;
 using BoolColumn = FixedColumn<uint8_t, FixedKind::kBool>;
+
+// An offsets buffer is well formed: whole int32s, at least one, starting at 0, never decreasing,
+// ending at `childSize`.
+bool offsetsConsistent(const Buffer& offsets, size_t childSize);
 
 // Arrow utf8: int32 offsets (rows + 1 of them) and the bytes. A value can be appended whole with
 // append(), or built in place: write into data() and then call commit().
@@ -94,6 +105,12 @@ public:
   void clear() { truncate(0); }
   size_t byteSize() const { return data_.size() + offsets_.size(); }
   void appendColumn(const StringColumn& other);
+  template <typename V>
+  void visitBuffers(V&& v) {
+    v(offsets_);
+    v(data_);
+  }
+  bool consistent() const;
 
 private:
   Buffer offsets_;
@@ -135,6 +152,13 @@ public:
   void clear() { truncate(0); }
   size_t byteSize() const { return offsets_.size() + keys_.byteSize() + values_.byteSize(); }
   void appendColumn(const MapColumn& other);
+  template <typename V>
+  void visitBuffers(V&& v) {
+    v(offsets_);
+    keys_.visitBuffers(v);
+    values_.visitBuffers(v);
+  }
+  bool consistent() const;
 
 private:
   Buffer offsets_;
@@ -171,6 +195,14 @@ public:
     const size_t n = other.size();
     for (size_t i = 1; i <= n; ++i) offsets_.appendValue<int32_t>(base + other.offset(i));
     child_.appendColumn(other.child_);
+  }
+  template <typename V>
+  void visitBuffers(V&& v) {
+    v(offsets_);
+    child_.visitBuffers(v);
+  }
+  bool consistent() const {
+    return child_.consistent() && offsetsConsistent(offsets_, child_.size());
   }
 
 private:
