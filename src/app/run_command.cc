@@ -97,9 +97,15 @@ int runStack(const config::Config& config) {
     log::error("cannot open the request ledger", log::Fields().add("error", ledger.status().message()));
     return 1;
   }
+  auto journal = pipeline::InsertJournal::open(config.clickstack.dataDir + "/insert-journal");
+  if (!journal) {
+    log::error("cannot open the insert journal", log::Fields().add("error", journal.status().message()));
+    return 1;
+  }
   sinks::ChdbSink sink(*store.value());
   pipeline::PipelineOptions pipelineOptions;
   pipelineOptions.ledger = ledger.value().get();
+  pipelineOptions.journal = journal.value().get();
   const auto& batch = config.otelConfig.processors.batch;
   pipelineOptions.sendBatchSize = batch.sendBatchSize;
   pipelineOptions.sendBatchMaxBytes = batch.sendBatchMaxBytes;
