@@ -14,10 +14,14 @@
 //  - kInvalidArgument: the body is malformed (bad protobuf framing, a known field with the wrong
 //    wire type or JSON type, bad JSON, AnyValue nesting past maxDepth). The message names the
 //    problem and its place and never echoes payload content.
+//  - kInvalidArgument also when the request has more resources or records than the limits allow
+//    (maxResources, maxRecords); the message names the limit and its configuration key.
 //  - kResourceExhausted: the decoded rows would grow the batch past maxBatchGrowth.
 //  On any non-OK status the batch and the stats are exactly as they were before the call.
 //
-// Invalid UTF-8 in strings is replaced with U+FFFD and counted in stats.invalidUtf8.
+// Invalid UTF-8 in strings is replaced with U+FFFD and counted in stats.invalidUtf8. Attributes
+// past the per-record limits are dropped or cut and counted in stats (see DecodeLimits); the
+// request still succeeds.
 #pragma once
 
 #include <cstddef>
@@ -50,6 +54,40 @@ struct DecodeLimits {
   // every row, so a small request can expand a lot; past this the call fails with
   // kResourceExhausted. (Independently, a batch never grows past 1 GiB.)
   size_t maxBatchGrowth = size_t{256} << 20;
+
+  // Per-request limits; past one the call fails with kInvalidArgument, naming the limit.
+  // ResourceLogs/ResourceSpans/ResourceMetrics in one request.
+  size_t maxResources = 10000;
+  // Log records, spans or metric data points in one request, rejected ones included.
+  size_t maxRecords = 100000;
+
+  // Per-record limits; past one the value is cut, not refused (counted in DecodeStats, reported
+  // as an OTLP partial-success warning). They apply to every attribute map: resource, scope,
+  // record, event, link and exemplar attributes.
+  // Attributes kept per map, the first ones in input order; later ones are dropped (they are
+  // still decoded, so a malformed value among them fails the call as anywhere else).
+  size_t maxAttributes = 128;
+  // Bytes of an attribute key, and of an attribute value as stored (its text: a string as it is,
+  // other values rendered, arrays and kvlists as JSON), after UTF-8 sanitizing. Longer ones are
+  // cut at the last UTF-8 character boundary within the limit. A cut JSON rendering is no
+  // longer valid JSON.
+  size_t maxKeyBytes = 1024;
+  size_t maxValueBytes = size_t{64} << 10;
+};
+
+// The configuration keys of the limits above, named in error and warning messages.
+struct DecodeLimitKeys {
+  static constexpr const char* kMaxResources =
+      "otelConfig.receivers.otlp.limits.maxResourcesPerRequest";
+  static constexpr const char* kMaxRecords =
+      "otelConfig.receivers.otlp.limits.maxRecordsPerRequest";
+  static constexpr const char* kMaxAttributes =
+      "otelConfig.receivers.otlp.limits.maxAttributesPerRecord";
+  static constexpr const char* kMaxKeyBytes =
+      "otelConfig.receivers.otlp.limits.maxAttributeKeyLength";
+  static constexpr const char* kMaxValueBytes =
+      "otelConfig.receivers.otlp.limits.maxAttributeValueLength";
+  static constexpr const char* kMaxDepth = "otelConfig.receivers.otlp.limits.maxValueDepth";
 };
 
 // Counters a decode call adds to; a caller may keep one across calls.
@@ -62,6 +100,13 @@ struct DecodeStats {
   // Why the first rejected record was rejected, e.g. "span 3: trace_id has 15 bytes, expected
   // 16". Set once (when empty); suitable as the partial-success error message.
   std::string firstRejection;
+  // Attributes dropped past DecodeLimits::maxAttributes, and keys and values cut to
+  // maxKeyBytes / maxValueBytes (records rejected later included).
+  uint64_t droppedAttributes = 0;
+  uint64_t truncatedKeys = 0;
+  uint64_t truncatedValues = 0;
+
+  bool truncated() const { return droppedAttributes + truncatedKeys + truncatedValues != 0; }
 };
 
 // Decodes OTLP export requests into batches, reusing its scratch state between calls.

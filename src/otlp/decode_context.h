@@ -16,6 +16,7 @@
 
 namespace stackhouse::otlp::detail {
 
+using telemetry::Buffer;
 using telemetry::MapColumn;
 using telemetry::StringColumn;
 
@@ -49,6 +50,11 @@ class DecodeContext {
       : maxDepth_(limits.maxDepth < DecodeLimits::kMaxDepthCap ? limits.maxDepth
                                                                : DecodeLimits::kMaxDepthCap),
         maxGrowth_(limits.maxBatchGrowth),
+        maxResources_(limits.maxResources),
+        maxRecords_(limits.maxRecords),
+        maxAttributes_(limits.maxAttributes),
+        maxKeyBytes_(limits.maxKeyBytes),
+        maxValueBytes_(limits.maxValueBytes),
         stats_(stats),
         format_(format) {}
 
@@ -79,15 +85,49 @@ class DecodeContext {
   const Status& error() const { return error_; }
 
   bool failDepth() {
-    return fail("AnyValue nesting deeper than " + std::to_string(maxDepth_) +
-                " levels (DecodeLimits::maxDepth)");
+    return fail("AnyValue nesting deeper than " + std::to_string(maxDepth_) + " levels (limit " +
+                DecodeLimitKeys::kMaxDepth + ")");
   }
 
   void countInvalidUtf8(size_t n) { stats_.invalidUtf8 += n; }
 
   // Index (within this request) of the record being decoded; names it in rejection messages.
   uint64_t recordIndex() const { return recordIndex_; }
-  void nextRecord() { ++recordIndex_; }
+  // Called after each record (accepted or rejected); fails the call once the request holds more
+  // than maxRecords.
+  bool nextRecord() {
+    if (++recordIndex_ <= maxRecords_) return true;
+    return fail("the request holds more than " + std::to_string(maxRecords_) + " records (limit " +
+                DecodeLimitKeys::kMaxRecords + ")");
+  }
+  // Called at each ResourceLogs/ResourceSpans/ResourceMetrics, before it is read.
+  bool nextResource() {
+    if (++resourceCount_ <= maxResources_) return true;
+    return fail("the request holds more than " + std::to_string(maxResources_) +
+                " resources (limit " + DecodeLimitKeys::kMaxResources + ")");
+  }
+
+  // Ends the current row of an attribute map, dropping its entries past maxAttributes. Checked
+  // once per row rather than per attribute, to keep the per-attribute path short; hostile input
+  // with many attributes costs its decoding, which the body size bounds.
+  void endAttributes(MapColumn& map) {
+    const size_t entries = map.pendingEntries();
+    if (entries > maxAttributes_) [[unlikely]]
+      dropAttributes(map, entries);
+    map.endRow();
+  }
+  // Cuts the value being built in `column` (valid UTF-8, started at byte `start` of its data) to
+  // maxKeyBytes / maxValueBytes.
+  void limitKey(StringColumn& column, size_t start) {
+    if (column.data().size() - start > maxKeyBytes_) [[unlikely]] {
+      cutPending(column.data(), start + maxKeyBytes_, stats_.truncatedKeys);
+    }
+  }
+  void limitValue(StringColumn& column, size_t start) {
+    if (column.data().size() - start > maxValueBytes_) [[unlikely]] {
+      cutPending(column.data(), start + maxValueBytes_, stats_.truncatedValues);
+    }
+  }
 
   // A record is dropped for partial success: counted, and the first reason kept.
   void reject(std::string_view what, std::string_view reason) {
@@ -118,8 +158,27 @@ class DecodeContext {
   }
 
  private:
+  [[gnu::noinline, gnu::cold]] void dropAttributes(MapColumn& map, size_t entries) {
+    const size_t keep = map.keys().size() - entries + maxAttributes_;
+    map.keys().truncate(keep);
+    map.values().truncate(keep);
+    stats_.droppedAttributes += entries - maxAttributes_;
+  }
+
+  // Cuts `data` to `end` bytes, less the bytes of a UTF-8 character that the cut would split.
+  [[gnu::noinline, gnu::cold]] static void cutPending(Buffer& data, size_t end, uint64_t& counter) {
+    while ((data.data()[end] & 0xC0) == 0x80) --end;
+    data.truncate(end);
+    ++counter;
+  }
+
   size_t maxDepth_;
   size_t maxGrowth_;
+  size_t maxResources_;
+  size_t maxRecords_;
+  size_t maxAttributes_;
+  size_t maxKeyBytes_;
+  size_t maxValueBytes_;
   size_t byteLimit_ = kMaxBatchBytes;
   DecodeStats& stats_;
   std::string_view format_;
@@ -127,6 +186,7 @@ class DecodeContext {
   bool failed_ = false;
   Status error_;
   uint64_t recordIndex_ = 0;
+  uint64_t resourceCount_ = 0;
 };
 
 // Resource values repeated on every row of a ResourceLogs/ResourceSpans/ResourceMetrics,

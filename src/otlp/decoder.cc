@@ -49,7 +49,8 @@ template <typename Batch, typename Decode>
 Status run(Encoding encoding, Batch& out, DecodeStats& stats, const DecodeLimits& limits,
            Decode&& decode) {
   const Rows rows = rowsOf(out);
-  const DecodeStats before{stats.accepted, stats.rejected, stats.invalidUtf8, {}};
+  const DecodeStats before{stats.accepted,          stats.rejected,      stats.invalidUtf8,    {},
+                           stats.droppedAttributes, stats.truncatedKeys, stats.truncatedValues};
   const bool hadRejection = !stats.firstRejection.empty();
   detail::DecodeContext ctx(limits, stats, encoding == Encoding::kJson ? "json" : "protobuf");
   ctx.setStartBytes(bytesOf(out));
@@ -58,6 +59,9 @@ Status run(Encoding encoding, Batch& out, DecodeStats& stats, const DecodeLimits
   stats.accepted = before.accepted;
   stats.rejected = before.rejected;
   stats.invalidUtf8 = before.invalidUtf8;
+  stats.droppedAttributes = before.droppedAttributes;
+  stats.truncatedKeys = before.truncatedKeys;
+  stats.truncatedValues = before.truncatedValues;
   if (!hadRejection) stats.firstRejection.clear();
   return ctx.error();
 }

@@ -32,6 +32,12 @@ void putString(std::string& out, uint32_t field, std::string_view value) {
   out.append(clean);
 }
 
+void putBytes(std::string& out, uint32_t field, std::string_view value) {
+  putTag(out, field, 2);
+  putVarint(out, value.size());
+  out.append(value);
+}
+
 }  // namespace
 
 std::string encodeExportResponse(Signal signal, Encoding encoding, uint64_t rejected,
@@ -67,6 +73,31 @@ std::string encodeExportResponse(Signal signal, Encoding encoding, uint64_t reje
   return out;
 }
 
+std::string partialSuccessMessage(const DecodeStats& stats, const DecodeLimits& limits) {
+  std::string out = stats.rejected > 0 ? stats.firstRejection : std::string();
+  // "<what>: <count> (limit <key>)"
+  auto warn = [&out](uint64_t n, const std::string& what, const char* key) {
+    if (n == 0) return;
+    if (!out.empty()) out += "; ";
+    out += what;
+    out += ": ";
+    out += std::to_string(n);
+    out += " (limit ";
+    out += key;
+    out += ')';
+  };
+  warn(stats.droppedAttributes,
+       "attributes dropped past " + std::to_string(limits.maxAttributes) + " in one record",
+       DecodeLimitKeys::kMaxAttributes);
+  warn(stats.truncatedKeys,
+       "attribute keys cut to " + std::to_string(limits.maxKeyBytes) + " bytes",
+       DecodeLimitKeys::kMaxKeyBytes);
+  warn(stats.truncatedValues,
+       "attribute values cut to " + std::to_string(limits.maxValueBytes) + " bytes",
+       DecodeLimitKeys::kMaxValueBytes);
+  return out;
+}
+
 std::string encodeStatus(Encoding encoding, int code, std::string_view message) {
   if (encoding == Encoding::kJson) {
     std::string out;
@@ -83,6 +114,29 @@ std::string encodeStatus(Encoding encoding, int code, std::string_view message) 
     putVarint(out, static_cast<uint64_t>(static_cast<int64_t>(code)));
   }
   if (!message.empty()) putString(out, 2, message);
+  return out;
+}
+
+std::string encodeRetryStatus(int code, std::string_view message, uint64_t retryDelayMillis) {
+  // google.protobuf.Duration {seconds = 1 (int64), nanos = 2 (int32)}
+  std::string duration;
+  if (retryDelayMillis >= 1000) {
+    putTag(duration, 1, 0);
+    putVarint(duration, retryDelayMillis / 1000);
+  }
+  if (retryDelayMillis % 1000 != 0) {
+    putTag(duration, 2, 0);
+    putVarint(duration, retryDelayMillis % 1000 * 1'000'000);
+  }
+  // google.rpc.RetryInfo {retry_delay = 1}
+  std::string retryInfo;
+  putBytes(retryInfo, 1, duration);
+  // google.protobuf.Any {type_url = 1, value = 2}
+  std::string any;
+  putBytes(any, 1, "type.googleapis.com/google.rpc.RetryInfo");
+  putBytes(any, 2, retryInfo);
+  std::string out = encodeStatus(Encoding::kProtobuf, code, message);
+  putBytes(out, 3, any);
   return out;
 }
 

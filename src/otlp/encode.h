@@ -17,8 +17,19 @@ namespace stackhouse::otlp {
 std::string encodeExportResponse(Signal signal, Encoding encoding, uint64_t rejected,
                                  std::string_view message);
 
+// The partial-success error_message for a decoded request: the first rejection (when records
+// were rejected) and a warning for each per-record limit that cut attributes, naming the limit,
+// its value and its configuration key. Empty when nothing was rejected or cut.
+std::string partialSuccessMessage(const DecodeStats& stats, const DecodeLimits& limits);
+
 // A google.rpc.Status {code = 1 (int32), message = 2 (string)}: the body of an OTLP/HTTP error
 // response. `code` is a gRPC status code.
 std::string encodeStatus(Encoding encoding, int code, std::string_view message);
+
+// A protobuf google.rpc.Status {code, message, details = [Any(google.rpc.RetryInfo
+// {retry_delay})]}: the grpc-status-details-bin trailer of a gRPC answer that the client should
+// retry after `retryDelayMillis` (the OTLP way to throttle clients with UNAVAILABLE or
+// RESOURCE_EXHAUSTED). `code` is a gRPC status code and must match the call's status.
+std::string encodeRetryStatus(int code, std::string_view message, uint64_t retryDelayMillis);
 
 }  // namespace stackhouse::otlp

@@ -455,7 +455,7 @@ bool readResource(JsonSource& src, const Fields& container, const char* message,
       return false;
     }
   }
-  row.attributes.endRow();
+  src.ctx().endAttributes(row.attributes);
   row.finish(ctx, schemaUrl);
   return true;
 }
@@ -491,7 +491,7 @@ bool readScope(JsonSource& src, const Fields& container, const char* message, Sc
       return false;
     }
   }
-  row.attributes.endRow();
+  src.ctx().endAttributes(row.attributes);
   ctx.appendString(row.text, name);
   ctx.appendString(row.text, version);
   ctx.appendString(row.text, schemaUrl);
@@ -508,7 +508,8 @@ bool walkRequest(JsonSource& src, element root, Key resourcesKey, const char* re
   JsonDecoder::Scratch& s = src.scratch();
   return src.forEachIn(top[resourcesKey], "request", resourcesKey, [&](element resource) {
     Fields rf;
-    if (!readFields(src, resource, resourceMessage, {Key::kResource, scopesKey, Key::kSchemaUrl},
+    if (!src.ctx().nextResource() ||
+        !readFields(src, resource, resourceMessage, {Key::kResource, scopesKey, Key::kSchemaUrl},
                     rf) ||
         !readResource(src, rf, resourceMessage, s.resource)) {
       return false;
@@ -564,8 +565,7 @@ bool decodeLogRecord(JsonSource& src, element e, LogBatch& b) {
     return false;
   }
   const bool ok = emitLog(src, b, rows, src.scratch().resource, src.scratch().scope, lf);
-  ctx.nextRecord();
-  return ok;
+  return ctx.nextRecord() && ok;
 }
 
 // ---- spans
@@ -658,8 +658,7 @@ bool decodeSpan(JsonSource& src, element e, SpanBatch& b) {
     return false;
   }
   const bool ok = emitSpan(ctx, b, rows, src.scratch().resource, src.scratch().scope, sf);
-  ctx.nextRecord();
-  return ok;
+  return ctx.nextRecord() && ok;
 }
 
 // ---- metrics
@@ -708,7 +707,7 @@ bool decodeExemplars(JsonSource& src, const Fields& point, const char* m,
         })) {
       return false;
     }
-    emitExemplar(e, x, problem);
+    emitExemplar(src.ctx(), e, x, problem);
     return true;
   });
 }
@@ -750,8 +749,7 @@ bool decodeNumberPoint(JsonSource& src, element e, KindBatch& b, const MetricBat
     extra(b);
     if (!finishPoint(ctx, m)) return false;
   }
-  ctx.nextRecord();
-  return true;
+  return ctx.nextRecord();
 }
 
 bool getOptionalDouble(JsonSource& src, const Fields& f, Key k, const char* m, double& out) {
@@ -813,8 +811,7 @@ bool decodeHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t te
     b.aggregationTemporality.append(temporality);
     if (!finishPoint(ctx, m)) return false;
   }
-  ctx.nextRecord();
-  return true;
+  return ctx.nextRecord();
 }
 
 bool decodeBuckets(JsonSource& src, const Fields& point, Key which, int32_t& offset,
@@ -884,8 +881,7 @@ bool decodeExpHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t
     b.aggregationTemporality.append(temporality);
     if (!finishPoint(ctx, m)) return false;
   }
-  ctx.nextRecord();
-  return true;
+  return ctx.nextRecord();
 }
 
 bool decodeSummaryPoint(JsonSource& src, element e, MetricBatch& m) {
@@ -931,8 +927,7 @@ bool decodeSummaryPoint(JsonSource& src, element e, MetricBatch& m) {
     b.quantileValue.endRow();
     if (!finishPoint(ctx, m)) return false;
   }
-  ctx.nextRecord();
-  return true;
+  return ctx.nextRecord();
 }
 
 bool decodeMetric(JsonSource& src, element e, MetricBatch& m) {

@@ -123,7 +123,7 @@ bool readResource(ProtoSource& src, Bytes resource, std::string_view schemaUrl, 
     if (f.number == 1 && !src.appendKeyValue(f.bytes, row.attributes)) return false;
   }
   if (src.ctx().failed()) return false;
-  row.attributes.endRow();
+  src.ctx().endAttributes(row.attributes);
   row.finish(src.ctx(), schemaUrl);
   return true;
 }
@@ -146,7 +146,7 @@ bool readScope(ProtoSource& src, Bytes scope, std::string_view schemaUrl, ScopeR
     }
   }
   if (src.ctx().failed()) return false;
-  row.attributes.endRow();
+  src.ctx().endAttributes(row.attributes);
   src.ctx().appendString(row.text, name);
   src.ctx().appendString(row.text, version);
   src.ctx().appendString(row.text, schemaUrl);
@@ -188,6 +188,7 @@ template <typename Record>
 bool walkResource(ProtoSource& src, ProtoScratch& s, Bytes message, const MessageInfo& resourceInfo,
                   const MessageInfo& scopeInfo, Record&& record) {
   DecodeContext& ctx = src.ctx();
+  if (!ctx.nextResource()) return false;
   Bytes resource;
   std::string_view schemaUrl;
   if (!readHeader(ctx, message, resourceInfo, resource, schemaUrl)) return false;
@@ -241,8 +242,7 @@ bool decodeLogRecord(ProtoSource& src, ProtoScratch& s, Bytes message, LogBatch&
   }
   if (ctx.failed()) return false;
   const bool ok = emitLog(src, b, rows, s.resource, s.scope, lf);
-  ctx.nextRecord();
-  return ok;
+  return ctx.nextRecord() && ok;
 }
 
 // ---- spans
@@ -330,8 +330,7 @@ bool decodeSpan(ProtoSource& src, ProtoScratch& s, Bytes message, SpanBatch& b) 
   }
   if (ctx.failed()) return false;
   const bool ok = emitSpan(ctx, b, rows, s.resource, s.scope, sf);
-  ctx.nextRecord();
-  return ok;
+  return ctx.nextRecord() && ok;
 }
 
 // ---- metrics
@@ -355,7 +354,7 @@ bool decodeExemplar(ProtoSource& src, Bytes message, telemetry::ExemplarColumns&
     }
   }
   if (src.ctx().failed()) return false;
-  emitExemplar(e, x, problem);
+  emitExemplar(src.ctx(), e, x, problem);
   return true;
 }
 
@@ -398,8 +397,7 @@ bool decodeNumberPoint(ProtoSource& src, ProtoScratch& s, Bytes message, KindBat
     extra(b);
     if (!finishPoint(ctx, m)) return false;
   }
-  ctx.nextRecord();
-  return true;
+  return ctx.nextRecord();
 }
 
 bool decodeHistogramPoint(ProtoSource& src, ProtoScratch& s, Bytes message, MetricBatch& m,
@@ -456,8 +454,7 @@ bool decodeHistogramPoint(ProtoSource& src, ProtoScratch& s, Bytes message, Metr
     b.aggregationTemporality.append(temporality);
     if (!finishPoint(ctx, m)) return false;
   }
-  ctx.nextRecord();
-  return true;
+  return ctx.nextRecord();
 }
 
 bool decodeBuckets(DecodeContext& ctx, Bytes message, int32_t& offset,
@@ -537,8 +534,7 @@ bool decodeExpHistogramPoint(ProtoSource& src, ProtoScratch& s, Bytes message, M
     b.aggregationTemporality.append(temporality);
     if (!finishPoint(ctx, m)) return false;
   }
-  ctx.nextRecord();
-  return true;
+  return ctx.nextRecord();
 }
 
 bool decodeSummaryPoint(ProtoSource& src, ProtoScratch& s, Bytes message, MetricBatch& m) {
@@ -588,8 +584,7 @@ bool decodeSummaryPoint(ProtoSource& src, ProtoScratch& s, Bytes message, Metric
     b.quantileValue.endRow();
     if (!finishPoint(ctx, m)) return false;
   }
-  ctx.nextRecord();
-  return true;
+  return ctx.nextRecord();
 }
 
 // Reads the aggregation temporality and monotonicity of a Sum/Histogram/ExponentialHistogram

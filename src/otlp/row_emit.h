@@ -139,7 +139,7 @@ bool emitLog(Src& src, telemetry::LogBatch& b, size_t rows, const ResourceRow& r
   b.scopeName.append(scope.name());
   b.scopeVersion.append(scope.version());
   b.scopeAttributes.appendColumn(scope.attributes);
-  b.logAttributes.endRow();
+  ctx.endAttributes(b.logAttributes);
   ctx.appendString(b.eventName, f.eventName);
   ctx.accept();
   return ctx.checkBytes(telemetry::batchBytes(b));
@@ -183,7 +183,7 @@ inline bool emitSpan(DecodeContext& ctx, telemetry::SpanBatch& b, size_t rows,
   b.resourceAttributes.appendColumn(res.attributes);
   b.scopeName.append(scope.name());
   b.scopeVersion.append(scope.version());
-  b.spanAttributes.endRow();
+  ctx.endAttributes(b.spanAttributes);
   b.duration.append(f.end > f.start ? f.end - f.start : 0);
   b.statusCode.append(statusCodeName(f.statusCode));
   ctx.appendString(b.statusMessage, f.statusMessage);
@@ -203,7 +203,7 @@ inline void emitEvent(DecodeContext& ctx, telemetry::SpanBatch& b, uint64_t time
                       std::string_view name) {
   b.eventsTimestamp.child().append(static_cast<int64_t>(time));
   ctx.appendString(b.eventsName.child(), name);
-  b.eventsAttributes.child().endRow();
+  ctx.endAttributes(b.eventsAttributes.child());
 }
 
 // Appends one link whose attributes are pending in b.linksAttributes.child(); a bad id is noted
@@ -223,7 +223,7 @@ inline void emitLink(DecodeContext& ctx, telemetry::SpanBatch& b, const IdBytes&
     b.linksSpanId.child().commit();
   }
   ctx.appendString(b.linksTraceState.child(), traceState);
-  b.linksAttributes.child().endRow();
+  ctx.endAttributes(b.linksAttributes.child());
 }
 
 struct PointFields {
@@ -241,11 +241,11 @@ struct ExemplarFields {
 };
 
 // Appends one exemplar whose filtered attributes are pending in e.filteredAttributes.child().
-inline void emitExemplar(telemetry::ExemplarColumns& e, const ExemplarFields& f,
+inline void emitExemplar(DecodeContext& ctx, telemetry::ExemplarColumns& e, const ExemplarFields& f,
                          IdProblem& problem) {
   problem.check("exemplars.trace_id", f.traceId, kTraceIdBytes);
   problem.check("exemplars.span_id", f.spanId, kSpanIdBytes);
-  e.filteredAttributes.child().endRow();
+  ctx.endAttributes(e.filteredAttributes.child());
   e.timeUnix.child().append(static_cast<int64_t>(f.time));
   e.value.child().append(f.value);
   if (f.spanId.size <= kSpanIdBytes) {
@@ -291,7 +291,7 @@ bool beginPointRow(DecodeContext& ctx, KindBatch& b, size_t rows, const Resource
   c.metricName.append(metric.name());
   c.metricDescription.append(metric.description());
   c.metricUnit.append(metric.unit());
-  c.attributes.endRow();
+  ctx.endAttributes(c.attributes);
   c.startTimeUnix.append(static_cast<int64_t>(p.start));
   c.timeUnix.append(static_cast<int64_t>(p.time));
   c.flags.append(p.flags);

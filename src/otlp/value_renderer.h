@@ -164,13 +164,25 @@ class ValueRenderer {
   DecodeContext& ctx_;
 };
 
-// Appends one attribute (key, AsString of value) to the current row of `map`.
+// Appends one attribute (key, AsString of value) to the current row of `map`; a key or value
+// past its length limit is cut. (Entries past maxAttributes are dropped when the row ends:
+// DecodeContext::endAttributes.) Inlined: it runs once per attribute, and a call would cost more
+// than its own checks.
 template <typename Src>
-bool appendAttribute(Src& src, std::string_view key, typename Src::Ref value, bool hasValue,
-                     telemetry::MapColumn& map) {
-  src.ctx().appendString(map.keys(), key);
-  if (hasValue && !ValueRenderer<Src>(src).asString(value, map.values().data())) return false;
-  map.values().commit();
+[[gnu::always_inline]] inline bool appendAttribute(Src& src, std::string_view key,
+                                                   typename Src::Ref value, bool hasValue,
+                                                   telemetry::MapColumn& map) {
+  DecodeContext& ctx = src.ctx();
+  StringColumn& keys = map.keys();
+  const size_t keyStart = keys.data().size();
+  ctx.countInvalidUtf8(appendSanitized(keys.data(), key));
+  ctx.limitKey(keys, keyStart);
+  keys.commit();
+  StringColumn& values = map.values();
+  const size_t valueStart = values.data().size();
+  if (hasValue && !ValueRenderer<Src>(src).asString(value, values.data())) return false;
+  ctx.limitValue(values, valueStart);
+  values.commit();
   return true;
 }
 

@@ -4,6 +4,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "otlp_test_support.h"
 
@@ -79,6 +80,47 @@ TEST(Encode, Status) {
   EXPECT_EQ(json, R"({"code":8,"message":"slow down"})");
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &status).ok());
   EXPECT_EQ(status.code(), 8);
+}
+
+TEST(Encode, RetryStatusCarriesRetryInfo) {
+  for (uint64_t millis : {uint64_t{1000}, uint64_t{250}, uint64_t{2500}, uint64_t{0}}) {
+    SCOPED_TRACE(millis);
+    google::rpc::Status status;
+    ASSERT_TRUE(status.ParseFromString(encodeRetryStatus(14, "memory limit reached", millis)));
+    EXPECT_EQ(status.code(), 14);
+    EXPECT_EQ(status.message(), "memory limit reached");
+    ASSERT_EQ(status.details_size(), 1);
+    EXPECT_EQ(status.details(0).type_url(), "type.googleapis.com/google.rpc.RetryInfo");
+    google::rpc::RetryInfo info;
+    ASSERT_TRUE(status.details(0).UnpackTo(&info));
+    EXPECT_EQ(info.retry_delay().seconds(), static_cast<int64_t>(millis / 1000));
+    EXPECT_EQ(info.retry_delay().nanos(), static_cast<int32_t>(millis % 1000 * 1'000'000));
+  }
+}
+
+TEST(Encode, PartialSuccessMessageNamesTheLimits) {
+  DecodeLimits limits;
+  DecodeStats stats;
+  EXPECT_EQ(partialSuccessMessage(stats, limits), "");
+  stats.firstRejection = "span 0: trace_id has 3 bytes, expected 16";
+  EXPECT_EQ(partialSuccessMessage(stats, limits), "");  // nothing rejected in this request
+  stats.rejected = 1;
+  EXPECT_EQ(partialSuccessMessage(stats, limits), "span 0: trace_id has 3 bytes, expected 16");
+  stats.droppedAttributes = 72;
+  stats.truncatedValues = 2;
+  EXPECT_EQ(partialSuccessMessage(stats, limits),
+            "span 0: trace_id has 3 bytes, expected 16; attributes dropped past 128 in one "
+            "record: 72 (limit otelConfig.receivers.otlp.limits.maxAttributesPerRecord); "
+            "attribute values cut to 65536 bytes: 2 (limit "
+            "otelConfig.receivers.otlp.limits.maxAttributeValueLength)");
+  stats.rejected = 0;
+  stats.droppedAttributes = 0;
+  stats.truncatedValues = 0;
+  stats.truncatedKeys = 1;
+  limits.maxKeyBytes = 16;
+  EXPECT_EQ(partialSuccessMessage(stats, limits),
+            "attribute keys cut to 16 bytes: 1 (limit "
+            "otelConfig.receivers.otlp.limits.maxAttributeKeyLength)");
 }
 
 }  // namespace

@@ -132,6 +132,9 @@ Outcome decodeOnTopOfARow(const std::string& body, Encoding encoding,
     EXPECT_EQ(o.stats.rejected, statsBefore.rejected);
     EXPECT_EQ(o.stats.invalidUtf8, statsBefore.invalidUtf8);
     EXPECT_EQ(o.stats.firstRejection, statsBefore.firstRejection);
+    EXPECT_EQ(o.stats.droppedAttributes, statsBefore.droppedAttributes);
+    EXPECT_EQ(o.stats.truncatedKeys, statsBefore.truncatedKeys);
+    EXPECT_EQ(o.stats.truncatedValues, statsBefore.truncatedValues);
   }
   return o;
 }
@@ -273,7 +276,8 @@ TEST(HostileProtobuf, DeepNestingFailsWithoutRecursingPastTheLimit) {
       const Outcome o = decodeOnTopOfARow(logsRequest(record), Encoding::kProtobuf);
       EXPECT_EQ(o.status.code(), StatusCode::kInvalidArgument);
       EXPECT_EQ(o.status.message(),
-                "protobuf: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
+                "protobuf: AnyValue nesting deeper than 32 levels (limit "
+                "otelConfig.receivers.otlp.limits.maxValueDepth)");
     }
   }
 }
@@ -298,7 +302,7 @@ TEST(HostileProtobuf, NestingLimitBoundaries) {
   const Status st = decodeDepth(DecodeLimits::kMaxDepthCap + 1, huge);
   EXPECT_EQ(st.message(),
             "protobuf: AnyValue nesting deeper than 256 levels "
-            "(DecodeLimits::maxDepth)");
+            "(limit otelConfig.receivers.otlp.limits.maxValueDepth)");
 }
 
 TEST(HostileProtobuf, InvalidUtf8IsReplacedAndCounted) {
@@ -429,12 +433,14 @@ TEST(HostileJson, DeepNestingFails) {
   // Within it, our limit applies.
   o = decodeOnTopOfARow(jsonLogs(R"({"body":)" + deepJsonKvlist(33) + "}"), Encoding::kJson);
   EXPECT_EQ(o.status.message(),
-            "json: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
+            "json: AnyValue nesting deeper than 32 levels (limit "
+            "otelConfig.receivers.otlp.limits.maxValueDepth)");
   o = decodeOnTopOfARow(
       jsonLogs(R"({"attributes":[{"key":"a","value":)" + deepJsonKvlist(200) + "}]}"),
       Encoding::kJson);
   EXPECT_EQ(o.status.message(),
-            "json: AnyValue nesting deeper than 32 levels (DecodeLimits::maxDepth)");
+            "json: AnyValue nesting deeper than 32 levels (limit "
+            "otelConfig.receivers.otlp.limits.maxValueDepth)");
   telemetry::LogBatch batch;
   DecodeStats stats;
   const std::string ok = jsonLogs(R"({"body":)" + deepJsonKvlist(32) + "}");
@@ -555,6 +561,248 @@ TEST(HostileMetrics, BadExemplarIdRejectsThePoint) {
   EXPECT_EQ(batch.gauge.value.at(0), 2.0);
   EXPECT_EQ(testing::cellOf(batch.gauge.exemplars.spanId, 0), R"(["0000000000000000"])");
   EXPECT_EQ(stats.firstRejection, "data point 0: exemplars.span_id has 1 bytes, expected 8");
+}
+
+// ---- per-request limits: refused as a whole, naming the limit and its configuration key
+
+TEST(HostileLimits, TooManyResourcesFailTheRequest) {
+  DecodeLimits limits;
+  limits.maxResources = 3;
+  const Pb resourceLogs = Pb{}.msg(2, Pb{}.msg(2, Pb{}.bytes(3, "x")));
+  Pb atLimit;
+  for (int i = 0; i < 3; ++i) atLimit.msg(1, resourceLogs);
+  Pb overLimit = atLimit;
+  overLimit.msg(1, Pb{});  // even an empty one counts
+  std::string json3 = R"({"resourceLogs":[)";
+  for (int i = 0; i < 3; ++i)
+    json3 += std::string(i ? "," : "") + R"({"scopeLogs":[{"logRecords":[{}]}]})";
+  const std::string json4 = json3 + ",{}]}";
+  json3 += "]}";
+  const struct {
+    Encoding encoding;
+    std::string ok;
+    std::string over;
+  } cases[] = {{Encoding::kProtobuf, atLimit.s, overLimit.s}, {Encoding::kJson, json3, json4}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.ok);
+    Outcome o = decodeOnTopOfARow(c.ok, c.encoding, limits);
+    ASSERT_TRUE(o.status.isOk()) << o.status.toString();
+    EXPECT_EQ(o.batch.rows(), 1u + 3u);
+    o = decodeOnTopOfARow(c.over, c.encoding, limits);
+    EXPECT_EQ(o.status.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(o.status.message().find("the request holds more than 3 resources (limit "
+                                      "otelConfig.receivers.otlp.limits.maxResourcesPerRequest)"),
+              std::string::npos)
+        << o.status.message();
+  }
+  // The default is 10000.
+  Pb many;
+  for (int i = 0; i < 10001; ++i) many.msg(1, Pb{});
+  EXPECT_EQ(decodeOnTopOfARow(many.s, Encoding::kProtobuf).status.code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(HostileLimits, TooManyRecordsFailTheRequest) {
+  DecodeLimits limits;
+  limits.maxRecords = 5;
+  auto logs = [](int n, bool badId) {
+    Pb scopeLogs;
+    for (int i = 0; i < n; ++i) {
+      // rejected records count too
+      scopeLogs.msg(2, badId && i == 0 ? Pb{}.bytes(9, "short") : Pb{}.bytes(3, "x"));
+    }
+    return Pb{}.msg(1, Pb{}.msg(2, scopeLogs)).s;
+  };
+  for (bool badId : {false, true}) {
+    SCOPED_TRACE(badId);
+    Outcome o = decodeOnTopOfARow(logs(5, badId), Encoding::kProtobuf, limits);
+    ASSERT_TRUE(o.status.isOk());
+    o = decodeOnTopOfARow(logs(6, badId), Encoding::kProtobuf, limits);
+    EXPECT_EQ(o.status.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(o.status.message(),
+              "protobuf: the request holds more than 5 records (limit "
+              "otelConfig.receivers.otlp.limits.maxRecordsPerRequest)");
+  }
+  // Spread over resources and scopes, JSON.
+  const std::string scope = R"({"scopeLogs":[{"logRecords":[{},{}]},{"logRecords":[{}]}]})";
+  Outcome o = decodeOnTopOfARow(R"({"resourceLogs":[)" + scope + "," + scope + "]}",
+                                Encoding::kJson, limits);
+  EXPECT_EQ(o.status.message(),
+            "json: the request holds more than 5 records (limit "
+            "otelConfig.receivers.otlp.limits.maxRecordsPerRequest)");
+
+  // Spans and metric data points (across metrics and kinds).
+  telemetry::SpanBatch spans;
+  DecodeStats stats;
+  const std::string sixSpans =
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{},{},{},{},{},{}]}]}]})";
+  Status st = decodeSpans(bytesOf(sixSpans), Encoding::kJson, spans, stats, limits);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(spans.rows(), 0u);
+  telemetry::MetricBatch metrics;
+  const std::string sixPoints = R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[)"
+                                R"({"name":"g","gauge":{"dataPoints":[{},{},{}]}},)"
+                                R"({"name":"s","sum":{"dataPoints":[{},{}]}},)"
+                                R"({"name":"h","histogram":{"dataPoints":[{}]}}]}]}]})";
+  st = decodeMetrics(bytesOf(sixPoints), Encoding::kJson, metrics, stats, limits);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("maxRecordsPerRequest"), std::string::npos);
+  EXPECT_EQ(metrics.gauge.rows() + metrics.sum.rows() + metrics.histogram.rows(), 0u);
+  limits.maxRecords = 6;
+  EXPECT_TRUE(decodeMetrics(bytesOf(sixPoints), Encoding::kJson, metrics, stats, limits).isOk());
+}
+
+// ---- per-record limits: cut, counted, and the request succeeds
+
+Pb manyAttributes(uint32_t field, int n, std::string_view prefix) {
+  Pb m;
+  for (int i = 0; i < n; ++i) {
+    m.msg(field, keyValue(std::string(prefix) + std::to_string(i), stringValue("v")));
+  }
+  return m;
+}
+
+TEST(HostileLimits, AttributesPastTheLimitAreDropped) {
+  // 200 attributes on the resource, the scope and the record: 128 kept in each, in order.
+  const Pb record = manyAttributes(6, 200, "r").bytes(3, "INFO");
+  const Pb resource = manyAttributes(1, 200, "res");
+  Pb scopeLogs;
+  scopeLogs.msg(1, manyAttributes(3, 200, "s")).msg(2, record).msg(2, record);
+  const std::string body = Pb{}.msg(1, Pb{}.msg(1, resource).msg(2, scopeLogs)).s;
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeLogs(bytesOf(body), Encoding::kProtobuf, batch, stats).isOk());
+  ASSERT_EQ(batch.rows(), 2u);
+  EXPECT_TRUE(testing::columnsConsistent(batch));
+  for (size_t row = 0; row < 2; ++row) {
+    EXPECT_EQ(batch.logAttributes.offset(row + 1) - batch.logAttributes.offset(row), 128);
+    EXPECT_EQ(batch.resourceAttributes.offset(row + 1) - batch.resourceAttributes.offset(row), 128);
+    EXPECT_EQ(batch.scopeAttributes.offset(row + 1) - batch.scopeAttributes.offset(row), 128);
+  }
+  EXPECT_EQ(batch.logAttributes.keys().at(127), "r127");
+  EXPECT_EQ(batch.severityText.at(1), "INFO");
+  // resource and scope once each, records twice
+  EXPECT_EQ(stats.droppedAttributes, 72u * 4);
+  EXPECT_EQ(stats.accepted, 2u);
+  EXPECT_EQ(stats.rejected, 0u);
+
+  // service.name past the limit is dropped like any other attribute.
+  DecodeLimits limits;
+  limits.maxAttributes = 1;
+  Pb late;
+  late.msg(1, keyValue("a", stringValue("1"))).msg(1, keyValue("service.name", stringValue("svc")));
+  const Outcome o = decodeOnTopOfARow(logsRequest(Pb{}, late), Encoding::kProtobuf, limits);
+  ASSERT_TRUE(o.status.isOk());
+  EXPECT_EQ(o.batch.serviceName.at(1), "");
+  EXPECT_EQ(o.stats.droppedAttributes, 1u);
+}
+
+TEST(HostileLimits, SpanEventLinkAndExemplarAttributesAreLimited) {
+  DecodeLimits limits;
+  limits.maxAttributes = 2;
+  std::string attrs = "[";
+  for (int i = 0; i < 5; ++i) {
+    attrs += std::string(i ? "," : "") + R"({"key":"k)" + std::to_string(i) +
+             R"(","value":{"intValue":"1"}})";
+  }
+  attrs += "]";
+  const std::string spans = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":)" + attrs +
+                            R"(,"events":[{"attributes":)" + attrs +
+                            R"(}],"links":[{"attributes":)" + attrs + "}]}]}]}]}";
+  telemetry::SpanBatch sb;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeSpans(bytesOf(spans), Encoding::kJson, sb, stats, limits).isOk());
+  ASSERT_EQ(sb.rows(), 1u);
+  EXPECT_EQ(sb.spanAttributes.keys().size(), 2u);
+  EXPECT_EQ(sb.eventsAttributes.child().keys().size(), 2u);
+  EXPECT_EQ(sb.linksAttributes.child().keys().size(), 2u);
+  EXPECT_EQ(stats.droppedAttributes, 9u);
+
+  const std::string metrics =
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[)"
+      R"({"asInt":"1","attributes":)" +
+      attrs + R"(,"exemplars":[{"asDouble":1,"filteredAttributes":)" + attrs + "}]}]}}]}]}]}";
+  telemetry::MetricBatch mb;
+  DecodeStats mstats;
+  ASSERT_TRUE(decodeMetrics(bytesOf(metrics), Encoding::kJson, mb, mstats, limits).isOk());
+  ASSERT_EQ(mb.gauge.rows(), 1u);
+  EXPECT_EQ(mb.gauge.common.attributes.keys().size(), 2u);
+  EXPECT_EQ(mb.gauge.exemplars.filteredAttributes.child().keys().size(), 2u);
+  EXPECT_EQ(mstats.droppedAttributes, 6u);
+}
+
+TEST(HostileLimits, LongKeysAndValuesAreCutAtACharacterBoundary) {
+  DecodeLimits limits;
+  limits.maxKeyBytes = 8;
+  limits.maxValueBytes = 10;
+  const std::string euro = "\xE2\x82\xAC";  // 3 bytes
+  Pb record;
+  record
+      .msg(6, keyValue("kkkkkkkkkkkk", stringValue("short")))  // key cut to 8 bytes
+      .msg(6, keyValue("e" + euro + euro + euro, stringValue("aaaaaaaaa" + euro)))  // both cut
+      .msg(6, keyValue("bad", stringValue("\xff\xff\xff\xff")))  // 12 bytes once replaced
+      .msg(6, keyValue("int", Pb{}.u64(3, 12345678901234)))      // rendered, then cut
+      .msg(6, keyValue("list", Pb{}.msg(5, Pb{}.msg(1, stringValue("abcdefghij")))))
+      .msg(6, keyValue("exact", stringValue("0123456789")))  // at the limit: kept
+      .msg(5, stringValue(std::string(100, 'b')));           // the body: no limit
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(
+      decodeLogs(bytesOf(logsRequest(record)), Encoding::kProtobuf, batch, stats, limits).isOk());
+  ASSERT_EQ(batch.rows(), 1u);
+  EXPECT_TRUE(testing::columnsConsistent(batch));
+  const telemetry::MapColumn& a = batch.logAttributes;
+  EXPECT_EQ(a.keys().at(0), "kkkkkkkk");
+  EXPECT_EQ(a.values().at(0), "short");
+  EXPECT_EQ(a.keys().at(1), "e" + euro + euro);  // 7 bytes: the third euro would split
+  EXPECT_EQ(a.values().at(1), "aaaaaaaaa");
+  EXPECT_EQ(a.values().at(2), "\uFFFD\uFFFD\uFFFD");
+  EXPECT_EQ(a.values().at(3), "1234567890");
+  EXPECT_EQ(a.values().at(4), R"(["abcdefgh)");  // a cut rendering is not JSON
+  EXPECT_EQ(a.values().at(5), "0123456789");
+  EXPECT_EQ(batch.body.at(0), std::string(100, 'b'));
+  EXPECT_EQ(stats.truncatedKeys, 2u);
+  EXPECT_EQ(stats.truncatedValues, 4u);
+  EXPECT_EQ(stats.invalidUtf8, 4u);
+
+  // The same in JSON, and on resource attributes.
+  const std::string json =
+      R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name.is.long",)"
+      R"("value":{"stringValue":"checkout-service"}}]},"scopeLogs":[{"logRecords":[{"attributes":[)"
+      R"({"key":"k","value":{"stringValue":"aaaaaaaaa)" +
+      euro + R"("}}]}]}]}]})";
+  telemetry::LogBatch jb;
+  DecodeStats js;
+  ASSERT_TRUE(decodeLogs(bytesOf(json), Encoding::kJson, jb, js, limits).isOk());
+  ASSERT_EQ(jb.rows(), 1u);
+  EXPECT_EQ(jb.resourceAttributes.keys().at(0), "service.");
+  EXPECT_EQ(jb.resourceAttributes.values().at(0), "checkout-s");
+  EXPECT_EQ(jb.logAttributes.values().at(0), "aaaaaaaaa");
+  EXPECT_EQ(js.truncatedKeys, 1u);
+  EXPECT_EQ(js.truncatedValues, 2u);
+}
+
+TEST(HostileLimits, DefaultLengthLimits) {
+  Pb record;
+  record.msg(6, keyValue(std::string(5000, 'k'), stringValue(std::string(100000, 'v'))));
+  telemetry::LogBatch batch;
+  DecodeStats stats;
+  ASSERT_TRUE(decodeLogs(bytesOf(logsRequest(record)), Encoding::kProtobuf, batch, stats).isOk());
+  EXPECT_EQ(batch.logAttributes.keys().at(0).size(), 1024u);
+  EXPECT_EQ(batch.logAttributes.values().at(0).size(), 65536u);
+  EXPECT_EQ(stats.truncatedKeys, 1u);
+  EXPECT_EQ(stats.truncatedValues, 1u);
+}
+
+TEST(HostileLimits, AFailedCallRollsBackTheLimitCounters) {
+  DecodeLimits limits;
+  limits.maxAttributes = 1;
+  limits.maxRecords = 1;
+  Pb scopeLogs;
+  scopeLogs.msg(2, manyAttributes(6, 3, "a")).msg(2, manyAttributes(6, 3, "b"));
+  const Outcome o =
+      decodeOnTopOfARow(Pb{}.msg(1, Pb{}.msg(2, scopeLogs)).s, Encoding::kProtobuf, limits);
+  EXPECT_EQ(o.status.code(), StatusCode::kInvalidArgument);  // the counters checked as well
 }
 
 }  // namespace
