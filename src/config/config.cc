@@ -57,7 +57,8 @@ void describeRedaction(std::string& out, const RedactionProcessorConfig& r) {
   line(out, 3, "safeQueryKeys: " + stringList(r.safeQueryKeys));
   // The key itself is a secret: --print-config shows only whether one is set.
   if (!r.hmacKey.empty()) line(out, 3, "hmacKey: \"<set>\"");
-  if (!r.hmacKeyFile.empty()) line(out, 3, "hmacKeyFile: " + quoted(r.hmacKeyFile, std::string::npos));
+  if (!r.hmacKeyFile.empty())
+    line(out, 3, "hmacKeyFile: " + quoted(r.hmacKeyFile, std::string::npos));
 }
 
 }  // namespace
@@ -73,7 +74,7 @@ std::string_view redactionActionName(RedactionAction action) {
 
 const std::vector<std::string_view>& redactionRuleNames() {
   static const std::vector<std::string_view> names = {
-      "blockedKeys", "bearerTokens", "jwts",        "cloudKeys",   "privateKeys",
+      "blockedKeys", "bearerTokens",      "jwts",   "cloudKeys",   "privateKeys",
       "basicAuth",   "connectionStrings", "emails", "cardNumbers", "urlUserinfo",
       "urlQuery",    "fileNames"};
   return names;
@@ -116,10 +117,21 @@ std::string describeConfig(const Config& config) {
   line(out, 2, "otlp:");
   line(out, 3, "grpc:");
   line(out, 4, "endpoint: " + quoted(otel.receivers.otlp.grpc.endpoint.toString()));
+  line(out, 4, "maxRecvMsgSizeMiB: " + std::to_string(otel.receivers.otlp.grpc.maxRecvMsgSizeMiB));
+  line(out, 4,
+       "maxConcurrentStreams: " + std::to_string(otel.receivers.otlp.grpc.maxConcurrentStreams));
   line(out, 3, "http:");
   line(out, 4, "endpoint: " + quoted(otel.receivers.otlp.http.endpoint.toString()));
   line(out, 4,
        "maxRequestBodySize: " + formatByteSize(otel.receivers.otlp.http.maxRequestBodySize));
+  const OtlpLimitsConfig& limits = otel.receivers.otlp.limits;
+  line(out, 3, "limits:");
+  line(out, 4, "maxResourcesPerRequest: " + std::to_string(limits.maxResourcesPerRequest));
+  line(out, 4, "maxRecordsPerRequest: " + std::to_string(limits.maxRecordsPerRequest));
+  line(out, 4, "maxAttributesPerRecord: " + std::to_string(limits.maxAttributesPerRecord));
+  line(out, 4, "maxAttributeKeyLength: " + formatByteSize(limits.maxAttributeKeyLength));
+  line(out, 4, "maxAttributeValueLength: " + formatByteSize(limits.maxAttributeValueLength));
+  line(out, 4, "maxValueDepth: " + std::to_string(limits.maxValueDepth));
   line(out, 1, "admin:");
   line(out, 2, "endpoint: " + quoted(otel.admin.endpoint.toString()));
   line(out, 1, "routing:");
@@ -141,8 +153,9 @@ std::string describeConfig(const Config& config) {
   line(out, 3, "sendBatchSize: " + std::to_string(otel.processors.batch.sendBatchSize));
   line(out, 3, "timeout: " + formatDuration(otel.processors.batch.timeout));
   line(out, 3, "sendBatchMaxBytes: " + formatByteSize(otel.processors.batch.sendBatchMaxBytes));
-  line(out, 2, "memoryLimiter: {limitMiB: " + std::to_string(otel.processors.memoryLimiter.limitMiB) +
-                   ", spikeLimitMiB: " + std::to_string(otel.processors.memoryLimiter.spikeLimitMiB) + "}");
+  line(out, 2,
+       "memoryLimiter: {limitMiB: " + std::to_string(otel.processors.memoryLimiter.limitMiB) +
+           ", spikeLimitMiB: " + std::to_string(otel.processors.memoryLimiter.spikeLimitMiB) + "}");
   describeRedaction(out, otel.processors.redaction);
   return out;
 }

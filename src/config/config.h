@@ -64,15 +64,33 @@ struct OtlpHttpConfig {
 };
 
 struct OtlpGrpcConfig {
-  // Its largest request message (after decompression) is http.maxRequestBodySize.
   Endpoint endpoint{"127.0.0.1", 4317};
+  // Largest request message after decompression, in MiB; 0: http.maxRequestBodySize.
+  uint32_t maxRecvMsgSizeMiB = 0;  // 0..2047
+  // Calls (HTTP/2 streams) one connection may have open at once.
+  uint32_t maxConcurrentStreams = 100;  // 1..1000000
 
   bool operator==(const OtlpGrpcConfig&) const = default;
+};
+
+// Limits on what one OTLP request may hold, for both transports. Past the per-request ones the
+// request is refused (HTTP 400, gRPC INVALID_ARGUMENT); past the per-record ones attributes are
+// dropped or cut and the client gets a partial-success warning.
+struct OtlpLimitsConfig {
+  uint32_t maxResourcesPerRequest = 10000;       // ResourceLogs/Spans/Metrics, 1..10000000
+  uint32_t maxRecordsPerRequest = 100000;        // log records, spans or data points, 1..100000000
+  uint32_t maxAttributesPerRecord = 128;         // entries per attribute map, 1..1000000
+  uint64_t maxAttributeKeyLength = kKiB;         // bytes, at least 1
+  uint64_t maxAttributeValueLength = 64 * kKiB;  // bytes of the stored text, at least 1
+  uint32_t maxValueDepth = 32;                   // AnyValue nesting, 1..256
+
+  bool operator==(const OtlpLimitsConfig&) const = default;
 };
 
 struct OtlpReceiverConfig {
   OtlpGrpcConfig grpc;
   OtlpHttpConfig http;
+  OtlpLimitsConfig limits;
 
   bool operator==(const OtlpReceiverConfig&) const = default;
 };
@@ -154,7 +172,7 @@ struct RedactionRuleConfig {
 
 struct RedactionProcessorConfig {
   bool enabled = true;
-  RedactionAction action = RedactionAction::kMask;  // mask or hash: default of every rule
+  RedactionAction action = RedactionAction::kMask;   // mask or hash: default of every rule
   std::map<std::string, RedactionRuleConfig> rules;  // overrides by rule name
   bool allowListMode = false;
   std::vector<std::string> allowedKeys;    // allow-list mode: the only attribute keys kept

@@ -28,7 +28,9 @@ constexpr size_t kMaxFileBytes = 1 << 20;
 
 constexpr uint32_t kMinBatchRows = 1;
 constexpr uint32_t kMaxBatchRows = 1'000'000;
-constexpr uint32_t kMaxMemoryMiB = 1u << 20;  // 1 TiB
+constexpr uint32_t kMaxMemoryMiB = 1u << 20;   // 1 TiB
+constexpr uint32_t kMaxGrpcMessageMiB = 2047;  // grpc's sizes are ints
+constexpr uint32_t kMaxGrpcStreams = 1'000'000;
 constexpr std::chrono::nanoseconds kMinTtl = std::chrono::hours(1);
 constexpr std::chrono::nanoseconds kMinBatchTimeout = std::chrono::milliseconds(1);
 constexpr std::chrono::nanoseconds kMaxBatchTimeout = std::chrono::seconds(60);
@@ -493,10 +495,36 @@ void ConfigParser::readOtelConfig(const Slot& slot, OtelConfig& out) {
   };
   auto readReceivers = [&](const Slot& s) {
     auto readGrpc = [&](const Slot& g) {
-      readMap(g, {{"endpoint",
-                   [&](const Slot& e) { readEndpoint(e, out.receivers.otlp.grpc.endpoint); }}});
+      OtlpGrpcConfig& grpc = out.receivers.otlp.grpc;
+      readMap(
+          g,
+          {{"endpoint", [&](const Slot& e) { readEndpoint(e, grpc.endpoint); }},
+           {"maxRecvMsgSizeMiB",
+            [&](const Slot& e) { readRowCount(e, grpc.maxRecvMsgSizeMiB, 0, kMaxGrpcMessageMiB); }},
+           {"maxConcurrentStreams", [&](const Slot& e) {
+              readRowCount(e, grpc.maxConcurrentStreams, 1, kMaxGrpcStreams);
+            }}});
     };
-    readMap(s, {{"otlp", [&](const Slot& o) { readMap(o, {{"grpc", readGrpc}, {"http", readHttp}}); }}});
+    auto readLimits = [&](const Slot& l) {
+      OtlpLimitsConfig& limits = out.receivers.otlp.limits;
+      readMap(
+          l,
+          {{"maxResourcesPerRequest",
+            [&](const Slot& e) { readRowCount(e, limits.maxResourcesPerRequest, 1, 10'000'000); }},
+           {"maxRecordsPerRequest",
+            [&](const Slot& e) { readRowCount(e, limits.maxRecordsPerRequest, 1, 100'000'000); }},
+           {"maxAttributesPerRecord",
+            [&](const Slot& e) { readRowCount(e, limits.maxAttributesPerRecord, 1, 1'000'000); }},
+           {"maxAttributeKeyLength",
+            [&](const Slot& e) { readByteSize(e, limits.maxAttributeKeyLength, 1); }},
+           {"maxAttributeValueLength",
+            [&](const Slot& e) { readByteSize(e, limits.maxAttributeValueLength, 1); }},
+           {"maxValueDepth",
+            [&](const Slot& e) { readRowCount(e, limits.maxValueDepth, 1, 256); }}});
+    };
+    readMap(s, {{"otlp", [&](const Slot& o) {
+                   readMap(o, {{"grpc", readGrpc}, {"http", readHttp}, {"limits", readLimits}});
+                 }}});
   };
   readMap(
       slot,
@@ -559,8 +587,8 @@ void ConfigParser::readProcessors(const Slot& slot, ProcessorsConfig& out) {
                  }}});
     if (spikeSlot && m.limitMiB != 0 && m.spikeLimitMiB >= m.limitMiB) {
       error(spikeSlot->mark, spikeSlot->path,
-            std::to_string(m.spikeLimitMiB) + " is not below limitMiB (" + std::to_string(m.limitMiB) +
-                "); the soft limit is limitMiB - spikeLimitMiB");
+            std::to_string(m.spikeLimitMiB) + " is not below limitMiB (" +
+                std::to_string(m.limitMiB) + "); the soft limit is limitMiB - spikeLimitMiB");
     }
   };
   readMap(slot, {{"batch", readBatch},
@@ -581,16 +609,20 @@ bool ConfigParser::readRedactionAction(const Slot& slot, RedactionAction& out, b
   } else {
     error(slot.mark, slot.path,
           quoted(*text) + " is not an action; expected " + expected +
-              (*text == "remove" ? " (only blockedKeys can remove: the other rules replace part of a value)" : ""));
+              (*text == "remove"
+                   ? " (only blockedKeys can remove: the other rules replace part of a value)"
+                   : ""));
     return false;
   }
   return true;
 }
 
-void ConfigParser::readStringList(const Slot& slot, std::vector<std::string>& out, std::string_view what) {
+void ConfigParser::readStringList(const Slot& slot, std::vector<std::string>& out,
+                                  std::string_view what) {
   if (!slot.node.IsSequence()) {
     error(slot.mark, slot.path,
-          "expected a list of " + std::string(what) + " such as [\"a.b\"]; got " + describeNode(slot.node));
+          "expected a list of " + std::string(what) + " such as [\"a.b\"]; got " +
+              describeNode(slot.node));
     return;
   }
   std::vector<std::string> items;
@@ -614,7 +646,8 @@ void ConfigParser::readRedaction(const Slot& slot, RedactionProcessorConfig& out
   auto readRules = [&](const Slot& s) {
     if (s.node.IsNull()) return;
     if (!s.node.IsMap()) {
-      error(s.mark, s.path, "expected a map of rule names such as {emails: false}; got " + describeNode(s.node));
+      error(s.mark, s.path,
+            "expected a map of rule names such as {emails: false}; got " + describeNode(s.node));
       return;
     }
     std::vector<Field> fields;
@@ -624,47 +657,53 @@ void ConfigParser::readRedaction(const Slot& slot, RedactionProcessorConfig& out
                           if (r.node.IsScalar()) {
                             if (!readBool(r, rule.enabled)) return;
                           } else {
-                            readMap(r, {{"enabled", [&](const Slot& e) { readBool(e, rule.enabled); }},
-                                        {"action", [&](const Slot& e) {
-                                           RedactionAction a;
-                                           if (readRedactionAction(e, a, name == "blockedKeys")) rule.action = a;
-                                         }}});
+                            readMap(r,
+                                    {{"enabled", [&](const Slot& e) { readBool(e, rule.enabled); }},
+                                     {"action", [&](const Slot& e) {
+                                        RedactionAction a;
+                                        if (readRedactionAction(e, a, name == "blockedKeys"))
+                                          rule.action = a;
+                                      }}});
                           }
                           out.rules[std::string(name)] = rule;
                         }});
     }
     readMap(s, fields);
   };
-  readMap(slot,
-          {{"enabled", [&](const Slot& s) { readBool(s, out.enabled); }},
-           {"action", [&](const Slot& s) { readRedactionAction(s, out.action, false); }},
-           {"rules", readRules},
-           {"allowListMode", [&](const Slot& s) { readBool(s, out.allowListMode); }},
-           {"allowedKeys", [&](const Slot& s) { readStringList(s, out.allowedKeys, "key patterns"); }},
-           {"ignoredKeys", [&](const Slot& s) { readStringList(s, out.ignoredKeys, "key patterns"); }},
-           {"allowedValues", [&](const Slot& s) { readStringList(s, out.allowedValues, "values"); }},
-           {"blockedKeys", [&](const Slot& s) { readStringList(s, out.blockedKeys, "key patterns"); }},
-           {"urlKeys", [&](const Slot& s) { readStringList(s, out.urlKeys, "key patterns"); }},
-           {"fileNameKeys", [&](const Slot& s) { readStringList(s, out.fileNameKeys, "key patterns"); }},
-           {"safeQueryKeys", [&](const Slot& s) { readStringList(s, out.safeQueryKeys, "query keys"); }},
-           {"hmacKey",
-            [&](const Slot& s) {
-              auto text = scalar(s, "a secret of at least 16 bytes");
-              if (!text) return;
-              if (text->size() < 16) {
-                // Never echo the secret itself.
-                error(s.mark, s.path, "the key is " + std::to_string(text->size()) +
-                                          " bytes; a key of at least 16 bytes is needed");
-                return;
-              }
-              out.hmacKey = std::move(*text);
-            }},
-           {"hmacKeyFile", [&](const Slot& s) {
-              std::string path;
-              readPath(s, path);
-              if (path.empty()) return;
-              out.hmacKeyFile = std::move(path);
-            }}});
+  readMap(
+      slot,
+      {{"enabled", [&](const Slot& s) { readBool(s, out.enabled); }},
+       {"action", [&](const Slot& s) { readRedactionAction(s, out.action, false); }},
+       {"rules", readRules},
+       {"allowListMode", [&](const Slot& s) { readBool(s, out.allowListMode); }},
+       {"allowedKeys", [&](const Slot& s) { readStringList(s, out.allowedKeys, "key patterns"); }},
+       {"ignoredKeys", [&](const Slot& s) { readStringList(s, out.ignoredKeys, "key patterns"); }},
+       {"allowedValues", [&](const Slot& s) { readStringList(s, out.allowedValues, "values"); }},
+       {"blockedKeys", [&](const Slot& s) { readStringList(s, out.blockedKeys, "key patterns"); }},
+       {"urlKeys", [&](const Slot& s) { readStringList(s, out.urlKeys, "key patterns"); }},
+       {"fileNameKeys",
+        [&](const Slot& s) { readStringList(s, out.fileNameKeys, "key patterns"); }},
+       {"safeQueryKeys",
+        [&](const Slot& s) { readStringList(s, out.safeQueryKeys, "query keys"); }},
+       {"hmacKey",
+        [&](const Slot& s) {
+          auto text = scalar(s, "a secret of at least 16 bytes");
+          if (!text) return;
+          if (text->size() < 16) {
+            // Never echo the secret itself.
+            error(s.mark, s.path,
+                  "the key is " + std::to_string(text->size()) +
+                      " bytes; a key of at least 16 bytes is needed");
+            return;
+          }
+          out.hmacKey = std::move(*text);
+        }},
+       {"hmacKeyFile", [&](const Slot& s) {
+          std::string path;
+          readPath(s, path);
+          if (path.empty()) return;
+          out.hmacKeyFile = std::move(path);
+        }}});
   if (!out.hmacKey.empty() && !out.hmacKeyFile.empty()) {
     error(slot.mark, slot.path, "set hmacKey or hmacKeyFile, not both");
   }

@@ -29,6 +29,15 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.otelConfig.receivers.otlp.grpc.endpoint, (Endpoint{"127.0.0.1", 4317}));
   EXPECT_EQ(c.otelConfig.receivers.otlp.http.endpoint, (Endpoint{"127.0.0.1", 4318}));
   EXPECT_EQ(c.otelConfig.receivers.otlp.http.maxRequestBodySize, 64 * kMiB);
+  EXPECT_EQ(c.otelConfig.receivers.otlp.grpc.maxRecvMsgSizeMiB, 0u);
+  EXPECT_EQ(c.otelConfig.receivers.otlp.grpc.maxConcurrentStreams, 100u);
+  const OtlpLimitsConfig& limits = c.otelConfig.receivers.otlp.limits;
+  EXPECT_EQ(limits.maxResourcesPerRequest, 10000u);
+  EXPECT_EQ(limits.maxRecordsPerRequest, 100000u);
+  EXPECT_EQ(limits.maxAttributesPerRecord, 128u);
+  EXPECT_EQ(limits.maxAttributeKeyLength, kKiB);
+  EXPECT_EQ(limits.maxAttributeValueLength, 64 * kKiB);
+  EXPECT_EQ(limits.maxValueDepth, 32u);
   EXPECT_EQ(c.otelConfig.admin.endpoint, (Endpoint{"127.0.0.1", 8888}));
   const std::vector<Sink> every{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
   EXPECT_EQ(c.otelConfig.routing.traces, every);
@@ -206,23 +215,54 @@ TEST(ParseConfig, InvalidCases) {
        "yet"},
       {"spike not below the limit",
        "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 512, spikeLimitMiB: 512}\n",
-       "test.yaml:3:51: otelConfig.processors.memoryLimiter.spikeLimitMiB: 512 is not below limitMiB "
+       "test.yaml:3:51: otelConfig.processors.memoryLimiter.spikeLimitMiB: 512 is not below "
+       "limitMiB "
        "(512); the soft limit is limitMiB - spikeLimitMiB"},
       {"memory limit in other units",
        "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 2Gi}\n",
-       "test.yaml:3:31: otelConfig.processors.memoryLimiter.limitMiB: \"2Gi\" is not a whole number "
+       "test.yaml:3:31: otelConfig.processors.memoryLimiter.limitMiB: \"2Gi\" is not a whole "
+       "number "
        "from 0 to 1048576"},
       {"unknown OTLP/gRPC setting",
-       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"127.0.0.1:4317\", tls: {}}\n",
-       "test.yaml:4:42: otelConfig.receivers.otlp.grpc.tls: unknown key; the only key here is "
-       "endpoint"},
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"127.0.0.1:4317\", tls: "
+       "{}}\n",
+       "test.yaml:4:42: otelConfig.receivers.otlp.grpc.tls: unknown key; the keys here are "
+       "endpoint, maxRecvMsgSizeMiB and maxConcurrentStreams"},
+      {"OTLP limit of zero",
+       "otelConfig:\n  receivers:\n    otlp:\n      limits: {maxRecordsPerRequest: 0}\n",
+       "test.yaml:4:38: otelConfig.receivers.otlp.limits.maxRecordsPerRequest: \"0\" is not a "
+       "whole "
+       "number from 1 to 100000000"},
+      {"OTLP nesting depth past the cap",
+       "otelConfig:\n  receivers:\n    otlp:\n      limits: {maxValueDepth: 1000}\n",
+       "test.yaml:4:31: otelConfig.receivers.otlp.limits.maxValueDepth: \"1000\" is not a whole "
+       "number from 1 to 256"},
+      {"OTLP value length that is not a size",
+       "otelConfig:\n  receivers:\n    otlp:\n      limits: {maxAttributeValueLength: lots}\n",
+       "test.yaml:4:41: otelConfig.receivers.otlp.limits.maxAttributeValueLength: \"lots\" is not "
+       "a "
+       "size such as 64Mi or 1G"},
+      {"unknown OTLP limit", "otelConfig:\n  receivers:\n    otlp:\n      limits: {maxSpans: 1}\n",
+       "test.yaml:4:16: otelConfig.receivers.otlp.limits.maxSpans: unknown key; the keys here are "
+       "maxResourcesPerRequest, maxRecordsPerRequest, maxAttributesPerRecord, "
+       "maxAttributeKeyLength, "
+       "maxAttributeValueLength and maxValueDepth"},
+      {"gRPC message size past grpc's",
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {maxRecvMsgSizeMiB: 4096}\n",
+       "test.yaml:4:33: otelConfig.receivers.otlp.grpc.maxRecvMsgSizeMiB: \"4096\" is not a whole "
+       "number from 0 to 2047"},
+      {"no gRPC streams",
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {maxConcurrentStreams: 0}\n",
+       "test.yaml:4:36: otelConfig.receivers.otlp.grpc.maxConcurrentStreams: \"0\" is not a whole "
+       "number from 1 to 1000000"},
       {"OTLP/gRPC endpoint that is not one",
        "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"4317\"}\n",
        "test.yaml:4:24: otelConfig.receivers.otlp.grpc.endpoint: \"4317\" is not an endpoint such "
        "as 127.0.0.1:4318 (missing :port)"},
       {"OTLP/gRPC on the OTLP/HTTP port",
        "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"0.0.0.0:4318\"}\n",
-       "test.yaml:4:24: otelConfig.receivers.otlp.grpc.endpoint: \"0.0.0.0:4318\" takes the port of "
+       "test.yaml:4:24: otelConfig.receivers.otlp.grpc.endpoint: \"0.0.0.0:4318\" takes the port "
+       "of "
        "otelConfig.receivers.otlp.http.endpoint (127.0.0.1:4318); each listener needs its own "
        "port"},
       {"planned disk budget", "clickstack:\n  clickhouse:\n    persistence: {dataSize: 50Gi}\n",
@@ -454,7 +494,10 @@ TEST(LoadConfig, EveryKey) {
   expected.clickstack.dataDir = "/var/lib/stackhouse";
   expected.clickstack.hyperdx.listen = {"::1", 9080};
   expected.otelConfig.receivers.otlp.grpc.endpoint = {"0.0.0.0", 14317};
+  expected.otelConfig.receivers.otlp.grpc.maxRecvMsgSizeMiB = 8;
+  expected.otelConfig.receivers.otlp.grpc.maxConcurrentStreams = 16;
   expected.otelConfig.receivers.otlp.http = {{"0.0.0.0", 14318}, 16 * kMiB};
+  expected.otelConfig.receivers.otlp.limits = {500, 20000, 64, 256, 4 * kKiB, 8};
   expected.otelConfig.admin.endpoint = {"localhost", 0};
   expected.otelConfig.routing = {.traces = {Sink::kClickhouse},
                                  .metrics = {Sink::kDatadog},
@@ -498,9 +541,18 @@ TEST(DescribeConfig, Defaults) {
             "    otlp:\n"
             "      grpc:\n"
             "        endpoint: \"127.0.0.1:4317\"\n"
+            "        maxRecvMsgSizeMiB: 0\n"
+            "        maxConcurrentStreams: 100\n"
             "      http:\n"
             "        endpoint: \"127.0.0.1:4318\"\n"
             "        maxRequestBodySize: 64Mi\n"
+            "      limits:\n"
+            "        maxResourcesPerRequest: 10000\n"
+            "        maxRecordsPerRequest: 100000\n"
+            "        maxAttributesPerRecord: 128\n"
+            "        maxAttributeKeyLength: 1Ki\n"
+            "        maxAttributeValueLength: 64Ki\n"
+            "        maxValueDepth: 32\n"
             "  admin:\n"
             "    endpoint: \"127.0.0.1:8888\"\n"
             "  routing:\n"

@@ -1,19 +1,22 @@
 // The OTLP/gRPC receiver over a real grpc server and pipeline, driven by a grpc generic stub
 // that sends raw request bytes (built with libprotobuf's test messages); the sink records what
 // reaches it.
-#include "receivers/otlp/grpc_receiver.h"
-
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <future>
 #include <mutex>
 
+#include "common/metrics.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "receivers/otlp/grpc_receiver.h"
 
 namespace stackhouse::receivers {
 namespace {
@@ -27,29 +30,50 @@ const std::string kTrace = "/opentelemetry.proto.collector.trace.v1.TraceService
 const std::string kMetrics = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
 class CountingSink : public pipeline::Sink {
-public:
+ public:
   Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view) override {
     if (fail) return unavailable("store down");
     std::lock_guard lock(mu);
     for (const auto* b : batches) {
       for (size_t i = 0; i < b->rows(); ++i) bodies.emplace_back(b->body.at(i));
+      const telemetry::MapColumn& a = b->logAttributes;
+      for (size_t i = 0; i < a.keys().size(); ++i)
+        attributes.emplace_back(a.keys().at(i), a.values().at(i));
       logs += b->rows();
     }
     return Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view) override {
+  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
+                    std::string_view) override {
     for (const auto* b : batches) spans += b->rows();
     return Status::ok();
   }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches, std::string_view) override {
+  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
+                      std::string_view) override {
     for (const auto* b : batches) points += b->rows();
     return Status::ok();
   }
   std::atomic<size_t> logs{0}, spans{0}, points{0};
   std::atomic<bool> fail{false};
   std::mutex mu;
-  std::vector<std::string> bodies;  // guarded by mu
+  std::vector<std::string> bodies;                              // guarded by mu
+  std::vector<std::pair<std::string, std::string>> attributes;  // guarded by mu
 };
+
+// The retry delay of the google.rpc.RetryInfo in a status's details (grpc-status-details-bin),
+// in milliseconds; -1 when there is none.
+int64_t retryDelayMillis(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return -1;
+  EXPECT_EQ(details.code(), static_cast<int>(status.error_code()));
+  EXPECT_EQ(details.message(), status.error_message());
+  for (const auto& any : details.details()) {
+    google::rpc::RetryInfo info;
+    if (any.UnpackTo(&info))
+      return info.retry_delay().seconds() * 1000 + info.retry_delay().nanos() / 1'000'000;
+  }
+  return -1;
+}
 
 collogs::ExportLogsServiceRequest logsRequest(int records, std::string_view body = "hello") {
   collogs::ExportLogsServiceRequest r;
@@ -72,7 +96,7 @@ struct CallResult {
 };
 
 class GrpcReceiverTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     pipeline::PipelineOptions po;
     po.timeout = std::chrono::milliseconds(5);
@@ -82,6 +106,11 @@ protected:
     pipeline_->start();
     OtlpGrpcOptions ro;
     ro.maxMessageBytes = 1 << 20;
+    ro.limits.maxResources = 2;
+    ro.limits.maxRecords = 200;
+    ro.limits.maxAttributes = 3;
+    ro.limits.maxKeyBytes = 12;  // service.name fits
+    ro.limits.maxValueBytes = 16;
     auto receiver = OtlpGrpcReceiver::start(ro, *pipeline_);
     ASSERT_TRUE(receiver.isOk()) << receiver.status().message();
     receiver_ = std::move(receiver.value());
@@ -111,7 +140,8 @@ protected:
     if (result.status.ok()) {
       std::vector<grpc::Slice> slices;
       EXPECT_TRUE(response.Dump(&slices).ok());
-      for (const auto& s : slices) result.body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      for (const auto& s : slices)
+        result.body.append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
     return result;
   }
@@ -210,25 +240,201 @@ TEST_F(GrpcReceiverTest, UnknownMethodsAreUnimplemented) {
 TEST_F(GrpcReceiverTest, MessagesPastTheLimitAreRefusedCompressedOrNot) {
   const std::string big = logsRequest(1, std::string(2u << 20, 'a')).SerializeAsString();
   auto r = call(kLogs, big);
-  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << r.status.error_message();
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << r.status.error_message();
   // About 2 KiB on the wire, 2 MiB once inflated: the limit applies to the inflated size.
   auto g = call(kLogs, big, /*gzip=*/true);
-  EXPECT_EQ(g.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << g.status.error_message();
+  EXPECT_EQ(g.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << g.status.error_message();
   EXPECT_EQ(sink_.logs.load(), 0u);
   // The receiver still serves afterwards.
   EXPECT_TRUE(call(kLogs, logsRequest(1).SerializeAsString()).status.ok());
 }
 
-TEST_F(GrpcReceiverTest, AStoreFailureIsUnavailable) {
+TEST_F(GrpcReceiverTest, AStoreFailureIsUnavailableWithRetryInfo) {
   sink_.fail = true;
   auto r = call(kLogs, logsRequest(1).SerializeAsString());
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(retryDelayMillis(r.status), 1000);
 }
 
-TEST_F(GrpcReceiverTest, AStoppedPipelineIsUnavailable) {
+TEST_F(GrpcReceiverTest, AStoppedPipelineIsUnavailableWithRetryInfo) {
   pipeline_->stop();
   auto r = call(kLogs, logsRequest(1).SerializeAsString());
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(retryDelayMillis(r.status), 1000);
+}
+
+TEST_F(GrpcReceiverTest, ErrorsThatAreNotRetryableCarryNoRetryInfo) {
+  auto r = call(kTrace, std::string("\x0a\xff\xff\xff\xff\x0f", 6));
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(retryDelayMillis(r.status), -1);
+}
+
+TEST(GrpcReceiverMemoryLimit, RefusalsCarryRetryInfo) {
+  CountingSink sink;
+  pipeline::Pipeline pipeline({}, sink);
+  pipeline.start();
+  std::atomic<uint64_t> backlog{0};
+  pipeline::MemoryLimiter limiter({1 << 20, 1 << 18}, [&backlog] { return backlog.load(); });
+  OtlpGrpcOptions o;
+  o.memoryLimiter = &limiter;
+  o.retryDelayMillis = 2500;
+  auto receiver = OtlpGrpcReceiver::start(o, pipeline);
+  ASSERT_TRUE(receiver.isOk());
+  grpc::GenericStub stub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(receiver.value()->port()), grpc::InsecureChannelCredentials()));
+  auto send = [&stub] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    grpc::Slice slice(logsRequest(1).SerializeAsString());
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&ctx, kLogs, grpc::StubOptions(), &request, &response,
+                   [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    return done.get_future().get();
+  };
+  EXPECT_TRUE(send().ok());
+  backlog = 1 << 20;  // past the soft limit
+  const grpc::Status refused = send();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(refused.error_message().find("memory limit"), std::string::npos)
+      << refused.error_message();
+  EXPECT_EQ(retryDelayMillis(refused), 2500);
+  EXPECT_EQ(sink.logs.load(), 1u);
+  pipeline.stop();
+  receiver.value()->stop();
+}
+
+// ---- per-request and per-record limits
+
+TEST_F(GrpcReceiverTest, TooManyResourcesOrRecordsAreInvalidArgumentNamingTheLimit) {
+  auto request = logsRequest(1);
+  for (int i = 0; i < 2; ++i) *request.add_resource_logs() = request.resource_logs(0);
+  auto r = call(kLogs, request.SerializeAsString());
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r.status.error_message(),
+            "protobuf: the request holds more than 2 resources (limit "
+            "otelConfig.receivers.otlp.limits.maxResourcesPerRequest)");
+  r = call(kLogs, logsRequest(201).SerializeAsString());
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r.status.error_message(),
+            "protobuf: the request holds more than 200 records (limit "
+            "otelConfig.receivers.otlp.limits.maxRecordsPerRequest)");
+  EXPECT_EQ(sink_.logs.load(), 0u);
+  EXPECT_TRUE(call(kLogs, logsRequest(200).SerializeAsString()).status.ok());
+  EXPECT_EQ(sink_.logs.load(), 200u);
+}
+
+TEST_F(GrpcReceiverTest, AttributesPastTheLimitsAreCutWithAPartialSuccessWarning) {
+  Counter& dropped = metrics().counter("stackhouse_receiver_attributes_dropped_total", "",
+                                       {{"receiver", "otlp-grpc"}});
+  const uint64_t droppedBefore = dropped.value();
+  auto request = logsRequest(1);
+  auto* record = request.mutable_resource_logs(0)->mutable_scope_logs(0)->mutable_log_records(0);
+  auto add = [record](std::string key, std::string value) {
+    auto* kv = record->add_attributes();
+    kv->set_key(std::move(key));
+    kv->mutable_value()->set_string_value(std::move(value));
+  };
+  add("a", "0123456789abcdef\xE2\x82\xAC");  // the euro sign would be split: cut before it
+  add("a.very.long.key", "1");
+  add("c", "3");
+  add("d", "4");
+  auto r = call(kLogs, request.SerializeAsString());
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  collogs::ExportLogsServiceResponse response;
+  ASSERT_TRUE(response.ParseFromString(r.body));
+  EXPECT_EQ(response.partial_success().rejected_log_records(), 0);
+  EXPECT_EQ(response.partial_success().error_message(),
+            "attributes dropped past 3 in one record: 1 (limit "
+            "otelConfig.receivers.otlp.limits.maxAttributesPerRecord); attribute keys cut to 12 "
+            "bytes: 1 (limit otelConfig.receivers.otlp.limits.maxAttributeKeyLength); attribute "
+            "values cut to 16 bytes: 1 (limit "
+            "otelConfig.receivers.otlp.limits.maxAttributeValueLength)");
+  EXPECT_EQ(sink_.logs.load(), 1u);
+  std::lock_guard lock(sink_.mu);
+  EXPECT_EQ(sink_.attributes, (std::vector<std::pair<std::string, std::string>>{
+                                  {"a", "0123456789abcdef"}, {"a.very.long.", "1"}, {"c", "3"}}));
+  EXPECT_EQ(dropped.value() - droppedBefore, 1u);
+}
+
+TEST(GrpcReceiverStreams, ACallPastMaxConcurrentStreamsWaitsForTheClient) {
+  // The sink holds the first insert until released; with one stream per connection a second
+  // call on the same channel cannot reach the server meanwhile, with the default it does.
+  for (uint32_t streams : {1u, 100u}) {
+    SCOPED_TRACE(streams);
+    class BlockingSink : public CountingSink {
+     public:
+      Status writeLogs(std::span<const telemetry::LogBatch* const> batches,
+                       std::string_view token) override {
+        std::unique_lock lock(gate);
+        ++entered;
+        cv.notify_all();
+        cv.wait(lock, [this] { return open; });
+        lock.unlock();
+        return CountingSink::writeLogs(batches, token);
+      }
+      std::mutex gate;
+      std::condition_variable cv;
+      int entered = 0;    // guarded by gate
+      bool open = false;  // guarded by gate
+    } sink;
+    pipeline::PipelineOptions po;
+    po.timeout = std::chrono::milliseconds(1);
+    po.linger = std::chrono::milliseconds(1);
+    pipeline::Pipeline pipeline(po, sink);
+    pipeline.start();
+    OtlpGrpcOptions o;
+    o.maxConcurrentStreams = streams;
+    auto receiver = OtlpGrpcReceiver::start(o, pipeline);
+    ASSERT_TRUE(receiver.isOk());
+    grpc::GenericStub stub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(receiver.value()->port()),
+                            grpc::InsecureChannelCredentials()));
+    auto send = [&stub](std::promise<grpc::Status>& done, grpc::ClientContext& ctx) {
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+      grpc::Slice slice(logsRequest(1).SerializeAsString());
+      grpc::ByteBuffer request(&slice, 1);
+      auto response = std::make_shared<grpc::ByteBuffer>();
+      stub.UnaryCall(&ctx, kLogs, grpc::StubOptions(), &request, response.get(),
+                     [&done, response](grpc::Status s) { done.set_value(std::move(s)); });
+    };
+    std::promise<grpc::Status> first, second;
+    grpc::ClientContext firstCtx, secondCtx;
+    send(first, firstCtx);
+    {
+      std::unique_lock lock(sink.gate);
+      ASSERT_TRUE(
+          sink.cv.wait_for(lock, std::chrono::seconds(10), [&] { return sink.entered == 1; }));
+    }
+    // The first call's rows are pending (being inserted); the second call's join them only if it
+    // got a stream. Its absence can only be observed over a while.
+    const uint64_t base = pipeline.pendingBytes();
+    send(second, secondCtx);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    uint64_t pending = base;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (pending = pipeline.pendingBytes()) == base) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    {
+      std::lock_guard lock(sink.gate);
+      sink.open = true;
+    }
+    sink.cv.notify_all();
+    EXPECT_TRUE(first.get_future().get().ok());
+    EXPECT_TRUE(second.get_future().get().ok());
+    if (streams == 1) {
+      EXPECT_EQ(pending, base);
+    } else {
+      EXPECT_GT(pending, base);
+    }
+    EXPECT_EQ(sink.logs.load(), 2u);
+    pipeline.stop();
+    receiver.value()->stop();
+  }
 }
 
 TEST_F(GrpcReceiverTest, ConcurrentCallsAreAllAnswered) {

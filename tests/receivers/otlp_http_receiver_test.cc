@@ -1,9 +1,11 @@
 // The OTLP/HTTP receiver over a real HTTP server and pipeline; the sink records what reaches it.
-#include "receivers/otlp/http_receiver.h"
-
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include "common/metrics.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "receivers/gzip_util.h"
+#include "receivers/otlp/http_receiver.h"
 #include "support/http_client.h"
 
 namespace stackhouse::receivers {
@@ -12,32 +14,40 @@ namespace {
 using stackhouse::testing::HttpClient;
 
 class CountingSink : public pipeline::Sink {
-public:
+ public:
   Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view) override {
     for (const auto* b : batches) {
       logs += b->rows();
       for (size_t i = 0; i < b->rows(); ++i) bodies.emplace_back(b->body.at(i));
+      const telemetry::MapColumn& a = b->logAttributes;
+      for (size_t i = 0; i < a.keys().size(); ++i)
+        attributes.emplace_back(a.keys().at(i), a.values().at(i));
     }
     return fail ? unavailable("store down") : Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view) override {
+  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
+                    std::string_view) override {
     for (const auto* b : batches) spans += b->rows();
     return Status::ok();
   }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches, std::string_view) override {
+  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
+                      std::string_view) override {
     for (const auto* b : batches) points += b->rows();
     return Status::ok();
   }
   std::atomic<size_t> logs{0}, spans{0}, points{0};
   std::vector<std::string> bodies;
+  std::vector<std::pair<std::string, std::string>> attributes;
   bool fail = false;
 };
 
-const std::string kLogsJson = R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"one"}},{"timeUnixNano":"2","body":{"stringValue":"two"}}]}]}]})";
-const std::string kBadIdJson = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"ok"}},{"traceId":"abcd","body":{"stringValue":"bad"}}]}]}]})";
+const std::string kLogsJson =
+    R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"one"}},{"timeUnixNano":"2","body":{"stringValue":"two"}}]}]}]})";
+const std::string kBadIdJson =
+    R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"ok"}},{"traceId":"abcd","body":{"stringValue":"bad"}}]}]}]})";
 
 class ReceiverTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     pipeline::PipelineOptions po;
     po.timeout = std::chrono::milliseconds(5);
@@ -47,6 +57,11 @@ protected:
     pipeline_->start();
     OtlpHttpOptions ro;
     ro.maxBodyBytes = 1 << 20;
+    ro.limits.maxResources = 2;
+    ro.limits.maxRecords = 100;
+    ro.limits.maxAttributes = 3;
+    ro.limits.maxKeyBytes = 12;  // service.name fits
+    ro.limits.maxValueBytes = 16;
     receiver_ = std::make_unique<OtlpHttpReceiver>(ro, *pipeline_);
     http::ServerOptions so;
     so.name = "otlp-http-test";
@@ -79,8 +94,9 @@ TEST_F(ReceiverTest, JsonLogsAreAcknowledgedAfterTheSinkTookThem) {
 }
 
 TEST_F(ReceiverTest, GzipBodies) {
-  auto r = client_->request("POST", "/v1/logs", stackhouse::testing::gzip(kLogsJson),
-                            {{"Content-Type", "application/json; charset=utf-8"}, {"Content-Encoding", "gzip"}});
+  auto r = client_->request(
+      "POST", "/v1/logs", stackhouse::testing::gzip(kLogsJson),
+      {{"Content-Type", "application/json; charset=utf-8"}, {"Content-Encoding", "gzip"}});
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(sink_.logs.load(), 2u);
 }
@@ -97,15 +113,17 @@ TEST_F(ReceiverTest, MalformedDataIs400WithAStatusBody) {
   auto r = client_->post("/v1/traces", "application/json", "{\"resourceSpans\": [}");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("\"code\":3"), std::string::npos) << r.body;
-  auto p = client_->post("/v1/traces", "application/x-protobuf", std::string("\x0a\xff\xff\xff\xff\x0f", 6));
+  auto p = client_->post("/v1/traces", "application/x-protobuf",
+                         std::string("\x0a\xff\xff\xff\xff\x0f", 6));
   EXPECT_EQ(p.status, 400);
   EXPECT_EQ(p.header("content-type"), "application/x-protobuf");
 }
 
 TEST_F(ReceiverTest, MediaTypesEncodingsPathsAndMethods) {
   EXPECT_EQ(client_->post("/v1/logs", "text/plain", kLogsJson).status, 415);
-  EXPECT_EQ(client_->request("POST", "/v1/logs", kLogsJson,
-                             {{"Content-Type", "application/json"}, {"Content-Encoding", "br"}})
+  EXPECT_EQ(client_
+                ->request("POST", "/v1/logs", kLogsJson,
+                          {{"Content-Type", "application/json"}, {"Content-Encoding", "br"}})
                 .status,
             415);
   EXPECT_EQ(client_->post("/v2/logs", "application/json", kLogsJson).status, 404);
@@ -115,8 +133,9 @@ TEST_F(ReceiverTest, MediaTypesEncodingsPathsAndMethods) {
 }
 
 TEST_F(ReceiverTest, AGzipBombIs413AndNothingIsStored) {
-  auto r = client_->request("POST", "/v1/logs", stackhouse::testing::gzipZeros(64u << 20),
-                            {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}});
+  auto r =
+      client_->request("POST", "/v1/logs", stackhouse::testing::gzipZeros(64u << 20),
+                       {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}});
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(sink_.logs.load(), 0u);
 }
@@ -132,6 +151,92 @@ TEST_F(ReceiverTest, EmptyRequestIsAcknowledged) {
   auto r = client_->post("/v1/metrics", "application/x-protobuf", "");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(sink_.points.load(), 0u);
+}
+
+// ---- per-request and per-record limits
+
+std::string jsonToProtobuf(const std::string& json) {
+  opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest request;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &request).ok());
+  return request.SerializeAsString();
+}
+
+std::string jsonRecords(int resources, int recordsEach) {
+  std::string out = R"({"resourceLogs":[)";
+  for (int r = 0; r < resources; ++r) {
+    out += r ? "," : "";
+    out += R"({"scopeLogs":[{"logRecords":[)";
+    for (int i = 0; i < recordsEach; ++i)
+      out += std::string(i ? "," : "") + R"({"body":{"stringValue":"x"}})";
+    out += "]}]}";
+  }
+  return out + "]}";
+}
+
+TEST_F(ReceiverTest, TooManyResourcesOrRecordsAre400NamingTheLimit) {
+  auto r = client_->post("/v1/logs", "application/json", jsonRecords(3, 1));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"("code":3)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("more than 2 resources (limit "
+                        "otelConfig.receivers.otlp.limits.maxResourcesPerRequest)"),
+            std::string::npos)
+      << r.body;
+  r = client_->post("/v1/logs", "application/json", jsonRecords(2, 51));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("more than 100 records (limit "
+                        "otelConfig.receivers.otlp.limits.maxRecordsPerRequest)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(sink_.logs.load(), 0u);
+  // At the limits: accepted.
+  r = client_->post("/v1/logs", "application/json", jsonRecords(2, 50));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "{}");
+  EXPECT_EQ(sink_.logs.load(), 100u);
+}
+
+TEST_F(ReceiverTest, AttributesPastTheLimitsAreCutWithAPartialSuccessWarning) {
+  Counter& dropped = metrics().counter("stackhouse_receiver_attributes_dropped_total", "",
+                                       {{"receiver", "otlp-http"}});
+  Counter& valuesCut = metrics().counter("stackhouse_receiver_attributes_truncated_total", "",
+                                         {{"receiver", "otlp-http"}, {"part", "value"}});
+  Counter& keysCut = metrics().counter("stackhouse_receiver_attributes_truncated_total", "",
+                                       {{"receiver", "otlp-http"}, {"part", "key"}});
+  const uint64_t droppedBefore = dropped.value();
+  const uint64_t valuesBefore = valuesCut.value();
+  const uint64_t keysBefore = keysCut.value();
+  const std::string body =
+      R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"b"},"attributes":[)"
+      R"({"key":"a","value":{"stringValue":"0123456789abcdefXYZ"}},)"
+      R"({"key":"a.very.long.key","value":{"intValue":"1"}},)"
+      R"({"key":"c","value":{"stringValue":"3"}},)"
+      R"({"key":"d","value":{"stringValue":"4"}},{"key":"e","value":{"stringValue":"5"}}]}]}]}]})";
+  for (const char* contentType : {"application/json", "application/x-protobuf"}) {
+    SCOPED_TRACE(contentType);
+    auto r = std::string(contentType) == "application/json"
+                 ? client_->post("/v1/logs", contentType, body)
+                 : client_->post("/v1/logs", contentType, jsonToProtobuf(body));
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (std::string(contentType) == "application/json") {
+      EXPECT_EQ(
+          r.body,
+          R"x({"partialSuccess":{"errorMessage":"attributes dropped past 3 in one record: 2 )x"
+          R"x((limit otelConfig.receivers.otlp.limits.maxAttributesPerRecord); attribute keys )x"
+          R"x(cut to 12 bytes: 1 (limit otelConfig.receivers.otlp.limits.maxAttributeKeyLength); )x"
+          R"x(attribute values cut to 16 bytes: 1 (limit )x"
+          R"x(otelConfig.receivers.otlp.limits.maxAttributeValueLength)"}})x");
+    } else {
+      EXPECT_NE(r.body.find("maxAttributesPerRecord"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(sink_.logs.load(), 2u);
+  ASSERT_EQ(sink_.attributes.size(), 6u);
+  EXPECT_EQ(sink_.attributes[0], (std::pair<std::string, std::string>{"a", "0123456789abcdef"}));
+  EXPECT_EQ(sink_.attributes[1], (std::pair<std::string, std::string>{"a.very.long.", "1"}));
+  EXPECT_EQ(sink_.attributes[2], (std::pair<std::string, std::string>{"c", "3"}));
+  EXPECT_EQ(dropped.value() - droppedBefore, 4u);
+  EXPECT_EQ(keysCut.value() - keysBefore, 2u);
+  EXPECT_EQ(valuesCut.value() - valuesBefore, 2u);
 }
 
 }  // namespace

@@ -21,8 +21,10 @@ namespace stackhouse::receivers {
 
 namespace {
 
-constexpr std::string_view kLogsMethod = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
-constexpr std::string_view kTraceMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+constexpr std::string_view kLogsMethod =
+    "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+constexpr std::string_view kTraceMethod =
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 constexpr std::string_view kMetricsMethod =
     "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
@@ -62,8 +64,8 @@ SignalMetrics makeMetrics(std::string_view signal) {
                                {"signal", std::string(signal)},
                                {"outcome", std::string(outcome)}});
   };
-  return {requests("accepted"), requests("invalid"), requests("refused"), requests("failed"),
-          records("accepted"), records("rejected")};
+  return {requests("accepted"), requests("invalid"), requests("refused"),
+          requests("failed"),   records("accepted"), records("rejected")};
 }
 
 struct Method {
@@ -77,7 +79,7 @@ class GrpcReceiverImpl;
 // at once (unknown method, no message, queue full), by a decoding thread (bad data, pipeline
 // refused, nothing to store), or by the pipeline's completion on the insert thread.
 class ExportCall final : public grpc::ServerGenericBidiReactor {
-public:
+ public:
   ExportCall(GrpcReceiverImpl& receiver, Method* method);
 
   void OnReadDone(bool ok) override;
@@ -89,8 +91,9 @@ public:
   // over (the call itself may be gone by then).
   pipeline::MemoryLimiter::Reservation takeReservation() { return std::move(held_); }
 
-  void finishOk(otlp::Signal signal, uint64_t rejected, std::string_view message) {
-    const std::string body = otlp::encodeExportResponse(signal, otlp::Encoding::kProtobuf, rejected, message);
+  void finishOk(otlp::Signal signal, uint64_t rejected, const std::string& message) {
+    const std::string body =
+        otlp::encodeExportResponse(signal, otlp::Encoding::kProtobuf, rejected, message);
     grpc::Slice slice(body);
     response_ = grpc::ByteBuffer(&slice, 1);
     StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
@@ -98,8 +101,10 @@ public:
   void finishError(grpc::StatusCode code, const std::string& message) {
     Finish(grpc::Status(code, message));
   }
+  // UNAVAILABLE with a RetryInfo in the status details, so that clients back off.
+  void finishRetry(const std::string& message);
 
-private:
+ private:
   GrpcReceiverImpl& receiver_;
   Method* method_;  // null: not an OTLP Export method
   grpc::ByteBuffer request_;
@@ -108,16 +113,16 @@ private:
 };
 
 class ExportService final : public grpc::CallbackGenericService {
-public:
+ public:
   explicit ExportService(GrpcReceiverImpl& receiver) : receiver_(receiver) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
-private:
+ private:
   GrpcReceiverImpl& receiver_;
 };
 
 class GrpcReceiverImpl final : public OtlpGrpcReceiver {
-public:
+ public:
   GrpcReceiverImpl(const OtlpGrpcOptions& options, pipeline::Pipeline& pipeline)
       : options_(options),
         pipeline_(pipeline),
@@ -125,14 +130,17 @@ public:
         logs_{otlp::Signal::kLogs, makeMetrics("logs")},
         traces_{otlp::Signal::kSpans, makeMetrics("traces")},
         metrics_{otlp::Signal::kMetrics, makeMetrics("metrics")},
-        busy_(metrics().counter("stackhouse_receiver_grpc_busy_total",
-                                "OTLP/gRPC calls refused because every decoding thread was busy and the queue full.")),
-        unknownMethod_(metrics().counter("stackhouse_receiver_grpc_unimplemented_total",
-                                         "gRPC calls to methods other than the OTLP Export methods.")),
+        busy_(metrics().counter(
+            "stackhouse_receiver_grpc_busy_total",
+            "OTLP/gRPC calls refused because every decoding thread was busy and the queue full.")),
+        unknownMethod_(
+            metrics().counter("stackhouse_receiver_grpc_unimplemented_total",
+                              "gRPC calls to methods other than the OTLP Export methods.")),
         invalidUtf8_(metrics().counter("stackhouse_receiver_invalid_utf8_total",
                                        "Ill-formed UTF-8 bytes replaced with U+FFFD.",
                                        {{"receiver", "otlp-grpc"}})),
-        memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-grpc")) {}
+        memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-grpc")),
+        limitCounters_("otlp-grpc") {}
 
   ~GrpcReceiverImpl() override { stop(); }
 
@@ -149,18 +157,24 @@ public:
     // Clients may compress their messages with gzip; grpc inflates them (within the size limit)
     // before we see them.
     builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, true);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               static_cast<int>(std::min<uint32_t>(
+                                   std::max<uint32_t>(options_.maxConcurrentStreams, 1), INT_MAX)));
     // grpc sets SO_REUSEPORT by default, which would let a second process bind the same port
     // silently; a clash must fail at start-up as it does for the HTTP listeners.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     server_ = builder.BuildAndStart();
     if (!server_ || boundPort == 0) {
       server_.reset();
-      return unavailable("cannot listen on " + address + " (in use, or not an address of this host)");
+      return unavailable("cannot listen on " + address +
+                         " (in use, or not an address of this host)");
     }
     port_ = static_cast<uint16_t>(boundPort);
     const int threads = std::max(1, options_.threads);
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { work(i); });
-    log::info("listening", log::Fields().add("component", "otlp-grpc").add("endpoint", options_.host + ":" + std::to_string(port_)));
+    log::info("listening", log::Fields()
+                               .add("component", "otlp-grpc")
+                               .add("endpoint", options_.host + ":" + std::to_string(port_)));
     return Status::ok();
   }
 
@@ -198,6 +212,7 @@ public:
   }
 
   pipeline::MemoryLimiter* memoryLimiter() const { return options_.memoryLimiter; }
+  uint32_t retryDelayMillis() const { return options_.retryDelayMillis; }
   Counter& memoryRefused() { return memoryRefused_; }
 
   // Queues a call whose request message has arrived; false when the queue is full or stopping
@@ -215,7 +230,7 @@ public:
     return true;
   }
 
-private:
+ private:
   void work(int index) {
     setThreadName("otlp-grpc-" + std::to_string(index));
     while (true) {
@@ -237,7 +252,8 @@ private:
     // One contiguous view of the message: grpc's own slice when it is one (the usual case for
     // small and inflated messages), else one copy.
     grpc::Slice slice;
-    if (!call.request().TrySingleSlice(&slice).ok() && !call.request().DumpToSingleSlice(&slice).ok()) {
+    if (!call.request().TrySingleSlice(&slice).ok() &&
+        !call.request().DumpToSingleSlice(&slice).ok()) {
       method.metrics.invalid->inc();
       call.finishError(grpc::StatusCode::INTERNAL, "cannot read the request message");
       return;
@@ -246,25 +262,29 @@ private:
     const std::span<const uint8_t> bytes(slice.begin(), slice.size());
     switch (method.signal) {
       case otlp::Signal::kLogs:
-        ingest(call, bytes, pipeline_.logPool(), [](auto body, auto& batch, auto& stats, const auto& limits) {
-          return otlp::decodeLogs(body, otlp::Encoding::kProtobuf, batch, stats, limits);
-        });
+        ingest(call, bytes, pipeline_.logPool(),
+               [](auto body, auto& batch, auto& stats, const auto& limits) {
+                 return otlp::decodeLogs(body, otlp::Encoding::kProtobuf, batch, stats, limits);
+               });
         break;
       case otlp::Signal::kSpans:
-        ingest(call, bytes, pipeline_.spanPool(), [](auto body, auto& batch, auto& stats, const auto& limits) {
-          return otlp::decodeSpans(body, otlp::Encoding::kProtobuf, batch, stats, limits);
-        });
+        ingest(call, bytes, pipeline_.spanPool(),
+               [](auto body, auto& batch, auto& stats, const auto& limits) {
+                 return otlp::decodeSpans(body, otlp::Encoding::kProtobuf, batch, stats, limits);
+               });
         break;
       case otlp::Signal::kMetrics:
-        ingest(call, bytes, pipeline_.metricPool(), [](auto body, auto& batch, auto& stats, const auto& limits) {
-          return otlp::decodeMetrics(body, otlp::Encoding::kProtobuf, batch, stats, limits);
-        });
+        ingest(call, bytes, pipeline_.metricPool(),
+               [](auto body, auto& batch, auto& stats, const auto& limits) {
+                 return otlp::decodeMetrics(body, otlp::Encoding::kProtobuf, batch, stats, limits);
+               });
         break;
     }
   }
 
   template <typename B, typename Decode>
-  void ingest(ExportCall& call, std::span<const uint8_t> bytes, pipeline::BatchPool<B>& pool, Decode&& decode) {
+  void ingest(ExportCall& call, std::span<const uint8_t> bytes, pipeline::BatchPool<B>& pool,
+              Decode&& decode) {
     Method& method = call.method();
     SignalMetrics& m = method.metrics;
     auto batch = pool.acquire();
@@ -272,35 +292,38 @@ private:
     const Status decoded = decode(bytes, *batch, stats, options_.limits);
     if (!decoded.isOk()) {
       m.invalid->inc();
-      log::debug("OTLP call refused",
-                 log::Fields().add("signal", signalName(method.signal)).add("error", decoded.message()));
+      log::debug(
+          "OTLP call refused",
+          log::Fields().add("signal", signalName(method.signal)).add("error", decoded.message()));
       call.finishError(grpcCode(decoded.code()), decoded.message());
       return;
     }
     if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
+    limitCounters_.count(stats);
     m.recordsRejected->inc(stats.rejected);
+    std::string message = otlp::partialSuccessMessage(stats, options_.limits);
     if (stats.accepted == 0) {
       m.accepted->inc();
-      call.finishOk(method.signal, stats.rejected, stats.rejected > 0 ? stats.firstRejection : "");
+      call.finishOk(method.signal, stats.rejected, message);
       return;
     }
     const pipeline::RequestKey key = pipeline_.keyOf(static_cast<uint8_t>(method.signal), bytes);
     const Status submitted = pipeline_.submit(
         std::move(batch), key,
         [&call, &m, signal = method.signal, accepted = stats.accepted, rejected = stats.rejected,
-         message = std::move(stats.firstRejection)](const Status& outcome) {
+         message = std::move(message)](const Status& outcome) {
           if (!outcome.isOk()) {
             m.failed->inc();
-            call.finishError(grpc::StatusCode::UNAVAILABLE, outcome.message());
+            call.finishRetry(outcome.message());
             return;
           }
           m.accepted->inc();
           m.recordsAccepted->inc(accepted);
-          call.finishOk(signal, rejected, rejected > 0 ? message : "");
+          call.finishOk(signal, rejected, message);
         });
     if (!submitted.isOk()) {
       m.refused->inc();
-      call.finishError(grpc::StatusCode::UNAVAILABLE, submitted.message());
+      call.finishRetry(submitted.message());
     }
   }
 
@@ -314,6 +337,7 @@ private:
   Counter& unknownMethod_;
   Counter& invalidUtf8_;
   Counter& memoryRefused_;
+  LimitCounters limitCounters_;
   std::unique_ptr<grpc::Server> server_;
   uint16_t port_ = 0;
 
@@ -350,18 +374,25 @@ void ExportCall::OnReadDone(bool ok) {
     auto admitted = limiter->admit(request_.Length(), receiver_.memoryRefused());
     if (!admitted.isOk()) {
       method_->metrics.refused->inc();
-      finishError(grpc::StatusCode::UNAVAILABLE, admitted.status().message());
+      finishRetry(admitted.status().message());
       return;
     }
     held_ = std::move(admitted.value());
   }
   if (!receiver_.post(this)) {
     method_->metrics.refused->inc();
-    finishError(grpc::StatusCode::UNAVAILABLE, "the receiver is busy; retry later");
+    finishRetry("the receiver is busy; retry later");
   }
 }
 
-grpc::ServerGenericBidiReactor* ExportService::CreateReactor(grpc::GenericCallbackServerContext* ctx) {
+void ExportCall::finishRetry(const std::string& message) {
+  Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, message,
+                      otlp::encodeRetryStatus(grpc::StatusCode::UNAVAILABLE, message,
+                                              receiver_.retryDelayMillis())));
+}
+
+grpc::ServerGenericBidiReactor* ExportService::CreateReactor(
+    grpc::GenericCallbackServerContext* ctx) {
   return receiver_.createCall(ctx);
 }
 

@@ -5,11 +5,14 @@
 // raw bytes (inflated by grpc when the client used gzip message compression), which our own
 // decoder reads straight into a pooled batch, as for OTLP/HTTP. No generated message classes are
 // involved. Each call is answered when the pipeline reports its rows durable:
-//   OK + Export*ServiceResponse (partial_success when records were rejected);
-//   INVALID_ARGUMENT for malformed data; RESOURCE_EXHAUSTED past the message size limit (grpc's
-//       own check, on the inflated size) or when the decoded rows would be too large;
+//   OK + Export*ServiceResponse (partial_success when records were rejected, or with only a
+//       warning message when attributes were cut to the per-record limits);
+//   INVALID_ARGUMENT for malformed data and past the per-request limits (resources, records);
+//       RESOURCE_EXHAUSTED past the message size limit (grpc's own check, on the inflated size)
+//       or when the decoded rows would be too large;
 //   UNAVAILABLE when the pipeline is full or stopped, the memory limit is reached, or the store
-//       failed (OTLP clients retry);
+//       failed (OTLP clients retry), with a google.rpc.RetryInfo (retryDelay) in the status
+//       details (grpc-status-details-bin);
 //   UNIMPLEMENTED for any other method.
 //
 // Decoding runs on the receiver's own threads (otlp-grpc-<i>), not on grpc's callback threads,
@@ -25,6 +28,7 @@
 #include "otlp/decode.h"
 #include "pipeline/memory_limiter.h"
 #include "pipeline/pipeline.h"
+#include "receivers/otlp/limit_counters.h"
 
 namespace stackhouse::receivers {
 
@@ -35,6 +39,11 @@ struct OtlpGrpcOptions {
   // Largest request message, after decompression (grpc's max receive message size; capped at
   // 2 GiB - 1, grpc's own maximum). Larger messages fail with RESOURCE_EXHAUSTED.
   uint64_t maxMessageBytes = 64ull << 20;
+  // HTTP/2 streams (calls) one connection may have open at once (grpc's
+  // GRPC_ARG_MAX_CONCURRENT_STREAMS); further calls wait for the client's flow control.
+  uint32_t maxConcurrentStreams = 100;
+  // The retry delay an UNAVAILABLE answer suggests in its RetryInfo.
+  uint32_t retryDelayMillis = 1000;
   // Calls received and waiting for a decoding thread; further calls get UNAVAILABLE.
   size_t maxQueuedCalls = 256;
   otlp::DecodeLimits limits;
@@ -43,7 +52,7 @@ struct OtlpGrpcOptions {
 };
 
 class OtlpGrpcReceiver {
-public:
+ public:
   // Binds, starts grpc and the decoding threads, and logs the "listening" line. Fails (start-up)
   // when the address cannot be bound. The pipeline must outlive the receiver.
   static Result<std::unique_ptr<OtlpGrpcReceiver>> start(const OtlpGrpcOptions& options,

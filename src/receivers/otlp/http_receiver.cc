@@ -48,7 +48,8 @@ OtlpHttpReceiver::OtlpHttpReceiver(const OtlpHttpOptions& options, pipeline::Pip
       invalidUtf8_(metrics().counter("stackhouse_receiver_invalid_utf8_total",
                                      "Ill-formed UTF-8 bytes replaced with U+FFFD.",
                                      {{"receiver", "otlp-http"}})),
-      memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-http")) {}
+      memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-http")),
+      limitCounters_("otlp-http") {}
 
 OtlpHttpReceiver::SignalMetrics OtlpHttpReceiver::makeMetrics(std::string_view signal) {
   auto requests = [&](std::string_view outcome) {
@@ -64,8 +65,8 @@ OtlpHttpReceiver::SignalMetrics OtlpHttpReceiver::makeMetrics(std::string_view s
                                {"signal", std::string(signal)},
                                {"outcome", std::string(outcome)}});
   };
-  return {requests("accepted"), requests("invalid"), requests("refused"), requests("failed"),
-          records("accepted"), records("rejected")};
+  return {requests("accepted"), requests("invalid"), requests("refused"),
+          requests("failed"),   records("accepted"), records("rejected")};
 }
 
 void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
@@ -75,7 +76,8 @@ void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
   if (path == "/v1/traces") m = &traces_;
   if (path == "/v1/metrics") m = &metrics_;
   if (m == nullptr) {
-    respond(http::textResponse(404, "not found: OTLP/HTTP serves /v1/logs, /v1/traces and /v1/metrics\n"));
+    respond(http::textResponse(
+        404, "not found: OTLP/HTTP serves /v1/logs, /v1/traces and /v1/metrics\n"));
     return;
   }
   if (request.method != "POST") {
@@ -146,8 +148,9 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
     held.grow(inflated.size());
   } else if (!contentEncoding.empty() && !mediaTypeIs(contentEncoding, "identity")) {
     m.invalid->inc();
-    respond(statusResponse(415, encoding,
-                           Status(StatusCode::kUnsupported, "unsupported Content-Encoding: use gzip or identity")));
+    respond(statusResponse(
+        415, encoding,
+        Status(StatusCode::kUnsupported, "unsupported Content-Encoding: use gzip or identity")));
     return;
   } else if (body.size() > options_.maxBodyBytes) {
     m.invalid->inc();
@@ -163,18 +166,21 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   const Status decoded = decode(bytes, encoding, *batch, stats, options_.limits);
   if (!decoded.isOk()) {
     m.invalid->inc();
-    log::debug("OTLP request refused", log::Fields().add("signal", request.path()).add("error", decoded.message()));
-    respond(statusResponse(decoded.code() == StatusCode::kResourceExhausted ? 413 : 400, encoding, decoded));
+    log::debug("OTLP request refused",
+               log::Fields().add("signal", request.path()).add("error", decoded.message()));
+    respond(statusResponse(decoded.code() == StatusCode::kResourceExhausted ? 413 : 400, encoding,
+                           decoded));
     return;
   }
   if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
+  limitCounters_.count(stats);
   m.recordsRejected->inc(stats.rejected);
 
   // The answer once the rows are durable (or at once when there are none). `refused`: the
   // pipeline did not take the request at all (full); the client retries either way.
   auto answer = std::make_shared<std::function<void(const Status&, bool)>>(
       [respond = std::move(respond), signal, encoding, rejected = stats.rejected,
-       message = std::move(stats.firstRejection), accepted = stats.accepted,
+       message = otlp::partialSuccessMessage(stats, options_.limits), accepted = stats.accepted,
        &m](const Status& outcome, bool refused) {
         if (!outcome.isOk()) {
           (refused ? m.refused : m.failed)->inc();
@@ -186,7 +192,7 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
         http::Response r;
         r.status = 200;
         r.contentType = contentTypeOf(encoding);
-        r.body = otlp::encodeExportResponse(signal, encoding, rejected, rejected > 0 ? message : "");
+        r.body = otlp::encodeExportResponse(signal, encoding, rejected, message);
         respond(std::move(r));
       });
   if (stats.accepted == 0) {

@@ -3,10 +3,12 @@
 // Bodies are application/x-protobuf or application/json, identity or gzip. Each request is
 // decoded on the IO thread that read it, straight into a pooled batch, and submitted to the
 // pipeline; the answer is written when the pipeline reports its rows durable:
-//   200 + Export*ServiceResponse (partial success when records were rejected), in the request's
+//   200 + Export*ServiceResponse (partial success when records were rejected, or with only a
+//       warning message when attributes were cut to the per-record limits), in the request's
 //       encoding;
-//   400 + google.rpc.Status for malformed data; 413 past the body limit (checked on the
-//       decompressed size as it inflates); 415 for other media types or encodings;
+//   400 + google.rpc.Status for malformed data and past the per-request limits (resources,
+//       records: the message names the limit's configuration key); 413 past the body limit (checked
+//       on the decompressed size as it inflates); 415 for other media types or encodings;
 //   503 + Retry-After when the pipeline is full, the memory limit is reached, or the store failed
 //       (the client retries);
 //   404 for other paths, 405 for other methods.
@@ -20,6 +22,7 @@
 #include "otlp/decode.h"
 #include "pipeline/memory_limiter.h"
 #include "pipeline/pipeline.h"
+#include "receivers/otlp/limit_counters.h"
 
 namespace stackhouse::receivers {
 
@@ -31,18 +34,18 @@ struct OtlpHttpOptions {
 };
 
 class OtlpHttpReceiver {
-public:
+ public:
   OtlpHttpReceiver(const OtlpHttpOptions& options, pipeline::Pipeline& pipeline);
 
   // The HTTP handler; runs on the server's IO threads.
   void handle(http::Request&& request, http::Respond respond);
 
-private:
+ private:
   struct SignalMetrics {
-    Counter* accepted;   // requests answered 2xx
-    Counter* invalid;    // 4xx
-    Counter* refused;    // 503 before decoding was of any use (pipeline full)
-    Counter* failed;     // 503 after the store failed
+    Counter* accepted;  // requests answered 2xx
+    Counter* invalid;   // 4xx
+    Counter* refused;   // 503 before decoding was of any use (pipeline full)
+    Counter* failed;    // 503 after the store failed
     Counter* recordsAccepted;
     Counter* recordsRejected;
   };
@@ -59,6 +62,7 @@ private:
   SignalMetrics metrics_;
   Counter& invalidUtf8_;
   Counter& memoryRefused_;
+  LimitCounters limitCounters_;
 };
 
 }  // namespace stackhouse::receivers
