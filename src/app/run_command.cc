@@ -42,6 +42,17 @@ http::ServerOptions serverOptions(std::string name, const config::Endpoint& endp
   return o;
 }
 
+otlp::DecodeLimits decodeLimits(const config::OtlpLimitsConfig& c) {
+  otlp::DecodeLimits limits;
+  limits.maxResources = c.maxResourcesPerRequest;
+  limits.maxRecords = c.maxRecordsPerRequest;
+  limits.maxAttributes = c.maxAttributesPerRecord;
+  limits.maxKeyBytes = c.maxAttributeKeyLength;
+  limits.maxValueBytes = c.maxAttributeValueLength;
+  limits.maxDepth = c.maxValueDepth;
+  return limits;
+}
+
 int waitForStopSignal() {
   sigset_t set;
   sigemptyset(&set);
@@ -164,6 +175,7 @@ int runStack(const config::Config& config) {
 
   receivers::OtlpHttpOptions otlpOptions;
   otlpOptions.maxBodyBytes = config.otelConfig.receivers.otlp.http.maxRequestBodySize;
+  otlpOptions.limits = decodeLimits(config.otelConfig.receivers.otlp.limits);
   otlpOptions.memoryLimiter = &memoryLimiter;
   receivers::OtlpHttpReceiver otlpReceiver(otlpOptions, pipeline);
   auto httpOptions = serverOptions("otlp-http", config.otelConfig.receivers.otlp.http.endpoint, 2);
@@ -180,7 +192,11 @@ int runStack(const config::Config& config) {
   const config::Endpoint& grpcEndpoint = config.otelConfig.receivers.otlp.grpc.endpoint;
   grpcOptions.host = grpcEndpoint.host == "localhost" ? "127.0.0.1" : grpcEndpoint.host;
   grpcOptions.port = grpcEndpoint.port;
-  grpcOptions.maxMessageBytes = otlpOptions.maxBodyBytes;
+  const config::OtlpGrpcConfig& grpcConfig = config.otelConfig.receivers.otlp.grpc;
+  grpcOptions.maxMessageBytes = grpcConfig.maxRecvMsgSizeMiB != 0 ? uint64_t{grpcConfig.maxRecvMsgSizeMiB} << 20
+                                                                  : otlpOptions.maxBodyBytes;
+  grpcOptions.maxConcurrentStreams = grpcConfig.maxConcurrentStreams;
+  grpcOptions.limits = otlpOptions.limits;
   grpcOptions.memoryLimiter = &memoryLimiter;
   auto otlpGrpc = receivers::OtlpGrpcReceiver::start(grpcOptions, pipeline);
   if (!otlpGrpc) {
