@@ -91,7 +91,8 @@ int runStack(const config::Config& config) {
   const auto ttlSeconds = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(config.otelConfig.exporters.clickhouse.ttl).count());
   const int64_t openStart = monoNanos();
-  auto store = store::ChdbStore::open({config.clickstack.dataDir + "/clickhouse", ttlSeconds});
+  const uint64_t engineMemoryBytes = uint64_t{config.otelConfig.processors.memoryLimiter.engineLimitMiB} << 20;
+  auto store = store::ChdbStore::open({config.clickstack.dataDir + "/clickhouse", ttlSeconds, engineMemoryBytes});
   if (!store) {
     log::error("cannot open the store", log::Fields().add("error", store.status().message()));
     return 1;

@@ -155,7 +155,9 @@ std::string describeConfig(const Config& config) {
   line(out, 3, "sendBatchMaxBytes: " + formatByteSize(otel.processors.batch.sendBatchMaxBytes));
   line(out, 2,
        "memoryLimiter: {limitMiB: " + std::to_string(otel.processors.memoryLimiter.limitMiB) +
-           ", spikeLimitMiB: " + std::to_string(otel.processors.memoryLimiter.spikeLimitMiB) + "}");
+           ", spikeLimitMiB: " + std::to_string(otel.processors.memoryLimiter.spikeLimitMiB) +
+           ", engineLimitMiB: " + std::to_string(otel.processors.memoryLimiter.engineLimitMiB) +
+           "}");
   describeRedaction(out, otel.processors.redaction);
   return out;
 }

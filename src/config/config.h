@@ -196,6 +196,10 @@ const std::vector<std::string_view>& redactionRuleNames();
 struct MemoryLimiterConfig {
   uint32_t limitMiB = 0;       // 0: from the machine at start, 80% of RAM and at most 2048
   uint32_t spikeLimitMiB = 0;  // 0: 20% of the limit; otherwise below limitMiB
+  // The embedded engine's own memory (inserts, merges, caches), capped separately: past it the
+  // engine fails an insert (retried, then refused with 503/UNAVAILABLE) rather than grow.
+  // 0: the engine's default (90% of RAM); otherwise at least 128.
+  uint32_t engineLimitMiB = 0;
 
   bool operator==(const MemoryLimiterConfig&) const = default;
 };

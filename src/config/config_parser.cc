@@ -28,7 +28,8 @@ constexpr size_t kMaxFileBytes = 1 << 20;
 
 constexpr uint32_t kMinBatchRows = 1;
 constexpr uint32_t kMaxBatchRows = 1'000'000;
-constexpr uint32_t kMaxMemoryMiB = 1u << 20;   // 1 TiB
+constexpr uint32_t kMaxMemoryMiB = 1u << 20;  // 1 TiB
+constexpr uint32_t kMinEngineMiB = 128;
 constexpr uint32_t kMaxGrpcMessageMiB = 2047;  // grpc's sizes are ints
 constexpr uint32_t kMaxGrpcStreams = 1'000'000;
 constexpr std::chrono::nanoseconds kMinTtl = std::chrono::hours(1);
@@ -581,9 +582,19 @@ void ConfigParser::readProcessors(const Slot& slot, ProcessorsConfig& out) {
     MemoryLimiterConfig& m = out.memoryLimiter;
     std::optional<Slot> spikeSlot;
     readMap(s, {{"limitMiB", [&](const Slot& e) { readRowCount(e, m.limitMiB, 0, kMaxMemoryMiB); }},
-                {"spikeLimitMiB", [&](const Slot& e) {
+                {"spikeLimitMiB",
+                 [&](const Slot& e) {
                    readRowCount(e, m.spikeLimitMiB, 0, kMaxMemoryMiB);
                    spikeSlot = e;
+                 }},
+                {"engineLimitMiB", [&](const Slot& e) {
+                   readRowCount(e, m.engineLimitMiB, 0, kMaxMemoryMiB);
+                   if (m.engineLimitMiB != 0 && m.engineLimitMiB < kMinEngineMiB) {
+                     error(e.mark, e.path,
+                           std::to_string(m.engineLimitMiB) + " is below the minimum " +
+                               std::to_string(kMinEngineMiB) +
+                               " (0 leaves the engine its default, 90% of RAM)");
+                   }
                  }}});
     if (spikeSlot && m.limitMiB != 0 && m.spikeLimitMiB >= m.limitMiB) {
       error(spikeSlot->mark, spikeSlot->path,

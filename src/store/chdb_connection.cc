@@ -10,11 +10,13 @@ namespace {
 chdb_connection conn(void* handle) { return *static_cast<chdb_connection*>(handle); }
 }  // namespace
 
-Result<std::unique_ptr<ChdbConnection>> ChdbConnection::open(const std::string& dataPath) {
+Result<std::unique_ptr<ChdbConnection>> ChdbConnection::open(const std::string& dataPath,
+                                                             uint64_t maxMemoryBytes) {
   std::string arg0 = "stackhouse";
   std::string arg1 = "--path=" + dataPath;
-  char* argv[] = {arg0.data(), arg1.data()};
-  chdb_connection* handle = chdb_connect(2, argv);
+  std::string arg2 = "--max_server_memory_usage=" + std::to_string(maxMemoryBytes);
+  char* argv[] = {arg0.data(), arg1.data(), arg2.data()};
+  chdb_connection* handle = chdb_connect(maxMemoryBytes != 0 ? 3 : 2, argv);
   if (handle == nullptr || *handle == nullptr) {
     return unavailable("the embedded store could not open its data directory");
   }

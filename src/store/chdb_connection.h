@@ -32,7 +32,11 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 class ChdbConnection {
 public:
   // Opens a connection on `dataPath` (created if missing). Fails with the engine's message.
-  static Result<std::unique_ptr<ChdbConnection>> open(const std::string& dataPath);
+  // `maxMemoryBytes` (not 0) caps the memory the whole engine tracks (ClickHouse's
+  // max_server_memory_usage): past it, statements and merges fail with MEMORY_LIMIT_EXCEEDED
+  // instead of growing the process. The engine is one per process; the first open sets it.
+  static Result<std::unique_ptr<ChdbConnection>> open(const std::string& dataPath,
+                                                      uint64_t maxMemoryBytes = 0);
   ~ChdbConnection();
   ChdbConnection(const ChdbConnection&) = delete;
   ChdbConnection& operator=(const ChdbConnection&) = delete;

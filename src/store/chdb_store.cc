@@ -38,12 +38,12 @@ Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) 
   std::filesystem::create_directories(options.dataDir, ec);
   if (ec) return unavailable("cannot create the data directory: " + ec.message());
   std::unique_ptr<ChdbStore> store(new ChdbStore());
-  auto writer = ChdbConnection::open(options.dataDir);
+  auto writer = ChdbConnection::open(options.dataDir, options.maxMemoryBytes);
   if (!writer) return writer.status();
   store->writer_ = std::move(writer.value());
   STACKHOUSE_RETURN_IF_ERROR(store->createSchema(options.ttlSeconds));
 
-  auto reader = ChdbConnection::open(options.dataDir);
+  auto reader = ChdbConnection::open(options.dataDir, options.maxMemoryBytes);
   if (!reader) return reader.status();
   store->reader_ = std::move(reader.value());
   // Result shaping and limits first: once readonly = 1, no setting can change on this connection.

@@ -26,6 +26,7 @@ namespace stackhouse::store {
 struct StoreOptions {
   std::string dataDir;             // the engine's data path
   uint64_t ttlSeconds = 72 * 3600;  // retention of every table
+  uint64_t maxMemoryBytes = 0;      // the engine's own memory cap (ChdbConnection::open); 0: none
 };
 
 class ChdbStore {

@@ -218,6 +218,11 @@ TEST(ParseConfig, InvalidCases) {
        "test.yaml:3:51: otelConfig.processors.memoryLimiter.spikeLimitMiB: 512 is not below "
        "limitMiB "
        "(512); the soft limit is limitMiB - spikeLimitMiB"},
+      {"engine limit below the minimum",
+       "otelConfig:\n  processors:\n    memoryLimiter: {engineLimitMiB: 64}\n",
+       "test.yaml:3:37: otelConfig.processors.memoryLimiter.engineLimitMiB: 64 is below the "
+       "minimum "
+       "128 (0 leaves the engine its default, 90% of RAM)"},
       {"memory limit in other units",
        "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 2Gi}\n",
        "test.yaml:3:31: otelConfig.processors.memoryLimiter.limitMiB: \"2Gi\" is not a whole "
@@ -507,7 +512,7 @@ TEST(LoadConfig, EveryKey) {
                                  .logs = {Sink::kClickhouse, Sink::kDatadog}};
   expected.otelConfig.exporters.clickhouse = {false, 360h};
   expected.otelConfig.processors.batch = {8192, 1500ms, 1'000'000'000};
-  expected.otelConfig.processors.memoryLimiter = {1024, 256};
+  expected.otelConfig.processors.memoryLimiter = {1024, 256, 768};
   Config loaded = loadConfig(kTestdata + "/all_keys.yaml");
   EXPECT_EQ(describeConfig(loaded), describeConfig(expected));
   EXPECT_EQ(loaded, expected);
@@ -574,7 +579,7 @@ TEST(DescribeConfig, Defaults) {
             "      sendBatchSize: 50000\n"
             "      timeout: 200ms\n"
             "      sendBatchMaxBytes: 256Mi\n"
-            "    memoryLimiter: {limitMiB: 0, spikeLimitMiB: 0}\n"
+            "    memoryLimiter: {limitMiB: 0, spikeLimitMiB: 0, engineLimitMiB: 0}\n"
             "    redaction:\n"
             "      enabled: true\n"
             "      action: mask\n"
