@@ -181,6 +181,8 @@ int runStack(const config::Config& config) {
   receivers::OtlpHttpReceiver otlpReceiver(otlpOptions, pipeline);
   auto httpOptions = serverOptions("otlp-http", config.otelConfig.receivers.otlp.http.endpoint, 2);
   httpOptions.maxBodyBytes = otlpOptions.maxBodyBytes;
+  // Over the memory limit a request is refused from its header, before its body is read.
+  httpOptions.admit = [&otlpReceiver](const http::RequestHead& head) { return otlpReceiver.admit(head); };
   auto otlpServer = http::Server::start(httpOptions, [&otlpReceiver](http::Request&& r, http::Respond respond) {
     otlpReceiver.handle(std::move(r), std::move(respond));
   });

@@ -1,12 +1,12 @@
 #include "http/server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 #include <optional>
 #include <thread>
 
@@ -54,12 +54,12 @@ std::string lower(std::string_view s) {
 class ServerImpl;
 
 class Session : public std::enable_shared_from_this<Session> {
-public:
+ public:
   Session(tcp::socket&& socket, ServerImpl& server);
   ~Session();
   void start() { readHeader(); }
 
-private:
+ private:
   void readHeader();
   void onHeader(beast::error_code ec);
   void readBody();
@@ -80,13 +80,14 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::unique_ptr<Admission> admission_;  // from the Admit hook, for the request being read
   ServerImpl& server_;
   bool keepAlive_ = true;
   unsigned version_ = 11;
 };
 
 class ServerImpl final : public Server {
-public:
+ public:
   ServerImpl(const ServerOptions& options, Handler handler)
       : options_(options), handler_(std::move(handler)), acceptor_(net::make_strand(ioc_)) {}
 
@@ -135,16 +136,18 @@ public:
   const Handler& handler() const { return handler_; }
   std::atomic<int>& connections() { return connections_; }
 
-private:
+ private:
   void accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
+                                                          tcp::socket socket) {
       if (ec) {
         if (ec == net::error::operation_aborted) return;
       } else if (connections_.load() >= options_.maxConnections) {
         beast::error_code ignored;
         socket.close(ignored);
-        log::warn("connection refused: too many connections",
-                  log::Fields().add("component", options_.name).add("limit", options_.maxConnections));
+        log::warn(
+            "connection refused: too many connections",
+            log::Fields().add("component", options_.name).add("limit", options_.maxConnections));
       } else {
         std::make_shared<Session>(std::move(socket), *this)->start();
       }
@@ -170,6 +173,7 @@ Session::Session(tcp::socket&& socket, ServerImpl& server)
 Session::~Session() { server_.connections().fetch_sub(1); }
 
 void Session::readHeader() {
+  admission_.reset();
   parser_.emplace();
   parser_->body_limit(server_.options().maxBodyBytes);
   parser_->header_limit(server_.options().maxHeaderBytes);
@@ -177,10 +181,9 @@ void Session::readHeader() {
   // whole request must come within the read timeout.
   stream_.expires_after(buffer_.size() > 0 ? server_.options().readTimeout
                                            : server_.options().idleTimeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
-                             self->onHeader(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
 }
 
 void Session::onHeader(beast::error_code ec) {
@@ -201,12 +204,30 @@ void Session::onHeader(beast::error_code ec) {
     return fail(413, "request body of " + std::to_string(*len) + " bytes exceeds the limit of " +
                          std::to_string(server_.options().maxBodyBytes) + " bytes");
   }
+  if (const Admit& admit = server_.options().admit) {
+    const auto method = req.method_string();
+    const auto target = req.target();
+    const auto type = req[bhttp::field::content_type];
+    RequestHead head{std::string_view(method.data(), method.size()),
+                     std::string_view(target.data(), target.size()),
+                     std::string_view(type.data(), type.size()), std::nullopt};
+    if (const auto len = parser_->content_length()) head.contentLength = *len;
+    AdmitResult admitted = admit(head);
+    if (auto* refusal = std::get_if<Response>(&admitted)) {
+      // Before any 100 Continue: a client that waits for one never sends the body.
+      keepAlive_ = false;
+      return write(std::move(*refusal), true);
+    }
+    admission_ = std::move(std::get<std::unique_ptr<Admission>>(admitted));
+  }
   if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
-    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, version_);
-    bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, size_t) {
-      if (wec) return self->shutdown();
-      self->readBody();
-    });
+    auto cont =
+        std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, version_);
+    bhttp::async_write(stream_, *cont,
+                       [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+                         if (wec) return self->shutdown();
+                         self->readBody();
+                       });
     return;
   }
   readBody();
@@ -214,9 +235,9 @@ void Session::onHeader(beast::error_code ec) {
 
 void Session::readBody() {
   stream_.expires_after(server_.options().readTimeout);
-  bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-    self->onBody(ec);
-  });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->onBody(ec); });
 }
 
 void Session::onBody(beast::error_code ec) {
@@ -225,7 +246,8 @@ void Session::onBody(beast::error_code ec) {
                          std::to_string(server_.options().maxBodyBytes) + " bytes");
   }
   if (ec == beast::error::timeout) return fail(408, "request not received in time");
-  if (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset || ec == net::error::eof) {
+  if (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset ||
+      ec == net::error::eof) {
     return shutdown();
   }
   if (ec) return fail(400, "malformed HTTP request");
@@ -242,6 +264,7 @@ void Session::dispatch() {
     req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
   }
   req.body = std::move(msg.body());
+  req.admission = std::move(admission_);
   stream_.expires_never();  // the handler may take a while (an insert); no timeout meanwhile
   auto self = shared_from_this();
   Respond respond = [self](Response response) {
@@ -262,11 +285,12 @@ void Session::write(Response response, bool close) {
   res->keep_alive(!close);
   res->prepare_payload();
   stream_.expires_after(server_.options().readTimeout);
-  bhttp::async_write(stream_, *res, [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
-    if (ec) return self->shutdown();
-    if (close) return self->lingerClose();
-    self->readHeader();
-  });
+  bhttp::async_write(stream_, *res,
+                     [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
+                       if (ec) return self->shutdown();
+                       if (close) return self->lingerClose();
+                       self->readHeader();
+                     });
 }
 
 void Session::lingerClose() {
@@ -277,11 +301,12 @@ void Session::lingerClose() {
 }
 
 void Session::drain() {
-  stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, size_t n) {
-    self->drained_ += n;
-    if (ec || self->drained_ > (8u << 20)) return self->shutdown();
-    self->drain();
-  });
+  stream_.async_read_some(net::buffer(discard_),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            self->drained_ += n;
+                            if (ec || self->drained_ > (8u << 20)) return self->shutdown();
+                            self->drain();
+                          });
 }
 
 void Session::fail(int status, std::string_view message) {

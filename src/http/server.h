@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "common/status.h"
@@ -22,11 +24,19 @@ namespace stackhouse::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// Whatever an Admit hook keeps for a request it let in (a memory reservation, say), from the
+// request's header until the handler lets go of the Request.
+class Admission {
+ public:
+  virtual ~Admission() = default;
+};
+
 struct Request {
   std::string method;  // "POST"
   std::string target;  // "/v1/logs?x=y" as sent
   Headers headers;     // names lower-cased
   std::string body;    // as received (still compressed if Content-Encoding says so)
+  std::unique_ptr<Admission> admission;  // from ServerOptions::admit; may be null
   std::string_view header(std::string_view lowerName) const;
   // The target without its query string.
   std::string_view path() const;
@@ -45,20 +55,37 @@ using Respond = std::function<void(Response)>;
 // (an insert) completes the Respond later instead.
 using Handler = std::function<void(Request&& request, Respond respond)>;
 
+// What a request's header says, for an Admit hook. Views into the connection's parser: valid
+// during the call only.
+struct RequestHead {
+  std::string_view method;
+  std::string_view target;
+  std::string_view contentType;
+  std::optional<uint64_t> contentLength;  // absent for chunked bodies
+};
+
+// Decides, once a request's header has arrived and before its body is read, whether to read it.
+// A Response refuses the request: it is written at once, then the connection is closed after what
+// the client still sends is drained (bounded), so the body is never held. Otherwise the Admission
+// (may be null) travels with the request to the handler. Called on an IO thread; must not block.
+using AdmitResult = std::variant<Response, std::unique_ptr<Admission>>;
+using Admit = std::function<AdmitResult(const RequestHead& head)>;
+
 struct ServerOptions {
   std::string name = "http";  // thread names: <name>-io-<i>; log field "component"
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port
   int threads = 1;
-  uint64_t maxBodyBytes = 64 << 20;   // larger bodies get 413 (as received, before inflating)
-  uint32_t maxHeaderBytes = 64 << 10;  // larger header blocks get 431
+  uint64_t maxBodyBytes = 64 << 20;       // larger bodies get 413 (as received, before inflating)
+  uint32_t maxHeaderBytes = 64 << 10;     // larger header blocks get 431
   std::chrono::seconds readTimeout{30};   // to receive a whole request once it has started
   std::chrono::seconds idleTimeout{120};  // a keep-alive connection with no request
-  int maxConnections = 4096;             // further connections are closed at once
+  int maxConnections = 4096;              // further connections are closed at once
+  Admit admit;                            // optional: every request is read when unset
 };
 
 class Server {
-public:
+ public:
   // Binds and starts the IO threads. Fails (start-up) when the address cannot be bound.
   static Result<std::unique_ptr<Server>> start(const ServerOptions& options, Handler handler);
   virtual ~Server() = default;

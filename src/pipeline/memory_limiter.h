@@ -28,7 +28,7 @@
 namespace stackhouse::pipeline {
 
 struct MemoryLimiterOptions {
-  uint64_t limitBytes = 2ull << 30;       // hard limit
+  uint64_t limitBytes = 2ull << 30;         // hard limit
   uint64_t spikeLimitBytes = 400ull << 20;  // soft limit = limitBytes - spikeLimitBytes
 };
 
@@ -37,7 +37,7 @@ struct MemoryLimiterOptions {
 MemoryLimiterOptions defaultMemoryLimiterOptions();
 
 class MemoryLimiter {
-public:
+ public:
   // `pendingBytes` reports the pipeline's pending bytes; called from receiver threads.
   MemoryLimiter(const MemoryLimiterOptions& options, std::function<uint64_t()> pendingBytes);
   MemoryLimiter(const MemoryLimiter&) = delete;
@@ -45,7 +45,7 @@ public:
 
   // Bytes of one request counted as held until it is destroyed (or reset). Move-only.
   class Reservation {
-  public:
+   public:
     Reservation() = default;
     Reservation(Reservation&& other) noexcept : limiter_(other.limiter_), bytes_(other.bytes_) {
       other.limiter_ = nullptr;
@@ -64,9 +64,10 @@ public:
     ~Reservation() { reset(); }
     // Counts `more` bytes too (an inflated body), without a check: the request was admitted.
     void grow(uint64_t more);
+    uint64_t bytes() const { return bytes_; }
     void reset();
 
-  private:
+   private:
     friend class MemoryLimiter;
     MemoryLimiter* limiter_ = nullptr;
     uint64_t bytes_ = 0;
@@ -89,7 +90,7 @@ public:
   uint64_t softLimitBytes() const { return softLimit_; }
   uint64_t limitBytes() const { return options_.limitBytes; }
 
-private:
+ private:
   MemoryLimiterOptions options_;
   uint64_t softLimit_;
   std::function<uint64_t()> pendingBytes_;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -115,6 +116,55 @@ TEST(HttpServer, ClosesAClientThatSendsHeadersThenNothing) {
   // The connection is closed once the read timeout passes (a slow client gets no more time).
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   EXPECT_EQ(got.find("200"), std::string::npos) << got;
+}
+
+// The admission hook sees the header and refuses before the body is read: the answer comes
+// although the client never sends the body it announced.
+TEST(HttpServer, AdmitRefusesFromTheHeaderAndHandsOverWhatItAdmitted) {
+  struct Tag : Admission {
+    explicit Tag(uint64_t n) : length(n) {}
+    uint64_t length;
+  };
+  ServerOptions options;
+  options.name = "test";
+  std::atomic<int> admitted{0};
+  options.admit = [&admitted](const RequestHead& head) -> AdmitResult {
+    if (head.contentLength.value_or(0) > 1000) {
+      Response r = textResponse(503, "too big for now");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    ++admitted;
+    return std::unique_ptr<Admission>(std::make_unique<Tag>(head.contentLength.value_or(0)));
+  };
+  auto server = Server::start(options, [](Request&& req, Respond respond) {
+    const auto* tag = dynamic_cast<const Tag*>(req.admission.get());
+    respond(textResponse(200, tag == nullptr ? "none" : std::to_string(tag->length)));
+  });
+  ASSERT_TRUE(server.isOk());
+  HttpClient client(server.value()->port());
+  auto ok = client.post("/x", "text/plain", std::string(10, 'a'));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "10");
+  EXPECT_EQ(admitted.load(), 1);
+
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.value()->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string req = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc";
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(fd);
+  EXPECT_EQ(got.rfind("HTTP/1.1 503", 0), 0u) << got;
+  EXPECT_NE(got.find("Retry-After: 1"), std::string::npos) << got;
+  EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+  EXPECT_EQ(admitted.load(), 1);
 }
 
 TEST(HttpServer, StopWithoutRequests) {

@@ -55,12 +55,14 @@ TEST(MemoryLimiter, DefaultsComeFromTheMachine) {
 }
 
 class NullSink : public pipeline::Sink {
-public:
+ public:
   Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view) override {
     for (const auto* b : batches) logs += b->rows();
     return Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view) override { return Status::ok(); }
+  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view) override {
+    return Status::ok();
+  }
   Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view) override {
     return Status::ok();
   }
@@ -74,7 +76,7 @@ std::string logsRequest() {
 }
 
 class OverLimitTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     pipeline::PipelineOptions po;
     po.timeout = std::chrono::milliseconds(5);
@@ -82,12 +84,16 @@ protected:
     pipeline_ = std::make_unique<pipeline::Pipeline>(po, sink_);
     pipeline_->start();
     // The pipeline's real pending bytes plus a pretend backlog the test controls.
-    limiter_ = std::make_unique<MemoryLimiter>(pipeline::MemoryLimiterOptions{1 << 20, 1 << 18},
-                                               [this] { return pipeline_->pendingBytes() + backlog_.load(); });
+    limiter_ = std::make_unique<MemoryLimiter>(
+        pipeline::MemoryLimiterOptions{1 << 20, 1 << 18},
+        [this] { return pipeline_->pendingBytes() + backlog_.load(); });
     OtlpHttpOptions ho;
     ho.memoryLimiter = limiter_.get();
     http_ = std::make_unique<OtlpHttpReceiver>(ho, *pipeline_);
-    auto server = http::Server::start({}, [this](http::Request&& r, http::Respond respond) {
+    // As `stackhouse run` serves it: admitted (or refused) from the header, before the body.
+    http::ServerOptions so;
+    so.admit = [this](const http::RequestHead& head) { return http_->admit(head); };
+    auto server = http::Server::start(so, [this](http::Request&& r, http::Respond respond) {
       http_->handle(std::move(r), std::move(respond));
     });
     ASSERT_TRUE(server.isOk());
@@ -113,8 +119,9 @@ protected:
     grpc::ByteBuffer request(&slice, 1);
     grpc::ByteBuffer response;
     std::promise<grpc::Status> done;
-    stub_->UnaryCall(&ctx, "/opentelemetry.proto.collector.logs.v1.LogsService/Export", grpc::StubOptions(),
-                     &request, &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    stub_->UnaryCall(&ctx, "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+                     grpc::StubOptions(), &request, &response,
+                     [&done](grpc::Status s) { done.set_value(std::move(s)); });
     return done.get_future().get();
   }
 
@@ -138,9 +145,15 @@ TEST_F(OverLimitTest, BothReceiversRefuseAboveTheSoftLimitAndAcceptAgainBelowIt)
   auto refused = client.post("/v1/logs", "application/x-protobuf", logsRequest());
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(refused.header("retry-after"), "1");
+  EXPECT_EQ(refused.header("content-type"), "application/x-protobuf");
+  EXPECT_NE(refused.body.find("memory limit"), std::string::npos);  // a google.rpc.Status
+  auto refusedJson = client.post("/v1/logs", "application/json", "{}");
+  EXPECT_EQ(refusedJson.status, 503);
+  EXPECT_NE(refusedJson.body.find(R"("code":14)"), std::string::npos) << refusedJson.body;
   const grpc::Status status = grpcCall(logsRequest());
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_NE(status.error_message().find("memory limit"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("memory limit"), std::string::npos)
+      << status.error_message();
   EXPECT_EQ(sink_.logs.load(), 2u);
 
   backlog_ = 0;
@@ -148,7 +161,8 @@ TEST_F(OverLimitTest, BothReceiversRefuseAboveTheSoftLimitAndAcceptAgainBelowIt)
   EXPECT_TRUE(grpcCall(logsRequest()).ok());
   EXPECT_EQ(sink_.logs.load(), 4u);
   // Every reservation was released (the pipeline's pending bytes may lag its answer a moment).
-  for (int i = 0; i < 100 && limiter_->heldBytes() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 100 && limiter_->heldBytes() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(limiter_->heldBytes(), 0u);
 }
 

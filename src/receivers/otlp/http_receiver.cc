@@ -37,6 +37,12 @@ http::Response statusResponse(int httpStatus, Encoding encoding, const Status& s
   return r;
 }
 
+// The memory reservation of a request admitted from its header.
+struct HeldBody final : http::Admission {
+  explicit HeldBody(pipeline::MemoryLimiter::Reservation r) : reservation(std::move(r)) {}
+  pipeline::MemoryLimiter::Reservation reservation;
+};
+
 }  // namespace
 
 OtlpHttpReceiver::OtlpHttpReceiver(const OtlpHttpOptions& options, pipeline::Pipeline& pipeline)
@@ -69,12 +75,34 @@ OtlpHttpReceiver::SignalMetrics OtlpHttpReceiver::makeMetrics(std::string_view s
           requests("failed"),   records("accepted"), records("rejected")};
 }
 
+OtlpHttpReceiver::SignalMetrics* OtlpHttpReceiver::metricsFor(std::string_view path) {
+  if (path == "/v1/logs") return &logs_;
+  if (path == "/v1/traces") return &traces_;
+  if (path == "/v1/metrics") return &metrics_;
+  return nullptr;
+}
+
+http::AdmitResult OtlpHttpReceiver::admit(const http::RequestHead& head) {
+  std::string_view path = head.target;
+  path = path.substr(0, path.find('?'));
+  SignalMetrics* m = metricsFor(path);
+  // Other paths and methods are answered by handle(); nothing to reserve for them.
+  if (options_.memoryLimiter == nullptr || m == nullptr || head.method != "POST") {
+    return std::unique_ptr<http::Admission>();
+  }
+  auto admitted = options_.memoryLimiter->admit(head.contentLength.value_or(0), memoryRefused_);
+  if (!admitted.isOk()) {
+    m->refused->inc();
+    const Encoding encoding =
+        mediaTypeIs(head.contentType, "application/json") ? Encoding::kJson : Encoding::kProtobuf;
+    return statusResponse(503, encoding, admitted.status());
+  }
+  return std::unique_ptr<http::Admission>(std::make_unique<HeldBody>(std::move(admitted.value())));
+}
+
 void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
   const std::string_view path = request.path();
-  SignalMetrics* m = nullptr;
-  if (path == "/v1/logs") m = &logs_;
-  if (path == "/v1/traces") m = &traces_;
-  if (path == "/v1/metrics") m = &metrics_;
+  SignalMetrics* m = metricsFor(path);
   if (m == nullptr) {
     respond(http::textResponse(
         404, "not found: OTLP/HTTP serves /v1/logs, /v1/traces and /v1/metrics\n"));
@@ -123,7 +151,12 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   // The body counts against the memory limit until its batch is in the pipeline (whose pending
   // bytes the limiter counts from then on).
   pipeline::MemoryLimiter::Reservation held;
-  if (options_.memoryLimiter != nullptr) {
+  if (request.admission != nullptr) {
+    // Admitted from its header (admit()): a chunked body, or one longer than announced, is
+    // counted in full now.
+    held = std::move(static_cast<HeldBody&>(*request.admission).reservation);
+    if (request.body.size() > held.bytes()) held.grow(request.body.size() - held.bytes());
+  } else if (options_.memoryLimiter != nullptr) {
     auto admitted = options_.memoryLimiter->admit(request.body.size(), memoryRefused_);
     if (!admitted.isOk()) {
       m.refused->inc();

@@ -9,8 +9,9 @@
 //   400 + google.rpc.Status for malformed data and past the per-request limits (resources,
 //       records: the message names the limit's configuration key); 413 past the body limit (checked
 //       on the decompressed size as it inflates); 415 for other media types or encodings;
-//   503 + Retry-After when the pipeline is full, the memory limit is reached, or the store failed
-//       (the client retries);
+//   503 + Retry-After when the pipeline is full, the memory limit is reached (decided from the
+//       header, before the body is read, when the server uses admit()), or the store failed (the
+//       client retries);
 //   404 for other paths, 405 for other methods.
 #pragma once
 
@@ -40,6 +41,11 @@ class OtlpHttpReceiver {
   // The HTTP handler; runs on the server's IO threads.
   void handle(http::Request&& request, http::Respond respond);
 
+  // The server's Admit hook (http::ServerOptions::admit), on its IO threads: reserves the body's
+  // Content-Length with the memory limiter before the body is read, or refuses the request there
+  // and then (503 + Retry-After) above the soft limit, so that refused bodies are never held.
+  http::AdmitResult admit(const http::RequestHead& head);
+
  private:
   struct SignalMetrics {
     Counter* accepted;  // requests answered 2xx
@@ -50,6 +56,7 @@ class OtlpHttpReceiver {
     Counter* recordsRejected;
   };
   SignalMetrics makeMetrics(std::string_view signal);
+  SignalMetrics* metricsFor(std::string_view path);
 
   template <typename B, typename Decode>
   void ingest(http::Request&& request, http::Respond respond, otlp::Signal signal,
