@@ -2,6 +2,7 @@
 // the same rows as the ceiling, in one run on one machine (see docs/benchmarks.md).
 //
 //   ingest_bench --server build/stackhouse [--seconds 15] [--clients 4] [--records 500]
+//                [--overload-limit-mib 256] [--overload-engine-mib 512] [--only overload]
 //
 // Phases, each on a fresh data directory:
 //   1. logs end to end: `clients` keep-alive connections POST realistic OTLP/protobuf logs
@@ -17,7 +18,12 @@
 //   3. send-to-queryable latency at half the logs rate: each sampled request carries its own
 //      service name and is polled through /api/v1/sql until its rows are visible;
 //   4. the ceiling, in a child process: the same decoded rows inserted straight into the same
-//      tables through the Arrow interface, in groups of the server's batch size.
+//      tables through the Arrow interface, in groups of the server's batch size;
+//   5. overload (run before the ceiling): one server with a memory limit (--overload-limit-mib,
+//      --overload-engine-mib), logs from `clients` closed-loop clients, then ten times that rate
+//      offered open-loop over many connections that do not back off when refused; the two
+//      acknowledged rates, the offered rate, the peak RSS and the most bytes the memory limiter
+//      held. `--only overload` runs this phase alone.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -62,7 +68,10 @@ struct Args {
   std::string ceiling;  // internal: "logs" or "spans" runs the ceiling phase in this process
   std::string dir;
   bool oneBlock = false;
-  int loadPort = 0;  // drive load against a running server's OTLP port, for profiling  // ceiling: one 50k-row batch instead of a stream of request batches
+  int loadPort = 0;  // drive load against a running server's OTLP port, for profiling
+  uint32_t overloadLimitMiB = 256;   // phase 5: otelConfig.processors.memoryLimiter.limitMiB
+  uint32_t overloadEngineMiB = 512;  // phase 5: memoryLimiter.engineLimitMiB
+  std::string only;                  // "overload": phase 5 alone
 };
 
 double secondsSince(Clock::time_point t) {
@@ -111,6 +120,7 @@ public:
         otlpPort_ = portOf(line, "\"otlp_http\":\"");
         grpcPort_ = portOf(line, "\"otlp_grpc\":\"");
         apiPort_ = portOf(line, "\"api\":\"");
+        adminPort_ = portOf(line, "\"admin\":\"");
         break;
       }
       line.clear();
@@ -133,6 +143,7 @@ public:
   uint16_t otlpPort() const { return otlpPort_; }
   uint16_t grpcPort() const { return grpcPort_; }
   uint16_t apiPort() const { return apiPort_; }
+  uint16_t adminPort() const { return adminPort_; }
   // User + system CPU seconds so far.
   double cpuSeconds() const {
     std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
@@ -147,14 +158,8 @@ public:
     }
     return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
-  double peakRssMiB() const {
-    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-    }
-    return 0;
-  }
+  double peakRssMiB() const { return statusMiB("VmHWM:"); }
+  double rssMiB() const { return statusMiB("VmRSS:"); }
   uint64_t count(const std::string& table, const std::string& where = "1") {
     testing::HttpClient api(apiPort_);
     auto r = api.post("/api/v1/sql", "application/json",
@@ -164,6 +169,14 @@ public:
   }
 
 private:
+  double statusMiB(const std::string& key) const {
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind(key, 0) == 0) return std::stod(line.substr(key.size())) / 1024.0;
+    }
+    return 0;
+  }
   static uint16_t portOf(const std::string& line, const std::string& key) {
     const auto p = line.find(key);
     if (p == std::string::npos) return 0;
@@ -175,6 +188,7 @@ private:
   uint16_t otlpPort_ = 0;
   uint16_t grpcPort_ = 0;
   uint16_t apiPort_ = 0;
+  uint16_t adminPort_ = 0;
   std::thread drain_;
 };
 
@@ -305,6 +319,133 @@ LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false, bool red
     std::fprintf(stderr, "MISMATCH: %llu rows acknowledged, %llu stored\n",
                  static_cast<unsigned long long>(expected), static_cast<unsigned long long>(r.stored));
   }
+  }
+  removeDir(dir);
+  return r;
+}
+
+struct OverloadResult {
+  uint32_t limitMiB = 0;
+  uint32_t engineLimitMiB = 0;
+  double unloadedRowsPerSecond = 0;
+  double overloadedRowsPerSecond = 0;  // acknowledged
+  double offeredRowsPerSecond = 0;     // acknowledged + refused, under overload
+  uint64_t refused = 0;
+  uint64_t failed = 0;                 // neither 200 nor 503/429 with Retry-After
+  double unloadedPeakRssMiB = 0;
+  double overloadedPeakRssMiB = 0;
+  double maxHeldMiB = 0;               // the limiter's held bytes, sampled every 100 ms
+  uint64_t acknowledged = 0;
+  uint64_t stored = 0;
+  int connections = 0;
+};
+
+// Phase 5: on one server with a memory limit, logs from `clients` closed-loop clients (unloaded),
+// then ten times that rate offered open-loop over many connections that do not back off when
+// refused (overload). Both rates are rows acknowledged per second; memory is the peak RSS of each
+// part and the most bytes the memory limiter counted as held.
+OverloadResult runOverload(const Args& args) {
+  OverloadResult r;
+  r.limitMiB = args.overloadLimitMiB;
+  r.engineLimitMiB = args.overloadEngineMiB;
+  const std::string dir = tempDir();
+  {
+    ServerProcess server(args.server, dir,
+                         "  processors:\n    memoryLimiter: {limitMiB: " + std::to_string(r.limitMiB) +
+                             ", engineLimitMiB: " + std::to_string(r.engineLimitMiB) + "}\n");
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 32; ++i) payloads.push_back(bench::makeLogsRequest(args.records, 1000 + i));
+    std::atomic<uint64_t> acknowledged{0};
+    auto drive = [&](int clients, double seconds, std::atomic<uint64_t>& rows, std::atomic<uint64_t>& refused,
+                     std::atomic<uint64_t>& failed) {
+      std::vector<std::thread> threads;
+      const auto start = Clock::now();
+      for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&, c] {
+          testing::HttpClient client(server.otlpPort());
+          for (size_t i = static_cast<size_t>(c); secondsSince(start) < seconds; ++i) {
+            auto reply = client.post("/v1/logs", "application/x-protobuf", payloads[i % payloads.size()] + uniqueTail());
+            if (reply.status == 200) {
+              rows += static_cast<uint64_t>(args.records);
+            } else if ((reply.status == 503 || reply.status == 429) && !reply.header("retry-after").empty()) {
+              ++refused;
+            } else {
+              ++failed;
+            }
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      acknowledged += rows;
+    };
+    std::atomic<uint64_t> warm{0}, unloaded{0}, overloaded{0}, refused{0}, failed{0};
+    drive(args.clients, 2, warm, refused, failed);
+    auto start = Clock::now();
+    drive(args.clients, args.seconds, unloaded, refused, failed);
+    r.unloadedRowsPerSecond = static_cast<double>(unloaded) / secondsSince(start);
+    r.unloadedPeakRssMiB = server.peakRssMiB();
+    refused = 0;
+    failed = 0;
+    // Sample RSS and the limiter's held bytes while overloaded.
+    std::atomic<bool> sampling{true};
+    double maxRss = 0;
+    double maxHeld = 0;
+    std::thread sampler([&] {
+      testing::HttpClient admin(server.adminPort());
+      while (sampling) {
+        maxRss = std::max(maxRss, server.rssMiB());
+        const auto reply = admin.get("/metrics");
+        const std::string key = "\nstackhouse_memory_limiter_held_bytes ";
+        if (const auto p = reply.body.find(key); p != std::string::npos) {
+          maxHeld = std::max(maxHeld, std::stod(reply.body.substr(p + key.size())) / 1048576.0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    // Open loop: ten times the unloaded rate, paced over many connections, each sending its next
+    // request at its next slot whatever the last answer was (a late one is sent at once).
+    const double offeredRequestsPerSecond = 10 * r.unloadedRowsPerSecond / args.records;
+    const int connections = std::max(args.clients * 10, static_cast<int>(offeredRequestsPerSecond * 3));
+    r.connections = connections;
+    start = Clock::now();
+    {
+      std::vector<std::thread> threads;
+      for (int c = 0; c < connections; ++c) {
+        threads.emplace_back([&, c] {
+          testing::HttpClient client(server.otlpPort());
+          const double interval = connections / offeredRequestsPerSecond;
+          for (size_t i = 0;; ++i) {
+            const double due = interval * static_cast<double>(i) + interval * c / connections;
+            if (due >= args.seconds) break;
+            const double wait = due - secondsSince(start);
+            if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+            auto reply = client.post("/v1/logs", "application/x-protobuf",
+                                     payloads[(i + static_cast<size_t>(c)) % payloads.size()] + uniqueTail());
+            if (reply.status == 200) {
+              overloaded += static_cast<uint64_t>(args.records);
+            } else if ((reply.status == 503 || reply.status == 429) && !reply.header("retry-after").empty()) {
+              ++refused;
+            } else {
+              ++failed;
+            }
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      acknowledged += overloaded;
+    }
+    const double elapsed = secondsSince(start);
+    sampling = false;
+    sampler.join();
+    r.overloadedRowsPerSecond = static_cast<double>(overloaded) / elapsed;
+    r.offeredRowsPerSecond =
+        static_cast<double>(overloaded + (refused + failed) * static_cast<uint64_t>(args.records)) / elapsed;
+    r.refused = refused;
+    r.failed = failed;
+    r.overloadedPeakRssMiB = maxRss;
+    r.maxHeldMiB = maxHeld;
+    r.acknowledged = acknowledged;
+    r.stored = server.count("otel_logs");
   }
   removeDir(dir);
   return r;
@@ -468,6 +609,9 @@ int main(int argc, char** argv) {
     else if (k == "--dir") args.dir = v;
     else if (k == "--one-block") args.oneBlock = v == "1";
     else if (k == "--load-port") args.loadPort = std::stoi(v);
+    else if (k == "--overload-limit-mib") args.overloadLimitMiB = static_cast<uint32_t>(std::stoul(v));
+    else if (k == "--overload-engine-mib") args.overloadEngineMiB = static_cast<uint32_t>(std::stoul(v));
+    else if (k == "--only") args.only = v;
   }
   if (!args.ceiling.empty()) return runCeiling(args);
   if (args.loadPort != 0) {
@@ -495,6 +639,22 @@ int main(int argc, char** argv) {
               "batch %d rows, %u cores\n",
               args.clients, args.records, args.seconds, args.batchSize, std::thread::hardware_concurrency());
   std::fflush(stdout);
+  auto overloadRow = [&args](const OverloadResult& o) {
+    std::printf("overload (logs, memoryLimiter limitMiB %u, engineLimitMiB %u): unloaded %d clients %9.0f rows/s, "
+                "peak RSS %.0f MiB | 10x offered open-loop on %d connections: %9.0f rows/s, acknowledged %9.0f "
+                "rows/s, ratio %.2f | peak RSS %.0f MiB, limiter held at most %.0f MiB | refused %llu, other "
+                "failures %llu | acknowledged %llu, stored %llu\n",
+                o.limitMiB, o.engineLimitMiB, args.clients, o.unloadedRowsPerSecond, o.unloadedPeakRssMiB,
+                o.connections, o.offeredRowsPerSecond, o.overloadedRowsPerSecond,
+                o.unloadedRowsPerSecond > 0 ? o.overloadedRowsPerSecond / o.unloadedRowsPerSecond : 0.0,
+                o.overloadedPeakRssMiB, o.maxHeldMiB, static_cast<unsigned long long>(o.refused),
+                static_cast<unsigned long long>(o.failed), static_cast<unsigned long long>(o.acknowledged),
+                static_cast<unsigned long long>(o.stored));
+  };
+  if (args.only == "overload") {
+    overloadRow(runOverload(args));
+    return 0;
+  }
   // Each redaction-off phase right after its redaction-on twin, so that drifting load on a shared
   // machine biases the comparison as little as possible.
   const LoadResult logs = runLoad(args, false);
@@ -504,6 +664,7 @@ int main(int argc, char** argv) {
   const LoadResult grpcLogs = runLoad(args, false, /*overGrpc=*/true);
   const LoadResult grpcSpans = runLoad(args, true, /*overGrpc=*/true);
   const LatencyResult latency = runLatency(args, logs.rowsPerSecond / 2);
+  const OverloadResult overload = runOverload(args);
   const double logsCeiling = ceilingInChild(args, argv[0], "logs");
   const double spansCeiling = ceilingInChild(args, argv[0], "spans");
 
@@ -541,5 +702,6 @@ int main(int argc, char** argv) {
               "(%zu samples)\n",
               logs.rowsPerSecond / 2, latency.p50 * 1000, latency.p99 * 1000, latency.max * 1000,
               latency.samples);
+  overloadRow(overload);
   return 0;
 }
