@@ -61,7 +61,7 @@ bool pwriteAll(int fd, std::vector<iovec>& iov, off_t offset) {
 
 // Reads fields from the record, failing (and staying failed) past its end.
 class Cursor {
-public:
+ public:
   Cursor(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
   template <typename T>
   bool get(T& v) {
@@ -78,7 +78,7 @@ public:
   }
   bool atEnd() const { return p_ == end_; }
 
-private:
+ private:
   const uint8_t* p_;
   const uint8_t* end_;
 };
@@ -142,7 +142,8 @@ Status InsertJournal::writeGroup(uint32_t signal, std::string_view token,
   // The buffers are written from where they are; only the lengths are gathered, in a vector
   // sized up front so that the iovecs pointing into it stay valid.
   size_t buffers = 0;
-  for (const B* b : batches) telemetry::visitBatchBuffers(*b, [&](const telemetry::Buffer&) { ++buffers; });
+  for (const B* b : batches)
+    telemetry::visitBatchBuffers(*b, [&](const telemetry::Buffer&) { ++buffers; });
   std::vector<uint64_t> lengths;
   lengths.reserve(buffers + batches.size() + 1);
   std::vector<iovec> iov;
@@ -212,13 +213,15 @@ Result<std::optional<InsertJournal::Group>> InsertJournal::recover() {
       (std::memcpy(&recorded, data.data() + size - kFooterBytes, 8), recorded != size)) {
     return std::optional<Group>();
   }
-  if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return malformed("it does not start with its magic");
+  if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+    return malformed("it does not start with its magic");
 
   Cursor in(data.data() + sizeof kMagic, size - sizeof kMagic - kFooterBytes);
   Group group;
   uint32_t signal = 0, tokenLength = 0, keyCount = 0, batchCount = 0;
   const uint8_t* token = nullptr;
-  if (!in.get(signal) || !in.get(tokenLength) || !in.bytes(tokenLength, token) || !in.get(keyCount)) {
+  if (!in.get(signal) || !in.get(tokenLength) || !in.bytes(tokenLength, token) ||
+      !in.get(keyCount)) {
     return malformed("its header is cut short");
   }
   group.token.assign(reinterpret_cast<const char*>(token), tokenLength);
@@ -230,17 +233,10 @@ Result<std::optional<InsertJournal::Group>> InsertJournal::recover() {
   if (!in.get(batchCount)) return malformed("its batch count is missing");
   Status status;
   switch (signal) {
-    case kLogs:
-      status = readBatches(in, batchCount, group.batches.emplace<0>());
-      break;
-    case kTraces:
-      status = readBatches(in, batchCount, group.batches.emplace<1>());
-      break;
-    case kMetrics:
-      status = readBatches(in, batchCount, group.batches.emplace<2>());
-      break;
-    default:
-      return malformed("unknown signal " + std::to_string(signal));
+    case kLogs: status = readBatches(in, batchCount, group.batches.emplace<0>()); break;
+    case kTraces: status = readBatches(in, batchCount, group.batches.emplace<1>()); break;
+    case kMetrics: status = readBatches(in, batchCount, group.batches.emplace<2>()); break;
+    default: return malformed("unknown signal " + std::to_string(signal));
   }
   if (!status.isOk()) return status;
   if (!in.atEnd()) return malformed("bytes left after its last batch");

@@ -36,7 +36,7 @@
 namespace stackhouse::pipeline {
 
 class InsertJournal {
-public:
+ public:
   // A group read back from the journal.
   struct Group {
     std::string token;
@@ -68,7 +68,7 @@ public:
   // ignored; one that is whole but malformed is an error naming the problem.
   Result<std::optional<Group>> recover();
 
-private:
+ private:
   explicit InsertJournal(int fd) : fd_(fd) {}
   template <typename B>
   Status writeGroup(uint32_t signal, std::string_view token, std::span<const RequestKey> keys,

@@ -7,9 +7,11 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <memory>
 #include <type_traits>
 
 #include "pipeline/pipeline.h"
+#include "support/log_rows.h"
 #include "telemetry/batch_codec.h"
 
 namespace stackhouse::pipeline {
@@ -19,25 +21,13 @@ using telemetry::LogBatch;
 using telemetry::MetricBatch;
 
 void addLog(LogBatch& b, int64_t ts, std::string_view body) {
-  b.timestamp.append(ts);
-  b.traceId.append("0102030405060708090a0b0c0d0e0f10");
-  b.spanId.append("");
-  b.traceFlags.append(1);
-  b.severityText.append("INFO");
-  b.severityNumber.append(9);
-  b.serviceName.append("svc");
-  b.body.append(body);
-  b.resourceSchemaUrl.append("");
-  b.resourceAttributes.add("service.name", "svc");
-  b.resourceAttributes.endRow();
-  b.scopeSchemaUrl.append("");
-  b.scopeName.append("scope");
-  b.scopeVersion.append("");
-  b.scopeAttributes.endRow();
-  b.logAttributes.add("k", body);
-  b.logAttributes.add("empty", "");
-  b.logAttributes.endRow();
-  b.eventName.append("");
+  stackhouse::testing::appendLogRow(b, {.timestamp = ts,
+                                        .body = body,
+                                        .traceId = "0102030405060708090a0b0c0d0e0f10",
+                                        .traceFlags = 1,
+                                        .scopeName = "scope",
+                                        .attributes = {{"k", std::string(body)}, {"empty", ""}},
+                                        .resource = {{"service.name", "svc"}}});
 }
 
 // Brings every column of `batch` to the longest column's row count with empty values.
@@ -70,7 +60,7 @@ std::vector<std::string> buffersOf(const B& batch) {
 }
 
 class InsertJournalTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     char tmpl[] = "/tmp/stackhouse-journal-XXXXXX";
     dir_ = mkdtemp(tmpl);
@@ -193,7 +183,8 @@ TEST_F(InsertJournalTest, AWholeButDamagedRecordIsAnErrorNotACrash) {
     auto recovered = journal->recover();
     if (!recovered.isOk()) {
       ++errors;
-      EXPECT_NE(recovered.status().message().find("insert journal is malformed"), std::string::npos);
+      EXPECT_NE(recovered.status().message().find("insert journal is malformed"),
+                std::string::npos);
       continue;
     }
     ASSERT_TRUE(recovered->has_value());
@@ -204,13 +195,26 @@ TEST_F(InsertJournalTest, AWholeButDamagedRecordIsAnErrorNotACrash) {
   EXPECT_GT(errors, 0u);
 }
 
+// Submits one log row under `key`; the future holds the pipeline's answer.
+std::future<Status> submitLog(Pipeline& p, const RequestKey& key, std::string_view body) {
+  auto answer = std::make_shared<std::promise<Status>>();
+  auto future = answer->get_future();
+  auto batch = p.logPool().acquire();
+  addLog(*batch, 1'000, body);
+  const Status s =
+      p.submit(std::move(batch), key, [answer](const Status& st) { answer->set_value(st); });
+  if (!s.isOk()) answer->set_value(s);
+  return future;
+}
+
 // Stands in for the store: deduplicates by token, as the store does with
 // insert_deduplication_token.
 class DeduplicatingSink : public Sink {
-public:
+ public:
   Status writeLogs(std::span<const LogBatch* const> batches, std::string_view batchId) override {
     tokensSeen.emplace_back(batchId);
-    if (journalSizeDuringWrite != nullptr) *journalSizeDuringWrite = std::filesystem::file_size(journalPath);
+    if (journalSizeDuringWrite != nullptr)
+      *journalSizeDuringWrite = std::filesystem::file_size(journalPath);
     for (const std::string& t : committed) {
       if (t == batchId) return Status::ok();
     }
@@ -255,11 +259,7 @@ TEST_F(InsertJournalTest, PipelineReplaysTheLeftGroupAndAnswersItsRetries) {
   EXPECT_TRUE(ledger.value()->isCommitted({3, 4}));
   EXPECT_EQ(std::filesystem::file_size(path_), 0u);
 
-  std::promise<Status> retry;
-  auto batch = p.logPool().acquire();
-  addLog(*batch, 1'000, "first");
-  ASSERT_TRUE(p.submit(std::move(batch), {3, 4}, [&](const Status& s) { retry.set_value(s); }).isOk());
-  auto answer = retry.get_future();
+  auto answer = submitLog(p, {3, 4}, "first");
   ASSERT_EQ(answer.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_TRUE(answer.get().isOk());
   p.stop();
@@ -295,11 +295,7 @@ TEST_F(InsertJournalTest, EachGroupIsJournaledDuringItsInsertAndClearedAfter) {
   options.linger = std::chrono::milliseconds(1);
   Pipeline p(options, sink);
   p.start();
-  std::promise<Status> done;
-  auto batch = p.logPool().acquire();
-  addLog(*batch, 1'000, "one");
-  ASSERT_TRUE(p.submit(std::move(batch), {9, 9}, [&](const Status& s) { done.set_value(s); }).isOk());
-  EXPECT_TRUE(done.get_future().get().isOk());
+  EXPECT_TRUE(submitLog(p, {9, 9}, "one").get().isOk());
   p.stop();
   EXPECT_GT(sizeDuringWrite, 0u);
   EXPECT_EQ(std::filesystem::file_size(path_), 0u);

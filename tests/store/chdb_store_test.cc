@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "store/schema.h"
+#include "support/log_rows.h"
 #include "support/temp_dir.h"
 #include "telemetry/log_batch.h"
 #include "telemetry/span_batch.h"
@@ -19,25 +20,16 @@ const int64_t kNow = wallNanos() / 1'000'000'000 * 1'000'000'000;
 std::string secondsText(int64_t ns) { return std::to_string(ns / 1'000'000'000); }
 
 void addLog(LogBatch& b, int64_t ts, std::string_view service, std::string_view body) {
-  b.timestamp.append(ts);
-  b.traceId.append("0102030405060708090a0b0c0d0e0f10");
-  b.spanId.append("0102030405060708");
-  b.traceFlags.append(1);
-  b.severityText.append("INFO");
-  b.severityNumber.append(9);
-  b.serviceName.append(service);
-  b.body.append(body);
-  b.resourceSchemaUrl.append("");
-  b.resourceAttributes.add("service.name", service);
-  b.resourceAttributes.endRow();
-  b.scopeSchemaUrl.append("");
-  b.scopeName.append("scope");
-  b.scopeVersion.append("1.0");
-  b.scopeAttributes.endRow();
-  b.logAttributes.add("k", "v");
-  b.logAttributes.add("n", "42");
-  b.logAttributes.endRow();
-  b.eventName.append("");
+  stackhouse::testing::appendLogRow(b, {.timestamp = ts,
+                                        .body = body,
+                                        .service = service,
+                                        .traceId = "0102030405060708090a0b0c0d0e0f10",
+                                        .spanId = "0102030405060708",
+                                        .traceFlags = 1,
+                                        .scopeName = "scope",
+                                        .scopeVersion = "1.0",
+                                        .attributes = {{"k", "v"}, {"n", "42"}},
+                                        .resource = {{"service.name", std::string(service)}}});
 }
 
 class ChdbStoreTest : public ::testing::Test {

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "store/chdb_store.h"
+#include "support/log_rows.h"
 #include "support/temp_dir.h"
 #include "telemetry/log_batch.h"
 
@@ -21,23 +22,10 @@ namespace {
 telemetry::LogBatch threeLogs() {
   telemetry::LogBatch b;
   const int64_t now = wallNanos();
+  const std::string bodies[] = {"row 0", "row 1", "row 2"};
   for (int i = 0; i < 3; ++i) {
-    b.timestamp.append(now + i);
-    b.traceId.append("");
-    b.spanId.append("");
-    b.traceFlags.append(0);
-    b.severityText.append("INFO");
-    b.severityNumber.append(9);
-    b.serviceName.append("restart-dedup");
-    b.body.append("row " + std::to_string(i));
-    b.resourceSchemaUrl.append("");
-    b.resourceAttributes.endRow();
-    b.scopeSchemaUrl.append("");
-    b.scopeName.append("");
-    b.scopeVersion.append("");
-    b.scopeAttributes.endRow();
-    b.logAttributes.endRow();
-    b.eventName.append("");
+    stackhouse::testing::appendLogRow(
+        b, {.timestamp = now + i, .body = bodies[i], .service = "restart-dedup"});
   }
   return b;
 }

@@ -6,10 +6,11 @@
 #include <vector>
 
 #include "processors/redaction/redactor.h"
+#include "support/log_rows.h"
 
 namespace stackhouse::redaction::testing {
 
-using Attrs = std::vector<std::pair<std::string, std::string>>;
+using stackhouse::testing::Attrs;
 
 inline Policy testPolicy() {
   Policy p = defaultPolicy();
@@ -17,10 +18,7 @@ inline Policy testPolicy() {
   return p;
 }
 
-inline void addRow(telemetry::MapColumn& m, const Attrs& attrs) {
-  for (const auto& [k, v] : attrs) m.add(k, v);
-  m.endRow();
-}
+inline void addRow(telemetry::MapColumn& m, const Attrs& attrs) { stackhouse::testing::appendAttrs(m, attrs); }
 
 inline Attrs rowOf(const telemetry::MapColumn& m, size_t row) {
   Attrs out;
@@ -39,22 +37,7 @@ inline std::string valueOf(const Attrs& attrs, std::string_view key) {
 
 inline void addLog(telemetry::LogBatch& b, std::string_view body, const Attrs& attrs = {},
                    const Attrs& resource = {}) {
-  b.timestamp.append(1);
-  b.traceId.append("");
-  b.spanId.append("");
-  b.traceFlags.append(0);
-  b.severityText.append("INFO");
-  b.severityNumber.append(9);
-  b.serviceName.append("svc");
-  b.body.append(body);
-  b.resourceSchemaUrl.append("");
-  addRow(b.resourceAttributes, resource);
-  b.scopeSchemaUrl.append("");
-  b.scopeName.append("");
-  b.scopeVersion.append("");
-  addRow(b.scopeAttributes, {});
-  addRow(b.logAttributes, attrs);
-  b.eventName.append("");
+  stackhouse::testing::appendLogRow(b, {.body = body, .attributes = attrs, .resource = resource});
 }
 
 // The default policy applied to one text, as a log body.
