@@ -82,6 +82,13 @@ class InsertJournalTest : public ::testing::Test {
     const RequestKey keys[] = {{1, 2}, {3, 4}};
     ASSERT_TRUE(journal.write("boot-logs-7", keys, parts).isOk());
   }
+  static PipelineOptions pipelineOptions(RequestLedger& ledger, InsertJournal& journal) {
+    PipelineOptions options;
+    options.ledger = &ledger;
+    options.journal = &journal;
+    options.linger = std::chrono::milliseconds(1);
+    return options;
+  }
   std::string fileBytes() const {
     std::ifstream in(path_, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
@@ -247,11 +254,7 @@ TEST_F(InsertJournalTest, PipelineReplaysTheLeftGroupAndAnswersItsRetries) {
   auto journal = open();
   writeLogGroup(*journal);
 
-  PipelineOptions options;
-  options.ledger = ledger.value().get();
-  options.journal = journal.get();
-  options.linger = std::chrono::milliseconds(1);
-  Pipeline p(options, sink);
+  Pipeline p(pipelineOptions(*ledger.value(), *journal), sink);
   p.start();
   ASSERT_EQ(sink.tokensSeen, std::vector<std::string>{"boot-logs-7"});
   EXPECT_EQ(sink.rows, 3u);
@@ -271,10 +274,7 @@ TEST_F(InsertJournalTest, PipelineReplaysAGroupThatHadNotCommitted) {
   DeduplicatingSink sink;
   auto journal = open();
   writeLogGroup(*journal);
-  PipelineOptions options;
-  options.ledger = ledger.value().get();
-  options.journal = journal.get();
-  Pipeline p(options, sink);
+  Pipeline p(pipelineOptions(*ledger.value(), *journal), sink);
   p.start();
   p.stop();
   EXPECT_EQ(sink.committed, std::vector<std::string>{"boot-logs-7"});
@@ -289,11 +289,7 @@ TEST_F(InsertJournalTest, EachGroupIsJournaledDuringItsInsertAndClearedAfter) {
   sink.journalPath = path_;
   sink.journalSizeDuringWrite = &sizeDuringWrite;
   auto journal = open();
-  PipelineOptions options;
-  options.ledger = ledger.value().get();
-  options.journal = journal.get();
-  options.linger = std::chrono::milliseconds(1);
-  Pipeline p(options, sink);
+  Pipeline p(pipelineOptions(*ledger.value(), *journal), sink);
   p.start();
   EXPECT_TRUE(submitLog(p, {9, 9}, "one").get().isOk());
   p.stop();
