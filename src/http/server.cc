@@ -74,6 +74,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void lingerClose();
   void drain();
 
+  // Read room for a request body, and the most a connection keeps between requests.
+  static constexpr size_t kReadRoom = 256 * 1024;
+  static constexpr size_t kIdleRoom = 16 * 1024;
+
   size_t drained_ = 0;
   std::array<char, 16384> discard_{};
 
@@ -174,6 +178,7 @@ Session::~Session() { server_.connections().fetch_sub(1); }
 
 void Session::readHeader() {
   admission_.reset();
+  if (buffer_.size() == 0 && buffer_.capacity() > kIdleRoom) buffer_.shrink_to_fit();
   parser_.emplace();
   parser_->body_limit(server_.options().maxBodyBytes);
   parser_->header_limit(server_.options().maxHeaderBytes);
@@ -234,6 +239,12 @@ void Session::onHeader(beast::error_code ec) {
 }
 
 void Session::readBody() {
+  // Beast reads into the free capacity of buffer_, 512 bytes when there is none: a 150 KB body
+  // took ~300 recvmsg calls and as many trips through the reactor. Room for the body (up to
+  // kReadRoom) makes it a few reads; the room is given back when the connection goes idle.
+  const auto length = parser_->content_length();
+  const size_t want = length ? static_cast<size_t>(std::min<uint64_t>(*length, kReadRoom)) : kReadRoom;
+  if (buffer_.capacity() - buffer_.size() < want) buffer_.reserve(buffer_.size() + want);
   stream_.expires_after(server_.options().readTimeout);
   bhttp::async_read(
       stream_, buffer_, *parser_,
