@@ -147,6 +147,14 @@ TEST(HttpServer, AdmitRefusesFromTheHeaderAndHandsOverWhatItAdmitted) {
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, "10");
   EXPECT_EQ(admitted.load(), 1);
+  // With Expect: 100-continue the body follows only an admission.
+  auto continued = client.postExpectingContinue("/x", "text/plain", std::string(20, 'a'));
+  EXPECT_EQ(continued.status, 200);
+  EXPECT_EQ(continued.body, "20");
+  auto refusedEarly = client.postExpectingContinue("/x", "text/plain", std::string(2000, 'a'));
+  EXPECT_EQ(refusedEarly.status, 503);
+  EXPECT_EQ(refusedEarly.header("retry-after"), "1");
+  EXPECT_EQ(admitted.load(), 2);
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -164,7 +172,7 @@ TEST(HttpServer, AdmitRefusesFromTheHeaderAndHandsOverWhatItAdmitted) {
   EXPECT_EQ(got.rfind("HTTP/1.1 503", 0), 0u) << got;
   EXPECT_NE(got.find("Retry-After: 1"), std::string::npos) << got;
   EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
-  EXPECT_EQ(admitted.load(), 1);
+  EXPECT_EQ(admitted.load(), 2);
 }
 
 TEST(HttpServer, StopWithoutRequests) {

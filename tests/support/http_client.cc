@@ -80,7 +80,8 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target,
     bhttp::read(*impl_->stream, impl_->buffer, parser, ec);
     if (ec) {
       impl_->stream.reset();
-      if (attempt == 0 && (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset)) {
+      if (attempt == 0 &&
+          (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset)) {
         continue;
       }
       return {};
@@ -98,6 +99,64 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target,
     return reply;
   }
   return {};
+}
+
+namespace {
+
+HttpReply replyOf(bhttp::response<bhttp::string_body>&& res) {
+  HttpReply reply;
+  reply.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers.emplace_back(std::move(name), std::string(f.value()));
+  }
+  reply.body = std::move(res.body());
+  return reply;
+}
+
+}  // namespace
+
+HttpReply HttpClient::postExpectingContinue(std::string_view target, std::string_view contentType,
+                                            std::string_view body) {
+  if (!impl_->stream && !impl_->connect()) return {};
+  bhttp::request<bhttp::string_body> req(bhttp::verb::post, target, 11);
+  req.set(bhttp::field::host, impl_->host);
+  req.set(bhttp::field::content_type, contentType);
+  req.set(bhttp::field::expect, "100-continue");
+  req.body() = std::string(body);
+  req.keep_alive(true);
+  req.prepare_payload();
+  bhttp::request_serializer<bhttp::string_body> serializer(req);
+  beast::error_code ec;
+  bhttp::write_header(*impl_->stream, serializer, ec);
+  bhttp::response_parser<bhttp::string_body> first;
+  first.body_limit(1ULL << 30);
+  if (!ec) bhttp::read_header(*impl_->stream, impl_->buffer, first, ec);
+  if (ec) {
+    impl_->stream.reset();
+    return {};
+  }
+  if (first.get().result() != bhttp::status::continue_) {
+    // Answered before the body: read the answer; the unsent body leaves the connection unusable.
+    bhttp::read(*impl_->stream, impl_->buffer, first, ec);
+    impl_->stream.reset();
+    if (ec) return {};
+    return replyOf(first.release());
+  }
+  bhttp::write(*impl_->stream, serializer, ec);
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1ULL << 30);
+  if (!ec) bhttp::read(*impl_->stream, impl_->buffer, parser, ec);
+  if (ec) {
+    impl_->stream.reset();
+    return {};
+  }
+  auto res = parser.release();
+  const bool keepAlive = res.keep_alive();
+  HttpReply reply = replyOf(std::move(res));
+  if (!keepAlive) impl_->stream.reset();
+  return reply;
 }
 
 }  // namespace stackhouse::testing

@@ -11,14 +11,14 @@
 namespace stackhouse::testing {
 
 struct HttpReply {
-  int status = 0;  // 0: the connection failed
+  int status = 0;                                            // 0: the connection failed
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string header(std::string_view lowerName) const;
 };
 
 class HttpClient {
-public:
+ public:
   explicit HttpClient(uint16_t port, std::string host = "127.0.0.1");
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
@@ -31,8 +31,12 @@ public:
     return request("POST", target, body, {{"Content-Type", std::string(contentType)}});
   }
   HttpReply get(std::string_view target) { return request("GET", target); }
+  // A POST with `Expect: 100-continue`: the body is sent only once the server answers 100
+  // Continue; a server that answers at once (a refusal) never receives it.
+  HttpReply postExpectingContinue(std::string_view target, std::string_view contentType,
+                                  std::string_view body);
 
-private:
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
