@@ -5,7 +5,7 @@
 //
 // Checked:
 //  - the server's resident memory (VmRSS, sampled every 100 ms) never exceeds the limit plus a
-//    stated margin (MARGIN_MIB below, measured; see docs/operations.md, "Memory");
+//    stated margin (MARGIN_MIB below, measured; see docs/operations.md, "Memory and overload");
 //  - every refused request is refused the OTLP way: HTTP 503 or 429 with Retry-After, gRPC
 //    UNAVAILABLE or RESOURCE_EXHAUSTED with a google.rpc.RetryInfo in grpc-status-details-bin;
 //    nothing else goes wrong (no other status, no connection error, no timeout);
