@@ -112,7 +112,10 @@ void run(std::span<const uint8_t> seed, std::span<const uint8_t> body,
     check(rows == rowsBefore && bytesAfter == bytesBefore);
     check(stats.accepted == statsBefore.accepted && stats.rejected == statsBefore.rejected &&
           stats.invalidUtf8 == statsBefore.invalidUtf8 &&
-          stats.firstRejection == statsBefore.firstRejection);
+          stats.firstRejection == statsBefore.firstRejection &&
+          stats.droppedAttributes == statsBefore.droppedAttributes &&
+          stats.truncatedKeys == statsBefore.truncatedKeys &&
+          stats.truncatedValues == statsBefore.truncatedValues);
     check(!status.message().empty());
   }
 }
@@ -132,6 +135,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   otlp::DecodeLimits limits;
   if ((selector & 0x80) != 0) limits.maxDepth = 3;
   if ((selector & 0x40) != 0) limits.maxBatchGrowth = 4096;
+  if ((selector & 0x20) != 0) {
+    // Tiny per-request and per-record limits: cuts must keep every string valid UTF-8 (allUtf8)
+    // and a refused call must roll back.
+    limits.maxResources = 2;
+    limits.maxRecords = 4;
+    limits.maxAttributes = 2;
+    limits.maxKeyBytes = 5;
+    limits.maxValueBytes = 7;
+  }
   switch (selector % 3) {
     case 0:
       run<telemetry::LogBatch>(
