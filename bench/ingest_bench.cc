@@ -4,6 +4,8 @@
 //   ingest_bench --server build/stackhouse [--seconds 15] [--clients 4] [--records 500]
 //                [--overload-limit-mib 256] [--overload-engine-mib 512] [--overload-expect-continue 1]
 //                [--only overload]
+//   ingest_bench --load-port P [--load-grpc 1] [--seconds S] [--clients N] [--records R]
+//                (load only, against a running server's OTLP/HTTP or OTLP/gRPC port, for profiling)
 //
 // Phases, each on a fresh data directory:
 //   1. logs end to end: `clients` keep-alive connections POST realistic OTLP/protobuf logs
@@ -72,6 +74,7 @@ struct Args {
   std::string dir;
   bool oneBlock = false;
   int loadPort = 0;  // drive load against a running server's OTLP port, for profiling
+  bool loadGrpc = false;  // with loadPort: the port is the OTLP/gRPC one
   uint32_t overloadLimitMiB = 256;   // phase 5: otelConfig.processors.memoryLimiter.limitMiB
   uint32_t overloadEngineMiB = 512;  // phase 5: memoryLimiter.engineLimitMiB
   std::string only;                  // "overload": phase 5 alone
@@ -620,6 +623,7 @@ int main(int argc, char** argv) {
     else if (k == "--dir") args.dir = v;
     else if (k == "--one-block") args.oneBlock = v == "1";
     else if (k == "--load-port") args.loadPort = std::stoi(v);
+    else if (k == "--load-grpc") args.loadGrpc = v == "1";
     else if (k == "--overload-limit-mib") args.overloadLimitMiB = static_cast<uint32_t>(std::stoul(v));
     else if (k == "--overload-engine-mib") args.overloadEngineMiB = static_cast<uint32_t>(std::stoul(v));
     else if (k == "--only") args.only = v;
@@ -634,7 +638,15 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     for (int c = 0; c < args.clients; ++c) {
       clients.emplace_back([&, c] {
-        testing::HttpClient client(static_cast<uint16_t>(args.loadPort));
+        const auto port = static_cast<uint16_t>(args.loadPort);
+        if (args.loadGrpc) {
+          GrpcExportClient client(port, false);
+          for (size_t i = static_cast<size_t>(c); secondsSince(start) < args.seconds; ++i) {
+            if (client.call(grpc::Slice(payloads[i % 32]))) rows += static_cast<uint64_t>(args.records);
+          }
+          return;
+        }
+        testing::HttpClient client(port);
         for (size_t i = static_cast<size_t>(c); secondsSince(start) < args.seconds; ++i) {
           if (client.post("/v1/logs", "application/x-protobuf", payloads[i % 32] + uniqueTail()).status == 200) {
             rows += static_cast<uint64_t>(args.records);
