@@ -4,7 +4,7 @@
 //   ingest_bench --server build/stackhouse [--seconds 15] [--clients 4] [--records 500]
 //                [--overload-limit-mib 256] [--overload-engine-mib 512] [--overload-expect-continue 1]
 //                [--only overload]
-//   ingest_bench --load-port P [--load-grpc 1] [--seconds S] [--clients N] [--records R]
+//   ingest_bench --load-port P [--load-grpc 1] [--load-spans 1] [--seconds S] [--clients N] [--records R]
 //                (load only, against a running server's OTLP/HTTP or OTLP/gRPC port, for profiling)
 //
 // Phases, each on a fresh data directory:
@@ -75,6 +75,7 @@ struct Args {
   bool oneBlock = false;
   int loadPort = 0;  // drive load against a running server's OTLP port, for profiling
   bool loadGrpc = false;  // with loadPort: the port is the OTLP/gRPC one
+  bool loadSpans = false;  // with loadPort: send spans instead of logs
   uint32_t overloadLimitMiB = 256;   // phase 5: otelConfig.processors.memoryLimiter.limitMiB
   uint32_t overloadEngineMiB = 512;  // phase 5: memoryLimiter.engineLimitMiB
   std::string only;                  // "overload": phase 5 alone
@@ -624,6 +625,7 @@ int main(int argc, char** argv) {
     else if (k == "--one-block") args.oneBlock = v == "1";
     else if (k == "--load-port") args.loadPort = std::stoi(v);
     else if (k == "--load-grpc") args.loadGrpc = v == "1";
+    else if (k == "--load-spans") args.loadSpans = v == "1";
     else if (k == "--overload-limit-mib") args.overloadLimitMiB = static_cast<uint32_t>(std::stoul(v));
     else if (k == "--overload-engine-mib") args.overloadEngineMiB = static_cast<uint32_t>(std::stoul(v));
     else if (k == "--only") args.only = v;
@@ -632,7 +634,11 @@ int main(int argc, char** argv) {
   if (!args.ceiling.empty()) return runCeiling(args);
   if (args.loadPort != 0) {
     std::vector<std::string> payloads;
-    for (int i = 0; i < 32; ++i) payloads.push_back(bench::makeLogsRequest(args.records, 1000 + i));
+    for (int i = 0; i < 32; ++i) {
+      payloads.push_back(args.loadSpans ? bench::makeSpansRequest(args.records, 1000 + i)
+                                        : bench::makeLogsRequest(args.records, 1000 + i));
+    }
+    const char* path = args.loadSpans ? "/v1/traces" : "/v1/logs";
     std::atomic<uint64_t> rows{0};
     std::vector<std::thread> clients;
     const auto start = Clock::now();
@@ -640,7 +646,7 @@ int main(int argc, char** argv) {
       clients.emplace_back([&, c] {
         const auto port = static_cast<uint16_t>(args.loadPort);
         if (args.loadGrpc) {
-          GrpcExportClient client(port, false);
+          GrpcExportClient client(port, args.loadSpans);
           for (size_t i = static_cast<size_t>(c); secondsSince(start) < args.seconds; ++i) {
             if (client.call(grpc::Slice(payloads[i % 32]))) rows += static_cast<uint64_t>(args.records);
           }
@@ -648,7 +654,7 @@ int main(int argc, char** argv) {
         }
         testing::HttpClient client(port);
         for (size_t i = static_cast<size_t>(c); secondsSince(start) < args.seconds; ++i) {
-          if (client.post("/v1/logs", "application/x-protobuf", payloads[i % 32] + uniqueTail()).status == 200) {
+          if (client.post(path, "application/x-protobuf", payloads[i % 32] + uniqueTail()).status == 200) {
             rows += static_cast<uint64_t>(args.records);
           }
         }
