@@ -49,20 +49,19 @@ template <typename Batch, typename Decode>
 Status run(Encoding encoding, Batch& out, DecodeStats& stats, const DecodeLimits& limits,
            Decode&& decode) {
   const Rows rows = rowsOf(out);
-  const DecodeStats before{stats.accepted,          stats.rejected,      stats.invalidUtf8,    {},
-                           stats.droppedAttributes, stats.truncatedKeys, stats.truncatedValues};
+  // A failed call leaves no trace in `stats`. The snapshot is taken with the rejection text moved
+  // aside, so that it copies counters only (no allocation per call).
   const bool hadRejection = !stats.firstRejection.empty();
+  std::string text = std::move(stats.firstRejection);
+  const DecodeStats before = stats;
+  stats.firstRejection = std::move(text);
   detail::DecodeContext ctx(limits, stats, encoding == Encoding::kJson ? "json" : "protobuf");
   ctx.setStartBytes(bytesOf(out));
   if (decode(ctx)) return Status::ok();
   rollBack(out, rows);
-  stats.accepted = before.accepted;
-  stats.rejected = before.rejected;
-  stats.invalidUtf8 = before.invalidUtf8;
-  stats.droppedAttributes = before.droppedAttributes;
-  stats.truncatedKeys = before.truncatedKeys;
-  stats.truncatedValues = before.truncatedValues;
-  if (!hadRejection) stats.firstRejection.clear();
+  text = std::move(stats.firstRejection);
+  stats = before;
+  if (hadRejection) stats.firstRejection = std::move(text);
   return ctx.error();
 }
 

@@ -140,10 +140,13 @@ Status InsertJournal::writeGroup(uint32_t signal, std::string_view token,
   put<uint32_t>(head, static_cast<uint32_t>(batches.size()));
 
   // The buffers are written from where they are; only the lengths are gathered, in a vector
-  // sized up front so that the iovecs pointing into it stay valid.
-  size_t buffers = 0;
-  for (const B* b : batches)
-    telemetry::visitBatchBuffers(*b, [&](const telemetry::Buffer&) { ++buffers; });
+  // sized up front so that the iovecs pointing into it stay valid. Every batch of a type has the
+  // same buffers.
+  size_t perBatch = 0;
+  if (!batches.empty()) {
+    telemetry::visitBatchBuffers(*batches.front(), [&](const telemetry::Buffer&) { ++perBatch; });
+  }
+  const size_t buffers = perBatch * batches.size();
   std::vector<uint64_t> lengths;
   lengths.reserve(buffers + batches.size() + 1);
   std::vector<iovec> iov;
@@ -156,9 +159,7 @@ Status InsertJournal::writeGroup(uint32_t signal, std::string_view token,
     total += sizeof(uint64_t);
   };
   for (const B* b : batches) {
-    size_t count = 0;
-    telemetry::visitBatchBuffers(*b, [&](const telemetry::Buffer&) { ++count; });
-    addLength(count);
+    addLength(perBatch);
     telemetry::visitBatchBuffers(*b, [&](const telemetry::Buffer& buffer) {
       addLength(buffer.size());
       if (buffer.size() > 0) {

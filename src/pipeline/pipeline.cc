@@ -24,6 +24,11 @@ std::string randomHex(size_t bytes) {
   return out;
 }
 
+// The signal a batch type carries, as named in logs and batch ids.
+constexpr std::string_view signalOf(const telemetry::LogBatch*) { return "logs"; }
+constexpr std::string_view signalOf(const telemetry::SpanBatch*) { return "traces"; }
+constexpr std::string_view signalOf(const telemetry::MetricBatch*) { return "metrics"; }
+
 }  // namespace
 
 Pipeline::Pipeline(const PipelineOptions& options, Sink& sink)
@@ -144,8 +149,9 @@ std::string Pipeline::nextBatchId(std::string_view signal) {
   return bootId_ + "-" + std::string(signal) + "-" + std::to_string(++batchSeq_);
 }
 
-template <typename B, typename Write>
-void Pipeline::flush(Queue<B>& q, std::string_view signal, Write&& write) {
+template <typename B>
+void Pipeline::flush(Queue<B>& q) {
+  constexpr std::string_view signal = signalOf(static_cast<const B*>(nullptr));
   // Take the whole group out under the lock; insert without it.
   std::deque<typename Queue<B>::Item> items;
   size_t rows, bytes;
@@ -176,7 +182,7 @@ void Pipeline::flush(Queue<B>& q, std::string_view signal, Write&& write) {
                  log::Fields().add("error", s.message()));
     }
   }
-  const Status status = insertWithRetries(std::span<const B* const>(parts), batchId, signal, rows, write);
+  const Status status = insertWithRetries(std::span<const B* const>(parts), batchId, rows);
   batchRows_.observe(static_cast<double>(rows));
   if (status.isOk() && options_.ledger != nullptr) {
     // Before answering: once a client has its answer, a retry must find the key.
@@ -214,9 +220,10 @@ void Pipeline::flush(Queue<B>& q, std::string_view signal, Write&& write) {
   // `items` goes out of scope here: the batches return to their pools.
 }
 
-template <typename B, typename Write>
+template <typename B>
 Status Pipeline::insertWithRetries(std::span<const B* const> parts, std::string_view batchId,
-                                   std::string_view signal, size_t rows, Write&& write) {
+                                   size_t rows) {
+  constexpr std::string_view signal = signalOf(static_cast<const B*>(nullptr));
   Status status;
   auto backoff = options_.retryBackoff;
   for (int attempt = 1; attempt <= options_.insertAttempts; ++attempt) {
@@ -249,31 +256,19 @@ void Pipeline::recoverJournal() {
   } else if (recovered->has_value()) {
     InsertJournal::Group& group = **recovered;
     size_t rows = 0;
-    Status status;
-    const auto replay = [&](std::string_view signal, auto& batches, auto&& write) {
-      using B = typename std::decay_t<decltype(batches)>::value_type::element_type;
-      std::vector<const B*> parts;
-      for (const auto& b : batches) {
-        parts.push_back(b.get());
-        rows += b->rows();
-      }
-      status = insertWithRetries(std::span<const B* const>(parts), group.token, signal, rows, write);
-    };
-    const auto writeLogs = [this](auto parts, std::string_view id) { return sink_.writeLogs(parts, id); };
-    const auto writeSpans = [this](auto parts, std::string_view id) { return sink_.writeSpans(parts, id); };
-    const auto writeMetrics = [this](auto parts, std::string_view id) { return sink_.writeMetrics(parts, id); };
     std::string_view signal;
-    switch (group.batches.index()) {
-      case 0:
-        replay(signal = "logs", std::get<0>(group.batches), writeLogs);
-        break;
-      case 1:
-        replay(signal = "traces", std::get<1>(group.batches), writeSpans);
-        break;
-      default:
-        replay(signal = "metrics", std::get<2>(group.batches), writeMetrics);
-        break;
-    }
+    Status status = std::visit(
+        [&](const auto& batches) {
+          using B = typename std::decay_t<decltype(batches)>::value_type::element_type;
+          signal = signalOf(static_cast<const B*>(nullptr));
+          std::vector<const B*> parts;
+          for (const auto& b : batches) {
+            parts.push_back(b.get());
+            rows += b->rows();
+          }
+          return insertWithRetries(std::span<const B* const>(parts), group.token, rows);
+        },
+        group.batches);
     if (status.isOk()) status = options_.ledger->recordCommitted(group.keys);
     if (status.isOk()) {
       // Whether the first insert had been committed is the store's to know (it deduplicated the
@@ -318,16 +313,9 @@ void Pipeline::run() {
     const bool spansReady = ready(spans_, now);
     const bool metricsReady = ready(metrics_, now);
     lock.unlock();
-    if (logsReady) {
-      flush(logs_, "logs", [this](auto parts, std::string_view id) { return sink_.writeLogs(parts, id); });
-    }
-    if (spansReady) {
-      flush(spans_, "traces", [this](auto parts, std::string_view id) { return sink_.writeSpans(parts, id); });
-    }
-    if (metricsReady) {
-      flush(metrics_, "metrics",
-            [this](auto parts, std::string_view id) { return sink_.writeMetrics(parts, id); });
-    }
+    if (logsReady) flush(logs_);
+    if (spansReady) flush(spans_);
+    if (metricsReady) flush(metrics_);
     lock.lock();
   }
 }

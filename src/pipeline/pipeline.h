@@ -112,11 +112,20 @@ private:
   Status enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& key, Completion done);
   template <typename B>
   bool ready(const Queue<B>& q, std::chrono::steady_clock::time_point now) const;
-  template <typename B, typename Write>
-  void flush(Queue<B>& q, std::string_view signal, Write&& write);
-  template <typename B, typename Write>
-  Status insertWithRetries(std::span<const B* const> parts, std::string_view batchId,
-                           std::string_view signal, size_t rows, Write&& write);
+  template <typename B>
+  void flush(Queue<B>& q);
+  // Hands a group to the sink, trying again on retryable errors (same batchId every time).
+  template <typename B>
+  Status insertWithRetries(std::span<const B* const> parts, std::string_view batchId, size_t rows);
+  Status write(std::span<const telemetry::LogBatch* const> parts, std::string_view batchId) {
+    return sink_.writeLogs(parts, batchId);
+  }
+  Status write(std::span<const telemetry::SpanBatch* const> parts, std::string_view batchId) {
+    return sink_.writeSpans(parts, batchId);
+  }
+  Status write(std::span<const telemetry::MetricBatch* const> parts, std::string_view batchId) {
+    return sink_.writeMetrics(parts, batchId);
+  }
   void recoverJournal();
   void run();
   std::string nextBatchId(std::string_view signal);

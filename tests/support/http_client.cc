@@ -47,6 +47,22 @@ HttpClient::HttpClient(uint16_t port, std::string host) : impl_(std::make_unique
 
 HttpClient::~HttpClient() = default;
 
+namespace {
+
+HttpReply replyOf(bhttp::response<bhttp::string_body>&& res) {
+  HttpReply reply;
+  reply.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers.emplace_back(std::move(name), std::string(f.value()));
+  }
+  reply.body = std::move(res.body());
+  return reply;
+}
+
+}  // namespace
+
 HttpReply HttpClient::request(std::string_view method, std::string_view target,
                               std::string_view body,
                               const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -67,10 +83,7 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target,
       bhttp::read(*impl_->stream, impl_->buffer, early, readEc);
       if (!readEc) {
         impl_->stream.reset();
-        HttpReply reply;
-        reply.status = static_cast<int>(early.get().result_int());
-        reply.body = early.get().body();
-        return reply;
+        return replyOf(early.release());
       }
       impl_->stream.reset();
       continue;  // the server closed the kept-alive connection: reconnect once
@@ -87,35 +100,11 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target,
       return {};
     }
     auto res = parser.release();
-    HttpReply reply;
-    reply.status = static_cast<int>(res.result_int());
-    for (const auto& f : res) {
-      std::string name(f.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      reply.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
-    reply.body = std::move(res.body());
     if (!res.keep_alive()) impl_->stream.reset();
-    return reply;
+    return replyOf(std::move(res));
   }
   return {};
 }
-
-namespace {
-
-HttpReply replyOf(bhttp::response<bhttp::string_body>&& res) {
-  HttpReply reply;
-  reply.status = static_cast<int>(res.result_int());
-  for (const auto& f : res) {
-    std::string name(f.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    reply.headers.emplace_back(std::move(name), std::string(f.value()));
-  }
-  reply.body = std::move(res.body());
-  return reply;
-}
-
-}  // namespace
 
 HttpReply HttpClient::postExpectingContinue(std::string_view target, std::string_view contentType,
                                             std::string_view body) {
