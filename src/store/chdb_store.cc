@@ -64,7 +64,8 @@ Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) 
 ChdbStore::~ChdbStore() = default;
 
 Status ChdbStore::createSchema(uint64_t ttlSeconds) {
-  auto r = writer_->query("CREATE DATABASE IF NOT EXISTS " + std::string(kDatabase) + " ENGINE = Atomic");
+  auto r = writer_->query("CREATE DATABASE IF NOT EXISTS " + std::string(kDatabase) +
+                          " ENGINE = Atomic");
   if (!r) return r.status();
   for (const TableSpec& t : schemaTables(ttlSeconds)) {
     auto created = writer_->query(t.createSql);
@@ -73,17 +74,23 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
     // An existing table keeps the TTL it was created with; apply a changed one. Parts are not
     // rewritten (materialize_ttl_after_modify = 0): with ttl_only_drop_parts, whole parts simply
     // expire under the new rule.
-    auto current = writer_->query(
-        "SELECT engine_full FROM system.tables WHERE database = '" + std::string(kDatabase) +
-        "' AND name = '" + t.name + "'");
+    auto current = writer_->query("SELECT engine_full FROM system.tables WHERE database = '" +
+                                  std::string(kDatabase) + "' AND name = '" + t.name + "'");
     if (!current) return current.status();
+    for (std::string_view setting : kPartSettings) {
+      if (current->data.find(setting) != std::string::npos) continue;
+      auto altered = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
+                                    " MODIFY SETTING " + std::string(setting));
+      if (!altered) return altered.status();
+    }
     if (current->data.find("TTL " + t.ttlExpression + " ") == std::string::npos &&
         current->data.find("TTL " + t.ttlExpression + "\n") == std::string::npos) {
-      auto altered = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
-                                    " MODIFY TTL " + t.ttlExpression +
-                                    " SETTINGS materialize_ttl_after_modify = 0");
+      auto altered =
+          writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name + " MODIFY TTL " +
+                         t.ttlExpression + " SETTINGS materialize_ttl_after_modify = 0");
       if (!altered) return altered.status();
-      log::info("retention changed", log::Fields().add("table", t.name).add("ttl_seconds", ttlSeconds));
+      log::info("retention changed",
+                log::Fields().add("table", t.name).add("ttl_seconds", ttlSeconds));
     }
   }
   return Status::ok();

@@ -4,7 +4,6 @@ namespace stackhouse::store {
 
 namespace {
 
-
 std::string qualified(std::string_view table) {
   return std::string(kDatabase) + "." + std::string(table);
 }
@@ -14,9 +13,12 @@ std::string ttlFor(std::string_view timeExpr, uint64_t ttlSeconds) {
 }
 
 std::string settings() {
-  return "SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, "
-         "non_replicated_deduplication_window = " +
-         std::to_string(kDeduplicationWindow) + "\n";
+  std::string sql =
+      "SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, "
+      "non_replicated_deduplication_window = " +
+      std::to_string(kDeduplicationWindow);
+  for (std::string_view setting : kPartSettings) sql.append(", ").append(setting);
+  return sql + "\n";
 }
 
 TableSpec logsTable(uint64_t ttl) {
@@ -51,7 +53,8 @@ TableSpec logsTable(uint64_t ttl) {
 PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
-TTL )" + t.ttlExpression + "\n" + settings();
+TTL )" + t.ttlExpression +
+                "\n" + settings();
   return t;
 }
 
@@ -93,7 +96,8 @@ TableSpec tracesTable(uint64_t ttl) {
 ) ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
-TTL )" + t.ttlExpression + "\n" + settings();
+TTL )" + t.ttlExpression +
+                "\n" + settings();
   return t;
 }
 
@@ -106,7 +110,8 @@ TableSpec traceIdTable(uint64_t ttl) {
 ) ENGINE = MergeTree
 PARTITION BY toStartOfWeek(Start)
 ORDER BY (TraceId)
-TTL )" + t.ttlExpression + "\n" + settings();
+TTL )" + t.ttlExpression +
+                "\n" + settings();
   return t;
 }
 
@@ -183,22 +188,30 @@ std::vector<TableSpec> schemaTables(uint64_t ttlSeconds) {
   tables.push_back(traceIdView());
   tables.push_back(metricTable("otel_metrics_gauge", R"(
     Value Float64 CODEC(ZSTD(1)),
-    Flags UInt32 CODEC(ZSTD(1)),)" + exemplarColumns(), ttlSeconds));
-  tables.push_back(metricTable("otel_metrics_sum", R"(
+    Flags UInt32 CODEC(ZSTD(1)),)" + exemplarColumns(),
+                               ttlSeconds));
+  tables.push_back(metricTable("otel_metrics_sum",
+                               R"(
     Value Float64 CODEC(ZSTD(1)),
-    Flags UInt32 CODEC(ZSTD(1)),)" + exemplarColumns() + R"(
+    Flags UInt32 CODEC(ZSTD(1)),)" +
+                                   exemplarColumns() + R"(
     AggregationTemporality Int32 CODEC(ZSTD(1)),
-    IsMonotonic Boolean CODEC(Delta, ZSTD(1)),)", ttlSeconds));
-  tables.push_back(metricTable("otel_metrics_histogram", R"(
+    IsMonotonic Boolean CODEC(Delta, ZSTD(1)),)",
+                               ttlSeconds));
+  tables.push_back(metricTable("otel_metrics_histogram",
+                               R"(
     Count UInt64 CODEC(Delta, ZSTD(1)),
     Sum Float64 CODEC(ZSTD(1)),
     BucketCounts Array(UInt64) CODEC(ZSTD(1)),
-    ExplicitBounds Array(Float64) CODEC(ZSTD(1)),)" + exemplarColumns() + R"(
+    ExplicitBounds Array(Float64) CODEC(ZSTD(1)),)" +
+                                   exemplarColumns() + R"(
     Flags UInt32 CODEC(ZSTD(1)),
     Min Float64 CODEC(ZSTD(1)),
     Max Float64 CODEC(ZSTD(1)),
-    AggregationTemporality Int32 CODEC(ZSTD(1)),)", ttlSeconds));
-  tables.push_back(metricTable("otel_metrics_exponential_histogram", R"(
+    AggregationTemporality Int32 CODEC(ZSTD(1)),)",
+                               ttlSeconds));
+  tables.push_back(metricTable("otel_metrics_exponential_histogram",
+                               R"(
     Count UInt64 CODEC(Delta, ZSTD(1)),
     Sum Float64 CODEC(ZSTD(1)),
     Scale Int32 CODEC(ZSTD(1)),
@@ -206,11 +219,13 @@ std::vector<TableSpec> schemaTables(uint64_t ttlSeconds) {
     PositiveOffset Int32 CODEC(ZSTD(1)),
     PositiveBucketCounts Array(UInt64) CODEC(ZSTD(1)),
     NegativeOffset Int32 CODEC(ZSTD(1)),
-    NegativeBucketCounts Array(UInt64) CODEC(ZSTD(1)),)" + exemplarColumns() + R"(
+    NegativeBucketCounts Array(UInt64) CODEC(ZSTD(1)),)" +
+                                   exemplarColumns() + R"(
     Flags UInt32 CODEC(ZSTD(1)),
     Min Float64 CODEC(ZSTD(1)),
     Max Float64 CODEC(ZSTD(1)),
-    AggregationTemporality Int32 CODEC(ZSTD(1)),)", ttlSeconds));
+    AggregationTemporality Int32 CODEC(ZSTD(1)),)",
+                               ttlSeconds));
   tables.push_back(metricTable("otel_metrics_summary", R"(
     Count UInt64 CODEC(Delta, ZSTD(1)),
     Sum Float64 CODEC(ZSTD(1)),
@@ -218,7 +233,8 @@ std::vector<TableSpec> schemaTables(uint64_t ttlSeconds) {
         Quantile Float64,
         Value Float64
     ) CODEC(ZSTD(1)),
-    Flags UInt32 CODEC(ZSTD(1)),)", ttlSeconds));
+    Flags UInt32 CODEC(ZSTD(1)),)",
+                               ttlSeconds));
   return tables;
 }
 

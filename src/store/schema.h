@@ -13,8 +13,8 @@ namespace stackhouse::store {
 inline constexpr std::string_view kDatabase = "otel";
 
 struct TableSpec {
-  std::string name;         // without the database
-  std::string createSql;    // CREATE TABLE IF NOT EXISTS otel.<name> ... (TTL included)
+  std::string name;           // without the database
+  std::string createSql;      // CREATE TABLE IF NOT EXISTS otel.<name> ... (TTL included)
   std::string ttlExpression;  // "TimestampTime + toIntervalSecond(259200)"; empty for views
 };
 
@@ -24,5 +24,19 @@ std::vector<TableSpec> schemaTables(uint64_t ttlSeconds);
 
 // Batches older than this many inserts are forgotten by the insert deduplication of a table.
 inline constexpr int kDeduplicationWindow = 10000;
+
+// How the engine writes and merges a table's parts. Inserts here hold the rows of the requests in
+// flight (often under 10k rows), so with the engine's defaults its merges took more CPU per row
+// than the inserts themselves, and a part crossing 10 MiB was written wide (a file per column and
+// Map key/value stream) instead of compact (one file):
+//  - merge_selector_base 20 (default 5): a range of parts is merged once it is about 20 times its
+//    largest part, so a row is rewritten about log20 instead of log5 times, for a few tens more
+//    parts per day partition;
+//  - min_bytes_for_wide_part 64 MiB (default 10 MiB): parts stay compact until 64 MiB
+//    uncompressed, the size of a few merges of inserts.
+// Together: about 1.4x less server CPU per row end to end (docs/benchmarks.md). Set at creation
+// and on every start, so tables made before keep up.
+inline constexpr std::string_view kPartSettings[] = {"merge_selector_base = 20",
+                                                     "min_bytes_for_wide_part = 67108864"};
 
 }  // namespace stackhouse::store
