@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "app/audit_command.h"
 #include "app/run_command.h"
@@ -54,6 +56,10 @@ int main(int argc, char** argv) {
   // pipeline's pending-bytes limit.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // glibc makes up to 8 heaps (arenas) per core for threads that contend, and each keeps its own
+  // free memory: under overload the process held ~300 MiB more than with one arena per core, for
+  // no measurable CPU per row (docs/operations.md, "Memory and overload").
+  mallopt(M_ARENA_MAX, static_cast<int>(std::max(2U, std::thread::hardware_concurrency())));
 
   CLI::App cli{"stackhouse: a private observability stack in one program"};
   cli.require_subcommand(0, 1);
