@@ -37,11 +37,10 @@ const BATCH_ROWS = Number(process.env.E2E_OVERLOAD_BATCH_ROWS ?? 20000);
 // The margin over LIMIT_MIB, measured on the 2-core development machine: the engine's cap, plus
 // ~250 MiB the process holds before any load (mostly the engine's code and static data: RSS right
 // after start), plus ~770 MiB of headroom for what neither the limiter nor the engine's tracker
-// counts (allocator free lists spread over many arenas, engine allocations outside its tracker,
+// counts (free memory the allocator keeps in its heaps, engine allocations outside its tracker,
 // per-connection buffers for ~1000 connections, grpc's own buffers). Observed maxima under this
-// test: 940-1340 MiB; the bound, 256 + 1408, leaves a fifth above the highest for a slower or
-// busier machine. GLIBC_TUNABLES=glibc.malloc.arena_max=2 lowered the peaks by ~150 MiB in a few
-// runs.
+// test: 1024-1350 MiB with one allocator arena per core (what stackhouse sets); the bound,
+// 256 + 1408, leaves about a fifth above the highest for a slower or busier machine.
 const MARGIN_MIB = Number(process.env.E2E_OVERLOAD_MARGIN_MIB ?? ENGINE_MIB + 1024);
 const LOAD_MS = Number(process.env.E2E_OVERLOAD_SECONDS ?? 30) * 1000;
 // Requests offered per second in total, 500 log records each (~230 KB of protobuf). The rate starts
