@@ -9,7 +9,7 @@ namespace stackhouse::bench {
 namespace {
 
 class Writer {
-public:
+ public:
   std::string out;
 
   void varint(uint64_t v) {
@@ -19,7 +19,9 @@ public:
     }
     out += static_cast<char>(v);
   }
-  void tag(int field, int wire) { varint(static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(wire)); }
+  void tag(int field, int wire) {
+    varint(static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(wire));
+  }
   void bytes(int field, std::string_view s) {
     tag(field, 2);
     varint(s.size());
@@ -89,9 +91,10 @@ int64_t nowNanos() {
       .count();
 }
 
-const char* const kWords[] = {"order", "payment", "cart", "user", "session", "inventory", "shipping",
-                              "request", "completed", "processed", "validated", "queued", "retry",
-                              "latency", "upstream", "cache", "miss", "hit", "database", "timeout"};
+const char* const kWords[] = {"order",     "payment",  "cart",    "user",      "session",
+                              "inventory", "shipping", "request", "completed", "processed",
+                              "validated", "queued",   "retry",   "latency",   "upstream",
+                              "cache",     "miss",     "hit",     "database",  "timeout"};
 
 std::string sentence(std::mt19937_64& rng, size_t target) {
   std::string s;

@@ -24,17 +24,24 @@ struct TableScan {
 
 const std::vector<TableScan>& tableScans() {
   static const std::vector<TableScan> scans = {
-      {"otel_logs", "Timestamp", {"Body", "ResourceAttributes", "ScopeAttributes", "LogAttributes"}},
-      {"otel_traces", "Timestamp",
+      {"otel_logs",
+       "Timestamp",
+       {"Body", "ResourceAttributes", "ScopeAttributes", "LogAttributes"}},
+      {"otel_traces",
+       "Timestamp",
        {"SpanName", "StatusMessage", "ResourceAttributes", "SpanAttributes", "Events.Attributes",
         "Links.Attributes"}},
-      {"otel_metrics_gauge", "TimeUnix",
+      {"otel_metrics_gauge",
+       "TimeUnix",
        {"ResourceAttributes", "ScopeAttributes", "Attributes", "Exemplars.FilteredAttributes"}},
-      {"otel_metrics_sum", "TimeUnix",
+      {"otel_metrics_sum",
+       "TimeUnix",
        {"ResourceAttributes", "ScopeAttributes", "Attributes", "Exemplars.FilteredAttributes"}},
-      {"otel_metrics_histogram", "TimeUnix",
+      {"otel_metrics_histogram",
+       "TimeUnix",
        {"ResourceAttributes", "ScopeAttributes", "Attributes", "Exemplars.FilteredAttributes"}},
-      {"otel_metrics_exponential_histogram", "TimeUnix",
+      {"otel_metrics_exponential_histogram",
+       "TimeUnix",
        {"ResourceAttributes", "ScopeAttributes", "Attributes", "Exemplars.FilteredAttributes"}},
       {"otel_metrics_summary", "TimeUnix", {"ResourceAttributes", "ScopeAttributes", "Attributes"}},
   };
@@ -42,7 +49,8 @@ const std::vector<TableScan>& tableScans() {
 }
 
 // Adds the findings of one stored value (a string, a map, or an array of maps) to `found`.
-void inspectCell(const redaction::Redactor& redactor, simdjson::dom::element cell, redaction::RuleCounts& found) {
+void inspectCell(const redaction::Redactor& redactor, simdjson::dom::element cell,
+                 redaction::RuleCounts& found) {
   std::string_view text;
   if (cell.get_string().get(text) == simdjson::SUCCESS) {
     redactor.inspect({}, text, found);
@@ -52,7 +60,8 @@ void inspectCell(const redaction::Redactor& redactor, simdjson::dom::element cel
   if (cell.get_object().get(map) == simdjson::SUCCESS) {
     for (auto field : map) {
       std::string_view value;
-      if (field.value.get_string().get(value) == simdjson::SUCCESS) redactor.inspect(field.key, value, found);
+      if (field.value.get_string().get(value) == simdjson::SUCCESS)
+        redactor.inspect(field.key, value, found);
     }
     return;
   }
@@ -88,12 +97,14 @@ int runAuditCommand(const config::Config& config, const AuditOptions& options) {
       columns += '`';
     }
     // Only numbers we produced go into the text: no user input is spliced.
-    const std::string sql = "SELECT " + columns + " FROM otel." + scan.table + " WHERE " + scan.timeColumn +
-                            " >= now64(9) - toIntervalSecond(" + std::to_string(sinceSeconds) + ") ORDER BY " +
-                            scan.timeColumn + " DESC LIMIT " + std::to_string(options.maxRowsPerTable);
+    const std::string sql = "SELECT " + columns + " FROM otel." + scan.table + " WHERE " +
+                            scan.timeColumn + " >= now64(9) - toIntervalSecond(" +
+                            std::to_string(sinceSeconds) + ") ORDER BY " + scan.timeColumn +
+                            " DESC LIMIT " + std::to_string(options.maxRowsPerTable);
     auto reply = querySqlJson(config, sql, &store);
     if (!reply.isOk()) {
-      std::fprintf(stderr, "stackhouse audit: %s: %s\n", scan.table, reply.status().message().c_str());
+      std::fprintf(stderr, "stackhouse audit: %s: %s\n", scan.table,
+                   reply.status().message().c_str());
       return 2;
     }
     simdjson::dom::parser parser;

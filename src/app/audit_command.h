@@ -16,7 +16,8 @@ struct AuditOptions {
 
 // Reads through the running stack's API, or the embedded store when nothing listens. Uses the
 // configuration's key lists (ignoredKeys and allowedValues included) with every rule on, whether
-// or not redaction is enabled. Returns the exit code: 0 nothing found, 1 findings (printed), 2 error.
+// or not redaction is enabled. Returns the exit code: 0 nothing found, 1 findings (printed), 2
+// error.
 int runAuditCommand(const config::Config& config, const AuditOptions& options);
 
 }  // namespace stackhouse::app

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   cli.require_subcommand(0, 1);
   std::string configPath;
   std::string dataDir;
-  auto* run = cli.add_subcommand("run", "Run the stack: OTLP receivers, pipeline, embedded store, API");
+  auto* run =
+      cli.add_subcommand("run", "Run the stack: OTLP receivers, pipeline, embedded store, API");
   run->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
   run->add_option("--data-dir", dataDir, "Data directory (overrides clickstack.dataDir)");
   auto* sql = cli.add_subcommand("sql", "Run a read-only SQL query and print the result");
@@ -75,8 +76,8 @@ int main(int argc, char** argv) {
   sql->add_option("--data-dir", dataDir, "Data directory, when no stack is running");
   sql->add_flag("--json", json, "Print the API's JSON instead of a table");
   sql->add_option("query", query, "The SQL query")->required();
-  auto* audit = cli.add_subcommand("audit",
-                                    "Scan stored telemetry with the redaction detectors; exit 1 when anything is found");
+  auto* audit = cli.add_subcommand(
+      "audit", "Scan stored telemetry with the redaction detectors; exit 1 when anything is found");
   std::string since = "24h";
   audit->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
   audit->add_option("--data-dir", dataDir, "Data directory, when no stack is running");
@@ -88,7 +89,9 @@ int main(int argc, char** argv) {
   }
 
   const bool isSql = sql->parsed();
-  stackhouse::stackdump::install(isSql ? "stackhouse-sql" : audit->parsed() ? "stackhouse-audit" : "stackhouse-run");
+  stackhouse::stackdump::install(isSql             ? "stackhouse-sql"
+                                 : audit->parsed() ? "stackhouse-audit"
+                                                   : "stackhouse-run");
   stackhouse::setThreadName(isSql ? "sql" : audit->parsed() ? "audit" : "main");
 
   stackhouse::config::Config config;

@@ -67,32 +67,42 @@ int waitForStopSignal() {
 }  // namespace
 
 int runStack(const config::Config& config) {
-  metrics().gaugeFunction("stackhouse_process_resident_memory_bytes", "Resident memory.", residentBytes);
+  metrics().gaugeFunction("stackhouse_process_resident_memory_bytes", "Resident memory.",
+                          residentBytes);
   const int64_t startedAt = static_cast<int64_t>(time(nullptr));
   metrics().gaugeFunction("stackhouse_process_start_time_seconds", "Start time (Unix seconds).",
                           [startedAt] { return static_cast<double>(startedAt); });
 
   // Admin first, so that /healthz answers and /readyz says "not ready" while the store opens.
   web::AdminHandler admin;
-  auto adminServer = http::Server::start(
-      serverOptions("admin", config.otelConfig.admin.endpoint, 1),
-      [&admin](http::Request&& r, http::Respond respond) { admin.handle(std::move(r), std::move(respond)); });
+  auto adminServer =
+      http::Server::start(serverOptions("admin", config.otelConfig.admin.endpoint, 1),
+                          [&admin](http::Request&& r, http::Respond respond) {
+                            admin.handle(std::move(r), std::move(respond));
+                          });
   if (!adminServer) {
-    log::error("cannot start", log::Fields().add("component", "admin").add("error", adminServer.status().message()));
+    log::error(
+        "cannot start",
+        log::Fields().add("component", "admin").add("error", adminServer.status().message()));
     return 1;
   }
 
   if (!config.clickstack.enabled || !config.otelConfig.exporters.clickhouse.enabled) {
-    log::error("cannot start: this build routes only to the embedded store, which the configuration disables",
-               log::Fields().add("key", "clickstack.enabled / otelConfig.exporters.clickhouse.enabled"));
+    log::error(
+        "cannot start: this build routes only to the embedded store, which the configuration "
+        "disables",
+        log::Fields().add("key", "clickstack.enabled / otelConfig.exporters.clickhouse.enabled"));
     return 2;
   }
 
   const auto ttlSeconds = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(config.otelConfig.exporters.clickhouse.ttl).count());
+      std::chrono::duration_cast<std::chrono::seconds>(config.otelConfig.exporters.clickhouse.ttl)
+          .count());
   const int64_t openStart = monoNanos();
-  const uint64_t engineMemoryBytes = uint64_t{config.otelConfig.processors.memoryLimiter.engineLimitMiB} << 20;
-  auto store = store::ChdbStore::open({config.clickstack.dataDir + "/clickhouse", ttlSeconds, engineMemoryBytes});
+  const uint64_t engineMemoryBytes =
+      uint64_t{config.otelConfig.processors.memoryLimiter.engineLimitMiB} << 20;
+  auto store = store::ChdbStore::open(
+      {config.clickstack.dataDir + "/clickhouse", ttlSeconds, engineMemoryBytes});
   if (!store) {
     log::error("cannot open the store", log::Fields().add("error", store.status().message()));
     return 1;
@@ -106,12 +116,14 @@ int runStack(const config::Config& config) {
 
   auto ledger = pipeline::RequestLedger::open({config.clickstack.dataDir + "/request-ledger"});
   if (!ledger) {
-    log::error("cannot open the request ledger", log::Fields().add("error", ledger.status().message()));
+    log::error("cannot open the request ledger",
+               log::Fields().add("error", ledger.status().message()));
     return 1;
   }
   auto journal = pipeline::InsertJournal::open(config.clickstack.dataDir + "/insert-journal");
   if (!journal) {
-    log::error("cannot open the insert journal", log::Fields().add("error", journal.status().message()));
+    log::error("cannot open the insert journal",
+               log::Fields().add("error", journal.status().message()));
     return 1;
   }
   sinks::ChdbSink sink(*store.value());
@@ -152,25 +164,30 @@ int runStack(const config::Config& config) {
       memoryLimit.spikeLimitBytes = uint64_t{limiterConfig.spikeLimitMiB} << 20;
     } else {
       // Only possible with the limit from the machine (the config check catches an explicit one).
-      log::warn("memoryLimiter.spikeLimitMiB is not below the limit derived from this machine; using 20% of it",
-                log::Fields().add("limit_bytes", memoryLimit.limitBytes));
+      log::warn(
+          "memoryLimiter.spikeLimitMiB is not below the limit derived from this machine; using 20% "
+          "of it",
+          log::Fields().add("limit_bytes", memoryLimit.limitBytes));
     }
   }
   pipelineOptions.maxPendingBytes = memoryLimit.limitBytes;
   pipeline::Pipeline pipeline(pipelineOptions, sink);
   pipeline.start();
-  pipeline::MemoryLimiter memoryLimiter(memoryLimit, [&pipeline] { return pipeline.pendingBytes(); });
+  pipeline::MemoryLimiter memoryLimiter(memoryLimit,
+                                        [&pipeline] { return pipeline.pendingBytes(); });
   memoryLimiter.exportGauges();
   log::info("memory limit", log::Fields()
                                 .add("limit_bytes", memoryLimit.limitBytes)
                                 .add("soft_limit_bytes", memoryLimiter.softLimitBytes()));
 
   web::ApiHandler api(*store.value());
-  auto apiServer = http::Server::start(
-      serverOptions("api", config.clickstack.hyperdx.listen, 1),
-      [&api](http::Request&& r, http::Respond respond) { api.handle(std::move(r), std::move(respond)); });
+  auto apiServer = http::Server::start(serverOptions("api", config.clickstack.hyperdx.listen, 1),
+                                       [&api](http::Request&& r, http::Respond respond) {
+                                         api.handle(std::move(r), std::move(respond));
+                                       });
   if (!apiServer) {
-    log::error("cannot start", log::Fields().add("component", "api").add("error", apiServer.status().message()));
+    log::error("cannot start",
+               log::Fields().add("component", "api").add("error", apiServer.status().message()));
     return 1;
   }
 
@@ -182,12 +199,17 @@ int runStack(const config::Config& config) {
   auto httpOptions = serverOptions("otlp-http", config.otelConfig.receivers.otlp.http.endpoint, 2);
   httpOptions.maxBodyBytes = otlpOptions.maxBodyBytes;
   // Over the memory limit a request is refused from its header, before its body is read.
-  httpOptions.admit = [&otlpReceiver](const http::RequestHead& head) { return otlpReceiver.admit(head); };
-  auto otlpServer = http::Server::start(httpOptions, [&otlpReceiver](http::Request&& r, http::Respond respond) {
-    otlpReceiver.handle(std::move(r), std::move(respond));
-  });
+  httpOptions.admit = [&otlpReceiver](const http::RequestHead& head) {
+    return otlpReceiver.admit(head);
+  };
+  auto otlpServer =
+      http::Server::start(httpOptions, [&otlpReceiver](http::Request&& r, http::Respond respond) {
+        otlpReceiver.handle(std::move(r), std::move(respond));
+      });
   if (!otlpServer) {
-    log::error("cannot start", log::Fields().add("component", "otlp-http").add("error", otlpServer.status().message()));
+    log::error(
+        "cannot start",
+        log::Fields().add("component", "otlp-http").add("error", otlpServer.status().message()));
     return 1;
   }
 
@@ -196,14 +218,17 @@ int runStack(const config::Config& config) {
   grpcOptions.host = grpcEndpoint.host == "localhost" ? "127.0.0.1" : grpcEndpoint.host;
   grpcOptions.port = grpcEndpoint.port;
   const config::OtlpGrpcConfig& grpcConfig = config.otelConfig.receivers.otlp.grpc;
-  grpcOptions.maxMessageBytes = grpcConfig.maxRecvMsgSizeMiB != 0 ? uint64_t{grpcConfig.maxRecvMsgSizeMiB} << 20
-                                                                  : otlpOptions.maxBodyBytes;
+  grpcOptions.maxMessageBytes = grpcConfig.maxRecvMsgSizeMiB != 0
+                                    ? uint64_t{grpcConfig.maxRecvMsgSizeMiB} << 20
+                                    : otlpOptions.maxBodyBytes;
   grpcOptions.maxConcurrentStreams = grpcConfig.maxConcurrentStreams;
   grpcOptions.limits = otlpOptions.limits;
   grpcOptions.memoryLimiter = &memoryLimiter;
   auto otlpGrpc = receivers::OtlpGrpcReceiver::start(grpcOptions, pipeline);
   if (!otlpGrpc) {
-    log::error("cannot start", log::Fields().add("component", "otlp-grpc").add("error", otlpGrpc.status().message()));
+    log::error(
+        "cannot start",
+        log::Fields().add("component", "otlp-grpc").add("error", otlpGrpc.status().message()));
     return 1;
   }
 
@@ -211,9 +236,10 @@ int runStack(const config::Config& config) {
   // Every thread is up: read the symbols a stack dump needs now, not when an operator asks.
   stackdump::warmUp();
   log::info("ready", log::Fields()
-                         .add("otlp_grpc", grpcEndpoint.host + ":" + std::to_string(otlpGrpc.value()->port()))
-                         .add("otlp_http", config.otelConfig.receivers.otlp.http.endpoint.host + ":" +
-                                               std::to_string(otlpServer.value()->port()))
+                         .add("otlp_grpc",
+                              grpcEndpoint.host + ":" + std::to_string(otlpGrpc.value()->port()))
+                         .add("otlp_http", config.otelConfig.receivers.otlp.http.endpoint.host +
+                                               ":" + std::to_string(otlpServer.value()->port()))
                          .add("api", config.clickstack.hyperdx.listen.host + ":" +
                                          std::to_string(apiServer.value()->port()))
                          .add("admin", config.otelConfig.admin.endpoint.host + ":" +

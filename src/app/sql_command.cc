@@ -19,21 +19,24 @@ namespace stackhouse::app {
 namespace {
 
 // A minimal HTTP/1.1 POST over loopback; returns false when nothing listens.
-bool postJson(const config::Endpoint& endpoint, const std::string& body, int& status, std::string& reply) {
+bool postJson(const config::Endpoint& endpoint, const std::string& body, int& status,
+              std::string& reply) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(endpoint.port);
-  const std::string host = endpoint.host == "localhost" || endpoint.host == "0.0.0.0" ? "127.0.0.1" : endpoint.host;
+  const std::string host =
+      endpoint.host == "localhost" || endpoint.host == "0.0.0.0" ? "127.0.0.1" : endpoint.host;
   if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
       connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
     return false;
   }
-  std::string request = "POST /api/v1/sql HTTP/1.1\r\nHost: " + host +
-                        "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string request =
+      "POST /api/v1/sql HTTP/1.1\r\nHost: " + host +
+      "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   size_t off = 0;
   while (off < request.size()) {
     const ssize_t n = write(fd, request.data() + off, request.size() - off);
@@ -71,9 +74,12 @@ std::string cellText(simdjson::dom::element v) {
   if (v.get_string().get(s) == simdjson::SUCCESS) {
     std::string out;
     for (char c : s) {
-      if (c == '\n') out += "\\n";
-      else if (c == '\t') out += "\\t";
-      else out += c;
+      if (c == '\n')
+        out += "\\n";
+      else if (c == '\t')
+        out += "\\t";
+      else
+        out += c;
     }
     return out;
   }
@@ -137,14 +143,18 @@ Result<std::string> querySqlJson(const config::Config& config, const std::string
   w.beginObject().field("query", sql).endObject();
   int status = 0;
   std::string reply;
-  if ((openStore != nullptr && *openStore) || !postJson(config.clickstack.hyperdx.listen, body, status, reply)) {
+  if ((openStore != nullptr && *openStore) ||
+      !postJson(config.clickstack.hyperdx.listen, body, status, reply)) {
     std::unique_ptr<store::ChdbStore> local;
     std::unique_ptr<store::ChdbStore>& store = openStore != nullptr ? *openStore : local;
     if (!store) {
-      const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config.otelConfig.exporters.clickhouse.ttl);
-      auto opened = store::ChdbStore::open({config.clickstack.dataDir + "/clickhouse", static_cast<uint64_t>(ttl.count())});
+      const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
+          config.otelConfig.exporters.clickhouse.ttl);
+      auto opened = store::ChdbStore::open(
+          {config.clickstack.dataDir + "/clickhouse", static_cast<uint64_t>(ttl.count())});
       if (!opened) {
-        return unavailable("cannot reach the API at " + config.clickstack.hyperdx.listen.toString() +
+        return unavailable("cannot reach the API at " +
+                           config.clickstack.hyperdx.listen.toString() +
                            " nor open the store: " + opened.status().message());
       }
       store = std::move(opened.value());
@@ -165,11 +175,14 @@ int runSqlCommand(const config::Config& config, const std::string& sql, bool jso
   std::string reply;
   if (!postJson(config.clickstack.hyperdx.listen, body, status, reply)) {
     // Nothing listens: read the store directly.
-    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config.otelConfig.exporters.clickhouse.ttl);
-    auto store = store::ChdbStore::open({config.clickstack.dataDir + "/clickhouse", static_cast<uint64_t>(ttl.count())});
+    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
+        config.otelConfig.exporters.clickhouse.ttl);
+    auto store = store::ChdbStore::open(
+        {config.clickstack.dataDir + "/clickhouse", static_cast<uint64_t>(ttl.count())});
     if (!store) {
       std::fprintf(stderr, "stackhouse sql: cannot reach the API at %s nor open the store: %s\n",
-                   config.clickstack.hyperdx.listen.toString().c_str(), store.status().message().c_str());
+                   config.clickstack.hyperdx.listen.toString().c_str(),
+                   store.status().message().c_str());
       return 1;
     }
     auto r = query::runSql(*store.value(), sql, {});

@@ -1,9 +1,8 @@
 // `stackhouse sql "SELECT ..."`: runs a query and prints the result as an aligned table.
 #pragma once
 
-#include <string>
-
 #include <memory>
+#include <string>
 
 #include "common/status.h"
 #include "config/config.h"

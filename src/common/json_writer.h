@@ -16,13 +16,31 @@ void appendJsonString(std::string& out, std::string_view value);
 void appendJsonDouble(std::string& out, double value);
 
 class JsonWriter {
-public:
+ public:
   explicit JsonWriter(std::string& out) : out_(out) {}
 
-  JsonWriter& beginObject() { separate(); out_ += '{'; first_ = true; return *this; }
-  JsonWriter& endObject() { out_ += '}'; first_ = false; return *this; }
-  JsonWriter& beginArray() { separate(); out_ += '['; first_ = true; return *this; }
-  JsonWriter& endArray() { out_ += ']'; first_ = false; return *this; }
+  JsonWriter& beginObject() {
+    separate();
+    out_ += '{';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& endObject() {
+    out_ += '}';
+    first_ = false;
+    return *this;
+  }
+  JsonWriter& beginArray() {
+    separate();
+    out_ += '[';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& endArray() {
+    out_ += ']';
+    first_ = false;
+    return *this;
+  }
   JsonWriter& key(std::string_view name) {
     separate();
     appendJsonString(out_, name);
@@ -30,21 +48,52 @@ public:
     first_ = true;  // the value that follows needs no comma
     return *this;
   }
-  JsonWriter& value(std::string_view v) { separate(); appendJsonString(out_, v); return *this; }
+  JsonWriter& value(std::string_view v) {
+    separate();
+    appendJsonString(out_, v);
+    return *this;
+  }
   JsonWriter& value(const char* v) { return value(std::string_view(v)); }
-  JsonWriter& value(bool v) { separate(); out_ += v ? "true" : "false"; return *this; }
-  JsonWriter& value(int64_t v) { separate(); out_ += std::to_string(v); return *this; }
-  JsonWriter& value(uint64_t v) { separate(); out_ += std::to_string(v); return *this; }
+  JsonWriter& value(bool v) {
+    separate();
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& value(int64_t v) {
+    separate();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  JsonWriter& value(uint64_t v) {
+    separate();
+    out_ += std::to_string(v);
+    return *this;
+  }
   JsonWriter& value(int v) { return value(static_cast<int64_t>(v)); }
-  JsonWriter& value(double v) { separate(); appendJsonDouble(out_, v); return *this; }
-  JsonWriter& null() { separate(); out_ += "null"; return *this; }
+  JsonWriter& value(double v) {
+    separate();
+    appendJsonDouble(out_, v);
+    return *this;
+  }
+  JsonWriter& null() {
+    separate();
+    out_ += "null";
+    return *this;
+  }
   // Appends already-encoded JSON as the next value.
-  JsonWriter& raw(std::string_view json) { separate(); out_ += json; return *this; }
+  JsonWriter& raw(std::string_view json) {
+    separate();
+    out_ += json;
+    return *this;
+  }
 
   template <typename T>
-  JsonWriter& field(std::string_view name, const T& v) { key(name); return value(v); }
+  JsonWriter& field(std::string_view name, const T& v) {
+    key(name);
+    return value(v);
+  }
 
-private:
+ private:
   void separate() {
     if (!first_) out_ += ',';
     first_ = false;

@@ -17,7 +17,7 @@ enum class Level : unsigned char { kDebug, kInfo, kWarn, kError };
 
 // Extra key/value pairs of one line, rendered as JSON as they are added.
 class Fields {
-public:
+ public:
   Fields& add(std::string_view key, std::string_view value);
   Fields& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
   Fields& add(std::string_view key, int64_t value);
@@ -27,7 +27,7 @@ public:
   Fields& add(std::string_view key, bool value);
   const std::string& json() const { return json_; }
 
-private:
+ private:
   std::string json_;  // ,"k":v,"k2":v2
 };
 
@@ -37,9 +37,13 @@ bool enabled(Level level);
 void setOutputFd(int fd);
 void write(Level level, std::string_view msg, const Fields& fields = Fields());
 
-inline void debug(std::string_view msg, const Fields& f = Fields()) { write(Level::kDebug, msg, f); }
+inline void debug(std::string_view msg, const Fields& f = Fields()) {
+  write(Level::kDebug, msg, f);
+}
 inline void info(std::string_view msg, const Fields& f = Fields()) { write(Level::kInfo, msg, f); }
 inline void warn(std::string_view msg, const Fields& f = Fields()) { write(Level::kWarn, msg, f); }
-inline void error(std::string_view msg, const Fields& f = Fields()) { write(Level::kError, msg, f); }
+inline void error(std::string_view msg, const Fields& f = Fields()) {
+  write(Level::kError, msg, f);
+}
 
 }  // namespace stackhouse::log

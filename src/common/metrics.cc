@@ -80,7 +80,8 @@ MetricsRegistry::Entry& MetricsRegistry::add(std::string_view name, std::string_
   const std::string rendered = renderLabels(labels);
   // The same series asked for twice is one series: hand out the first.
   for (auto& existing : entries_) {
-    if (existing.kind == kind && existing.name == name && existing.labels == rendered) return existing;
+    if (existing.kind == kind && existing.name == name && existing.labels == rendered)
+      return existing;
   }
   auto& e = entries_.emplace_back();
   e.name = name;

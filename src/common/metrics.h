@@ -22,27 +22,27 @@ namespace stackhouse {
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 class Counter {
-public:
+ public:
   void inc(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
   uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+ private:
   std::atomic<uint64_t> value_{0};
 };
 
 class Gauge {
-public:
+ public:
   void set(int64_t v) { value_.store(v, std::memory_order_relaxed); }
   void add(int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
   int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+ private:
   std::atomic<int64_t> value_{0};
 };
 
 // Fixed upper bounds, cumulative on rendering.
 class Histogram {
-public:
+ public:
   explicit Histogram(std::vector<double> bounds);
   void observe(double v);
   const std::vector<double>& bounds() const { return bounds_; }
@@ -50,7 +50,7 @@ public:
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
   double sum() const;
 
-private:
+ private:
   std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1 (the last is +Inf)
   std::atomic<uint64_t> count_{0};
@@ -58,7 +58,7 @@ private:
 };
 
 class MetricsRegistry {
-public:
+ public:
   Counter& counter(std::string_view name, std::string_view help, Labels labels = {});
   Gauge& gauge(std::string_view name, std::string_view help, Labels labels = {});
   Histogram& histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
@@ -69,7 +69,7 @@ public:
   // The whole registry in the Prometheus text format (version 0.0.4).
   std::string render() const;
 
-private:
+ private:
   enum class Kind : unsigned char { kCounter, kGauge, kHistogram, kGaugeFunction };
   struct Entry {
     std::string name;

@@ -35,7 +35,7 @@ std::string_view statusCodeName(StatusCode code);
 int grpcStatusCode(StatusCode code);
 
 class [[nodiscard]] Status {
-public:
+ public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
@@ -48,7 +48,7 @@ public:
   // "invalid argument: <message>"
   std::string toString() const;
 
-private:
+ private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
 };
@@ -69,8 +69,8 @@ inline Status internalError(std::string message) {
 // Either a value or a non-OK Status.
 template <typename T>
 class [[nodiscard]] Result {
-public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+ public:
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.isOk());
   }
@@ -86,7 +86,7 @@ public:
   const T* operator->() const { return &*value_; }
   T& operator*() & { return *value_; }
 
-private:
+ private:
   std::optional<T> value_;
   Status status_;
 };
@@ -94,8 +94,8 @@ private:
 }  // namespace stackhouse
 
 // Returns early from the enclosing function when the expression yields a non-OK Status.
-#define STACKHOUSE_RETURN_IF_ERROR(expr)          \
-  do {                                            \
-    ::stackhouse::Status stackhouse_status_ = (expr); \
+#define STACKHOUSE_RETURN_IF_ERROR(expr)                       \
+  do {                                                         \
+    ::stackhouse::Status stackhouse_status_ = (expr);          \
     if (!stackhouse_status_.isOk()) return stackhouse_status_; \
   } while (false)

@@ -243,7 +243,8 @@ void Session::readBody() {
   // took ~300 recvmsg calls and as many trips through the reactor. Room for the body (up to
   // kReadRoom) makes it a few reads; the room is given back when the connection goes idle.
   const auto length = parser_->content_length();
-  const size_t want = length ? static_cast<size_t>(std::min<uint64_t>(*length, kReadRoom)) : kReadRoom;
+  const size_t want =
+      length ? static_cast<size_t>(std::min<uint64_t>(*length, kReadRoom)) : kReadRoom;
   if (buffer_.capacity() - buffer_.size() < want) buffer_.reserve(buffer_.size() + want);
   stream_.expires_after(server_.options().readTimeout);
   bhttp::async_read(

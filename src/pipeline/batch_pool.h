@@ -19,9 +19,10 @@ class BatchPool;
 
 template <typename B>
 class PooledBatch {
-public:
+ public:
   PooledBatch() = default;
-  PooledBatch(std::unique_ptr<B> batch, BatchPool<B>* pool) : batch_(std::move(batch)), pool_(pool) {}
+  PooledBatch(std::unique_ptr<B> batch, BatchPool<B>* pool)
+      : batch_(std::move(batch)), pool_(pool) {}
   PooledBatch(PooledBatch&&) noexcept = default;
   PooledBatch& operator=(PooledBatch&& other) noexcept {
     reset();
@@ -37,7 +38,7 @@ public:
   explicit operator bool() const { return batch_ != nullptr; }
   void reset();
 
-private:
+ private:
   std::unique_ptr<B> batch_;
   BatchPool<B>* pool_ = nullptr;
 };
@@ -63,7 +64,7 @@ size_t bytesOfAny(const B& b) {
 
 template <typename B>
 class BatchPool {
-public:
+ public:
   explicit BatchPool(size_t maxIdle = 64, size_t maxIdleBytes = 64u << 20)
       : maxIdle_(maxIdle), maxIdleBytes_(maxIdleBytes) {}
 
@@ -86,7 +87,7 @@ public:
     if (idle_.size() < maxIdle_) idle_.push_back(std::move(batch));
   }
 
-private:
+ private:
   const size_t maxIdle_;
   const size_t maxIdleBytes_;
   std::mutex mu_;

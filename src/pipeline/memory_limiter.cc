@@ -21,15 +21,19 @@ MemoryLimiterOptions defaultMemoryLimiterOptions() {
   return {limit, limit / 5};
 }
 
-MemoryLimiter::MemoryLimiter(const MemoryLimiterOptions& options, std::function<uint64_t()> pendingBytes)
+MemoryLimiter::MemoryLimiter(const MemoryLimiterOptions& options,
+                             std::function<uint64_t()> pendingBytes)
     : options_(options),
-      softLimit_(options.limitBytes > options.spikeLimitBytes ? options.limitBytes - options.spikeLimitBytes : 0),
+      softLimit_(options.limitBytes > options.spikeLimitBytes
+                     ? options.limitBytes - options.spikeLimitBytes
+                     : 0),
       pendingBytes_(std::move(pendingBytes)) {}
 
 void MemoryLimiter::exportGauges() {
-  metrics().gaugeFunction("stackhouse_memory_limiter_held_bytes",
-                          "Bytes held by requests in flight and by the pipeline, as the memory limiter counts them.",
-                          [this] { return static_cast<double>(heldBytes()); });
+  metrics().gaugeFunction(
+      "stackhouse_memory_limiter_held_bytes",
+      "Bytes held by requests in flight and by the pipeline, as the memory limiter counts them.",
+      [this] { return static_cast<double>(heldBytes()); });
   metrics().gaugeFunction("stackhouse_memory_limiter_soft_limit_bytes",
                           "Above this many bytes held, receivers refuse new requests.",
                           [this] { return static_cast<double>(softLimit_); });
@@ -51,10 +55,14 @@ Result<MemoryLimiter::Reservation> MemoryLimiter::admit(uint64_t bytes, Counter&
     refused.inc();
     if (!refusing_.exchange(true)) {
       log::warn("memory limit reached: refusing requests until the pipeline drains",
-                log::Fields().add("held_bytes", held).add("soft_limit_bytes", softLimit_).add("limit_bytes", options_.limitBytes));
+                log::Fields()
+                    .add("held_bytes", held)
+                    .add("soft_limit_bytes", softLimit_)
+                    .add("limit_bytes", options_.limitBytes));
     }
-    return unavailable("memory limit reached (" + std::to_string(held >> 20) + " MiB held, soft limit " +
-                       std::to_string(softLimit_ >> 20) + " MiB); retry later");
+    return unavailable("memory limit reached (" + std::to_string(held >> 20) +
+                       " MiB held, soft limit " + std::to_string(softLimit_ >> 20) +
+                       " MiB); retry later");
   }
   if (refusing_.exchange(false)) {
     log::info("memory limit: accepting requests again", log::Fields().add("held_bytes", held));

@@ -35,8 +35,9 @@ Pipeline::Pipeline(const PipelineOptions& options, Sink& sink)
     : options_(options),
       sink_(sink),
       bootId_(randomHex(8)),
-      pendingBytesGauge_(metrics().gauge("stackhouse_pipeline_pending_bytes",
-                                         "Bytes of decoded requests waiting for, or in, an insert.")),
+      pendingBytesGauge_(
+          metrics().gauge("stackhouse_pipeline_pending_bytes",
+                          "Bytes of decoded requests waiting for, or in, an insert.")),
       pendingRowsGauge_(metrics().gauge("stackhouse_pipeline_pending_rows",
                                         "Rows waiting for their insert (queue depth).")),
       batchRows_(metrics().histogram("stackhouse_pipeline_batch_rows", "Rows per insert.",
@@ -81,7 +82,8 @@ uint64_t Pipeline::pendingBytes() const {
 }
 
 template <typename B>
-Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& key, Completion done) {
+Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& key,
+                         Completion done) {
   if (options_.ledger != nullptr && options_.ledger->isCommitted(key)) {
     // A retry of a request already stored: its earlier answer was lost.
     retriedRequests_.inc();
@@ -127,10 +129,12 @@ Status Pipeline::enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& ke
   return Status::ok();
 }
 
-Status Pipeline::submit(PooledBatch<telemetry::LogBatch> batch, const RequestKey& key, Completion done) {
+Status Pipeline::submit(PooledBatch<telemetry::LogBatch> batch, const RequestKey& key,
+                        Completion done) {
   return enqueue(logs_, std::move(batch), key, std::move(done));
 }
-Status Pipeline::submit(PooledBatch<telemetry::SpanBatch> batch, const RequestKey& key, Completion done) {
+Status Pipeline::submit(PooledBatch<telemetry::SpanBatch> batch, const RequestKey& key,
+                        Completion done) {
   return enqueue(spans_, std::move(batch), key, std::move(done));
 }
 Status Pipeline::submit(PooledBatch<telemetry::MetricBatch> batch, const RequestKey& key,
@@ -177,9 +181,10 @@ void Pipeline::flush(Queue<B>& q) {
     journaled = s.isOk();
     if (!journaled) {
       journalFailures_.inc();
-      log::error("insert journal not written; if the process dies during this insert, retries of "
-                 "its requests may be stored twice",
-                 log::Fields().add("error", s.message()));
+      log::error(
+          "insert journal not written; if the process dies during this insert, retries of "
+          "its requests may be stored twice",
+          log::Fields().add("error", s.message()));
     }
   }
   const Status status = insertWithRetries(std::span<const B* const>(parts), batchId, rows);
@@ -200,7 +205,8 @@ void Pipeline::flush(Queue<B>& q) {
   }
   // The client sees a retryable failure: its data was valid, the store could not take it now.
   const Status outcome =
-      status.isOk() ? Status::ok() : unavailable("the store could not commit the rows: " + status.message());
+      status.isOk() ? Status::ok()
+                    : unavailable("the store could not commit the rows: " + status.message());
   std::vector<Completion> waiters;
   {
     std::lock_guard lock(mu_);
@@ -279,9 +285,10 @@ void Pipeline::recoverJournal() {
                     .add("rows", static_cast<uint64_t>(rows))
                     .add("requests", static_cast<uint64_t>(group.keys.size())));
     } else {
-      log::error("could not replay the insert a previous process left unfinished; retries of its "
-                 "requests may be stored twice",
-                 log::Fields().add("signal", signal).add("error", status.message()));
+      log::error(
+          "could not replay the insert a previous process left unfinished; retries of its "
+          "requests may be stored twice",
+          log::Fields().add("signal", signal).add("error", status.message()));
     }
   }
   if (const Status s = options_.journal->clear(); !s.isOk()) {

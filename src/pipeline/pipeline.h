@@ -42,20 +42,20 @@ namespace stackhouse::pipeline {
 using Completion = std::function<void(const Status&)>;
 
 struct PipelineOptions {
-  size_t sendBatchSize = 50000;                  // rows that trigger an insert
-  uint64_t sendBatchMaxBytes = 256ull << 20;     // bytes that trigger an insert
-  std::chrono::milliseconds timeout{200};        // longest wait of a request before its insert
-  std::chrono::milliseconds linger{5};           // a quiet period this long ends a group
-  uint64_t maxPendingBytes = 1ull << 30;         // beyond this, submit() refuses
-  int insertAttempts = 3;                        // tries of one group before its requests fail
-  std::chrono::milliseconds retryBackoff{100};   // first backoff between tries, doubled each time
-  RequestLedger* ledger = nullptr;               // not owned; null: no deduplication of retries
-  InsertJournal* journal = nullptr;              // not owned; null: no journal (see insert_journal.h)
-  Stage* stage = nullptr;                        // not owned; null: batches are queued as decoded
+  size_t sendBatchSize = 50000;                 // rows that trigger an insert
+  uint64_t sendBatchMaxBytes = 256ull << 20;    // bytes that trigger an insert
+  std::chrono::milliseconds timeout{200};       // longest wait of a request before its insert
+  std::chrono::milliseconds linger{5};          // a quiet period this long ends a group
+  uint64_t maxPendingBytes = 1ull << 30;        // beyond this, submit() refuses
+  int insertAttempts = 3;                       // tries of one group before its requests fail
+  std::chrono::milliseconds retryBackoff{100};  // first backoff between tries, doubled each time
+  RequestLedger* ledger = nullptr;              // not owned; null: no deduplication of retries
+  InsertJournal* journal = nullptr;  // not owned; null: no journal (see insert_journal.h)
+  Stage* stage = nullptr;            // not owned; null: batches are queued as decoded
 };
 
 class Pipeline {
-public:
+ public:
   Pipeline(const PipelineOptions& options, Sink& sink);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
@@ -91,7 +91,7 @@ public:
 
   uint64_t pendingBytes() const;
 
-private:
+ private:
   template <typename B>
   struct Queue {
     struct Item {
@@ -138,17 +138,18 @@ private:
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  Queue<telemetry::LogBatch> logs_;      // guarded by mu_
-  Queue<telemetry::SpanBatch> spans_;    // guarded by mu_
+  Queue<telemetry::LogBatch> logs_;        // guarded by mu_
+  Queue<telemetry::SpanBatch> spans_;      // guarded by mu_
   Queue<telemetry::MetricBatch> metrics_;  // guarded by mu_
-  uint64_t pendingBytes_ = 0;            // guarded by mu_; includes groups being inserted
+  uint64_t pendingBytes_ = 0;              // guarded by mu_; includes groups being inserted
   // Requests not yet answered, by key: retries of them that arrive meanwhile wait here.
-  std::unordered_map<RequestKey, std::vector<Completion>, RequestKeyHash> inFlight_;  // guarded by mu_
-  bool stopping_ = false;                // guarded by mu_
+  std::unordered_map<RequestKey, std::vector<Completion>, RequestKeyHash>
+      inFlight_;           // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
   bool started_ = false;
   std::thread thread_;
 
-  std::string bootId_;   // distinguishes this process's batch ids from earlier runs'
+  std::string bootId_;     // distinguishes this process's batch ids from earlier runs'
   uint64_t batchSeq_ = 0;  // insert thread only
 
   Gauge& pendingBytesGauge_;

@@ -151,7 +151,8 @@ Status RequestLedger::load() {
       if (check != checksum(data.data() + off, len - 8)) break;
       if (now - seconds <= options_.window.count()) {
         for (uint32_t i = 0; i < count; ++i) {
-          RequestKey k{load64(data.data() + off + 16 + i * 16), load64(data.data() + off + 24 + i * 16)};
+          RequestKey k{load64(data.data() + off + 16 + i * 16),
+                       load64(data.data() + off + 24 + i * 16)};
           if (keys_.insert(k).second) order_.push_back({k, seconds});
         }
       }
@@ -166,13 +167,14 @@ Status RequestLedger::load() {
   expire(now);
   // Start from a compact file holding only what is still remembered.
   STACKHOUSE_RETURN_IF_ERROR(rewrite());
-  log::info("request ledger loaded", log::Fields().add("keys", static_cast<uint64_t>(keys_.size())));
+  log::info("request ledger loaded",
+            log::Fields().add("keys", static_cast<uint64_t>(keys_.size())));
   return Status::ok();
 }
 
 void RequestLedger::expire(int64_t now) {
-  while (!order_.empty() &&
-         (order_.size() > options_.maxKeys || now - order_.front().seconds > options_.window.count())) {
+  while (!order_.empty() && (order_.size() > options_.maxKeys ||
+                             now - order_.front().seconds > options_.window.count())) {
     keys_.erase(order_.front().key);
     order_.pop_front();
   }
@@ -181,7 +183,8 @@ void RequestLedger::expire(int64_t now) {
 Status RequestLedger::rewrite() {
   const std::string tmp = options_.path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return unavailable("cannot write the request ledger: " + std::string(std::strerror(errno)));
+  if (fd < 0)
+    return unavailable("cannot write the request ledger: " + std::string(std::strerror(errno)));
   uint8_t header[kHeaderBytes] = {};
   std::memcpy(header, kFileMagic, 8);
   std::memcpy(header + 8, seed_, 16);
@@ -193,7 +196,8 @@ Status RequestLedger::rewrite() {
   while (ok && i < order_.size()) {
     const int64_t seconds = order_[i].seconds;
     group.clear();
-    while (i < order_.size() && order_[i].seconds == seconds && group.size() < 65536) group.push_back(order_[i++].key);
+    while (i < order_.size() && order_[i].seconds == seconds && group.size() < 65536)
+      group.push_back(order_[i++].key);
     const auto rec = encodeRecord(group, seconds);
     ok = writeAll(fd, rec.data(), rec.size());
     bytes += rec.size();
@@ -208,7 +212,8 @@ Status RequestLedger::rewrite() {
   }
   if (fd_ >= 0) ::close(fd_);
   fd_ = ::open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0) return unavailable("cannot open the request ledger: " + std::string(std::strerror(errno)));
+  if (fd_ < 0)
+    return unavailable("cannot open the request ledger: " + std::string(std::strerror(errno)));
   fileBytes_ = bytes;
   return Status::ok();
 }

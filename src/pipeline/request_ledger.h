@@ -41,7 +41,7 @@ struct RequestKeyHash {
 };
 
 class RequestLedger {
-public:
+ public:
   struct Options {
     std::string path;  // the ledger file; created if missing
     std::chrono::seconds window{3600};
@@ -67,23 +67,23 @@ public:
 
   size_t size() const;
 
-private:
+ private:
   explicit RequestLedger(const Options& options) : options_(options) {}
   Status load();
-  Status rewrite();  // requires mu_
+  Status rewrite();                 // requires mu_
   void expire(int64_t nowSeconds);  // requires mu_
 
   Options options_;
   uint64_t seed_[2] = {0, 0};
   mutable std::mutex mu_;
-  int fd_ = -1;                 // guarded by mu_
-  uint64_t fileBytes_ = 0;      // guarded by mu_
+  int fd_ = -1;                                          // guarded by mu_
+  uint64_t fileBytes_ = 0;                               // guarded by mu_
   std::unordered_set<RequestKey, RequestKeyHash> keys_;  // guarded by mu_
   struct Stamped {
     RequestKey key;
     int64_t seconds;
   };
-  std::deque<Stamped> order_;   // guarded by mu_; oldest first
+  std::deque<Stamped> order_;  // guarded by mu_; oldest first
 };
 
 }  // namespace stackhouse::pipeline

@@ -19,11 +19,14 @@ namespace stackhouse::pipeline {
 // the group: calling again with the same id (a retry) must not store the rows twice.
 // Errors: kUnavailable/kResourceExhausted are retryable, others permanent.
 class Sink {
-public:
+ public:
   virtual ~Sink() = default;
-  virtual Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view batchId) = 0;
-  virtual Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view batchId) = 0;
-  virtual Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches, std::string_view batchId) = 0;
+  virtual Status writeLogs(std::span<const telemetry::LogBatch* const> batches,
+                           std::string_view batchId) = 0;
+  virtual Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
+                            std::string_view batchId) = 0;
+  virtual Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
+                              std::string_view batchId) = 0;
 };
 
 }  // namespace stackhouse::pipeline

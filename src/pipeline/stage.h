@@ -14,7 +14,7 @@ namespace stackhouse::pipeline {
 // place and keeps no reference to it afterwards. A stage never fails: it has no error to report
 // to the sender, so it must turn anything it cannot handle into a safe result itself.
 class Stage {
-public:
+ public:
   virtual ~Stage() = default;
   virtual void process(telemetry::LogBatch& batch) = 0;
   virtual void process(telemetry::SpanBatch& batch) = 0;

@@ -44,7 +44,8 @@ int httpStatusFor(StatusCode code) {
 
 }  // namespace
 
-SqlApiReply runSql(store::ChdbStore& store, std::string_view sql, const store::QueryParams& params) {
+SqlApiReply runSql(store::ChdbStore& store, std::string_view sql,
+                   const store::QueryParams& params) {
   const Status allowed = checkReadOnlySql(sql);
   if (!allowed.isOk()) {
     return errorReply(httpStatusFor(allowed.code()), 0,
@@ -87,8 +88,10 @@ SqlApiReply runSql(store::ChdbStore& store, std::string_view sql, const store::Q
 SqlApiReply runSqlRequest(store::ChdbStore& store, std::string_view body) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(body.data(), body.size(), true).get(root) != simdjson::SUCCESS || !root.is_object()) {
-    return errorReply(400, 0, "BAD_REQUEST", "the body must be a JSON object {\"query\": \"...\", \"params\": {...}}");
+  if (parser.parse(body.data(), body.size(), true).get(root) != simdjson::SUCCESS ||
+      !root.is_object()) {
+    return errorReply(400, 0, "BAD_REQUEST",
+                      "the body must be a JSON object {\"query\": \"...\", \"params\": {...}}");
   }
   std::string_view sql;
   if (root["query"].get_string().get(sql) != simdjson::SUCCESS) {
@@ -104,8 +107,12 @@ SqlApiReply runSqlRequest(store::ChdbStore& store, std::string_view body) {
     for (auto [key, value] : obj) {
       std::string text;
       switch (value.type()) {
-        case simdjson::dom::element_type::STRING: text = std::string(value.get_string().value()); break;
-        case simdjson::dom::element_type::BOOL: text = value.get_bool().value() ? "true" : "false"; break;
+        case simdjson::dom::element_type::STRING:
+          text = std::string(value.get_string().value());
+          break;
+        case simdjson::dom::element_type::BOOL:
+          text = value.get_bool().value() ? "true" : "false";
+          break;
         case simdjson::dom::element_type::NULL_VALUE: text = "\\N"; break;
         default: text = simdjson::minify(value); break;  // numbers, arrays, objects as JSON text
       }

@@ -8,9 +8,7 @@ namespace stackhouse::query {
 
 namespace {
 
-bool isIdentStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool isIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool isIdentChar(char c) { return isIdentStart(c) || (c >= '0' && c <= '9') || c == '$'; }
 
 std::string lower(std::string_view s) {
@@ -22,16 +20,49 @@ std::string lower(std::string_view s) {
 }
 
 // Table functions (and engines usable as functions) that read or write outside the store.
-constexpr std::array<std::string_view, 40> kForbiddenFunctions = {
-    "file", "url", "urlcluster", "s3", "s3cluster", "gcs", "cosn", "oss", "hdfs", "hdfscluster",
-    "azureblobstorage", "azureblobstoragecluster", "remote", "remotesecure", "cluster",
-    "clusterallreplicas", "mysql", "postgresql", "jdbc", "odbc", "mongodb", "redis", "sqlite",
-    "executable", "executablepool", "input", "iceberg", "icebergs3", "icebergazure",
-    "icebergcluster", "deltalake", "deltalakecluster", "hudi", "hudicluster", "filecluster",
-    "python", "arrowstream", "dictionary", "ytsaurus", "paimon"};
+constexpr std::array<std::string_view, 40> kForbiddenFunctions = {"file",
+                                                                  "url",
+                                                                  "urlcluster",
+                                                                  "s3",
+                                                                  "s3cluster",
+                                                                  "gcs",
+                                                                  "cosn",
+                                                                  "oss",
+                                                                  "hdfs",
+                                                                  "hdfscluster",
+                                                                  "azureblobstorage",
+                                                                  "azureblobstoragecluster",
+                                                                  "remote",
+                                                                  "remotesecure",
+                                                                  "cluster",
+                                                                  "clusterallreplicas",
+                                                                  "mysql",
+                                                                  "postgresql",
+                                                                  "jdbc",
+                                                                  "odbc",
+                                                                  "mongodb",
+                                                                  "redis",
+                                                                  "sqlite",
+                                                                  "executable",
+                                                                  "executablepool",
+                                                                  "input",
+                                                                  "iceberg",
+                                                                  "icebergs3",
+                                                                  "icebergazure",
+                                                                  "icebergcluster",
+                                                                  "deltalake",
+                                                                  "deltalakecluster",
+                                                                  "hudi",
+                                                                  "hudicluster",
+                                                                  "filecluster",
+                                                                  "python",
+                                                                  "arrowstream",
+                                                                  "dictionary",
+                                                                  "ytsaurus",
+                                                                  "paimon"};
 
-constexpr std::array<std::string_view, 7> kAllowedFirst = {"select", "with", "show", "describe",
-                                                           "desc", "explain", "exists"};
+constexpr std::array<std::string_view, 7> kAllowedFirst = {"select", "with",    "show",  "describe",
+                                                           "desc",   "explain", "exists"};
 
 struct Token {
   std::string text;  // lower-cased identifier or keyword; single punctuation otherwise
@@ -75,8 +106,10 @@ Status tokenize(std::string_view sql, std::vector<Token>& out) {
         ++j;
       }
       if (!closed) return invalidArgument("unterminated quoted text");
-      if (c != '\'') out.push_back({lower(sql.substr(i + 1, j - i - 1)), true});
-      else out.push_back({"'", false});
+      if (c != '\'')
+        out.push_back({lower(sql.substr(i + 1, j - i - 1)), true});
+      else
+        out.push_back({"'", false});
       i = j + 1;
     } else if (isIdentStart(c)) {
       size_t j = i + 1;
@@ -102,7 +135,8 @@ Status checkReadOnlySql(std::string_view sql) {
   while (!tokens.empty() && !tokens.back().ident && tokens.back().text == ";") tokens.pop_back();
   if (tokens.empty()) return invalidArgument("the query is empty");
   bool allowed = false;
-  for (std::string_view k : kAllowedFirst) allowed = allowed || (tokens[0].ident && tokens[0].text == k);
+  for (std::string_view k : kAllowedFirst)
+    allowed = allowed || (tokens[0].ident && tokens[0].text == k);
   if (!allowed && !(tokens[0].text == "(")) {
     return refuse("only read queries are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)");
   }

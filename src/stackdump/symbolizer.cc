@@ -137,9 +137,10 @@ FrameDescription Symbolizer::describe(const Frame& frame) {
   if (auto it = cache_.find(key); it != cache_.end()) {
     // Still the same module at that address? (A library unloaded and another loaded in its
     // place would make the cached description lie.) A binary search, no DWARF.
-    Dwfl_Module* module = dwfl_ != nullptr ? dwfl_addrmodule(dwfl_, frame.exact ? frame.pc : frame.pc - 1) : nullptr;
-    const char* name = module != nullptr ? dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr,
-                                                            nullptr, nullptr, nullptr)
+    Dwfl_Module* module =
+        dwfl_ != nullptr ? dwfl_addrmodule(dwfl_, frame.exact ? frame.pc : frame.pc - 1) : nullptr;
+    const char* name = module != nullptr ? dwfl_module_info(module, nullptr, nullptr, nullptr,
+                                                            nullptr, nullptr, nullptr, nullptr)
                                          : nullptr;
     if ((name == nullptr && it->second.module.empty()) ||
         (name != nullptr && baseName(name) == it->second.module)) {

@@ -12,10 +12,10 @@ typedef struct chdb_result_ {
 } chdb_result;
 typedef struct chdb_connection_ {
   void* internal_data;
-}* chdb_connection;
+} * chdb_connection;
 typedef struct chdb_arrow_stream_ {
   void* internal_data;
-}* chdb_arrow_stream;
+} * chdb_arrow_stream;
 
 chdb_connection* chdb_connect(int argc, char** argv);
 void chdb_close_conn(chdb_connection* conn);

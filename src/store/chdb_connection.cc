@@ -23,9 +23,7 @@ Result<std::unique_ptr<ChdbConnection>> ChdbConnection::open(const std::string& 
   return std::unique_ptr<ChdbConnection>(new ChdbConnection(handle));
 }
 
-ChdbConnection::~ChdbConnection() {
-  chdb_close_conn(static_cast<chdb_connection*>(handle_));
-}
+ChdbConnection::~ChdbConnection() { chdb_close_conn(static_cast<chdb_connection*>(handle_)); }
 
 Result<QueryOutput> ChdbConnection::finish(void* r) {
   auto* result = static_cast<chdb_result*>(r);

@@ -21,7 +21,7 @@ struct ArrowArrayStream;
 namespace stackhouse::store {
 
 struct QueryOutput {
-  std::string data;        // the result in the requested format
+  std::string data;  // the result in the requested format
   double elapsedSeconds = 0;
   uint64_t rowsRead = 0;
   uint64_t bytesRead = 0;
@@ -30,7 +30,7 @@ struct QueryOutput {
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 class ChdbConnection {
-public:
+ public:
   // Opens a connection on `dataPath` (created if missing). Fails with the engine's message.
   // `maxMemoryBytes` (not 0) caps the memory the whole engine tracks (ClickHouse's
   // max_server_memory_usage): past it, statements and merges fail with MEMORY_LIMIT_EXCEEDED
@@ -46,7 +46,8 @@ public:
   Result<QueryOutput> query(std::string_view sql, std::string_view format = "TSV");
   // Runs one statement with ClickHouse query parameters: {name:Type} placeholders bound to the
   // values server-side, never spliced into the SQL text.
-  Result<QueryOutput> query(std::string_view sql, std::string_view format, const QueryParams& params);
+  Result<QueryOutput> query(std::string_view sql, std::string_view format,
+                            const QueryParams& params);
 
   // Registers `stream` as the table function arrowstream(`name`) for the next statements, until
   // unregisterArrow. The stream and what it points to must stay valid until then.
@@ -55,7 +56,7 @@ public:
 
   const EngineError& lastError() const { return lastError_; }
 
-private:
+ private:
   explicit ChdbConnection(void* handle) : handle_(handle) {}
   Result<QueryOutput> finish(void* result);
 

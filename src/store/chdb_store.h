@@ -24,13 +24,13 @@
 namespace stackhouse::store {
 
 struct StoreOptions {
-  std::string dataDir;             // the engine's data path
+  std::string dataDir;              // the engine's data path
   uint64_t ttlSeconds = 72 * 3600;  // retention of every table
   uint64_t maxMemoryBytes = 0;      // the engine's own memory cap (ChdbConnection::open); 0: none
 };
 
 class ChdbStore {
-public:
+ public:
   // Opens the engine, creates the schema, applies the TTL. Start-up only.
   static Result<std::unique_ptr<ChdbStore>> open(const StoreOptions& options);
   ~ChdbStore();
@@ -59,13 +59,13 @@ public:
 
   // Runs a user query on the read-only connection, with ClickHouse query parameters. On failure
   // `error`, when given, receives ClickHouse's code, name and message.
-  Result<QueryOutput> query(std::string_view sql, std::string_view format, const QueryParams& params,
-                            EngineError* error = nullptr);
+  Result<QueryOutput> query(std::string_view sql, std::string_view format,
+                            const QueryParams& params, EngineError* error = nullptr);
 
   // Runs a statement on the write connection (maintenance and tests).
   Result<QueryOutput> execute(std::string_view sql, std::string_view format = "TSV");
 
-private:
+ private:
   ChdbStore() = default;
   Status createSchema(uint64_t ttlSeconds);
   Status insertStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,

@@ -30,7 +30,8 @@ EngineError parseEngineError(std::string_view text) {
     if (open != std::string_view::npos && open + 1 < rest.size()) {
       std::string_view name = rest.substr(open + 1, rest.size() - open - 2);
       bool upper = !name.empty();
-      for (char c : name) upper = upper && ((c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9'));
+      for (char c : name)
+        upper = upper && ((c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9'));
       if (upper) {
         e.name = name;
         rest = rest.substr(0, open);
@@ -58,10 +59,8 @@ Status toStatus(const EngineError& error) {
     case 396:  // TOO_MANY_ROWS_OR_BYTES
     case 307:  // TOO_MANY_BYTES
       return {StatusCode::kResourceExhausted, std::move(msg)};
-    case 0:
-      return {StatusCode::kInternal, std::move(msg)};
-    default:
-      return {StatusCode::kInvalidArgument, std::move(msg)};
+    case 0: return {StatusCode::kInternal, std::move(msg)};
+    default: return {StatusCode::kInvalidArgument, std::move(msg)};
   }
 }
 

@@ -8,9 +8,9 @@ namespace stackhouse::store {
 
 // ClickHouse reports errors as "Code: 60. DB::Exception: <message>. (UNKNOWN_TABLE) (version …)".
 struct EngineError {
-  int code = 0;          // ClickHouse's error code, 0 when the text carried none
-  std::string name;      // e.g. "UNKNOWN_TABLE"
-  std::string message;   // the message without the "Code: N. DB::Exception: " prefix
+  int code = 0;         // ClickHouse's error code, 0 when the text carried none
+  std::string name;     // e.g. "UNKNOWN_TABLE"
+  std::string message;  // the message without the "Code: N. DB::Exception: " prefix
 };
 
 EngineError parseEngineError(std::string_view text);

@@ -74,7 +74,8 @@ ArrowExport::Node* ArrowExport::exportColumn(std::string_view name, const MapCol
   Node* key = exportColumn("key", c.keys());
   Node* value = exportColumn("value", c.values());
   Node* entries = makeStruct("entries", static_cast<int64_t>(c.keys().size()), {key, value});
-  return makeNode(name, "+m", static_cast<int64_t>(c.size()), {nullptr, ptr(c.offsets())}, {entries});
+  return makeNode(name, "+m", static_cast<int64_t>(c.size()), {nullptr, ptr(c.offsets())},
+                  {entries});
 }
 
 ArrowSchema* ArrowExport::schema() {
@@ -94,7 +95,8 @@ std::vector<std::string_view> ArrowExport::columnNames() const {
   return names;
 }
 
-ArrowExportStream::ArrowExportStream(std::vector<ArrowExport*> exports) : exports_(std::move(exports)) {
+ArrowExportStream::ArrowExportStream(std::vector<ArrowExport*> exports)
+    : exports_(std::move(exports)) {
   stream_.get_schema = getSchema;
   stream_.get_next = getNext;
   stream_.get_last_error = getLastError;

@@ -17,7 +17,7 @@
 namespace stackhouse::telemetry {
 
 class ArrowExport {
-public:
+ public:
   ArrowExport() = default;
   ArrowExport(const ArrowExport&) = delete;
   ArrowExport& operator=(const ArrowExport&) = delete;
@@ -39,7 +39,7 @@ public:
   // The column names, in the order of the struct's children.
   std::vector<std::string_view> columnNames() const;
 
-private:
+ private:
   struct Node {
     ArrowSchema schema{};
     ArrowArray array{};
@@ -55,14 +55,16 @@ private:
 
   template <typename T, FixedKind K>
   Node* exportColumn(std::string_view name, const FixedColumn<T, K>& c) {
-    return makeNode(name, fixedFormat(K), static_cast<int64_t>(c.size()), {nullptr, ptr(c.values())}, {});
+    return makeNode(name, fixedFormat(K), static_cast<int64_t>(c.size()),
+                    {nullptr, ptr(c.values())}, {});
   }
   Node* exportColumn(std::string_view name, const StringColumn& c);
   Node* exportColumn(std::string_view name, const MapColumn& c);
   template <typename Child>
   Node* exportColumn(std::string_view name, const ListColumn<Child>& c) {
     Node* item = exportColumn("item", c.child());
-    return makeNode(name, "+l", static_cast<int64_t>(c.size()), {nullptr, ptr(c.offsets())}, {item});
+    return makeNode(name, "+l", static_cast<int64_t>(c.size()), {nullptr, ptr(c.offsets())},
+                    {item});
   }
 
   static const char* fixedFormat(FixedKind kind);
@@ -76,14 +78,14 @@ private:
 // store scans them as one table, so many small requests become one insert without a copy.
 // The stream borrows the exports; they must outlive it.
 class ArrowExportStream {
-public:
+ public:
   explicit ArrowExportStream(std::vector<ArrowExport*> exports);
   ArrowExportStream(const ArrowExportStream&) = delete;
   ArrowExportStream& operator=(const ArrowExportStream&) = delete;
 
   ArrowArrayStream* stream() { return &stream_; }
 
-private:
+ private:
   static int getSchema(ArrowArrayStream* s, ArrowSchema* out);
   static int getNext(ArrowArrayStream* s, ArrowArray* out);
   static const char* getLastError(ArrowArrayStream* s);

@@ -11,7 +11,7 @@
 namespace stackhouse::telemetry {
 
 class Buffer {
-public:
+ public:
   Buffer() = default;
   ~Buffer();
   Buffer(const Buffer&) = delete;
@@ -52,7 +52,7 @@ public:
   // Releases the memory (clear() keeps it).
   void release();
 
-private:
+ private:
   void grow(size_t atLeast);
 
   uint8_t* data_ = nullptr;

@@ -29,7 +29,7 @@ enum class FixedKind : unsigned char {
 
 template <typename T, FixedKind K>
 class FixedColumn {
-public:
+ public:
   using ValueType = T;
   static constexpr FixedKind kKind = K;
 
@@ -45,7 +45,9 @@ public:
   size_t byteSize() const { return values_.size(); }
   const Buffer& values() const { return values_; }
   // Appends all values of `other`.
-  void appendColumn(const FixedColumn& other) { values_.append(other.values_.data(), other.values_.size()); }
+  void appendColumn(const FixedColumn& other) {
+    values_.append(other.values_.data(), other.values_.size());
+  }
   // Calls v(buffer) for every buffer of the column, in a fixed order (batch_codec.h).
   template <typename V>
   void visitBuffers(V&& v) {
@@ -54,7 +56,7 @@ public:
   // The buffers are a column of whole values (true after any sequence of appends).
   bool consistent() const { return values_.size() % sizeof(T) == 0; }
 
-private:
+ private:
   Buffer values_;
 };
 
@@ -73,7 +75,7 @@ bool offsetsConsistent(const Buffer& offsets, size_t childSize);
 // Arrow utf8: int32 offsets (rows + 1 of them) and the bytes. A value can be appended whole with
 // append(), or built in place: write into data() and then call commit().
 class StringColumn {
-public:
+ public:
   StringColumn() { offsets_.appendValue<int32_t>(0); }
 
   void append(std::string_view s) {
@@ -94,7 +96,8 @@ public:
   }
   std::string_view at(size_t i) const {
     const int32_t b = offset(i);
-    return {reinterpret_cast<const char*>(data_.data()) + b, static_cast<size_t>(offset(i + 1) - b)};
+    return {reinterpret_cast<const char*>(data_.data()) + b,
+            static_cast<size_t>(offset(i + 1) - b)};
   }
   // Bytes written for the value being built (since the last commit).
   size_t pendingBytes() const { return data_.size() - static_cast<size_t>(offset(size())); }
@@ -112,7 +115,7 @@ public:
   }
   bool consistent() const;
 
-private:
+ private:
   Buffer offsets_;
   Buffer data_;
 };
@@ -120,7 +123,7 @@ private:
 // Arrow map<utf8, utf8> for Map(LowCardinality(String), String): int32 offsets into the entries,
 // and the entries as two string columns. Add the entries of a row, then endRow().
 class MapColumn {
-public:
+ public:
   MapColumn() { offsets_.appendValue<int32_t>(0); }
 
   void add(std::string_view key, std::string_view value) {
@@ -160,7 +163,7 @@ public:
   }
   bool consistent() const;
 
-private:
+ private:
   Buffer offsets_;
   StringColumn keys_;
   StringColumn values_;
@@ -170,7 +173,7 @@ private:
 // child column. Append a row's elements to child(), then endRow().
 template <typename Child>
 class ListColumn {
-public:
+ public:
   ListColumn() { offsets_.appendValue<int32_t>(0); }
 
   Child& child() { return child_; }
@@ -205,7 +208,7 @@ public:
     return child_.consistent() && offsetsConsistent(offsets_, child_.size());
   }
 
-private:
+ private:
   Buffer offsets_;
   Child child_;
 };

@@ -66,12 +66,12 @@ struct ExemplarColumns {
   }
 };
 
-#define STACKHOUSE_CONST_FOR_EACH_COLUMN(Type)                                        \
-  template <typename F>                                                               \
-  void forEachColumn(F&& f) const {                                                   \
-    const_cast<Type*>(this)->forEachColumn(                                           \
+#define STACKHOUSE_CONST_FOR_EACH_COLUMN(Type)                                         \
+  template <typename F>                                                                \
+  void forEachColumn(F&& f) const {                                                    \
+    const_cast<Type*>(this)->forEachColumn(                                            \
         [&](std::string_view name, auto& column) { f(name, std::as_const(column)); }); \
-  }                                                                                   \
+  }                                                                                    \
   size_t rows() const { return common.timeUnix.size(); }
 
 struct GaugeBatch {
@@ -175,7 +175,7 @@ struct SummaryBatch {
   MetricPointCommon common;
   UInt64Column count;
   Float64Column sum;
-  Float64ListColumn quantile;  // ValueAtQuantiles.Quantile
+  Float64ListColumn quantile;       // ValueAtQuantiles.Quantile
   Float64ListColumn quantileValue;  // ValueAtQuantiles.Value
 
   template <typename F>

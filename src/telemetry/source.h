@@ -6,7 +6,14 @@ namespace stackhouse::telemetry {
 
 // Where a batch came from; the router sends it to the sinks listed for its source
 // (otelConfig.routing.<source>).
-enum class Source : unsigned char { kTraces, kMetrics, kK8sMetrics, kK8sEvents, kPrometheusScrape, kLogs };
+enum class Source : unsigned char {
+  kTraces,
+  kMetrics,
+  kK8sMetrics,
+  kK8sEvents,
+  kPrometheusScrape,
+  kLogs
+};
 
 // The three OTLP signals.
 enum class Signal : unsigned char { kLogs, kTraces, kMetrics };

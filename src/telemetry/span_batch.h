@@ -11,20 +11,20 @@ namespace stackhouse::telemetry {
 struct SpanBatch {
   static constexpr std::string_view kTable = "otel_traces";
 
-  TimestampColumn timestamp;      // Timestamp: start_time_unix_nano
-  StringColumn traceId;           // lowercase hex
+  TimestampColumn timestamp;  // Timestamp: start_time_unix_nano
+  StringColumn traceId;       // lowercase hex
   StringColumn spanId;
   StringColumn parentSpanId;
   StringColumn traceState;
   StringColumn spanName;
-  StringColumn spanKind;          // "Unspecified", "Internal", "Server", "Client", "Producer", "Consumer"
+  StringColumn spanKind;  // "Unspecified", "Internal", "Server", "Client", "Producer", "Consumer"
   StringColumn serviceName;
   MapColumn resourceAttributes;
   StringColumn scopeName;
   StringColumn scopeVersion;
   MapColumn spanAttributes;
-  UInt64Column duration;          // Duration: end - start, in nanoseconds (0 if end < start)
-  StringColumn statusCode;        // "Unset", "Ok", "Error"
+  UInt64Column duration;    // Duration: end - start, in nanoseconds (0 if end < start)
+  StringColumn statusCode;  // "Unset", "Ok", "Error"
   StringColumn statusMessage;
   TimestampListColumn eventsTimestamp;
   StringListColumn eventsName;

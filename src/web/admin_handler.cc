@@ -20,7 +20,8 @@ void AdminHandler::handle(http::Request&& request, http::Respond respond) {
   } else if (path == "/healthz") {
     respond(http::textResponse(200, "ok\n"));
   } else if (path == "/readyz") {
-    respond(ready_.load() ? http::textResponse(200, "ready\n") : http::textResponse(503, "not ready\n"));
+    respond(ready_.load() ? http::textResponse(200, "ready\n")
+                          : http::textResponse(503, "not ready\n"));
   } else {
     respond(http::textResponse(404, "not found: /metrics, /healthz, /readyz\n"));
   }

@@ -12,11 +12,11 @@
 namespace stackhouse::web {
 
 class AdminHandler {
-public:
+ public:
   void handle(http::Request&& request, http::Respond respond);
   void setReady(bool ready) { ready_.store(ready); }
 
-private:
+ private:
   std::atomic<bool> ready_{false};
 };
 

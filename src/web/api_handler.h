@@ -8,11 +8,11 @@
 namespace stackhouse::web {
 
 class ApiHandler {
-public:
+ public:
   explicit ApiHandler(store::ChdbStore& store) : store_(store) {}
   void handle(http::Request&& request, http::Respond respond);
 
-private:
+ private:
   store::ChdbStore& store_;
 };
 

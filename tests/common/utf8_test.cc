@@ -16,8 +16,13 @@ TEST(Utf8, Validates) {
 
 TEST(Utf8, Sanitizes) {
   std::string out;
-  EXPECT_EQ(appendUtf8Sanitized(out, std::string_view("a\xFF" "b\xC3", 4)), 2u);
-  EXPECT_EQ(out, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(appendUtf8Sanitized(out, std::string_view("a\xFF"
+                                                      "b\xC3",
+                                                      4)),
+            2u);
+  EXPECT_EQ(out,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
 }
 
 }  // namespace

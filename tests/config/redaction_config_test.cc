@@ -19,7 +19,9 @@ std::string errorOf(std::string_view yaml) {
 
 constexpr std::string_view kPrefix = "otelConfig:\n  processors:\n    redaction:\n";
 
-std::string redactionYaml(std::string_view body) { return std::string(kPrefix) + std::string(body); }
+std::string redactionYaml(std::string_view body) {
+  return std::string(kPrefix) + std::string(body);
+}
 
 TEST(RedactionConfig, DefaultsAreOn) {
   const RedactionProcessorConfig r = defaultConfig().otelConfig.processors.redaction;
@@ -27,7 +29,8 @@ TEST(RedactionConfig, DefaultsAreOn) {
   EXPECT_EQ(r.action, RedactionAction::kMask);
   EXPECT_TRUE(r.rules.empty());
   EXPECT_FALSE(r.allowListMode);
-  EXPECT_EQ(parseConfig("otelConfig:\n  processors:\n    redaction: {}\n", "t.yaml"), defaultConfig());
+  EXPECT_EQ(parseConfig("otelConfig:\n  processors:\n    redaction: {}\n", "t.yaml"),
+            defaultConfig());
 }
 
 TEST(RedactionConfig, ValidCases) {
@@ -38,17 +41,24 @@ TEST(RedactionConfig, ValidCases) {
   };
   const Case cases[] = {
       {"off", "      enabled: false\n", [](auto& r) { r.enabled = false; }},
-      {"hash by default", "      action: hash\n", [](auto& r) { r.action = RedactionAction::kHash; }},
+      {"hash by default", "      action: hash\n",
+       [](auto& r) { r.action = RedactionAction::kHash; }},
       {"rule shorthand", "      rules: {emails: false}\n",
-       [](auto& r) { r.rules["emails"] = {false, std::nullopt}; }},
-      {"rule map", "      rules:\n        blockedKeys: {action: remove}\n        cardNumbers: {enabled: true, action: hash}\n",
+       [](auto& r) {
+         r.rules["emails"] = {false, std::nullopt};
+       }},
+      {"rule map",
+       "      rules:\n        blockedKeys: {action: remove}\n        cardNumbers: {enabled: true, "
+       "action: hash}\n",
        [](auto& r) {
          r.rules["blockedKeys"] = {true, RedactionAction::kRemove};
          r.rules["cardNumbers"] = {true, RedactionAction::kHash};
        }},
       {"lists",
-       "      allowListMode: true\n      allowedKeys: [\"service.*\"]\n      ignoredKeys: [debug.*]\n"
-       "      allowedValues: [support@example.com]\n      blockedKeys: [\"*.ssn\"]\n      urlKeys: [link]\n"
+       "      allowListMode: true\n      allowedKeys: [\"service.*\"]\n      ignoredKeys: "
+       "[debug.*]\n"
+       "      allowedValues: [support@example.com]\n      blockedKeys: [\"*.ssn\"]\n      urlKeys: "
+       "[link]\n"
        "      fileNameKeys: [upload.name]\n      safeQueryKeys: [page]\n",
        [](auto& r) {
          r.allowListMode = true;
@@ -60,7 +70,8 @@ TEST(RedactionConfig, ValidCases) {
          r.fileNameKeys = {"upload.name"};
          r.safeQueryKeys = {"page"};
        }},
-      {"hmac key", "      hmacKey: 0123456789abcdef\n", [](auto& r) { r.hmacKey = "0123456789abcdef"; }},
+      {"hmac key", "      hmacKey: 0123456789abcdef\n",
+       [](auto& r) { r.hmacKey = "0123456789abcdef"; }},
       {"hmac key file", "      hmacKeyFile: /run/secrets/redaction\n",
        [](auto& r) { r.hmacKeyFile = "/run/secrets/redaction"; }},
   };
@@ -69,7 +80,8 @@ TEST(RedactionConfig, ValidCases) {
     Config expected;
     c.expect(expected.otelConfig.processors.redaction);
     Config parsed;
-    ASSERT_NO_THROW(parsed = parseConfig(redactionYaml(c.body), "test.yaml")) << errorOf(redactionYaml(c.body));
+    ASSERT_NO_THROW(parsed = parseConfig(redactionYaml(c.body), "test.yaml"))
+        << errorOf(redactionYaml(c.body));
     EXPECT_EQ(parsed, expected);
     if (expected.otelConfig.processors.redaction.hmacKey.empty()) {
       // --print-config reads back (a set hmacKey is shown as <set>, never printed).
@@ -86,26 +98,35 @@ TEST(RedactionConfig, InvalidCases) {
   };
   const Case cases[] = {
       {"unknown rule", "      rules: {email: false}\n",
-       "test.yaml:4:15: otelConfig.processors.redaction.rules.email: unknown key; did you mean emails?"},
+       "test.yaml:4:15: otelConfig.processors.redaction.rules.email: unknown key; did you mean "
+       "emails?"},
       {"remove is for blocked keys", "      rules: {emails: {action: remove}}\n",
-       "test.yaml:4:32: otelConfig.processors.redaction.rules.emails.action: \"remove\" is not an action; "
-       "expected mask or hash (only blockedKeys can remove: the other rules replace part of a value)"},
+       "test.yaml:4:32: otelConfig.processors.redaction.rules.emails.action: \"remove\" is not an "
+       "action; "
+       "expected mask or hash (only blockedKeys can remove: the other rules replace part of a "
+       "value)"},
       {"unknown action", "      action: scramble\n",
-       "test.yaml:4:15: otelConfig.processors.redaction.action: \"scramble\" is not an action; expected mask or hash"},
+       "test.yaml:4:15: otelConfig.processors.redaction.action: \"scramble\" is not an action; "
+       "expected mask or hash"},
       {"short key", "      hmacKey: short\n",
-       "test.yaml:4:16: otelConfig.processors.redaction.hmacKey: the key is 5 bytes; a key of at least 16 bytes is needed"},
+       "test.yaml:4:16: otelConfig.processors.redaction.hmacKey: the key is 5 bytes; a key of at "
+       "least 16 bytes is needed"},
       {"both keys", "      hmacKeyFile: /k\n      hmacKey: 0123456789abcdef\n",
        "test.yaml:4:7: otelConfig.processors.redaction: set hmacKey or hmacKeyFile, not both"},
       {"allow list without keys", "      allowListMode: true\n",
-       "test.yaml:4:7: otelConfig.processors.redaction.allowedKeys: allowListMode is true but allowedKeys is "
+       "test.yaml:4:7: otelConfig.processors.redaction.allowedKeys: allowListMode is true but "
+       "allowedKeys is "
        "empty: every attribute would be removed"},
       {"list of maps", "      ignoredKeys: [{a: b}]\n",
-       "test.yaml:4:21: otelConfig.processors.redaction.ignoredKeys[0]: expected key patterns; got a map"},
+       "test.yaml:4:21: otelConfig.processors.redaction.ignoredKeys[0]: expected key patterns; got "
+       "a map"},
       {"not a list", "      ignoredKeys: debug.*\n",
-       "test.yaml:4:20: otelConfig.processors.redaction.ignoredKeys: expected a list of key patterns such as "
+       "test.yaml:4:20: otelConfig.processors.redaction.ignoredKeys: expected a list of key "
+       "patterns such as "
        "[\"a.b\"]; got \"debug.*\""},
       {"enabled as string", "      rules: {jwts: \"false\"}\n",
-       "test.yaml:4:21: otelConfig.processors.redaction.rules.jwts: \"false\" is a string, not a boolean; write "
+       "test.yaml:4:21: otelConfig.processors.redaction.rules.jwts: \"false\" is a string, not a "
+       "boolean; write "
        "true or false without quotes"},
   };
   for (const Case& c : cases) {

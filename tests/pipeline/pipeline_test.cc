@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <future>
 #include <filesystem>
+#include <future>
 #include <set>
 
 namespace stackhouse::pipeline {
@@ -14,7 +14,7 @@ using telemetry::LogBatch;
 
 // Records what it is given; can be told to fail.
 class RecordingSink : public Sink {
-public:
+ public:
   Status writeLogs(std::span<const LogBatch* const> batches, std::string_view batchId) override {
     std::lock_guard lock(mu);
     ++calls;
@@ -63,7 +63,8 @@ TEST(Pipeline, GroupsRequestsUntilTheRowThreshold) {
   for (int i = 0; i < 10; ++i) {
     auto promise = std::make_shared<std::promise<Status>>();
     acks.push_back(promise->get_future());
-    ASSERT_TRUE(p.submit(logsOf(p, 10), {}, [promise](const Status& s) { promise->set_value(s); }).isOk());
+    ASSERT_TRUE(
+        p.submit(logsOf(p, 10), {}, [promise](const Status& s) { promise->set_value(s); }).isOk());
   }
   for (auto& f : acks) {
     ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
@@ -204,7 +205,7 @@ namespace stackhouse::pipeline {
 namespace {
 
 class LedgerTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     char tmpl[] = "/tmp/stackhouse-ledger-XXXXXX";
     dir_ = mkdtemp(tmpl);
@@ -221,7 +222,8 @@ TEST_F(LedgerTest, KeysDependOnSignalAndBodyAndSurviveAReopen) {
     auto ledger = RequestLedger::open(options_);
     ASSERT_TRUE(ledger.isOk()) << ledger.status().toString();
     const std::string body = "same bytes";
-    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()),
+                                         body.size());
     a = ledger.value()->keyOf(0, bytes);
     b = ledger.value()->keyOf(1, bytes);
     c = ledger.value()->keyOf(0, bytes.subspan(1));
@@ -239,8 +241,9 @@ TEST_F(LedgerTest, KeysDependOnSignalAndBodyAndSurviveAReopen) {
   EXPECT_FALSE(reopened.value()->isCommitted(c));
   // The seed is kept, so keys computed before and after a restart agree.
   const std::string body = "same bytes";
-  EXPECT_TRUE(reopened.value()->keyOf(0, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()),
-                                                                   body.size())) == a);
+  EXPECT_TRUE(reopened.value()->keyOf(
+                  0, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()),
+                                              body.size())) == a);
 }
 
 TEST_F(LedgerTest, ARecordCutShortByACrashIsIgnored) {
@@ -260,7 +263,8 @@ TEST_F(LedgerTest, ARecordCutShortByACrashIsIgnored) {
 TEST_F(LedgerTest, ForgetsTheOldestPastTheBound) {
   options_.maxKeys = 2;
   auto ledger = RequestLedger::open(options_);
-  ASSERT_TRUE(ledger.value()->recordCommitted(std::vector<RequestKey>{{1, 1}, {2, 2}, {3, 3}}).isOk());
+  ASSERT_TRUE(
+      ledger.value()->recordCommitted(std::vector<RequestKey>{{1, 1}, {2, 2}, {3, 3}}).isOk());
   EXPECT_FALSE(ledger.value()->isCommitted({1, 1}));
   EXPECT_TRUE(ledger.value()->isCommitted({3, 3}));
   EXPECT_EQ(ledger.value()->size(), 2u);

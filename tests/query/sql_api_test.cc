@@ -8,7 +8,7 @@ namespace stackhouse::query {
 namespace {
 
 class SqlApiTest : public ::testing::Test {
-protected:
+ protected:
   static void SetUpTestSuite() {
     dir_ = new stackhouse::testing::TempDir();
     auto s = store::ChdbStore::open({dir_->path() + "/db", 72 * 3600});
@@ -22,7 +22,9 @@ stackhouse::testing::TempDir* SqlApiTest::dir_ = nullptr;
 store::ChdbStore* SqlApiTest::store_ = nullptr;
 
 TEST_F(SqlApiTest, ShapesColumnsRowsAndElapsed) {
-  auto r = runSqlRequest(*store_, R"j({"query": "SELECT {n:UInt64} AS n, {s:String} AS s, toUInt64(18446744073709551615) AS big, map('k', 'v') AS m, [1.5, 2] AS a", "params": {"n": 41, "s": "x\"y"}})j");
+  auto r = runSqlRequest(
+      *store_,
+      R"j({"query": "SELECT {n:UInt64} AS n, {s:String} AS s, toUInt64(18446744073709551615) AS big, map('k', 'v') AS m, [1.5, 2] AS a", "params": {"n": 41, "s": "x\"y"}})j");
   ASSERT_EQ(r.httpStatus, 200) << r.json;
   EXPECT_EQ(r.json.substr(0, r.json.find(R"(,"elapsed_ms":)")),
             R"j({"columns":[{"name":"n","type":"UInt64"},{"name":"s","type":"String"},)j"
@@ -40,7 +42,8 @@ TEST_F(SqlApiTest, ClickHouseErrorsAreJsonWithTheirCode) {
 }
 
 TEST_F(SqlApiTest, RefusesWritesAndFiles) {
-  auto r = runSqlRequest(*store_, R"j({"query": "SELECT * FROM file('/etc/passwd', 'LineAsString')"})j");
+  auto r =
+      runSqlRequest(*store_, R"j({"query": "SELECT * FROM file('/etc/passwd', 'LineAsString')"})j");
   EXPECT_EQ(r.httpStatus, 403) << r.json;
   EXPECT_NE(r.json.find("file()"), std::string::npos) << r.json;
   r = runSqlRequest(*store_, R"({"query": "DROP TABLE otel.otel_logs"})");

@@ -34,7 +34,8 @@ TEST(Gunzip, ABombStopsAtTheLimit) {
 TEST(Gunzip, ExactlyTheLimitIsAllowed) {
   std::string out;
   EXPECT_TRUE(gunzip(testing::gzip(std::string(1000, 'a')), 1000, out).isOk());
-  EXPECT_EQ(gunzip(testing::gzip(std::string(1001, 'a')), 1000, out).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(gunzip(testing::gzip(std::string(1001, 'a')), 1000, out).code(),
+            StatusCode::kResourceExhausted);
 }
 
 TEST(Gunzip, RejectsGarbageAndTruncation) {

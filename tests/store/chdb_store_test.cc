@@ -33,7 +33,7 @@ void addLog(LogBatch& b, int64_t ts, std::string_view service, std::string_view 
 }
 
 class ChdbStoreTest : public ::testing::Test {
-protected:
+ protected:
   static void SetUpTestSuite() {
     dir_ = new stackhouse::testing::TempDir();
     auto s = ChdbStore::open({dir_->path() + "/db", 72 * 3600});
@@ -122,9 +122,10 @@ TEST_F(ChdbStoreTest, SpansFillNestedColumnsAndTheTraceIdView) {
   s.linksAttributes.endRow();
   const telemetry::SpanBatch* parts[] = {&s};
   ASSERT_TRUE(store_->insert<telemetry::SpanBatch>(parts, "spans-1").isOk());
-  EXPECT_EQ(q("SELECT SpanName, Duration, StatusCode, Events.Name, Events.Attributes, Links.TraceId "
-              "FROM otel.otel_traces"),
-            "GET /\t1500\tError\t['exception']\t[{'exception.type':'E'}]\t[]\n");
+  EXPECT_EQ(
+      q("SELECT SpanName, Duration, StatusCode, Events.Name, Events.Attributes, Links.TraceId "
+        "FROM otel.otel_traces"),
+      "GET /\t1500\tError\t['exception']\t[{'exception.type':'E'}]\t[]\n");
   EXPECT_EQ(q("SELECT TraceId, toUnixTimestamp(Start) FROM otel.otel_traces_trace_id_ts"),
             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\t" + secondsText(kNow) + "\n");
 }
@@ -136,7 +137,8 @@ TEST_F(ChdbStoreTest, ReadConnectionIsReadOnly) {
         "INSERT INTO otel.otel_logs (Body) VALUES ('x')", "SET readonly = 0"}) {
     auto r = store_->query(sql, "TSV", {});
     ASSERT_FALSE(r.isOk()) << sql;
-    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sql << ": " << r.status().toString();
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied)
+        << sql << ": " << r.status().toString();
   }
 }
 

@@ -8,7 +8,7 @@
 namespace stackhouse::testing {
 
 class TempDir {
-public:
+ public:
   TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "stackhouse-test-XXXXXX").string();
     path_ = mkdtemp(tmpl.data());
@@ -21,7 +21,7 @@ public:
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
 
-private:
+ private:
   std::string path_;
 };
 

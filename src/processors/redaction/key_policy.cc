@@ -11,7 +11,9 @@ bool anyMatch(const std::vector<std::string>& patterns, std::string_view key) {
                      [key](const std::string& p) { return globMatch(p, key); });
 }
 
-bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+bool contains(std::string_view s, std::string_view part) {
+  return s.find(part) != std::string_view::npos;
+}
 
 bool endsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;

@@ -20,7 +20,7 @@ enum class KeyClass : uint8_t {
 };
 
 class KeyPolicy {
-public:
+ public:
   explicit KeyPolicy(const Policy& policy) : policy_(policy) {}
 
   // Matches the key against the policy's lists (no caching).
@@ -30,17 +30,17 @@ public:
   // client_secret:, AccountKey=). Sets `rule` to the rule that covers it. `word` at most 64 bytes.
   static bool isCredentialWord(std::string_view word, Rule& rule);
 
-private:
+ private:
   const Policy& policy_;
 };
 
 // A bounded per-thread memo of classify(): attribute keys repeat from record to record, so the
 // glob matching runs once per distinct key. Lookups of known keys allocate nothing.
 class KeyCache {
-public:
+ public:
   KeyClass classify(const KeyPolicy& policy, std::string_view key);
 
-private:
+ private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

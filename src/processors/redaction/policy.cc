@@ -5,8 +5,8 @@ namespace stackhouse::redaction {
 namespace {
 
 constexpr std::string_view kRuleNames[kRuleCount] = {
-    "blockedKeys", "bearerTokens",      "jwts",   "cloudKeys",   "privateKeys",
-    "basicAuth",   "connectionStrings", "emails", "cardNumbers", "urlUserinfo",
+    "blockedKeys", "bearerTokens",      "jwts",     "cloudKeys",   "privateKeys",
+    "basicAuth",   "connectionStrings", "emails",   "cardNumbers", "urlUserinfo",
     "urlQuery",    "fileNames",         "allowList"};
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -35,16 +35,48 @@ std::vector<std::string> defaultBlockedKeys() {
   return {
       // Prompts, completions and model input/output (OpenTelemetry GenAI, OpenLLMetry,
       // OpenInference).
-      "gen_ai.prompt*", "gen_ai.completion*", "gen_ai.input.messages*", "gen_ai.output.messages*",
-      "gen_ai.system_instructions*", "gen_ai.tool.call.arguments*", "gen_ai.tool.call.result*",
-      "llm.prompt*", "llm.completion*", "llm.input*", "llm.output*", "input.value", "output.value",
-      "prompt", "prompts", "*.prompt", "completion", "completions", "*.completion",
+      "gen_ai.prompt*",
+      "gen_ai.completion*",
+      "gen_ai.input.messages*",
+      "gen_ai.output.messages*",
+      "gen_ai.system_instructions*",
+      "gen_ai.tool.call.arguments*",
+      "gen_ai.tool.call.result*",
+      "llm.prompt*",
+      "llm.completion*",
+      "llm.input*",
+      "llm.output*",
+      "input.value",
+      "output.value",
+      "prompt",
+      "prompts",
+      "*.prompt",
+      "completion",
+      "completions",
+      "*.completion",
       // Document and page content, OCR text, extracted values, bodies.
-      "*.content", "*.text", "*.body", "*ocr*", "*extracted*", "*request_body*",
-      "*response_body*", "http.request.body*", "http.response.body*",
+      "*.content",
+      "*.text",
+      "*.body",
+      "*ocr*",
+      "*extracted*",
+      "*request_body*",
+      "*response_body*",
+      "http.request.body*",
+      "http.response.body*",
       // Credentials.
-      "authorization", "*.authorization", "*proxy-authorization", "*cookie", "*password*",
-      "*passwd*", "*secret*", "*token*", "*api_key*", "*apikey*", "*api-key*", "*private_key*",
+      "authorization",
+      "*.authorization",
+      "*proxy-authorization",
+      "*cookie",
+      "*password*",
+      "*passwd*",
+      "*secret*",
+      "*token*",
+      "*api_key*",
+      "*apikey*",
+      "*api-key*",
+      "*private_key*",
       "*credential*",
   };
 }
@@ -52,8 +84,8 @@ std::vector<std::string> defaultBlockedKeys() {
 std::vector<std::string> defaultKeyExceptions() {
   // Token counts and the SQL text of database spans are operational metadata; SQL still goes
   // through the value rules.
-  return {"gen_ai.usage.*", "llm.token_count.*", "*_tokens", "*.tokens", "*token_count*",
-          "*tokenizer*", "db.query.text", "db.statement"};
+  return {"gen_ai.usage.*", "llm.token_count.*", "*_tokens",      "*.tokens",
+          "*token_count*",  "*tokenizer*",       "db.query.text", "db.statement"};
 }
 
 std::vector<std::string> defaultUrlKeys() {

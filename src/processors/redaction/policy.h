@@ -54,15 +54,15 @@ struct RulePolicy {
 // run of characters (dots included).
 struct Policy {
   std::array<RulePolicy, kRuleCount> rules{};
-  std::vector<std::string> blockedKeys;     // kBlockedKeys applies to these...
-  std::vector<std::string> keyExceptions;   // ...except these (token counts and the like)
-  std::vector<std::string> urlKeys;         // values are URLs, targets or query strings
-  std::vector<std::string> fileNameKeys;    // values are file names or paths
-  std::vector<std::string> safeQueryKeys;   // query keys whose values are kept
-  std::vector<std::string> ignoredKeys;     // never touched by any rule
-  std::vector<std::string> allowedKeys;     // allow-list mode: the only keys kept
-  std::vector<std::string> allowedValues;   // exact values (or matches) never replaced
-  std::string hmacKey;                      // key of the HMAC behind hashes and file names
+  std::vector<std::string> blockedKeys;    // kBlockedKeys applies to these...
+  std::vector<std::string> keyExceptions;  // ...except these (token counts and the like)
+  std::vector<std::string> urlKeys;        // values are URLs, targets or query strings
+  std::vector<std::string> fileNameKeys;   // values are file names or paths
+  std::vector<std::string> safeQueryKeys;  // query keys whose values are kept
+  std::vector<std::string> ignoredKeys;    // never touched by any rule
+  std::vector<std::string> allowedKeys;    // allow-list mode: the only keys kept
+  std::vector<std::string> allowedValues;  // exact values (or matches) never replaced
+  std::string hmacKey;                     // key of the HMAC behind hashes and file names
 
   RulePolicy& rule(Rule r) { return rules[static_cast<size_t>(r)]; }
   const RulePolicy& rule(Rule r) const { return rules[static_cast<size_t>(r)]; }

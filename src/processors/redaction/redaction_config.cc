@@ -55,7 +55,8 @@ Result<std::string> readSmallFile(const std::string& path) {
 Policy policyFromConfig(const config::RedactionProcessorConfig& c, std::string hmacKey) {
   Policy p = defaultPolicy();
   for (RulePolicy& rule : p.rules) rule.action = actionOf(c.action);
-  p.rule(Rule::kBlockedKeys).action = c.action == config::RedactionAction::kHash ? Action::kHash : Action::kMask;
+  p.rule(Rule::kBlockedKeys).action =
+      c.action == config::RedactionAction::kHash ? Action::kHash : Action::kMask;
   for (const auto& [name, rule] : c.rules) {
     const auto r = ruleFromName(name);
     if (!r) continue;  // names are checked when the configuration is parsed
@@ -74,14 +75,16 @@ Policy policyFromConfig(const config::RedactionProcessorConfig& c, std::string h
   return p;
 }
 
-Result<std::string> resolveHmacKey(const config::RedactionProcessorConfig& c, const std::string& dataDir) {
+Result<std::string> resolveHmacKey(const config::RedactionProcessorConfig& c,
+                                   const std::string& dataDir) {
   if (!c.hmacKey.empty()) return c.hmacKey;
   if (!c.hmacKeyFile.empty()) {
     auto key = readSmallFile(c.hmacKeyFile);
     if (!key.isOk()) return key.status();
     if (key.value().size() < 16) {
       return invalidArgument("otelConfig.processors.redaction.hmacKeyFile: " + c.hmacKeyFile +
-                             " holds " + std::to_string(key.value().size()) + " bytes; at least 16 are needed");
+                             " holds " + std::to_string(key.value().size()) +
+                             " bytes; at least 16 are needed");
     }
     return key;
   }
@@ -90,7 +93,8 @@ Result<std::string> resolveHmacKey(const config::RedactionProcessorConfig& c, co
   if (existing.isOk() && existing.value().size() >= 16) return existing;
   ::mkdir(dataDir.c_str(), 0755);
   unsigned char random[32];
-  if (RAND_bytes(random, sizeof random) != 1) return internalError("no random bytes for the redaction key");
+  if (RAND_bytes(random, sizeof random) != 1)
+    return internalError("no random bytes for the redaction key");
   static constexpr char kHex[] = "0123456789abcdef";
   std::string key;
   for (unsigned char b : random) {
@@ -100,7 +104,8 @@ Result<std::string> resolveHmacKey(const config::RedactionProcessorConfig& c, co
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return internalError(path + ": cannot create: " + std::strerror(errno));
   const std::string line = key + "\n";
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                       ::fsync(fd) == 0;
   ::close(fd);
   if (!written) return internalError(path + ": cannot write the key");
   return key;

@@ -16,6 +16,7 @@ Policy policyFromConfig(const config::RedactionProcessorConfig& config, std::str
 // The HMAC key: hmacKey as configured; else the contents of hmacKeyFile (a trailing newline
 // dropped; at least 16 bytes); else a random key kept in <dataDir>/redaction-hmac.key (created,
 // mode 0600, on first start) so that hashes stay comparable across restarts.
-Result<std::string> resolveHmacKey(const config::RedactionProcessorConfig& config, const std::string& dataDir);
+Result<std::string> resolveHmacKey(const config::RedactionProcessorConfig& config,
+                                   const std::string& dataDir);
 
 }  // namespace stackhouse::redaction

@@ -50,12 +50,14 @@ Redactor::Redactor(Policy policy)
       id_(nextRedactorId.fetch_add(1)) {
   for (size_t i = 0; i < kRuleCount; ++i) {
     const std::string rule(ruleName(static_cast<Rule>(i)));
-    masked_[i] = &metrics().counter("stackhouse_redaction_values_total",
-                                    "Values replaced (masked or hashed) or attributes removed by redaction, by rule.",
-                                    {{"rule", rule}, {"action", "masked"}});
-    removed_[i] = &metrics().counter("stackhouse_redaction_values_total",
-                                     "Values replaced (masked or hashed) or attributes removed by redaction, by rule.",
-                                     {{"rule", rule}, {"action", "removed"}});
+    masked_[i] = &metrics().counter(
+        "stackhouse_redaction_values_total",
+        "Values replaced (masked or hashed) or attributes removed by redaction, by rule.",
+        {{"rule", rule}, {"action", "masked"}});
+    removed_[i] = &metrics().counter(
+        "stackhouse_redaction_values_total",
+        "Values replaced (masked or hashed) or attributes removed by redaction, by rule.",
+        {{"rule", rule}, {"action", "removed"}});
   }
 }
 
@@ -85,7 +87,8 @@ void Redactor::publishCounts(Scratch& s) const {
 }
 
 template <typename OwnerOf>
-void Redactor::rewriteStrings(telemetry::StringColumn& column, Scratch& s, OwnerOf&& ownerOf) const {
+void Redactor::rewriteStrings(telemetry::StringColumn& column, Scratch& s,
+                              OwnerOf&& ownerOf) const {
   telemetry::StringColumn& out = s.strings;
   bool copying = false;
   const size_t rows = column.size();
@@ -121,7 +124,9 @@ bool sameEntries(const telemetry::MapColumn& m, size_t a, size_t b) {
   const auto n = static_cast<size_t>(m.offset(a + 1)) - fa;
   if (static_cast<size_t>(m.offset(b + 1)) - fb != n) return false;
   for (size_t k = 0; k < n; ++k) {
-    if (m.keys().at(fa + k) != m.keys().at(fb + k) || m.values().at(fa + k) != m.values().at(fb + k)) return false;
+    if (m.keys().at(fa + k) != m.keys().at(fb + k) ||
+        m.values().at(fa + k) != m.values().at(fb + k))
+      return false;
   }
   return true;
 }
@@ -181,7 +186,8 @@ void Redactor::rewriteMap(telemetry::MapColumn& column, Scratch& s, OwnerOf&& ow
           ++s.ruleRemoved[static_cast<size_t>(Rule::kBlockedKeys)];
           ++s.removed[owner];
         } else if (value != kMask && !looksHashed(value) && !scanner_.allowedValue(value)) {
-          s.edits.push_back(scanner_.blockedValue(value, 0, static_cast<uint32_t>(value.size()), false));
+          s.edits.push_back(
+              scanner_.blockedValue(value, 0, static_cast<uint32_t>(value.size()), false));
           plan.kind = Kind::kEdit;
         }
       } else if (kc != KeyClass::kIgnored) {
@@ -205,7 +211,8 @@ void Redactor::rewriteMap(telemetry::MapColumn& column, Scratch& s, OwnerOf&& ow
       copying = true;
       out.clear();
       for (size_t pr = 0; pr < r; ++pr) {
-        for (auto e = static_cast<size_t>(column.offset(pr)); e < static_cast<size_t>(column.offset(pr + 1)); ++e) {
+        for (auto e = static_cast<size_t>(column.offset(pr));
+             e < static_cast<size_t>(column.offset(pr + 1)); ++e) {
           out.add(keys.at(e), values.at(e));
         }
         out.endRow();
@@ -287,7 +294,8 @@ void Redactor::processMetricKind(Kind& kind, Scratch& s) const {
   rewriteMap(kind.common.scopeAttributes, s, self, false);
   rewriteMap(kind.common.attributes, s, self, false);
   if constexpr (requires { kind.exemplars; }) {
-    rewriteMap(kind.exemplars.filteredAttributes.child(), s, parentOf(kind.exemplars.filteredAttributes), false);
+    rewriteMap(kind.exemplars.filteredAttributes.child(), s,
+               parentOf(kind.exemplars.filteredAttributes), false);
   }
 }
 

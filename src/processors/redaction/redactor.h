@@ -36,7 +36,7 @@ inline constexpr std::string_view kRemovedCountKey = "redaction.removed.count";
 using RuleCounts = std::array<uint64_t, kRuleCount>;
 
 class Redactor final : public pipeline::Stage {
-public:
+ public:
   // The policy must carry its hmacKey (empty is allowed but makes hashes guessable).
   explicit Redactor(Policy policy);
   Redactor(const Redactor&) = delete;
@@ -55,7 +55,7 @@ public:
   uint64_t maskedTotal(Rule rule) const { return masked_[static_cast<size_t>(rule)]->value(); }
   uint64_t removedTotal(Rule rule) const { return removed_[static_cast<size_t>(rule)]->value(); }
 
-private:
+ private:
   struct Scratch;
   Scratch& scratch() const;
   template <typename OwnerOf>

@@ -17,12 +17,14 @@ inline bool isB64Url(unsigned char c) { return isAlnum(c) || c == '-' || c == '_
 inline bool isB64(unsigned char c) { return isAlnum(c) || c == '+' || c == '/' || c == '='; }
 // RFC 6750 b64token.
 inline bool isTokenChar(unsigned char c) {
-  return isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+  return isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' ||
+         c == '=';
 }
 inline bool isSpace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 // Where a URL ends in running text (and in JSON string content: quotes and escapes).
 inline bool isUrlEnd(unsigned char c) {
-  return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' || c == '`' || c == 0x7f;
+  return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' || c == '`' ||
+         c == 0x7f;
 }
 // Where an assigned value (password=...) ends.
 inline bool isValueEnd(unsigned char c) {
@@ -60,12 +62,18 @@ bool base64HasColon(std::string_view b64) {
   for (char ch : b64) {
     const unsigned char c = static_cast<unsigned char>(ch);
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (isDigit(c)) v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else break;  // padding
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (isDigit(c))
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else
+      break;  // padding
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -98,8 +106,11 @@ bool cardPrefix(const uint8_t* d, size_t n) {
     case 4: return n == 13 || n == 16 || n == 19;
     case 5: return (two >= 51 && two <= 55 && n == 16) || (two >= 50 && n >= 12);  // MC, Maestro
     case 2: return four >= 2221 && four <= 2720 && n == 16;
-    case 3: return (two == 34 || two == 37) ? n == 15 : (two == 35 || two == 36 || two == 38 || two == 30);
-    case 6: return four == 6011 || two == 65 || two == 62 || (four >= 6440 && four <= 6499) || two == 67;
+    case 3:
+      return (two == 34 || two == 37) ? n == 15
+                                      : (two == 35 || two == 36 || two == 38 || two == 30);
+    case 6:
+      return four == 6011 || two == 65 || two == 62 || (four >= 6440 && four <= 6499) || two == 67;
     default: return false;
   }
 }
@@ -131,7 +142,8 @@ bool Scanner::emit(Rule rule, std::string_view s, size_t b, size_t e, uint32_t b
   return true;
 }
 
-Edit Scanner::blockedValue(std::string_view value, uint32_t begin, uint32_t end, bool quoted) const {
+Edit Scanner::blockedValue(std::string_view value, uint32_t begin, uint32_t end,
+                           bool quoted) const {
   Edit edit{};
   edit.begin = begin;
   edit.end = end;
@@ -162,7 +174,7 @@ constexpr std::array<bool, 256> kTriggers = [] {
 // One left-to-right pass over free text. Each detector starts at a trigger byte and returns
 // where the scan goes on; `floor_` (the end of the last edit) keeps edits from overlapping.
 class TextScan {
-public:
+ public:
   TextScan(const Scanner& sc, std::string_view s, uint32_t base, Edits& out)
       : sc_(sc), p_(sc.policy_), s_(s), base_(base), out_(out) {}
 
@@ -201,7 +213,7 @@ public:
     }
   }
 
-private:
+ private:
   bool on(Rule r) const { return p_.enabled(r); }
   bool emit(Rule r, size_t b, size_t e, std::string_view mask = kMask) {
     if (b < floor_) return false;
@@ -225,8 +237,8 @@ private:
     const size_t n = s_.size();
     size_t ae = a;
     size_t at = std::string_view::npos;
-    while (ae < n && !isUrlEnd(static_cast<unsigned char>(s_[ae])) && s_[ae] != '/' && s_[ae] != '?' &&
-           s_[ae] != '#') {
+    while (ae < n && !isUrlEnd(static_cast<unsigned char>(s_[ae])) && s_[ae] != '/' &&
+           s_[ae] != '?' && s_[ae] != '#') {
       if (s_[ae] == '@') at = ae;
       ++ae;
     }
@@ -234,7 +246,8 @@ private:
       emit(Rule::kUrlUserinfo, a, at, kRedactedUserinfo);
     }
     size_t p = ae;
-    while (p < n && !isUrlEnd(static_cast<unsigned char>(s_[p])) && s_[p] != '?' && s_[p] != '#') ++p;
+    while (p < n && !isUrlEnd(static_cast<unsigned char>(s_[p])) && s_[p] != '?' && s_[p] != '#')
+      ++p;
     if (p < n && (s_[p] == '?' || s_[p] == '#')) p = query(p + 1);
     return p;
   }
@@ -245,11 +258,15 @@ private:
     const size_t n = s_.size();
     while (q < n) {
       size_t k = q;
-      while (q < n && s_[q] != '=' && s_[q] != '&' && s_[q] != '#' && !isUrlEnd(static_cast<unsigned char>(s_[q]))) ++q;
+      while (q < n && s_[q] != '=' && s_[q] != '&' && s_[q] != '#' &&
+             !isUrlEnd(static_cast<unsigned char>(s_[q])))
+        ++q;
       const std::string_view key = s_.substr(k, q - k);
       if (q < n && s_[q] == '=') {
         const size_t v = ++q;
-        while (q < n && s_[q] != '&' && s_[q] != '#' && !isUrlEnd(static_cast<unsigned char>(s_[q]))) ++q;
+        while (q < n && s_[q] != '&' && s_[q] != '#' &&
+               !isUrlEnd(static_cast<unsigned char>(s_[q])))
+          ++q;
         if (q > v && on(Rule::kUrlQuery) && !safeKey(key)) emit(Rule::kUrlQuery, v, q, kRedacted);
       }
       if (q < n && (s_[q] == '&' || s_[q] == '#')) {
@@ -366,7 +383,8 @@ private:
       while (v < n && s_[v] == ' ') ++v;
       size_t e = v;
       bool digit = false;
-      while (e < n && isTokenChar(static_cast<unsigned char>(s_[e]))) digit |= isDigit(static_cast<unsigned char>(s_[e++]));
+      while (e < n && isTokenChar(static_cast<unsigned char>(s_[e])))
+        digit |= isDigit(static_cast<unsigned char>(s_[e++]));
       if (e - v >= 20 || (e - v >= 8 && digit)) {
         emit(Rule::kBearerTokens, v, e);
         return e;
@@ -391,7 +409,8 @@ private:
   size_t jwt(size_t j) {
     if (j < 2 || s_[j - 1] != 'y' || s_[j - 2] != 'e') return j + 1;
     const size_t i = j - 2;
-    if (!on(Rule::kJwts) || i < floor_ || !(i == 0 || !isB64Url(static_cast<unsigned char>(s_[i - 1])))) {
+    if (!on(Rule::kJwts) || i < floor_ ||
+        !(i == 0 || !isB64Url(static_cast<unsigned char>(s_[i - 1])))) {
       return j + 1;
     }
     const size_t n = s_.size();
@@ -411,8 +430,8 @@ private:
     if (!on(Rule::kCloudKeys) || !boundaryBefore(s_, i)) return i + 1;
     const size_t n = s_.size();
     if (n - i >= 20) {
-      static constexpr std::string_view kAwsPrefixes[] = {"AKIA", "ASIA", "AGPA", "AIDA", "AROA",
-                                                          "AIPA", "ANPA", "ANVA", "APKA", "ABIA", "ACCA"};
+      static constexpr std::string_view kAwsPrefixes[] = {
+          "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "APKA", "ABIA", "ACCA"};
       for (std::string_view prefix : kAwsPrefixes) {
         if (!startsWith(s_, i, prefix)) continue;
         size_t e = i + 4;
@@ -437,7 +456,8 @@ private:
   }
 
   size_t gcpOAuth(size_t i) {
-    if (!on(Rule::kCloudKeys) || !startsWith(s_, i, "ya29.") || !boundaryBefore(s_, i)) return i + 1;
+    if (!on(Rule::kCloudKeys) || !startsWith(s_, i, "ya29.") || !boundaryBefore(s_, i))
+      return i + 1;
     const size_t n = s_.size();
     size_t e = i + 5;
     while (e < n && isB64Url(static_cast<unsigned char>(s_[e]))) ++e;
@@ -487,7 +507,8 @@ private:
       grouped = true;
       for (size_t g = 1; g + 1 < groupCount; ++g) grouped &= groups[g] == 4;
       grouped &= groups[groupCount - 1] >= 1 && groups[groupCount - 1] <= 4;
-      if (!grouped && groupCount == 3 && groups[1] == 6 && (groups[2] == 5 || groups[2] == 4)) grouped = true;
+      if (!grouped && groupCount == 3 && groups[1] == 6 && (groups[2] == 5 || groups[2] == 4))
+        grouped = true;
     }
     if (grouped && cardPrefix(digits, count) && luhn(digits, count)) emit(Rule::kCardNumbers, i, e);
     return e;
@@ -512,7 +533,8 @@ void Scanner::scanUrlValue(std::string_view value, bool bareQuery, Edits& out) c
     return;
   }
   // A full URL is found by the text scan; a target (/path?query) by its '?'.
-  const size_t q = value.find("://") == std::string_view::npos ? value.find('?') : std::string_view::npos;
+  const size_t q =
+      value.find("://") == std::string_view::npos ? value.find('?') : std::string_view::npos;
   if (q != std::string_view::npos) {
     scan.query(q + 1);
     return;
@@ -542,7 +564,8 @@ void Scanner::hashPathAt(std::string_view s, uint32_t base, Edits& out) const {
     if (e == n) {
       // The extension of the last component: a short alphanumeric tail after the last dot.
       const size_t dot = part.rfind('.');
-      if (dot != std::string_view::npos && dot > 0 && part.size() - dot - 1 >= 1 && part.size() - dot - 1 <= 10 &&
+      if (dot != std::string_view::npos && dot > 0 && part.size() - dot - 1 >= 1 &&
+          part.size() - dot - 1 <= 10 &&
           std::all_of(part.begin() + static_cast<std::ptrdiff_t>(dot) + 1, part.end(),
                       [](char c) { return isAlnum(static_cast<unsigned char>(c)); })) {
         nameEnd = i + dot;
@@ -569,7 +592,7 @@ void Scanner::hashPathAt(std::string_view s, uint32_t base, Edits& out) const {
 // that a service logged). Keys are classified like attribute keys; string contents go through
 // the value rules. Any syntax error aborts the walk and the caller scans the text as text.
 class JsonWalk {
-public:
+ public:
   JsonWalk(const Scanner& sc, std::string_view s, KeyCache& cache, Edits& out)
       : sc_(sc), s_(s), cache_(cache), out_(out) {}
 
@@ -580,7 +603,7 @@ public:
     return p_ == s_.size();
   }
 
-private:
+ private:
   static constexpr int kMaxDepth = 32;
 
   void ws() {
@@ -603,7 +626,8 @@ private:
       if (!value(KeyClass::kIgnored, key, depth + 1)) return false;
       const std::string_view v = s_.substr(vb, p_ - vb);
       if (v != "\"****\"" && !(v.starts_with("\"h:") && v.size() == 21) && !sc_.allowedValue(v)) {
-        out_.push_back(sc_.blockedValue(v, static_cast<uint32_t>(vb), static_cast<uint32_t>(p_), true));
+        out_.push_back(
+            sc_.blockedValue(v, static_cast<uint32_t>(vb), static_cast<uint32_t>(p_), true));
       }
       return true;
     }
@@ -637,7 +661,8 @@ private:
           pathLength_ += childKey.size();
         }
         const std::string_view childPath(path_, pathLength_);
-        KeyClass child = kc == KeyClass::kIgnored ? KeyClass::kIgnored : cache_.classify(sc_.keys_, childPath);
+        KeyClass child =
+            kc == KeyClass::kIgnored ? KeyClass::kIgnored : cache_.classify(sc_.keys_, childPath);
         // Allow-list mode governs attribute keys, not the structure inside a value.
         if (child == KeyClass::kNotAllowed) child = KeyClass::kScan;
         const bool ok = value(child, childPath, depth + 1);
@@ -687,7 +712,8 @@ private:
         case KeyClass::kIgnored: break;
         case KeyClass::kUrl: {
           TextScan scan(sc_, content, base, out_);
-          const size_t q = content.find("://") == std::string_view::npos ? content.find('?') : std::string_view::npos;
+          const size_t q = content.find("://") == std::string_view::npos ? content.find('?')
+                                                                         : std::string_view::npos;
           if (q != std::string_view::npos) {
             scan.query(q + 1);
           } else {

@@ -33,7 +33,7 @@ inline constexpr std::string_view kRedactedUserinfo = "REDACTED:REDACTED";
 
 // Thread-safe (const) apart from the KeyCache, which the caller owns per thread.
 class Scanner {
-public:
+ public:
   Scanner(const Policy& policy, const KeyPolicy& keys, const HmacSha256& hmac)
       : policy_(policy), keys_(keys), hmac_(hmac) {}
 
@@ -67,7 +67,7 @@ public:
   // The replacement for a blocked key's value (mask or hash).
   Edit blockedValue(std::string_view value, uint32_t begin, uint32_t end, bool quoted) const;
 
-private:
+ private:
   friend class TextScan;
   friend class JsonWalk;
   void scanText(std::string_view s, uint32_t base, Edits& out) const;

@@ -13,7 +13,8 @@ Status retryable(Status s) {
 }
 }  // namespace
 
-Status ChdbSink::writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view batchId) {
+Status ChdbSink::writeLogs(std::span<const telemetry::LogBatch* const> batches,
+                           std::string_view batchId) {
   return retryable(store_.insert(batches, batchId));
 }
 

@@ -9,15 +9,17 @@
 namespace stackhouse::sinks {
 
 class ChdbSink final : public pipeline::Sink {
-public:
+ public:
   explicit ChdbSink(store::ChdbStore& store) : store_(store) {}
 
-  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view batchId) override;
-  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view batchId) override;
+  Status writeLogs(std::span<const telemetry::LogBatch* const> batches,
+                   std::string_view batchId) override;
+  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
+                    std::string_view batchId) override;
   Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
                       std::string_view batchId) override;
 
-private:
+ private:
   store::ChdbStore& store_;
 };
 

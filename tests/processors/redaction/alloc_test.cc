@@ -39,7 +39,9 @@ TEST(RedactionAlloc, SteadyStateAllocatesNothing) {
     last = allocationCount() - before;
   }
   EXPECT_EQ(last, 0u);
-  EXPECT_EQ(testing::valueOf(testing::rowOf(b.logAttributes, 0), "http.request.header.authorization"), "****");
+  EXPECT_EQ(
+      testing::valueOf(testing::rowOf(b.logAttributes, 0), "http.request.header.authorization"),
+      "****");
 }
 
 }  // namespace

@@ -33,8 +33,8 @@ double cpuSeconds() {
 }
 
 template <typename Batch, typename Decode>
-double rowsPerSecond(const std::vector<std::string>& payloads, double seconds, redaction::Redactor* redactor,
-                     Decode&& decode) {
+double rowsPerSecond(const std::vector<std::string>& payloads, double seconds,
+                     redaction::Redactor* redactor, Decode&& decode) {
   Batch batch;
   uint64_t rows = 0;
   const double start = cpuSeconds();
@@ -43,7 +43,9 @@ double rowsPerSecond(const std::vector<std::string>& payloads, double seconds, r
     telemetry::clearBatch(batch);
     const std::string& p = payloads[i++ % payloads.size()];
     otlp::DecodeStats stats;
-    if (!decode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(p.data()), p.size()), batch, stats).isOk()) {
+    if (!decode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(p.data()), p.size()),
+                batch, stats)
+             .isOk()) {
       std::fprintf(stderr, "decode failed\n");
       std::exit(1);
     }
@@ -87,18 +89,22 @@ int main(int argc, char** argv) {
   auto decodeLogs = [](std::span<const uint8_t> b, telemetry::LogBatch& out, otlp::DecodeStats& s) {
     return otlp::decodeLogs(b, otlp::Encoding::kProtobuf, out, s);
   };
-  auto decodeSpans = [](std::span<const uint8_t> b, telemetry::SpanBatch& out, otlp::DecodeStats& s) {
+  auto decodeSpans = [](std::span<const uint8_t> b, telemetry::SpanBatch& out,
+                        otlp::DecodeStats& s) {
     return otlp::decodeSpans(b, otlp::Encoding::kProtobuf, out, s);
   };
   auto report = [&](const char* what, double off, double on) {
     // Per row: 1/on - 1/off seconds of redaction.
     const double usPerRow = (1.0 / on - 1.0 / off) * 1e6;
-    std::printf("redaction %-15s decode %9.0f rows/s   decode+redact %9.0f rows/s   redact %.2f us/row (%.0f%% of decode+redact)\n",
-                what, off, on, usPerRow, 100.0 * (1.0 - on / off));
+    std::printf(
+        "redaction %-15s decode %9.0f rows/s   decode+redact %9.0f rows/s   redact %.2f us/row "
+        "(%.0f%% of decode+redact)\n",
+        what, off, on, usPerRow, 100.0 * (1.0 - on / off));
   };
   report("logs", rowsPerSecond<telemetry::LogBatch>(logs, seconds, nullptr, decodeLogs),
          rowsPerSecond<telemetry::LogBatch>(logs, seconds, &redactor, decodeLogs));
-  report("logs+content", rowsPerSecond<telemetry::LogBatch>(poisonedLogs, seconds, nullptr, decodeLogs),
+  report("logs+content",
+         rowsPerSecond<telemetry::LogBatch>(poisonedLogs, seconds, nullptr, decodeLogs),
          rowsPerSecond<telemetry::LogBatch>(poisonedLogs, seconds, &redactor, decodeLogs));
   report("spans", rowsPerSecond<telemetry::SpanBatch>(spans, seconds, nullptr, decodeSpans),
          rowsPerSecond<telemetry::SpanBatch>(spans, seconds, &redactor, decodeSpans));

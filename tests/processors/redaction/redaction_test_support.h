@@ -18,11 +18,14 @@ inline Policy testPolicy() {
   return p;
 }
 
-inline void addRow(telemetry::MapColumn& m, const Attrs& attrs) { stackhouse::testing::appendAttrs(m, attrs); }
+inline void addRow(telemetry::MapColumn& m, const Attrs& attrs) {
+  stackhouse::testing::appendAttrs(m, attrs);
+}
 
 inline Attrs rowOf(const telemetry::MapColumn& m, size_t row) {
   Attrs out;
-  for (auto e = static_cast<size_t>(m.offset(row)); e < static_cast<size_t>(m.offset(row + 1)); ++e) {
+  for (auto e = static_cast<size_t>(m.offset(row)); e < static_cast<size_t>(m.offset(row + 1));
+       ++e) {
     out.emplace_back(std::string(m.keys().at(e)), std::string(m.values().at(e)));
   }
   return out;

@@ -38,11 +38,14 @@ TEST(Redactor, LogAttributesKeysAndValues) {
   EXPECT_EQ(valueOf(a, "gen_ai.prompt.0.content"), "****");
   EXPECT_EQ(valueOf(a, "gen_ai.usage.input_tokens"), "512");
   EXPECT_EQ(valueOf(a, "user.note"), "call ****");
-  EXPECT_EQ(valueOf(a, "url.full"), "https://REDACTED:REDACTED@api.example.com/files?id=REDACTED&sig=REDACTED");
+  EXPECT_EQ(valueOf(a, "url.full"),
+            "https://REDACTED:REDACTED@api.example.com/files?id=REDACTED&sig=REDACTED");
   EXPECT_EQ(valueOf(a, "http.target"), "/download?file=REDACTED");
   EXPECT_EQ(valueOf(a, "url.query"), "a=REDACTED&b=REDACTED");
   const std::string path = valueOf(a, "file.path");
-  EXPECT_EQ(path.size(), std::string("/dddddddddddd/dddddddddddd/dddddddddddd/dddddddddddd.pdf").size()) << path;
+  EXPECT_EQ(path.size(),
+            std::string("/dddddddddddd/dddddddddddd/dddddddddddd/dddddddddddd.pdf").size())
+      << path;
   EXPECT_TRUE(path.ends_with(".pdf")) << path;
   EXPECT_EQ(std::count(path.begin(), path.end(), '/'), 4);
   EXPECT_EQ(path.find("acme"), std::string::npos);
@@ -94,9 +97,11 @@ TEST(Redactor, BlockedKeyRemoveAndAllowList) {
   allow.allowedKeys = {"service.*", "http.route"};
   Redactor ra(allow);
   telemetry::LogBatch c;
-  addLog(c, "", {{"http.route", "/a"}, {"user.id", "42"}}, {{"service.name", "s"}, {"host.name", "h"}});
+  addLog(c, "", {{"http.route", "/a"}, {"user.id", "42"}},
+         {{"service.name", "s"}, {"host.name", "h"}});
   ra.process(c);
-  EXPECT_EQ(rowOf(c.logAttributes, 0), (Attrs{{"http.route", "/a"}, {"redaction.removed.count", "2"}}));
+  EXPECT_EQ(rowOf(c.logAttributes, 0),
+            (Attrs{{"http.route", "/a"}, {"redaction.removed.count", "2"}}));
   EXPECT_EQ(rowOf(c.resourceAttributes, 0), (Attrs{{"service.name", "s"}}));
 }
 
@@ -116,11 +121,14 @@ TEST(Redactor, IgnoredKeysAndDisabledRules) {
 TEST(Redactor, StructuredBody) {
   Redactor r(testPolicy());
   telemetry::LogBatch b;
-  addLog(b, R"({"event":"upload","document":{"name":"q3.xlsx","text":"revenue"},"headers":{"cookie":"s=1"},"to":["a@b.io"]})");
+  addLog(
+      b,
+      R"({"event":"upload","document":{"name":"q3.xlsx","text":"revenue"},"headers":{"cookie":"s=1"},"to":["a@b.io"]})");
   r.process(b);
   const std::string body(b.body.at(0));
   EXPECT_TRUE(body.starts_with(R"({"event":"upload","document":{"name":")")) << body;
-  EXPECT_TRUE(body.ends_with(R"(.xlsx","text":"****"},"headers":{"cookie":"****"},"to":["****"]})")) << body;
+  EXPECT_TRUE(body.ends_with(R"(.xlsx","text":"****"},"headers":{"cookie":"****"},"to":["****"]})"))
+      << body;
   EXPECT_EQ(body.find("q3"), std::string::npos) << body;
 }
 
@@ -128,8 +136,8 @@ TEST(Redactor, SpansNamesEventsLinks) {
   Redactor r(testPolicy());
   telemetry::SpanBatch b;
   b.timestamp.append(1);
-  for (auto* c : {&b.traceId, &b.spanId, &b.parentSpanId, &b.traceState, &b.spanKind, &b.serviceName,
-                  &b.scopeName, &b.scopeVersion, &b.statusCode}) {
+  for (auto* c : {&b.traceId, &b.spanId, &b.parentSpanId, &b.traceState, &b.spanKind,
+                  &b.serviceName, &b.scopeName, &b.scopeVersion, &b.statusCode}) {
     c->append("x");
   }
   b.spanName.append("GET /search?q=acme");
