@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "parse_error.h"
+
 namespace stackhouse::config {
 namespace {
 
@@ -11,15 +13,7 @@ using namespace std::chrono_literals;
 
 const std::string kTestdata = STACKHOUSE_CONFIG_TESTDATA;
 
-// The message parseConfig throws for `yaml`, or "" when it parses.
-std::string errorOf(std::string_view yaml) {
-  try {
-    parseConfig(yaml, "test.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::errorOf;
 
 TEST(Config, Defaults) {
   const Config c = defaultConfig();

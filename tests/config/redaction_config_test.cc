@@ -4,18 +4,12 @@
 #include <functional>
 
 #include "config/config.h"
+#include "parse_error.h"
 
 namespace stackhouse::config {
 namespace {
 
-std::string errorOf(std::string_view yaml) {
-  try {
-    parseConfig(yaml, "test.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::errorOf;
 
 constexpr std::string_view kPrefix = "otelConfig:\n  processors:\n    redaction:\n";
 
