@@ -33,6 +33,7 @@
 #include "common/status.h"
 #include "telemetry/log_batch.h"
 #include "telemetry/metric_batch.h"
+#include "telemetry/source.h"
 #include "telemetry/span_batch.h"
 
 namespace stackhouse::otlp {
@@ -42,7 +43,8 @@ enum class Encoding : unsigned char {
   kJson,      // application/json (OTLP/JSON)
 };
 
-enum class Signal : unsigned char { kLogs, kSpans, kMetrics };
+// The signal of a request: which Export*ServiceRequest it is.
+using Signal = telemetry::Signal;
 
 struct DecodeLimits {
   // Deepest AnyValue nesting accepted. An attribute value or a log body is level 1; a value

@@ -50,7 +50,7 @@ std::string encodeExportResponse(Signal signal, Encoding encoding, uint64_t reje
     w.beginObject().key("partialSuccess").beginObject();
     if (rejected != 0) {
       const char* name = signal == Signal::kLogs    ? "rejectedLogRecords"
-                         : signal == Signal::kSpans ? "rejectedSpans"
+                         : signal == Signal::kTraces ? "rejectedSpans"
                                                     : "rejectedDataPoints";
       // int64 fields are strings in the protobuf JSON mapping.
       w.field(name, std::to_string(rejected));

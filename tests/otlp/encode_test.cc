@@ -17,7 +17,7 @@ using opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
 
 TEST(Encode, FullSuccessIsTheEmptyMessage) {
   EXPECT_EQ(encodeExportResponse(Signal::kLogs, Encoding::kProtobuf, 0, ""), "");
-  EXPECT_EQ(encodeExportResponse(Signal::kSpans, Encoding::kJson, 0, ""), "{}");
+  EXPECT_EQ(encodeExportResponse(Signal::kTraces, Encoding::kJson, 0, ""), "{}");
 }
 
 TEST(Encode, PartialSuccessProtobuf) {
@@ -29,7 +29,7 @@ TEST(Encode, PartialSuccessProtobuf) {
 
   ExportTraceServiceResponse traces;
   ASSERT_TRUE(traces.ParseFromString(
-      encodeExportResponse(Signal::kSpans, Encoding::kProtobuf, 1ull << 40, "")));
+      encodeExportResponse(Signal::kTraces, Encoding::kProtobuf, 1ull << 40, "")));
   EXPECT_EQ(traces.partial_success().rejected_spans(), int64_t{1} << 40);
   EXPECT_TRUE(traces.has_partial_success());
 
@@ -51,7 +51,7 @@ TEST(Encode, PartialSuccessJson) {
   EXPECT_EQ(metrics.partial_success().rejected_data_points(), 7);
   ExportTraceServiceResponse traces;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
-                  encodeExportResponse(Signal::kSpans, Encoding::kJson, 2, ""), &traces)
+                  encodeExportResponse(Signal::kTraces, Encoding::kJson, 2, ""), &traces)
                   .ok());
   EXPECT_EQ(traces.partial_success().rejected_spans(), 2);
   ExportLogsServiceResponse logs;

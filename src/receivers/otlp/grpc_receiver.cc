@@ -32,15 +32,6 @@ grpc::StatusCode grpcCode(StatusCode code) {
   return static_cast<grpc::StatusCode>(grpcStatusCode(code));
 }
 
-std::string_view signalName(otlp::Signal signal) {
-  switch (signal) {
-    case otlp::Signal::kLogs: return "logs";
-    case otlp::Signal::kSpans: return "traces";
-    case otlp::Signal::kMetrics: return "metrics";
-  }
-  return "unknown";
-}
-
 struct SignalMetrics {
   Counter* accepted;  // calls answered OK
   Counter* invalid;   // INVALID_ARGUMENT / RESOURCE_EXHAUSTED for the data
@@ -128,7 +119,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
         pipeline_(pipeline),
         service_(*this),
         logs_{otlp::Signal::kLogs, makeMetrics("logs")},
-        traces_{otlp::Signal::kSpans, makeMetrics("traces")},
+        traces_{otlp::Signal::kTraces, makeMetrics("traces")},
         metrics_{otlp::Signal::kMetrics, makeMetrics("metrics")},
         busy_(metrics().counter(
             "stackhouse_receiver_grpc_busy_total",
@@ -267,7 +258,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
                  return otlp::decodeLogs(body, otlp::Encoding::kProtobuf, batch, stats, limits);
                });
         break;
-      case otlp::Signal::kSpans:
+      case otlp::Signal::kTraces:
         ingest(call, bytes, pipeline_.spanPool(),
                [](auto body, auto& batch, auto& stats, const auto& limits) {
                  return otlp::decodeSpans(body, otlp::Encoding::kProtobuf, batch, stats, limits);
@@ -292,9 +283,9 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
     const Status decoded = decode(bytes, *batch, stats, options_.limits);
     if (!decoded.isOk()) {
       m.invalid->inc();
-      log::debug(
-          "OTLP call refused",
-          log::Fields().add("signal", signalName(method.signal)).add("error", decoded.message()));
+      log::debug("OTLP call refused", log::Fields()
+                                          .add("signal", telemetry::signalName(method.signal))
+                                          .add("error", decoded.message()));
       call.finishError(grpcCode(decoded.code()), decoded.message());
       return;
     }

@@ -120,7 +120,7 @@ void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
              return otlp::decodeLogs(body, e, batch, stats, limits);
            });
   } else if (m == &traces_) {
-    ingest(std::move(request), std::move(respond), otlp::Signal::kSpans, pipeline_.spanPool(), *m,
+    ingest(std::move(request), std::move(respond), otlp::Signal::kTraces, pipeline_.spanPool(), *m,
            [](auto body, Encoding e, auto& batch, auto& stats, const auto& limits) {
              return otlp::decodeSpans(body, e, batch, stats, limits);
            });
