@@ -48,6 +48,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -269,18 +270,72 @@ class GrpcExportClient {
 
 // `redactionOff`: the server runs with otelConfig.processors.redaction.enabled false, to price
 // the default redaction policy (on in every other phase).
+// The value of an unlabelled sample `name` in a Prometheus text exposition, or 0 when absent.
+double metricValue(const std::string& exposition, std::string_view name) {
+  const std::string key = "\n" + std::string(name) + " ";
+  const auto p = exposition.find(key);
+  return p == std::string::npos ? 0.0 : std::stod(exposition.substr(p + key.size()));
+}
+
 // Rows per insert over the server's life so far, from its /metrics
 // (stackhouse_pipeline_batch_rows).
 double meanInsertRows(uint16_t adminPort) {
   testing::HttpClient admin(adminPort);
   const std::string body = admin.get("/metrics").body;
-  auto value = [&body](std::string_view name) {
-    const std::string key = "\n" + std::string(name) + " ";
-    const auto p = body.find(key);
-    return p == std::string::npos ? 0.0 : std::stod(body.substr(p + key.size()));
-  };
-  const double count = value("stackhouse_pipeline_batch_rows_count");
-  return count > 0 ? value("stackhouse_pipeline_batch_rows_sum") / count : 0.0;
+  const double count = metricValue(body, "stackhouse_pipeline_batch_rows_count");
+  return count > 0 ? metricValue(body, "stackhouse_pipeline_batch_rows_sum") / count : 0.0;
+}
+
+// The requests closed-loop clients send: 32 distinct payloads of `records` logs or spans, cycled.
+struct ClientLoad {
+  bool spans = false;
+  std::vector<std::string> payloads;
+  std::vector<grpc::Slice> grpcPayloads;  // the same bytes, for gRPC calls without a copy each
+};
+
+ClientLoad makeClientLoad(const Args& args, bool spans) {
+  ClientLoad load;
+  load.spans = spans;
+  for (int i = 0; i < 32; ++i) {
+    load.payloads.push_back(spans ? bench::makeSpansRequest(args.records, 1000 + i)
+                                  : bench::makeLogsRequest(args.records, 1000 + i));
+    load.grpcPayloads.emplace_back(load.payloads.back());
+  }
+  return load;
+}
+
+// `args.clients` closed-loop clients, each sending its next request once the last is answered,
+// for `seconds`, over OTLP/gRPC or OTLP/HTTP (protobuf, keep-alive) to `port`. Adds the rows of
+// acknowledged requests to `rows` and counts the others in `refused`.
+void driveClients(const Args& args, const ClientLoad& load, bool overGrpc, uint16_t port,
+                  double seconds, std::atomic<uint64_t>& rows, std::atomic<uint64_t>& refused) {
+  const char* path = load.spans ? "/v1/traces" : "/v1/logs";
+  const size_t n = load.payloads.size();
+  std::vector<std::thread> clients;
+  const auto start = Clock::now();
+  for (int c = 0; c < args.clients; ++c) {
+    clients.emplace_back([&, c] {
+      std::optional<GrpcExportClient> grpcClient;
+      std::optional<testing::HttpClient> httpClient;
+      if (overGrpc)
+        grpcClient.emplace(port, load.spans);
+      else
+        httpClient.emplace(port);
+      for (size_t i = static_cast<size_t>(c); secondsSince(start) < seconds; ++i) {
+        const bool ok = overGrpc ? grpcClient->call(load.grpcPayloads[i % n])
+                                 : httpClient
+                                           ->post(path, "application/x-protobuf",
+                                                  load.payloads[i % n] + uniqueTail())
+                                           .status == 200;
+        if (ok) {
+          rows += static_cast<uint64_t>(args.records);
+        } else {
+          ++refused;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
 }
 
 LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false, bool redactionOff = false) {
@@ -289,46 +344,10 @@ LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false, bool red
   {
     ServerProcess server(args.server, dir,
                          redactionOff ? "  processors:\n    redaction: {enabled: false}\n" : "");
-    std::vector<std::string> payloads;
-    for (int i = 0; i < 32; ++i) {
-      payloads.push_back(spans ? bench::makeSpansRequest(args.records, 1000 + i)
-                               : bench::makeLogsRequest(args.records, 1000 + i));
-    }
-    const std::string path = spans ? "/v1/traces" : "/v1/logs";
-    std::vector<grpc::Slice> grpcPayloads;
-    for (const std::string& p : payloads) grpcPayloads.emplace_back(p);
+    const ClientLoad load = makeClientLoad(args, spans);
+    const uint16_t port = overGrpc ? server.grpcPort() : server.otlpPort();
     auto drive = [&](double seconds, std::atomic<uint64_t>& rows, std::atomic<uint64_t>& refused) {
-      std::vector<std::thread> clients;
-      const auto start = Clock::now();
-      for (int c = 0; c < args.clients; ++c) {
-        if (overGrpc) {
-          clients.emplace_back([&, c] {
-            GrpcExportClient client(server.grpcPort(), spans);
-            for (size_t i = static_cast<size_t>(c); secondsSince(start) < seconds; ++i) {
-              if (client.call(grpcPayloads[i % grpcPayloads.size()])) {
-                rows += static_cast<uint64_t>(args.records);
-              } else {
-                ++refused;
-              }
-            }
-          });
-          continue;
-        }
-        clients.emplace_back([&, c] {
-          testing::HttpClient client(server.otlpPort());
-          size_t i = static_cast<size_t>(c);
-          while (secondsSince(start) < seconds) {
-            auto reply = client.post(path, "application/x-protobuf",
-                                     payloads[i++ % payloads.size()] + uniqueTail());
-            if (reply.status == 200) {
-              rows += static_cast<uint64_t>(args.records);
-            } else {
-              ++refused;
-            }
-          }
-        });
-      }
-      for (auto& t : clients) t.join();
+      driveClients(args, load, overGrpc, port, seconds, rows, refused);
     };
     std::atomic<uint64_t> warmRows{0}, warmRefused{0};
     drive(2, warmRows, warmRefused);  // warm-up: pools, parts, page cache
@@ -429,11 +448,9 @@ OverloadResult runOverload(const Args& args) {
       testing::HttpClient admin(server.adminPort());
       while (sampling) {
         maxRss = std::max(maxRss, server.rssMiB());
-        const auto reply = admin.get("/metrics");
-        const std::string key = "\nstackhouse_memory_limiter_held_bytes ";
-        if (const auto p = reply.body.find(key); p != std::string::npos) {
-          maxHeld = std::max(maxHeld, std::stod(reply.body.substr(p + key.size())) / 1048576.0);
-        }
+        const std::string metrics = admin.get("/metrics").body;
+        maxHeld = std::max(
+            maxHeld, metricValue(metrics, "stackhouse_memory_limiter_held_bytes") / 1048576.0);
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
@@ -684,36 +701,10 @@ int main(int argc, char** argv) {
   }
   if (!args.ceiling.empty()) return runCeiling(args);
   if (args.loadPort != 0) {
-    std::vector<std::string> payloads;
-    for (int i = 0; i < 32; ++i) {
-      payloads.push_back(args.loadSpans ? bench::makeSpansRequest(args.records, 1000 + i)
-                                        : bench::makeLogsRequest(args.records, 1000 + i));
-    }
-    const char* path = args.loadSpans ? "/v1/traces" : "/v1/logs";
-    std::atomic<uint64_t> rows{0};
-    std::vector<std::thread> clients;
+    std::atomic<uint64_t> rows{0}, refused{0};
     const auto start = Clock::now();
-    for (int c = 0; c < args.clients; ++c) {
-      clients.emplace_back([&, c] {
-        const auto port = static_cast<uint16_t>(args.loadPort);
-        if (args.loadGrpc) {
-          GrpcExportClient client(port, args.loadSpans);
-          for (size_t i = static_cast<size_t>(c); secondsSince(start) < args.seconds; ++i) {
-            if (client.call(grpc::Slice(payloads[i % 32])))
-              rows += static_cast<uint64_t>(args.records);
-          }
-          return;
-        }
-        testing::HttpClient client(port);
-        for (size_t i = static_cast<size_t>(c); secondsSince(start) < args.seconds; ++i) {
-          if (client.post(path, "application/x-protobuf", payloads[i % 32] + uniqueTail()).status ==
-              200) {
-            rows += static_cast<uint64_t>(args.records);
-          }
-        }
-      });
-    }
-    for (auto& t : clients) t.join();
+    driveClients(args, makeClientLoad(args, args.loadSpans), args.loadGrpc,
+                 static_cast<uint16_t>(args.loadPort), args.seconds, rows, refused);
     std::printf("%.0f rows/s\n", static_cast<double>(rows) / secondsSince(start));
     return 0;
   }

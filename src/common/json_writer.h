@@ -19,28 +19,10 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
 
-  JsonWriter& beginObject() {
-    separate();
-    out_ += '{';
-    first_ = true;
-    return *this;
-  }
-  JsonWriter& endObject() {
-    out_ += '}';
-    first_ = false;
-    return *this;
-  }
-  JsonWriter& beginArray() {
-    separate();
-    out_ += '[';
-    first_ = true;
-    return *this;
-  }
-  JsonWriter& endArray() {
-    out_ += ']';
-    first_ = false;
-    return *this;
-  }
+  JsonWriter& beginObject() { return openContainer('{'); }
+  JsonWriter& endObject() { return closeContainer('}'); }
+  JsonWriter& beginArray() { return openContainer('['); }
+  JsonWriter& endArray() { return closeContainer(']'); }
   JsonWriter& key(std::string_view name) {
     separate();
     appendJsonString(out_, name);
@@ -97,6 +79,17 @@ class JsonWriter {
   void separate() {
     if (!first_) out_ += ',';
     first_ = false;
+  }
+  JsonWriter& openContainer(char bracket) {
+    separate();
+    out_ += bracket;
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& closeContainer(char bracket) {
+    out_ += bracket;
+    first_ = false;
+    return *this;
   }
 
   std::string& out_;

@@ -38,6 +38,27 @@ struct HttpClient::Impl {
     buffer.clear();
     return true;
   }
+
+  // A keep-alive request to this server, its payload not yet prepared (headers may follow).
+  bhttp::request<bhttp::string_body> newRequest(bhttp::verb verb, std::string_view target,
+                                                std::string_view body) const {
+    bhttp::request<bhttp::string_body> req(verb, target, 11);
+    req.set(bhttp::field::host, host);
+    req.body() = std::string(body);
+    req.keep_alive(true);
+    return req;
+  }
+
+  // Reads a response, or only its header, into `parser` unless `ec` is already set; on failure
+  // drops the connection.
+  bool readResponse(bhttp::response_parser<bhttp::string_body>& parser, bool headerOnly,
+                    beast::error_code& ec) {
+    parser.body_limit(1ULL << 30);
+    if (!ec && headerOnly) bhttp::read_header(*stream, buffer, parser, ec);
+    if (!ec && !headerOnly) bhttp::read(*stream, buffer, parser, ec);
+    if (ec) stream.reset();
+    return !ec;
+  }
 };
 
 HttpClient::HttpClient(uint16_t port, std::string host) : impl_(std::make_unique<Impl>()) {
@@ -68,11 +89,8 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target,
                               const std::vector<std::pair<std::string, std::string>>& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!impl_->stream && !impl_->connect()) return {};
-    bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
-    req.set(bhttp::field::host, impl_->host);
+    auto req = impl_->newRequest(bhttp::string_to_verb(method), target, body);
     for (const auto& [k, v] : headers) req.set(k, v);
-    req.body() = std::string(body);
-    req.keep_alive(true);
     req.prepare_payload();
     beast::error_code ec;
     bhttp::write(*impl_->stream, req, ec);
@@ -89,10 +107,8 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target,
       continue;  // the server closed the kept-alive connection: reconnect once
     }
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(1ULL << 30);
-    bhttp::read(*impl_->stream, impl_->buffer, parser, ec);
-    if (ec) {
-      impl_->stream.reset();
+    ec = {};  // a failed write with an answer already buffered: read that answer
+    if (!impl_->readResponse(parser, /*headerOnly=*/false, ec)) {
       if (attempt == 0 &&
           (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset)) {
         continue;
@@ -109,23 +125,15 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target,
 HttpReply HttpClient::postExpectingContinue(std::string_view target, std::string_view contentType,
                                             std::string_view body) {
   if (!impl_->stream && !impl_->connect()) return {};
-  bhttp::request<bhttp::string_body> req(bhttp::verb::post, target, 11);
-  req.set(bhttp::field::host, impl_->host);
+  auto req = impl_->newRequest(bhttp::verb::post, target, body);
   req.set(bhttp::field::content_type, contentType);
   req.set(bhttp::field::expect, "100-continue");
-  req.body() = std::string(body);
-  req.keep_alive(true);
   req.prepare_payload();
   bhttp::request_serializer<bhttp::string_body> serializer(req);
   beast::error_code ec;
   bhttp::write_header(*impl_->stream, serializer, ec);
   bhttp::response_parser<bhttp::string_body> first;
-  first.body_limit(1ULL << 30);
-  if (!ec) bhttp::read_header(*impl_->stream, impl_->buffer, first, ec);
-  if (ec) {
-    impl_->stream.reset();
-    return {};
-  }
+  if (!impl_->readResponse(first, /*headerOnly=*/true, ec)) return {};
   if (first.get().result() != bhttp::status::continue_) {
     // Answered before the body: read the answer; the unsent body leaves the connection unusable.
     bhttp::read(*impl_->stream, impl_->buffer, first, ec);
@@ -135,12 +143,7 @@ HttpReply HttpClient::postExpectingContinue(std::string_view target, std::string
   }
   bhttp::write(*impl_->stream, serializer, ec);
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(1ULL << 30);
-  if (!ec) bhttp::read(*impl_->stream, impl_->buffer, parser, ec);
-  if (ec) {
-    impl_->stream.reset();
-    return {};
-  }
+  if (!impl_->readResponse(parser, /*headerOnly=*/false, ec)) return {};
   auto res = parser.release();
   const bool keepAlive = res.keep_alive();
   HttpReply reply = replyOf(std::move(res));
