@@ -70,8 +70,8 @@ function makeRequest(client, n) {
   return { id, body, attempts: 0, acked: false, retried: false, sending: false, inFlightAtKill: false, errors: [] };
 }
 
-function post(baseUrl, body, agent, timeoutMs = REQUEST_TIMEOUT_MS) {
-  return postLogs(baseUrl, body, agent, timeoutMs);
+function post(baseUrl, body, agent, timeoutMs = REQUEST_TIMEOUT_MS, options = {}) {
+  return postLogs(baseUrl, body, agent, timeoutMs, options);
 }
 
 test('kill -9 under load from 4 clients loses and duplicates nothing that was acknowledged', { timeout: 90_000 }, async (t) => {
@@ -216,10 +216,11 @@ test('kill -9 under load from 4 clients loses and duplicates nothing that was ac
   assert.equal(Number(total.rows), Number(total.ids), 'no record id is stored twice');
 });
 
-// The same guarantee without relying on where a kill lands: a client that gives up waiting (its
-// timeout, 5 ms, is shorter than the server's quiet period before an insert plus the insert
-// itself) while the server goes on to store the request, then retries the same bytes, must
-// still see each record once.
+// The same guarantee without relying on where a kill lands: a client that gives up waiting 5 ms
+// after its request was sent (shorter than the server's quiet period before an insert plus the
+// insert itself) while the server goes on to store the request, then retries the same bytes, must
+// still see each record once. At least one first attempt must have been stored before its retry,
+// or the test would not have exercised deduplication at all.
 const FIRST_ATTEMPT_MS = 5;
 
 test('a request retried after its first attempt got no answer is stored once', { timeout: 60_000 }, async (t) => {
@@ -228,7 +229,7 @@ test('a request retried after its first attempt got no answer is stored once', {
   const requests = [0, 1, 2].map((n) => makeRequest(9, n));
   const unanswered = [];
   for (const r of requests) {
-    const first = await post(retryServer.otlpUrl, r.body, false, FIRST_ATTEMPT_MS);
+    const first = await post(retryServer.otlpUrl, r.body, false, FIRST_ATTEMPT_MS, { afterSent: true });
     if (first.status === undefined) unanswered.push(r);
     else t.diagnostic(`${r.id}: the first attempt was answered within ${FIRST_ATTEMPT_MS} ms (HTTP ${first.status}); not a retry case`);
   }
@@ -236,8 +237,9 @@ test('a request retried after its first attempt got no answer is stored once', {
   await sleep(1500);   // the server has long finished with the first attempts
   const before = new Map((await retryServer.sqlObjects(PER_REQUEST_QUERY, { svc: SVC, pad: PAD }))
     .map((x) => [x.req, Number(x.n)]));
-  t.diagnostic(`${unanswered.filter((r) => before.get(r.id) === RECORDS).length} of ${unanswered.length} `
-    + 'unanswered first attempts were stored before the retry (the deduplication case)');
+  const storedFirst = unanswered.filter((r) => before.get(r.id) === RECORDS).length;
+  t.diagnostic(`${storedFirst} of ${unanswered.length} unanswered first attempts were stored before the retry`);
+  assert.ok(storedFirst > 0, 'no unanswered first attempt was stored before its retry: deduplication was not exercised');
   for (const r of requests) {
     const retry = await post(retryServer.otlpUrl, r.body, false);
     assert.ok(retry.status >= 200 && retry.status < 300, `${r.id}: retry answered ${retry.error ?? `HTTP ${retry.status} ${retry.text}`}`);

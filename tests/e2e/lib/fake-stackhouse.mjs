@@ -34,8 +34,10 @@ const log = (o) => process.stdout.write(`${JSON.stringify({ ts: new Date().toISO
 
 if (mode === 'crash') { process.stderr.write('fake-stackhouse: crashing as asked\n'); process.exit(3); }
 
+// Resolves the (gunzipped) body, or null when the client went away before sending all of it: the
+// request is then dropped, as the real server drops it.
 function readBody(req) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -43,12 +45,13 @@ function readBody(req) {
       if (req.headers['content-encoding'] === 'gzip') b = zlib.gunzipSync(b);
       resolve(b);
     });
-    req.on('error', reject);
+    req.on('error', () => resolve(null));
   });
 }
 
 const otlp = http.createServer(async (req, res) => {
   const body = await readBody(req);
+  if (body === null) return;
   const json = (req.headers['content-type'] || '').startsWith('application/json');
   if (req.url === '/v1/logs' && json) {
     const doc = JSON.parse(body.toString('utf8'));
@@ -89,7 +92,9 @@ function readLogs() {
 }
 
 const api = http.createServer(async (req, res) => {
-  const { query = '', params = {} } = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+  const body = await readBody(req);
+  if (body === null) return;
+  const { query = '', params = {} } = JSON.parse(body.toString('utf8') || '{}');
   const answer = (columns, rows) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ columns: columns.map((name) => ({ name, type: 'String' })), rows, elapsed_ms: 0 }));

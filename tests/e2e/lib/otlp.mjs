@@ -8,20 +8,27 @@ import http from 'node:http';
 // ---- OTLP/HTTP -----------------------------------------------------------------------------------
 
 // POSTs an OTLP/JSON logs body on `agent` (a keep-alive http.Agent, or false). Never rejects:
-// resolves {status, headers, text} for an answer, or {error} when none came within timeoutMs.
-export function postLogs(baseUrl, body, agent, timeoutMs) {
+// resolves {status, headers, text} for an answer, or {error} when none came in time. The time is
+// timeoutMs without traffic on the socket; with `afterSent`, it is timeoutMs from the moment the
+// whole request was handed to the kernel, so a client that gives up has still delivered its bytes
+// (on a loaded machine a few milliseconds from the start may not even cover the connect).
+export function postLogs(baseUrl, body, agent, timeoutMs, { afterSent = false } = {}) {
   return new Promise((resolve) => {
+    let timer;
+    const giveUp = () => req.destroy(new Error(`no answer in ${timeoutMs} ms`));
+    const done = (result) => { clearTimeout(timer); resolve(result); };
     const req = http.request(new URL('/v1/logs', baseUrl), {
       method: 'POST', agent,
       headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
     }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) => resolve({ error: e.message }));
+      res.on('end', () => done({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (e) => done({ error: e.message }));
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-    req.on('error', (e) => resolve({ error: e.code ?? e.message }));
+    if (afterSent) req.on('finish', () => { timer = setTimeout(giveUp, timeoutMs); });
+    else req.setTimeout(timeoutMs, giveUp);
+    req.on('error', (e) => done({ error: e.code ?? e.message }));
     req.end(body);
   });
 }
