@@ -14,11 +14,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
-#include <thread>
 
 #include "app/audit_command.h"
 #include "app/run_command.h"
 #include "app/sql_command.h"
+#include "common/cpu.h"
 #include "common/log.h"
 #include "common/thread_name.h"
 #include "config/config.h"
@@ -58,8 +58,9 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   // glibc makes up to 8 heaps (arenas) per core for threads that contend, and each keeps its own
   // free memory: under overload the process held ~300 MiB more than with one arena per core, for
-  // no measurable CPU per row (docs/operations.md, "Memory and overload").
-  mallopt(M_ARENA_MAX, static_cast<int>(std::max(2U, std::thread::hardware_concurrency())));
+  // no measurable CPU per row (docs/operations.md, "Memory and overload"). The cores are those a
+  // container's CPU limit allows, not the node's.
+  mallopt(M_ARENA_MAX, std::max(2, stackhouse::usableCpus()));
 
   CLI::App cli{"stackhouse: a private observability stack in one program"};
   cli.require_subcommand(0, 1);
