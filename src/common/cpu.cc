@@ -72,8 +72,8 @@ std::optional<int> v1Limit(const std::string& path,
                            const std::function<std::string(const std::string&)>& read) {
   // Inside a container the cpu controller's own cgroup is mounted at the root; on a host, at its
   // path. Both are tried, the process's own path first.
-  for (const std::string& dir : {std::string(kCgroupRoot) + "/cpu" + path,
-                                 std::string(kCgroupRoot) + "/cpu"}) {
+  for (const std::string& dir :
+       {std::string(kCgroupRoot) + "/cpu" + path, std::string(kCgroupRoot) + "/cpu"}) {
     const std::string quota = read(dir + "/cpu.cfs_quota_us");
     if (!trim(quota).empty()) return cpusOf(quota, read(dir + "/cpu.cfs_period_us"));
   }

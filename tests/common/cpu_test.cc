@@ -67,10 +67,9 @@ TEST(CgroupCpuLimit, V1ReadsTheCpuControllersQuota) {
   fs.files["/sys/fs/cgroup/cpu/cpu.cfs_quota_us"] = "-1\n";
   EXPECT_EQ(cgroupCpuLimit(self, fs), std::nullopt);
   // A controller list that only contains "cpu" as part of a name is not the cpu controller.
-  EXPECT_EQ(cgroupCpuLimit("3:cpuset:/\n", FakeCgroupFs{{{"/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
-                                                           "100000"},
-                                                          {"/sys/fs/cgroup/cpu/cpu.cfs_period_us",
-                                                           "100000"}}}),
+  EXPECT_EQ(cgroupCpuLimit("3:cpuset:/\n",
+                           FakeCgroupFs{{{"/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "100000"},
+                                         {"/sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000"}}}),
             std::nullopt);
 }
 
