@@ -228,13 +228,13 @@ void Pipeline::flush(Queue<B>& q) {
 
 template <typename B>
 Status Pipeline::insertWithRetries(std::span<const B* const> parts, std::string_view batchId,
-                                   size_t rows) {
+                                   size_t rows, Attempt first) {
   constexpr std::string_view signal = signalOf(static_cast<const B*>(nullptr));
   Status status;
   auto backoff = options_.retryBackoff;
   for (int attempt = 1; attempt <= options_.insertAttempts; ++attempt) {
     const int64_t start = monoNanos();
-    status = write(parts, batchId);
+    status = write(parts, batchId, attempt == 1 ? first : Attempt::kRetry);
     insertSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
     if (status.isOk()) break;
     insertFailures_.inc();
@@ -272,13 +272,14 @@ void Pipeline::recoverJournal() {
             parts.push_back(b.get());
             rows += b->rows();
           }
-          return insertWithRetries(std::span<const B* const>(parts), group.token, rows);
+          return insertWithRetries(std::span<const B* const>(parts), group.token, rows,
+                                   Attempt::kRetry);
         },
         group.batches);
     if (status.isOk()) status = options_.ledger->recordCommitted(group.keys);
     if (status.isOk()) {
-      // Whether the first insert had been committed is the store's to know (it deduplicated the
-      // replay, or stored it): either way the rows are stored once.
+      // Whether the first insert had committed, in whole or in part, the sink finds out from
+      // the rows themselves (Attempt::kRetry): either way they are stored once.
       log::info("replayed the insert a previous process left unfinished",
                 log::Fields()
                     .add("signal", signal)

@@ -114,17 +114,22 @@ class Pipeline {
   bool ready(const Queue<B>& q, std::chrono::steady_clock::time_point now) const;
   template <typename B>
   void flush(Queue<B>& q);
-  // Hands a group to the sink, trying again on retryable errors (same batchId every time).
+  // Hands a group to the sink, trying again on retryable errors (same batchId every time, as
+  // Attempt::kRetry). `first` is kRetry for a replay.
   template <typename B>
-  Status insertWithRetries(std::span<const B* const> parts, std::string_view batchId, size_t rows);
-  Status write(std::span<const telemetry::LogBatch* const> parts, std::string_view batchId) {
-    return sink_.writeLogs(parts, batchId);
+  Status insertWithRetries(std::span<const B* const> parts, std::string_view batchId, size_t rows,
+                           Attempt first = Attempt::kFirst);
+  Status write(std::span<const telemetry::LogBatch* const> parts, std::string_view batchId,
+               Attempt attempt) {
+    return sink_.writeLogs(parts, batchId, attempt);
   }
-  Status write(std::span<const telemetry::SpanBatch* const> parts, std::string_view batchId) {
-    return sink_.writeSpans(parts, batchId);
+  Status write(std::span<const telemetry::SpanBatch* const> parts, std::string_view batchId,
+               Attempt attempt) {
+    return sink_.writeSpans(parts, batchId, attempt);
   }
-  Status write(std::span<const telemetry::MetricBatch* const> parts, std::string_view batchId) {
-    return sink_.writeMetrics(parts, batchId);
+  Status write(std::span<const telemetry::MetricBatch* const> parts, std::string_view batchId,
+               Attempt attempt) {
+    return sink_.writeMetrics(parts, batchId, attempt);
   }
   void recoverJournal();
   void run();

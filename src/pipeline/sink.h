@@ -11,22 +11,28 @@
 
 namespace stackhouse::pipeline {
 
+// Whether an earlier call for the same group may have stored some or all of its rows: kFirst
+// for a group's first call; kRetry after a call that failed (it may have stored part of the
+// group first) and for the replay of a group that a killed process left unfinished.
+enum class Attempt : unsigned char { kFirst, kRetry };
+
 // A sink takes a group of batches of one signal and makes them durable as one unit.
 //
 // Called on the pipeline's insert thread only, one call at a time. The batches are borrowed for
 // the call. Returns OK only once the rows are durable (committed, or in the sink's on-disk
 // queue): the pipeline acknowledges the requests behind them after that. `batchId` is stable for
-// the group: calling again with the same id (a retry) must not store the rows twice.
+// the group: a kRetry call must store exactly the rows that earlier calls did not, never a row
+// twice and never fewer.
 // Errors: kUnavailable/kResourceExhausted are retryable, others permanent.
 class Sink {
  public:
   virtual ~Sink() = default;
   virtual Status writeLogs(std::span<const telemetry::LogBatch* const> batches,
-                           std::string_view batchId) = 0;
+                           std::string_view batchId, Attempt attempt) = 0;
   virtual Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
-                            std::string_view batchId) = 0;
+                            std::string_view batchId, Attempt attempt) = 0;
   virtual Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
-                              std::string_view batchId) = 0;
+                              std::string_view batchId, Attempt attempt) = 0;
 };
 
 }  // namespace stackhouse::pipeline

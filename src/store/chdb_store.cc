@@ -96,13 +96,25 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
   return Status::ok();
 }
 
+Status ChdbStore::runWithStream(const std::vector<telemetry::ArrowExport*>& parts,
+                                std::string_view sql) {
+  telemetry::ArrowExportStream stream(parts);
+  const std::string name = "stackhouse_insert_" + std::to_string(++streamSeq_);
+  STACKHOUSE_RETURN_IF_ERROR(writer_->registerArrow(name, stream.stream()));
+  std::string text;
+  text.reserve(sql.size() + name.size());
+  const size_t at = sql.find("{stream}");
+  text.append(sql.substr(0, at)).append(name).append(sql.substr(at + 8));
+  auto r = writer_->query(text);
+  writer_->unregisterArrow(name);
+  if (!r) return r.status();
+  return Status::ok();
+}
+
 Status ChdbStore::insertStream(std::string_view table,
                                const std::vector<telemetry::ArrowExport*>& parts,
                                std::string_view dedupToken) {
   if (!isSafeToken(dedupToken)) return internalError("invalid deduplication token");
-  telemetry::ArrowExportStream stream(parts);
-  const std::string name = "stackhouse_insert_" + std::to_string(++streamSeq_);
-  STACKHOUSE_RETURN_IF_ERROR(writer_->registerArrow(name, stream.stream()));
   std::string sql;
   sql.reserve(1024);
   sql += "INSERT INTO ";
@@ -113,13 +125,42 @@ Status ChdbStore::insertStream(std::string_view table,
   sql += columnList(*parts.front());
   sql += ") SETTINGS insert_deduplication_token = '";
   sql += dedupToken;
-  sql += "', deduplicate_blocks_in_dependent_materialized_views = 1 SELECT * FROM arrowstream(";
-  sql += name;
-  sql += ')';
-  auto r = writer_->query(sql);
-  writer_->unregisterArrow(name);
-  if (!r) return r.status();
-  return Status::ok();
+  sql +=
+      "', deduplicate_blocks_in_dependent_materialized_views = 1 SELECT * FROM "
+      "arrowstream({stream})";
+  return runWithStream(parts, sql);
+}
+
+// The group goes into a temporary table first (an Arrow stream can be read once), then only
+// the rows whose whole-row hash the target lacks, within the group's time range, are inserted,
+// with the engine's own deduplication off: the rows themselves decide, not a recorded token.
+Status ChdbStore::insertMissing(std::string_view table,
+                                const std::vector<telemetry::ArrowExport*>& parts) {
+  const std::string_view time = timeColumnOf(table);
+  if (time.empty()) return internalError("no time column for " + std::string(table));
+  const std::string target = std::string(kDatabase) + "." + std::string(table);
+  const std::string columns = columnList(*parts.front());
+  const std::string scratch = "stackhouse_retry";
+  const auto run = [&](const std::string& sql) -> Status {
+    auto r = writer_->query(sql);
+    return r ? Status::ok() : r.status();
+  };
+  STACKHOUSE_RETURN_IF_ERROR(run("DROP TEMPORARY TABLE IF EXISTS " + scratch));
+  STACKHOUSE_RETURN_IF_ERROR(
+      run("CREATE TEMPORARY TABLE " + scratch + " AS " + target + " ENGINE = Memory"));
+  Status status = runWithStream(
+      parts, "INSERT INTO " + scratch + " (" + columns + ") SELECT * FROM arrowstream({stream})");
+  if (status.isOk()) {
+    const std::string rowHash = "sipHash128(" + columns + ")";
+    const std::string timeCol = std::string(time);
+    status =
+        run("INSERT INTO " + target + " (" + columns + ") SETTINGS insert_deduplicate = 0 SELECT " +
+            columns + " FROM " + scratch + " WHERE " + rowHash + " NOT IN (SELECT " + rowHash +
+            " FROM " + target + " WHERE " + timeCol + " BETWEEN (SELECT min(" + timeCol +
+            ") FROM " + scratch + ") AND (SELECT max(" + timeCol + ") FROM " + scratch + "))");
+  }
+  const Status dropped = run("DROP TEMPORARY TABLE IF EXISTS " + scratch);
+  return status.isOk() ? dropped : status;
 }
 
 Result<QueryOutput> ChdbStore::query(std::string_view sql, std::string_view format,

@@ -38,11 +38,20 @@ class ChdbStore {
   ChdbStore& operator=(const ChdbStore&) = delete;
 
   // Inserts the rows of `parts` (batches of one type) into that type's table as ONE insert,
-  // committed when this returns OK. `dedupToken` identifies the batch: inserting the same token
-  // again within the deduplication window is a no-op, so a replay never duplicates rows. The
-  // parts are read in place through Arrow (no copy); they must not change during the call.
+  // committed when this returns OK. The parts are read in place through Arrow (no copy); they
+  // must not change during the call.
+  //
+  // kNew: `dedupToken` identifies the batch, and the engine skips a block whose token it has
+  // recorded, as a second line of defence. kRetry: an earlier insert of the same group may have
+  // stored some or all of its rows (a retry after a failed insert, the replay of a group a killed
+  // process left unfinished): only the rows the table does not hold are inserted, found by
+  // comparing whole rows within the group's time range. A token is not enough there: the engine
+  // records it before the part it names is committed, so a kill between the two leaves a token
+  // without its rows, and a replay with that token would be skipped.
+  enum class Mode : unsigned char { kNew, kRetry };
   template <typename B>
-  Status insert(std::span<const B* const> parts, std::string_view dedupToken) {
+  Status insert(std::span<const B* const> parts, std::string_view dedupToken,
+                Mode mode = Mode::kNew) {
     if (parts.empty()) return Status::ok();
     std::vector<std::unique_ptr<telemetry::ArrowExport>> exports;
     std::vector<telemetry::ArrowExport*> raw;
@@ -54,7 +63,8 @@ class ChdbStore {
       raw.push_back(exports.back().get());
     }
     if (raw.empty()) return Status::ok();
-    return insertStream(B::kTable, raw, dedupToken);
+    return mode == Mode::kNew ? insertStream(B::kTable, raw, dedupToken)
+                              : insertMissing(B::kTable, raw);
   }
 
   // Runs a user query on the read-only connection, with ClickHouse query parameters. On failure
@@ -70,6 +80,9 @@ class ChdbStore {
   Status createSchema(uint64_t ttlSeconds);
   Status insertStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,
                       std::string_view dedupToken);
+  Status insertMissing(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts);
+  // Registers `parts` as one Arrow stream and runs `sql` with its name in place of {stream}.
+  Status runWithStream(const std::vector<telemetry::ArrowExport*>& parts, std::string_view sql);
 
   std::unique_ptr<ChdbConnection> writer_;  // used by the insert thread only
   std::mutex readMu_;

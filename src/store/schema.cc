@@ -21,6 +21,17 @@ std::string settings() {
   return sql + "\n";
 }
 
+}  // namespace
+
+std::string_view timeColumnOf(std::string_view table) {
+  if (table == "otel_logs") return "TimestampTime";
+  if (table == "otel_traces") return "Timestamp";
+  if (table.starts_with("otel_metrics_")) return "TimeUnix";
+  return {};
+}
+
+namespace {
+
 TableSpec logsTable(uint64_t ttl) {
   TableSpec t{"otel_logs", "", ttlFor("TimestampTime", ttl)};
   t.createSql = "CREATE TABLE IF NOT EXISTS " + qualified(t.name) + R"( (

@@ -18,6 +18,10 @@ struct TableSpec {
   std::string ttlExpression;  // "TimestampTime + toIntervalSecond(259200)"; empty for views
 };
 
+// The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):
+// the column to narrow a search for a group's rows by. Empty for a table not in the schema.
+std::string_view timeColumnOf(std::string_view table);
+
 // Every table and view, in creation order (the trace-id view after both of its tables).
 // `ttlSeconds` is the retention (otelConfig.exporters.clickhouse.ttl).
 std::vector<TableSpec> schemaTables(uint64_t ttlSeconds);

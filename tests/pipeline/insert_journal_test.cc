@@ -218,8 +218,10 @@ std::future<Status> submitLog(Pipeline& p, const RequestKey& key, std::string_vi
 // insert_deduplication_token.
 class DeduplicatingSink : public Sink {
  public:
-  Status writeLogs(std::span<const LogBatch* const> batches, std::string_view batchId) override {
+  Status writeLogs(std::span<const LogBatch* const> batches, std::string_view batchId,
+                   Attempt attempt) override {
     tokensSeen.emplace_back(batchId);
+    attempts.push_back(attempt);
     if (journalSizeDuringWrite != nullptr)
       *journalSizeDuringWrite = std::filesystem::file_size(journalPath);
     for (const std::string& t : committed) {
@@ -229,14 +231,17 @@ class DeduplicatingSink : public Sink {
     for (const LogBatch* b : batches) rows += b->rows();
     return Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view) override {
+  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view,
+                    pipeline::Attempt) override {
     return Status::ok();
   }
-  Status writeMetrics(std::span<const MetricBatch* const>, std::string_view) override {
+  Status writeMetrics(std::span<const MetricBatch* const>, std::string_view,
+                      pipeline::Attempt) override {
     return Status::ok();
   }
   std::vector<std::string> committed;
   std::vector<std::string> tokensSeen;
+  std::vector<Attempt> attempts;
   size_t rows = 0;
   std::string journalPath;
   uintmax_t* journalSizeDuringWrite = nullptr;
@@ -257,6 +262,7 @@ TEST_F(InsertJournalTest, PipelineReplaysTheLeftGroupAndAnswersItsRetries) {
   Pipeline p(pipelineOptions(*ledger.value(), *journal), sink);
   p.start();
   ASSERT_EQ(sink.tokensSeen, std::vector<std::string>{"boot-logs-7"});
+  EXPECT_EQ(sink.attempts, std::vector<Attempt>{Attempt::kRetry});  // a replay may find rows
   EXPECT_EQ(sink.rows, 3u);
   EXPECT_TRUE(ledger.value()->isCommitted({1, 2}));
   EXPECT_TRUE(ledger.value()->isCommitted({3, 4}));
@@ -278,6 +284,7 @@ TEST_F(InsertJournalTest, PipelineReplaysAGroupThatHadNotCommitted) {
   p.start();
   p.stop();
   EXPECT_EQ(sink.committed, std::vector<std::string>{"boot-logs-7"});
+  EXPECT_EQ(sink.attempts, std::vector<Attempt>{Attempt::kRetry});
   EXPECT_EQ(sink.rows, 3u);
   EXPECT_TRUE(ledger.value()->isCommitted({1, 2}));
 }
@@ -295,6 +302,7 @@ TEST_F(InsertJournalTest, EachGroupIsJournaledDuringItsInsertAndClearedAfter) {
   p.stop();
   EXPECT_GT(sizeDuringWrite, 0u);
   EXPECT_EQ(std::filesystem::file_size(path_), 0u);
+  EXPECT_EQ(sink.attempts, std::vector<Attempt>{Attempt::kFirst});
   EXPECT_EQ(sink.rows, 1u);
 }
 

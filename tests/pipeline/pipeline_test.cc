@@ -15,10 +15,12 @@ using telemetry::LogBatch;
 // Records what it is given; can be told to fail.
 class RecordingSink : public Sink {
  public:
-  Status writeLogs(std::span<const LogBatch* const> batches, std::string_view batchId) override {
+  Status writeLogs(std::span<const LogBatch* const> batches, std::string_view batchId,
+                   Attempt attempt) override {
     std::lock_guard lock(mu);
     ++calls;
     ids.emplace_back(batchId);
+    attempts.push_back(attempt);
     if (failuresLeft > 0) {
       --failuresLeft;
       return unavailable("store down");
@@ -28,10 +30,12 @@ class RecordingSink : public Sink {
     groups.push_back(rows);
     return Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view) override {
+  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view,
+                    pipeline::Attempt) override {
     return Status::ok();
   }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view) override {
+  Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view,
+                      pipeline::Attempt) override {
     return Status::ok();
   }
 
@@ -40,6 +44,7 @@ class RecordingSink : public Sink {
   int failuresLeft = 0;
   std::vector<size_t> groups;
   std::vector<std::string> ids;
+  std::vector<Attempt> attempts;
 };
 
 PooledBatch<LogBatch> logsOf(Pipeline& p, size_t rows) {
@@ -128,6 +133,9 @@ TEST(Pipeline, RetriesWithTheSameBatchIdThenAcknowledges) {
   ASSERT_EQ(sink.ids.size(), 3u);
   EXPECT_EQ(sink.ids[0], sink.ids[1]);
   EXPECT_EQ(sink.ids[1], sink.ids[2]);
+  // The calls after a failure may find rows of the failed one stored: the sink is told so.
+  EXPECT_EQ(sink.attempts,
+            (std::vector<Attempt>{Attempt::kFirst, Attempt::kRetry, Attempt::kRetry}));
 }
 
 TEST(Pipeline, FailsRequestsAsRetryableWhenTheSinkKeepsFailing) {

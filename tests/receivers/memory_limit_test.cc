@@ -56,14 +56,17 @@ TEST(MemoryLimiter, DefaultsComeFromTheMachine) {
 
 class NullSink : public pipeline::Sink {
  public:
-  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view) override {
+  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view,
+                   pipeline::Attempt) override {
     for (const auto* b : batches) logs += b->rows();
     return Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view) override {
+  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view,
+                    pipeline::Attempt) override {
     return Status::ok();
   }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view) override {
+  Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view,
+                      pipeline::Attempt) override {
     return Status::ok();
   }
   std::atomic<size_t> logs{0};

@@ -31,7 +31,8 @@ const std::string kMetrics = "/opentelemetry.proto.collector.metrics.v1.MetricsS
 
 class CountingSink : public pipeline::Sink {
  public:
-  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view) override {
+  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view,
+                   pipeline::Attempt) override {
     if (fail) return unavailable("store down");
     std::lock_guard lock(mu);
     for (const auto* b : batches) {
@@ -43,13 +44,13 @@ class CountingSink : public pipeline::Sink {
     }
     return Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
-                    std::string_view) override {
+  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view,
+                    pipeline::Attempt) override {
     for (const auto* b : batches) spans += b->rows();
     return Status::ok();
   }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
-                      std::string_view) override {
+  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches, std::string_view,
+                      pipeline::Attempt) override {
     for (const auto* b : batches) points += b->rows();
     return Status::ok();
   }
@@ -367,14 +368,14 @@ TEST(GrpcReceiverStreams, ACallPastMaxConcurrentStreamsWaitsForTheClient) {
     SCOPED_TRACE(streams);
     class BlockingSink : public CountingSink {
      public:
-      Status writeLogs(std::span<const telemetry::LogBatch* const> batches,
-                       std::string_view token) override {
+      Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view token,
+                       pipeline::Attempt attempt) override {
         std::unique_lock lock(gate);
         ++entered;
         cv.notify_all();
         cv.wait(lock, [this] { return open; });
         lock.unlock();
-        return CountingSink::writeLogs(batches, token);
+        return CountingSink::writeLogs(batches, token, attempt);
       }
       std::mutex gate;
       std::condition_variable cv;

@@ -15,7 +15,8 @@ using stackhouse::testing::HttpClient;
 
 class CountingSink : public pipeline::Sink {
  public:
-  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view) override {
+  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view,
+                   pipeline::Attempt) override {
     for (const auto* b : batches) {
       logs += b->rows();
       for (size_t i = 0; i < b->rows(); ++i) bodies.emplace_back(b->body.at(i));
@@ -25,13 +26,13 @@ class CountingSink : public pipeline::Sink {
     }
     return fail ? unavailable("store down") : Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
-                    std::string_view) override {
+  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view,
+                    pipeline::Attempt) override {
     for (const auto* b : batches) spans += b->rows();
     return Status::ok();
   }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
-                      std::string_view) override {
+  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches, std::string_view,
+                      pipeline::Attempt) override {
     for (const auto* b : batches) points += b->rows();
     return Status::ok();
   }

@@ -91,6 +91,57 @@ TEST_F(ChdbStoreTest, InsertsSeveralPartsAsOneDeduplicatedInsert) {
   EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-b'"), "2\n");
 }
 
+TEST_F(ChdbStoreTest, ARetryInsertsOnlyTheRowsTheTableLacks) {
+  LogBatch a, b;
+  addLog(a, kNow + 1'000, "retry-a", "stored");
+  addLog(a, kNow + 2'000, "retry-a", "stored too");
+  addLog(b, kNow + 3'000, "retry-b", "not yet");
+  const LogBatch* first[] = {&a};
+  ASSERT_TRUE(store_->insert<LogBatch>(first, "retry-1").isOk());
+  // The retry of a group of which `a` was stored: `b` alone is added, whatever the token.
+  const LogBatch* group[] = {&a, &b};
+  for (std::string_view token : {"retry-1", "retry-2", "retry-2"}) {
+    const Status s = store_->insert<LogBatch>(group, token, ChdbStore::Mode::kRetry);
+    ASSERT_TRUE(s.isOk()) << s.toString();
+    EXPECT_EQ(q("SELECT ServiceName, count() FROM otel.otel_logs WHERE ServiceName LIKE "
+                "'retry-%' GROUP BY ServiceName ORDER BY ServiceName"),
+              "retry-a\t2\nretry-b\t1\n");
+  }
+  // A row differing in any column is another row.
+  LogBatch c;
+  addLog(c, kNow + 3'000, "retry-b", "not yet!");
+  const LogBatch* other[] = {&c};
+  ASSERT_TRUE(store_->insert<LogBatch>(other, "retry-2", ChdbStore::Mode::kRetry).isOk());
+  EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'retry-b'"), "2\n");
+  // The scratch table of the retry is gone, and never was in the otel database.
+  EXPECT_EQ(q("SELECT count() FROM system.tables WHERE name LIKE '%retry%'"), "0\n");
+}
+
+// A retry compares whole rows by a hash of every column it inserts: the hash must take every
+// column type of every table.
+TEST_F(ChdbStoreTest, EveryColumnOfEveryTableCanBeHashedForARetry) {
+  const std::string tables =
+      q("SELECT name FROM system.tables WHERE database = 'otel' AND engine "
+        "LIKE '%MergeTree' ORDER BY name");
+  size_t checked = 0;
+  for (size_t at = 0, nl; (nl = tables.find('\n', at)) != std::string::npos; at = nl + 1) {
+    const std::string table = tables.substr(at, nl - at);
+    std::string columns =
+        q("SELECT arrayStringConcat(groupArray(concat('`', name, '`')), ', ') "
+          "FROM system.columns WHERE database = 'otel' AND table = '" +
+          table + "'");
+    columns.pop_back();
+    SCOPED_TRACE(table);
+    // q() fails the test when the engine refuses the query.
+    EXPECT_NE(q("SELECT count(), any(sipHash128(" + columns + ")) FROM otel." + table), "");
+    if (table != "otel_traces_trace_id_ts") {
+      EXPECT_FALSE(timeColumnOf(table).empty());
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 8u);
+}
+
 TEST_F(ChdbStoreTest, SpansFillNestedColumnsAndTheTraceIdView) {
   telemetry::SpanBatch s;
   s.timestamp.append(kNow);
@@ -128,6 +179,11 @@ TEST_F(ChdbStoreTest, SpansFillNestedColumnsAndTheTraceIdView) {
       "GET /\t1500\tError\t['exception']\t[{'exception.type':'E'}]\t[]\n");
   EXPECT_EQ(q("SELECT TraceId, toUnixTimestamp(Start) FROM otel.otel_traces_trace_id_ts"),
             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\t" + secondsText(kNow) + "\n");
+  // A retry of the stored span, nested columns and all, stores nothing more.
+  ASSERT_TRUE(
+      store_->insert<telemetry::SpanBatch>(parts, "spans-1", ChdbStore::Mode::kRetry).isOk());
+  EXPECT_EQ(q("SELECT count() FROM otel.otel_traces"), "1\n");
+  EXPECT_EQ(q("SELECT count() FROM otel.otel_traces_trace_id_ts"), "1\n");
 }
 
 TEST_F(ChdbStoreTest, ReadConnectionIsReadOnly) {

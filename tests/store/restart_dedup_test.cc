@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <initializer_list>
 #include <string>
 
 #include "common/clock.h"
@@ -22,13 +25,20 @@
 namespace stackhouse::store {
 namespace {
 
-telemetry::LogBatch threeLogs() {
+// The same in every child of one test run, so that each child's batch holds the same rows.
+const int64_t kNow = wallNanos();
+
+// Three rows now, and as many `daysAgo` days before (another partition), when not 0.
+telemetry::LogBatch threeLogs(int daysAgo = 0) {
   telemetry::LogBatch b;
-  const int64_t now = wallNanos();
+  const int64_t now = kNow;
   const std::string bodies[] = {"row 0", "row 1", "row 2"};
-  for (int i = 0; i < 3; ++i) {
-    stackhouse::testing::appendLogRow(
-        b, {.timestamp = now + i, .body = bodies[i], .service = "restart-dedup"});
+  for (int64_t at : {now, now - int64_t{daysAgo} * 86'400'000'000'000}) {
+    for (int i = 0; i < 3; ++i) {
+      stackhouse::testing::appendLogRow(
+          b, {.timestamp = at + i, .body = bodies[i], .service = "restart-dedup"});
+    }
+    if (daysAgo == 0) break;
   }
   return b;
 }
@@ -72,18 +82,39 @@ std::string ask(ChdbStore& store, std::string_view sql) {
   return r.isOk() ? r->data : r.status().toString();
 }
 
-// In a child: opens the store in `dir`, inserts threeLogs() with `token`, and answers with the
-// service's row count.
-std::string insertInKilledChild(const std::string& dir, const std::string& token) {
+constexpr std::string_view kRowsAndDistinct =
+    "SELECT count(), uniqExact(Timestamp, Body) FROM otel.otel_logs "
+    "WHERE ServiceName = 'restart-dedup'";
+
+// In a child: opens the store in `dir`, inserts threeLogs(daysAgo) with `token` in each of
+// `modes` in turn, and answers with the service's row count after each.
+std::string insertInKilledChild(
+    const std::string& dir, const std::string& token,
+    std::initializer_list<ChdbStore::Mode> modes = {ChdbStore::Mode::kNew}, int daysAgo = 0) {
   return inKilledChild([&]() -> std::string {
     auto store = openStore(dir);
     if (!store.isOk()) return store.status().toString();
-    const telemetry::LogBatch batch = threeLogs();
+    const telemetry::LogBatch batch = threeLogs(daysAgo);
     const telemetry::LogBatch* parts[] = {&batch};
-    const Status s = store.value()->insert<telemetry::LogBatch>(parts, token);
-    if (!s.isOk()) return s.toString();
+    std::string counts;
+    for (ChdbStore::Mode mode : modes) {
+      const Status s = store.value()->insert<telemetry::LogBatch>(parts, token, mode);
+      if (!s.isOk()) return counts + s.toString();
+      counts += ask(*store.value(),
+                    "SELECT count() FROM otel.otel_logs WHERE ServiceName = 'restart-dedup'");
+    }
+    return counts;
+  });
+}
+
+// In a child: the directories of otel_logs' active parts, one per line.
+std::string partDirsInKilledChild(const std::string& dir) {
+  return inKilledChild([&]() -> std::string {
+    auto store = openStore(dir);
+    if (!store.isOk()) return store.status().toString();
     return ask(*store.value(),
-               "SELECT count() FROM otel.otel_logs WHERE ServiceName = 'restart-dedup'");
+               "SELECT path FROM system.parts WHERE database = 'otel' AND table = 'otel_logs' "
+               "AND active ORDER BY partition");
   });
 }
 
@@ -95,6 +126,44 @@ TEST(StoreRestart, ADeduplicationTokenOutlivesAKill) {
   EXPECT_EQ(insertInKilledChild(path, "boot-a-logs-1"), "3\n");
   // Another group is stored: the store did not simply refuse the insert.
   EXPECT_EQ(insertInKilledChild(path, "boot-b-logs-1"), "6\n");
+}
+
+// The engine records a block's token before it commits the block's part. A kill between the two
+// leaves the token without the part (here the part is removed by hand after a kill, which is
+// what the restart finds): an insert with that token is then skipped as a duplicate, and a replay
+// that trusted it would lose the rows. A retry insert looks at the rows instead.
+TEST(StoreRestart, ARetryStoresRowsWhoseTokenOutlivedTheirPart) {
+  using Mode = ChdbStore::Mode;
+  stackhouse::testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  EXPECT_EQ(insertInKilledChild(path, "boot-a-logs-1"), "3\n");
+  const std::string parts = partDirsInKilledChild(path);
+  ASSERT_EQ(std::count(parts.begin(), parts.end(), '\n'), 1) << parts;
+  ASSERT_TRUE(std::filesystem::remove_all(parts.substr(0, parts.size() - 1)) > 0) << parts;
+
+  // The token alone swallows the replay; the retry stores the rows, once, however often it runs.
+  EXPECT_EQ(insertInKilledChild(path, "boot-a-logs-1", {Mode::kNew, Mode::kRetry, Mode::kRetry}),
+            "0\n3\n3\n");
+  // The rows decide, not the token.
+  EXPECT_EQ(insertInKilledChild(path, "boot-b-logs-7", {Mode::kRetry}), "3\n");
+}
+
+// A group whose rows span two days is two parts, committed one after the other; a retry after
+// only one of them survived stores the other's rows alone.
+TEST(StoreRestart, ARetryAfterAPartialCommitStoresOnlyWhatIsMissing) {
+  using Mode = ChdbStore::Mode;
+  stackhouse::testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  EXPECT_EQ(insertInKilledChild(path, "boot-a-logs-1", {Mode::kNew}, 2), "6\n");
+  const std::string parts = partDirsInKilledChild(path);
+  ASSERT_EQ(std::count(parts.begin(), parts.end(), '\n'), 2) << parts;
+  ASSERT_TRUE(std::filesystem::remove_all(parts.substr(0, parts.find('\n'))) > 0) << parts;
+  EXPECT_EQ(insertInKilledChild(path, "boot-a-logs-1", {Mode::kRetry, Mode::kRetry}, 2), "6\n6\n");
+  const std::string distinct = inKilledChild([&]() -> std::string {
+    auto store = openStore(path);
+    return store.isOk() ? ask(*store.value(), kRowsAndDistinct) : store.status().toString();
+  });
+  EXPECT_EQ(distinct, "6\t6\n");
 }
 
 // Tables made by an earlier start keep their data and take the current retention and part settings.

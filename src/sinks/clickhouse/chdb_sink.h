@@ -1,6 +1,7 @@
 // ChdbSink: the clickhouse sink on the embedded store. A group of batches becomes one insert
-// per table, committed before write*() returns; the group's id is the insert's deduplication
-// token, so a retried group is not stored twice.
+// per table, committed before write*() returns, with the group's id as its deduplication token.
+// A retry or a replay (Attempt::kRetry) inserts only the rows the table does not hold
+// (ChdbStore::Mode::kRetry), so a retried group is stored once, and whole.
 #pragma once
 
 #include "pipeline/sink.h"
@@ -12,12 +13,12 @@ class ChdbSink final : public pipeline::Sink {
  public:
   explicit ChdbSink(store::ChdbStore& store) : store_(store) {}
 
-  Status writeLogs(std::span<const telemetry::LogBatch* const> batches,
-                   std::string_view batchId) override;
-  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
-                    std::string_view batchId) override;
+  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view batchId,
+                   pipeline::Attempt attempt) override;
+  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view batchId,
+                    pipeline::Attempt attempt) override;
   Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
-                      std::string_view batchId) override;
+                      std::string_view batchId, pipeline::Attempt attempt) override;
 
  private:
   store::ChdbStore& store_;
