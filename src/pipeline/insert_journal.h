@@ -4,11 +4,12 @@
 // The pipeline writes a group (its signal, its deduplication token, its requests' keys and its
 // batches) here before inserting it, and clears the journal once the insert's outcome is known
 // and the keys are in the request ledger. A process killed between the two leaves the group here.
-// At the next start, before any receiver listens, the pipeline inserts it again with the same
-// token: the store deduplicates it if the first insert was committed, and stores it if it was
-// not; either way the keys then go into the ledger, so the clients' retries of those requests are
-// answered without storing their rows a second time. Without the journal, a kill in the few
-// milliseconds between the commit and the ledger write made those retries duplicates.
+// At the next start, before any receiver listens, the pipeline hands it to the sink again as a
+// retry (Attempt::kRetry): the sink stores those of its rows that the first insert did not
+// commit, all, some or none; either way the keys then go into the ledger, so the clients' retries
+// of those requests are answered without storing their rows a second time. Without the journal, a
+// kill in the few milliseconds between the commit and the ledger write made those retries
+// duplicates.
 //
 // Crash safety: the file is emptied before each write and written in order, ending with a footer
 // that holds the record's length, so a kill during the write leaves a record without its footer,

@@ -61,8 +61,9 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Inserts the group a killed predecessor left in the journal (deduplicated by its token if it
-  // was committed) and records its keys in the ledger, then starts the insert thread. Call
+  // Hands the group a killed predecessor left in the journal to the sink as a retry (which
+  // stores what its first insert did not commit) and records its keys in the ledger, then starts
+  // the insert thread. Call
   // before any receiver submits.
   void start();
   // Flushes everything pending (completions are called), then stops the thread. Idempotent;

@@ -10,8 +10,8 @@
 // the live keys when it grows past a bound.
 //
 // A process killed after a group's insert committed but before its keys were appended is covered
-// by the insert journal (insert_journal.h): the next start replays that group with its
-// deduplication token and then records its keys here, before any receiver listens.
+// by the insert journal (insert_journal.h): the next start replays that group (storing what the
+// first insert did not) and then records its keys here, before any receiver listens.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
