@@ -1,6 +1,6 @@
 // Durability under load: 4 clients send OTLP/JSON logs over keep-alive HTTP (50 records a request,
 // each record with a unique id); after 3 s the server is killed with SIGKILL mid-load and restarted
-// on the same data directory (then twice more, 1.5 s apart; E2E_DURABILITY_KILLS), clients retry
+// on the same data directory (then four times more, 1.5 s apart; E2E_DURABILITY_KILLS), clients retry
 // their unacknowledged request with the same bytes (as SDKs do), send a little more, and stop. Then
 // every record of every acknowledged request must be stored exactly once, and retried requests must
 // not have been stored twice either.
@@ -20,7 +20,7 @@ const LOAD_BEFORE_KILL_MS = 3000;
 const LOAD_BETWEEN_KILLS_MS = 1500;
 // More than one kill: each lands at a random point of the server's batching cycle, and only a kill
 // between an insert's commit and its acknowledgement makes a retry that deduplication must absorb.
-const KILLS = Number(process.env.E2E_DURABILITY_KILLS ?? 3);
+const KILLS = Number(process.env.E2E_DURABILITY_KILLS ?? 5);
 const LOAD_AFTER_RESTART_MS = 1500;
 const DRAIN_DEADLINE_MS = 20_000;    // after the load stops, pending requests must be acked by then
 const REQUEST_TIMEOUT_MS = 15_000;   // no answer within this → treated as lost, retried
