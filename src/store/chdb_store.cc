@@ -98,13 +98,15 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
 
 Status ChdbStore::runWithStream(const std::vector<telemetry::ArrowExport*>& parts,
                                 std::string_view sql) {
+  constexpr std::string_view kPlaceholder = "{stream}";
+  const size_t at = sql.find(kPlaceholder);
+  if (at == std::string_view::npos) return internalError("statement without {stream}");
   telemetry::ArrowExportStream stream(parts);
   const std::string name = "stackhouse_insert_" + std::to_string(++streamSeq_);
   STACKHOUSE_RETURN_IF_ERROR(writer_->registerArrow(name, stream.stream()));
   std::string text;
   text.reserve(sql.size() + name.size());
-  const size_t at = sql.find("{stream}");
-  text.append(sql.substr(0, at)).append(name).append(sql.substr(at + 8));
+  text.append(sql.substr(0, at)).append(name).append(sql.substr(at + kPlaceholder.size()));
   auto r = writer_->query(text);
   writer_->unregisterArrow(name);
   if (!r) return r.status();
