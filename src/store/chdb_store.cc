@@ -1,5 +1,6 @@
 #include "store/chdb_store.h"
 
+#include <charconv>
 #include <filesystem>
 
 #include "common/log.h"
@@ -131,6 +132,30 @@ Status ChdbStore::insertStream(std::string_view table,
       "', deduplicate_blocks_in_dependent_materialized_views = 1 SELECT * FROM "
       "arrowstream({stream})";
   return runWithStream(parts, sql);
+}
+
+Result<uint64_t> ChdbStore::skippedBlocks() {
+  auto r = writer_->query(
+      "SELECT sum(value) FROM system.events WHERE event = 'DuplicatedInsertedBlocks'");
+  if (!r) return r.status();
+  uint64_t n = 0;
+  const std::string_view text = r->data;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc()) return internalError("unreadable count of skipped blocks");
+  return n;
+}
+
+// Only the insert thread inserts, so a change in the engine's count of skipped blocks across the
+// insert is this insert's.
+Status ChdbStore::retryStream(std::string_view table,
+                              const std::vector<telemetry::ArrowExport*>& parts,
+                              std::string_view dedupToken) {
+  const Result<uint64_t> before = skippedBlocks();
+  if (!before) return insertMissing(table, parts);
+  STACKHOUSE_RETURN_IF_ERROR(insertStream(table, parts, dedupToken));
+  const Result<uint64_t> after = skippedBlocks();
+  if (after && after.value() == before.value()) return Status::ok();  // all inserted now
+  return insertMissing(table, parts);
 }
 
 // The group goes into a temporary table first (an Arrow stream can be read once), then only

@@ -41,13 +41,14 @@ class ChdbStore {
   // committed when this returns OK. The parts are read in place through Arrow (no copy); they
   // must not change during the call.
   //
-  // kNew: `dedupToken` identifies the batch, and the engine skips a block whose token it has
-  // recorded, as a second line of defence. kRetry: an earlier insert of the same group may have
-  // stored some or all of its rows (a retry after a failed insert, the replay of a group a killed
-  // process left unfinished): only the rows the table does not hold are inserted, found by
-  // comparing whole rows within the group's time range. A token is not enough there: the engine
-  // records it before the part it names is committed, so a kill between the two leaves a token
-  // without its rows, and a replay with that token would be skipped.
+  // `dedupToken` identifies the group: the engine skips a block whose token it has recorded.
+  // kRetry: an earlier insert with the same token may have stored some or all of the rows (a
+  // retry after a failed insert, the replay of a group a killed process left unfinished). When
+  // the engine skips a block as already stored, that is not trusted: the engine records a token
+  // before it commits the part the token names, so a kill between the two leaves a token without
+  // its rows. The rows the table does not hold are then found by comparing whole rows within the
+  // group's time range, and inserted. A retry that the engine stores in full costs no more than a
+  // first insert.
   enum class Mode : unsigned char { kNew, kRetry };
   template <typename B>
   Status insert(std::span<const B* const> parts, std::string_view dedupToken,
@@ -64,7 +65,7 @@ class ChdbStore {
     }
     if (raw.empty()) return Status::ok();
     return mode == Mode::kNew ? insertStream(B::kTable, raw, dedupToken)
-                              : insertMissing(B::kTable, raw);
+                              : retryStream(B::kTable, raw, dedupToken);
   }
 
   // Runs a user query on the read-only connection, with ClickHouse query parameters. On failure
@@ -80,7 +81,11 @@ class ChdbStore {
   Status createSchema(uint64_t ttlSeconds);
   Status insertStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,
                       std::string_view dedupToken);
+  Status retryStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,
+                     std::string_view dedupToken);
   Status insertMissing(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts);
+  // How many blocks the engine has skipped as already stored, since it started.
+  Result<uint64_t> skippedBlocks();
   // Registers `parts` as one Arrow stream and runs `sql` with its name in place of {stream}.
   Status runWithStream(const std::vector<telemetry::ArrowExport*>& parts, std::string_view sql);
 

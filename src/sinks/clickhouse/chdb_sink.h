@@ -1,6 +1,6 @@
 // ChdbSink: the clickhouse sink on the embedded store. A group of batches becomes one insert
 // per table, committed before write*() returns, with the group's id as its deduplication token.
-// A retry or a replay (Attempt::kRetry) inserts only the rows the table does not hold
+// A retry or a replay (Attempt::kRetry) does not trust the engine when it skips rows as stored
 // (ChdbStore::Mode::kRetry), so a retried group is stored once, and whole.
 #pragma once
 
