@@ -63,8 +63,7 @@ class Pipeline {
 
   // Hands the group a killed predecessor left in the journal to the sink as a retry (which
   // stores what its first insert did not commit) and records its keys in the ledger, then starts
-  // the insert thread. Call
-  // before any receiver submits.
+  // the insert thread. Call before any receiver submits.
   void start();
   // Flushes everything pending (completions are called), then stops the thread. Idempotent;
   // submit() after stop() fails with kUnavailable.

@@ -97,18 +97,13 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
   return Status::ok();
 }
 
-Status ChdbStore::runWithStream(const std::vector<telemetry::ArrowExport*>& parts,
-                                std::string_view sql) {
-  constexpr std::string_view kPlaceholder = "{stream}";
-  const size_t at = sql.find(kPlaceholder);
-  if (at == std::string_view::npos) return internalError("statement without {stream}");
+Status ChdbStore::insertFromStream(const std::vector<telemetry::ArrowExport*>& parts,
+                                   std::string sql) {
   telemetry::ArrowExportStream stream(parts);
   const std::string name = "stackhouse_insert_" + std::to_string(++streamSeq_);
   STACKHOUSE_RETURN_IF_ERROR(writer_->registerArrow(name, stream.stream()));
-  std::string text;
-  text.reserve(sql.size() + name.size());
-  text.append(sql.substr(0, at)).append(name).append(sql.substr(at + kPlaceholder.size()));
-  auto r = writer_->query(text);
+  sql.append(" SELECT * FROM arrowstream(").append(name).append(")");
+  auto r = writer_->query(sql);
   writer_->unregisterArrow(name);
   if (!r) return r.status();
   return Status::ok();
@@ -128,10 +123,8 @@ Status ChdbStore::insertStream(std::string_view table,
   sql += columnList(*parts.front());
   sql += ") SETTINGS insert_deduplication_token = '";
   sql += dedupToken;
-  sql +=
-      "', deduplicate_blocks_in_dependent_materialized_views = 1 SELECT * FROM "
-      "arrowstream({stream})";
-  return runWithStream(parts, sql);
+  sql += "', deduplicate_blocks_in_dependent_materialized_views = 1";
+  return insertFromStream(parts, std::move(sql));
 }
 
 Result<uint64_t> ChdbStore::skippedBlocks() {
@@ -163,8 +156,8 @@ Status ChdbStore::retryStream(std::string_view table,
 // with the engine's own deduplication off: the rows themselves decide, not a recorded token.
 Status ChdbStore::insertMissing(std::string_view table,
                                 const std::vector<telemetry::ArrowExport*>& parts) {
-  const std::string_view time = timeColumnOf(table);
-  if (time.empty()) return internalError("no time column for " + std::string(table));
+  const std::string timeCol(timeColumnOf(table));
+  if (timeCol.empty()) return internalError("no time column for " + std::string(table));
   const std::string target = std::string(kDatabase) + "." + std::string(table);
   const std::string columns = columnList(*parts.front());
   const std::string scratch = "stackhouse_retry";
@@ -175,11 +168,9 @@ Status ChdbStore::insertMissing(std::string_view table,
   STACKHOUSE_RETURN_IF_ERROR(run("DROP TEMPORARY TABLE IF EXISTS " + scratch));
   STACKHOUSE_RETURN_IF_ERROR(
       run("CREATE TEMPORARY TABLE " + scratch + " AS " + target + " ENGINE = Memory"));
-  Status status = runWithStream(
-      parts, "INSERT INTO " + scratch + " (" + columns + ") SELECT * FROM arrowstream({stream})");
+  Status status = insertFromStream(parts, "INSERT INTO " + scratch + " (" + columns + ")");
   if (status.isOk()) {
     const std::string rowHash = "sipHash128(" + columns + ")";
-    const std::string timeCol = std::string(time);
     status =
         run("INSERT INTO " + target + " (" + columns + ") SETTINGS insert_deduplicate = 0 SELECT " +
             columns + " FROM " + scratch + " WHERE " + rowHash + " NOT IN (SELECT " + rowHash +

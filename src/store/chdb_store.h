@@ -86,8 +86,9 @@ class ChdbStore {
   Status insertMissing(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts);
   // How many blocks the engine has skipped as already stored, since it started.
   Result<uint64_t> skippedBlocks();
-  // Registers `parts` as one Arrow stream and runs `sql` with its name in place of {stream}.
-  Status runWithStream(const std::vector<telemetry::ArrowExport*>& parts, std::string_view sql);
+  // Registers `parts` as one Arrow stream and runs `sql` (an INSERT INTO … up to its SELECT)
+  // followed by "SELECT * FROM arrowstream(<the stream>)".
+  Status insertFromStream(const std::vector<telemetry::ArrowExport*>& parts, std::string sql);
 
   std::unique_ptr<ChdbConnection> writer_;  // used by the insert thread only
   std::mutex readMu_;
