@@ -14,6 +14,7 @@
 #include "pipeline/pipeline.h"
 #include "processors/redaction/redaction_config.h"
 #include "processors/redaction/redactor.h"
+#include "query/query_service.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
 #include "sinks/clickhouse/chdb_sink.h"
@@ -101,8 +102,13 @@ int runStack(const config::Config& config) {
   const int64_t openStart = monoNanos();
   const uint64_t engineMemoryBytes =
       uint64_t{config.otelConfig.processors.memoryLimiter.engineLimitMiB} << 20;
+  const config::QueryConfig& queryConfig = config.clickstack.hyperdx.query;
+  store::QueryBounds queryBounds;
+  queryBounds.maxExecutionSeconds = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(queryConfig.maxExecutionTime).count());
+  queryBounds.maxMemoryBytes = queryConfig.maxMemoryUsage;
   auto store = store::ChdbStore::open(
-      {config.clickstack.dataDir + "/clickhouse", ttlSeconds, engineMemoryBytes});
+      {config.clickstack.dataDir + "/clickhouse", ttlSeconds, engineMemoryBytes, queryBounds});
   if (!store) {
     log::error("cannot open the store", log::Fields().add("error", store.status().message()));
     return 1;
@@ -180,8 +186,22 @@ int runStack(const config::Config& config) {
                                 .add("limit_bytes", memoryLimit.limitBytes)
                                 .add("soft_limit_bytes", memoryLimiter.softLimitBytes()));
 
-  web::ApiHandler api(*store.value());
-  auto apiServer = http::Server::start(serverOptions("api", config.clickstack.hyperdx.listen, 1),
+  query::QueryServiceOptions queryOptions;
+  queryOptions.maxConcurrent = static_cast<int>(queryConfig.maxConcurrent);
+  queryOptions.bounds = queryBounds;
+  auto queries = query::QueryService::start(*store.value(), queryOptions);
+  if (!queries) {
+    log::error("cannot start the query workers",
+               log::Fields().add("error", queries.status().message()));
+    return 1;
+  }
+  web::ApiOptions apiOptions;
+  apiOptions.listenHost = config.clickstack.hyperdx.listen.host;
+  web::ApiHandler api(apiOptions, *queries.value());
+  auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
+  apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
+  apiServerOptions.maxConnections = 1024;
+  auto apiServer = http::Server::start(apiServerOptions,
                                        [&api](http::Request&& r, http::Respond respond) {
                                          api.handle(std::move(r), std::move(respond));
                                        });
@@ -255,6 +275,7 @@ int runStack(const config::Config& config) {
   otlpGrpc.value()->stop(std::chrono::milliseconds(500));
   otlpServer.value()->stop(std::chrono::milliseconds(500));
   apiServer.value()->stop();
+  queries.value()->stop();
   store.value().reset();
   adminServer.value()->stop();
   log::info("stopped");

@@ -112,6 +112,10 @@ std::string describeConfig(const Config& config) {
   line(out, 1, "dataDir: " + quoted(clickstack.dataDir, std::string::npos));
   line(out, 1, "hyperdx:");
   line(out, 2, "listen: " + quoted(clickstack.hyperdx.listen.toString()));
+  line(out, 2, "query:");
+  line(out, 3, "maxExecutionTime: " + formatDuration(clickstack.hyperdx.query.maxExecutionTime));
+  line(out, 3, "maxMemoryUsage: " + formatByteSize(clickstack.hyperdx.query.maxMemoryUsage));
+  line(out, 3, "maxConcurrent: " + std::to_string(clickstack.hyperdx.query.maxConcurrent));
   line(out, 0, "otelConfig:");
   line(out, 1, "receivers:");
   line(out, 2, "otlp:");

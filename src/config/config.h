@@ -38,9 +38,19 @@ enum class Sink : unsigned char { kClickhouse, kTinybird, kDatadog, kLogfire };
 // "clickhouse", "tinybird", "datadog", "logfire": the names used in configuration.
 std::string_view sinkName(Sink sink);
 
+// Bounds on every user query (SQL API, `stackhouse sql`, and the UI's SQL mode and tiles).
+struct QueryConfig {
+  std::chrono::nanoseconds maxExecutionTime = std::chrono::seconds(30);  // whole seconds, 1s..1h
+  uint64_t maxMemoryUsage = 1 * kGiB;                                    // per query, >= 16Mi
+  uint32_t maxConcurrent = 4;  // queries at once, 1..256; more: 429
+
+  bool operator==(const QueryConfig&) const = default;
+};
+
 struct HyperdxConfig {
   // The UI and its query API.
   Endpoint listen{"127.0.0.1", 8080};
+  QueryConfig query;
 
   bool operator==(const HyperdxConfig&) const = default;
 };

@@ -172,6 +172,7 @@ class ConfigParser {
   std::optional<std::string> scalar(const Slot& slot, std::string_view expected);
   bool readBool(const Slot& slot, bool& out);
   void readPath(const Slot& slot, std::string& out);
+  void readQuery(const Slot& slot, QueryConfig& out);
   void readRowCount(const Slot& slot, uint32_t& out, uint32_t min, uint32_t max);
   void readEndpoint(const Slot& slot, Endpoint& out);
   void readDuration(const Slot& slot, std::chrono::nanoseconds& out, std::chrono::nanoseconds min,
@@ -481,10 +482,23 @@ void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
            {"dataDir", [&](const Slot& s) { readPath(s, out.dataDir); }},
            {"hyperdx",
             [&](const Slot& s) {
-              readMap(s, {{"listen", [&](const Slot& l) { readEndpoint(l, out.hyperdx.listen); }}},
+              readMap(s,
+                      {{"listen", [&](const Slot& l) { readEndpoint(l, out.hyperdx.listen); }},
+                       {"query", [&](const Slot& q) { readQuery(q, out.hyperdx.query); }}},
                       {"seedUser", "ingress", "exposure"});
             }}},
           {"clickhouse", "secretsDir"});
+}
+
+void ConfigParser::readQuery(const Slot& slot, QueryConfig& out) {
+  readMap(slot,
+          {{"maxExecutionTime",
+            [&](const Slot& s) {
+              readDuration(s, out.maxExecutionTime, std::chrono::seconds(1), std::chrono::hours(1),
+                           /*wholeSeconds=*/true);
+            }},
+           {"maxMemoryUsage", [&](const Slot& s) { readByteSize(s, out.maxMemoryUsage, 16 * kMiB); }},
+           {"maxConcurrent", [&](const Slot& s) { readRowCount(s, out.maxConcurrent, 1, 256); }}});
 }
 
 void ConfigParser::readOtelConfig(const Slot& slot, OtelConfig& out) {

@@ -10,6 +10,10 @@
 #include <optional>
 #include <thread>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "common/log.h"
 #include "common/thread_name.h"
 
@@ -73,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // does not reset the connection before the client has read the answer.
   void lingerClose();
   void drain();
+  void watchClose();
 
   // Read room for a request body, and the most a connection keeps between requests.
   static constexpr size_t kReadRoom = 256 * 1024;
@@ -87,7 +92,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<Admission> admission_;  // from the Admit hook, for the request being read
   ServerImpl& server_;
   bool keepAlive_ = true;
+  bool firstRequest_ = true;
   unsigned version_ = 11;
+  std::shared_ptr<std::atomic<bool>> gone_;  // for the request being handled
 };
 
 class ServerImpl final : public Server {
@@ -149,9 +156,17 @@ class ServerImpl final : public Server {
       } else if (connections_.load() >= options_.maxConnections) {
         beast::error_code ignored;
         socket.close(ignored);
-        log::warn(
-            "connection refused: too many connections",
-            log::Fields().add("component", options_.name).add("limit", options_.maxConnections));
+        ++refusedSinceWarning_;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - lastRefusalWarning_ >= std::chrono::seconds(10)) {
+          log::warn("connections refused: too many connections",
+                    log::Fields()
+                        .add("component", options_.name)
+                        .add("limit", options_.maxConnections)
+                        .add("refused", refusedSinceWarning_));
+          lastRefusalWarning_ = now;
+          refusedSinceWarning_ = 0;
+        }
       } else {
         std::make_shared<Session>(std::move(socket), *this)->start();
       }
@@ -167,6 +182,9 @@ class ServerImpl final : public Server {
   std::atomic<bool> stopped_{false};
   std::atomic<int> connections_{0};
   uint16_t port_ = 0;
+  // Refusal warnings, rate-limited; the accept handler runs on the acceptor's strand only.
+  std::chrono::steady_clock::time_point lastRefusalWarning_{};
+  uint64_t refusedSinceWarning_ = 0;
 };
 
 Session::Session(tcp::socket&& socket, ServerImpl& server)
@@ -184,8 +202,8 @@ void Session::readHeader() {
   parser_->header_limit(server_.options().maxHeaderBytes);
   // Waiting for the first byte of the next request is the idle timeout; once bytes arrive the
   // whole request must come within the read timeout.
-  stream_.expires_after(buffer_.size() > 0 ? server_.options().readTimeout
-                                           : server_.options().idleTimeout);
+  stream_.expires_after(buffer_.size() > 0 || firstRequest_ ? server_.options().readTimeout
+                                                             : server_.options().idleTimeout);
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
@@ -277,7 +295,13 @@ void Session::dispatch() {
   }
   req.body = std::move(msg.body());
   req.admission = std::move(admission_);
+  firstRequest_ = false;
   stream_.expires_never();  // the handler may take a while (an insert); no timeout meanwhile
+  if (server_.options().watchClientClose) {
+    gone_ = std::make_shared<std::atomic<bool>>(false);
+    req.clientGoneFlag = gone_;
+    watchClose();
+  }
   auto self = shared_from_this();
   Respond respond = [self](Response response) {
     net::post(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
@@ -285,6 +309,20 @@ void Session::dispatch() {
     });
   };
   server_.handler()(std::move(req), std::move(respond));
+}
+
+// Waits for the socket to become readable while the handler works: a readable socket with
+// nothing to read means the client closed (or reset) its side. Bytes of a pipelined next request
+// are left where they are (only peeked at) and end the watch.
+void Session::watchClose() {
+  stream_.socket().async_wait(
+      tcp::socket::wait_read, [self = shared_from_this(), gone = gone_](beast::error_code ec) {
+        if (ec) return;
+        char byte = 0;
+        const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1,
+                                 MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) gone->store(true);
+      });
 }
 
 void Session::write(Response response, bool close) {

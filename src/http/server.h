@@ -7,6 +7,7 @@
 // connection is read once the answer is written.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,10 @@ struct Request {
   Headers headers;     // names lower-cased
   std::string body;    // as received (still compressed if Content-Encoding says so)
   std::unique_ptr<Admission> admission;  // from ServerOptions::admit; may be null
+  // Set once the client has closed its side while the request was being handled (only with
+  // ServerOptions::watchClientClose). Any thread may read it.
+  std::shared_ptr<const std::atomic<bool>> clientGoneFlag;
+  bool clientGone() const { return clientGoneFlag && clientGoneFlag->load(); }
   std::string_view header(std::string_view lowerName) const;
   // The target without its query string.
   std::string_view path() const;
@@ -78,10 +83,16 @@ struct ServerOptions {
   int threads = 1;
   uint64_t maxBodyBytes = 64 << 20;       // larger bodies get 413 (as received, before inflating)
   uint32_t maxHeaderBytes = 64 << 10;     // larger header blocks get 431
-  std::chrono::seconds readTimeout{30};   // to receive a whole request once it has started
-  std::chrono::seconds idleTimeout{120};  // a keep-alive connection with no request
-  int maxConnections = 4096;              // further connections are closed at once
+  // To receive a whole request once it has started, and the first request of a new connection
+  // (a connection that never sends a byte holds its slot this long, not idleTimeout).
+  std::chrono::seconds readTimeout{30};
+  std::chrono::seconds idleTimeout{120};  // a keep-alive connection between requests
+  int maxConnections = 4096;              // further connections are closed at once (logged at
+                                          // most once per 10 s, with the count refused)
   Admit admit;                            // optional: every request is read when unset
+  // Watch the socket while a request is handled, and set Request::clientGoneFlag when the client
+  // closes: for handlers that can cancel work (queries). Off for the receivers' hot path.
+  bool watchClientClose = false;
 };
 
 class Server {

@@ -1,6 +1,5 @@
 #include "query/sql_guard.h"
 
-#include <array>
 #include <string>
 #include <vector>
 
@@ -8,165 +7,190 @@ namespace stackhouse::query {
 
 namespace {
 
-bool isIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool isIdentChar(char c) { return isIdentStart(c) || (c >= '0' && c <= '9') || c == '$'; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-// Table functions (and engines usable as functions) that read or write outside the store.
-constexpr std::array<std::string_view, 40> kForbiddenFunctions = {"file",
-                                                                  "url",
-                                                                  "urlcluster",
-                                                                  "s3",
-                                                                  "s3cluster",
-                                                                  "gcs",
-                                                                  "cosn",
-                                                                  "oss",
-                                                                  "hdfs",
-                                                                  "hdfscluster",
-                                                                  "azureblobstorage",
-                                                                  "azureblobstoragecluster",
-                                                                  "remote",
-                                                                  "remotesecure",
-                                                                  "cluster",
-                                                                  "clusterallreplicas",
-                                                                  "mysql",
-                                                                  "postgresql",
-                                                                  "jdbc",
-                                                                  "odbc",
-                                                                  "mongodb",
-                                                                  "redis",
-                                                                  "sqlite",
-                                                                  "executable",
-                                                                  "executablepool",
-                                                                  "input",
-                                                                  "iceberg",
-                                                                  "icebergs3",
-                                                                  "icebergazure",
-                                                                  "icebergcluster",
-                                                                  "deltalake",
-                                                                  "deltalakecluster",
-                                                                  "hudi",
-                                                                  "hudicluster",
-                                                                  "filecluster",
-                                                                  "python",
-                                                                  "arrowstream",
-                                                                  "dictionary",
-                                                                  "ytsaurus",
-                                                                  "paimon"};
-
-constexpr std::array<std::string_view, 7> kAllowedFirst = {"select", "with",    "show",  "describe",
-                                                           "desc",   "explain", "exists"};
-
-struct Token {
-  std::string text;  // lower-cased identifier or keyword; single punctuation otherwise
-  bool ident;
+// Node kinds that carry no name of a table, function or setting, and whose children are checked
+// like everything else. Any kind not listed here (and not handled below) is refused, so a kind a
+// future engine adds is refused until someone allows it on purpose.
+constexpr std::string_view kStructural[] = {
+    "ExpressionList",
+    "SelectQuery",
+    "SelectIntersectExceptQuery",
+    "TablesInSelectQuery",
+    "TablesInSelectQueryElement",
+    "TableJoin",
+    "ArrayJoin",
+    "Subquery",
+    "WithElement",
+    "Literal",
+    "Asterisk",
+    "QualifiedAsterisk",
+    "ColumnsRegexpMatcher",
+    "ColumnsListMatcher",
+    "QualifiedColumnsRegexpMatcher",
+    "QualifiedColumnsListMatcher",
+    "ColumnsTransformerList",
+    "ColumnsExceptTransformer",
+    "ColumnsReplaceTransformer",
+    "ColumnsReplaceTransformer::Replacement",
+    "SampleRatio",
+    "OrderByElement",
+    "InterpolateElement",
+    "WindowDefinition",
+    "WindowListElement",
+    "QueryParameter",
 };
 
-// Splits into identifiers and punctuation, dropping literals, quoted names and comments.
-Status tokenize(std::string_view sql, std::vector<Token>& out) {
-  size_t i = 0;
-  const size_t n = sql.size();
-  while (i < n) {
-    const char c = sql[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-      ++i;
-    } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-      while (i < n && sql[i] != '\n') ++i;
-    } else if (c == '#') {
-      while (i < n && sql[i] != '\n') ++i;
-    } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
-      const auto end = sql.find("*/", i + 2);
-      if (end == std::string_view::npos) return invalidArgument("unterminated comment");
-      i = end + 2;
-    } else if (c == '\'' || c == '"' || c == '`') {
-      // Literal or quoted identifier; backslash escapes and doubled quotes both continue it.
-      // A quoted name counts as an identifier token (a back-quoted path is still a table name).
-      size_t j = i + 1;
-      bool closed = false;
-      while (j < n) {
-        if (sql[j] == '\\') {
-          j += 2;
-          continue;
-        }
-        if (sql[j] == c) {
-          if (j + 1 < n && sql[j + 1] == c) {
-            j += 2;
-            continue;
-          }
-          closed = true;
-          break;
-        }
-        ++j;
-      }
-      if (!closed) return invalidArgument("unterminated quoted text");
-      if (c != '\'')
-        out.push_back({lower(sql.substr(i + 1, j - i - 1)), true});
-      else
-        out.push_back({"'", false});
-      i = j + 1;
-    } else if (isIdentStart(c)) {
-      size_t j = i + 1;
-      while (j < n && isIdentChar(sql[j])) ++j;
-      out.push_back({lower(sql.substr(i, j - i)), true});
-      i = j;
-    } else {
-      out.push_back({std::string(1, c), false});
-      ++i;
-    }
+// IN and its relatives read a whole table when their right side is a table name.
+constexpr std::string_view kInFunctions[] = {
+    "in",        "notIn",        "globalIn",        "globalNotIn",       "nullIn",
+    "notNullIn", "globalNullIn", "globalNotNullIn", "notNullInIgnoreSet", "nullInIgnoreSet",
+    "inIgnoreSet", "notInIgnoreSet", "globalInIgnoreSet", "globalNotInIgnoreSet"};
+
+template <size_t N>
+bool oneOf(std::string_view s, const std::string_view (&list)[N]) {
+  for (std::string_view x : list) {
+    if (s == x) return true;
   }
-  return Status::ok();
+  return false;
 }
 
-Status refuse(std::string message) { return {StatusCode::kPermissionDenied, std::move(message)}; }
+struct Node {
+  size_t depth = 0;
+  std::string_view type;
+  std::string_view name;  // Function / Identifier / TableIdentifier / Explain: the name part
+  size_t children = 0;    // seen so far
+};
+
+// "Function sum (alias s) (children 1)" -> type "Function", name "sum". A name must be followed
+// by nothing or by " (": anything else (a quoted name with spaces) is not a name we can trust to
+// mean what it seems to, and is refused by the caller seeing an empty name.
+bool parseLine(std::string_view line, Node& node) {
+  size_t depth = 0;
+  while (depth < line.size() && line[depth] == ' ') ++depth;
+  line.remove_prefix(depth);
+  if (line.empty()) return false;
+  node.depth = depth;
+  const size_t sp = line.find(' ');
+  node.type = line.substr(0, sp);
+  node.name = {};
+  if (sp == std::string_view::npos) return true;
+  std::string_view rest = line.substr(sp + 1);
+  if (node.type == "Literal" || node.type == "Explain") {
+    node.name = rest;
+    return true;
+  }
+  if (rest.starts_with("(")) return true;  // "(children 2)", "(alias x)"
+  const size_t end = rest.find(' ');
+  node.name = rest.substr(0, end);
+  if (end != std::string_view::npos && !rest.substr(end).starts_with(" (")) node.name = {};
+  if (node.name.empty()) node.name = "?";
+  return true;
+}
+
+Status refuse(std::string message) {
+  return {StatusCode::kPermissionDenied, std::move(message)};
+}
+
+std::string statementName(std::string_view type) {
+  std::string name(type);
+  if (name.size() > 5 && name.ends_with("Query")) name.resize(name.size() - 5);
+  return name;
+}
+
+// A clause after a SELECT (children of SelectWithUnionQuery past its ExpressionList).
+Status refuseTrailingClause(std::string_view type) {
+  if (type == "Literal") return refuse("INTO OUTFILE is not allowed: queries cannot write files");
+  if (type == "Identifier") {
+    return refuse("a FORMAT clause is not allowed: the API answers JSON (drop FORMAT)");
+  }
+  if (type == "Set") return refuse("SETTINGS are not allowed in queries");
+  return refuse("the " + std::string(type) + " clause is not allowed");
+}
+
+Status checkTable(std::string_view name) {
+  const size_t dot = name.find('.');
+  if (dot == std::string_view::npos) return Status::ok();  // resolved in `otel` (or a CTE)
+  if (name.substr(0, dot) == "otel" && name.find('.', dot + 1) == std::string_view::npos) {
+    return Status::ok();
+  }
+  return refuse("only the telemetry tables (otel.*) can be read; " + std::string(name) +
+                " is not one");
+}
 
 }  // namespace
 
-Status checkReadOnlySql(std::string_view sql) {
-  std::vector<Token> tokens;
-  STACKHOUSE_RETURN_IF_ERROR(tokenize(sql, tokens));
-  // Trailing semicolons are fine; anything after one is a second statement.
-  while (!tokens.empty() && !tokens.back().ident && tokens.back().text == ";") tokens.pop_back();
-  if (tokens.empty()) return invalidArgument("the query is empty");
-  bool allowed = false;
-  for (std::string_view k : kAllowedFirst)
-    allowed = allowed || (tokens[0].ident && tokens[0].text == k);
-  if (!allowed && !(tokens[0].text == "(")) {
-    return refuse("only read queries are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)");
-  }
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    const Token& t = tokens[i];
-    if (!t.ident) {
-      if (t.text == ";") return refuse("one statement per query");
-      continue;
+Status checkQueryTree(std::string_view tree) {
+  std::vector<Node> stack;  // the path from the root to the parent of the current line
+  bool sawRoot = false;
+  while (!tree.empty()) {
+    const size_t nl = tree.find('\n');
+    const std::string_view line = tree.substr(0, nl);
+    tree = nl == std::string_view::npos ? std::string_view{} : tree.substr(nl + 1);
+    if (line.empty()) continue;
+    Node node;
+    if (!parseLine(line, node)) return refuse("the query's parse tree is not understood");
+    while (!stack.empty() && stack.back().depth >= node.depth) stack.pop_back();
+    if ((stack.empty() && node.depth != 0) || (!stack.empty() && node.depth != stack.back().depth + 1)) {
+      return refuse("the query's parse tree is not understood");
     }
-    const bool call = i + 1 < tokens.size() && !tokens[i + 1].ident && tokens[i + 1].text == "(";
-    if (call) {
-      for (std::string_view f : kForbiddenFunctions) {
-        if (t.text == f) return refuse("the table function " + t.text + "() is not allowed");
+    Node* parent = stack.empty() ? nullptr : &stack.back();
+    const size_t index = parent != nullptr ? parent->children++ : 0;
+
+    if (parent == nullptr) {
+      if (sawRoot) return refuse("only one statement is allowed");
+      sawRoot = true;
+      if (node.type != "SelectWithUnionQuery" && node.type != "DescribeQuery" &&
+          node.type != "Explain") {
+        return refuse("only SELECT, DESCRIBE and EXPLAIN are allowed; this is " +
+                      statementName(node.type));
       }
-    }
-    if (t.text == "outfile" && i > 0 && tokens[i - 1].text == "into") {
-      return refuse("INTO OUTFILE is not allowed");
-    }
-    if (t.text == "readonly" || t.text == "allow_ddl") {
-      return refuse("changing " + t.text + " is not allowed");
-    }
-    // A path used as a table name: FROM '/etc/passwd' or FROM `file.csv`.
-    if ((t.text == "from" || t.text == "join") && i + 1 < tokens.size()) {
-      const Token& next = tokens[i + 1];
-      if (!next.ident && next.text == "'") return refuse("reading files is not allowed");
-      if (next.ident && next.text.find('/') != std::string::npos) {
-        return refuse("reading files is not allowed");
+    } else if (parent->type == "SelectWithUnionQuery") {
+      if (index > 0) return refuseTrailingClause(node.type);
+    } else if (parent->type == "Explain" || parent->type == "DescribeQuery") {
+      if (index > 0 || node.type == "Set") {
+        return node.type == "Set" ? refuse("SETTINGS are not allowed in queries")
+                                  : refuseTrailingClause(node.type);
       }
+      const bool ok = parent->type == "Explain" ? node.type == "SelectWithUnionQuery"
+                                                : node.type == "TableExpression";
+      if (!ok) return refuse("EXPLAIN and DESCRIBE are allowed over a SELECT or a telemetry table");
     }
+
+    if (node.type == "SelectWithUnionQuery" || node.type == "TableExpression" ||
+        node.type == "DescribeQuery") {
+      // checked through their children
+    } else if (node.type == "Explain") {
+      if (parent != nullptr) return refuse("EXPLAIN is allowed only as the statement itself");
+    } else if (node.type == "Function") {
+      if (parent != nullptr && parent->type == "TableExpression") {
+        return refuse("table functions are not allowed: " + std::string(node.name) +
+                      "(); read the telemetry tables (otel.*)");
+      }
+      if (!isAllowedFunction(node.name)) {
+        return refuse("the function " + std::string(node.name) + " is not allowed");
+      }
+    } else if (node.type == "TableIdentifier") {
+      if (node.name.empty() || node.name == "?") {
+        return refuse("a table name that is not a plain name is not allowed");
+      }
+      STACKHOUSE_RETURN_IF_ERROR(checkTable(node.name));
+    } else if (node.type == "Identifier") {
+      if (node.name == "?") return refuse("an identifier that is not a plain name is not allowed");
+      // The right side of IN, as a bare name, is a table.
+      if (parent != nullptr && parent->type == "ExpressionList" && index == 1 &&
+          stack.size() >= 2 && stack[stack.size() - 2].type == "Function" &&
+          oneOf(stack[stack.size() - 2].name, kInFunctions)) {
+        STACKHOUSE_RETURN_IF_ERROR(checkTable(node.name));
+      }
+    } else if (node.type == "Set") {
+      return refuse("SETTINGS are not allowed in queries");
+    } else if (node.type == "ColumnsApplyTransformer") {
+      return refuse("APPLY is not allowed: call the functions on the columns by name");
+    } else if (!oneOf(node.type, kStructural)) {
+      return refuse(std::string(node.type) + " is not allowed in queries");
+    }
+    stack.push_back(node);
   }
+  if (!sawRoot) return refuse("the query's parse tree is empty");
   return Status::ok();
 }
 

@@ -39,27 +39,43 @@ Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) 
   std::filesystem::create_directories(options.dataDir, ec);
   if (ec) return unavailable("cannot create the data directory: " + ec.message());
   std::unique_ptr<ChdbStore> store(new ChdbStore());
+  store->dataDir_ = options.dataDir;
+  store->maxMemoryBytes_ = options.maxMemoryBytes;
   auto writer = ChdbConnection::open(options.dataDir, options.maxMemoryBytes);
   if (!writer) return writer.status();
   store->writer_ = std::move(writer.value());
   STACKHOUSE_RETURN_IF_ERROR(store->createSchema(options.ttlSeconds));
 
-  auto reader = ChdbConnection::open(options.dataDir, options.maxMemoryBytes);
+  auto reader = store->openQueryConnection(options.queryBounds);
   if (!reader) return reader.status();
   store->reader_ = std::move(reader.value());
-  // Result shaping and limits first: once readonly = 1, no setting can change on this connection.
-  for (std::string_view sql : {
-           "SET output_format_json_quote_64bit_integers = 1",
-           "SET output_format_json_quote_denormals = 1",
-           "SET max_execution_time = 60",
-           "SET max_result_bytes = 268435456",
-           "SET result_overflow_mode = 'throw'",
-           "SET readonly = 1",
-       }) {
-    auto r = store->reader_->query(sql);
-    if (!r) return r.status();
-  }
   return store;
+}
+
+Result<std::unique_ptr<ChdbConnection>> ChdbStore::openQueryConnection(const QueryBounds& b) {
+  // Result shaping and bounds first: once readonly = 1, no setting can change on the connection.
+  // The `otel` database is the current one, so that an unqualified name never resolves to the
+  // engine's default database (which in the embedded engine reads files of the working
+  // directory). Low OS priority for query threads: ingest keeps the CPU when both want it.
+  std::vector<std::string> setup = {
+      "SET output_format_json_quote_64bit_integers = 1",
+      "SET output_format_json_quote_denormals = 1",
+      "SET max_execution_time = " + std::to_string(b.maxExecutionSeconds),
+      "SET timeout_overflow_mode = 'throw'",
+      "SET max_memory_usage = " + std::to_string(b.maxMemoryBytes),
+      "SET max_result_bytes = " + std::to_string(b.maxResultBytes),
+      "SET result_overflow_mode = 'throw'",
+      "SET max_query_size = " + std::to_string(b.maxQueryBytes),
+      "SET os_thread_priority = 10",
+      "USE " + std::string(kDatabase),
+      "SET readonly = 1",
+  };
+  return ChdbConnection::open(dataDir_, maxMemoryBytes_, std::move(setup));
+}
+
+Result<std::unique_ptr<ChdbConnection>> ChdbStore::openControlConnection() {
+  return ChdbConnection::open(dataDir_, maxMemoryBytes_,
+                              {"USE " + std::string(kDatabase), "SET max_execution_time = 10"});
 }
 
 ChdbStore::~ChdbStore() = default;

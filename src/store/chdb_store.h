@@ -1,9 +1,13 @@
 // ChdbStore: the embedded ClickHouse store.
 //
 // Owns two connections to one data directory: a write connection that inserts batches, and a
-// read connection that runs user queries after `SET readonly = 1` (which blocks file(), url(),
-// path tables, DDL and writes, and cannot be undone from that connection). At open it creates
-// the exporter schema in the `otel` database and applies a changed TTL to existing tables.
+// read connection for user queries; further read connections come from openQueryConnection. A
+// read connection runs in the `otel` database with the QueryBounds set and then `SET readonly
+// = 1`, which blocks DDL, writes and setting changes for good on that connection. In the
+// embedded engine readonly does NOT block the scalar file() function, INTO OUTFILE, KILL QUERY,
+// USE or DESCRIBE over table functions: user text must pass query/sql_guard.h first. At open it
+// creates the exporter schema in the `otel` database and applies a changed TTL to existing
+// tables.
 //
 // Thread-safety: insert() is called by one thread at a time (the pipeline's insert thread);
 // query() may be called from any thread (queries are serialised on the read connection).
@@ -23,10 +27,20 @@
 
 namespace stackhouse::store {
 
+// Bounds on every statement of a read connection, set before readonly (and so unchangeable
+// by the statements themselves).
+struct QueryBounds {
+  uint64_t maxExecutionSeconds = 30;        // max_execution_time
+  uint64_t maxMemoryBytes = 1ull << 30;     // max_memory_usage, per query
+  uint64_t maxResultBytes = 32ull << 20;    // max_result_bytes (in the engine's blocks)
+  uint64_t maxQueryBytes = 1ull << 20;      // max_query_size: the SQL text the parser takes
+};
+
 struct StoreOptions {
   std::string dataDir;              // the engine's data path
   uint64_t ttlSeconds = 72 * 3600;  // retention of every table
   uint64_t maxMemoryBytes = 0;      // the engine's own memory cap (ChdbConnection::open); 0: none
+  QueryBounds queryBounds;          // for the read connections
 };
 
 class ChdbStore {
@@ -68,10 +82,24 @@ class ChdbStore {
                               : retryStream(B::kTable, raw, dedupToken);
   }
 
-  // Runs a user query on the read-only connection, with ClickHouse query parameters. On failure
-  // `error`, when given, receives ClickHouse's code, name and message.
+  // Runs a statement on the store's own read connection, with ClickHouse query parameters. On
+  // failure `error`, when given, receives ClickHouse's code, name and message. Not for user
+  // text: that goes through query/user_query.h.
   Result<QueryOutput> query(std::string_view sql, std::string_view format,
                             const QueryParams& params, EngineError* error = nullptr);
+
+  // Calls fn(ChdbConnection&) with the store's own read connection, one caller at a time.
+  template <typename F>
+  auto withReader(F&& fn) {
+    std::lock_guard lock(readMu_);
+    return fn(*reader_);
+  }
+
+  // A further read connection with `bounds` (the query service keeps one per worker). Thread-safe.
+  Result<std::unique_ptr<ChdbConnection>> openQueryConnection(const QueryBounds& bounds);
+  // A connection for control statements of our own (KILL QUERY of a user query whose client
+  // went away); never sees user text.
+  Result<std::unique_ptr<ChdbConnection>> openControlConnection();
 
   // Runs a statement on the write connection (maintenance and tests).
   Result<QueryOutput> execute(std::string_view sql, std::string_view format = "TSV");
@@ -90,6 +118,8 @@ class ChdbStore {
   // followed by "SELECT * FROM arrowstream(<the stream>)".
   Status insertFromStream(const std::vector<telemetry::ArrowExport*>& parts, std::string sql);
 
+  std::string dataDir_;
+  uint64_t maxMemoryBytes_ = 0;
   std::unique_ptr<ChdbConnection> writer_;  // used by the insert thread only
   std::mutex readMu_;
   std::unique_ptr<ChdbConnection> reader_;  // guarded by readMu_

@@ -1,32 +1,124 @@
 #include "web/api_handler.h"
 
+#include <algorithm>
+
+#include "common/json_writer.h"
 #include "common/metrics.h"
-#include "query/sql_api.h"
 
 namespace stackhouse::web {
 
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool isLoopback(std::string_view host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+// "example.com:8080" -> "example.com", "[::1]:80" -> "::1".
+std::string_view hostPart(std::string_view authority) {
+  if (authority.starts_with("[")) {
+    const auto close = authority.find(']');
+    return close == std::string_view::npos ? authority : authority.substr(1, close - 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
+http::Response errorResponse(int status, std::string_view name, std::string_view message) {
+  std::string body;
+  JsonWriter w(body);
+  w.beginObject().key("error").beginObject();
+  w.field("code", int64_t{0});
+  w.field("name", name);
+  w.field("message", message);
+  w.endObject().endObject();
+  return http::jsonResponse(status, std::move(body));
+}
+
+Counter& outcome(std::string_view value) {
+  return metrics().counter("stackhouse_api_requests_total", "API requests by outcome.",
+                           {{"endpoint", "sql"}, {"outcome", std::string(value)}});
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(const ApiOptions& options, query::QueryService& queries)
+    : queries_(queries) {
+  const std::string host = lower(options.listenHost);
+  if (isLoopback(host)) {
+    hosts_ = {"127.0.0.1", "localhost", "::1", host};
+  } else if (host != "0.0.0.0" && host != "::") {
+    hosts_ = {host};
+  }
+}
+
+std::string ApiHandler::refusal(const http::Request& request) const {
+  if (!hosts_.empty()) {
+    const std::string host = lower(hostPart(request.header("host")));
+    if (std::find(hosts_.begin(), hosts_.end(), host) == hosts_.end()) {
+      return "the Host header does not name this server";
+    }
+  }
+  if (const std::string_view origin = request.header("origin"); !origin.empty()) {
+    std::string_view rest = origin;
+    const auto scheme = rest.find("://");
+    if (scheme == std::string_view::npos) return "the Origin header is not this server";
+    rest.remove_prefix(scheme + 3);
+    const std::string host = lower(hostPart(rest));
+    if (!hosts_.empty() ? std::find(hosts_.begin(), hosts_.end(), host) == hosts_.end()
+                        : host != lower(hostPart(request.header("host")))) {
+      return "cross-origin requests are refused";
+    }
+  }
+  return {};
+}
+
 void ApiHandler::handle(http::Request&& request, http::Respond respond) {
-  static Counter& ok =
-      metrics().counter("stackhouse_api_requests_total", "API requests by outcome.",
-                        {{"endpoint", "sql"}, {"outcome", "ok"}});
-  static Counter& failed =
-      metrics().counter("stackhouse_api_requests_total", "API requests by outcome.",
-                        {{"endpoint", "sql"}, {"outcome", "error"}});
+  if (std::string why = refusal(request); !why.empty()) {
+    outcome("refused").inc();
+    respond(errorResponse(403, "FORBIDDEN", why));
+    return;
+  }
   if (request.path() != "/api/v1/sql") {
-    respond(http::jsonResponse(
-        404, R"({"error":{"code":0,"name":"NOT_FOUND","message":"no such endpoint"}})"));
+    respond(errorResponse(404, "NOT_FOUND", "no such endpoint"));
     return;
   }
   if (request.method != "POST") {
-    auto r = http::jsonResponse(
-        405, R"({"error":{"code":0,"name":"METHOD_NOT_ALLOWED","message":"use POST"}})");
+    auto r = errorResponse(405, "METHOD_NOT_ALLOWED", "use POST");
     r.headers.emplace_back("Allow", "POST");
     respond(std::move(r));
     return;
   }
-  auto reply = query::runSqlRequest(store_, request.body);
-  (reply.httpStatus == 200 ? ok : failed).inc();
-  respond(http::jsonResponse(reply.httpStatus, std::move(reply.json)));
+  const std::string type = lower(request.header("content-type"));
+  if (type != "application/json" && !type.starts_with("application/json;")) {
+    outcome("refused").inc();
+    respond(errorResponse(415, "UNSUPPORTED_MEDIA_TYPE",
+                          "the body must be sent as Content-Type: application/json"));
+    return;
+  }
+  auto parsed = query::parseSqlRequest(request.body);
+  if (auto* reply = std::get_if<query::SqlApiReply>(&parsed)) {
+    outcome("error").inc();
+    respond(http::jsonResponse(reply->httpStatus, std::move(reply->json)));
+    return;
+  }
+  auto gone = request.clientGoneFlag;
+  queries_.submit(
+      std::move(std::get<query::SqlRequest>(parsed)),
+      gone ? query::QueryService::ClientGone([gone] { return gone->load(); })
+           : query::QueryService::ClientGone(),
+      [respond = std::move(respond)](query::SqlApiReply reply) {
+        outcome(reply.httpStatus == 200 ? "ok" : reply.httpStatus == 429 ? "busy" : "error").inc();
+        http::Response r = http::jsonResponse(reply.httpStatus, std::move(reply.json));
+        if (reply.httpStatus == 429) r.headers.emplace_back("Retry-After", "1");
+        respond(std::move(r));
+      });
 }
 
 }  // namespace stackhouse::web

@@ -1,0 +1,91 @@
+// QueryService: runs user queries on a fixed set of workers, each with its own bounded read
+// connection, so that one slow query never queues the others behind it and a query burst never
+// grows without bound.
+//
+// submit() is called on any thread (an HTTP IO thread). At most `maxConcurrent` queries are
+// accepted at once; past that, done is called at once with 429 (the client retries). Accepted
+// queries run on the "query-<i>" threads; done is called there, exactly once. While a query
+// runs, the "query-watch" thread polls its clientGone callback and, once the client has gone,
+// cancels the statement in the engine (KILL QUERY by the tag runUserQuery puts on it), so its
+// worker is free again at once instead of after max_execution_time.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/metrics.h"
+#include "query/sql_api.h"
+#include "store/chdb_store.h"
+
+namespace stackhouse::query {
+
+struct QueryServiceOptions {
+  int maxConcurrent = 4;           // queries accepted at once (running or about to)
+  store::QueryBounds bounds;       // per query, on every worker's connection
+  uint64_t maxAnswerBytes = 32ull << 20;
+};
+
+class QueryService {
+ public:
+  using Done = std::function<void(SqlApiReply)>;
+  using ClientGone = std::function<bool()>;
+
+  // Opens one read connection per worker and a control connection; start-up only.
+  static Result<std::unique_ptr<QueryService>> start(store::ChdbStore& store,
+                                                     const QueryServiceOptions& options);
+  ~QueryService();
+  QueryService(const QueryService&) = delete;
+  QueryService& operator=(const QueryService&) = delete;
+
+  // Runs `request`; `done` is called exactly once (at once with 429 when full or stopped).
+  // `clientGone` (may be empty) is polled from the watch thread while the query runs.
+  void submit(SqlRequest request, ClientGone clientGone, Done done);
+
+  // Answers what is queued with 503, waits for running queries, joins the threads. Idempotent.
+  void stop();
+
+ private:
+  struct Job {
+    SqlRequest request;
+    ClientGone clientGone;
+    Done done;
+  };
+  struct Worker {
+    std::unique_ptr<store::ChdbConnection> connection;
+    std::thread thread;
+    // The query running now, for the watch thread: guarded by QueryService::mu_.
+    const Job* running = nullptr;
+    std::string tag;
+    bool killed = false;
+  };
+
+  explicit QueryService(const QueryServiceOptions& options);
+  void work(size_t index);
+  void watch();
+
+  QueryServiceOptions options_;
+  std::unique_ptr<store::ChdbConnection> control_;  // watch thread only
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::thread watcher_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable watchCv_;
+  std::deque<Job> queue_;  // guarded by mu_
+  int accepted_ = 0;       // queued + running; guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  uint64_t seq_ = 0;       // guarded by mu_
+
+  Counter& refusedBusy_;
+  Counter& cancelled_;
+  Gauge& running_;
+};
+
+}  // namespace stackhouse::query

@@ -1,0 +1,126 @@
+#include "query/user_query.h"
+
+#include <simdjson.h>
+
+#include "common/json_writer.h"
+#include "query/sql_guard.h"
+
+namespace stackhouse::query {
+
+namespace {
+
+// ClickHouse pretty-prints JSONCompact; the API answers compact JSON.
+std::string minified(std::string_view json) {
+  std::string out(json.size(), '\0');
+  size_t len = 0;
+  if (simdjson::minify(json.data(), json.size(), out.data(), len) != simdjson::SUCCESS) {
+    return std::string(json);
+  }
+  out.resize(len);
+  return out;
+}
+
+int httpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kInternal: return 500;
+    default: return 400;
+  }
+}
+
+// The engine's message about our wrapper statement ends with ": In scope SELECT
+// formatQuerySingleLine(...)"; the user wrote only the query.
+std::string withoutWrapper(std::string message) {
+  for (std::string_view scope : {": In scope SELECT formatQuerySingleLine", " In scope SELECT formatQuerySingleLine"}) {
+    if (const auto at = message.find(scope); at != std::string::npos) message.resize(at);
+  }
+  while (!message.empty() && (message.back() == '.' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
+SqlApiReply engineFailure(const store::ChdbConnection& c, const Status& status, bool wrapper) {
+  const store::EngineError& e = c.lastError();
+  std::string message = e.message.empty() ? status.message() : e.message;
+  if (wrapper) message = withoutWrapper(std::move(message));
+  return errorReply(httpStatusFor(status.code()), e.code, e.name.empty() ? "ERROR" : e.name,
+                    message);
+}
+
+}  // namespace
+
+SqlApiReply errorReply(int status, int code, std::string_view name, std::string_view message) {
+  SqlApiReply r;
+  r.httpStatus = status;
+  JsonWriter w(r.json);
+  w.beginObject().key("error").beginObject();
+  w.field("code", int64_t{code});
+  w.field("name", name);
+  w.field("message", message);
+  w.endObject().endObject();
+  return r;
+}
+
+SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql,
+                         const store::QueryParams& params, const UserQueryOptions& options) {
+  if (sql.size() > kMaxUserQueryBytes) {
+    return errorReply(413, 0, "QUERY_TOO_LARGE",
+                      "the query is " + std::to_string(sql.size()) + " bytes; the limit is " +
+                          std::to_string(kMaxUserQueryBytes));
+  }
+  auto formatted = connection.query("SELECT formatQuerySingleLine({stackhouse_user_query:String})",
+                                    "RawBLOB", {{"stackhouse_user_query", std::string(sql)}});
+  if (!formatted) return engineFailure(connection, formatted.status(), true);
+  std::string& canonical = formatted->data;
+  while (!canonical.empty() && (canonical.back() == '\n' || canonical.back() == ' ')) {
+    canonical.pop_back();
+  }
+  if (canonical.empty()) return errorReply(400, 0, "BAD_REQUEST", "the query is empty");
+
+  auto tree = connection.query("EXPLAIN AST " + canonical, "TSV", params);
+  if (!tree) return engineFailure(connection, tree.status(), false);
+  if (const Status allowed = checkQueryTree(tree->data); !allowed.isOk()) {
+    return errorReply(403, 0, "REFUSED", allowed.message());
+  }
+
+  std::string statement;
+  statement.reserve(canonical.size() + options.tag.size() + 8);
+  if (!options.tag.empty()) statement.append("/* ").append(options.tag).append(" */ ");
+  statement.append(canonical);
+  auto out = connection.query(statement, "JSONCompact", params);
+  if (!out) return engineFailure(connection, out.status(), false);
+
+  SqlApiReply reply;
+  JsonWriter w(reply.json);
+  w.beginObject();
+  if (out->data.empty()) {
+    w.key("columns").raw("[]");
+    w.key("rows").raw("[]");
+  } else {
+    simdjson::ondemand::parser parser;
+    simdjson::padded_string padded(out->data);
+    auto doc = parser.iterate(padded);
+    std::string_view meta, data;
+    simdjson::ondemand::array metaArray, dataArray;
+    if (doc["meta"].get_array().get(metaArray) != simdjson::SUCCESS ||
+        metaArray.raw_json().get(meta) != simdjson::SUCCESS ||
+        doc["data"].get_array().get(dataArray) != simdjson::SUCCESS ||
+        dataArray.raw_json().get(data) != simdjson::SUCCESS) {
+      return errorReply(500, 0, "INTERNAL", "the store returned a result that is not JSONCompact");
+    }
+    w.key("columns").raw(minified(meta));
+    w.key("rows").raw(minified(data));
+  }
+  w.field("elapsed_ms", out->elapsedSeconds * 1000.0);
+  w.endObject();
+  if (reply.json.size() > options.maxAnswerBytes) {
+    return errorReply(413, 0, "RESULT_TOO_LARGE",
+                      "the answer would be " + std::to_string(reply.json.size()) +
+                          " bytes of JSON; the limit is " + std::to_string(options.maxAnswerBytes) +
+                          ": add a LIMIT or select fewer columns");
+  }
+  return reply;
+}
+
+}  // namespace stackhouse::query

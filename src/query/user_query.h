@@ -1,0 +1,43 @@
+// Runs one piece of user text as SQL, safely: the one path from user text to the engine, used by
+// the SQL API, `stackhouse sql` and (later) the UI's SQL mode and tiles.
+//
+//   1. The text is refused past kMaxUserQueryBytes, before anything parses it.
+//   2. The engine formats it: `SELECT formatQuerySingleLine({text})`, the text a query parameter
+//      (never spliced). A syntax error or a second statement fails here.
+//   3. The engine prints the parse tree of the formatted text (`EXPLAIN AST <formatted>`; that
+//      text is the engine's own rendering of one statement, so it can be placed after EXPLAIN).
+//   4. checkQueryTree (sql_guard.h) decides.
+//   5. The formatted text runs, with the caller's query parameters, on a read connection (bounded
+//      by its QueryBounds, readonly, in the `otel` database), behind a comment that tags it so
+//      that it can be cancelled with KILL QUERY when its client goes away.
+//   6. The answer is shaped as the API's JSON and refused if larger than maxAnswerBytes.
+//
+// The connection passed in must be a read connection (ChdbStore::openQueryConnection); a failed
+// statement on it is never seen by the next one (ChdbConnection replaces itself after a failure).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "store/chdb_connection.h"
+
+namespace stackhouse::query {
+
+struct SqlApiReply {
+  int httpStatus = 200;
+  std::string json;
+};
+
+struct UserQueryOptions {
+  uint64_t maxAnswerBytes = 32ull << 20;  // the JSON answer; larger: 413, never a truncated answer
+  std::string tag;                        // e.g. "stackhouse-query-17": the KILL QUERY handle
+};
+
+SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql,
+                         const store::QueryParams& params, const UserQueryOptions& options);
+
+// The JSON error answer {"error": {"code", "name", "message"}}.
+SqlApiReply errorReply(int status, int code, std::string_view name, std::string_view message);
+
+}  // namespace stackhouse::query
