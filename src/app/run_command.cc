@@ -201,10 +201,10 @@ int runStack(const config::Config& config) {
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
   apiServerOptions.maxConnections = 1024;
-  auto apiServer = http::Server::start(apiServerOptions,
-                                       [&api](http::Request&& r, http::Respond respond) {
-                                         api.handle(std::move(r), std::move(respond));
-                                       });
+  auto apiServer =
+      http::Server::start(apiServerOptions, [&api](http::Request&& r, http::Respond respond) {
+        api.handle(std::move(r), std::move(respond));
+      });
   if (!apiServer) {
     log::error("cannot start",
                log::Fields().add("component", "api").add("error", apiServer.status().message()));

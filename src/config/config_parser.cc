@@ -491,14 +491,15 @@ void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
 }
 
 void ConfigParser::readQuery(const Slot& slot, QueryConfig& out) {
-  readMap(slot,
-          {{"maxExecutionTime",
-            [&](const Slot& s) {
-              readDuration(s, out.maxExecutionTime, std::chrono::seconds(1), std::chrono::hours(1),
-                           /*wholeSeconds=*/true);
-            }},
-           {"maxMemoryUsage", [&](const Slot& s) { readByteSize(s, out.maxMemoryUsage, 16 * kMiB); }},
-           {"maxConcurrent", [&](const Slot& s) { readRowCount(s, out.maxConcurrent, 1, 256); }}});
+  readMap(
+      slot,
+      {{"maxExecutionTime",
+        [&](const Slot& s) {
+          readDuration(s, out.maxExecutionTime, std::chrono::seconds(1), std::chrono::hours(1),
+                       /*wholeSeconds=*/true);
+        }},
+       {"maxMemoryUsage", [&](const Slot& s) { readByteSize(s, out.maxMemoryUsage, 16 * kMiB); }},
+       {"maxConcurrent", [&](const Slot& s) { readRowCount(s, out.maxConcurrent, 1, 256); }}});
 }
 
 void ConfigParser::readOtelConfig(const Slot& slot, OtelConfig& out) {

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,12 +9,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <optional>
 #include <thread>
-
-#include <sys/socket.h>
-
-#include <cerrno>
 
 #include "common/log.h"
 #include "common/thread_name.h"
@@ -149,29 +148,29 @@ class ServerImpl final : public Server {
 
  private:
   void accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
-                                                          tcp::socket socket) {
-      if (ec) {
-        if (ec == net::error::operation_aborted) return;
-      } else if (connections_.load() >= options_.maxConnections) {
-        beast::error_code ignored;
-        socket.close(ignored);
-        ++refusedSinceWarning_;
-        const auto now = std::chrono::steady_clock::now();
-        if (now - lastRefusalWarning_ >= std::chrono::seconds(10)) {
-          log::warn("connections refused: too many connections",
-                    log::Fields()
-                        .add("component", options_.name)
-                        .add("limit", options_.maxConnections)
-                        .add("refused", refusedSinceWarning_));
-          lastRefusalWarning_ = now;
-          refusedSinceWarning_ = 0;
-        }
-      } else {
-        std::make_shared<Session>(std::move(socket), *this)->start();
-      }
-      accept();
-    });
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           [this](beast::error_code ec, tcp::socket socket) {
+                             if (ec) {
+                               if (ec == net::error::operation_aborted) return;
+                             } else if (connections_.load() >= options_.maxConnections) {
+                               beast::error_code ignored;
+                               socket.close(ignored);
+                               ++refusedSinceWarning_;
+                               const auto now = std::chrono::steady_clock::now();
+                               if (now - lastRefusalWarning_ >= std::chrono::seconds(10)) {
+                                 log::warn("connections refused: too many connections",
+                                           log::Fields()
+                                               .add("component", options_.name)
+                                               .add("limit", options_.maxConnections)
+                                               .add("refused", refusedSinceWarning_));
+                                 lastRefusalWarning_ = now;
+                                 refusedSinceWarning_ = 0;
+                               }
+                             } else {
+                               std::make_shared<Session>(std::move(socket), *this)->start();
+                             }
+                             accept();
+                           });
   }
 
   ServerOptions options_;
@@ -203,7 +202,7 @@ void Session::readHeader() {
   // Waiting for the first byte of the next request is the idle timeout; once bytes arrive the
   // whole request must come within the read timeout.
   stream_.expires_after(buffer_.size() > 0 || firstRequest_ ? server_.options().readTimeout
-                                                             : server_.options().idleTimeout);
+                                                            : server_.options().idleTimeout);
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
@@ -319,8 +318,8 @@ void Session::watchClose() {
       tcp::socket::wait_read, [self = shared_from_this(), gone = gone_](beast::error_code ec) {
         if (ec) return;
         char byte = 0;
-        const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1,
-                                 MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n =
+            ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) gone->store(true);
       });
 }

@@ -81,8 +81,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port
   int threads = 1;
-  uint64_t maxBodyBytes = 64 << 20;       // larger bodies get 413 (as received, before inflating)
-  uint32_t maxHeaderBytes = 64 << 10;     // larger header blocks get 431
+  uint64_t maxBodyBytes = 64 << 20;    // larger bodies get 413 (as received, before inflating)
+  uint32_t maxHeaderBytes = 64 << 10;  // larger header blocks get 431
   // To receive a whole request once it has started, and the first request of a new connection
   // (a connection that never sends a byte holds its slot this long, not idleTimeout).
   std::chrono::seconds readTimeout{30};

@@ -25,16 +25,15 @@ constexpr std::string_view kSyntaxFunctions[] = {"exists", "lambda"};
 
 // The engine's aggregate function combinators (system.aggregate_function_combinators), longest
 // first where one ends another (MergeState before State).
-constexpr std::string_view kCombinators[] = {"SimpleState", "OrDefault", "Distinct", "Resample",
-                                             "ForEach",     "ArgMax",    "ArgMin",   "OrNull",
-                                             "Merge",       "State",     "Array",    "Null",
-                                             "Map",         "If"};
+constexpr std::string_view kCombinators[] = {
+    "SimpleState", "OrDefault", "Distinct", "Resample", "ForEach", "ArgMax", "ArgMin",
+    "OrNull",      "Merge",     "State",    "Array",    "Null",    "Map",    "If"};
 
 const AllowedFunction* find(std::string_view name) {
   const auto* end = std::end(kAllowed);
-  const auto* it = std::lower_bound(
-      std::begin(kAllowed), end, name,
-      [](const AllowedFunction& f, std::string_view n) { return f.name < n; });
+  const auto* it =
+      std::lower_bound(std::begin(kAllowed), end, name,
+                       [](const AllowedFunction& f, std::string_view n) { return f.name < n; });
   return it != end && it->name == name ? it : nullptr;
 }
 

@@ -49,9 +49,9 @@ void QueryService::submit(SqlRequest request, ClientGone clientGone, Done done) 
     }
   }
   refusedBusy_.inc();
-  done(errorReply(429, 0, "TOO_MANY_QUERIES",
-                  "every query slot (" + std::to_string(workers_.size()) +
-                      ") is busy; retry shortly"));
+  done(errorReply(
+      429, 0, "TOO_MANY_QUERIES",
+      "every query slot (" + std::to_string(workers_.size()) + ") is busy; retry shortly"));
 }
 
 void QueryService::work(size_t index) {
@@ -74,7 +74,8 @@ void QueryService::work(size_t index) {
     UserQueryOptions options;
     options.maxAnswerBytes = options_.maxAnswerBytes;
     options.tag = worker.tag;
-    SqlApiReply reply = runUserQuery(*worker.connection, job.request.sql, job.request.params, options);
+    SqlApiReply reply =
+        runUserQuery(*worker.connection, job.request.sql, job.request.params, options);
     running_.add(-1);
     bool killed = false;
     {
@@ -84,7 +85,8 @@ void QueryService::work(size_t index) {
       --accepted_;
     }
     if (killed) {
-      reply = errorReply(499, 394, "QUERY_WAS_CANCELLED", "the query was cancelled: its client went away");
+      reply = errorReply(499, 394, "QUERY_WAS_CANCELLED",
+                         "the query was cancelled: its client went away");
     }
     job.done(std::move(reply));
   }

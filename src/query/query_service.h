@@ -27,8 +27,8 @@
 namespace stackhouse::query {
 
 struct QueryServiceOptions {
-  int maxConcurrent = 4;           // queries accepted at once (running or about to)
-  store::QueryBounds bounds;       // per query, on every worker's connection
+  int maxConcurrent = 4;      // queries accepted at once (running or about to)
+  store::QueryBounds bounds;  // per query, on every worker's connection
   uint64_t maxAnswerBytes = 32ull << 20;
 };
 

@@ -28,7 +28,8 @@ std::variant<SqlRequest, SqlApiReply> parseSqlRequest(std::string_view body) {
       std::string text;
       switch (value.type()) {
         case simdjson::dom::element_type::STRING:
-          text = std::string(value.get_string().value());
+          // Exactly the string sent: the engine reads parameter values in escaped form.
+          text = escapeParamValue(value.get_string().value());
           break;
         case simdjson::dom::element_type::BOOL:
           text = value.get_bool().value() ? "true" : "false";
@@ -44,9 +45,8 @@ std::variant<SqlRequest, SqlApiReply> parseSqlRequest(std::string_view body) {
 
 SqlApiReply runSql(store::ChdbStore& store, std::string_view sql,
                    const store::QueryParams& params) {
-  return store.withReader([&](store::ChdbConnection& c) {
-    return runUserQuery(c, sql, params, UserQueryOptions{});
-  });
+  return store.withReader(
+      [&](store::ChdbConnection& c) { return runUserQuery(c, sql, params, UserQueryOptions{}); });
 }
 
 SqlApiReply runSqlRequest(store::ChdbStore& store, std::string_view body) {

@@ -41,8 +41,8 @@ constexpr std::string_view kStructural[] = {
 
 // IN and its relatives read a whole table when their right side is a table name.
 constexpr std::string_view kInFunctions[] = {
-    "in",        "notIn",        "globalIn",        "globalNotIn",       "nullIn",
-    "notNullIn", "globalNullIn", "globalNotNullIn", "notNullInIgnoreSet", "nullInIgnoreSet",
+    "in",          "notIn",          "globalIn",          "globalNotIn",         "nullIn",
+    "notNullIn",   "globalNullIn",   "globalNotNullIn",   "notNullInIgnoreSet",  "nullInIgnoreSet",
     "inIgnoreSet", "notInIgnoreSet", "globalInIgnoreSet", "globalNotInIgnoreSet"};
 
 template <size_t N>
@@ -86,9 +86,7 @@ bool parseLine(std::string_view line, Node& node) {
   return true;
 }
 
-Status refuse(std::string message) {
-  return {StatusCode::kPermissionDenied, std::move(message)};
-}
+Status refuse(std::string message) { return {StatusCode::kPermissionDenied, std::move(message)}; }
 
 std::string statementName(std::string_view type) {
   std::string name(type);
@@ -129,7 +127,8 @@ Status checkQueryTree(std::string_view tree) {
     Node node;
     if (!parseLine(line, node)) return refuse("the query's parse tree is not understood");
     while (!stack.empty() && stack.back().depth >= node.depth) stack.pop_back();
-    if ((stack.empty() && node.depth != 0) || (!stack.empty() && node.depth != stack.back().depth + 1)) {
+    if ((stack.empty() && node.depth != 0) ||
+        (!stack.empty() && node.depth != stack.back().depth + 1)) {
       return refuse("the query's parse tree is not understood");
     }
     Node* parent = stack.empty() ? nullptr : &stack.back();

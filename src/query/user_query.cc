@@ -33,7 +33,8 @@ int httpStatusFor(StatusCode code) {
 // The engine's message about our wrapper statement ends with ": In scope SELECT
 // formatQuerySingleLine(...)"; the user wrote only the query.
 std::string withoutWrapper(std::string message) {
-  for (std::string_view scope : {": In scope SELECT formatQuerySingleLine", " In scope SELECT formatQuerySingleLine"}) {
+  for (std::string_view scope :
+       {": In scope SELECT formatQuerySingleLine", " In scope SELECT formatQuerySingleLine"}) {
     if (const auto at = message.find(scope); at != std::string::npos) message.resize(at);
   }
   while (!message.empty() && (message.back() == '.' || message.back() == ' ')) message.pop_back();
@@ -49,6 +50,22 @@ SqlApiReply engineFailure(const store::ChdbConnection& c, const Status& status, 
 }
 
 }  // namespace
+
+std::string escapeParamValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size() + value.size() / 16 + 8);
+  for (char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\0': out += "\\0"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
 
 SqlApiReply errorReply(int status, int code, std::string_view name, std::string_view message) {
   SqlApiReply r;
@@ -70,7 +87,7 @@ SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql
                           std::to_string(kMaxUserQueryBytes));
   }
   auto formatted = connection.query("SELECT formatQuerySingleLine({stackhouse_user_query:String})",
-                                    "RawBLOB", {{"stackhouse_user_query", std::string(sql)}});
+                                    "RawBLOB", {{"stackhouse_user_query", escapeParamValue(sql)}});
   if (!formatted) return engineFailure(connection, formatted.status(), true);
   std::string& canonical = formatted->data;
   while (!canonical.empty() && (canonical.back() == '\n' || canonical.back() == ' ')) {

@@ -37,6 +37,10 @@ struct UserQueryOptions {
 SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql,
                          const store::QueryParams& params, const UserQueryOptions& options);
 
+// A query parameter's value as the engine reads it: in the escaped text form (a raw newline ends
+// the value, `\'` becomes `'`), so text that must arrive byte for byte is escaped first.
+std::string escapeParamValue(std::string_view value);
+
 // The JSON error answer {"error": {"code", "name", "message"}}.
 SqlApiReply errorReply(int status, int code, std::string_view name, std::string_view message);
 
