@@ -10,6 +10,7 @@ namespace stackhouse::config {
 namespace {
 
 using testing::errorOf;
+using testing::validationOf;
 
 constexpr std::string_view kPrefix = "otelConfig:\n  processors:\n    redaction:\n";
 
@@ -77,6 +78,7 @@ TEST(RedactionConfig, ValidCases) {
     ASSERT_NO_THROW(parsed = parseConfig(redactionYaml(c.body), "test.yaml"))
         << errorOf(redactionYaml(c.body));
     EXPECT_EQ(parsed, expected);
+    EXPECT_TRUE(validationOf(redactionYaml(c.body)).valid);  // stackhouse validate
     if (expected.otelConfig.processors.redaction.hmacKey.empty()) {
       // --print-config reads back (a set hmacKey is shown as <set>, never printed).
       EXPECT_EQ(parseConfig(describeConfig(parsed), "described.yaml"), parsed);
@@ -125,6 +127,9 @@ TEST(RedactionConfig, InvalidCases) {
   };
   for (const Case& c : cases) {
     EXPECT_EQ(errorOf(redactionYaml(c.body)), c.message) << c.name;
+    const Validation v = validationOf(redactionYaml(c.body));  // stackhouse validate
+    EXPECT_FALSE(v.valid) << c.name;
+    EXPECT_EQ(v.text, c.message) << c.name;
   }
 }
 
