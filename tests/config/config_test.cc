@@ -593,7 +593,9 @@ TEST(DescribeConfig, Defaults) {
             "      blockedKeys: []\n"
             "      urlKeys: []\n"
             "      fileNameKeys: []\n"
-            "      safeQueryKeys: []\n");
+            "      safeQueryKeys: []\n"
+            "      urls:\n"
+            "        hashHosts: false\n");
 }
 
 TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
