@@ -393,8 +393,9 @@ class TextScan {
     const std::string_view raw = s_.substr(b, e - b);
     char decoded[256];
     size_t dn = 0;
-    if (!percentDecode(raw, decoded, sizeof decoded, dn)) return;  // not a plausible file name
-    const std::string_view segment(decoded, dn);
+    // A segment too long to decode here is judged (and hashed) as written.
+    const std::string_view segment =
+        percentDecode(raw, decoded, sizeof decoded, dn) ? std::string_view(decoded, dn) : raw;
     const size_t dot = fileExtensionDot(segment);
     if (dot == std::string_view::npos) return;
     const std::string_view name = segment.substr(0, dot);

@@ -97,6 +97,9 @@ TEST(UrlFileNames, EveryUrlAttribute) {
        "/dl/" + h("Customer Q3 financials") + ".pdf"},
       // An encoded dot: still a file name; the whole segment is hashed.
       {"url.path", "/dl/report%2Epdf", "/dl/" + h("report")},
+      // A name too long to decode on the stack is hashed as written.
+      {"url.path", "/dl/" + std::string(300, 'n') + "%20x.pdf",
+       "/dl/" + h(std::string(300, 'n') + "%20x") + ".pdf"},
       // Every file-like segment, not just the last.
       {"url.path", "/shares/Acme.Corp/" + kSecretPdf + ".pdf",
        "/shares/" + h("Acme") + ".Corp/" + hs + ".pdf"},
