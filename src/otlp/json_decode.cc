@@ -82,15 +82,18 @@ bool enumFromName(EnumType type, std::string_view name, int64_t& v) {
   return false;
 }
 
-// The first count of a data point that has no uint64 value; the point is then rejected.
+// The first number of a data point that its field cannot hold (a count with no uint64 value,
+// a scale or offset outside int32); the point is then rejected.
 struct CountProblem {
   const char* message = nullptr;
   Key key = Key::kUnknown;
+  const char* want = nullptr;
 
-  void note(const char* m, Key k) {
+  void note(const char* m, Key k, const char* w) {
     if (message != nullptr) return;
     message = m;
     key = k;
+    want = w;
   }
   explicit operator bool() const { return message != nullptr; }
 };
@@ -269,7 +272,21 @@ class JsonSource {
         return typeError(message, key, "an unsigned 64-bit integer (a number or a decimal string)");
     }
     out = 0;
-    problem.note(message, key);
+    problem.note(message, key, "an unsigned 64-bit integer");
+    return true;
+  }
+
+  // ExponentialHistogramDataPoint.scale and the buckets' offset: a number outside int32, or
+  // fractional, is noted in `problem` as a count is (`out` is 0).
+  bool getPointInt32(element e, int32_t& out, const char* message, Key key, CountProblem& problem) {
+    double d = 0;
+    if (!getIntAsDouble(e, d, message, key)) return false;
+    if (d >= -2147483648.0 && d <= 2147483647.0 && std::trunc(d) == d) {
+      out = static_cast<int32_t>(d);
+    } else {
+      out = 0;
+      problem.note(message, key, "a signed 32-bit integer");
+    }
     return true;
   }
 
@@ -794,13 +811,13 @@ bool readNumberValue(JsonSource& src, const Fields& f, const char* m, double& va
   return !f.has(Key::kAsInt) || src.getIntAsDouble(f[Key::kAsInt], value, m, Key::kAsInt);
 }
 
-// Rolls back and rejects the data point begun at `rows` whose count has no uint64 value.
+// Rolls back and rejects the data point begun at `rows` that has a CountProblem.
 template <typename KindBatch>
 bool rejectForCount(DecodeContext& ctx, KindBatch& b, size_t rows, const CountProblem& p) {
   telemetry::truncateBatch(b, rows);
   if (ctx.stats().firstRejection.empty()) {
-    ctx.reject("data point", std::string(p.message) + "." + std::string(keyName(p.key)) +
-                                 " is not an unsigned 64-bit integer");
+    ctx.reject("data point",
+               std::string(p.message) + "." + std::string(keyName(p.key)) + " is not " + p.want);
   } else {
     ctx.reject("data point", {});
   }
@@ -952,7 +969,8 @@ bool decodeBuckets(JsonSource& src, const Fields& point, Key which, int32_t& off
   const char* m = "ExponentialHistogramDataPoint.Buckets";
   Fields f;
   if (!readFields(src, point[which], m, {Key::kOffset, Key::kBucketCounts}, f)) return false;
-  return (!f.has(Key::kOffset) || src.getInt32(f[Key::kOffset], offset, m, Key::kOffset)) &&
+  return (!f.has(Key::kOffset) ||
+          src.getPointInt32(f[Key::kOffset], offset, m, Key::kOffset, problem)) &&
          (!f.has(Key::kBucketCounts) ||
           src.forEachIn(f[Key::kBucketCounts], m, Key::kBucketCounts, [&](element v) {
             uint64_t c = 0;
@@ -989,7 +1007,8 @@ bool decodeExpHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t
       (f.has(Key::kCount) && !src.getCount(f[Key::kCount], count, mn, Key::kCount, countProblem)) ||
       (f.has(Key::kZeroCount) &&
        !src.getCount(f[Key::kZeroCount], zeroCount, mn, Key::kZeroCount, countProblem)) ||
-      (f.has(Key::kScale) && !src.getInt32(f[Key::kScale], scale, mn, Key::kScale)) ||
+      (f.has(Key::kScale) &&
+       !src.getPointInt32(f[Key::kScale], scale, mn, Key::kScale, countProblem)) ||
       !getOptionalDouble(src, f, Key::kSum, mn, sum) ||
       !getOptionalDouble(src, f, Key::kMin, mn, min) ||
       !getOptionalDouble(src, f, Key::kMax, mn, max) ||

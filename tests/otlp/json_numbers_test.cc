@@ -185,7 +185,7 @@ struct CountCase {
   const char* reason;
 };
 
-TEST(JsonNumbers, ACountWithoutAUint64ValueRejectsItsDataPointOnly) {
+TEST(JsonNumbers, ANumberItsFieldCannotHoldRejectsItsDataPointOnly) {
   const std::vector<CountCase> cases = {
       {"histogram count past 2^64",
        R"({"name":"h","histogram":{"dataPoints":[{"count":1e+21,"attributes":[)"
@@ -210,6 +210,12 @@ TEST(JsonNumbers, ACountWithoutAUint64ValueRejectsItsDataPointOnly) {
        "ExponentialHistogramDataPoint.Buckets.bucketCounts is not an unsigned 64-bit integer"},
       {"summary count", R"({"name":"q","summary":{"dataPoints":[{"count":2e19}]}})",
        "SummaryDataPoint.count is not an unsigned 64-bit integer"},
+      {"exponential histogram scale past int32",
+       R"({"name":"e","exponentialHistogram":{"dataPoints":[{"scale":4294967296}]}})",
+       "ExponentialHistogramDataPoint.scale is not a signed 32-bit integer"},
+      {"exponential histogram offset fractional",
+       R"({"name":"e","exponentialHistogram":{"dataPoints":[{"positive":{"offset":1.5}}]}})",
+       "ExponentialHistogramDataPoint.Buckets.offset is not a signed 32-bit integer"},
   };
   // Each bad point sits between two good ones of the same kind, which are both stored.
   const std::string good = R"({"name":"g","gauge":{"dataPoints":[{"asInt":1}]}})";
