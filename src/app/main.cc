@@ -3,6 +3,7 @@
 //   stackhouse run [--config FILE] [--data-dir DIR]   the stack (default)
 //   stackhouse sql [--config FILE] [--json] "SQL"     a query, printed as a table
 //   stackhouse audit [--config FILE] [--since 24h]    stored rows that still look sensitive
+//   stackhouse validate --config FILE                 checks the configuration, starts nothing
 //
 // First thing, in every role: the SIGUSR2 stack dumper, and SIGINT/SIGTERM blocked in every
 // thread (the main thread waits for them with sigwait).
@@ -22,6 +23,7 @@
 #include "common/log.h"
 #include "common/thread_name.h"
 #include "config/config.h"
+#include "config/validate.h"
 #include "stackdump/stackdump.h"
 
 namespace {
@@ -83,10 +85,19 @@ int main(int argc, char** argv) {
   audit->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
   audit->add_option("--data-dir", dataDir, "Data directory, when no stack is running");
   audit->add_option("--since", since, "Scan rows younger than this duration (default 24h)");
+  auto* validate = cli.add_subcommand(
+      "validate", "Check a configuration file without starting anything; exit 1 on any error");
+  validate->add_option("--config", configPath, "YAML configuration file")->required();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     leave(cli.exit(e));
+  }
+  if (validate->parsed()) {
+    // Reads the file as `run` would and reports; no listener, store or thread is started.
+    const stackhouse::config::Validation v = stackhouse::config::validateConfigFile(configPath);
+    std::fprintf(v.valid ? stdout : stderr, "%s\n", v.text.c_str());
+    leave(v.valid ? 0 : 1);
   }
 
   const bool isSql = sql->parsed();

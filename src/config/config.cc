@@ -55,6 +55,8 @@ void describeRedaction(std::string& out, const RedactionProcessorConfig& r) {
   line(out, 3, "urlKeys: " + stringList(r.urlKeys));
   line(out, 3, "fileNameKeys: " + stringList(r.fileNameKeys));
   line(out, 3, "safeQueryKeys: " + stringList(r.safeQueryKeys));
+  line(out, 3, "urls:");
+  line(out, 4, "hashHosts: " + boolText(r.hashUrlHosts));
   // The key itself is a secret: --print-config shows only whether one is set.
   if (!r.hmacKey.empty()) line(out, 3, "hmacKey: \"<set>\"");
   if (!r.hmacKeyFile.empty())

@@ -192,8 +192,10 @@ struct RedactionProcessorConfig {
   std::vector<std::string> urlKeys;        // added to the defaults
   std::vector<std::string> fileNameKeys;   // added to the defaults
   std::vector<std::string> safeQueryKeys;  // query keys whose values are kept
-  std::string hmacKey;                     // at least 16 bytes; or:
-  std::string hmacKeyFile;                 // a file holding the key; neither: a key kept in dataDir
+  // urls.hashHosts: the host of every URL found is hashed too (customer-named hosts).
+  bool hashUrlHosts = false;
+  std::string hmacKey;      // at least 16 bytes; or:
+  std::string hmacKeyFile;  // a file holding the key; neither: a key kept in dataDir
 
   bool operator==(const RedactionProcessorConfig&) const = default;
 };

@@ -711,6 +711,10 @@ void ConfigParser::readRedaction(const Slot& slot, RedactionProcessorConfig& out
         [&](const Slot& s) { readStringList(s, out.fileNameKeys, "key patterns"); }},
        {"safeQueryKeys",
         [&](const Slot& s) { readStringList(s, out.safeQueryKeys, "query keys"); }},
+       {"urls",
+        [&](const Slot& s) {
+          readMap(s, {{"hashHosts", [&](const Slot& e) { readBool(e, out.hashUrlHosts); }}});
+        }},
        {"hmacKey",
         [&](const Slot& s) {
           auto text = scalar(s, "a secret of at least 16 bytes");

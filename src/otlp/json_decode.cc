@@ -82,6 +82,22 @@ bool enumFromName(EnumType type, std::string_view name, int64_t& v) {
   return false;
 }
 
+// The first number of a data point that its field cannot hold (a count with no uint64 value,
+// a scale or offset outside int32); the point is then rejected.
+struct CountProblem {
+  const char* message = nullptr;
+  Key key = Key::kUnknown;
+  const char* want = nullptr;
+
+  void note(const char* m, Key k, const char* w) {
+    if (message != nullptr) return;
+    message = m;
+    key = k;
+    want = w;
+  }
+  explicit operator bool() const { return message != nullptr; }
+};
+
 // Reads one encoding's fields for the walkers and the ValueRenderer, reporting type errors as
 // "json: <Message>.<field> must be ..." (field names from our table, never the payload).
 class JsonSource {
@@ -165,6 +181,113 @@ class JsonSource {
       default: break;
     }
     return typeError(message, key, "a signed 64-bit integer (a number or a decimal string)");
+  }
+
+  // AnyValue.intValue. Senders whose numbers are doubles (every JavaScript SDK: JSON.stringify)
+  // write int64 values past 2^53 as the double they became, 2^63 as 9223372036854776000 and
+  // 1e21 as 1e+21. Such a number is kept, not refused: as an int when it is an int64 integer,
+  // otherwise as the double it is (kind kDouble), which renders as the sender's own text and as
+  // the protobuf encoding of that value (a double_value) is stored. Only a wrong JSON type fails.
+  bool getIntValue(element e, AnyValueView<element>& out) {
+    out.kind = ValueKind::kInt;
+    switch (e.type()) {
+      case element_type::INT64: out.integer = e.get_int64().value_unsafe(); return true;
+      case element_type::UINT64:
+      case element_type::DOUBLE: {
+        const double d = e.type() == element_type::UINT64
+                             ? static_cast<double>(e.get_uint64().value_unsafe())
+                             : e.get_double().value_unsafe();
+        keepNumber(d, out);
+        return true;
+      }
+      case element_type::STRING: {
+        const std::string_view s = e.get_string().value_unsafe();
+        const auto r = std::from_chars(s.data(), s.data() + s.size(), out.integer);
+        if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) return true;
+        double d = 0;
+        if (!decimalString(s, d)) break;
+        keepNumber(d, out);
+        return true;
+      }
+      default: break;
+    }
+    return typeError("AnyValue", Key::kIntValue, "an integer (a number or a decimal string)");
+  }
+
+  // NumberDataPoint.asInt and Exemplar.asInt, for the Float64 Value column: any number, as
+  // exactly as a double holds it. Past int64 (see getIntValue) it is the double it was sent as.
+  bool getIntAsDouble(element e, double& out, const char* message, Key key) {
+    switch (e.type()) {
+      case element_type::INT64:
+        out = static_cast<double>(e.get_int64().value_unsafe());
+        return true;
+      case element_type::UINT64:
+        out = static_cast<double>(e.get_uint64().value_unsafe());
+        return true;
+      case element_type::DOUBLE: out = e.get_double().value_unsafe(); return true;
+      case element_type::STRING: {
+        const std::string_view s = e.get_string().value_unsafe();
+        int64_t i = 0;
+        const auto r = std::from_chars(s.data(), s.data() + s.size(), i);
+        if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) {
+          out = static_cast<double>(i);
+          return true;
+        }
+        if (decimalString(s, out)) return true;
+        break;
+      }
+      default: break;
+    }
+    return typeError(message, key, "an integer (a number or a decimal string)");
+  }
+
+  // A count (HistogramDataPoint.count, bucketCounts, zeroCount, ...): a uint64 as getUint64
+  // reads it. A number that has no uint64 value (negative, fractional, 2^64 or more) cannot be
+  // stored faithfully: it is noted in `problem` (the data point is then rejected on its own, OTLP
+  // partial success) and `out` is 0. Only a wrong JSON type fails the call.
+  bool getCount(element e, uint64_t& out, const char* message, Key key, CountProblem& problem) {
+    switch (e.type()) {
+      case element_type::UINT64: out = e.get_uint64().value_unsafe(); return true;
+      case element_type::INT64: {
+        const int64_t v = e.get_int64().value_unsafe();
+        if (v < 0) break;
+        out = static_cast<uint64_t>(v);
+        return true;
+      }
+      case element_type::DOUBLE: {
+        const double d = e.get_double().value_unsafe();
+        if (!(d >= 0 && d < 18446744073709551616.0) || std::trunc(d) != d) break;
+        out = static_cast<uint64_t>(d);
+        return true;
+      }
+      case element_type::STRING: {
+        const std::string_view s = e.get_string().value_unsafe();
+        const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+        if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) return true;
+        double ignored = 0;
+        if (decimalString(s, ignored)) break;
+        return typeError(message, key, "an unsigned 64-bit integer (a number or a decimal string)");
+      }
+      default:
+        return typeError(message, key, "an unsigned 64-bit integer (a number or a decimal string)");
+    }
+    out = 0;
+    problem.note(message, key, "an unsigned 64-bit integer");
+    return true;
+  }
+
+  // ExponentialHistogramDataPoint.scale and the buckets' offset: a number outside int32, or
+  // fractional, is noted in `problem` as a count is (`out` is 0).
+  bool getPointInt32(element e, int32_t& out, const char* message, Key key, CountProblem& problem) {
+    double d = 0;
+    if (!getIntAsDouble(e, d, message, key)) return false;
+    if (d >= -2147483648.0 && d <= 2147483647.0 && std::trunc(d) == d) {
+      out = static_cast<int32_t>(d);
+    } else {
+      out = 0;
+      problem.note(message, key, "a signed 32-bit integer");
+    }
+    return true;
   }
 
   bool getUint32(element e, uint32_t& out, const char* message, Key key) {
@@ -285,8 +408,7 @@ class JsonSource {
           out.kind = ValueKind::kBool;
           break;
         case Key::kIntValue:
-          if (!getInt64(val, out.integer, "AnyValue", key)) return false;
-          out.kind = ValueKind::kInt;
+          if (!getIntValue(val, out)) return false;
           break;
         case Key::kDoubleValue:
           if (!getDouble(val, out.number, "AnyValue", key)) return false;
@@ -380,6 +502,23 @@ class JsonSource {
   }
 
  private:
+  // An int64 integer as kInt, anything else as kDouble.
+  static void keepNumber(double d, AnyValueView<element>& out) {
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d) {
+      out.kind = ValueKind::kInt;
+      out.integer = static_cast<int64_t>(d);
+    } else {
+      out.kind = ValueKind::kDouble;
+      out.number = d;
+    }
+  }
+
+  // A string holding a finite decimal number ("1e21", "-9223372036854775809").
+  static bool decimalString(std::string_view s, double& out) {
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(out);
+  }
+
   DecodeContext& ctx_;
   JsonDecoder::Scratch& s_;
 };
@@ -669,12 +808,20 @@ bool readNumberValue(JsonSource& src, const Fields& f, const char* m, double& va
   if (f.has(Key::kAsDouble) && !src.getDouble(f[Key::kAsDouble], value, m, Key::kAsDouble)) {
     return false;
   }
-  if (f.has(Key::kAsInt)) {
-    int64_t i = 0;
-    if (!src.getInt64(f[Key::kAsInt], i, m, Key::kAsInt)) return false;
-    value = static_cast<double>(i);
+  return !f.has(Key::kAsInt) || src.getIntAsDouble(f[Key::kAsInt], value, m, Key::kAsInt);
+}
+
+// Rolls back and rejects the data point begun at `rows` that has a CountProblem.
+template <typename KindBatch>
+bool rejectForCount(DecodeContext& ctx, KindBatch& b, size_t rows, const CountProblem& p) {
+  telemetry::truncateBatch(b, rows);
+  if (ctx.stats().firstRejection.empty()) {
+    ctx.reject("data point",
+               std::string(p.message) + "." + std::string(keyName(p.key)) + " is not " + p.want);
+  } else {
+    ctx.reject("data point", {});
   }
-  return true;
+  return ctx.nextRecord();
 }
 
 bool decodeExemplars(JsonSource& src, const Fields& point, const char* m,
@@ -770,20 +917,21 @@ bool decodeHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t te
   }
   const size_t rows = b.rows();
   PointFields p;
+  CountProblem countProblem;
   uint64_t count = 0;
   double sum = 0;
   double min = 0;
   double max = 0;
   if (!readPointCommon(src, f, mn, b.common, p) ||
-      (f.has(Key::kCount) && !src.getUint64(f[Key::kCount], count, mn, Key::kCount)) ||
+      (f.has(Key::kCount) && !src.getCount(f[Key::kCount], count, mn, Key::kCount, countProblem)) ||
       !getOptionalDouble(src, f, Key::kSum, mn, sum) ||
       !getOptionalDouble(src, f, Key::kMin, mn, min) ||
       !getOptionalDouble(src, f, Key::kMax, mn, max) ||
       (f.has(Key::kBucketCounts) && !src.forEachIn(f[Key::kBucketCounts], mn, Key::kBucketCounts,
                                                    [&](element v) {
                                                      uint64_t c = 0;
-                                                     if (!src.getUint64(v, c, mn,
-                                                                        Key::kBucketCounts))
+                                                     if (!src.getCount(v, c, mn, Key::kBucketCounts,
+                                                                       countProblem))
                                                        return false;
                                                      b.bucketCounts.child().append(c);
                                                      return true;
@@ -799,6 +947,7 @@ bool decodeHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t te
       !decodeExemplars(src, f, mn, b.exemplars, p.exemplarProblem)) {
     return false;
   }
+  if (countProblem) return rejectForCount(ctx, b, rows, countProblem);
   JsonDecoder::Scratch& s = src.scratch();
   if (beginPointRow(ctx, b, rows, s.resource, s.scope, s.metric, p)) {
     b.count.append(count);
@@ -815,16 +964,17 @@ bool decodeHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t te
 }
 
 bool decodeBuckets(JsonSource& src, const Fields& point, Key which, int32_t& offset,
-                   telemetry::UInt64ListColumn& counts) {
+                   telemetry::UInt64ListColumn& counts, CountProblem& problem) {
   if (!point.has(which)) return true;
   const char* m = "ExponentialHistogramDataPoint.Buckets";
   Fields f;
   if (!readFields(src, point[which], m, {Key::kOffset, Key::kBucketCounts}, f)) return false;
-  return (!f.has(Key::kOffset) || src.getInt32(f[Key::kOffset], offset, m, Key::kOffset)) &&
+  return (!f.has(Key::kOffset) ||
+          src.getPointInt32(f[Key::kOffset], offset, m, Key::kOffset, problem)) &&
          (!f.has(Key::kBucketCounts) ||
           src.forEachIn(f[Key::kBucketCounts], m, Key::kBucketCounts, [&](element v) {
             uint64_t c = 0;
-            if (!src.getUint64(v, c, m, Key::kBucketCounts)) return false;
+            if (!src.getCount(v, c, m, Key::kBucketCounts, problem)) return false;
             counts.child().append(c);
             return true;
           }));
@@ -844,6 +994,7 @@ bool decodeExpHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t
   }
   const size_t rows = b.rows();
   PointFields p;
+  CountProblem countProblem;
   uint64_t count = 0;
   uint64_t zeroCount = 0;
   double sum = 0;
@@ -853,18 +1004,22 @@ bool decodeExpHistogramPoint(JsonSource& src, element e, MetricBatch& m, int32_t
   int32_t positiveOffset = 0;
   int32_t negativeOffset = 0;
   if (!readPointCommon(src, f, mn, b.common, p) ||
-      (f.has(Key::kCount) && !src.getUint64(f[Key::kCount], count, mn, Key::kCount)) ||
+      (f.has(Key::kCount) && !src.getCount(f[Key::kCount], count, mn, Key::kCount, countProblem)) ||
       (f.has(Key::kZeroCount) &&
-       !src.getUint64(f[Key::kZeroCount], zeroCount, mn, Key::kZeroCount)) ||
-      (f.has(Key::kScale) && !src.getInt32(f[Key::kScale], scale, mn, Key::kScale)) ||
+       !src.getCount(f[Key::kZeroCount], zeroCount, mn, Key::kZeroCount, countProblem)) ||
+      (f.has(Key::kScale) &&
+       !src.getPointInt32(f[Key::kScale], scale, mn, Key::kScale, countProblem)) ||
       !getOptionalDouble(src, f, Key::kSum, mn, sum) ||
       !getOptionalDouble(src, f, Key::kMin, mn, min) ||
       !getOptionalDouble(src, f, Key::kMax, mn, max) ||
-      !decodeBuckets(src, f, Key::kPositive, positiveOffset, b.positiveBucketCounts) ||
-      !decodeBuckets(src, f, Key::kNegative, negativeOffset, b.negativeBucketCounts) ||
+      !decodeBuckets(src, f, Key::kPositive, positiveOffset, b.positiveBucketCounts,
+                     countProblem) ||
+      !decodeBuckets(src, f, Key::kNegative, negativeOffset, b.negativeBucketCounts,
+                     countProblem) ||
       !decodeExemplars(src, f, mn, b.exemplars, p.exemplarProblem)) {
     return false;
   }
+  if (countProblem) return rejectForCount(ctx, b, rows, countProblem);
   JsonDecoder::Scratch& s = src.scratch();
   if (beginPointRow(ctx, b, rows, s.resource, s.scope, s.metric, p)) {
     b.count.append(count);
@@ -897,10 +1052,11 @@ bool decodeSummaryPoint(JsonSource& src, element e, MetricBatch& m) {
   }
   const size_t rows = b.rows();
   PointFields p;
+  CountProblem countProblem;
   uint64_t count = 0;
   double sum = 0;
   if (!readPointCommon(src, f, mn, b.common, p) ||
-      (f.has(Key::kCount) && !src.getUint64(f[Key::kCount], count, mn, Key::kCount)) ||
+      (f.has(Key::kCount) && !src.getCount(f[Key::kCount], count, mn, Key::kCount, countProblem)) ||
       !getOptionalDouble(src, f, Key::kSum, mn, sum) ||
       (f.has(Key::kQuantileValues) &&
        !src.forEachIn(f[Key::kQuantileValues], mn, Key::kQuantileValues, [&](element qv) {
@@ -919,6 +1075,7 @@ bool decodeSummaryPoint(JsonSource& src, element e, MetricBatch& m) {
        }))) {
     return false;
   }
+  if (countProblem) return rejectForCount(ctx, b, rows, countProblem);
   JsonDecoder::Scratch& s = src.scratch();
   if (beginPointRow(ctx, b, rows, s.resource, s.scope, s.metric, p)) {
     b.count.append(count);
@@ -1106,8 +1263,9 @@ bool JsonDecoder::parse(DecodeContext& ctx, std::span<const uint8_t> body, eleme
     if (parsePadded(text.data(), text.size(), root, &error)) return true;
   }
   if (error == simdjson::NUMBER_ERROR) {
-    // Integer literals past 64 bits: read them as doubles. Out-of-range values for integer
-    // fields are then refused by the walkers, with the field's name.
+    // Integer literals past 64 bits: read them as doubles. The walkers keep them where the
+    // field can hold the double (AnyValue.intValue, asInt), reject the data point where it is a
+    // count, and refuse the request, naming the field, elsewhere.
     widenBigIntegers(text, widened_);
     simdjson::error_code second = simdjson::SUCCESS;
     if (parsePadded(widened_.data(), widened_.size(), root, &second)) return true;

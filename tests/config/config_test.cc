@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "config/validate.h"
 #include "parse_error.h"
 
 namespace stackhouse::config {
@@ -14,6 +15,7 @@ using namespace std::chrono_literals;
 const std::string kTestdata = STACKHOUSE_CONFIG_TESTDATA;
 
 using testing::errorOf;
+using testing::validationOf;
 
 TEST(Config, Defaults) {
   const Config c = defaultConfig();
@@ -167,6 +169,9 @@ TEST(ParseConfig, ValidCases) {
     ASSERT_NO_THROW(parsed = parseConfig(c.yaml, "test.yaml")) << errorOf(c.yaml);
     EXPECT_EQ(describeConfig(parsed), describeConfig(expected));
     EXPECT_EQ(parsed, expected);
+    const Validation v = validationOf(c.yaml);  // stackhouse validate
+    EXPECT_TRUE(v.valid) << v.text;
+    EXPECT_EQ(v.text, summarizeConfig(expected, "test.yaml"));
   }
 }
 
@@ -446,6 +451,9 @@ TEST(ParseConfig, InvalidCases) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(errorOf(c.yaml), c.message);
+    const Validation v = validationOf(c.yaml);  // stackhouse validate: every error, the same text
+    EXPECT_FALSE(v.valid);
+    EXPECT_EQ(v.text, c.message);
   }
 }
 
@@ -585,7 +593,9 @@ TEST(DescribeConfig, Defaults) {
             "      blockedKeys: []\n"
             "      urlKeys: []\n"
             "      fileNameKeys: []\n"
-            "      safeQueryKeys: []\n");
+            "      safeQueryKeys: []\n"
+            "      urls:\n"
+            "        hashHosts: false\n");
 }
 
 TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
@@ -593,6 +603,47 @@ TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
   c.clickstack.dataDir = "/odd \"dir\"\\with\ttabs: and # marks";
   EXPECT_EQ(parseConfig(describeConfig(c), "described.yaml"), c);
   EXPECT_EQ(parseConfig(describeConfig(defaultConfig()), "described.yaml"), defaultConfig());
+}
+
+// stackhouse validate on the files of testdata: a summary line for a valid one, every error of
+// an invalid one (keys of features not built yet included), and a file that cannot be read.
+TEST(Validate, Files) {
+  const Validation built = validateConfigFile(kTestdata + "/reference_built.yaml");
+  EXPECT_TRUE(built.valid);
+  EXPECT_EQ(built.text, kTestdata +
+                            "/reference_built.yaml: valid; OTLP/gRPC 127.0.0.1:4317, OTLP/HTTP "
+                            "127.0.0.1:4318, API 127.0.0.1:8080, admin 127.0.0.1:8888; sinks "
+                            "clickhouse (ttl 72h); redaction on");
+  const Validation all = validateConfigFile(kTestdata + "/all_keys.yaml");
+  EXPECT_TRUE(all.valid);
+  EXPECT_EQ(all.text, kTestdata +
+                          "/all_keys.yaml: valid; OTLP/gRPC 0.0.0.0:14317, OTLP/HTTP "
+                          "0.0.0.0:14318, admin localhost:0; no sink enabled; redaction on");
+
+  const Validation reference = validateConfigFile(kTestdata + "/reference.yaml");
+  EXPECT_FALSE(reference.valid);
+  try {
+    loadConfig(kTestdata + "/reference.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(reference.text, e.what());
+  }
+  EXPECT_NE(reference.text.find("reference.yaml:32:1: prometheusScrape: unknown key: the feature "
+                                "is not available in this build yet"),
+            std::string::npos);
+
+  const Validation missing = validateConfigFile(kTestdata + "/missing.yaml");
+  EXPECT_FALSE(missing.valid);
+  EXPECT_EQ(missing.text, kTestdata + "/missing.yaml: cannot open: No such file or directory");
+}
+
+TEST(Validate, SummaryNamesWhatWouldRun) {
+  Config c = defaultConfig();
+  c.otelConfig.processors.redaction.enabled = false;
+  c.otelConfig.exporters.clickhouse.ttl = std::chrono::hours(360);
+  EXPECT_EQ(summarizeConfig(c, "x.yaml"),
+            "x.yaml: valid; OTLP/gRPC 127.0.0.1:4317, OTLP/HTTP 127.0.0.1:4318, API "
+            "127.0.0.1:8080, admin 127.0.0.1:8888; sinks clickhouse (ttl 360h); redaction OFF");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ namespace stackhouse::config {
 namespace {
 
 using testing::errorOf;
+using testing::validationOf;
 
 constexpr std::string_view kPrefix = "otelConfig:\n  processors:\n    redaction:\n";
 
@@ -68,6 +69,11 @@ TEST(RedactionConfig, ValidCases) {
        [](auto& r) { r.hmacKey = "0123456789abcdef"; }},
       {"hmac key file", "      hmacKeyFile: /run/secrets/redaction\n",
        [](auto& r) { r.hmacKeyFile = "/run/secrets/redaction"; }},
+      {"hash URL hosts", "      urls:\n        hashHosts: true\n",
+       [](auto& r) { r.hashUrlHosts = true; }},
+      {"URL hosts kept, flow style", "      urls: {hashHosts: false}\n", [](auto&) {}},
+      {"urls empty", "      urls: {}\n", [](auto&) {}},
+      {"urls with no value", "      urls:\n", [](auto&) {}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -77,6 +83,7 @@ TEST(RedactionConfig, ValidCases) {
     ASSERT_NO_THROW(parsed = parseConfig(redactionYaml(c.body), "test.yaml"))
         << errorOf(redactionYaml(c.body));
     EXPECT_EQ(parsed, expected);
+    EXPECT_TRUE(validationOf(redactionYaml(c.body)).valid);  // stackhouse validate
     if (expected.otelConfig.processors.redaction.hmacKey.empty()) {
       // --print-config reads back (a set hmacKey is shown as <set>, never printed).
       EXPECT_EQ(parseConfig(describeConfig(parsed), "described.yaml"), parsed);
@@ -118,6 +125,18 @@ TEST(RedactionConfig, InvalidCases) {
        "test.yaml:4:20: otelConfig.processors.redaction.ignoredKeys: expected a list of key "
        "patterns such as "
        "[\"a.b\"]; got \"debug.*\""},
+      {"hashHosts misspelt", "      urls:\n        hashHost: true\n",
+       "test.yaml:5:9: otelConfig.processors.redaction.urls.hashHost: unknown key; did you mean "
+       "hashHosts?"},
+      {"hashHosts not a boolean", "      urls: {hashHosts: sometimes}\n",
+       "test.yaml:4:25: otelConfig.processors.redaction.urls.hashHosts: \"sometimes\" is not true "
+       "or false"},
+      {"hashHosts as a string", "      urls:\n        hashHosts: \"true\"\n",
+       "test.yaml:5:20: otelConfig.processors.redaction.urls.hashHosts: \"true\" is a string, not "
+       "a boolean; write true or false without quotes"},
+      {"urls not a map", "      urls: [hashHosts]\n",
+       "test.yaml:4:13: otelConfig.processors.redaction.urls: expected a map with the keys "
+       "hashHosts; got a list"},
       {"enabled as string", "      rules: {jwts: \"false\"}\n",
        "test.yaml:4:21: otelConfig.processors.redaction.rules.jwts: \"false\" is a string, not a "
        "boolean; write "
@@ -125,6 +144,9 @@ TEST(RedactionConfig, InvalidCases) {
   };
   for (const Case& c : cases) {
     EXPECT_EQ(errorOf(redactionYaml(c.body)), c.message) << c.name;
+    const Validation v = validationOf(redactionYaml(c.body));  // stackhouse validate
+    EXPECT_FALSE(v.valid) << c.name;
+    EXPECT_EQ(v.text, c.message) << c.name;
   }
 }
 

@@ -1,6 +1,7 @@
 // Telemetry controls end to end (issue 4): records carrying every kind of sensitive content, in
 // every place it can hide (resource, scope, record and span attributes, string and map log bodies,
-// span names, status messages, events, links, metric data-point attributes, exemplars), sent over
+// span names, status messages, events, links, metric data-point attributes, exemplars; URLs with
+// file names in span names, URL attributes and bodies), sent over
 // OTLP/HTTP as JSON and as protobuf. The stored rows must hold masks or hashes where the content
 // was and keep everything that is not sensitive byte for byte; and a server whose config turns
 // rules off must store that content as sent (so the rule is what removed it).
@@ -47,6 +48,7 @@ const SECRETS = {
   card: { text: 'card 4111 1111 1111 1111', needle: '4111 1111 1111 1111' },
   urlUser: { text: 'fetch https://bob:pw123xyz@files.example.com/x', needle: 'pw123xyz' },
   urlQuery: { text: 'GET https://files.example.com/doc?name=acme-contract-q3', needle: 'acme-contract-q3' },
+  urlFileName: { text: 'GET https://files.example-customer.com/Customer_Q3_financials_CONFIDENTIAL.pdf?sig=s1g', needle: 'Customer_Q3_financials_CONFIDENTIAL' },
 };
 const SENSITIVE_TEXT = Object.values(SECRETS).map((s) => s.text).join(' | ');
 const NEEDLES = Object.values(SECRETS).map((s) => s.needle);
@@ -120,9 +122,15 @@ function tracesRequest(svc) {
       scopeSpans: [{
         scope,
         spans: [{
-          traceId: TRACE_ID, spanId: SPAN_ID, name: 'GET /documents?name=acme-contract-q3', kind: 2,
+          traceId: TRACE_ID, spanId: SPAN_ID, name: 'GET https://files.example-customer.com/Customer_Q3_financials_CONFIDENTIAL.pdf?name=acme-contract-q3', kind: 2,
           startTimeUnixNano: String(start), endTimeUnixNano: String(start + 1_000_000n),
-          attributes: [...sensitiveAttrs('span'), ...kv({ 'url.full': 'https://bob:pw123xyz@files.example.com/doc?name=acme-contract-q3&page=2' })],
+          attributes: [...sensitiveAttrs('span'), ...kv({
+            'url.full': 'https://bob:pw123xyz@files.example.com/doc/Customer_Q3_financials_CONFIDENTIAL.pdf?name=acme-contract-q3&page=2',
+            'url.path': '/doc/Customer_Q3_financials_CONFIDENTIAL.pdf',
+            'http.target': '/doc/Customer%20Q3%20financials%20CONFIDENTIAL.pdf?download=1',
+            'http.route': '/doc/{name}.pdf',
+            'url.original': 'https://api.example.com/v1.2/items/123',
+          })],
           events: [{ timeUnixNano: String(start + 10n), name: 'exception', attributes: sensitiveAttrs('event') }],
           links: [{ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', attributes: sensitiveAttrs('link') }],
           status: { code: 2, message: SENSITIVE_TEXT },
@@ -241,9 +249,16 @@ describe('default policy', () => {
       }
       assert.ok(Number(logRow[3]['redaction.masked.count']) > 0, 'log summary attribute');
       const [span] = stored.spans.rows;
-      assert.equal(span[0], 'GET /documents?name=REDACTED');
+      assert.match(span[0], /^GET https:\/\/files\.example-customer\.com\/[0-9a-f]{12}\.pdf\?name=REDACTED$/, 'span name');
       assert.ok(span[1].includes('Bearer ****'), `status message: ${span[1]}`);
-      assert.equal(span[3]['url.full'], 'https://REDACTED:REDACTED@files.example.com/doc?name=REDACTED&page=REDACTED');
+      assert.match(span[3]['url.full'], /^https:\/\/REDACTED:REDACTED@files\.example\.com\/doc\/[0-9a-f]{12}\.pdf\?name=REDACTED&page=REDACTED$/);
+      const fileHash = span[0].slice('GET https://files.example-customer.com/'.length, -'.pdf?name=REDACTED'.length);
+      assert.equal(span[3]['url.path'], `/doc/${fileHash}.pdf`, 'url.path: the same hash as in the span name');
+      assert.match(span[3]['http.target'], /^\/doc\/[0-9a-f]{12}\.pdf\?download=REDACTED$/, 'http.target (percent-encoded name)');
+      assert.equal(span[3]['http.route'], '/doc/{name}.pdf', 'a route template stays');
+      assert.equal(span[3]['url.original'], 'https://api.example.com/v1.2/items/123', 'versions and ids stay');
+      assert.ok(String(logRow[0]).includes(`https://files.example-customer.com/${fileHash}.pdf?sig=REDACTED`), `string body: ${logRow[0]}`);
+      assert.ok(String(mapRow[0]).includes(`https://files.example-customer.com/${fileHash}.pdf?sig=REDACTED`), `map body: ${mapRow[0]}`);
       assert.equal(span[4][0]['db.password'], '****', 'event attributes');
       assert.equal(span[5][0]['db.password'], '****', 'link attributes');
       assert.ok(Number(span[3]['redaction.masked.count']) > 0, 'span summary attribute');
@@ -302,6 +317,32 @@ describe('rules turned off in config', () => {
   });
 });
 
+describe('urls.hashHosts', () => {
+  let server;
+  before(async () => {
+    server = await startServer({ config: `${PORT0_CONFIG}  processors:
+    redaction:
+      urls: {hashHosts: true}
+` });
+  }, { timeout: 90_000 });
+  after(async () => { await server?.cleanup(); });
+
+  test('hosts of URLs are hashed too, everywhere', { timeout: 60_000 }, async () => {
+    const svc = 'redact-hosts';
+    await sendAll(server, svc, 'json');
+    const stored = await waitRows(server, svc);
+    for (const [table, result] of Object.entries(stored)) {
+      const text = JSON.stringify(result.rows);
+      for (const host of ['files.example-customer.com', 'files.example.com']) {
+        assert.ok(!text.includes(host), `${table} still holds the host ${host}`);
+      }
+    }
+    const [span] = stored.spans.rows;
+    assert.match(span[0], /^GET https:\/\/[0-9a-f]{12}\/[0-9a-f]{12}\.pdf\?name=REDACTED$/, 'span name');
+    assert.match(span[3]['url.full'], /^https:\/\/REDACTED:REDACTED@[0-9a-f]{12}\/doc\/[0-9a-f]{12}\.pdf\?/);
+  });
+});
+
 describe('redaction disabled', () => {
   let server;
   before(async () => {
@@ -323,7 +364,7 @@ describe('redaction disabled', () => {
     const { status, out } = audit(server);
     assert.equal(status, 1, out);
     for (const line of [/otel_logs\s+Body\s+emails\s+\d+/, /otel_logs\s+LogAttributes\s+blockedKeys\s+\d+/,
-      /otel_traces\s+SpanName\s+urlQuery\s+1/, /otel_metrics_gauge\s+Exemplars.FilteredAttributes\s+cardNumbers\s+1/,
+      /otel_traces\s+SpanName\s+urlQuery\s+1/, /otel_traces\s+SpanName\s+fileNames\s+1/, /otel_metrics_gauge\s+Exemplars.FilteredAttributes\s+cardNumbers\s+1/,
       /otel_logs\s+ResourceAttributes\s+fileNames\s+\d+/]) {
       assert.match(out, line);
     }

@@ -89,7 +89,8 @@ std::vector<std::string> defaultKeyExceptions() {
 }
 
 std::vector<std::string> defaultUrlKeys() {
-  return {"url.full", "url.original", "http.url", "http.target", "url.query", "http.request.url"};
+  return {"url.full",    "url.original", "url.path",        "http.url",
+          "http.target", "url.query",    "http.request.url"};
 }
 
 std::vector<std::string> defaultFileNameKeys() {

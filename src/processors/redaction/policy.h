@@ -63,6 +63,9 @@ struct Policy {
   std::vector<std::string> allowedKeys;    // allow-list mode: the only keys kept
   std::vector<std::string> allowedValues;  // exact values (or matches) never replaced
   std::string hmacKey;                     // key of the HMAC behind hashes and file names
+  // Hosts of URLs are hashed too (urls.hashHosts): for hosts named after customers. Counted
+  // under the urlUserinfo rule, the other identifying part of a URL's authority.
+  bool hashUrlHosts = false;
 
   RulePolicy& rule(Rule r) { return rules[static_cast<size_t>(r)]; }
   const RulePolicy& rule(Rule r) const { return rules[static_cast<size_t>(r)]; }

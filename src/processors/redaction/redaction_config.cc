@@ -64,6 +64,7 @@ Policy policyFromConfig(const config::RedactionProcessorConfig& c, std::string h
     if (rule.action) p.rule(*r).action = actionOf(*rule.action);
   }
   p.rule(Rule::kAllowList).enabled = c.allowListMode;
+  p.hashUrlHosts = c.hashUrlHosts;
   p.allowedKeys = c.allowedKeys;
   p.ignoredKeys = c.ignoredKeys;
   p.allowedValues = c.allowedValues;

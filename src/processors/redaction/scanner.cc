@@ -84,6 +84,64 @@ bool base64HasColon(std::string_view b64) {
   return false;
 }
 
+inline int hexValue(unsigned char c) {
+  if (isDigit(c)) return c - '0';
+  const unsigned char l = c | 0x20;
+  return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
+}
+
+// Percent-decodes `s` into `out` (at most `cap` bytes); false when it does not fit. A '%' not
+// followed by two hex digits is kept as it is.
+bool percentDecode(std::string_view s, char* out, size_t cap, size_t& n) {
+  n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (n == cap) return false;
+    int hi, lo;
+    if (s[i] == '%' && i + 2 < s.size() &&
+        (hi = hexValue(static_cast<unsigned char>(s[i + 1]))) >= 0 &&
+        (lo = hexValue(static_cast<unsigned char>(s[i + 2]))) >= 0) {
+      out[n++] = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out[n++] = s[i];
+    }
+  }
+  return true;
+}
+
+bool isHashName(std::string_view s) {
+  return s.size() == 12 && std::all_of(s.begin(), s.end(), [](char c) {
+           return isDigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Where the extension of a URL path segment (decoded) starts: the last '.', after a non-empty
+// name, followed by 1-10 letters and digits of which one at least is a letter (so "v1.2" and
+// "1.0.3" are versions, not files). npos when the segment is no file name.
+size_t fileExtensionDot(std::string_view name) {
+  const size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return std::string_view::npos;
+  const size_t ext = name.size() - dot - 1;
+  if (ext < 1 || ext > 10) return std::string_view::npos;
+  bool letter = false;
+  for (size_t k = dot + 1; k < name.size(); ++k) {
+    const unsigned char c = static_cast<unsigned char>(name[k]);
+    if (!isAlnum(c)) return std::string_view::npos;
+    letter |= isAlpha(c);
+  }
+  return letter ? dot : std::string_view::npos;
+}
+
+// HTTP methods, as a request line or a span name writes them before a target ("GET /x").
+bool isHttpMethod(std::string_view w) {
+  static constexpr std::string_view kMethods[] = {"GET",  "POST",    "PUT",     "PATCH", "DELETE",
+                                                  "HEAD", "OPTIONS", "CONNECT", "TRACE"};
+  for (std::string_view m : kMethods) {
+    if (w == m) return true;
+  }
+  return false;
+}
+
 bool luhn(const uint8_t* digits, size_t n) {
   unsigned sum = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -166,7 +224,7 @@ Edit Scanner::blockedValue(std::string_view value, uint32_t begin, uint32_t end,
 // The bytes at which a detector may start (see TextScan::run).
 constexpr std::array<bool, 256> kTriggers = [] {
   std::array<bool, 256> t{};
-  for (unsigned char c : std::string_view(":=@?-BbJAy")) t[c] = true;
+  for (unsigned char c : std::string_view(":=@?-BbJAy/")) t[c] = true;
   for (unsigned char c = '0'; c <= '9'; ++c) t[c] = true;
   return t;
 }();
@@ -199,6 +257,7 @@ class TextScan {
         case '=': next = assignment(i); break;
         case '@': next = email(i); break;
         case '?': next = pathQuery(i); break;
+        case '/': next = requestTarget(i); break;
         case '-': next = privateKey(i); break;
         case 'B':
         case 'b': next = bearerOrBasic(i); break;
@@ -245,14 +304,52 @@ class TextScan {
     if (at != std::string_view::npos && at > a && on(Rule::kUrlUserinfo)) {
       emit(Rule::kUrlUserinfo, a, at, kRedactedUserinfo);
     }
-    size_t p = ae;
-    while (p < n && !isUrlEnd(static_cast<unsigned char>(s_[p])) && s_[p] != '?' && s_[p] != '#')
-      ++p;
+    if (p_.hashUrlHosts) host(at == std::string_view::npos ? a : at + 1, ae);
+    return target(ae);
+  }
+
+  // The host of an authority [b, e) (userinfo excluded): hashed, port kept. IP literals stay.
+  void host(size_t b, size_t e) {
+    size_t he = b;
+    if (b < e && s_[b] == '[') return;  // IPv6
+    bool ipv4 = true;
+    while (he < e && s_[he] != ':') {
+      ipv4 &= isDigit(static_cast<unsigned char>(s_[he])) || s_[he] == '.';
+      ++he;
+    }
+    if (he == b || ipv4 || b < floor_) return;
+    const std::string_view name = s_.substr(b, he - b);
+    char lower[256];
+    if (name.size() > sizeof lower || isHashName(name) || sc_.allowedValue(name)) return;
+    for (size_t k = 0; k < name.size(); ++k) {
+      const char c = name[k];
+      lower[k] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    pushHash(Rule::kUrlUserinfo, b, he, std::string_view(lower, name.size()));
+  }
+
+ public:
+  // A URL's path from p (at its first '/', or anywhere in it), then its query and fragment;
+  // returns where the URL ends. Path segments that are file names are hashed (fileSegment).
+  size_t target(size_t p) {
+    const size_t n = s_.size();
+    while (p < n && !isUrlEnd(static_cast<unsigned char>(s_[p])) && s_[p] != '?' && s_[p] != '#') {
+      if (s_[p] == '/') {
+        ++p;
+        continue;
+      }
+      size_t e = p;
+      while (e < n && !isUrlEnd(static_cast<unsigned char>(s_[e])) && s_[e] != '/' &&
+             s_[e] != '?' && s_[e] != '#') {
+        ++e;
+      }
+      if (on(Rule::kFileNames)) fileSegment(p, e);
+      p = e;
+    }
     if (p < n && (s_[p] == '?' || s_[p] == '#')) p = query(p + 1);
     return p;
   }
 
- public:
   // key=value&key=value from q (after '?' or '#'); returns the end.
   size_t query(size_t q) {
     const size_t n = s_.size();
@@ -279,6 +376,63 @@ class TextScan {
   }
 
  private:
+  // One path segment [b, e): a file name (with an extension, after percent-decoding) has its name
+  // replaced by the hash a file-name key's value gets (so the two correlate), extension kept.
+  // Route templates ({id}, :id), versions (v1.2) and hashes stay.
+  void fileSegment(size_t b, size_t e) {
+    // A URL in running text may end in punctuation: "see https://x/a.pdf." ends with the pdf.
+    if (e == s_.size() || isUrlEnd(static_cast<unsigned char>(s_[e]))) {
+      while (e > b && std::strchr(".,;:!)]}", s_[e - 1]) != nullptr) --e;
+    }
+    if (e == b || b < floor_) return;
+    // Most segments (/v1, /orders, ids) have neither a dot nor an escape: done at once.
+    if (std::memchr(s_.data() + b, '.', e - b) == nullptr &&
+        std::memchr(s_.data() + b, '%', e - b) == nullptr) {
+      return;
+    }
+    const std::string_view raw = s_.substr(b, e - b);
+    char decoded[256];
+    size_t dn = 0;
+    // A segment too long to decode here is judged (and hashed) as written.
+    const std::string_view segment =
+        percentDecode(raw, decoded, sizeof decoded, dn) ? std::string_view(decoded, dn) : raw;
+    const size_t dot = fileExtensionDot(segment);
+    if (dot == std::string_view::npos) return;
+    const std::string_view name = segment.substr(0, dot);
+    if (name.front() == '{' || name.front() == ':' || name.front() == '*' || name.front() == '<' ||
+        isHashName(name) || sc_.allowedValue(segment)) {
+      return;
+    }
+    // The extension is kept when it is written plainly (no escapes after the last raw dot).
+    const size_t rawDot = raw.rfind('.');
+    const bool plainExtension =
+        rawDot != std::string_view::npos && raw.substr(rawDot + 1) == segment.substr(dot + 1);
+    pushHash(Rule::kFileNames, b, plainExtension ? b + rawDot : e, name);
+  }
+
+  // Replaces s_[b, e) with the first 12 hex digits of the HMAC of `text`.
+  void pushHash(Rule rule, size_t b, size_t e, std::string_view text) {
+    Edit edit{};
+    edit.begin = base_ + static_cast<uint32_t>(b);
+    edit.end = base_ + static_cast<uint32_t>(e);
+    edit.rule = rule;
+    sc_.hmac_.hex(text, edit.text, 12);
+    edit.length = 12;
+    out_.push_back(edit);
+    floor_ = e;
+  }
+
+  // "GET /files/report.pdf": a target after an HTTP method, in span names and request lines.
+  size_t requestTarget(size_t i) {
+    if (i < 2 || s_[i - 1] != ' ' || (!on(Rule::kFileNames) && !on(Rule::kUrlQuery))) return i + 1;
+    size_t w = i - 1;
+    while (w > floor_ && w + 8 > i && s_[w - 1] >= 'A' && s_[w - 1] <= 'Z') --w;
+    if (w == i - 1 || !boundaryBefore(s_, w) || !isHttpMethod(s_.substr(w, i - 1 - w))) {
+      return i + 1;
+    }
+    return target(i);
+  }
+
   bool safeKey(std::string_view key) const {
     for (const std::string& safe : p_.safeQueryKeys) {
       if (globMatch(safe, key)) return true;
@@ -292,7 +446,7 @@ class TextScan {
     size_t t = i;
     while (t > floor_ && !isUrlEnd(static_cast<unsigned char>(s_[t - 1])) && s_[t - 1] != '=') --t;
     if (t == i || s_[t] != '/') return i + 1;
-    return query(i + 1);
+    return target(t);
   }
 
   // password=..., "client_secret": "...", Pwd=...; AccountKey=...
@@ -527,17 +681,26 @@ void Scanner::scanText(std::string_view s, uint32_t base, Edits& out) const {
 }
 
 void Scanner::scanUrlValue(std::string_view value, bool bareQuery, Edits& out) const {
-  TextScan scan(*this, value, 0, out);
+  scanUrlAt(value, 0, bareQuery, out);
+}
+
+void Scanner::scanUrlAt(std::string_view value, uint32_t base, bool bareQuery, Edits& out) const {
+  TextScan scan(*this, value, base, out);
   if (bareQuery) {
     scan.query(value.front() == '?' ? 1 : 0);
     return;
   }
-  // A full URL is found by the text scan; a target (/path?query) by its '?'.
-  const size_t q =
-      value.find("://") == std::string_view::npos ? value.find('?') : std::string_view::npos;
-  if (q != std::string_view::npos) {
-    scan.query(q + 1);
-    return;
+  // A full URL is found by the text scan; a target (/path?query) or a path is read as one.
+  if (value.find("://") == std::string_view::npos) {
+    const size_t q = value.find('?');
+    if (value.front() == '/' || q != std::string_view::npos) {
+      if (value.front() == '/') {
+        scan.target(0);
+      } else {
+        scan.query(q + 1);
+      }
+      return;
+    }
   }
   scan.run();
 }
@@ -710,17 +873,7 @@ class JsonWalk {
       const auto base = static_cast<uint32_t>(b);
       switch (kc) {
         case KeyClass::kIgnored: break;
-        case KeyClass::kUrl: {
-          TextScan scan(sc_, content, base, out_);
-          const size_t q = content.find("://") == std::string_view::npos ? content.find('?')
-                                                                         : std::string_view::npos;
-          if (q != std::string_view::npos) {
-            scan.query(q + 1);
-          } else {
-            scan.run();
-          }
-          break;
-        }
+        case KeyClass::kUrl: sc_.scanUrlAt(content, base, false, out_); break;
         case KeyClass::kFileName: sc_.hashPathAt(content, base, out_); break;
         default: sc_.scanText(content, base, out_); break;
       }

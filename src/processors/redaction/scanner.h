@@ -40,7 +40,7 @@ class Scanner {
   // Free text: log bodies, span names, attribute values. JSON objects and arrays are walked
   // (keys classified like attribute keys); anything else is scanned as text.
   void scanValue(std::string_view value, KeyCache& cache, Edits& out) const;
-  // The value of a URL key: a full URL, a target (/path?query) or a bare query string.
+  // The value of a URL key: a full URL, a target (/path?query), a path, or a bare query string.
   void scanUrlValue(std::string_view value, bool bareQuery, Edits& out) const;
   // The value of a file-name key: each path component hashed, the extension kept.
   void hashPath(std::string_view value, Edits& out) const;
@@ -72,6 +72,7 @@ class Scanner {
   friend class JsonWalk;
   void scanText(std::string_view s, uint32_t base, Edits& out) const;
   void scanQuery(std::string_view s, size_t from, uint32_t base, Edits& out, size_t& end) const;
+  void scanUrlAt(std::string_view value, uint32_t base, bool bareQuery, Edits& out) const;
   void hashPathAt(std::string_view s, uint32_t base, Edits& out) const;
   // Appends an edit for s[b, e) with the rule's action; false when allowed values keep it.
   bool emit(Rule rule, std::string_view s, size_t b, size_t e, uint32_t base, std::string_view mask,

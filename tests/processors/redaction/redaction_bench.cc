@@ -6,7 +6,8 @@
 //
 // The payloads carry no secrets, which is the common case the policy must make cheap: every
 // value is scanned, none is copied. The logs+content line puts an e-mail address in every record
-// so that a column of every batch is rebuilt.
+// so that a column of every batch is rebuilt. The spans+urls lines put a URL in every span's
+// http.route: with a file name in its path (hashed: the column is rebuilt), and without.
 #include <time.h>
 
 #include <chrono>
@@ -67,6 +68,16 @@ std::string poisoned(std::string p) {
   return p;
 }
 
+// The span payload with every http.route ("/api/v1/orders") replaced by a URL of the same length.
+std::string withUrls(std::string p, const std::string& url) {
+  const std::string from = "/api/v1/orders";
+  if (url.size() != from.size()) std::abort();
+  for (size_t at = p.find(from); at != std::string::npos; at = p.find(from, at + url.size())) {
+    p.replace(at, from.size(), url);
+  }
+  return p;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,11 +91,13 @@ int main(int argc, char** argv) {
   policy.hmacKey = "bench-key-0123456789";
   redaction::Redactor redactor(policy);
 
-  std::vector<std::string> logs, spans, poisonedLogs;
+  std::vector<std::string> logs, spans, poisonedLogs, fileUrlSpans, plainUrlSpans;
   for (int i = 0; i < 16; ++i) {
     logs.push_back(bench::makeLogsRequest(records, 1000 + i));
     spans.push_back(bench::makeSpansRequest(records, 2000 + i));
     poisonedLogs.push_back(poisoned(logs.back()));
+    fileUrlSpans.push_back(withUrls(spans.back(), "http://h/a.pdf"));
+    plainUrlSpans.push_back(withUrls(spans.back(), "http://h/v1/ab"));
   }
   auto decodeLogs = [](std::span<const uint8_t> b, telemetry::LogBatch& out, otlp::DecodeStats& s) {
     return otlp::decodeLogs(b, otlp::Encoding::kProtobuf, out, s);
@@ -108,5 +121,11 @@ int main(int argc, char** argv) {
          rowsPerSecond<telemetry::LogBatch>(poisonedLogs, seconds, &redactor, decodeLogs));
   report("spans", rowsPerSecond<telemetry::SpanBatch>(spans, seconds, nullptr, decodeSpans),
          rowsPerSecond<telemetry::SpanBatch>(spans, seconds, &redactor, decodeSpans));
+  report("spans+urls",
+         rowsPerSecond<telemetry::SpanBatch>(plainUrlSpans, seconds, nullptr, decodeSpans),
+         rowsPerSecond<telemetry::SpanBatch>(plainUrlSpans, seconds, &redactor, decodeSpans));
+  report("spans+fileurls",
+         rowsPerSecond<telemetry::SpanBatch>(fileUrlSpans, seconds, nullptr, decodeSpans),
+         rowsPerSecond<telemetry::SpanBatch>(fileUrlSpans, seconds, &redactor, decodeSpans));
   return 0;
 }

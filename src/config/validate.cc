@@ -1,0 +1,37 @@
+#include "config/validate.h"
+
+namespace stackhouse::config {
+
+Validation validateConfigFile(const std::string& path) {
+  Validation v;
+  try {
+    const Config config = loadConfig(path);
+    v.valid = true;
+    v.text = summarizeConfig(config, path);
+  } catch (const ConfigError& e) {
+    v.text = e.what();
+  }
+  return v;
+}
+
+std::string summarizeConfig(const Config& config, std::string_view path) {
+  const OtelConfig& otel = config.otelConfig;
+  std::string out(path);
+  out += ": valid; OTLP/gRPC " + otel.receivers.otlp.grpc.endpoint.toString() + ", OTLP/HTTP " +
+         otel.receivers.otlp.http.endpoint.toString();
+  if (config.clickstack.enabled) out += ", API " + config.clickstack.hyperdx.listen.toString();
+  out += ", admin " + otel.admin.endpoint.toString() + "; ";
+  std::string sinks;
+  for (Sink sink : {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog, Sink::kLogfire}) {
+    if (!sinkEnabled(config, sink)) continue;
+    sinks += sinks.empty() ? "sinks " : ", ";
+    sinks += sinkName(sink);
+    if (sink == Sink::kClickhouse)
+      sinks += " (ttl " + formatDuration(otel.exporters.clickhouse.ttl) + ")";
+  }
+  out += sinks.empty() ? "no sink enabled" : sinks;
+  out += otel.processors.redaction.enabled ? "; redaction on" : "; redaction OFF";
+  return out;
+}
+
+}  // namespace stackhouse::config
