@@ -118,6 +118,63 @@ TEST(HttpServer, ClosesAClientThatSendsHeadersThenNothing) {
   EXPECT_EQ(got.find("200"), std::string::npos) << got;
 }
 
+int connectTo(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  return fd;
+}
+
+// A new connection that never sends a byte holds its slot for the read timeout, not for the
+// (longer) idle timeout of a kept-alive connection between requests.
+TEST(HttpServer, ClosesANewConnectionThatSendsNothingAfterTheReadTimeout) {
+  ServerOptions options;
+  options.readTimeout = std::chrono::seconds(1);
+  options.idleTimeout = std::chrono::seconds(120);
+  auto server = startEcho(options);
+  const int fd = connectTo(server->port());
+  const auto start = std::chrono::steady_clock::now();
+  char buf[64];
+  EXPECT_LE(read(fd, buf, sizeof buf), 0);  // closed by the server
+  close(fd);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// With watchClientClose, a handler still working sees the client go away.
+TEST(HttpServer, TellsAHandlerThatItsClientWentAway) {
+  ServerOptions options;
+  options.name = "test";
+  options.watchClientClose = true;
+  std::atomic<bool> sawGone{false};
+  std::atomic<bool> done{false};
+  auto server = Server::start(options, [&](Request&& req, Respond respond) {
+    std::thread([&, req = std::move(req), respond = std::move(respond)]() mutable {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!req.clientGone() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      sawGone = req.clientGone();
+      respond(textResponse(200, "late"));
+      done = true;
+    }).detach();
+  });
+  ASSERT_TRUE(server.isOk());
+  const int fd = connectTo(server.value()->port());
+  const std::string req = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  close(fd);
+  const auto start = std::chrono::steady_clock::now();
+  while (!done && std::chrono::steady_clock::now() - start < std::chrono::seconds(15)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(sawGone);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
 // The admission hook sees the header and refuses before the body is read: the answer comes
 // although the client never sends the body it announced.
 TEST(HttpServer, AdmitRefusesFromTheHeaderAndHandsOverWhatItAdmitted) {
