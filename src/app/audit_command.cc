@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
@@ -101,10 +102,21 @@ int runAuditCommand(const config::Config& config, const AuditOptions& options) {
                             scan.timeColumn + " >= now64(9) - toIntervalSecond(" +
                             std::to_string(sinceSeconds) + ") ORDER BY " + scan.timeColumn +
                             " DESC LIMIT " + std::to_string(options.maxRowsPerTable);
-    auto reply = querySqlJson(config, sql, &store);
+    auto reply = querySqlJson(config, sql, &store, "audit");
     if (!reply.isOk()) {
-      std::fprintf(stderr, "stackhouse audit: %s: %s\n", scan.table,
-                   reply.status().message().c_str());
+      // A table the data directory lacks was reported when the store opened; the others are
+      // still scanned.
+      if (store &&
+          std::ranges::find(store->missingTables(), scan.table) != store->missingTables().end()) {
+        continue;
+      }
+      // A refused query names its table; a store that cannot be opened is about no table.
+      if (reply.status().code() == StatusCode::kInvalidArgument) {
+        std::fprintf(stderr, "stackhouse audit: %s: %s\n", scan.table,
+                     reply.status().message().c_str());
+      } else {
+        std::fprintf(stderr, "stackhouse audit: %s\n", reply.status().message().c_str());
+      }
       return 2;
     }
     simdjson::dom::parser parser;

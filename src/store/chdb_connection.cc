@@ -1,5 +1,12 @@
 #include "store/chdb_connection.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include "store/chdb_api.h"
@@ -8,18 +15,116 @@ namespace stackhouse::store {
 
 namespace {
 chdb_connection conn(void* handle) { return *static_cast<chdb_connection*>(handle); }
+
+// The engine configuration of a read-only open (ConnectOptions::readOnly): global MergeTree
+// settings, which every table's own SETTINGS override but none of ours sets. No part is small
+// enough to merge (that covers TTL drops too: measured, no part went with every row expired);
+// outdated parts, temporary directories and empty parts are kept.
+constexpr std::string_view kReadOnlyConfig = R"(<clickhouse>
+  <merge_tree>
+    <max_bytes_to_merge_at_max_space_in_pool>1</max_bytes_to_merge_at_max_space_in_pool>
+    <max_bytes_to_merge_at_min_space_in_pool>1</max_bytes_to_merge_at_min_space_in_pool>
+    <old_parts_lifetime>4000000000</old_parts_lifetime>
+    <temporary_directories_lifetime>4000000000</temporary_directories_lifetime>
+    <remove_empty_parts>0</remove_empty_parts>
+  </merge_tree>
+</clickhouse>
+)";
+
+// A file descriptor closed when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+bool writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+std::string readAllFrom(int fd) {
+  std::string out;
+  char buf[4096];
+  off_t at = 0;
+  ssize_t n;
+  while (out.size() < (64 << 10) && (n = ::pread(fd, buf, sizeof buf, at)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    at += n;
+  }
+  return out;
+}
+
+// Runs chdb_connect with the process's stderr going to a memory file, and returns what the
+// engine wrote there: when the directory is locked, ClickHouse prints its exception on stderr
+// before chdb_connect fails, and that is not for the user's terminal.
+chdb_connection* connectCapturingStderr(int argc, char** argv, std::string& engineOutput) {
+  const Fd capture(::memfd_create("stackhouse-engine-stderr", MFD_CLOEXEC));
+  const Fd saved(capture.get() >= 0 ? ::dup(STDERR_FILENO) : -1);
+  if (saved.get() < 0) return chdb_connect(argc, argv);  // nothing to capture with: as is
+  std::fflush(stderr);
+  ::dup2(capture.get(), STDERR_FILENO);
+  chdb_connection* handle = chdb_connect(argc, argv);
+  std::fflush(stderr);
+  ::dup2(saved.get(), STDERR_FILENO);
+  engineOutput = readAllFrom(capture.get());
+  return handle;
+}
+
+std::string firstLine(std::string_view text) {
+  while (!text.empty() && (text.front() == '\n' || text.front() == ' ')) text.remove_prefix(1);
+  text = text.substr(0, std::min(text.find('\n'), size_t{300}));
+  return std::string(text);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ChdbConnection>> ChdbConnection::open(const std::string& dataPath,
-                                                             uint64_t maxMemoryBytes) {
-  std::string arg0 = "stackhouse";
-  std::string arg1 = "--path=" + dataPath;
-  std::string arg2 = "--max_server_memory_usage=" + std::to_string(maxMemoryBytes);
-  char* argv[] = {arg0.data(), arg1.data(), arg2.data()};
-  chdb_connection* handle = chdb_connect(maxMemoryBytes != 0 ? 3 : 2, argv);
-  if (handle == nullptr || *handle == nullptr) {
-    return unavailable("the embedded store could not open its data directory");
+                                                             const ConnectOptions& options) {
+  std::vector<std::string> args = {"stackhouse", "--path=" + dataPath};
+  if (options.maxMemoryBytes != 0) {
+    args.push_back("--max_server_memory_usage=" + std::to_string(options.maxMemoryBytes));
   }
+  // The configuration goes in through a memory file, so that nothing is written on disk for it;
+  // the engine reads it during chdb_connect.
+  const Fd config(options.readOnly ? ::memfd_create("stackhouse-engine-config", 0) : -1);
+  if (options.readOnly) {
+    if (config.get() < 0 || !writeAll(config.get(), kReadOnlyConfig)) {
+      return internalError("cannot prepare the engine's read-only configuration: " +
+                           std::string(std::strerror(errno)));
+    }
+    args.push_back("--config-file=/proc/self/fd/" + std::to_string(config.get()));
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  std::string engineOutput;
+  chdb_connection* handle =
+      connectCapturingStderr(static_cast<int>(argv.size()), argv.data(), engineOutput);
+  if (handle == nullptr || *handle == nullptr) {
+    if (engineOutput.find("Cannot lock file") != std::string::npos ||
+        engineOutput.find("Another server instance") != std::string::npos) {
+      return unavailable("another process holds the data directory (the engine could not lock " +
+                         dataPath + "/status)");
+    }
+    const std::string detail = firstLine(engineOutput);
+    return internalError("the embedded store could not open its data directory" +
+                         (detail.empty() ? std::string() : ": " + detail));
+  }
+  // Anything the engine says while it opens successfully is passed on, as before.
+  if (!engineOutput.empty()) std::fwrite(engineOutput.data(), 1, engineOutput.size(), stderr);
   return std::unique_ptr<ChdbConnection>(new ChdbConnection(handle));
 }
 

@@ -6,6 +6,7 @@
 // process must use the same path.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -29,14 +30,31 @@ struct QueryOutput {
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
+struct ConnectOptions {
+  // Not 0: caps the memory the whole engine tracks (ClickHouse's max_server_memory_usage): past
+  // it, statements and merges fail with MEMORY_LIMIT_EXCEEDED instead of growing the process.
+  uint64_t maxMemoryBytes = 0;
+  // For commands that only read a data directory. The engine is started with a configuration
+  // under which it selects no merge (every part is above the largest size it may merge), keeps
+  // outdated parts and temporary directories, and drops no empty part, so that what it does in
+  // the background changes nothing on disk. What it still writes, measured on this engine: its
+  // lock file `status` (created at the open, removed when the last connection closes, left
+  // behind by a kill) and, at each table's start, the removal of `tmp_*` part directories that a
+  // killed insert or merge left (ClickHouse's StorageMergeTree::startup always clears them; they
+  // hold no committed row).
+  bool readOnly = false;
+};
+
 class ChdbConnection {
  public:
-  // Opens a connection on `dataPath` (created if missing). Fails with the engine's message.
-  // `maxMemoryBytes` (not 0) caps the memory the whole engine tracks (ClickHouse's
-  // max_server_memory_usage): past it, statements and merges fail with MEMORY_LIMIT_EXCEEDED
-  // instead of growing the process. The engine is one per process; the first open sets it.
+  // Opens a connection on `dataPath` (created if missing). The engine is one per process: the
+  // first open sets its options, and every connection of a process must use the same path.
+  // What the engine prints on stderr while it opens is kept off the terminal (the process's
+  // stderr is redirected for the call: call it before other threads write there) and becomes
+  // the error's message. Fails with kUnavailable when another process holds the directory
+  // (the engine's lock on its `status` file), kInternal otherwise.
   static Result<std::unique_ptr<ChdbConnection>> open(const std::string& dataPath,
-                                                      uint64_t maxMemoryBytes = 0);
+                                                      const ConnectOptions& options = {});
   ~ChdbConnection();
   ChdbConnection(const ChdbConnection&) = delete;
   ChdbConnection& operator=(const ChdbConnection&) = delete;

@@ -35,18 +35,47 @@ bool isSafeToken(std::string_view token) {
 }  // namespace
 
 Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) {
+  std::unique_ptr<ChdbStore> store(new ChdbStore());
+  if (options.mode == OpenMode::kReadOnly) {
+    // Checked before the engine starts, which would create the path and its folders.
+    std::error_code ec;
+    const std::filesystem::path metadata =
+        std::filesystem::path(options.dataDir) / "metadata" / std::string(kDatabase);
+    if (!std::filesystem::exists(metadata, ec) &&
+        !std::filesystem::exists(metadata.string() + ".sql", ec)) {
+      return Status(StatusCode::kNotFound,
+                    "no " + std::string(kDatabase) + " database in " + options.dataDir);
+    }
+    STACKHOUSE_RETURN_IF_ERROR(store->openReader(options));
+    STACKHOUSE_RETURN_IF_ERROR(store->findMissingTables());
+    return store;
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.dataDir, ec);
   if (ec) return unavailable("cannot create the data directory: " + ec.message());
-  std::unique_ptr<ChdbStore> store(new ChdbStore());
-  auto writer = ChdbConnection::open(options.dataDir, options.maxMemoryBytes);
+  auto writer = ChdbConnection::open(options.dataDir, {.maxMemoryBytes = options.maxMemoryBytes});
   if (!writer) return writer.status();
   store->writer_ = std::move(writer.value());
   STACKHOUSE_RETURN_IF_ERROR(store->createSchema(options.ttlSeconds));
+  STACKHOUSE_RETURN_IF_ERROR(store->openReader(options));
+  return store;
+}
 
-  auto reader = ChdbConnection::open(options.dataDir, options.maxMemoryBytes);
+Status ChdbStore::openReader(const StoreOptions& options) {
+  const bool readOnly = options.mode == OpenMode::kReadOnly;
+  auto reader = ChdbConnection::open(
+      options.dataDir, {.maxMemoryBytes = options.maxMemoryBytes, .readOnly = readOnly});
   if (!reader) return reader.status();
-  store->reader_ = std::move(reader.value());
+  reader_ = std::move(reader.value());
+  // Read-only, the engine's configuration already keeps merges from being chosen; stopping
+  // them also holds back mutations, which that configuration does not bound. A merge the engine
+  // chose in the moment between the open and this statement would still run.
+  if (readOnly) {
+    for (std::string_view sql : {"SYSTEM STOP MERGES", "SYSTEM STOP TTL MERGES"}) {
+      auto r = reader_->query(sql);
+      if (!r) return r.status();
+    }
+  }
   // Result shaping and limits first: once readonly = 1, no setting can change on this connection.
   for (std::string_view sql : {
            "SET output_format_json_quote_64bit_integers = 1",
@@ -56,10 +85,25 @@ Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) 
            "SET result_overflow_mode = 'throw'",
            "SET readonly = 1",
        }) {
-    auto r = store->reader_->query(sql);
+    auto r = reader_->query(sql);
     if (!r) return r.status();
   }
-  return store;
+  return Status::ok();
+}
+
+Status ChdbStore::findMissingTables() {
+  auto present = reader_->query("SELECT name FROM system.tables WHERE database = '" +
+                                std::string(kDatabase) + "' ORDER BY name");
+  if (!present) return present.status();
+  if (present->data.empty()) {
+    return Status(StatusCode::kNotFound,
+                  "no tables in the " + std::string(kDatabase) + " database");
+  }
+  const std::string names = "\n" + present->data;  // one name a line, each ending in \n
+  for (const TableSpec& t : schemaTables(0)) {
+    if (names.find("\n" + t.name + "\n") == std::string::npos) missingTables_.push_back(t.name);
+  }
+  return Status::ok();
 }
 
 ChdbStore::~ChdbStore() = default;
@@ -190,6 +234,7 @@ Result<QueryOutput> ChdbStore::query(std::string_view sql, std::string_view form
 }
 
 Result<QueryOutput> ChdbStore::execute(std::string_view sql, std::string_view format) {
+  if (!writer_) return Status(StatusCode::kPermissionDenied, "the store is open read-only");
   return writer_->query(sql, format);
 }
 
