@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "store/chdb_api.h"
 
@@ -41,6 +42,7 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -98,9 +100,10 @@ Result<std::unique_ptr<ChdbConnection>> ChdbConnection::open(const std::string& 
   if (options.maxMemoryBytes != 0) {
     args.push_back("--max_server_memory_usage=" + std::to_string(options.maxMemoryBytes));
   }
-  // The configuration goes in through a memory file, so that nothing is written on disk for it;
-  // the engine reads it during chdb_connect.
-  const Fd config(options.readOnly ? ::memfd_create("stackhouse-engine-config", 0) : -1);
+  // The configuration goes in through a memory file, so that nothing is written on disk for it.
+  // The engine reads it during chdb_connect; it stays open with the connection, so that its path
+  // names it for as long as the engine may look at it again.
+  Fd config(options.readOnly ? ::memfd_create("stackhouse-engine-config", MFD_CLOEXEC) : -1);
   if (options.readOnly) {
     if (config.get() < 0 || !writeAll(config.get(), kReadOnlyConfig)) {
       return internalError("cannot prepare the engine's read-only configuration: " +
@@ -125,10 +128,13 @@ Result<std::unique_ptr<ChdbConnection>> ChdbConnection::open(const std::string& 
   }
   // Anything the engine says while it opens successfully is passed on, as before.
   if (!engineOutput.empty()) std::fwrite(engineOutput.data(), 1, engineOutput.size(), stderr);
-  return std::unique_ptr<ChdbConnection>(new ChdbConnection(handle));
+  return std::unique_ptr<ChdbConnection>(new ChdbConnection(handle, config.release()));
 }
 
-ChdbConnection::~ChdbConnection() { chdb_close_conn(static_cast<chdb_connection*>(handle_)); }
+ChdbConnection::~ChdbConnection() {
+  chdb_close_conn(static_cast<chdb_connection*>(handle_));
+  if (configFd_ >= 0) ::close(configFd_);
+}
 
 Result<QueryOutput> ChdbConnection::finish(void* r) {
   auto* result = static_cast<chdb_result*>(r);

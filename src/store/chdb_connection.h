@@ -75,10 +75,11 @@ class ChdbConnection {
   const EngineError& lastError() const { return lastError_; }
 
  private:
-  explicit ChdbConnection(void* handle) : handle_(handle) {}
+  ChdbConnection(void* handle, int configFd) : handle_(handle), configFd_(configFd) {}
   Result<QueryOutput> finish(void* result);
 
   void* handle_;  // chdb_connection*
+  int configFd_;  // the engine's configuration (a memory file) when read-only, else -1
   EngineError lastError_;
 };
 
