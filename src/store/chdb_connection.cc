@@ -19,8 +19,9 @@ chdb_connection conn(void* handle) { return *static_cast<chdb_connection*>(handl
 
 // The engine configuration of a read-only open (ConnectOptions::readOnly): global MergeTree
 // settings, which every table's own SETTINGS override but none of ours sets. No part is small
-// enough to merge (that covers TTL drops too: measured, no part went with every row expired);
-// outdated parts, temporary directories and empty parts are kept.
+// enough to merge, and that covers TTL drops too (measured: 35 parts with every row past the TTL
+// all stayed for 20 s, where without this configuration they went within seconds); outdated
+// parts, temporary directories and empty parts are kept.
 constexpr std::string_view kReadOnlyConfig = R"(<clickhouse>
   <merge_tree>
     <max_bytes_to_merge_at_max_space_in_pool>1</max_bytes_to_merge_at_max_space_in_pool>

@@ -50,9 +50,10 @@ class ChdbConnection {
   // Opens a connection on `dataPath` (created if missing). The engine is one per process: the
   // first open sets its options, and every connection of a process must use the same path.
   // What the engine prints on stderr while it opens is kept off the terminal (the process's
-  // stderr is redirected for the call: call it before other threads write there) and becomes
-  // the error's message. Fails with kUnavailable when another process holds the directory
-  // (the engine's lock on its `status` file), kInternal otherwise.
+  // stderr goes to a memory file for the call; what other threads write there meanwhile is
+  // held too) and becomes the error's message; after a successful open it is passed on. Fails with
+  // kUnavailable when another process holds the directory (the engine's lock on its `status` file),
+  // kInternal otherwise.
   static Result<std::unique_ptr<ChdbConnection>> open(const std::string& dataPath,
                                                       const ConnectOptions& options = {});
   ~ChdbConnection();

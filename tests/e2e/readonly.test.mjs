@@ -321,6 +321,14 @@ test('after kill -9, sql and audit leave the unfinished insert to run, and say s
   assert.equal(lines.length, 1, inUse.stderr);
   assert.match(lines[0], /is in use by another process/);
   assertNoEngineNoise([{ what: 'sql on a held directory', stderr: inUse.stderr }]);
+  // With the config of that run, the command asks its API.
+  const apiConfig = path.join(server.workDir, 'api.yaml');
+  fs.writeFileSync(apiConfig, `clickstack:\n  hyperdx: {listen: "${new URL(server.apiUrl).host}"}\n`);
+  const viaApi = cli(['sql', '--config', apiConfig, '--data-dir', server.dataDir, '--json',
+    "SELECT count() AS n FROM otel.otel_logs WHERE ServiceName = 'readonly-kill-e2e'"], server.workDir);
+  assert.equal(viaApi.code, 0, viaApi.stderr);
+  assert.equal(viaApi.stderr, '');
+  assert.ok(Number(JSON.parse(viaApi.stdout).rows[0][0]) > 0, viaApi.stdout);
   await server.stop();
   assert.equal(fs.statSync(journal).size, 0, 'run did not clear the journal after its replay');
 });
