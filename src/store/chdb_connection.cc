@@ -113,6 +113,7 @@ Result<std::unique_ptr<ChdbConnection>> ChdbConnection::open(const std::string& 
     args.push_back("--config-file=/proc/self/fd/" + std::to_string(config.get()));
   }
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (std::string& a : args) argv.push_back(a.data());
   std::string engineOutput;
   chdb_connection* handle =
