@@ -21,7 +21,8 @@ chdb_connection conn(void* handle) { return *static_cast<chdb_connection*>(handl
 // settings, which every table's own SETTINGS override but none of ours sets. No part is small
 // enough to merge, and that covers TTL drops too (measured: 35 parts with every row past the TTL
 // all stayed for 20 s, where without this configuration they went within seconds); outdated
-// parts, temporary directories and empty parts are kept.
+// parts, temporary directories and empty parts are kept. `--readonly=1` on the engine's command
+// line does neither (measured: getSetting('readonly') is 0 on its connections, and parts merge).
 constexpr std::string_view kReadOnlyConfig = R"(<clickhouse>
   <merge_tree>
     <max_bytes_to_merge_at_max_space_in_pool>1</max_bytes_to_merge_at_max_space_in_pool>
