@@ -70,8 +70,13 @@ Status ChdbStore::openReader(const StoreOptions& options) {
   // Read-only, the engine's configuration already keeps merges from being chosen; stopping
   // them also holds back mutations, which that configuration does not bound. A merge the engine
   // chose in the moment between the open and this statement would still run.
+  // Nor may a query spill to the engine's temporary folder, which is in the data path: past its
+  // memory it fails instead (by default a sort, aggregation or join spills past half of it).
   if (readOnly) {
-    for (std::string_view sql : {"SYSTEM STOP MERGES", "SYSTEM STOP TTL MERGES"}) {
+    for (std::string_view sql : {"SYSTEM STOP MERGES", "SYSTEM STOP TTL MERGES",
+                                 "SET max_bytes_ratio_before_external_sort = 0",
+                                 "SET max_bytes_ratio_before_external_group_by = 0",
+                                 "SET max_bytes_ratio_before_external_join = 0"}) {
       auto r = reader_->query(sql);
       if (!r) return r.status();
     }

@@ -69,6 +69,11 @@ TEST(ReadOnlyStoreTest, ReadsWhatIsThereAndChangesNothing) {
   EXPECT_NE(ddl->data.find("toIntervalSecond(" + std::to_string(kYear) + ")"), std::string::npos)
       << ddl->data;
 
+  // No query spills into the data path's temporary folder.
+  auto spill = store.query("SELECT getSetting('max_bytes_ratio_before_external_sort')", "TSV", {});
+  ASSERT_TRUE(spill.isOk()) << spill.status().toString();
+  EXPECT_EQ(spill->data, "0\n");
+
   // No write connection, and the query connection refuses DDL.
   EXPECT_EQ(store.execute("SELECT 1").status().code(), StatusCode::kPermissionDenied);
   telemetry::LogBatch batch;
