@@ -31,8 +31,9 @@ enum class OpenMode : unsigned char {
   kReadWrite,
   // Reads what is there. The data path must hold the `otel` database (else kNotFound, and the
   // path is not created); no CREATE, no ALTER, no write connection; the engine runs with no
-  // background merges or clean-ups (ConnectOptions::readOnly). Tables of the schema that are
-  // missing are listed by missingTables(). insert() and execute() fail with kPermissionDenied.
+  // background merges or clean-ups (ConnectOptions::readOnly), and no query spills to disk.
+  // Tables of the schema that are missing are listed by missingTables(). insert() and execute()
+  // fail with kPermissionDenied.
   kReadOnly,
 };
 
