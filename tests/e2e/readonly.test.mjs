@@ -263,6 +263,22 @@ test('sql and audit leave a stopped store with a one-year TTL and custom setting
   const excepted = [];
   assert.deepEqual(changes(before, snapshot(server.dataDir), excepted), [], 'the read commands changed the data directory');
   t.diagnostic(`${before.size} paths compared; the engine's own changes: ${excepted.length ? excepted.join('; ') : 'none'}`);
+
+  // A table of the schema missing (as in a directory of an older version): said in one line, and
+  // the rest still answered; only `run` creates it.
+  fs.rmSync(path.join(metadataDir, 'otel_metrics_summary.sql'));
+  const config = await otherTtlConfig(server);
+  const sql = cli(['sql', ...config, '--data-dir', server.dataDir, '--json', 'SELECT count() FROM otel.otel_logs'], server.workDir);
+  assert.equal(sql.code, 0, sql.stderr);
+  assert.equal(JSON.parse(sql.stdout).rows[0][0], '100');
+  const audit = cli(['audit', ...config, '--data-dir', server.dataDir, '--since', '8760h'], server.workDir);
+  assert.ok(audit.code === 0 || audit.code === 1, audit.stderr);
+  assert.match(audit.stdout, /scanned 100 rows/);
+  for (const r of [sql, audit]) {
+    const lines = stderrLines(r);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /lacks tables of this version's schema \(otel_metrics_summary\); `stackhouse run` creates them/);
+  }
 });
 
 test('after kill -9, sql and audit leave the unfinished insert to run, and say so', { timeout: 300_000 }, async (t) => {
