@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
@@ -87,7 +88,7 @@ int runAuditCommand(const config::Config& config, const AuditOptions& options) {
   std::unique_ptr<store::ChdbStore> store;
   uint64_t scannedRows = 0;
   uint64_t findings = 0;
-  std::printf("%-36s %-30s %-18s %s\n", "table", "column", "rule", "rows");
+  bool headerPrinted = false;  // after the first answer: a store that cannot open prints no table
   for (const TableScan& scan : tableScans()) {
     std::string columns;
     for (const char* c : scan.columns) {
@@ -101,10 +102,21 @@ int runAuditCommand(const config::Config& config, const AuditOptions& options) {
                             scan.timeColumn + " >= now64(9) - toIntervalSecond(" +
                             std::to_string(sinceSeconds) + ") ORDER BY " + scan.timeColumn +
                             " DESC LIMIT " + std::to_string(options.maxRowsPerTable);
-    auto reply = querySqlJson(config, sql, &store);
+    auto reply = querySqlJson(config, sql, &store, "audit");
     if (!reply.isOk()) {
-      std::fprintf(stderr, "stackhouse audit: %s: %s\n", scan.table,
-                   reply.status().message().c_str());
+      // A table the data directory lacks was reported when the store opened; the others are
+      // still scanned.
+      if (store &&
+          std::ranges::find(store->missingTables(), scan.table) != store->missingTables().end()) {
+        continue;
+      }
+      // A refused query names its table; a store that cannot be opened is about no table.
+      if (reply.status().code() == StatusCode::kInvalidArgument) {
+        std::fprintf(stderr, "stackhouse audit: %s: %s\n", scan.table,
+                     reply.status().message().c_str());
+      } else {
+        std::fprintf(stderr, "stackhouse audit: %s\n", reply.status().message().c_str());
+      }
       return 2;
     }
     simdjson::dom::parser parser;
@@ -114,6 +126,10 @@ int runAuditCommand(const config::Config& config, const AuditOptions& options) {
         root["rows"].get_array().get(rows) != simdjson::SUCCESS) {
       std::fprintf(stderr, "stackhouse audit: %s: the answer is not the API's JSON\n", scan.table);
       return 2;
+    }
+    if (!headerPrinted) {
+      std::printf("%-36s %-30s %-18s %s\n", "table", "column", "rule", "rows");
+      headerPrinted = true;
     }
     // rows found per column and rule
     std::vector<std::array<uint64_t, redaction::kRuleCount>> perColumn(scan.columns.size());

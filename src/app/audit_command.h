@@ -14,7 +14,8 @@ struct AuditOptions {
   uint64_t maxRowsPerTable = 1'000'000;                     // newest rows first
 };
 
-// Reads through the running stack's API, or the embedded store when nothing listens. Uses the
+// Reads through the running stack's API, or, when nothing listens, the embedded store opened
+// read-only (openStoreReadOnly: nothing in the data directory changes). Uses the
 // configuration's key lists (ignoredKeys and allowedValues included) with every rule on, whether
 // or not redaction is enabled. Returns the exit code: 0 nothing found, 1 findings (printed), 2
 // error.

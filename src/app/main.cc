@@ -5,6 +5,10 @@
 //   stackhouse audit [--config FILE] [--since 24h]    stored rows that still look sensitive
 //   stackhouse validate --config FILE                 checks the configuration, starts nothing
 //
+// Only `run` creates or changes a data directory. `sql` and `audit` ask the running stack's API,
+// or read the data directory read-only (app/read_only_store.h); so must any later command that
+// only reads one.
+//
 // First thing, in every role: the SIGUSR2 stack dumper, and SIGINT/SIGTERM blocked in every
 // thread (the main thread waits for them with sigwait).
 #include <malloc.h>
@@ -76,14 +80,16 @@ int main(int argc, char** argv) {
   std::string query;
   bool json = false;
   sql->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
-  sql->add_option("--data-dir", dataDir, "Data directory, when no stack is running");
+  sql->add_option("--data-dir", dataDir,
+                  "Data directory, read (never changed) when no stack's API answers");
   sql->add_flag("--json", json, "Print the API's JSON instead of a table");
   sql->add_option("query", query, "The SQL query")->required();
   auto* audit = cli.add_subcommand(
       "audit", "Scan stored telemetry with the redaction detectors; exit 1 when anything is found");
   std::string since = "24h";
   audit->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
-  audit->add_option("--data-dir", dataDir, "Data directory, when no stack is running");
+  audit->add_option("--data-dir", dataDir,
+                    "Data directory, read (never changed) when no stack's API answers");
   audit->add_option("--since", since, "Scan rows younger than this duration (default 24h)");
   auto* validate = cli.add_subcommand(
       "validate", "Check a configuration file without starting anything; exit 1 on any error");

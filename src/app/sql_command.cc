@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <vector>
 
+#include "app/read_only_store.h"
 #include "common/json_writer.h"
 #include "common/utf8.h"
 #include "query/sql_api.h"
-#include "store/chdb_store.h"
 
 namespace stackhouse::app {
 
@@ -137,7 +137,8 @@ std::string formatTable(const std::string& apiJson) {
 }
 
 Result<std::string> querySqlJson(const config::Config& config, const std::string& sql,
-                                 std::unique_ptr<store::ChdbStore>* openStore) {
+                                 std::unique_ptr<store::ChdbStore>* openStore,
+                                 std::string_view command) {
   std::string body;
   JsonWriter w(body);
   w.beginObject().field("query", sql).endObject();
@@ -145,18 +146,12 @@ Result<std::string> querySqlJson(const config::Config& config, const std::string
   std::string reply;
   if ((openStore != nullptr && *openStore) ||
       !postJson(config.clickstack.hyperdx.listen, body, status, reply)) {
+    // Nothing listens: read the data directory itself, read-only.
     std::unique_ptr<store::ChdbStore> local;
     std::unique_ptr<store::ChdbStore>& store = openStore != nullptr ? *openStore : local;
     if (!store) {
-      const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
-          config.otelConfig.exporters.clickhouse.ttl);
-      auto opened = store::ChdbStore::open(
-          {config.clickstack.dataDir + "/clickhouse", static_cast<uint64_t>(ttl.count())});
-      if (!opened) {
-        return unavailable("cannot reach the API at " +
-                           config.clickstack.hyperdx.listen.toString() +
-                           " nor open the store: " + opened.status().message());
-      }
+      auto opened = openStoreReadOnly(config, command, config.clickstack.hyperdx.listen.toString());
+      if (!opened) return opened.status();
       store = std::move(opened.value());
     }
     auto r = query::runSql(*store, sql, {});
@@ -168,32 +163,12 @@ Result<std::string> querySqlJson(const config::Config& config, const std::string
 }
 
 int runSqlCommand(const config::Config& config, const std::string& sql, bool json) {
-  std::string body;
-  JsonWriter w(body);
-  w.beginObject().field("query", sql).endObject();
-  int status = 0;
-  std::string reply;
-  if (!postJson(config.clickstack.hyperdx.listen, body, status, reply)) {
-    // Nothing listens: read the store directly.
-    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
-        config.otelConfig.exporters.clickhouse.ttl);
-    auto store = store::ChdbStore::open(
-        {config.clickstack.dataDir + "/clickhouse", static_cast<uint64_t>(ttl.count())});
-    if (!store) {
-      std::fprintf(stderr, "stackhouse sql: cannot reach the API at %s nor open the store: %s\n",
-                   config.clickstack.hyperdx.listen.toString().c_str(),
-                   store.status().message().c_str());
-      return 1;
-    }
-    auto r = query::runSql(*store.value(), sql, {});
-    status = r.httpStatus;
-    reply = std::move(r.json);
-  }
-  if (status != 200) {
-    std::fprintf(stderr, "stackhouse sql: %s\n", reply.c_str());
+  auto reply = querySqlJson(config, sql, nullptr, "sql");
+  if (!reply) {
+    std::fprintf(stderr, "stackhouse sql: %s\n", reply.status().message().c_str());
     return 1;
   }
-  const std::string out = json ? reply + "\n" : formatTable(reply);
+  const std::string out = json ? reply.value() + "\n" : formatTable(reply.value());
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }

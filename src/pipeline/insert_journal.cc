@@ -120,6 +120,17 @@ Result<std::unique_ptr<InsertJournal>> InsertJournal::open(const std::string& pa
   return std::unique_ptr<InsertJournal>(new InsertJournal(fd));
 }
 
+Result<std::optional<InsertJournal::Group>> InsertJournal::peek(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<Group>();
+    return ioError("cannot open");
+  }
+  // recover() only reads; the journal closes the descriptor.
+  InsertJournal journal(fd);
+  return journal.recover();
+}
+
 InsertJournal::~InsertJournal() { ::close(fd_); }
 
 template <typename B>

@@ -50,6 +50,11 @@ class InsertJournal {
 
   // Opens (or creates) the journal file. Start-up only.
   static Result<std::unique_ptr<InsertJournal>> open(const std::string& path);
+
+  // What recover() would return for the journal at `path`, read without creating or changing the
+  // file (opened read-only; no file: no group). For commands that only read a data directory:
+  // they report an unfinished group, and leave it to `run` to replay.
+  static Result<std::optional<Group>> peek(const std::string& path);
   ~InsertJournal();
   InsertJournal(const InsertJournal&) = delete;
   InsertJournal& operator=(const InsertJournal&) = delete;

@@ -12,6 +12,7 @@
 // one (about 30 ms), then runs the connection's set-up statements again.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -35,17 +36,35 @@ struct QueryOutput {
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
+struct ConnectOptions {
+  // Not 0: caps the memory the whole engine tracks (ClickHouse's max_server_memory_usage): past
+  // it, statements and merges fail with MEMORY_LIMIT_EXCEEDED instead of growing the process.
+  uint64_t maxMemoryBytes = 0;
+  // For commands that only read a data directory. The engine is started with a configuration
+  // under which it selects no merge (every part is above the largest size it may merge), keeps
+  // outdated parts and temporary directories, and drops no empty part, so that what it does in
+  // the background changes nothing on disk. What it still writes, measured on this engine: its
+  // lock file `status` (created at the open, removed when the last connection closes, left
+  // behind by a kill) and, at each table's start, the removal of `tmp_*` part directories that a
+  // killed insert or merge left (ClickHouse's StorageMergeTree::startup always clears them; they
+  // hold no committed row).
+  bool readOnly = false;
+  // Run on the new connection now and again whenever it is replaced (session settings, `USE db`,
+  // `SET readonly = 1`); a failing set-up statement fails the open.
+  std::vector<std::string> setup;
+};
+
 class ChdbConnection {
  public:
-  // Opens a connection on `dataPath` (created if missing). Fails with the engine's message.
-  // `maxMemoryBytes` (not 0) caps the memory the whole engine tracks (ClickHouse's
-  // max_server_memory_usage): past it, statements and merges fail with MEMORY_LIMIT_EXCEEDED
-  // instead of growing the process. The engine is one per process; the first open sets it.
-  // `setup` runs on the new connection now and again whenever it is replaced (session settings,
-  // `USE db`, `SET readonly = 1`); a failing set-up statement fails the open.
+  // Opens a connection on `dataPath` (created if missing). The engine is one per process: the
+  // first open sets its options, and every connection of a process must use the same path.
+  // What the engine prints on stderr while it opens is kept off the terminal (the process's
+  // stderr goes to a memory file for the call; what other threads write there meanwhile is
+  // held too) and becomes the error's message; after a successful open it is passed on. Fails with
+  // kUnavailable when another process holds the directory (the engine's lock on its `status` file),
+  // kInternal otherwise.
   static Result<std::unique_ptr<ChdbConnection>> open(const std::string& dataPath,
-                                                      uint64_t maxMemoryBytes = 0,
-                                                      std::vector<std::string> setup = {});
+                                                      ConnectOptions options = {});
   ~ChdbConnection();
   ChdbConnection(const ChdbConnection&) = delete;
   ChdbConnection& operator=(const ChdbConnection&) = delete;
@@ -68,18 +87,19 @@ class ChdbConnection {
   uint64_t replacements() const { return replacements_; }
 
  private:
-  ChdbConnection(std::string dataPath, uint64_t maxMemoryBytes, std::vector<std::string> setup)
-      : dataPath_(std::move(dataPath)), maxMemoryBytes_(maxMemoryBytes), setup_(std::move(setup)) {}
-  // Opens the engine connection and runs the set-up statements.
-  Status connect();
+  ChdbConnection(std::string dataPath, ConnectOptions options)
+      : dataPath_(std::move(dataPath)), options_(std::move(options)) {}
+  // Opens the engine connection and runs the set-up statements. `first`: the open at start,
+  // whose engine messages are captured.
+  Status connect(bool first);
   // Replaces the connection when the last statement failed; OK when it is usable.
   Status ready();
   Result<QueryOutput> finish(void* result);
 
   std::string dataPath_;
-  uint64_t maxMemoryBytes_;
-  std::vector<std::string> setup_;
+  ConnectOptions options_;
   void* handle_ = nullptr;  // chdb_connection*
+  int configFd_ = -1;       // the engine's configuration (a memory file) when read-only, else -1
   bool failed_ = false;     // the last statement failed: replace before the next one
   uint64_t replacements_ = 0;
   EngineError lastError_;

@@ -35,47 +35,99 @@ bool isSafeToken(std::string_view token) {
 }  // namespace
 
 Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.dataDir, ec);
-  if (ec) return unavailable("cannot create the data directory: " + ec.message());
   std::unique_ptr<ChdbStore> store(new ChdbStore());
   store->dataDir_ = options.dataDir;
   store->maxMemoryBytes_ = options.maxMemoryBytes;
-  auto writer = ChdbConnection::open(options.dataDir, options.maxMemoryBytes);
+  store->readOnly_ = options.mode == OpenMode::kReadOnly;
+  if (options.mode == OpenMode::kReadOnly) {
+    // Checked before the engine starts, which would create the path and its folders.
+    std::error_code ec;
+    const std::filesystem::path metadata =
+        std::filesystem::path(options.dataDir) / "metadata" / std::string(kDatabase);
+    if (!std::filesystem::exists(metadata, ec) &&
+        !std::filesystem::exists(metadata.string() + ".sql", ec)) {
+      return Status(StatusCode::kNotFound,
+                    "no " + std::string(kDatabase) + " database in " + options.dataDir);
+    }
+    STACKHOUSE_RETURN_IF_ERROR(store->openReader(options));
+    STACKHOUSE_RETURN_IF_ERROR(store->findMissingTables());
+    return store;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.dataDir, ec);
+  if (ec) return unavailable("cannot create the data directory: " + ec.message());
+  auto writer = ChdbConnection::open(options.dataDir, {.maxMemoryBytes = options.maxMemoryBytes});
   if (!writer) return writer.status();
   store->writer_ = std::move(writer.value());
   STACKHOUSE_RETURN_IF_ERROR(store->createSchema(options.ttlSeconds));
-
-  auto reader = store->openQueryConnection(options.queryBounds);
-  if (!reader) return reader.status();
-  store->reader_ = std::move(reader.value());
+  STACKHOUSE_RETURN_IF_ERROR(store->openReader(options));
   return store;
 }
 
+Status ChdbStore::openReader(const StoreOptions& options) {
+  auto reader = openQueryConnection(options.queryBounds);
+  if (!reader) return reader.status();
+  reader_ = std::move(reader.value());
+  return Status::ok();
+}
+
 Result<std::unique_ptr<ChdbConnection>> ChdbStore::openQueryConnection(const QueryBounds& b) {
+  std::vector<std::string> setup;
+  // Read-only, the engine's configuration already keeps merges from being chosen; stopping
+  // them also holds back mutations, which that configuration does not bound. A merge the engine
+  // chose in the moment between the open and this statement would still run.
+  // Nor may a query spill to the engine's temporary folder, which is in the data path: past its
+  // memory it fails instead (by default a sort, aggregation or join spills past half of it).
+  if (readOnly_) {
+    setup = {"SYSTEM STOP MERGES", "SYSTEM STOP TTL MERGES",
+             "SET max_bytes_ratio_before_external_sort = 0",
+             "SET max_bytes_ratio_before_external_group_by = 0",
+             "SET max_bytes_ratio_before_external_join = 0"};
+  }
   // Result shaping and bounds first: once readonly = 1, no setting can change on the connection.
   // The `otel` database is the current one, so that an unqualified name never resolves to the
   // engine's default database (which in the embedded engine reads files of the working
   // directory). Low OS priority for query threads: ingest keeps the CPU when both want it.
-  std::vector<std::string> setup = {
-      "SET output_format_json_quote_64bit_integers = 1",
-      "SET output_format_json_quote_denormals = 1",
-      "SET max_execution_time = " + std::to_string(b.maxExecutionSeconds),
-      "SET timeout_overflow_mode = 'throw'",
-      "SET max_memory_usage = " + std::to_string(b.maxMemoryBytes),
-      "SET max_result_bytes = " + std::to_string(b.maxResultBytes),
-      "SET result_overflow_mode = 'throw'",
-      "SET max_query_size = " + std::to_string(b.maxQueryBytes),
-      "SET os_thread_priority = 10",
-      "USE " + std::string(kDatabase),
-      "SET readonly = 1",
-  };
-  return ChdbConnection::open(dataDir_, maxMemoryBytes_, std::move(setup));
+  for (std::string sql : {
+           std::string("SET output_format_json_quote_64bit_integers = 1"),
+           std::string("SET output_format_json_quote_denormals = 1"),
+           "SET max_execution_time = " + std::to_string(b.maxExecutionSeconds),
+           std::string("SET timeout_overflow_mode = 'throw'"),
+           "SET max_memory_usage = " + std::to_string(b.maxMemoryBytes),
+           "SET max_result_bytes = " + std::to_string(b.maxResultBytes),
+           std::string("SET result_overflow_mode = 'throw'"),
+           "SET max_query_size = " + std::to_string(b.maxQueryBytes),
+           std::string("SET os_thread_priority = 10"),
+           "USE " + std::string(kDatabase),
+           std::string("SET readonly = 1"),
+       }) {
+    setup.push_back(std::move(sql));
+  }
+  return ChdbConnection::open(dataDir_, {.maxMemoryBytes = maxMemoryBytes_,
+                                         .readOnly = readOnly_,
+                                         .setup = std::move(setup)});
 }
 
 Result<std::unique_ptr<ChdbConnection>> ChdbStore::openControlConnection() {
-  return ChdbConnection::open(dataDir_, maxMemoryBytes_,
-                              {"USE " + std::string(kDatabase), "SET max_execution_time = 10"});
+  return ChdbConnection::open(
+      dataDir_, {.maxMemoryBytes = maxMemoryBytes_,
+                 .readOnly = readOnly_,
+                 .setup = {"USE " + std::string(kDatabase), "SET max_execution_time = 10"}});
+}
+
+Status ChdbStore::findMissingTables() {
+  auto present = reader_->query("SELECT name FROM system.tables WHERE database = '" +
+                                std::string(kDatabase) + "' ORDER BY name");
+  if (!present) return present.status();
+  if (present->data.empty()) {
+    return Status(StatusCode::kNotFound,
+                  "no tables in the " + std::string(kDatabase) + " database");
+  }
+  const std::string names = "\n" + present->data;  // one name a line, each ending in \n
+  for (const TableSpec& t : schemaTables(0)) {
+    if (names.find("\n" + t.name + "\n") == std::string::npos) missingTables_.push_back(t.name);
+  }
+  return Status::ok();
 }
 
 ChdbStore::~ChdbStore() = default;
@@ -206,6 +258,7 @@ Result<QueryOutput> ChdbStore::query(std::string_view sql, std::string_view form
 }
 
 Result<QueryOutput> ChdbStore::execute(std::string_view sql, std::string_view format) {
+  if (!writer_) return Status(StatusCode::kPermissionDenied, "the store is open read-only");
   return writer_->query(sql, format);
 }
 

@@ -5,9 +5,11 @@
 // read connection runs in the `otel` database with the QueryBounds set and then `SET readonly
 // = 1`, which blocks DDL, writes and setting changes for good on that connection. In the
 // embedded engine readonly does NOT block the scalar file() function, INTO OUTFILE, KILL QUERY,
-// USE or DESCRIBE over table functions: user text must pass query/sql_guard.h first. At open it
-// creates the exporter schema in the `otel` database and applies a changed TTL to existing
-// tables.
+// USE or DESCRIBE over table functions: user text must pass query/user_query.h. Opened read-write (by
+// `stackhouse run` only), it creates the exporter schema in the `otel` database and applies a
+// changed TTL and the part settings to existing tables. Opened read-only (by every command that
+// only reads a data directory), it has no write connection and changes nothing: no schema, no
+// retention, no setting (see OpenMode::kReadOnly).
 //
 // Thread-safety: insert() is called by one thread at a time (the pipeline's insert thread);
 // query() may be called from any thread (queries are serialised on the read connection).
@@ -27,6 +29,17 @@
 
 namespace stackhouse::store {
 
+enum class OpenMode : unsigned char {
+  // Creates the data path and the schema, applies the TTL and the part settings: `run` only.
+  kReadWrite,
+  // Reads what is there. The data path must hold the `otel` database (else kNotFound, and the
+  // path is not created); no CREATE, no ALTER, no write connection; the engine runs with no
+  // background merges or clean-ups (ConnectOptions::readOnly), and no query spills to disk.
+  // Tables of the schema that are missing are listed by missingTables(). insert() and execute()
+  // fail with kPermissionDenied.
+  kReadOnly,
+};
+
 // Bounds on every statement of a read connection, set before readonly (and so unchangeable
 // by the statements themselves).
 struct QueryBounds {
@@ -38,14 +51,17 @@ struct QueryBounds {
 
 struct StoreOptions {
   std::string dataDir;              // the engine's data path
-  uint64_t ttlSeconds = 72 * 3600;  // retention of every table
+  uint64_t ttlSeconds = 72 * 3600;  // retention of every table; unused when read-only
   uint64_t maxMemoryBytes = 0;      // the engine's own memory cap (ChdbConnection::open); 0: none
   QueryBounds queryBounds;          // for the read connections
+  OpenMode mode = OpenMode::kReadWrite;
 };
 
 class ChdbStore {
  public:
-  // Opens the engine, creates the schema, applies the TTL. Start-up only.
+  // Opens the engine; read-write, also creates the schema and applies the TTL. Start-up only.
+  // Fails with kNotFound when a read-only open finds no `otel` database, kUnavailable when
+  // another process holds the data path.
   static Result<std::unique_ptr<ChdbStore>> open(const StoreOptions& options);
   ~ChdbStore();
   ChdbStore(const ChdbStore&) = delete;
@@ -78,6 +94,7 @@ class ChdbStore {
       raw.push_back(exports.back().get());
     }
     if (raw.empty()) return Status::ok();
+    if (!writer_) return Status(StatusCode::kPermissionDenied, "the store is open read-only");
     return mode == Mode::kNew ? insertStream(B::kTable, raw, dedupToken)
                               : retryStream(B::kTable, raw, dedupToken);
   }
@@ -104,9 +121,15 @@ class ChdbStore {
   // Runs a statement on the write connection (maintenance and tests).
   Result<QueryOutput> execute(std::string_view sql, std::string_view format = "TSV");
 
+  // Read-only: the tables of the schema the data path lacks (made by an older version, or by a
+  // start cut short), which only `run` creates. Empty when read-write.
+  const std::vector<std::string>& missingTables() const { return missingTables_; }
+
  private:
   ChdbStore() = default;
   Status createSchema(uint64_t ttlSeconds);
+  Status openReader(const StoreOptions& options);
+  Status findMissingTables();
   Status insertStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,
                       std::string_view dedupToken);
   Status retryStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,
@@ -120,10 +143,12 @@ class ChdbStore {
 
   std::string dataDir_;
   uint64_t maxMemoryBytes_ = 0;
+  bool readOnly_ = false;
   std::unique_ptr<ChdbConnection> writer_;  // used by the insert thread only
   std::mutex readMu_;
   std::unique_ptr<ChdbConnection> reader_;  // guarded by readMu_
   uint64_t streamSeq_ = 0;                  // insert thread only
+  std::vector<std::string> missingTables_;  // set at open
 };
 
 }  // namespace stackhouse::store

@@ -127,6 +127,28 @@ TEST_F(InsertJournalTest, AGroupComesBackAsWritten) {
   EXPECT_FALSE(empty->has_value());
 }
 
+// What the commands that only read a data directory rely on: peek() neither creates the file nor
+// changes it.
+TEST_F(InsertJournalTest, PeekReadsAGroupWithoutCreatingOrChangingTheFile) {
+  auto none = InsertJournal::peek(path_);
+  ASSERT_TRUE(none.isOk()) << none.status().toString();
+  EXPECT_FALSE(none->has_value());
+  EXPECT_FALSE(std::filesystem::exists(path_));
+
+  {
+    auto journal = open();
+    writeLogGroup(*journal);
+  }
+  const std::string before = fileBytes();
+  const auto mtime = std::filesystem::last_write_time(path_);
+  auto left = InsertJournal::peek(path_);
+  ASSERT_TRUE(left.isOk()) << left.status().toString();
+  ASSERT_TRUE(left->has_value());
+  EXPECT_EQ((*left)->token, "boot-logs-7");
+  EXPECT_EQ(fileBytes(), before);
+  EXPECT_EQ(std::filesystem::last_write_time(path_), mtime);
+}
+
 TEST_F(InsertJournalTest, MetricGroupsKeepEveryKind) {
   MetricBatch m;
   m.gauge.common.metricName.append("g");
