@@ -64,9 +64,14 @@ class ChdbStore {
       raw.push_back(exports.back().get());
     }
     if (raw.empty()) return Status::ok();
+    lastInsertError_ = {};
     return mode == Mode::kNew ? insertStream(B::kTable, raw, dedupToken)
                               : retryStream(B::kTable, raw, dedupToken);
   }
+
+  // The engine's error of the statement that made the last failed insert() fail; code 0 when
+  // that insert failed for another reason (or has not failed). Insert thread only.
+  const EngineError& lastInsertError() const { return lastInsertError_; }
 
   // Runs a user query on the read-only connection, with ClickHouse query parameters. On failure
   // `error`, when given, receives ClickHouse's code, name and message.
@@ -84,6 +89,8 @@ class ChdbStore {
   Status retryStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,
                      std::string_view dedupToken);
   Status insertMissing(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts);
+  // The insert setting that keeps valid rows under the engine's partitions-per-insert limit.
+  std::string partitionLimit() const;
   // How many blocks the engine has skipped as already stored, since it started.
   Result<uint64_t> skippedBlocks();
   // Registers `parts` as one Arrow stream and runs `sql` (an INSERT INTO … up to its SELECT)
@@ -94,6 +101,8 @@ class ChdbStore {
   std::mutex readMu_;
   std::unique_ptr<ChdbConnection> reader_;  // guarded by readMu_
   uint64_t streamSeq_ = 0;                  // insert thread only
+  uint64_t ttlSeconds_ = 0;                 // 0: no retention
+  EngineError lastInsertError_;             // insert thread only
 };
 
 }  // namespace stackhouse::store

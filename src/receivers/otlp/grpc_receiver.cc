@@ -303,6 +303,12 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
         std::move(batch), key,
         [&call, &m, signal = method.signal, accepted = stats.accepted, rejected = stats.rejected,
          message = std::move(message)](const Status& outcome) {
+          if (!outcome.isOk() && outcome.code() == StatusCode::kInvalidArgument) {
+            // The store refused this request's rows for good (see Pipeline): no retry.
+            m.invalid->inc();
+            call.finishError(grpc::StatusCode::INVALID_ARGUMENT, outcome.message());
+            return;
+          }
           if (!outcome.isOk()) {
             m.failed->inc();
             call.finishRetry(outcome.message());

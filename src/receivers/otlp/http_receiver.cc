@@ -215,6 +215,12 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
       [respond = std::move(respond), signal, encoding, rejected = stats.rejected,
        message = otlp::partialSuccessMessage(stats, options_.limits), accepted = stats.accepted,
        &m](const Status& outcome, bool refused) {
+        if (!outcome.isOk() && outcome.code() == StatusCode::kInvalidArgument) {
+          // The store refused this request's rows for good (see Pipeline): retrying is futile.
+          m.invalid->inc();
+          respond(statusResponse(400, encoding, outcome));
+          return;
+        }
         if (!outcome.isOk()) {
           (refused ? m.refused : m.failed)->inc();
           respond(statusResponse(503, encoding, outcome));
