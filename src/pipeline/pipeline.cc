@@ -294,8 +294,8 @@ void Pipeline::isolate(std::span<const B* const> parts, std::span<Status> outcom
   for (int side = 0; side < 2; ++side) {
     const auto sub = side == 0 ? parts.first(half) : parts.subspan(half);
     const auto subOutcomes = side == 0 ? outcomes.first(half) : outcomes.subspan(half);
-    const std::string subId = batchId + (batchId.find("-i") == std::string::npos ? "-i" : "") +
-                              (side == 0 ? "a" : "b");
+    const std::string subId =
+        batchId + (batchId.find("-i") == std::string::npos ? "-i" : "") + (side == 0 ? "a" : "b");
     size_t rows = 0;
     for (const B* b : sub) rows += b->rows();
     isolatedInserts_.inc();

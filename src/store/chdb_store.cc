@@ -118,7 +118,8 @@ std::string ChdbStore::partitionLimit() const {
   constexpr uint64_t kDay = 86400;
   constexpr uint64_t kSkewDays = 31;
   const uint64_t limit =
-      ttlSeconds_ == 0 ? 0 : std::max<uint64_t>(100, (ttlSeconds_ + kDay - 1) / kDay + 2 + kSkewDays);
+      ttlSeconds_ == 0 ? 0
+                       : std::max<uint64_t>(100, (ttlSeconds_ + kDay - 1) / kDay + 2 + kSkewDays);
   return "max_partitions_per_insert_block = " + std::to_string(limit);
 }
 
@@ -201,12 +202,11 @@ Status ChdbStore::insertMissing(std::string_view table,
   Status status = insertFromStream(parts, "INSERT INTO " + scratch + " (" + columns + ")");
   if (status.isOk()) {
     const std::string rowHash = "sipHash128(" + columns + ")";
-    status =
-        run("INSERT INTO " + target + " (" + columns + ") SETTINGS insert_deduplicate = 0, " +
-            partitionLimit() + " SELECT " +
-            columns + " FROM " + scratch + " WHERE " + rowHash + " NOT IN (SELECT " + rowHash +
-            " FROM " + target + " WHERE " + timeCol + " BETWEEN (SELECT min(" + timeCol +
-            ") FROM " + scratch + ") AND (SELECT max(" + timeCol + ") FROM " + scratch + "))");
+    status = run("INSERT INTO " + target + " (" + columns + ") SETTINGS insert_deduplicate = 0, " +
+                 partitionLimit() + " SELECT " + columns + " FROM " + scratch + " WHERE " +
+                 rowHash + " NOT IN (SELECT " + rowHash + " FROM " + target + " WHERE " + timeCol +
+                 " BETWEEN (SELECT min(" + timeCol + ") FROM " + scratch + ") AND (SELECT max(" +
+                 timeCol + ") FROM " + scratch + "))");
   }
   const Status dropped = run("DROP TEMPORARY TABLE IF EXISTS " + scratch);
   return status.isOk() ? dropped : status;

@@ -70,7 +70,8 @@ TableSpec logsTable(uint64_t ttl) {
 PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
-)" + ttlClause(t.ttlExpression) + settings();
+)" + ttlClause(t.ttlExpression) +
+                settings();
   return t;
 }
 
@@ -112,7 +113,8 @@ TableSpec tracesTable(uint64_t ttl) {
 ) ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
-)" + ttlClause(t.ttlExpression) + settings();
+)" + ttlClause(t.ttlExpression) +
+                settings();
   return t;
 }
 
@@ -125,7 +127,8 @@ TableSpec traceIdTable(uint64_t ttl) {
 ) ENGINE = MergeTree
 PARTITION BY toStartOfWeek(Start)
 ORDER BY (TraceId)
-)" + ttlClause(t.ttlExpression) + settings();
+)" + ttlClause(t.ttlExpression) +
+                settings();
   return t;
 }
 
@@ -187,7 +190,8 @@ TableSpec metricTable(std::string_view name, const std::string& kindColumns, uin
 ) ENGINE = MergeTree
 PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
-)" + ttlClause(t.ttlExpression) + settings();
+)" + ttlClause(t.ttlExpression) +
+                settings();
   return t;
 }
 

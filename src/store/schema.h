@@ -13,8 +13,8 @@ namespace stackhouse::store {
 inline constexpr std::string_view kDatabase = "otel";
 
 struct TableSpec {
-  std::string name;           // without the database
-  std::string createSql;      // CREATE TABLE IF NOT EXISTS otel.<name> ... (TTL included)
+  std::string name;       // without the database
+  std::string createSql;  // CREATE TABLE IF NOT EXISTS otel.<name> ... (TTL included)
   // "TimestampTime + toIntervalSecond(259200)"; empty for views and when the TTL is 0 (none).
   std::string ttlExpression;
   bool view = false;  // a materialized view: no parts, settings or TTL of its own

@@ -182,9 +182,9 @@ TEST(Pipeline, APermanentFailureFailsOnlyTheRequestsThatCauseIt) {
     auto batch = logsOf(p, 9);
     batch->timestamp.append(0);
     batch->body.append(i == kCulprit ? "poison" : "fine");
-    ASSERT_TRUE(
-        p.submit(std::move(batch), {}, [promise](const Status& s) { promise->set_value(s); })
-            .isOk());
+    ASSERT_TRUE(p.submit(std::move(batch), {}, [promise](const Status& s) {
+                   promise->set_value(s);
+                 }).isOk());
   }
   p.stop();  // flushes the group
   for (int i = 0; i < kRequests; ++i) {

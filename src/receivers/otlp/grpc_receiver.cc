@@ -291,6 +291,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
     }
     if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
     limitCounters_.count(stats);
+    countExpired(method.signal, stats.expired);
     m.recordsRejected->inc(stats.rejected);
     std::string message = otlp::partialSuccessMessage(stats, options_.limits);
     if (stats.accepted == 0) {

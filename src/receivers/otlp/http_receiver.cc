@@ -207,6 +207,7 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   }
   if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
   limitCounters_.count(stats);
+  countExpired(signal, stats.expired);
   m.recordsRejected->inc(stats.rejected);
 
   // The answer once the rows are durable (or at once when there are none). `refused`: the
