@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "sinks/clickhouse/chdb_sink.h"
 #include "store/schema.h"
 #include "support/log_rows.h"
 #include "support/temp_dir.h"
@@ -89,6 +90,29 @@ TEST_F(ChdbStoreTest, InsertsSeveralPartsAsOneDeduplicatedInsert) {
   const LogBatch* one[] = {&b};
   ASSERT_TRUE(store_->insert<LogBatch>(one, "batch-2").isOk());
   EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-b'"), "2\n");
+}
+
+// Rows spread over more days than an insert may span (the receivers drop and refuse such times
+// before they get here): the engine's TOO_MANY_PARTS about partitions is the rows' fault, so the
+// sink reports it as permanent, and stores nothing of the group.
+TEST_F(ChdbStoreTest, TooManyPartitionsInOneInsertIsPermanent) {
+  LogBatch b;
+  constexpr int64_t kDay = int64_t{86400} * 1'000'000'000;
+  for (int i = 0; i < 150; ++i) addLog(b, kNow - i * kDay, "svc-days", "day");
+  const LogBatch* parts[] = {&b};
+  const Status s = store_->insert<LogBatch>(parts, "batch-days");
+  ASSERT_FALSE(s.isOk());
+  EXPECT_EQ(store_->lastInsertError().code, 252) << s.toString();
+  sinks::ChdbSink sink(*store_);
+  const Status classified = sink.writeLogs(parts, "batch-days-2", pipeline::Attempt::kFirst);
+  EXPECT_EQ(classified.code(), StatusCode::kInvalidArgument) << classified.toString();
+  EXPECT_EQ(pipeline::failureClassOf(classified), pipeline::FailureClass::kPermanent);
+  EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-days'"), "0\n");
+  // Within the retention (4 days) the same insert is fine.
+  LogBatch recent;
+  for (int i = 0; i < 4; ++i) addLog(recent, kNow - i * kDay / 2, "svc-days", "day");
+  const LogBatch* ok[] = {&recent};
+  EXPECT_TRUE(sink.writeLogs(ok, "batch-days-3", pipeline::Attempt::kFirst).isOk());
 }
 
 TEST_F(ChdbStoreTest, ARetryInsertsOnlyTheRowsTheTableLacks) {
