@@ -199,7 +199,7 @@ void Pipeline::flush(Queue<B>& q) {
   // requests that cause it are found and the rest committed on their own.
   std::vector<Status> outcomes(items.size(), status);
   if (!status.isOk() && failureClassOf(status) == FailureClass::kPermanent && items.size() > 1) {
-    isolate(std::span<const B* const>(parts), std::span<Status>(outcomes), batchId, status);
+    isolate(std::span<const B* const>(parts), std::span<Status>(outcomes), batchId + "-i", status);
   }
   if (options_.ledger != nullptr) {
     std::vector<RequestKey> committed;
@@ -282,26 +282,25 @@ Status Pipeline::insertWithRetries(std::span<const B* const> parts, std::string_
 
 template <typename B>
 void Pipeline::isolate(std::span<const B* const> parts, std::span<Status> outcomes,
-                       const std::string& batchId, const Status& failure) {
+                       const std::string& idPrefix, const Status& failure, Attempt attempt) {
   if (parts.size() == 1) {
     outcomes[0] = failure;
     return;
   }
-  // Each half gets an id of its own (the group's plus a/b per level; at most about 2 characters
-  // a halving, so well within a token's length): its rows differ from the group's, and the sink
-  // stored none of the group's, so a half is a first insert.
+  // Each half gets an id of its own, derived from the group's ("<id>-i" then a/b per level, so
+  // one character a halving: well within a token's length) so that a replay halves the same way
+  // under the same ids. Its rows differ from the group's, of which the sink stored none.
   const size_t half = parts.size() / 2;
   for (int side = 0; side < 2; ++side) {
     const auto sub = side == 0 ? parts.first(half) : parts.subspan(half);
     const auto subOutcomes = side == 0 ? outcomes.first(half) : outcomes.subspan(half);
-    const std::string subId =
-        batchId + (batchId.find("-i") == std::string::npos ? "-i" : "") + (side == 0 ? "a" : "b");
+    const std::string subId = idPrefix + (side == 0 ? "a" : "b");
     size_t rows = 0;
     for (const B* b : sub) rows += b->rows();
     isolatedInserts_.inc();
-    const Status s = insertWithRetries(sub, subId, rows);
+    const Status s = insertWithRetries(sub, subId, rows, attempt);
     if (!s.isOk() && failureClassOf(s) == FailureClass::kPermanent && sub.size() > 1) {
-      isolate(sub, subOutcomes, subId, s);
+      isolate(sub, subOutcomes, subId, s, attempt);
     } else {
       for (Status& o : subOutcomes) o = s;
     }
@@ -327,8 +326,26 @@ void Pipeline::recoverJournal() {
             parts.push_back(b.get());
             rows += b->rows();
           }
-          return insertWithRetries(std::span<const B* const>(parts), group.token, rows,
-                                   Attempt::kRetry);
+          Status s = insertWithRetries(std::span<const B* const>(parts), group.token, rows,
+                                       Attempt::kRetry);
+          if (s.isOk() || failureClassOf(s) != FailureClass::kPermanent || parts.size() < 2 ||
+              group.keys.size() != parts.size()) {
+            return s;
+          }
+          // The same halving as the first process's, so the same ids: halves it committed
+          // before it died are found as stored, not stored twice. The requests of the halves
+          // that commit are recorded; the culprits' clients retry and are refused then.
+          std::vector<Status> outcomes(parts.size(), s);
+          isolate(std::span<const B* const>(parts), std::span<Status>(outcomes), group.token + "-i",
+                  s, Attempt::kRetry);
+          std::vector<RequestKey> committed;
+          for (size_t i = 0; i < parts.size(); ++i) {
+            if (outcomes[i].isOk()) committed.push_back(group.keys[i]);
+          }
+          if (!committed.empty()) {
+            if (const Status r = options_.ledger->recordCommitted(committed); !r.isOk()) return r;
+          }
+          return s;
         },
         group.batches);
     if (status.isOk()) status = options_.ledger->recordCommitted(group.keys);

@@ -125,13 +125,15 @@ class Pipeline {
   template <typename B>
   Status insertWithRetries(std::span<const B* const> parts, std::string_view batchId, size_t rows,
                            Attempt first = Attempt::kFirst);
-  // After the group `parts` (inserted as `batchId`) failed permanently with `failure`: inserts
-  // each half on its own, under its own id, halving again the halves that fail permanently,
+  // After the group `parts` failed permanently with `failure`: inserts each half on its own,
+  // under `idPrefix` + "a" or "b", halving again the halves that fail permanently,
   // until the requests that cause the failure are alone. Fills `outcomes` (one per part) with
-  // OK for the committed parts and the sink's error for the others.
+  // OK for the committed parts and the sink's error for the others. `attempt` is kRetry for a
+  // replay (a half may have been committed by the process that died).
   template <typename B>
   void isolate(std::span<const B* const> parts, std::span<Status> outcomes,
-               const std::string& batchId, const Status& failure);
+               const std::string& idPrefix, const Status& failure,
+               Attempt attempt = Attempt::kFirst);
   Status write(std::span<const telemetry::LogBatch* const> parts, std::string_view batchId,
                Attempt attempt) {
     return sink_.writeLogs(parts, batchId, attempt);
