@@ -261,7 +261,9 @@ Status Pipeline::insertWithRetries(std::span<const B* const> parts, std::string_
   auto backoff = options_.retryBackoff;
   for (int attempt = 1; attempt <= options_.insertAttempts; ++attempt) {
     const int64_t start = monoNanos();
-    status = write(parts, batchId, attempt == 1 ? first : Attempt::kRetry);
+    // After a failure, a retry; an isolation insert stays one (it compares in any case).
+    const Attempt now = attempt == 1 || first == Attempt::kIsolate ? first : Attempt::kRetry;
+    status = write(parts, batchId, now);
     insertSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
     if (status.isOk()) break;
     insertFailures_.inc();
@@ -282,14 +284,16 @@ Status Pipeline::insertWithRetries(std::span<const B* const> parts, std::string_
 
 template <typename B>
 void Pipeline::isolate(std::span<const B* const> parts, std::span<Status> outcomes,
-                       const std::string& idPrefix, const Status& failure, Attempt attempt) {
+                       const std::string& idPrefix, const Status& failure) {
   if (parts.size() == 1) {
     outcomes[0] = failure;
     return;
   }
   // Each half gets an id of its own, derived from the group's ("<id>-i" then a/b per level, so
-  // one character a halving: well within a token's length) so that a replay halves the same way
-  // under the same ids. Its rows differ from the group's, of which the sink stored none.
+  // one character a halving: well within a token's length), so that a replay halves the same
+  // way under the same ids. Halves go in as kIsolate: the sink compares them with what it
+  // holds, so rows that the group's failed call (or a killed process's isolation) stored are
+  // not stored twice.
   const size_t half = parts.size() / 2;
   for (int side = 0; side < 2; ++side) {
     const auto sub = side == 0 ? parts.first(half) : parts.subspan(half);
@@ -298,9 +302,9 @@ void Pipeline::isolate(std::span<const B* const> parts, std::span<Status> outcom
     size_t rows = 0;
     for (const B* b : sub) rows += b->rows();
     isolatedInserts_.inc();
-    const Status s = insertWithRetries(sub, subId, rows, attempt);
+    const Status s = insertWithRetries(sub, subId, rows, Attempt::kIsolate);
     if (!s.isOk() && failureClassOf(s) == FailureClass::kPermanent && sub.size() > 1) {
-      isolate(sub, subOutcomes, subId, s, attempt);
+      isolate(sub, subOutcomes, subId, s);
     } else {
       for (Status& o : subOutcomes) o = s;
     }
@@ -332,12 +336,13 @@ void Pipeline::recoverJournal() {
               group.keys.size() != parts.size()) {
             return s;
           }
-          // The same halving as the first process's, so the same ids: halves it committed
-          // before it died are found as stored, not stored twice. The requests of the halves
-          // that commit are recorded; the culprits' clients retry and are refused then.
+          // The same halving as the first process's, under the same ids; halves it committed
+          // before it died are found as stored (kIsolate compares), not stored twice. The requests
+          // of the halves that commit are recorded; the culprits' clients retry and are refused
+          // then.
           std::vector<Status> outcomes(parts.size(), s);
           isolate(std::span<const B* const>(parts), std::span<Status>(outcomes), group.token + "-i",
-                  s, Attempt::kRetry);
+                  s);
           std::vector<RequestKey> committed;
           for (size_t i = 0; i < parts.size(); ++i) {
             if (outcomes[i].isOk()) committed.push_back(group.keys[i]);

@@ -128,12 +128,11 @@ class Pipeline {
   // After the group `parts` failed permanently with `failure`: inserts each half on its own,
   // under `idPrefix` + "a" or "b", halving again the halves that fail permanently,
   // until the requests that cause the failure are alone. Fills `outcomes` (one per part) with
-  // OK for the committed parts and the sink's error for the others. `attempt` is kRetry for a
-  // replay (a half may have been committed by the process that died).
+  // OK for the committed parts and the sink's error for the others. Each half is a kIsolate
+  // call (see sink.h), also in a replay.
   template <typename B>
   void isolate(std::span<const B* const> parts, std::span<Status> outcomes,
-               const std::string& idPrefix, const Status& failure,
-               Attempt attempt = Attempt::kFirst);
+               const std::string& idPrefix, const Status& failure);
   Status write(std::span<const telemetry::LogBatch* const> parts, std::string_view batchId,
                Attempt attempt) {
     return sink_.writeLogs(parts, batchId, attempt);

@@ -13,8 +13,11 @@ namespace stackhouse::pipeline {
 
 // Whether an earlier call for the same group may have stored some or all of its rows: kFirst
 // for a group's first call; kRetry after a call that failed (it may have stored part of the
-// group first) and for the replay of a group that a killed process left unfinished.
-enum class Attempt : unsigned char { kFirst, kRetry };
+// group first) and for the replay of a group that a killed process left unfinished; kIsolate for
+// part of a group that failed permanently (see Pipeline), whose rows an earlier call for the
+// larger group, under another id, may have stored in part (a sink that writes a group as several
+// inserts, one per table, can fail in a later one): the sink must compare with what it holds.
+enum class Attempt : unsigned char { kFirst, kRetry, kIsolate };
 
 // What a sink's failure means for the group it was given (see Sink).
 enum class FailureClass : unsigned char { kRetryable, kThrottled, kPermanent };
@@ -39,8 +42,8 @@ inline FailureClass failureClassOf(const Status& status) {
 // Errors: the sink, which knows its engine, classifies every failure once, by the code of the
 // Status it returns (see failureClassOf):
 //   kInvalidArgument   permanent: the rows themselves cannot be stored (retrying them will never
-//                      succeed). The sink must have stored none of the group's rows. The
-//                      pipeline then finds the requests that cause it and commits the others.
+//                      succeed). The pipeline then finds the requests that cause it and
+//                      commits the others, as kIsolate calls.
 //   kResourceExhausted throttled: the sink is overloaded; the group is tried again later.
 //   anything else      retryable: the sink could not take the group now.
 class Sink {

@@ -49,7 +49,10 @@ class ChdbStore {
   // its rows. The rows the table does not hold are then found by comparing whole rows within the
   // group's time range, and inserted. A retry that the engine stores in full costs no more than a
   // first insert.
-  enum class Mode : unsigned char { kNew, kRetry };
+  // kCompare: part of a larger insert that failed, under another token, may be stored; the
+  // rows are always compared with the table's (as a kRetry does once the engine skips a block).
+  // Costs a scan of the group's time range: for the rare inserts that isolate a failure.
+  enum class Mode : unsigned char { kNew, kRetry, kCompare };
   template <typename B>
   Status insert(std::span<const B* const> parts, std::string_view dedupToken,
                 Mode mode = Mode::kNew) {
@@ -65,8 +68,12 @@ class ChdbStore {
     }
     if (raw.empty()) return Status::ok();
     lastInsertError_ = {};
-    return mode == Mode::kNew ? insertStream(B::kTable, raw, dedupToken)
-                              : retryStream(B::kTable, raw, dedupToken);
+    switch (mode) {
+      case Mode::kNew: return insertStream(B::kTable, raw, dedupToken);
+      case Mode::kRetry: return retryStream(B::kTable, raw, dedupToken);
+      case Mode::kCompare: break;
+    }
+    return insertMissing(B::kTable, raw);
   }
 
   // The engine's error of the statement that made the last failed insert() fail; code 0 when

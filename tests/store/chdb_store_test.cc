@@ -115,6 +115,21 @@ TEST_F(ChdbStoreTest, TooManyPartitionsInOneInsertIsPermanent) {
   EXPECT_TRUE(sink.writeLogs(ok, "batch-days-3", pipeline::Attempt::kFirst).isOk());
 }
 
+// An isolation insert (part of a group whose insert failed, under a new token) always compares:
+// rows the failed call had stored are not stored again, the others are.
+TEST_F(ChdbStoreTest, ACompareInsertStoresOnlyWhatTheTableLacks) {
+  LogBatch stored, more;
+  addLog(stored, kNow + 11, "svc-compare", "stored");
+  addLog(more, kNow + 12, "svc-compare", "new");
+  const LogBatch* first[] = {&stored};
+  ASSERT_TRUE(store_->insert<LogBatch>(first, "batch-compare-1").isOk());
+  const LogBatch* both[] = {&stored, &more};
+  ASSERT_TRUE(
+      store_->insert<LogBatch>(both, "batch-compare-1-ia", ChdbStore::Mode::kCompare).isOk());
+  EXPECT_EQ(q("SELECT Body FROM otel.otel_logs WHERE ServiceName = 'svc-compare' ORDER BY Body"),
+            "new\nstored\n");
+}
+
 TEST_F(ChdbStoreTest, ARetryInsertsOnlyTheRowsTheTableLacks) {
   LogBatch a, b;
   addLog(a, kNow + 1'000, "retry-a", "stored");

@@ -58,8 +58,12 @@ Status ChdbSink::classify(Status s) const {
 namespace {
 
 store::ChdbStore::Mode modeOf(pipeline::Attempt attempt) {
-  return attempt == pipeline::Attempt::kFirst ? store::ChdbStore::Mode::kNew
-                                              : store::ChdbStore::Mode::kRetry;
+  switch (attempt) {
+    case pipeline::Attempt::kFirst: return store::ChdbStore::Mode::kNew;
+    case pipeline::Attempt::kRetry: return store::ChdbStore::Mode::kRetry;
+    case pipeline::Attempt::kIsolate: break;
+  }
+  return store::ChdbStore::Mode::kCompare;
 }
 }  // namespace
 
