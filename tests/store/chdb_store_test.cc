@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "common/clock.h"
+#include "pipeline/pipeline.h"
 #include "sinks/clickhouse/chdb_sink.h"
 #include "store/schema.h"
 #include "support/log_rows.h"
@@ -113,6 +116,49 @@ TEST_F(ChdbStoreTest, TooManyPartitionsInOneInsertIsPermanent) {
   for (int i = 0; i < 4; ++i) addLog(recent, kNow - i * kDay / 2, "svc-days", "day");
   const LogBatch* ok[] = {&recent};
   EXPECT_TRUE(sink.writeLogs(ok, "batch-days-3", pipeline::Attempt::kFirst).isOk());
+}
+
+// The issue this guards against: one request whose rows span 150 days made the whole group's
+// insert fail with TOO_MANY_PARTS, retryably, forever. Now its group is halved until it is
+// alone: the other requests commit, it gets a permanent answer.
+TEST_F(ChdbStoreTest, OneRequestTheEngineRefusesFailsAloneInItsGroup) {
+  sinks::ChdbSink sink(*store_);
+  pipeline::PipelineOptions options;
+  options.sendBatchSize = 1'000'000;
+  options.timeout = std::chrono::milliseconds(60'000);
+  options.linger = std::chrono::milliseconds(60'000);
+  options.retryBackoff = std::chrono::milliseconds(1);
+  pipeline::Pipeline p(options, sink);
+  p.start();
+  constexpr int kRequests = 6;
+  constexpr int kCulprit = 3;
+  constexpr int64_t kDay = int64_t{86400} * 1'000'000'000;
+  std::vector<std::future<Status>> answers;
+  for (int r = 0; r < kRequests; ++r) {
+    auto batch = p.logPool().acquire();
+    const int rows = r == kCulprit ? 150 : 10;
+    for (int i = 0; i < rows; ++i) {
+      addLog(*batch, r == kCulprit ? kNow - i * kDay : kNow + r * 1000 + i, "svc-group",
+             "r" + std::to_string(r));
+    }
+    auto answer = std::make_shared<std::promise<Status>>();
+    answers.push_back(answer->get_future());
+    ASSERT_TRUE(
+        p.submit(std::move(batch), {}, [answer](const Status& s) { answer->set_value(s); }).isOk());
+  }
+  p.stop();  // one group, flushed
+  for (int r = 0; r < kRequests; ++r) {
+    const Status s = answers[r].get();
+    if (r == kCulprit) {
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.toString();
+      EXPECT_NE(s.message().find("TOO_MANY_PARTS"), std::string::npos) << s.toString();
+    } else {
+      EXPECT_TRUE(s.isOk()) << r << ": " << s.toString();
+    }
+  }
+  EXPECT_EQ(q("SELECT Body, count() FROM otel.otel_logs WHERE ServiceName = 'svc-group' "
+              "GROUP BY Body ORDER BY Body"),
+            "r0\t10\nr1\t10\nr2\t10\nr4\t10\nr5\t10\n");
 }
 
 // An isolation insert (part of a group whose insert failed, under a new token) always compares:
