@@ -200,6 +200,15 @@ void Pipeline::flush(Queue<B>& q) {
   std::vector<Status> outcomes(items.size(), status);
   if (!status.isOk() && failureClassOf(status) == FailureClass::kPermanent && items.size() > 1) {
     isolate(std::span<const B* const>(parts), std::span<Status>(outcomes), batchId + "-i", status);
+    size_t refused = 0;
+    for (const Status& o : outcomes) refused += o.isOk() ? 0 : 1;
+    log::warn(
+        "a permanent insert failure was traced to some of its group's requests; the others "
+        "were committed",
+        log::Fields()
+            .add("signal", signal)
+            .add("requests", static_cast<uint64_t>(items.size()))
+            .add("failed", static_cast<uint64_t>(refused)));
   }
   if (options_.ledger != nullptr) {
     std::vector<RequestKey> committed;
