@@ -83,7 +83,8 @@ struct DecodeLimits {
   // (partial success, the message naming the field); one whose row time is older than the
   // receive time minus retention is dropped and counted in DecodeStats::expired instead; a log
   // record without any time gets the receive time. Without checkTimes times are stored as sent:
-  // the decoders' mapping tests feed arbitrary values; the receivers always check.
+  // the decoders' mapping tests feed arbitrary values; `stackhouse run` turns it on for both
+  // receivers (from maxFutureSkew and the retention).
   bool checkTimes = false;
   uint64_t nowNanos = 0;  // the receive time, ns since the epoch; 0: the clock, read once a call
   uint64_t maxFutureSkewNanos = uint64_t{3600} * 1'000'000'000;
