@@ -329,6 +329,7 @@ void Pipeline::recoverJournal() {
   } else if (recovered->has_value()) {
     InsertJournal::Group& group = **recovered;
     size_t rows = 0;
+    size_t isolated = 0;  // requests of a permanently failing group left out after isolation
     std::string_view signal;
     Status status = std::visit(
         [&](const auto& batches) {
@@ -359,11 +360,21 @@ void Pipeline::recoverJournal() {
           if (!committed.empty()) {
             if (const Status r = options_.ledger->recordCommitted(committed); !r.isOk()) return r;
           }
+          isolated = parts.size() - committed.size();
           return s;
         },
         group.batches);
     if (status.isOk()) status = options_.ledger->recordCommitted(group.keys);
-    if (status.isOk()) {
+    if (isolated > 0 && failureClassOf(status) == FailureClass::kPermanent) {
+      log::warn(
+          "replayed the insert a previous process left unfinished; the store refuses some of "
+          "its requests' rows for good, the others are stored",
+          log::Fields()
+              .add("signal", signal)
+              .add("requests", static_cast<uint64_t>(group.keys.size()))
+              .add("failed", static_cast<uint64_t>(isolated))
+              .add("error", status.message()));
+    } else if (status.isOk()) {
       // Whether the first insert had committed, in whole or in part, the sink finds out from
       // the rows themselves (Attempt::kRetry): either way they are stored once.
       log::info("replayed the insert a previous process left unfinished",
