@@ -1,6 +1,6 @@
 // Poison requests next to ordinary traffic. Three ordinary clients send logs, spans and metric
-// points (OTLP/JSON and protobuf, keep-alive HTTP) for a while; meanwhile another client sends, in
-// a loop and in both encodings, requests whose records carry times the store cannot hold or
+// points (OTLP/JSON and protobuf, keep-alive HTTP) for a while; meanwhile two more clients send,
+// in a loop, over OTLP/HTTP in both encodings and over OTLP/gRPC, requests whose records carry times the store cannot hold or
 // should not keep: 150 different days in one request, times of 1, INT64_MAX, UINT64_MAX, 300
 // years and 2 hours ahead, spans ending before they start, without a start, with an end that
 // overflows the duration or events ahead of time, metric points starting after their time,
@@ -16,6 +16,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import grpc from '@grpc/grpc-js';
 
 import { StackhouseServer, PORT0_CONFIG } from './lib/server.mjs';
 import { encodeLogsRequest, encodeTraceRequest, encodeMetricsRequest, decodeExportResponse } from './lib/otlp.mjs';
@@ -139,10 +140,18 @@ function metricsRequest(svc, req, points) {
 }
 
 const SIGNALS = {
-  logs: { path: '/v1/logs', encode: encodeLogsRequest },
-  traces: { path: '/v1/traces', encode: encodeTraceRequest },
-  metrics: { path: '/v1/metrics', encode: encodeMetricsRequest },
+  logs: { path: '/v1/logs', encode: encodeLogsRequest, method: '/opentelemetry.proto.collector.logs.v1.LogsService/Export' },
+  traces: { path: '/v1/traces', encode: encodeTraceRequest, method: '/opentelemetry.proto.collector.trace.v1.TraceService/Export' },
+  metrics: { path: '/v1/metrics', encode: encodeMetricsRequest, method: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export' },
 };
+
+// One unary OTLP/gRPC call with the request's bytes as they are: {code, details, body}.
+function grpcCall(client, signal, body) {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(SIGNALS[signal].method, (b) => b, (b) => b, body, { deadline: Date.now() + REQUEST_TIMEOUT_MS },
+      (err, reply) => resolve(err ? { code: err.code, details: err.details } : { code: 0, body: reply }));
+  });
+}
 
 function bodyOf(signal, json, asJson) {
   return asJson ? Buffer.from(JSON.stringify(json)) : SIGNALS[signal].encode(json);
@@ -268,7 +277,31 @@ test('poison requests get exact partial successes and never fail ordinary client
     agent.destroy();
   })();
 
-  await Promise.all([...ordinary, poison]);
+  // The same poison over OTLP/gRPC: OK with the same partial success.
+  const poisonGrpc = (async () => {
+    const client = new grpc.Client(server.otlpGrpcEndpoint, grpc.credentials.createInsecure());
+    let n = 0;
+    while (Date.now() < deadline) {
+      for (const c of poisonCases(`poison-grpc-${n++}`)) {
+        const answer = await grpcCall(client, c.signal, SIGNALS[c.signal].encode(c.json));
+        poisonRequests += 1;
+        const where = `${c.name} (grpc)`;
+        if (answer.code !== 0) {
+          poisonProblems.push(`${where}: gRPC status ${answer.code} ${answer.details}`);
+          continue;
+        }
+        const ps = decodeExportResponse(answer.body);
+        const expired = expiredIn(ps.errorMessage);
+        if (ps.rejected !== c.rejected || expired !== c.expired) {
+          poisonProblems.push(`${where}: rejected ${ps.rejected} expired ${expired}, want ${c.rejected} and ${c.expired}: ${ps.errorMessage}`);
+        }
+        ackedPoison[c.signal] += c.good;
+      }
+    }
+    client.close();
+  })();
+
+  await Promise.all([...ordinary, poison, poisonGrpc]);
   t.diagnostic(`ordinary records acknowledged: ${JSON.stringify(ackedOrdinary)}; poison requests: ${poisonRequests}`);
   assert.deepEqual(failures, [], 'ordinary clients saw failures');
   assert.deepEqual(poisonProblems, [], 'poison requests were not answered exactly');
