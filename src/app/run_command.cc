@@ -43,8 +43,12 @@ http::ServerOptions serverOptions(std::string name, const config::Endpoint& endp
   return o;
 }
 
-otlp::DecodeLimits decodeLimits(const config::OtlpLimitsConfig& c) {
+otlp::DecodeLimits decodeLimits(const config::OtlpLimitsConfig& c,
+                                std::chrono::nanoseconds retention) {
   otlp::DecodeLimits limits;
+  limits.checkTimes = true;
+  limits.maxFutureSkewNanos = static_cast<uint64_t>(c.maxFutureSkew.count());
+  limits.retentionNanos = static_cast<uint64_t>(retention.count());
   limits.maxResources = c.maxResourcesPerRequest;
   limits.maxRecords = c.maxRecordsPerRequest;
   limits.maxAttributes = c.maxAttributesPerRecord;
@@ -213,7 +217,8 @@ int runStack(const config::Config& config) {
 
   receivers::OtlpHttpOptions otlpOptions;
   otlpOptions.maxBodyBytes = config.otelConfig.receivers.otlp.http.maxRequestBodySize;
-  otlpOptions.limits = decodeLimits(config.otelConfig.receivers.otlp.limits);
+  otlpOptions.limits = decodeLimits(config.otelConfig.receivers.otlp.limits,
+                                    config.otelConfig.exporters.clickhouse.ttl);
   otlpOptions.memoryLimiter = &memoryLimiter;
   receivers::OtlpHttpReceiver otlpReceiver(otlpOptions, pipeline);
   auto httpOptions = serverOptions("otlp-http", config.otelConfig.receivers.otlp.http.endpoint, 2);

@@ -138,6 +138,7 @@ std::string describeConfig(const Config& config) {
   line(out, 4, "maxAttributeKeyLength: " + formatByteSize(limits.maxAttributeKeyLength));
   line(out, 4, "maxAttributeValueLength: " + formatByteSize(limits.maxAttributeValueLength));
   line(out, 4, "maxValueDepth: " + std::to_string(limits.maxValueDepth));
+  line(out, 4, "maxFutureSkew: " + formatDuration(limits.maxFutureSkew));
   line(out, 1, "admin:");
   line(out, 2, "endpoint: " + quoted(otel.admin.endpoint.toString()));
   line(out, 1, "routing:");

@@ -93,6 +93,9 @@ struct OtlpLimitsConfig {
   uint64_t maxAttributeKeyLength = kKiB;         // bytes, at least 1
   uint64_t maxAttributeValueLength = 64 * kKiB;  // bytes of the stored text, at least 1
   uint32_t maxValueDepth = 32;                   // AnyValue nesting, 1..256
+  // Latest record time accepted, ahead of the receive time; later records are refused on their
+  // own (partial success). 0..744h (31 days: the store sizes its per-insert partition limit by it).
+  std::chrono::nanoseconds maxFutureSkew = std::chrono::hours(1);
 
   bool operator==(const OtlpLimitsConfig&) const = default;
 };

@@ -32,7 +32,10 @@ constexpr uint32_t kMaxMemoryMiB = 1u << 20;  // 1 TiB
 constexpr uint32_t kMinEngineMiB = 128;
 constexpr uint32_t kMaxGrpcMessageMiB = 2047;  // grpc's sizes are ints
 constexpr uint32_t kMaxGrpcStreams = 1'000'000;
+// 0 is no retention (as in the Collector's ClickHouse exporter); any other value at least 1h.
 constexpr std::chrono::nanoseconds kMinTtl = std::chrono::hours(1);
+// The store raises its partitions-per-insert limit by this many days (see ChdbStore).
+constexpr std::chrono::nanoseconds kMaxFutureSkew = std::chrono::hours(31 * 24);
 constexpr std::chrono::nanoseconds kMinBatchTimeout = std::chrono::milliseconds(1);
 constexpr std::chrono::nanoseconds kMaxBatchTimeout = std::chrono::seconds(60);
 constexpr uint64_t kMinByteLimit = kKiB;
@@ -535,8 +538,11 @@ void ConfigParser::readOtelConfig(const Slot& slot, OtelConfig& out) {
             [&](const Slot& e) { readByteSize(e, limits.maxAttributeKeyLength, 1); }},
            {"maxAttributeValueLength",
             [&](const Slot& e) { readByteSize(e, limits.maxAttributeValueLength, 1); }},
-           {"maxValueDepth",
-            [&](const Slot& e) { readRowCount(e, limits.maxValueDepth, 1, 256); }}});
+           {"maxValueDepth", [&](const Slot& e) { readRowCount(e, limits.maxValueDepth, 1, 256); }},
+           {"maxFutureSkew", [&](const Slot& e) {
+              readDuration(e, limits.maxFutureSkew, std::chrono::nanoseconds(0), kMaxFutureSkew,
+                           /*wholeSeconds=*/false);
+            }}});
     };
     readMap(s, {{"otlp", [&](const Slot& o) {
                    readMap(o, {{"grpc", readGrpc}, {"http", readHttp}, {"limits", readLimits}});
@@ -568,6 +574,13 @@ void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
     ClickhouseExporterConfig& clickhouse = out.clickhouse;
     readMap(s, {{"enabled", [&](const Slot& e) { readBool(e, clickhouse.enabled); }},
                 {"ttl", [&](const Slot& e) {
+                   // 0 first: readDuration's minimum applies to every other value.
+                   auto text = scalar(e, "a duration such as 72h");
+                   if (!text) return;
+                   if (auto value = parseDuration(*text); value && value->count() == 0) {
+                     clickhouse.ttl = std::chrono::nanoseconds(0);
+                     return;
+                   }
                    readDuration(e, clickhouse.ttl, kMinTtl, std::nullopt, /*wholeSeconds=*/true);
                  }}});
   };

@@ -10,7 +10,9 @@
 // Outcome of a call:
 //  - OK: every record was either appended to the batch (stats.accepted) or rejected on its own
 //    (stats.rejected, with stats.firstRejection naming the first one) — OTLP partial success.
-//    A record is rejected when one of its ids has the wrong length (or, in JSON, is not hex).
+//    A record is rejected when one of its ids has the wrong length (or, in JSON, is not hex), or
+//    (DecodeLimits::checkTimes) when one of its times cannot be stored; a record older than the
+//    retention is dropped and counted in stats.expired.
 //  - kInvalidArgument: the body is malformed (bad protobuf framing, a known field with the wrong
 //    wire type or JSON type, bad JSON, AnyValue nesting past maxDepth). The message names the
 //    problem and its place and never echoes payload content.
@@ -75,7 +77,26 @@ struct DecodeLimits {
   // longer valid JSON.
   size_t maxKeyBytes = 1024;
   size_t maxValueBytes = size_t{64} << 10;
+
+  // Record times (README.md, "Timestamps"). With checkTimes, a record with a time the tables
+  // cannot hold, or later than the receive time plus maxFutureSkew, is rejected on its own
+  // (partial success, the message naming the field); one whose row time is older than the
+  // receive time minus retention is dropped and counted in DecodeStats::expired instead; a log
+  // record without any time gets the receive time. Without checkTimes times are stored as sent:
+  // the decoders' mapping tests feed arbitrary values; `stackhouse run` turns it on for both
+  // receivers (from maxFutureSkew and the retention).
+  bool checkTimes = false;
+  uint64_t nowNanos = 0;  // the receive time, ns since the epoch; 0: the clock, read once a call
+  uint64_t maxFutureSkewNanos = uint64_t{3600} * 1'000'000'000;
+  uint64_t retentionNanos = 0;  // the store's TTL; 0: none (nothing expires on arrival)
 };
+
+// The latest times the tables hold: a DateTime64(9) column up to INT64_MAX ns
+// (2262-04-11T23:47:16.854775807Z); the DateTime columns and TTL expressions that a row's main
+// time also goes into (TimestampTime, toDateTime(Timestamp)) up to 2^32 - 1 s
+// (2106-02-07T06:28:15Z). Both hold every time from the epoch on.
+inline constexpr uint64_t kMaxDateTime64Nanos = uint64_t{INT64_MAX};
+inline constexpr uint64_t kMaxDateTimeNanos = uint64_t{UINT32_MAX} * 1'000'000'000 + 999'999'999;
 
 // The configuration keys of the limits above, named in error and warning messages.
 struct DecodeLimitKeys {
@@ -90,12 +111,17 @@ struct DecodeLimitKeys {
   static constexpr const char* kMaxValueBytes =
       "otelConfig.receivers.otlp.limits.maxAttributeValueLength";
   static constexpr const char* kMaxDepth = "otelConfig.receivers.otlp.limits.maxValueDepth";
+  static constexpr const char* kMaxFutureSkew = "otelConfig.receivers.otlp.limits.maxFutureSkew";
+  static constexpr const char* kRetention = "otelConfig.exporters.clickhouse.ttl";
 };
 
 // Counters a decode call adds to; a caller may keep one across calls.
 struct DecodeStats {
   uint64_t accepted = 0;  // records appended: log records, spans or metric data points
   uint64_t rejected = 0;  // records dropped on their own (partial success)
+  // Records older than the retention on arrival (DecodeLimits::retentionNanos): dropped, not
+  // stored and not counted as rejected; the partial-success message says so.
+  uint64_t expired = 0;
   // Ill-formed UTF-8 bytes replaced with U+FFFD, in everything decoded (records rejected later
   // included).
   uint64_t invalidUtf8 = 0;

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "otlp/decode.h"
 #include "otlp/text_format.h"
@@ -55,8 +56,18 @@ class DecodeContext {
         maxAttributes_(limits.maxAttributes),
         maxKeyBytes_(limits.maxKeyBytes),
         maxValueBytes_(limits.maxValueBytes),
+        checkTimes_(limits.checkTimes),
         stats_(stats),
-        format_(format) {}
+        format_(format) {
+    if (checkTimes_) {
+      now_ = limits.nowNanos != 0 ? limits.nowNanos : static_cast<uint64_t>(wallNanos());
+      skew_ = limits.maxFutureSkewNanos;
+      latest_ = now_ + skew_ < now_ ? UINT64_MAX : now_ + skew_;
+      earliest_ = limits.retentionNanos != 0 && limits.retentionNanos < now_
+                      ? now_ - limits.retentionNanos
+                      : 0;
+    }
+  }
 
   size_t maxDepth() const { return maxDepth_; }
   // Protobuf only: where the body starts, so that errors can give offsets into it.
@@ -139,6 +150,26 @@ class DecodeContext {
   }
   void accept() { ++stats_.accepted; }
 
+  // Record times (DecodeLimits::checkTimes). The receive time; the latest time accepted
+  // (receive time + skew); rows whose time is before earliest() are past the retention.
+  bool checkTimes() const { return checkTimes_; }
+  uint64_t now() const { return now_; }
+  uint64_t latest() const { return latest_; }
+  uint64_t earliest() const { return earliest_; }
+  uint64_t skew() const { return skew_; }
+  // A record past the retention is dropped for good, not rejected.
+  void expire() { ++stats_.expired; }
+  // The latest time of a record's nested elements (span events, exemplars), noted as they are
+  // appended and taken (and reset) when the record's row is completed.
+  void noteNestedTime(uint64_t t) {
+    if (t > nestedMax_) nestedMax_ = t;
+  }
+  uint64_t takeNestedTime() {
+    const uint64_t t = nestedMax_;
+    nestedMax_ = 0;
+    return t;
+  }
+
   // Growth accounting: set once at the start, checked after every record.
   void setStartBytes(size_t bytes) {
     const size_t byGrowth = bytes + maxGrowth_ < bytes ? SIZE_MAX : bytes + maxGrowth_;
@@ -180,6 +211,12 @@ class DecodeContext {
   size_t maxKeyBytes_;
   size_t maxValueBytes_;
   size_t byteLimit_ = kMaxBatchBytes;
+  bool checkTimes_;
+  uint64_t now_ = 0;
+  uint64_t skew_ = 0;
+  uint64_t latest_ = UINT64_MAX;
+  uint64_t earliest_ = 0;
+  uint64_t nestedMax_ = 0;
   DecodeStats& stats_;
   std::string_view format_;
   const uint8_t* bodyBegin_ = nullptr;

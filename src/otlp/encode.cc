@@ -49,9 +49,9 @@ std::string encodeExportResponse(Signal signal, Encoding encoding, uint64_t reje
     JsonWriter w(out);
     w.beginObject().key("partialSuccess").beginObject();
     if (rejected != 0) {
-      const char* name = signal == Signal::kLogs    ? "rejectedLogRecords"
+      const char* name = signal == Signal::kLogs     ? "rejectedLogRecords"
                          : signal == Signal::kTraces ? "rejectedSpans"
-                                                    : "rejectedDataPoints";
+                                                     : "rejectedDataPoints";
       // int64 fields are strings in the protobuf JSON mapping.
       w.field(name, std::to_string(rejected));
     }
@@ -75,6 +75,17 @@ std::string encodeExportResponse(Signal signal, Encoding encoding, uint64_t reje
 
 std::string partialSuccessMessage(const DecodeStats& stats, const DecodeLimits& limits) {
   std::string out = stats.rejected > 0 ? stats.firstRejection : std::string();
+  if (stats.expired > 0) {
+    // Not rejected (retrying cannot help either): the sender learns why they do not show up.
+    if (!out.empty()) out += "; ";
+    out += std::to_string(stats.expired);
+    out += stats.expired == 1 ? " record was" : " records were";
+    out += " older than the retention of ";
+    out += std::to_string(limits.retentionNanos / 1'000'000'000);
+    out += " s on arrival and dropped (";
+    out += DecodeLimitKeys::kRetention;
+    out += "; is the sender's clock right?)";
+  }
   // "<what>: <count> (limit <key>)"
   auto warn = [&out](uint64_t n, const std::string& what, const char* key) {
     if (n == 0) return;

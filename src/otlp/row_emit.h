@@ -45,6 +45,68 @@ struct IdProblem {
   }
 };
 
+// The first time of a record that cannot be stored (DecodeLimits::checkTimes).
+struct TimeProblem {
+  enum Kind : unsigned char { kNone, kMissing, kPastColumns, kAhead, kOrder };
+  Kind kind = kNone;
+  const char* field = nullptr;
+  const char* relation = nullptr;  // kOrder: "is before start_time_unix_nano", ...
+  uint64_t columnMax = 0;          // kPastColumns: the latest time the field's columns hold
+
+  // Notes `t` when it is later than `max` (kMaxDateTimeNanos for a row's main time, which also
+  // goes into DateTime columns; kMaxDateTime64Nanos for the others) or than ctx.latest().
+  void checkTime(const DecodeContext& ctx, const char* name, uint64_t t, uint64_t max) {
+    if (kind != kNone) return;
+    if (t > max) {
+      kind = kPastColumns;
+      field = name;
+      columnMax = max;
+    } else if (t > ctx.latest()) {
+      kind = kAhead;
+      field = name;
+    }
+  }
+  void missing(const char* name) {
+    if (kind != kNone) return;
+    kind = kMissing;
+    field = name;
+  }
+  void order(const char* name, const char* what) {
+    if (kind != kNone) return;
+    kind = kOrder;
+    field = name;
+    relation = what;
+  }
+  explicit operator bool() const { return kind != kNone; }
+
+  std::string reason(const DecodeContext& ctx) const {
+    const std::string f(field);
+    switch (kind) {
+      case kMissing: return f + " is 0: the record has no time";
+      case kPastColumns:
+        return f + (columnMax == kMaxDateTimeNanos
+                        ? " is after 2106-02-07T06:28:15Z, the last time the table's DateTime "
+                          "columns hold"
+                        : " is after 2262-04-11T23:47:16Z, the last time a DateTime64(9) "
+                          "column holds");
+      case kAhead:
+        return f + " is more than " + std::to_string(ctx.skew() / 1'000'000'000) +
+               " s ahead of the receive time (limit " + DecodeLimitKeys::kMaxFutureSkew + ")";
+      case kOrder: return f + " " + relation;
+      case kNone: break;
+    }
+    return f;
+  }
+};
+
+inline void rejectTime(DecodeContext& ctx, std::string_view what, const TimeProblem& p) {
+  if (ctx.stats().firstRejection.empty()) {
+    ctx.reject(what, p.reason(ctx));
+  } else {
+    ctx.reject(what, {});
+  }
+}
+
 inline void rejectRecord(DecodeContext& ctx, std::string_view what, const IdProblem& p) {
   if (ctx.stats().firstRejection.empty()) {
     ctx.reject(what, p.reason());
@@ -124,7 +186,27 @@ bool emitLog(Src& src, telemetry::LogBatch& b, size_t rows, const ResourceRow& r
     rejectRecord(ctx, "log record", problem);
     return true;
   }
-  b.timestamp.append(static_cast<int64_t>(f.time != 0 ? f.time : f.observed));
+  // Timestamp: the record's time, else its observed time (OTLP: the time it was first seen),
+  // else, when times are checked, the receive time: the receiver is then its first observer.
+  // The observed time itself has no column and is not checked otherwise.
+  uint64_t time = f.time != 0 ? f.time : f.observed;
+  if (ctx.checkTimes()) {
+    if (time == 0) time = ctx.now();
+    TimeProblem tp;
+    tp.checkTime(ctx, f.time != 0 ? "time_unix_nano" : "observed_time_unix_nano", time,
+                 kMaxDateTimeNanos);
+    if (tp) {
+      telemetry::truncateBatch(b, rows);
+      rejectTime(ctx, "log record", tp);
+      return true;
+    }
+    if (time < ctx.earliest()) {
+      telemetry::truncateBatch(b, rows);
+      ctx.expire();
+      return true;
+    }
+  }
+  b.timestamp.append(static_cast<int64_t>(time));
   appendId(b.traceId, f.traceId);
   appendId(b.spanId, f.spanId);
   b.traceFlags.append(static_cast<uint8_t>(f.flags & 0xff));
@@ -162,6 +244,7 @@ struct SpanFields {
 // Completes the span row whose attributes, events and links are pending.
 inline bool emitSpan(DecodeContext& ctx, telemetry::SpanBatch& b, size_t rows,
                      const ResourceRow& res, const ScopeRow& scope, const SpanFields& f) {
+  const uint64_t lastEvent = ctx.takeNestedTime();
   IdProblem problem;
   problem.check("trace_id", f.traceId, kTraceIdBytes);
   problem.check("span_id", f.spanId, kSpanIdBytes);
@@ -171,6 +254,26 @@ inline bool emitSpan(DecodeContext& ctx, telemetry::SpanBatch& b, size_t rows,
     telemetry::truncateBatch(b, rows);
     rejectRecord(ctx, "span", problem);
     return true;
+  }
+  if (ctx.checkTimes()) {
+    // A span needs its start (its row's time) and an end no earlier; Duration is then end -
+    // start, within both columns' range.
+    TimeProblem tp;
+    if (f.start == 0) tp.missing("start_time_unix_nano");
+    tp.checkTime(ctx, "start_time_unix_nano", f.start, kMaxDateTimeNanos);
+    tp.checkTime(ctx, "end_time_unix_nano", f.end, kMaxDateTime64Nanos);
+    if (f.end < f.start) tp.order("end_time_unix_nano", "is before start_time_unix_nano");
+    tp.checkTime(ctx, "events.time_unix_nano", lastEvent, kMaxDateTime64Nanos);
+    if (tp) {
+      telemetry::truncateBatch(b, rows);
+      rejectTime(ctx, "span", tp);
+      return true;
+    }
+    if (f.start < ctx.earliest()) {
+      telemetry::truncateBatch(b, rows);
+      ctx.expire();
+      return true;
+    }
   }
   b.timestamp.append(static_cast<int64_t>(f.start));
   appendId(b.traceId, f.traceId);
@@ -201,6 +304,7 @@ inline bool emitSpan(DecodeContext& ctx, telemetry::SpanBatch& b, size_t rows,
 // Appends one event whose attributes are pending in b.eventsAttributes.child().
 inline void emitEvent(DecodeContext& ctx, telemetry::SpanBatch& b, uint64_t time,
                       std::string_view name) {
+  ctx.noteNestedTime(time);
   b.eventsTimestamp.child().append(static_cast<int64_t>(time));
   ctx.appendString(b.eventsName.child(), name);
   ctx.endAttributes(b.eventsAttributes.child());
@@ -246,6 +350,7 @@ inline void emitExemplar(DecodeContext& ctx, telemetry::ExemplarColumns& e, cons
   problem.check("exemplars.trace_id", f.traceId, kTraceIdBytes);
   problem.check("exemplars.span_id", f.spanId, kSpanIdBytes);
   ctx.endAttributes(e.filteredAttributes.child());
+  ctx.noteNestedTime(f.time);
   e.timeUnix.child().append(static_cast<int64_t>(f.time));
   e.value.child().append(f.value);
   if (f.spanId.size <= kSpanIdBytes) {
@@ -274,10 +379,29 @@ inline void endExemplars(telemetry::ExemplarColumns& e) {
 template <typename KindBatch>
 bool beginPointRow(DecodeContext& ctx, KindBatch& b, size_t rows, const ResourceRow& res,
                    const ScopeRow& scope, const MetricRow& metric, const PointFields& p) {
+  const uint64_t lastExemplar = ctx.takeNestedTime();
   if (p.exemplarProblem) {
     telemetry::truncateBatch(b, rows);
     rejectRecord(ctx, "data point", p.exemplarProblem);
     return false;
+  }
+  if (ctx.checkTimes()) {
+    // A point needs its time (its row's); a start time is optional (0: unknown) but never later.
+    TimeProblem tp;
+    if (p.time == 0) tp.missing("time_unix_nano");
+    tp.checkTime(ctx, "time_unix_nano", p.time, kMaxDateTimeNanos);
+    if (p.start > p.time) tp.order("start_time_unix_nano", "is after time_unix_nano");
+    tp.checkTime(ctx, "exemplars.time_unix_nano", lastExemplar, kMaxDateTime64Nanos);
+    if (tp) {
+      telemetry::truncateBatch(b, rows);
+      rejectTime(ctx, "data point", tp);
+      return false;
+    }
+    if (p.time < ctx.earliest()) {
+      telemetry::truncateBatch(b, rows);
+      ctx.expire();
+      return false;
+    }
   }
   telemetry::MetricPointCommon& c = b.common;
   c.resourceAttributes.appendColumn(res.attributes);

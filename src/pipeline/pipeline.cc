@@ -51,7 +51,13 @@ Pipeline::Pipeline(const PipelineOptions& options, Sink& sink)
           "stackhouse_pipeline_retried_requests_total",
           "Requests recognised as retries of committed or in-flight ones; not stored again.")),
       journalFailures_(metrics().counter("stackhouse_pipeline_journal_failures_total",
-                                         "Groups inserted without their insert-journal record.")) {}
+                                         "Groups inserted without their insert-journal record.")),
+      isolatedInserts_(metrics().counter(
+          "stackhouse_pipeline_isolation_inserts_total",
+          "Inserts of part of a group, made to find the requests a permanent failure comes from.")),
+      refusedRequests_(metrics().counter(
+          "stackhouse_pipeline_refused_requests_total",
+          "Requests whose rows the sink refused permanently; answered as invalid.")) {}
 
 Pipeline::~Pipeline() { stop(); }
 
@@ -189,11 +195,33 @@ void Pipeline::flush(Queue<B>& q) {
   }
   const Status status = insertWithRetries(std::span<const B* const>(parts), batchId, rows);
   batchRows_.observe(static_cast<double>(rows));
-  if (status.isOk() && options_.ledger != nullptr) {
+  // One outcome per request: the group's, unless it failed permanently, in which case the
+  // requests that cause it are found and the rest committed on their own.
+  std::vector<Status> outcomes(items.size(), status);
+  if (!status.isOk() && failureClassOf(status) == FailureClass::kPermanent && items.size() > 1) {
+    isolate(std::span<const B* const>(parts), std::span<Status>(outcomes), batchId + "-i", status);
+    size_t refused = 0;
+    for (const Status& o : outcomes) refused += o.isOk() ? 0 : 1;
+    log::warn(
+        "a permanent insert failure was traced to some of its group's requests; the others "
+        "were committed",
+        log::Fields()
+            .add("signal", signal)
+            .add("requests", static_cast<uint64_t>(items.size()))
+            .add("failed", static_cast<uint64_t>(refused)));
+  }
+  if (options_.ledger != nullptr) {
+    std::vector<RequestKey> committed;
+    committed.reserve(keys.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (outcomes[i].isOk()) committed.push_back(keys[i]);
+    }
     // Before answering: once a client has its answer, a retry must find the key.
-    if (const Status s = options_.ledger->recordCommitted(keys); !s.isOk()) {
-      log::error("request ledger not updated; retries of this group may be stored twice",
-                 log::Fields().add("error", s.message()));
+    if (!committed.empty()) {
+      if (const Status s = options_.ledger->recordCommitted(committed); !s.isOk()) {
+        log::error("request ledger not updated; retries of this group may be stored twice",
+                   log::Fields().add("error", s.message()));
+      }
     }
   }
   // The outcome is known (and recorded when it is a commit): nothing left to replay. A failed
@@ -203,25 +231,33 @@ void Pipeline::flush(Queue<B>& q) {
       log::error("insert journal not cleared", log::Fields().add("error", s.message()));
     }
   }
-  // The client sees a retryable failure: its data was valid, the store could not take it now.
-  const Status outcome =
-      status.isOk() ? Status::ok()
-                    : unavailable("the store could not commit the rows: " + status.message());
-  std::vector<Completion> waiters;
+  // What the client sees: a permanent failure is its data's (do not retry it); any other, the
+  // store's (its data was valid, the store could not take it now: retry).
+  for (Status& outcome : outcomes) {
+    if (outcome.isOk()) continue;
+    if (failureClassOf(outcome) == FailureClass::kPermanent) {
+      refusedRequests_.inc();
+      outcome = invalidArgument("the store refused the rows: " + outcome.message());
+    } else {
+      outcome = unavailable("the store could not commit the rows: " + outcome.message());
+    }
+  }
+  std::vector<std::pair<Completion, size_t>> waiters;  // with the index of their request
   {
     std::lock_guard lock(mu_);
     pendingBytes_ -= bytes;
     pendingBytesGauge_.set(static_cast<int64_t>(pendingBytes_));
-    for (const auto& item : items) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      const auto& item = items[i];
       if (item.key.empty()) continue;
       if (auto it = inFlight_.find(item.key); it != inFlight_.end()) {
-        for (auto& w : it->second) waiters.push_back(std::move(w));
+        for (auto& w : it->second) waiters.emplace_back(std::move(w), i);
         inFlight_.erase(it);
       }
     }
   }
-  for (auto& item : items) item.done(outcome);
-  for (auto& w : waiters) w(outcome);
+  for (size_t i = 0; i < items.size(); ++i) items[i].done(outcomes[i]);
+  for (auto& [w, i] : waiters) w(outcomes[i]);
   pendingRowsGauge_.add(-static_cast<int64_t>(rows));
   // `items` goes out of scope here: the batches return to their pools.
 }
@@ -234,7 +270,9 @@ Status Pipeline::insertWithRetries(std::span<const B* const> parts, std::string_
   auto backoff = options_.retryBackoff;
   for (int attempt = 1; attempt <= options_.insertAttempts; ++attempt) {
     const int64_t start = monoNanos();
-    status = write(parts, batchId, attempt == 1 ? first : Attempt::kRetry);
+    // After a failure, a retry; an isolation insert stays one (it compares in any case).
+    const Attempt now = attempt == 1 || first == Attempt::kIsolate ? first : Attempt::kRetry;
+    status = write(parts, batchId, now);
     insertSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
     if (status.isOk()) break;
     insertFailures_.inc();
@@ -243,14 +281,43 @@ Status Pipeline::insertWithRetries(std::span<const B* const> parts, std::string_
                                    .add("rows", static_cast<uint64_t>(rows))
                                    .add("attempt", attempt)
                                    .add("error", status.toString()));
-    const bool retryable = status.code() == StatusCode::kUnavailable ||
-                           status.code() == StatusCode::kResourceExhausted ||
-                           status.code() == StatusCode::kInternal;
-    if (!retryable || attempt == options_.insertAttempts) break;
+    // Permanent: the same rows fail the same way however often they are tried.
+    if (failureClassOf(status) == FailureClass::kPermanent || attempt == options_.insertAttempts) {
+      break;
+    }
     std::this_thread::sleep_for(backoff);
     backoff *= 2;
   }
   return status;
+}
+
+template <typename B>
+void Pipeline::isolate(std::span<const B* const> parts, std::span<Status> outcomes,
+                       const std::string& idPrefix, const Status& failure) {
+  if (parts.size() == 1) {
+    outcomes[0] = failure;
+    return;
+  }
+  // Each half gets an id of its own, derived from the group's ("<id>-i" then a/b per level, so
+  // one character a halving: well within a token's length), so that a replay halves the same
+  // way under the same ids. Halves go in as kIsolate: the sink compares them with what it
+  // holds, so rows that the group's failed call (or a killed process's isolation) stored are
+  // not stored twice.
+  const size_t half = parts.size() / 2;
+  for (int side = 0; side < 2; ++side) {
+    const auto sub = side == 0 ? parts.first(half) : parts.subspan(half);
+    const auto subOutcomes = side == 0 ? outcomes.first(half) : outcomes.subspan(half);
+    const std::string subId = idPrefix + (side == 0 ? "a" : "b");
+    size_t rows = 0;
+    for (const B* b : sub) rows += b->rows();
+    isolatedInserts_.inc();
+    const Status s = insertWithRetries(sub, subId, rows, Attempt::kIsolate);
+    if (!s.isOk() && failureClassOf(s) == FailureClass::kPermanent && sub.size() > 1) {
+      isolate(sub, subOutcomes, subId, s);
+    } else {
+      for (Status& o : subOutcomes) o = s;
+    }
+  }
 }
 
 void Pipeline::recoverJournal() {
@@ -262,6 +329,7 @@ void Pipeline::recoverJournal() {
   } else if (recovered->has_value()) {
     InsertJournal::Group& group = **recovered;
     size_t rows = 0;
+    size_t isolated = 0;  // requests of a permanently failing group left out after isolation
     std::string_view signal;
     Status status = std::visit(
         [&](const auto& batches) {
@@ -272,12 +340,41 @@ void Pipeline::recoverJournal() {
             parts.push_back(b.get());
             rows += b->rows();
           }
-          return insertWithRetries(std::span<const B* const>(parts), group.token, rows,
-                                   Attempt::kRetry);
+          Status s = insertWithRetries(std::span<const B* const>(parts), group.token, rows,
+                                       Attempt::kRetry);
+          if (s.isOk() || failureClassOf(s) != FailureClass::kPermanent || parts.size() < 2 ||
+              group.keys.size() != parts.size()) {
+            return s;
+          }
+          // The same halving as the first process's, under the same ids; halves it committed
+          // before it died are found as stored (kIsolate compares), not stored twice. The requests
+          // of the halves that commit are recorded; the culprits' clients retry and are refused
+          // then.
+          std::vector<Status> outcomes(parts.size(), s);
+          isolate(std::span<const B* const>(parts), std::span<Status>(outcomes), group.token + "-i",
+                  s);
+          std::vector<RequestKey> committed;
+          for (size_t i = 0; i < parts.size(); ++i) {
+            if (outcomes[i].isOk()) committed.push_back(group.keys[i]);
+          }
+          if (!committed.empty()) {
+            if (const Status r = options_.ledger->recordCommitted(committed); !r.isOk()) return r;
+          }
+          isolated = parts.size() - committed.size();
+          return s;
         },
         group.batches);
     if (status.isOk()) status = options_.ledger->recordCommitted(group.keys);
-    if (status.isOk()) {
+    if (isolated > 0 && failureClassOf(status) == FailureClass::kPermanent) {
+      log::warn(
+          "replayed the insert a previous process left unfinished; the store refuses some of "
+          "its requests' rows for good, the others are stored",
+          log::Fields()
+              .add("signal", signal)
+              .add("requests", static_cast<uint64_t>(group.keys.size()))
+              .add("failed", static_cast<uint64_t>(isolated))
+              .add("error", status.message()));
+    } else if (status.isOk()) {
       // Whether the first insert had committed, in whole or in part, the sink finds out from
       // the rows themselves (Attempt::kRetry): either way they are stored once.
       log::info("replayed the insert a previous process left unfinished",

@@ -12,6 +12,12 @@
 // Under load, requests keep arriving while an insert runs, so groups grow towards
 // sendBatchSize; a few waiting senders are answered after one short insert instead of a timeout.
 //
+// A group whose insert fails permanently (the sink says the rows cannot be stored, see sink.h)
+// is halved and each half inserted on its own, recursively, so that only the requests whose rows
+// cause the failure get it (as kInvalidArgument: the client must not retry them); the others
+// commit. A retryable failure is tried again with backoff and then fails the whole group as
+// kUnavailable: nothing in its data was wrong.
+//
 // Memory is bounded: submit() refuses work (kUnavailable) when the bytes already pending pass
 // maxPendingBytes, which the receiver turns into a retryable answer for the client.
 #pragma once
@@ -119,6 +125,14 @@ class Pipeline {
   template <typename B>
   Status insertWithRetries(std::span<const B* const> parts, std::string_view batchId, size_t rows,
                            Attempt first = Attempt::kFirst);
+  // After the group `parts` failed permanently with `failure`: inserts each half on its own,
+  // under `idPrefix` + "a" or "b", halving again the halves that fail permanently,
+  // until the requests that cause the failure are alone. Fills `outcomes` (one per part) with
+  // OK for the committed parts and the sink's error for the others. Each half is a kIsolate
+  // call (see sink.h), also in a replay.
+  template <typename B>
+  void isolate(std::span<const B* const> parts, std::span<Status> outcomes,
+               const std::string& idPrefix, const Status& failure);
   Status write(std::span<const telemetry::LogBatch* const> parts, std::string_view batchId,
                Attempt attempt) {
     return sink_.writeLogs(parts, batchId, attempt);
@@ -164,6 +178,8 @@ class Pipeline {
   Counter& insertFailures_;
   Counter& retriedRequests_;
   Counter& journalFailures_;
+  Counter& isolatedInserts_;
+  Counter& refusedRequests_;
 };
 
 }  // namespace stackhouse::pipeline

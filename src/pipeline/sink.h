@@ -13,8 +13,23 @@ namespace stackhouse::pipeline {
 
 // Whether an earlier call for the same group may have stored some or all of its rows: kFirst
 // for a group's first call; kRetry after a call that failed (it may have stored part of the
-// group first) and for the replay of a group that a killed process left unfinished.
-enum class Attempt : unsigned char { kFirst, kRetry };
+// group first) and for the replay of a group that a killed process left unfinished; kIsolate for
+// part of a group that failed permanently (see Pipeline), whose rows an earlier call for the
+// larger group, under another id, may have stored in part (a sink that writes a group as several
+// inserts, one per table, can fail in a later one): the sink must compare with what it holds.
+enum class Attempt : unsigned char { kFirst, kRetry, kIsolate };
+
+// What a sink's failure means for the group it was given (see Sink).
+enum class FailureClass : unsigned char { kRetryable, kThrottled, kPermanent };
+
+// The one reading of a sink's Status code; the pipeline decides nothing else from a failure.
+inline FailureClass failureClassOf(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return FailureClass::kPermanent;
+    case StatusCode::kResourceExhausted: return FailureClass::kThrottled;
+    default: return FailureClass::kRetryable;
+  }
+}
 
 // A sink takes a group of batches of one signal and makes them durable as one unit.
 //
@@ -23,7 +38,14 @@ enum class Attempt : unsigned char { kFirst, kRetry };
 // queue): the pipeline acknowledges the requests behind them after that. `batchId` is stable for
 // the group: a kRetry call must store exactly the rows that earlier calls did not, never a row
 // twice and never fewer.
-// Errors: kUnavailable/kResourceExhausted are retryable, others permanent.
+//
+// Errors: the sink, which knows its engine, classifies every failure once, by the code of the
+// Status it returns (see failureClassOf):
+//   kInvalidArgument   permanent: the rows themselves cannot be stored (retrying them will never
+//                      succeed). The pipeline then finds the requests that cause it and
+//                      commits the others, as kIsolate calls.
+//   kResourceExhausted throttled: the sink is overloaded; the group is tried again later.
+//   anything else      retryable: the sink could not take the group now.
 class Sink {
  public:
   virtual ~Sink() = default;

@@ -1,5 +1,6 @@
 #include "store/chdb_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
@@ -59,6 +60,7 @@ Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) 
   auto writer = ChdbConnection::open(options.dataDir, {.maxMemoryBytes = options.maxMemoryBytes});
   if (!writer) return writer.status();
   store->writer_ = std::move(writer.value());
+  store->ttlSeconds_ = options.ttlSeconds;
   STACKHOUSE_RETURN_IF_ERROR(store->createSchema(options.ttlSeconds));
   STACKHOUSE_RETURN_IF_ERROR(store->openReader(options));
   return store;
@@ -139,7 +141,7 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
   for (const TableSpec& t : schemaTables(ttlSeconds)) {
     auto created = writer_->query(t.createSql);
     if (!created) return created.status();
-    if (t.ttlExpression.empty()) continue;
+    if (t.view) continue;
     // An existing table keeps the TTL it was created with; apply a changed one. Parts are not
     // rewritten (materialize_ttl_after_modify = 0): with ttl_only_drop_parts, whole parts simply
     // expire under the new rule.
@@ -151,6 +153,15 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
       auto altered = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
                                     " MODIFY SETTING " + std::string(setting));
       if (!altered) return altered.status();
+    }
+    if (t.ttlExpression.empty()) {
+      // ttl 0: no retention. A table made with one loses it (nothing is rewritten).
+      if (current->data.find(" TTL ") == std::string::npos) continue;
+      auto altered = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
+                                    " REMOVE TTL SETTINGS materialize_ttl_after_modify = 0");
+      if (!altered) return altered.status();
+      log::info("retention removed", log::Fields().add("table", t.name));
+      continue;
     }
     if (current->data.find("TTL " + t.ttlExpression + " ") == std::string::npos &&
         current->data.find("TTL " + t.ttlExpression + "\n") == std::string::npos) {
@@ -165,6 +176,21 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
   return Status::ok();
 }
 
+// The receivers refuse rows dated further ahead than their skew (at most 31 days) and drop rows
+// already past the retention, so with a retention an insert spans at most ttl/day + 2 day
+// partitions plus the skew's days. The engine's limit (max_partitions_per_insert_block, default
+// 100) is raised above that for long retentions, so valid rows never hit it. With no retention
+// (ttl 0) any past day is valid, so the limit is off (0): each day of a group becomes a part of
+// its own, which merges like any other; a group holds at most sendBatchSize rows.
+std::string ChdbStore::partitionLimit() const {
+  constexpr uint64_t kDay = 86400;
+  constexpr uint64_t kSkewDays = 31;
+  const uint64_t limit =
+      ttlSeconds_ == 0 ? 0
+                       : std::max<uint64_t>(100, (ttlSeconds_ + kDay - 1) / kDay + 2 + kSkewDays);
+  return "max_partitions_per_insert_block = " + std::to_string(limit);
+}
+
 Status ChdbStore::insertFromStream(const std::vector<telemetry::ArrowExport*>& parts,
                                    std::string sql) {
   telemetry::ArrowExportStream stream(parts);
@@ -173,7 +199,10 @@ Status ChdbStore::insertFromStream(const std::vector<telemetry::ArrowExport*>& p
   sql.append(" SELECT * FROM arrowstream(").append(name).append(")");
   auto r = writer_->query(sql);
   writer_->unregisterArrow(name);
-  if (!r) return r.status();
+  if (!r) {
+    lastInsertError_ = writer_->lastError();
+    return r.status();
+  }
   return Status::ok();
 }
 
@@ -191,7 +220,8 @@ Status ChdbStore::insertStream(std::string_view table,
   sql += columnList(*parts.front());
   sql += ") SETTINGS insert_deduplication_token = '";
   sql += dedupToken;
-  sql += "', deduplicate_blocks_in_dependent_materialized_views = 1";
+  sql += "', deduplicate_blocks_in_dependent_materialized_views = 1, ";
+  sql += partitionLimit();
   return insertFromStream(parts, std::move(sql));
 }
 
@@ -231,6 +261,7 @@ Status ChdbStore::insertMissing(std::string_view table,
   const std::string scratch = "stackhouse_retry";
   const auto run = [&](const std::string& sql) -> Status {
     auto r = writer_->query(sql);
+    if (!r) lastInsertError_ = writer_->lastError();
     return r ? Status::ok() : r.status();
   };
   STACKHOUSE_RETURN_IF_ERROR(run("DROP TEMPORARY TABLE IF EXISTS " + scratch));
@@ -239,11 +270,11 @@ Status ChdbStore::insertMissing(std::string_view table,
   Status status = insertFromStream(parts, "INSERT INTO " + scratch + " (" + columns + ")");
   if (status.isOk()) {
     const std::string rowHash = "sipHash128(" + columns + ")";
-    status =
-        run("INSERT INTO " + target + " (" + columns + ") SETTINGS insert_deduplicate = 0 SELECT " +
-            columns + " FROM " + scratch + " WHERE " + rowHash + " NOT IN (SELECT " + rowHash +
-            " FROM " + target + " WHERE " + timeCol + " BETWEEN (SELECT min(" + timeCol +
-            ") FROM " + scratch + ") AND (SELECT max(" + timeCol + ") FROM " + scratch + "))");
+    status = run("INSERT INTO " + target + " (" + columns + ") SETTINGS insert_deduplicate = 0, " +
+                 partitionLimit() + " SELECT " + columns + " FROM " + scratch + " WHERE " +
+                 rowHash + " NOT IN (SELECT " + rowHash + " FROM " + target + " WHERE " + timeCol +
+                 " BETWEEN (SELECT min(" + timeCol + ") FROM " + scratch + ") AND (SELECT max(" +
+                 timeCol + ") FROM " + scratch + "))");
   }
   const Status dropped = run("DROP TEMPORARY TABLE IF EXISTS " + scratch);
   return status.isOk() ? dropped : status;

@@ -79,7 +79,10 @@ class ChdbStore {
   // its rows. The rows the table does not hold are then found by comparing whole rows within the
   // group's time range, and inserted. A retry that the engine stores in full costs no more than a
   // first insert.
-  enum class Mode : unsigned char { kNew, kRetry };
+  // kCompare: part of a larger insert that failed, under another token, may be stored; the
+  // rows are always compared with the table's (as a kRetry does once the engine skips a block).
+  // Costs a scan of the group's time range: for the rare inserts that isolate a failure.
+  enum class Mode : unsigned char { kNew, kRetry, kCompare };
   template <typename B>
   Status insert(std::span<const B* const> parts, std::string_view dedupToken,
                 Mode mode = Mode::kNew) {
@@ -95,9 +98,18 @@ class ChdbStore {
     }
     if (raw.empty()) return Status::ok();
     if (!writer_) return Status(StatusCode::kPermissionDenied, "the store is open read-only");
-    return mode == Mode::kNew ? insertStream(B::kTable, raw, dedupToken)
-                              : retryStream(B::kTable, raw, dedupToken);
+    lastInsertError_ = {};
+    switch (mode) {
+      case Mode::kNew: return insertStream(B::kTable, raw, dedupToken);
+      case Mode::kRetry: return retryStream(B::kTable, raw, dedupToken);
+      case Mode::kCompare: break;
+    }
+    return insertMissing(B::kTable, raw);
   }
+
+  // The engine's error of the statement that made the last failed insert() fail; code 0 when
+  // that insert failed for another reason (or has not failed). Insert thread only.
+  const EngineError& lastInsertError() const { return lastInsertError_; }
 
   // Runs a statement on the store's own read connection, with ClickHouse query parameters. On
   // failure `error`, when given, receives ClickHouse's code, name and message. Not for user
@@ -135,6 +147,8 @@ class ChdbStore {
   Status retryStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,
                      std::string_view dedupToken);
   Status insertMissing(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts);
+  // The insert setting that keeps valid rows under the engine's partitions-per-insert limit.
+  std::string partitionLimit() const;
   // How many blocks the engine has skipped as already stored, since it started.
   Result<uint64_t> skippedBlocks();
   // Registers `parts` as one Arrow stream and runs `sql` (an INSERT INTO … up to its SELECT)
@@ -149,6 +163,8 @@ class ChdbStore {
   std::unique_ptr<ChdbConnection> reader_;  // guarded by readMu_
   uint64_t streamSeq_ = 0;                  // insert thread only
   std::vector<std::string> missingTables_;  // set at open
+  uint64_t ttlSeconds_ = 0;                 // 0: no retention
+  EngineError lastInsertError_;             // insert thread only
 };
 
 }  // namespace stackhouse::store

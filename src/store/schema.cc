@@ -8,8 +8,14 @@ std::string qualified(std::string_view table) {
   return std::string(kDatabase) + "." + std::string(table);
 }
 
+// ttl 0 means no retention (as in the Collector's exporter): no TTL at all.
 std::string ttlFor(std::string_view timeExpr, uint64_t ttlSeconds) {
+  if (ttlSeconds == 0) return {};
   return std::string(timeExpr) + " + toIntervalSecond(" + std::to_string(ttlSeconds) + ")";
+}
+
+std::string ttlClause(const std::string& ttlExpression) {
+  return ttlExpression.empty() ? std::string() : "TTL " + ttlExpression + "\n";
 }
 
 std::string settings() {
@@ -64,8 +70,8 @@ TableSpec logsTable(uint64_t ttl) {
 PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
-TTL )" + t.ttlExpression +
-                "\n" + settings();
+)" + ttlClause(t.ttlExpression) +
+                settings();
   return t;
 }
 
@@ -107,8 +113,8 @@ TableSpec tracesTable(uint64_t ttl) {
 ) ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
-TTL )" + t.ttlExpression +
-                "\n" + settings();
+)" + ttlClause(t.ttlExpression) +
+                settings();
   return t;
 }
 
@@ -121,13 +127,13 @@ TableSpec traceIdTable(uint64_t ttl) {
 ) ENGINE = MergeTree
 PARTITION BY toStartOfWeek(Start)
 ORDER BY (TraceId)
-TTL )" + t.ttlExpression +
-                "\n" + settings();
+)" + ttlClause(t.ttlExpression) +
+                settings();
   return t;
 }
 
 TableSpec traceIdView() {
-  TableSpec t{"otel_traces_trace_id_ts_mv", "", ""};
+  TableSpec t{"otel_traces_trace_id_ts_mv", "", "", /*view=*/true};
   t.createSql = "CREATE MATERIALIZED VIEW IF NOT EXISTS " + qualified(t.name) + " TO " +
                 qualified("otel_traces_trace_id_ts") + R"(
 AS SELECT
@@ -184,8 +190,8 @@ TableSpec metricTable(std::string_view name, const std::string& kindColumns, uin
 ) ENGINE = MergeTree
 PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
-TTL )" + t.ttlExpression +
-                "\n" + settings();
+)" + ttlClause(t.ttlExpression) +
+                settings();
   return t;
 }
 

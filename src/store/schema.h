@@ -13,9 +13,11 @@ namespace stackhouse::store {
 inline constexpr std::string_view kDatabase = "otel";
 
 struct TableSpec {
-  std::string name;           // without the database
-  std::string createSql;      // CREATE TABLE IF NOT EXISTS otel.<name> ... (TTL included)
-  std::string ttlExpression;  // "TimestampTime + toIntervalSecond(259200)"; empty for views
+  std::string name;       // without the database
+  std::string createSql;  // CREATE TABLE IF NOT EXISTS otel.<name> ... (TTL included)
+  // "TimestampTime + toIntervalSecond(259200)"; empty for views and when the TTL is 0 (none).
+  std::string ttlExpression;
+  bool view = false;  // a materialized view: no parts, settings or TTL of its own
 };
 
 // The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):
@@ -23,7 +25,7 @@ struct TableSpec {
 std::string_view timeColumnOf(std::string_view table);
 
 // Every table and view, in creation order (the trace-id view after both of its tables).
-// `ttlSeconds` is the retention (otelConfig.exporters.clickhouse.ttl).
+// `ttlSeconds` is the retention (otelConfig.exporters.clickhouse.ttl); 0: none.
 std::vector<TableSpec> schemaTables(uint64_t ttlSeconds);
 
 // Batches older than this many inserts are forgotten by the insert deduplication of a table.

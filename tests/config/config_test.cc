@@ -135,6 +135,15 @@ TEST(ParseConfig, ValidCases) {
        }},
       {"ttl of 15 days", "otelConfig: {exporters: {clickhouse: {ttl: 360h}}}\n",
        [](Config& c) { c.otelConfig.exporters.clickhouse.ttl = 360h; }},
+      {"ttl 0: no retention", "otelConfig: {exporters: {clickhouse: {ttl: 0}}}\n",
+       [](Config& c) { c.otelConfig.exporters.clickhouse.ttl = 0s; }},
+      {"ttl 0s", "otelConfig: {exporters: {clickhouse: {ttl: 0s}}}\n",
+       [](Config& c) { c.otelConfig.exporters.clickhouse.ttl = 0s; }},
+      {"future skew: default 1h, 0 to 744h",
+       "otelConfig: {receivers: {otlp: {limits: {maxFutureSkew: 744h}}}}\n",
+       [](Config& c) { c.otelConfig.receivers.otlp.limits.maxFutureSkew = 744h; }},
+      {"no future skew", "otelConfig: {receivers: {otlp: {limits: {maxFutureSkew: 0s}}}}\n",
+       [](Config& c) { c.otelConfig.receivers.otlp.limits.maxFutureSkew = 0s; }},
       {"routing to nowhere, block lists, anchors",
        "otelConfig:\n  routing:\n    traces: []\n    logs: &both\n      - clickhouse\n"
        "      - datadog\n    metrics: *both\n",
@@ -250,7 +259,7 @@ TEST(ParseConfig, InvalidCases) {
        "test.yaml:4:16: otelConfig.receivers.otlp.limits.maxSpans: unknown key; the keys here are "
        "maxResourcesPerRequest, maxRecordsPerRequest, maxAttributesPerRecord, "
        "maxAttributeKeyLength, "
-       "maxAttributeValueLength and maxValueDepth"},
+       "maxAttributeValueLength, maxValueDepth and maxFutureSkew"},
       {"gRPC message size past grpc's",
        "otelConfig:\n  receivers:\n    otlp:\n      grpc: {maxRecvMsgSizeMiB: 4096}\n",
        "test.yaml:4:33: otelConfig.receivers.otlp.grpc.maxRecvMsgSizeMiB: \"4096\" is not a whole "
@@ -325,6 +334,14 @@ TEST(ParseConfig, InvalidCases) {
       {"ttl too short", "otelConfig:\n  exporters:\n    clickhouse:\n      ttl: 30m\n",
        "test.yaml:4:12: otelConfig.exporters.clickhouse.ttl: \"30m\" is shorter than the minimum "
        "1h"},
+      {"future skew past 31 days",
+       "otelConfig:\n  receivers:\n    otlp:\n      limits:\n        maxFutureSkew: 745h\n",
+       "test.yaml:5:24: otelConfig.receivers.otlp.limits.maxFutureSkew: \"745h\" is longer than "
+       "the maximum 744h"},
+      {"negative future skew",
+       "otelConfig:\n  receivers:\n    otlp:\n      limits:\n        maxFutureSkew: -1h\n",
+       "test.yaml:5:24: otelConfig.receivers.otlp.limits.maxFutureSkew: \"-1h\" is shorter than "
+       "the minimum 0s"},
       {"negative ttl", "otelConfig:\n  exporters:\n    clickhouse:\n      ttl: -72h\n",
        "test.yaml:4:12: otelConfig.exporters.clickhouse.ttl: \"-72h\" is shorter than the minimum "
        "1h"},
@@ -504,7 +521,7 @@ TEST(LoadConfig, EveryKey) {
   expected.otelConfig.receivers.otlp.grpc.maxRecvMsgSizeMiB = 8;
   expected.otelConfig.receivers.otlp.grpc.maxConcurrentStreams = 16;
   expected.otelConfig.receivers.otlp.http = {{"0.0.0.0", 14318}, 16 * kMiB};
-  expected.otelConfig.receivers.otlp.limits = {500, 20000, 64, 256, 4 * kKiB, 8};
+  expected.otelConfig.receivers.otlp.limits = {500, 20000, 64, 256, 4 * kKiB, 8, 5min};
   expected.otelConfig.admin.endpoint = {"localhost", 0};
   expected.otelConfig.routing = {.traces = {Sink::kClickhouse},
                                  .metrics = {Sink::kDatadog},
@@ -560,6 +577,7 @@ TEST(DescribeConfig, Defaults) {
             "        maxAttributeKeyLength: 1Ki\n"
             "        maxAttributeValueLength: 64Ki\n"
             "        maxValueDepth: 32\n"
+            "        maxFutureSkew: 1h\n"
             "  admin:\n"
             "    endpoint: \"127.0.0.1:8888\"\n"
             "  routing:\n"

@@ -249,6 +249,11 @@ class DeduplicatingSink : public Sink {
     for (const std::string& t : committed) {
       if (t == batchId) return Status::ok();
     }
+    for (const LogBatch* b : batches) {
+      for (size_t i = 0; i < b->rows(); ++i) {
+        if (b->body.at(i) == "poison") return invalidArgument("row cannot be stored");
+      }
+    }
     committed.emplace_back(batchId);
     for (const LogBatch* b : batches) rows += b->rows();
     return Status::ok();
@@ -309,6 +314,38 @@ TEST_F(InsertJournalTest, PipelineReplaysAGroupThatHadNotCommitted) {
   EXPECT_EQ(sink.attempts, std::vector<Attempt>{Attempt::kRetry});
   EXPECT_EQ(sink.rows, 3u);
   EXPECT_TRUE(ledger.value()->isCommitted({1, 2}));
+}
+
+// A process was killed while it isolated the request whose rows the sink refuses: it had
+// committed the first half under its own id. The replay halves the group the same way, under the
+// same ids, so that half is found stored (not stored twice), the rest commits, and only the
+// culprit's key stays out of the ledger.
+TEST_F(InsertJournalTest, PipelineReplaysTheIsolationOfARefusedRequest) {
+  auto ledger = RequestLedger::open({dir_ + "/ledger"});
+  ASSERT_TRUE(ledger.isOk());
+  DeduplicatingSink sink;
+  auto journal = open();
+  LogBatch a, b, c;
+  addLog(a, 1'000, "first");
+  addLog(b, 2'000, "second");
+  addLog(c, 3'000, "poison");
+  const LogBatch* parts[] = {&a, &b, &c};
+  const RequestKey keys[] = {{1, 1}, {2, 2}, {3, 3}};
+  ASSERT_TRUE(journal->write("boot-logs-9", keys, parts).isOk());
+  sink.committed.push_back("boot-logs-9-ia");  // {a}: committed before the kill
+  sink.rows = 1;
+
+  Pipeline p(pipelineOptions(*ledger.value(), *journal), sink);
+  p.start();
+  p.stop();
+  EXPECT_EQ(sink.tokensSeen,
+            (std::vector<std::string>{"boot-logs-9", "boot-logs-9-ia", "boot-logs-9-ib",
+                                      "boot-logs-9-iba", "boot-logs-9-ibb"}));
+  EXPECT_EQ(sink.rows, 2u);  // first and second, once each
+  EXPECT_TRUE(ledger.value()->isCommitted({1, 1}));
+  EXPECT_TRUE(ledger.value()->isCommitted({2, 2}));
+  EXPECT_FALSE(ledger.value()->isCommitted({3, 3}));
+  EXPECT_EQ(std::filesystem::file_size(path_), 0u);
 }
 
 TEST_F(InsertJournalTest, EachGroupIsJournaledDuringItsInsertAndClearedAfter) {

@@ -25,6 +25,13 @@ class RecordingSink : public Sink {
       --failuresLeft;
       return unavailable("store down");
     }
+    // A group holding a row whose body is "poison" can never be stored: refused permanently,
+    // with nothing of the group stored, as the contract asks.
+    for (const LogBatch* b : batches) {
+      for (size_t i = 0; i < b->rows(); ++i) {
+        if (b->body.at(i) == "poison") return invalidArgument("row cannot be stored");
+      }
+    }
     size_t rows = 0;
     for (const LogBatch* b : batches) rows += b->rows();
     groups.push_back(rows);
@@ -153,6 +160,75 @@ TEST(Pipeline, FailsRequestsAsRetryableWhenTheSinkKeepsFailing) {
   const Status s = f.get();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("store down"), std::string::npos);
+}
+
+TEST(Pipeline, APermanentFailureFailsOnlyTheRequestsThatCauseIt) {
+  RecordingSink sink;
+  PipelineOptions options;
+  options.sendBatchSize = 1000;
+  options.timeout = std::chrono::milliseconds(10'000);
+  options.linger = std::chrono::milliseconds(10'000);
+  options.retryBackoff = std::chrono::milliseconds(1);
+  Pipeline p(options, sink);
+  p.start();
+  // Nine requests of 10 rows and, in fifth place, one whose rows the sink refuses; 100 rows in
+  // all, so they form one group.
+  constexpr int kRequests = 10;
+  constexpr int kCulprit = 4;
+  std::vector<std::future<Status>> acks;
+  for (int i = 0; i < kRequests; ++i) {
+    auto promise = std::make_shared<std::promise<Status>>();
+    acks.push_back(promise->get_future());
+    auto batch = logsOf(p, 9);
+    batch->timestamp.append(0);
+    batch->body.append(i == kCulprit ? "poison" : "fine");
+    ASSERT_TRUE(p.submit(std::move(batch), {}, [promise](const Status& s) {
+                   promise->set_value(s);
+                 }).isOk());
+  }
+  p.stop();  // flushes the group
+  for (int i = 0; i < kRequests; ++i) {
+    ASSERT_EQ(acks[i].wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    const Status s = acks[i].get();
+    if (i == kCulprit) {
+      // Permanent: the receivers answer 400 / INVALID_ARGUMENT, never a retryable error.
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.toString();
+      EXPECT_NE(s.message().find("row cannot be stored"), std::string::npos);
+    } else {
+      EXPECT_TRUE(s.isOk()) << i << ": " << s.toString();
+    }
+  }
+  std::lock_guard lock(sink.mu);
+  size_t stored = 0;
+  for (size_t rows : sink.groups) stored += rows;
+  EXPECT_EQ(stored, 90u);  // every innocent row, once
+  // Not retried: the group (1), then halves down to the culprit: 10 -> 5+5 -> 2+3 -> 1+2 -> 1+1.
+  EXPECT_LE(sink.calls, 1 + 2 * 4);
+  std::set<std::string> ids(sink.ids.begin(), sink.ids.end());
+  EXPECT_EQ(ids.size(), sink.ids.size()) << "each insert has an id of its own";
+  // The halves are compared with what the sink holds: the group's call may have stored some.
+  ASSERT_FALSE(sink.attempts.empty());
+  EXPECT_EQ(sink.attempts[0], Attempt::kFirst);
+  for (size_t i = 1; i < sink.attempts.size(); ++i) EXPECT_EQ(sink.attempts[i], Attempt::kIsolate);
+}
+
+TEST(Pipeline, APermanentFailureOfALoneRequestIsNotRetried) {
+  RecordingSink sink;
+  PipelineOptions options;
+  options.timeout = std::chrono::milliseconds(1);
+  options.retryBackoff = std::chrono::milliseconds(1);
+  Pipeline p(options, sink);
+  p.start();
+  std::promise<Status> done;
+  auto batch = logsOf(p, 0);
+  batch->timestamp.append(0);
+  batch->body.append("poison");
+  ASSERT_TRUE(p.submit(std::move(batch), {}, [&](const Status& s) { done.set_value(s); }).isOk());
+  auto f = done.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(f.get().code(), StatusCode::kInvalidArgument);
+  std::lock_guard lock(sink.mu);
+  EXPECT_EQ(sink.calls, 1);
 }
 
 TEST(Pipeline, RefusesWhenPendingBytesPassTheLimit) {

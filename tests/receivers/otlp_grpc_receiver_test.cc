@@ -34,6 +34,7 @@ class CountingSink : public pipeline::Sink {
   Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view,
                    pipeline::Attempt) override {
     if (fail) return unavailable("store down");
+    if (refuse) return invalidArgument("rows cannot be stored");
     std::lock_guard lock(mu);
     for (const auto* b : batches) {
       for (size_t i = 0; i < b->rows(); ++i) bodies.emplace_back(b->body.at(i));
@@ -56,6 +57,7 @@ class CountingSink : public pipeline::Sink {
   }
   std::atomic<size_t> logs{0}, spans{0}, points{0};
   std::atomic<bool> fail{false};
+  std::atomic<bool> refuse{false};  // a permanent failure (see pipeline/sink.h)
   std::mutex mu;
   std::vector<std::string> bodies;                              // guarded by mu
   std::vector<std::pair<std::string, std::string>> attributes;  // guarded by mu
@@ -257,6 +259,14 @@ TEST_F(GrpcReceiverTest, AStoreFailureIsUnavailableWithRetryInfo) {
   auto r = call(kLogs, logsRequest(1).SerializeAsString());
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(retryDelayMillis(r.status), 1000);
+}
+
+TEST_F(GrpcReceiverTest, RowsTheStoreRefusesAreInvalidArgumentWithoutRetryInfo) {
+  sink_.refuse = true;
+  auto r = call(kLogs, logsRequest(1).SerializeAsString());
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(retryDelayMillis(r.status), -1);
+  EXPECT_NE(r.status.error_message().find("rows cannot be stored"), std::string::npos);
 }
 
 TEST_F(GrpcReceiverTest, AStoppedPipelineIsUnavailableWithRetryInfo) {

@@ -24,6 +24,7 @@ class CountingSink : public pipeline::Sink {
       for (size_t i = 0; i < a.keys().size(); ++i)
         attributes.emplace_back(a.keys().at(i), a.values().at(i));
     }
+    if (refuse) return invalidArgument("rows cannot be stored");
     return fail ? unavailable("store down") : Status::ok();
   }
   Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view,
@@ -40,6 +41,7 @@ class CountingSink : public pipeline::Sink {
   std::vector<std::string> bodies;
   std::vector<std::pair<std::string, std::string>> attributes;
   bool fail = false;
+  bool refuse = false;  // a permanent failure (see pipeline/sink.h)
 };
 
 const std::string kLogsJson =
@@ -146,6 +148,14 @@ TEST_F(ReceiverTest, StoreFailureIsRetryable503) {
   auto r = client_->post("/v1/logs", "application/json", kLogsJson);
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.header("retry-after"), "1");
+}
+
+TEST_F(ReceiverTest, RowsTheStoreRefusesAre400) {
+  sink_.refuse = true;
+  auto r = client_->post("/v1/logs", "application/json", kLogsJson);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.header("retry-after"), "");
+  EXPECT_NE(r.body.find("rows cannot be stored"), std::string::npos) << r.body;
 }
 
 TEST_F(ReceiverTest, EmptyRequestIsAcknowledged) {

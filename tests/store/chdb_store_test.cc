@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "common/clock.h"
+#include "pipeline/pipeline.h"
+#include "sinks/clickhouse/chdb_sink.h"
 #include "store/schema.h"
 #include "support/log_rows.h"
 #include "support/temp_dir.h"
@@ -89,6 +93,87 @@ TEST_F(ChdbStoreTest, InsertsSeveralPartsAsOneDeduplicatedInsert) {
   const LogBatch* one[] = {&b};
   ASSERT_TRUE(store_->insert<LogBatch>(one, "batch-2").isOk());
   EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-b'"), "2\n");
+}
+
+// Rows spread over more days than an insert may span (the receivers drop and refuse such times
+// before they get here): the engine's TOO_MANY_PARTS about partitions is the rows' fault, so the
+// sink reports it as permanent, and stores nothing of the group.
+TEST_F(ChdbStoreTest, TooManyPartitionsInOneInsertIsPermanent) {
+  LogBatch b;
+  constexpr int64_t kDay = int64_t{86400} * 1'000'000'000;
+  for (int i = 0; i < 150; ++i) addLog(b, kNow - i * kDay, "svc-days", "day");
+  const LogBatch* parts[] = {&b};
+  const Status s = store_->insert<LogBatch>(parts, "batch-days");
+  ASSERT_FALSE(s.isOk());
+  EXPECT_EQ(store_->lastInsertError().code, 252) << s.toString();
+  sinks::ChdbSink sink(*store_);
+  const Status classified = sink.writeLogs(parts, "batch-days-2", pipeline::Attempt::kFirst);
+  EXPECT_EQ(classified.code(), StatusCode::kInvalidArgument) << classified.toString();
+  EXPECT_EQ(pipeline::failureClassOf(classified), pipeline::FailureClass::kPermanent);
+  EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-days'"), "0\n");
+  // Within the retention (4 days) the same insert is fine.
+  LogBatch recent;
+  for (int i = 0; i < 4; ++i) addLog(recent, kNow - i * kDay / 2, "svc-days", "day");
+  const LogBatch* ok[] = {&recent};
+  EXPECT_TRUE(sink.writeLogs(ok, "batch-days-3", pipeline::Attempt::kFirst).isOk());
+}
+
+// The issue this guards against: one request whose rows span 150 days made the whole group's
+// insert fail with TOO_MANY_PARTS, retryably, forever. Now its group is halved until it is
+// alone: the other requests commit, it gets a permanent answer.
+TEST_F(ChdbStoreTest, OneRequestTheEngineRefusesFailsAloneInItsGroup) {
+  sinks::ChdbSink sink(*store_);
+  pipeline::PipelineOptions options;
+  options.sendBatchSize = 1'000'000;
+  options.timeout = std::chrono::milliseconds(60'000);
+  options.linger = std::chrono::milliseconds(60'000);
+  options.retryBackoff = std::chrono::milliseconds(1);
+  pipeline::Pipeline p(options, sink);
+  p.start();
+  constexpr int kRequests = 6;
+  constexpr int kCulprit = 3;
+  constexpr int64_t kDay = int64_t{86400} * 1'000'000'000;
+  std::vector<std::future<Status>> answers;
+  for (int r = 0; r < kRequests; ++r) {
+    auto batch = p.logPool().acquire();
+    const int rows = r == kCulprit ? 150 : 10;
+    for (int i = 0; i < rows; ++i) {
+      addLog(*batch, r == kCulprit ? kNow - i * kDay : kNow + r * 1000 + i, "svc-group",
+             "r" + std::to_string(r));
+    }
+    auto answer = std::make_shared<std::promise<Status>>();
+    answers.push_back(answer->get_future());
+    ASSERT_TRUE(
+        p.submit(std::move(batch), {}, [answer](const Status& s) { answer->set_value(s); }).isOk());
+  }
+  p.stop();  // one group, flushed
+  for (int r = 0; r < kRequests; ++r) {
+    const Status s = answers[r].get();
+    if (r == kCulprit) {
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.toString();
+      EXPECT_NE(s.message().find("TOO_MANY_PARTS"), std::string::npos) << s.toString();
+    } else {
+      EXPECT_TRUE(s.isOk()) << r << ": " << s.toString();
+    }
+  }
+  EXPECT_EQ(q("SELECT Body, count() FROM otel.otel_logs WHERE ServiceName = 'svc-group' "
+              "GROUP BY Body ORDER BY Body"),
+            "r0\t10\nr1\t10\nr2\t10\nr4\t10\nr5\t10\n");
+}
+
+// An isolation insert (part of a group whose insert failed, under a new token) always compares:
+// rows the failed call had stored are not stored again, the others are.
+TEST_F(ChdbStoreTest, ACompareInsertStoresOnlyWhatTheTableLacks) {
+  LogBatch stored, more;
+  addLog(stored, kNow + 11, "svc-compare", "stored");
+  addLog(more, kNow + 12, "svc-compare", "new");
+  const LogBatch* first[] = {&stored};
+  ASSERT_TRUE(store_->insert<LogBatch>(first, "batch-compare-1").isOk());
+  const LogBatch* both[] = {&stored, &more};
+  ASSERT_TRUE(
+      store_->insert<LogBatch>(both, "batch-compare-1-ia", ChdbStore::Mode::kCompare).isOk());
+  EXPECT_EQ(q("SELECT Body FROM otel.otel_logs WHERE ServiceName = 'svc-compare' ORDER BY Body"),
+            "new\nstored\n");
 }
 
 TEST_F(ChdbStoreTest, ARetryInsertsOnlyTheRowsTheTableLacks) {

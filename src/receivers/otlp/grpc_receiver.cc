@@ -291,6 +291,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
     }
     if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
     limitCounters_.count(stats);
+    countExpired(method.signal, stats.expired);
     m.recordsRejected->inc(stats.rejected);
     std::string message = otlp::partialSuccessMessage(stats, options_.limits);
     if (stats.accepted == 0) {
@@ -303,6 +304,12 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
         std::move(batch), key,
         [&call, &m, signal = method.signal, accepted = stats.accepted, rejected = stats.rejected,
          message = std::move(message)](const Status& outcome) {
+          if (!outcome.isOk() && outcome.code() == StatusCode::kInvalidArgument) {
+            // The store refused this request's rows for good (see Pipeline): no retry.
+            m.invalid->inc();
+            call.finishError(grpc::StatusCode::INVALID_ARGUMENT, outcome.message());
+            return;
+          }
           if (!outcome.isOk()) {
             m.failed->inc();
             call.finishRetry(outcome.message());

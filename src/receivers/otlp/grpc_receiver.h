@@ -7,7 +7,8 @@
 // involved. Each call is answered when the pipeline reports its rows durable:
 //   OK + Export*ServiceResponse (partial_success when records were rejected, or with only a
 //       warning message when attributes were cut to the per-record limits);
-//   INVALID_ARGUMENT for malformed data and past the per-request limits (resources, records);
+//   INVALID_ARGUMENT for malformed data and past the per-request limits (resources, records),
+//       and when the store refuses the request's rows for good (no RetryInfo);
 //       RESOURCE_EXHAUSTED past the message size limit (grpc's own check, on the inflated size)
 //       or when the decoded rows would be too large;
 //   UNAVAILABLE when the pipeline is full or stopped, the memory limit is reached, or the store

@@ -207,6 +207,7 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   }
   if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
   limitCounters_.count(stats);
+  countExpired(signal, stats.expired);
   m.recordsRejected->inc(stats.rejected);
 
   // The answer once the rows are durable (or at once when there are none). `refused`: the
@@ -215,6 +216,12 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
       [respond = std::move(respond), signal, encoding, rejected = stats.rejected,
        message = otlp::partialSuccessMessage(stats, options_.limits), accepted = stats.accepted,
        &m](const Status& outcome, bool refused) {
+        if (!outcome.isOk() && outcome.code() == StatusCode::kInvalidArgument) {
+          // The store refused this request's rows for good (see Pipeline): retrying is futile.
+          m.invalid->inc();
+          respond(statusResponse(400, encoding, outcome));
+          return;
+        }
         if (!outcome.isOk()) {
           (refused ? m.refused : m.failed)->inc();
           respond(statusResponse(503, encoding, outcome));

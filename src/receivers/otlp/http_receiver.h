@@ -9,6 +9,8 @@
 //   400 + google.rpc.Status for malformed data and past the per-request limits (resources,
 //       records: the message names the limit's configuration key); 413 past the body limit (checked
 //       on the decompressed size as it inflates); 415 for other media types or encodings;
+//   400 + google.rpc.Status also when the store refuses the request's rows for good (see
+//       Pipeline: the other requests of its insert are committed);
 //   503 + Retry-After when the pipeline is full, the memory limit is reached (decided from the
 //       header, before the body is read, when the server uses admit()), or the store failed (the
 //       client retries);

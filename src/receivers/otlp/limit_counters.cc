@@ -21,4 +21,22 @@ LimitCounters::LimitCounters(std::string_view receiver)
       keysCut_(truncated(receiver, "key")),
       valuesCut_(truncated(receiver, "value")) {}
 
+void countExpired(otlp::Signal signal, uint64_t records) {
+  if (records == 0) return;
+  auto counter = [](std::string_view name) -> Counter& {
+    return metrics().counter("stackhouse_receiver_records_expired_on_arrival_total",
+                             "Records already older than the retention when they arrived; "
+                             "dropped before the insert, not counted as rejected.",
+                             {{"signal", std::string(name)}});
+  };
+  static Counter& logs = counter(telemetry::signalName(otlp::Signal::kLogs));
+  static Counter& traces = counter(telemetry::signalName(otlp::Signal::kTraces));
+  static Counter& metricPoints = counter(telemetry::signalName(otlp::Signal::kMetrics));
+  switch (signal) {
+    case otlp::Signal::kLogs: logs.inc(records); break;
+    case otlp::Signal::kTraces: traces.inc(records); break;
+    case otlp::Signal::kMetrics: metricPoints.inc(records); break;
+  }
+}
+
 }  // namespace stackhouse::receivers

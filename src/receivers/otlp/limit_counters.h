@@ -2,6 +2,8 @@
 // cut), one set per receiver:
 //   stackhouse_receiver_attributes_dropped_total{receiver}
 //   stackhouse_receiver_attributes_truncated_total{receiver,part="key"|"value"}
+// and for records already past the retention when they arrive (both transports):
+//   stackhouse_receiver_records_expired_on_arrival_total{signal}
 #pragma once
 
 #include <string_view>
@@ -29,5 +31,8 @@ class LimitCounters {
   Counter& keysCut_;
   Counter& valuesCut_;
 };
+
+// Adds the records of one decoded request that were dropped as past the retention; any thread.
+void countExpired(otlp::Signal signal, uint64_t records);
 
 }  // namespace stackhouse::receivers

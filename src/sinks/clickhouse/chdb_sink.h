@@ -21,6 +21,8 @@ class ChdbSink final : public pipeline::Sink {
                       std::string_view batchId, pipeline::Attempt attempt) override;
 
  private:
+  // Maps a failed insert's Status to the sink's three failure kinds.
+  Status classify(Status s) const;
   store::ChdbStore& store_;
 };
 

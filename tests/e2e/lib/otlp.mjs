@@ -222,6 +222,106 @@ function writeMetric(w, m) {
   else throw new Error(`encodeMetricsRequest: only gauge and summary metrics (${m.name})`);
 }
 
+function writeResourceScope(w, resource, scope) {
+  w.message(1, (res) => writeKeyValues(res, 1, resource?.attributes));
+  return (s) => s.message(1, (sc) => {
+    if (scope?.name) sc.string(1, scope.name);
+    if (scope?.version) sc.string(2, scope.version);
+  });
+}
+
+function writeLogRecord(w, r) {
+  if (r.timeUnixNano !== undefined) w.fixed64(1, BigInt(r.timeUnixNano));
+  if (r.severityNumber) w.uint(2, r.severityNumber);
+  if (r.severityText) w.string(3, r.severityText);
+  if (r.body) w.message(5, (b) => writeAnyValue(b, r.body));
+  writeKeyValues(w, 6, r.attributes);
+  if (r.observedTimeUnixNano !== undefined) w.fixed64(11, BigInt(r.observedTimeUnixNano));
+}
+
+// Encodes an ExportLogsServiceRequest given in its OTLP/JSON shape (times, severity, body,
+// attributes).
+export function encodeLogsRequest(req) {
+  const w = new Writer();
+  for (const rl of req.resourceLogs) {
+    w.message(1, (r) => {
+      for (const sl of rl.scopeLogs ?? []) {
+        const scope = writeResourceScope(r, rl.resource, sl.scope);
+        r.message(2, (s) => {
+          scope(s);
+          for (const lr of sl.logRecords ?? []) s.message(2, (x) => writeLogRecord(x, lr));
+        });
+      }
+    });
+  }
+  return w.finish();
+}
+
+function writeSpan(w, sp) {
+  w.bytes(1, hexBytes(sp.traceId));
+  w.bytes(2, hexBytes(sp.spanId));
+  w.string(5, sp.name);
+  if (sp.kind) w.uint(6, sp.kind);
+  w.fixed64(7, BigInt(sp.startTimeUnixNano ?? 0));
+  w.fixed64(8, BigInt(sp.endTimeUnixNano ?? 0));
+  writeKeyValues(w, 9, sp.attributes);
+  for (const e of sp.events ?? []) {
+    w.message(11, (m) => {
+      m.fixed64(1, BigInt(e.timeUnixNano ?? 0));
+      if (e.name) m.string(2, e.name);
+    });
+  }
+}
+
+// Encodes an ExportTraceServiceRequest given in its OTLP/JSON shape (ids, name, kind, times,
+// attributes, events).
+export function encodeTraceRequest(req) {
+  const w = new Writer();
+  for (const rs of req.resourceSpans) {
+    w.message(1, (r) => {
+      for (const ss of rs.scopeSpans ?? []) {
+        const scope = writeResourceScope(r, rs.resource, ss.scope);
+        r.message(2, (s) => {
+          scope(s);
+          for (const sp of ss.spans ?? []) s.message(2, (x) => writeSpan(x, sp));
+        });
+      }
+    });
+  }
+  return w.finish();
+}
+
+// Reads the partial success of an Export*ServiceResponse in protobuf: {rejected, errorMessage}.
+export function decodeExportResponse(buf) {
+  const out = { rejected: 0, errorMessage: '' };
+  let i = 0;
+  const varint = () => {
+    let x = 0n;
+    let shift = 0n;
+    for (;;) {
+      const b = buf[i++];
+      x |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return x;
+      shift += 7n;
+    }
+  };
+  while (i < buf.length) {
+    const tag = Number(varint());
+    if (tag !== 0x0a) throw new Error(`unexpected field ${tag} in an export response`);
+    const end = i + Number(varint());
+    while (i < end) {
+      const t = Number(varint());
+      if (t === 0x08) out.rejected = Number(varint());
+      else if (t === 0x12) {
+        const n = Number(varint());
+        out.errorMessage = buf.subarray(i, i + n).toString('utf8');
+        i += n;
+      } else throw new Error(`unexpected field ${t} in a partial success`);
+    }
+  }
+  return out;
+}
+
 // Encodes an ExportMetricsServiceRequest given in its OTLP/JSON shape (gauge and summary only).
 export function encodeMetricsRequest(req) {
   const w = new Writer();
