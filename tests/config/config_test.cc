@@ -373,6 +373,17 @@ TEST(ParseConfig, InvalidCases) {
        "otelConfig:\n  processors:\n    batch:\n      sendBatchSize: \"50000\"\n",
        "test.yaml:4:22: otelConfig.processors.batch.sendBatchSize: \"50000\" is a string, not a "
        "number; write a whole number from 1 to 1000000 without quotes"},
+      // User query bounds.
+      {"query time below a second",
+       "clickstack:\n  hyperdx:\n    query:\n      maxExecutionTime: 500ms\n",
+       "test.yaml:4:25: clickstack.hyperdx.query.maxExecutionTime: \"500ms\" is shorter than the "
+       "minimum 1s"},
+      {"query memory too small", "clickstack:\n  hyperdx:\n    query:\n      maxMemoryUsage: 1Mi\n",
+       "test.yaml:4:23: clickstack.hyperdx.query.maxMemoryUsage: \"1Mi\" is smaller than the "
+       "minimum 16Mi"},
+      {"no concurrent queries", "clickstack:\n  hyperdx:\n    query:\n      maxConcurrent: 0\n",
+       "test.yaml:4:22: clickstack.hyperdx.query.maxConcurrent: \"0\" is not a whole number from 1 "
+       "to 256"},
       // Sizes.
       {"size with a B", "otelConfig:\n  processors:\n    batch:\n      sendBatchMaxBytes: 1GB\n",
        "test.yaml:4:26: otelConfig.processors.batch.sendBatchMaxBytes: \"1GB\" is not a size such "
@@ -517,6 +528,9 @@ TEST(LoadConfig, EveryKey) {
   expected.clickstack.enabled = false;
   expected.clickstack.dataDir = "/var/lib/stackhouse";
   expected.clickstack.hyperdx.listen = {"::1", 9080};
+  expected.clickstack.hyperdx.query.maxExecutionTime = std::chrono::seconds(90);
+  expected.clickstack.hyperdx.query.maxMemoryUsage = 512 * kMiB;
+  expected.clickstack.hyperdx.query.maxConcurrent = 8;
   expected.otelConfig.receivers.otlp.grpc.endpoint = {"0.0.0.0", 14317};
   expected.otelConfig.receivers.otlp.grpc.maxRecvMsgSizeMiB = 8;
   expected.otelConfig.receivers.otlp.grpc.maxConcurrentStreams = 16;
@@ -560,6 +574,10 @@ TEST(DescribeConfig, Defaults) {
             "  dataDir: \"./data\"\n"
             "  hyperdx:\n"
             "    listen: \"127.0.0.1:8080\"\n"
+            "    query:\n"
+            "      maxExecutionTime: 30s\n"
+            "      maxMemoryUsage: 1Gi\n"
+            "      maxConcurrent: 4\n"
             "otelConfig:\n"
             "  receivers:\n"
             "    otlp:\n"
