@@ -58,6 +58,7 @@ struct Node {
   std::string_view type;
   std::string_view name;  // Function / Identifier / TableIdentifier / Explain: the name part
   size_t children = 0;    // seen so far
+  std::string_view firstChildName;  // the name of the first child (SHOW CREATE TABLE's database)
 };
 
 // "Function sum (alias s) (children 1)" -> type "Function", name "sum". A name must be followed
@@ -107,11 +108,14 @@ Status refuseTrailingClause(std::string_view type) {
 Status checkTable(std::string_view name) {
   const size_t dot = name.find('.');
   if (dot == std::string_view::npos) return Status::ok();  // resolved in `otel` (or a CTE)
-  if (name.substr(0, dot) == "otel" && name.find('.', dot + 1) == std::string_view::npos) {
-    return Status::ok();
+  const std::string_view db = name.substr(0, dot);
+  const std::string_view table = name.substr(dot + 1);
+  if (table.find('.') == std::string_view::npos) {
+    if (db == "otel") return Status::ok();
+    if (db == "stackhouse" && (table == "tables" || table == "columns")) return Status::ok();
   }
-  return refuse("only the telemetry tables (otel.*) can be read; " + std::string(name) +
-                " is not one");
+  return refuse("only the telemetry tables (otel.*) and stackhouse.tables/columns can be read; " +
+                std::string(name) + " is not one");
 }
 
 }  // namespace
@@ -138,9 +142,22 @@ Status checkQueryTree(std::string_view tree) {
       if (sawRoot) return refuse("only one statement is allowed");
       sawRoot = true;
       if (node.type != "SelectWithUnionQuery" && node.type != "DescribeQuery" &&
-          node.type != "Explain") {
-        return refuse("only SELECT, DESCRIBE and EXPLAIN are allowed; this is " +
+          node.type != "Explain" && node.type != "ShowCreateTableQuery") {
+        return refuse("only SELECT, DESCRIBE, EXPLAIN and SHOW CREATE TABLE are allowed; this is " +
                       statementName(node.type));
+      }
+    } else if (parent->type == "ShowCreateTableQuery") {
+      // "SHOW CREATE TABLE db.t": Identifier db, Identifier t; "SHOW CREATE TABLE t": one.
+      // A further child is an OUTFILE or FORMAT clause.
+      if (index > 1 || node.type != "Identifier") return refuseTrailingClause(node.type);
+      if (node.name.find('.') != std::string_view::npos || node.name == "?") {
+        return refuse("SHOW CREATE TABLE takes a telemetry table");
+      }
+      if (index == 0) parent->firstChildName = node.name;
+      if (index == 1 && parent->firstChildName != "otel") {
+        return refuse("only the telemetry tables (otel.*) can be shown; " +
+                      std::string(parent->firstChildName) + "." + std::string(node.name) +
+                      " is not one of them");
       }
     } else if (parent->type == "SelectWithUnionQuery") {
       if (index > 0) return refuseTrailingClause(node.type);
@@ -155,7 +172,7 @@ Status checkQueryTree(std::string_view tree) {
     }
 
     if (node.type == "SelectWithUnionQuery" || node.type == "TableExpression" ||
-        node.type == "DescribeQuery") {
+        node.type == "DescribeQuery" || node.type == "ShowCreateTableQuery") {
       // checked through their children
     } else if (node.type == "Explain") {
       if (parent != nullptr) return refuse("EXPLAIN is allowed only as the statement itself");

@@ -105,9 +105,9 @@ Result<std::unique_ptr<ChdbConnection>> ChdbStore::openQueryConnection(const Que
        }) {
     setup.push_back(std::move(sql));
   }
-  return ChdbConnection::open(dataDir_, {.maxMemoryBytes = maxMemoryBytes_,
-                                         .readOnly = readOnly_,
-                                         .setup = std::move(setup)});
+  return ChdbConnection::open(
+      dataDir_,
+      {.maxMemoryBytes = maxMemoryBytes_, .readOnly = readOnly_, .setup = std::move(setup)});
 }
 
 Result<std::unique_ptr<ChdbConnection>> ChdbStore::openControlConnection() {
@@ -138,6 +138,25 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
   auto r = writer_->query("CREATE DATABASE IF NOT EXISTS " + std::string(kDatabase) +
                           " ENGINE = Atomic");
   if (!r) return r.status();
+  // What users may know of the schema, without the system tables (which show other databases,
+  // host paths and other sessions' queries): views over system.tables and system.columns cut
+  // to the telemetry database, in a database of their own that the query check allows.
+  for (const std::string& sql : {
+           std::string("CREATE DATABASE IF NOT EXISTS ") + std::string(kMetaDatabase) +
+               " ENGINE = Atomic",
+           "CREATE OR REPLACE VIEW " + std::string(kMetaDatabase) +
+               ".tables AS SELECT name, engine, engine_full, create_table_query, partition_key, "
+               "sorting_key, primary_key, total_rows, total_bytes FROM system.tables WHERE "
+               "database = '" +
+               std::string(kDatabase) + "'",
+           "CREATE OR REPLACE VIEW " + std::string(kMetaDatabase) +
+               ".columns AS SELECT table, name, type, position, comment FROM system.columns WHERE "
+               "database = '" +
+               std::string(kDatabase) + "'",
+       }) {
+    auto made = writer_->query(sql);
+    if (!made) return made.status();
+  }
   for (const TableSpec& t : schemaTables(ttlSeconds)) {
     auto created = writer_->query(t.createSql);
     if (!created) return created.status();

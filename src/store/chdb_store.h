@@ -5,8 +5,8 @@
 // read connection runs in the `otel` database with the QueryBounds set and then `SET readonly
 // = 1`, which blocks DDL, writes and setting changes for good on that connection. In the
 // embedded engine readonly does NOT block the scalar file() function, INTO OUTFILE, KILL QUERY,
-// USE or DESCRIBE over table functions: user text must pass query/user_query.h. Opened read-write (by
-// `stackhouse run` only), it creates the exporter schema in the `otel` database and applies a
+// USE or DESCRIBE over table functions: user text must pass query/user_query.h. Opened read-write
+// (by `stackhouse run` only), it creates the exporter schema in the `otel` database and applies a
 // changed TTL and the part settings to existing tables. Opened read-only (by every command that
 // only reads a data directory), it has no write connection and changes nothing: no schema, no
 // retention, no setting (see OpenMode::kReadOnly).

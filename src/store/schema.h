@@ -11,6 +11,9 @@
 namespace stackhouse::store {
 
 inline constexpr std::string_view kDatabase = "otel";
+// Views of the telemetry database's tables and columns (stackhouse.tables, stackhouse.columns),
+// the only schema information user queries may read.
+inline constexpr std::string_view kMetaDatabase = "stackhouse";
 
 struct TableSpec {
   std::string name;       // without the database

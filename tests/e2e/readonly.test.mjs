@@ -31,7 +31,7 @@ import { postLogs } from './lib/otlp.mjs';
 const YEAR_SECONDS = 8760 * 3600;
 const YEAR_CONFIG = `${PORT0_CONFIG}  exporters: {clickhouse: {ttl: 8760h}}\n`;
 const CUSTOM_SETTING = 'merge_selector_base = 7';
-const DDL_QUERY = "SELECT name, engine_full FROM system.tables WHERE database = 'otel' ORDER BY name";
+const DDL_QUERY = 'SELECT name, engine_full FROM stackhouse.tables ORDER BY name';
 const JOURNAL_NOTE = 'holds an unfinished insert; `stackhouse run` replays it on start';
 const SMALL_FILE = 1 << 20;
 

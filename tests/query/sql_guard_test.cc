@@ -158,7 +158,7 @@ TEST(CheckQueryTree, Table) {
        "      Identifier system.one\n",
        "only the telemetry tables"},
       {"another statement", "KillQueryQuery (children 1)\n Function equals\n",
-       "only SELECT, DESCRIBE and EXPLAIN are allowed; this is KillQuery"},
+       "are allowed; this is KillQuery"},
       {"two roots", "SelectWithUnionQuery\nSelectWithUnionQuery\n", "only one statement"},
       {"an unknown node kind",
        "SelectWithUnionQuery (children 1)\n"
