@@ -201,7 +201,8 @@ int runStack(const config::Config& config) {
   }
   web::ApiOptions apiOptions;
   apiOptions.listenHost = config.clickstack.hyperdx.listen.host;
-  web::ApiHandler api(apiOptions, *queries.value());
+  web::ApiHandler api(apiOptions);
+  api.add("POST", "/api/v1/sql", web::sqlRoute(*queries.value()));
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
   apiServerOptions.maxConnections = 1024;

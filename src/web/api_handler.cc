@@ -30,7 +30,14 @@ std::string_view hostPart(std::string_view authority) {
   return authority.substr(0, authority.find(':'));
 }
 
-http::Response errorResponse(int status, std::string_view name, std::string_view message) {
+Counter& outcome(std::string_view endpoint, std::string_view value) {
+  return metrics().counter("stackhouse_api_requests_total", "API requests by outcome.",
+                           {{"endpoint", std::string(endpoint)}, {"outcome", std::string(value)}});
+}
+
+}  // namespace
+
+http::Response apiError(int status, std::string_view name, std::string_view message) {
   std::string body;
   JsonWriter w(body);
   w.beginObject().key("error").beginObject();
@@ -41,21 +48,17 @@ http::Response errorResponse(int status, std::string_view name, std::string_view
   return http::jsonResponse(status, std::move(body));
 }
 
-Counter& outcome(std::string_view value) {
-  return metrics().counter("stackhouse_api_requests_total", "API requests by outcome.",
-                           {{"endpoint", "sql"}, {"outcome", std::string(value)}});
-}
-
-}  // namespace
-
-ApiHandler::ApiHandler(const ApiOptions& options, query::QueryService& queries)
-    : queries_(queries) {
+ApiHandler::ApiHandler(const ApiOptions& options) {
   const std::string host = lower(options.listenHost);
   if (isLoopback(host)) {
     hosts_ = {"127.0.0.1", "localhost", "::1", host};
   } else if (host != "0.0.0.0" && host != "::") {
     hosts_ = {host};
   }
+}
+
+void ApiHandler::add(std::string method, std::string path, Route route) {
+  routes_[std::move(path)][std::move(method)] = std::move(route);
 }
 
 std::string ApiHandler::refusal(const http::Request& request) const {
@@ -81,44 +84,64 @@ std::string ApiHandler::refusal(const http::Request& request) const {
 
 void ApiHandler::handle(http::Request&& request, http::Respond respond) {
   if (std::string why = refusal(request); !why.empty()) {
-    outcome("refused").inc();
-    respond(errorResponse(403, "FORBIDDEN", why));
+    outcome("any", "refused").inc();
+    respond(apiError(403, "FORBIDDEN", why));
     return;
   }
-  if (request.path() != "/api/v1/sql") {
-    respond(errorResponse(404, "NOT_FOUND", "no such endpoint"));
+  const auto path = routes_.find(std::string(request.path()));
+  if (path == routes_.end()) {
+    respond(apiError(404, "NOT_FOUND", "no such endpoint"));
     return;
   }
-  if (request.method != "POST") {
-    auto r = errorResponse(405, "METHOD_NOT_ALLOWED", "use POST");
-    r.headers.emplace_back("Allow", "POST");
+  const auto route = path->second.find(request.method);
+  if (route == path->second.end()) {
+    std::string allow;
+    for (const auto& [method, r] : path->second) allow += (allow.empty() ? "" : ", ") + method;
+    auto r = apiError(405, "METHOD_NOT_ALLOWED", "use " + allow);
+    r.headers.emplace_back("Allow", allow);
     respond(std::move(r));
     return;
   }
-  const std::string type = lower(request.header("content-type"));
-  if (type != "application/json" && !type.starts_with("application/json;")) {
-    outcome("refused").inc();
-    respond(errorResponse(415, "UNSUPPORTED_MEDIA_TYPE",
-                          "the body must be sent as Content-Type: application/json"));
-    return;
+  if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+    const std::string type = lower(request.header("content-type"));
+    if (type != "application/json" && !type.starts_with("application/json;")) {
+      outcome("any", "refused").inc();
+      respond(apiError(415, "UNSUPPORTED_MEDIA_TYPE",
+                       "the body must be sent as Content-Type: application/json"));
+      return;
+    }
   }
-  auto parsed = query::parseSqlRequest(request.body);
-  if (auto* reply = std::get_if<query::SqlApiReply>(&parsed)) {
-    outcome("error").inc();
-    respond(http::jsonResponse(reply->httpStatus, std::move(reply->json)));
-    return;
+  if (guard_) {
+    if (auto refused = guard_(request)) {
+      respond(std::move(*refused));
+      return;
+    }
   }
-  auto gone = request.clientGoneFlag;
-  queries_.submit(
-      std::move(std::get<query::SqlRequest>(parsed)),
-      gone ? query::QueryService::ClientGone([gone] { return gone->load(); })
-           : query::QueryService::ClientGone(),
-      [respond = std::move(respond)](query::SqlApiReply reply) {
-        outcome(reply.httpStatus == 200 ? "ok" : reply.httpStatus == 429 ? "busy" : "error").inc();
-        http::Response r = http::jsonResponse(reply.httpStatus, std::move(reply.json));
-        if (reply.httpStatus == 429) r.headers.emplace_back("Retry-After", "1");
-        respond(std::move(r));
-      });
+  route->second(std::move(request), std::move(respond));
+}
+
+Route sqlRoute(query::QueryService& queries) {
+  return [&queries](http::Request&& request, http::Respond respond) {
+    auto parsed = query::parseSqlRequest(request.body);
+    if (auto* reply = std::get_if<query::SqlApiReply>(&parsed)) {
+      outcome("sql", "error").inc();
+      respond(http::jsonResponse(reply->httpStatus, std::move(reply->json)));
+      return;
+    }
+    auto gone = request.clientGoneFlag;
+    queries.submit(std::move(std::get<query::SqlRequest>(parsed)),
+                   gone ? query::QueryService::ClientGone([gone] { return gone->load(); })
+                        : query::QueryService::ClientGone(),
+                   [respond = std::move(respond)](query::SqlApiReply reply) {
+                     outcome("sql", reply.httpStatus == 200   ? "ok"
+                                    : reply.httpStatus == 429 ? "busy"
+                                                              : "error")
+                         .inc();
+                     http::Response r = http::jsonResponse(reply.httpStatus, std::move(reply.json));
+                     if (reply.httpStatus == 429) r.headers.emplace_back("Retry-After", "1");
+                     respond(std::move(r));
+                   });
+  };
 }
 
 }  // namespace stackhouse::web

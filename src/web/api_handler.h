@@ -1,15 +1,19 @@
-// The API port (clickstack.hyperdx.listen): POST /api/v1/sql (see query/sql_api.h).
+// The API port (clickstack.hyperdx.listen): the routes under /api/ (the SQL API, and what the UI
+// adds), each registered by the component that serves it.
 //
-// Before anything runs, a request must look like one a script or our own UI sends, never one a
+// Before any route runs, a request must look like one a script or our own UI sends, never one a
 // web page the operator happens to visit could make the browser send:
 //   - Host names this server (the listen host, or a loopback name when it listens on loopback;
 //     any when it listens beyond loopback): a DNS-rebinding page has a foreign Host;
 //   - Origin, when present, names this server too: a cross-site form or fetch has a foreign one;
 //   - POST bodies are application/json: a cross-site "simple" request can only send text/plain,
 //     form or multipart bodies without a preflight.
-// Queries run on the QueryService's workers, never on the IO thread.
+// Then the Guard (when set: authentication) may refuse it; then the route answers.
 #pragma once
 
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,10 +26,19 @@ struct ApiOptions {
   std::string listenHost = "127.0.0.1";  // clickstack.hyperdx.listen's host
 };
 
+// Answers one request; called on an IO thread, may answer later from any thread.
+using Route = std::function<void(http::Request&& request, http::Respond respond)>;
+// Decides whether a request may reach its route: a Response refuses it (401, 403, ...).
+// Called on an IO thread after the browser checks; must not block.
+using Guard = std::function<std::optional<http::Response>(const http::Request& request)>;
+
 class ApiHandler {
  public:
-  ApiHandler(const ApiOptions& options, query::QueryService& queries);
-  // Called on an IO thread; answers later, from a query worker.
+  explicit ApiHandler(const ApiOptions& options);
+  // Registration happens before the server starts; not thread-safe with handle().
+  void add(std::string method, std::string path, Route route);
+  void setGuard(Guard guard) { guard_ = std::move(guard); }
+  // Called on an IO thread.
   void handle(http::Request&& request, http::Respond respond);
 
  private:
@@ -33,7 +46,14 @@ class ApiHandler {
   std::string refusal(const http::Request& request) const;
 
   std::vector<std::string> hosts_;  // accepted Host names, lower-case; empty: any
-  query::QueryService& queries_;
+  std::map<std::string, std::map<std::string, Route>> routes_;  // path -> method -> route
+  Guard guard_;
 };
+
+// The JSON error body every API route answers with: {"error": {"code", "name", "message"}}.
+http::Response apiError(int status, std::string_view name, std::string_view message);
+
+// POST /api/v1/sql on the query service.
+Route sqlRoute(query::QueryService& queries);
 
 }  // namespace stackhouse::web
