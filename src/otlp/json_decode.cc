@@ -127,31 +127,34 @@ class JsonSource {
     return true;
   }
 
-  // A 64-bit integer: a JSON number (integral, in range) or a string of decimal digits, as the
-  // protobuf JSON mapping writes int64 and fixed64 fields.
-  bool getUint64(element e, uint64_t& out, const char* message, Key key) {
+  // The uint64 value of a JSON number (integral, in range) or a string of decimal digits, as the
+  // protobuf JSON mapping writes uint64 and fixed64 fields; false when it has none.
+  static bool uint64Of(element e, uint64_t& out) {
     switch (e.type()) {
       case element_type::UINT64: out = e.get_uint64().value_unsafe(); return true;
       case element_type::INT64: {
         const int64_t v = e.get_int64().value_unsafe();
-        if (v < 0) break;
+        if (v < 0) return false;
         out = static_cast<uint64_t>(v);
         return true;
       }
       case element_type::DOUBLE: {
         const double d = e.get_double().value_unsafe();
-        if (!(d >= 0 && d < 18446744073709551616.0) || std::trunc(d) != d) break;
+        if (!(d >= 0 && d < 18446744073709551616.0) || std::trunc(d) != d) return false;
         out = static_cast<uint64_t>(d);
         return true;
       }
       case element_type::STRING: {
         const std::string_view s = e.get_string().value_unsafe();
         const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-        if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) break;
-        return true;
+        return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
       }
-      default: break;
+      default: return false;
     }
+  }
+
+  bool getUint64(element e, uint64_t& out, const char* message, Key key) {
+    if (uint64Of(e, out)) return true;
     return typeError(message, key, "an unsigned 64-bit integer (a number or a decimal string)");
   }
 
@@ -246,30 +249,16 @@ class JsonSource {
   // stored faithfully: it is noted in `problem` (the data point is then rejected on its own, OTLP
   // partial success) and `out` is 0. Only a wrong JSON type fails the call.
   bool getCount(element e, uint64_t& out, const char* message, Key key, CountProblem& problem) {
-    switch (e.type()) {
-      case element_type::UINT64: out = e.get_uint64().value_unsafe(); return true;
-      case element_type::INT64: {
-        const int64_t v = e.get_int64().value_unsafe();
-        if (v < 0) break;
-        out = static_cast<uint64_t>(v);
-        return true;
-      }
-      case element_type::DOUBLE: {
-        const double d = e.get_double().value_unsafe();
-        if (!(d >= 0 && d < 18446744073709551616.0) || std::trunc(d) != d) break;
-        out = static_cast<uint64_t>(d);
-        return true;
-      }
-      case element_type::STRING: {
-        const std::string_view s = e.get_string().value_unsafe();
-        const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-        if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) return true;
-        double ignored = 0;
-        if (decimalString(s, ignored)) break;
-        return typeError(message, key, "an unsigned 64-bit integer (a number or a decimal string)");
-      }
-      default:
-        return typeError(message, key, "an unsigned 64-bit integer (a number or a decimal string)");
+    if (uint64Of(e, out)) return true;
+    // A number, or a decimal string, without a uint64 value: the point alone is refused. Any
+    // other JSON type fails the call.
+    double ignored = 0;
+    const element_type t = e.type();
+    const bool number =
+        t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE ||
+        (t == element_type::STRING && decimalString(e.get_string().value_unsafe(), ignored));
+    if (!number) {
+      return typeError(message, key, "an unsigned 64-bit integer (a number or a decimal string)");
     }
     out = 0;
     problem.note(message, key, "an unsigned 64-bit integer");
