@@ -4,6 +4,8 @@
 // queries that must keep working.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -174,6 +176,7 @@ std::vector<Hostile> hostileQueries() {
 TEST_F(HostileQueryTest, EveryHostileQueryIsRefused) {
   const auto queries = hostileQueries();
   ASSERT_GE(queries.size(), 80u);
+  std::printf("%zu hostile queries\n", queries.size());
   for (const Hostile& h : queries) {
     const SqlApiReply r = runSql(*store_, h.sql, {});
     const std::string shown = h.sql.size() > 120 ? h.sql.substr(0, 120) + "..." : h.sql;
@@ -239,6 +242,7 @@ const char* const kAnalystQueries[] = {
 };
 
 TEST_F(HostileQueryTest, AnalystQueriesAreAllowed) {
+  std::printf("%zu analyst queries\n", std::size(kAnalystQueries));
   for (const char* sql : kAnalystQueries) {
     const SqlApiReply r = runSql(*store_, sql, {});
     EXPECT_EQ(r.httpStatus, 200) << sql << " -> " << r.json.substr(0, 400);
