@@ -306,3 +306,38 @@ TEST_F(AuthServiceTest, SeedOnlyIntoAnEmptyStoreAndGeneratedWhenUnset) {
 
 }  // namespace
 }  // namespace stackhouse::web::auth
+
+namespace stackhouse::web {
+namespace {
+
+int statusFor(ApiHandler& api, std::string host) {
+  http::Request r;
+  r.method = "GET";
+  r.target = "/api/v1/ping";
+  r.headers = {{"host", std::move(host)}};
+  int status = 0;
+  api.handle(std::move(r), [&status](http::Response response) { status = response.status; });
+  return status;
+}
+
+TEST(ApiHandlerHosts, TheIngressHostIsAcceptedAndOnlyIt) {
+  ApiOptions o;
+  o.listenHost = "0.0.0.0";
+  o.publicHost = "Observe.Example.com";
+  ApiHandler api(o);
+  api.add("GET", "/api/v1/ping",
+          [](http::Request&&, http::Respond respond) { respond(http::jsonResponse(200, "{}")); });
+  EXPECT_EQ(statusFor(api, "observe.example.com"), 200);
+  EXPECT_EQ(statusFor(api, "observe.example.com:443"), 200);
+  EXPECT_EQ(statusFor(api, "127.0.0.1:8080"), 200);
+  EXPECT_EQ(statusFor(api, "rebind.evil.example"), 403);
+
+  ApiHandler wildcard(ApiOptions{"0.0.0.0", ""});
+  wildcard.add("GET", "/api/v1/ping", [](http::Request&&, http::Respond respond) {
+    respond(http::jsonResponse(200, "{}"));
+  });
+  EXPECT_EQ(statusFor(wildcard, "anything.example"), 200) << "no ingress host: any Host, as before";
+}
+
+}  // namespace
+}  // namespace stackhouse::web
