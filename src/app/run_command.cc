@@ -22,6 +22,7 @@
 #include "store/chdb_store.h"
 #include "web/admin_handler.h"
 #include "web/api_handler.h"
+#include "web/static_assets.h"
 
 namespace stackhouse::app {
 
@@ -203,6 +204,7 @@ int runStack(const config::Config& config) {
   apiOptions.listenHost = config.clickstack.hyperdx.listen.host;
   web::ApiHandler api(apiOptions);
   api.add("POST", "/api/v1/sql", web::sqlRoute(*queries.value()));
+  api.setFallback(web::staticRoute(web::uiAssets()));
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
   apiServerOptions.maxConnections = 1024;
