@@ -112,7 +112,22 @@ std::string describeConfig(const Config& config) {
   line(out, 0, "clickstack:");
   line(out, 1, "enabled: " + boolText(clickstack.enabled));
   line(out, 1, "dataDir: " + quoted(clickstack.dataDir, std::string::npos));
+  line(out, 1, "secretsDir: " + quoted(clickstack.secretsDir, std::string::npos));
   line(out, 1, "hyperdx:");
+  const HyperdxConfig& hyperdx = clickstack.hyperdx;
+  line(out, 2, "seedUser:");
+  line(out, 3, "email: " + quoted(hyperdx.seedUser.email, std::string::npos));
+  // The password itself is a secret: --print-config shows only whether one is set.
+  if (!hyperdx.seedUser.password.empty()) line(out, 3, "password: \"<set>\"");
+  line(out, 3, "existingSecret: " + quoted(hyperdx.seedUser.existingSecret, std::string::npos));
+  line(out, 3, "secretKey: " + quoted(hyperdx.seedUser.secretKey, std::string::npos));
+  line(out, 3, "teamName: " + quoted(hyperdx.seedUser.teamName, std::string::npos));
+  line(out, 2, "ingress:");
+  line(out, 3, "enabled: " + boolText(hyperdx.ingress.enabled));
+  line(out, 3, "host: " + quoted(hyperdx.ingress.host, std::string::npos));
+  line(out, 2, "exposure:");
+  line(out, 3, "tailscale: {enabled: " + boolText(hyperdx.exposure.tailscale) + "}");
+  line(out, 3, "cloudflareTunnel: {enabled: " + boolText(hyperdx.exposure.cloudflareTunnel) + "}");
   line(out, 2, "listen: " + quoted(clickstack.hyperdx.listen.toString()));
   line(out, 2, "query:");
   line(out, 3, "maxExecutionTime: " + formatDuration(clickstack.hyperdx.query.maxExecutionTime));
@@ -139,6 +154,10 @@ std::string describeConfig(const Config& config) {
   line(out, 4, "maxAttributeValueLength: " + formatByteSize(limits.maxAttributeValueLength));
   line(out, 4, "maxValueDepth: " + std::to_string(limits.maxValueDepth));
   line(out, 4, "maxFutureSkew: " + formatDuration(limits.maxFutureSkew));
+  line(out, 3, "auth:");
+  line(out, 4,
+       "existingSecret: " + quoted(otel.receivers.otlp.auth.existingSecret, std::string::npos));
+  line(out, 4, "secretKey: " + quoted(otel.receivers.otlp.auth.secretKey, std::string::npos));
   line(out, 1, "admin:");
   line(out, 2, "endpoint: " + quoted(otel.admin.endpoint.toString()));
   line(out, 1, "routing:");

@@ -47,7 +47,37 @@ struct QueryConfig {
   bool operator==(const QueryConfig&) const = default;
 };
 
+// The first admin, created when the user table is empty. No password anywhere: a random one is
+// generated and printed once to stderr. Either way it must be changed at first login.
+struct SeedUserConfig {
+  std::string email = "admin@yourcompany.com";
+  std::string password;        // plain; or the two keys below
+  std::string existingSecret;  // <secretsDir>/<existingSecret>/<secretKey> holds the password
+  std::string secretKey = "HYPERDX_ADMIN_PASSWORD";
+  std::string teamName = "Your Team";
+
+  bool operator==(const SeedUserConfig&) const = default;
+};
+
+struct IngressConfig {
+  bool enabled = false;  // the UI may listen beyond loopback; cookies are Secure
+  std::string host;      // the Host the API answers for (besides the listen host)
+
+  bool operator==(const IngressConfig&) const = default;
+};
+
+// Private access through a tunnel that runs beside stackhouse: the UI stays on loopback.
+struct ExposureConfig {
+  bool tailscale = false;
+  bool cloudflareTunnel = false;
+
+  bool operator==(const ExposureConfig&) const = default;
+};
+
 struct HyperdxConfig {
+  SeedUserConfig seedUser;
+  IngressConfig ingress;
+  ExposureConfig exposure;
   // The UI and its query API.
   Endpoint listen{"127.0.0.1", 8080};
   QueryConfig query;
@@ -60,6 +90,8 @@ struct ClickstackConfig {
   bool enabled = true;
   // The embedded store and spools.
   std::string dataDir = "./data";
+  // Where existingSecret names are resolved (a mounted Kubernetes secret per subdirectory).
+  std::string secretsDir = "/var/run/secrets/stackhouse";
   HyperdxConfig hyperdx;
 
   bool operator==(const ClickstackConfig&) const = default;
@@ -100,10 +132,20 @@ struct OtlpLimitsConfig {
   bool operator==(const OtlpLimitsConfig&) const = default;
 };
 
+// The ingestion key: <secretsDir>/<existingSecret>/<secretKey>. Required when a receiver listens
+// beyond loopback; when set, every OTLP request must carry it.
+struct OtlpAuthConfig {
+  std::string existingSecret;
+  std::string secretKey;
+
+  bool operator==(const OtlpAuthConfig&) const = default;
+};
+
 struct OtlpReceiverConfig {
   OtlpGrpcConfig grpc;
   OtlpHttpConfig http;
   OtlpLimitsConfig limits;
+  OtlpAuthConfig auth;
 
   bool operator==(const OtlpReceiverConfig&) const = default;
 };

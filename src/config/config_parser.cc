@@ -175,6 +175,8 @@ class ConfigParser {
   std::optional<std::string> scalar(const Slot& slot, std::string_view expected);
   bool readBool(const Slot& slot, bool& out);
   void readPath(const Slot& slot, std::string& out);
+  // Any string, empty included (names, e-mail addresses, secret names).
+  void readString(const Slot& slot, std::string& out);
   void readQuery(const Slot& slot, QueryConfig& out);
   void readRowCount(const Slot& slot, uint32_t& out, uint32_t min, uint32_t max);
   void readEndpoint(const Slot& slot, Endpoint& out);
@@ -345,6 +347,16 @@ void ConfigParser::readPath(const Slot& slot, std::string& out) {
   }
 }
 
+void ConfigParser::readString(const Slot& slot, std::string& out) {
+  auto text = scalar(slot, "a string");
+  if (!text) return;
+  if (text->find('\0') != std::string::npos) {
+    error(slot.mark, slot.path, "contains a NUL byte");
+    return;
+  }
+  out = std::move(*text);
+}
+
 void ConfigParser::readRowCount(const Slot& slot, uint32_t& out, uint32_t min, uint32_t max) {
   const std::string expected =
       "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
@@ -480,17 +492,57 @@ void ConfigParser::readRoot(const Slot& slot, Config& config) {
 }
 
 void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
-  readMap(slot,
-          {{"enabled", [&](const Slot& s) { readBool(s, out.enabled); }},
-           {"dataDir", [&](const Slot& s) { readPath(s, out.dataDir); }},
-           {"hyperdx",
-            [&](const Slot& s) {
-              readMap(s,
-                      {{"listen", [&](const Slot& l) { readEndpoint(l, out.hyperdx.listen); }},
-                       {"query", [&](const Slot& q) { readQuery(q, out.hyperdx.query); }}},
-                      {"seedUser", "ingress", "exposure"});
-            }}},
-          {"clickhouse", "secretsDir"});
+  readMap(
+      slot,
+      {{"enabled", [&](const Slot& s) { readBool(s, out.enabled); }},
+       {"dataDir", [&](const Slot& s) { readPath(s, out.dataDir); }},
+       {"hyperdx",
+        [&](const Slot& s) {
+          HyperdxConfig& h = out.hyperdx;
+          auto readEnabled = [&](bool& flag) {
+            return [&](const Slot& e) {
+              readMap(e, {{"enabled", [&](const Slot& b) { readBool(b, flag); }}});
+            };
+          };
+          readMap(
+              s,
+              {{"seedUser",
+                [&](const Slot& u) {
+                  SeedUserConfig& seed = h.seedUser;
+                  readMap(u, {{"email", [&](const Slot& v) { readString(v, seed.email); }},
+                              {"password", [&](const Slot& v) { readString(v, seed.password); }},
+                              {"existingSecret",
+                               [&](const Slot& v) { readString(v, seed.existingSecret); }},
+                              {"secretKey", [&](const Slot& v) { readString(v, seed.secretKey); }},
+                              {"teamName", [&](const Slot& v) { readString(v, seed.teamName); }}});
+                  if (!seed.password.empty() && !seed.existingSecret.empty()) {
+                    error(u.mark, u.path, "set password or existingSecret, not both");
+                  }
+                  if (!seed.existingSecret.empty() && seed.secretKey.empty()) {
+                    error(u.mark, u.path + ".secretKey",
+                          "existingSecret is set but secretKey is empty");
+                  }
+                  if (seed.email.empty() || seed.email.find('@') == std::string::npos) {
+                    error(u.mark, u.path + ".email",
+                          quoted(seed.email) + " is not an e-mail address");
+                  }
+                }},
+               {"ingress",
+                [&](const Slot& i) {
+                  readMap(i, {{"enabled", [&](const Slot& b) { readBool(b, h.ingress.enabled); }},
+                              {"host", [&](const Slot& v) { readString(v, h.ingress.host); }}});
+                }},
+               {"exposure",
+                [&](const Slot& x) {
+                  readMap(x, {{"tailscale", readEnabled(h.exposure.tailscale)},
+                              {"cloudflareTunnel", readEnabled(h.exposure.cloudflareTunnel)}});
+                }},
+               {"listen", [&](const Slot& l) { readEndpoint(l, h.listen); }},
+               {"query", [&](const Slot& q) { readQuery(q, h.query); }}},
+              {"tls"});
+        }},
+       {"secretsDir", [&](const Slot& s) { readPath(s, out.secretsDir); }}},
+      {"clickhouse"});
 }
 
 void ConfigParser::readQuery(const Slot& slot, QueryConfig& out) {
@@ -545,7 +597,22 @@ void ConfigParser::readOtelConfig(const Slot& slot, OtelConfig& out) {
             }}});
     };
     readMap(s, {{"otlp", [&](const Slot& o) {
-                   readMap(o, {{"grpc", readGrpc}, {"http", readHttp}, {"limits", readLimits}});
+                   OtlpAuthConfig& auth = out.receivers.otlp.auth;
+                   readMap(o, {{"grpc", readGrpc},
+                               {"http", readHttp},
+                               {"limits", readLimits},
+                               {"auth", [&](const Slot& a) {
+                                  readMap(
+                                      a,
+                                      {{"existingSecret",
+                                        [&](const Slot& v) { readString(v, auth.existingSecret); }},
+                                       {"secretKey",
+                                        [&](const Slot& v) { readString(v, auth.secretKey); }}});
+                                  if (auth.existingSecret.empty() != auth.secretKey.empty()) {
+                                    error(a.mark, a.path,
+                                          "set both existingSecret and secretKey, or neither");
+                                  }
+                                }}});
                  }}});
   };
   readMap(
@@ -771,6 +838,30 @@ void ConfigParser::checkListeners(const Config& config) {
   listeners.push_back(
       {"otelConfig.receivers.otlp.http.endpoint", &config.otelConfig.receivers.otlp.http.endpoint});
   listeners.push_back({"otelConfig.admin.endpoint", &config.otelConfig.admin.endpoint});
+
+  auto markOf = [this](std::string_view path) {
+    auto mark = endpointMarks_.find(path);
+    return mark == endpointMarks_.end() ? YAML::Mark() : mark->second;
+  };
+  // Nothing listens beyond loopback unless a setting says so, and never without authentication.
+  const HyperdxConfig& hyperdx = config.clickstack.hyperdx;
+  if (config.clickstack.enabled && !isLoopbackHost(hyperdx.listen.host) &&
+      !hyperdx.ingress.enabled) {
+    error(markOf("clickstack.hyperdx.listen"), "clickstack.hyperdx.listen",
+          quoted(hyperdx.listen.toString()) +
+              " is beyond loopback; the UI listens there only with "
+              "clickstack.hyperdx.ingress.enabled: true (for a tunnel, keep it on loopback)");
+  }
+  if (config.otelConfig.receivers.otlp.auth.existingSecret.empty()) {
+    for (const Listener& l : listeners) {
+      if (!l.path.starts_with("otelConfig.receivers.") || isLoopbackHost(l.endpoint->host))
+        continue;
+      error(markOf(l.path), l.path,
+            quoted(l.endpoint->toString()) +
+                " is beyond loopback and no ingestion key is configured: set "
+                "otelConfig.receivers.otlp.auth.existingSecret and secretKey");
+    }
+  }
 
   for (size_t i = 0; i < listeners.size(); ++i) {
     for (size_t j = i + 1; j < listeners.size(); ++j) {

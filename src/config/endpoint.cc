@@ -135,4 +135,8 @@ bool endpointsCollide(const Endpoint& a, const Endpoint& b) {
   return false;
 }
 
+bool isLoopbackHost(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 }  // namespace stackhouse::config

@@ -32,4 +32,7 @@ Result<Endpoint> parseEndpoint(std::string_view text);
 // both 127.0.0.1 and ::1.
 bool endpointsCollide(const Endpoint& a, const Endpoint& b);
 
+// True when the host is loopback only: localhost, 127.0.0.0/8, ::1. A wildcard is not.
+bool isLoopbackHost(std::string_view host);
+
 }  // namespace stackhouse::config

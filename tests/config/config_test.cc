@@ -98,11 +98,29 @@ TEST(ParseConfig, ValidCases) {
        }},
       {"OTLP/gRPC on its own port, and both OTLP receivers on port 0",
        "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"0.0.0.0:0\"}\n"
-       "      http: {endpoint: \"127.0.0.1:0\"}\n",
+       "      http: {endpoint: \"127.0.0.1:0\"}\n"
+       "      auth: {existingSecret: otlp, secretKey: key}\n",
        [](Config& c) {
          c.otelConfig.receivers.otlp.grpc.endpoint = {"0.0.0.0", 0};
          c.otelConfig.receivers.otlp.http.endpoint = {"127.0.0.1", 0};
+         c.otelConfig.receivers.otlp.auth = {"otlp", "key"};
        }},
+      {"seed user with a plain password",
+       "clickstack:\n  hyperdx:\n    seedUser: {email: a@b.c, password: \"long enough pw\"}\n",
+       [](Config& c) {
+         c.clickstack.hyperdx.seedUser.email = "a@b.c";
+         c.clickstack.hyperdx.seedUser.password = "long enough pw";
+       }},
+      {"UI beyond loopback behind an ingress",
+       "clickstack:\n  hyperdx:\n    listen: 0.0.0.0:8080\n"
+       "    ingress: {enabled: true, host: observe.example.com}\n",
+       [](Config& c) {
+         c.clickstack.hyperdx.listen = {"0.0.0.0", 8080};
+         c.clickstack.hyperdx.ingress = {true, "observe.example.com"};
+       }},
+      {"a tunnel beside a loopback UI",
+       "clickstack:\n  hyperdx:\n    exposure: {tailscale: {enabled: true}}\n",
+       [](Config& c) { c.clickstack.hyperdx.exposure.tailscale = true; }},
       {"memory limit only; the spike from the machine",
        "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 512}\n",
        [](Config& c) { c.otelConfig.processors.memoryLimiter.limitMiB = 512; }},
@@ -192,6 +210,30 @@ struct InvalidCase {
 
 TEST(ParseConfig, InvalidCases) {
   const InvalidCase cases[] = {
+      // Exposure and authentication.
+      {"UI beyond loopback without an ingress",
+       "clickstack:\n  hyperdx:\n    listen: 0.0.0.0:8080\n",
+       "test.yaml:3:13: clickstack.hyperdx.listen: \"0.0.0.0:8080\" is beyond loopback; the UI "
+       "listens there only with clickstack.hyperdx.ingress.enabled: true (for a tunnel, keep it on "
+       "loopback)"},
+      {"public OTLP/HTTP receiver without an ingestion key",
+       "otelConfig:\n  receivers:\n    otlp:\n      http: {endpoint: \"10.0.0.5:4318\"}\n",
+       "test.yaml:4:24: otelConfig.receivers.otlp.http.endpoint: \"10.0.0.5:4318\" is beyond "
+       "loopback and no ingestion key is configured: set otelConfig.receivers.otlp.auth."
+       "existingSecret and secretKey"},
+      {"ingestion key without its secretKey",
+       "otelConfig:\n  receivers:\n    otlp:\n      auth: {existingSecret: otlp}\n",
+       "test.yaml:4:13: otelConfig.receivers.otlp.auth: set both existingSecret and secretKey, or "
+       "neither"},
+      {"seed user with both password sources",
+       "clickstack:\n  hyperdx:\n    seedUser: {password: x, existingSecret: s}\n",
+       "test.yaml:3:15: clickstack.hyperdx.seedUser: set password or existingSecret, not both"},
+      {"seed user without an e-mail address",
+       "clickstack:\n  hyperdx:\n    seedUser: {email: admin}\n",
+       "test.yaml:3:15: clickstack.hyperdx.seedUser.email: \"admin\" is not an e-mail address"},
+      {"TLS is not built yet", "clickstack:\n  hyperdx:\n    tls: {certFile: a}\n",
+       "test.yaml:3:5: clickstack.hyperdx.tls: unknown key: the feature is not available in this "
+       "build yet"},
       // Unknown keys.
       {"misspelt top-level key", "clickstak:\n  enabled: true\n",
        "test.yaml:1:1: clickstak: unknown key; did you mean clickstack?"},
@@ -273,7 +315,8 @@ TEST(ParseConfig, InvalidCases) {
        "test.yaml:4:24: otelConfig.receivers.otlp.grpc.endpoint: \"4317\" is not an endpoint such "
        "as 127.0.0.1:4318 (missing :port)"},
       {"OTLP/gRPC on the OTLP/HTTP port",
-       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"0.0.0.0:4318\"}\n",
+       "otelConfig:\n  receivers:\n    otlp:\n      grpc: {endpoint: \"0.0.0.0:4318\"}\n"
+       "      auth: {existingSecret: otlp, secretKey: key}\n",
        "test.yaml:4:24: otelConfig.receivers.otlp.grpc.endpoint: \"0.0.0.0:4318\" takes the port "
        "of "
        "otelConfig.receivers.otlp.http.endpoint (127.0.0.1:4318); each listener needs its own "
@@ -295,7 +338,8 @@ TEST(ParseConfig, InvalidCases) {
       {"the file is a list", "- clickstack\n",
        "test.yaml:1:1: expected a map with the keys clickstack and otelConfig; got a list"},
       {"scalar where a map goes", "clickstack: true\n",
-       "test.yaml:1:13: clickstack: expected a map with the keys enabled, dataDir and hyperdx; got "
+       "test.yaml:1:13: clickstack: expected a map with the keys enabled, dataDir, hyperdx and "
+       "secretsDir; got "
        "\"true\""},
       {"list where a map goes", "otelConfig:\n  - routing\n",
        "test.yaml:2:3: otelConfig: expected a map with the keys receivers, admin, routing, "
@@ -422,7 +466,7 @@ TEST(ParseConfig, InvalidCases) {
        "otelConfig.receivers.otlp.http.endpoint (127.0.0.1:4318); each listener needs its own "
        "port"},
       {"a wildcard takes the port on every address",
-       "clickstack:\n  hyperdx:\n    listen: 0.0.0.0:8888\n",
+       "clickstack:\n  hyperdx:\n    listen: 0.0.0.0:8888\n    ingress: {enabled: true}\n",
        "test.yaml:3:13: clickstack.hyperdx.listen: \"0.0.0.0:8888\" takes the port of "
        "otelConfig.admin.endpoint (127.0.0.1:8888); each listener needs its own port"},
       {"the later of two set listeners is blamed",
@@ -509,12 +553,8 @@ TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
   } catch (const ConfigError& e) {
     const std::string notBuilt = ": unknown key: the feature is not available in this build yet";
     EXPECT_EQ(std::string(e.what()),
-              path + ":12:5: clickstack.hyperdx.seedUser" + notBuilt + "\n" +  //
-                  path + ":18:5: clickstack.hyperdx.ingress" + notBuilt + "\n" + path +
-                  ":21:5: clickstack.hyperdx.exposure" + notBuilt + "\n" + path +
-                  ":25:3: clickstack.clickhouse" + notBuilt + "\n" + path +
-                  ":29:3: clickstack.secretsDir" + notBuilt + "\n" + path +
-                  ":32:1: prometheusScrape" + notBuilt);
+              path + ":25:3: clickstack.clickhouse" + notBuilt + "\n" +  //
+                  path + ":32:1: prometheusScrape" + notBuilt);
   }
 }
 
@@ -527,6 +567,11 @@ TEST(LoadConfig, EveryKey) {
   Config expected;
   expected.clickstack.enabled = false;
   expected.clickstack.dataDir = "/var/lib/stackhouse";
+  expected.clickstack.secretsDir = "/etc/stackhouse/secrets";
+  expected.clickstack.hyperdx.seedUser = {"ops@example.com", "", "hyperdx", "ADMIN_PASSWORD",
+                                          "Ops"};
+  expected.clickstack.hyperdx.ingress = {true, "observe.example.com"};
+  expected.clickstack.hyperdx.exposure = {true, true};
   expected.clickstack.hyperdx.listen = {"::1", 9080};
   expected.clickstack.hyperdx.query.maxExecutionTime = std::chrono::seconds(90);
   expected.clickstack.hyperdx.query.maxMemoryUsage = 512 * kMiB;
@@ -536,6 +581,7 @@ TEST(LoadConfig, EveryKey) {
   expected.otelConfig.receivers.otlp.grpc.maxConcurrentStreams = 16;
   expected.otelConfig.receivers.otlp.http = {{"0.0.0.0", 14318}, 16 * kMiB};
   expected.otelConfig.receivers.otlp.limits = {500, 20000, 64, 256, 4 * kKiB, 8, 5min};
+  expected.otelConfig.receivers.otlp.auth = {"otlp", "INGEST_KEY"};
   expected.otelConfig.admin.endpoint = {"localhost", 0};
   expected.otelConfig.routing = {.traces = {Sink::kClickhouse},
                                  .metrics = {Sink::kDatadog},
@@ -572,7 +618,19 @@ TEST(DescribeConfig, Defaults) {
             "clickstack:\n"
             "  enabled: true\n"
             "  dataDir: \"./data\"\n"
+            "  secretsDir: \"/var/run/secrets/stackhouse\"\n"
             "  hyperdx:\n"
+            "    seedUser:\n"
+            "      email: \"admin@yourcompany.com\"\n"
+            "      existingSecret: \"\"\n"
+            "      secretKey: \"HYPERDX_ADMIN_PASSWORD\"\n"
+            "      teamName: \"Your Team\"\n"
+            "    ingress:\n"
+            "      enabled: false\n"
+            "      host: \"\"\n"
+            "    exposure:\n"
+            "      tailscale: {enabled: false}\n"
+            "      cloudflareTunnel: {enabled: false}\n"
             "    listen: \"127.0.0.1:8080\"\n"
             "    query:\n"
             "      maxExecutionTime: 30s\n"
@@ -596,6 +654,9 @@ TEST(DescribeConfig, Defaults) {
             "        maxAttributeValueLength: 64Ki\n"
             "        maxValueDepth: 32\n"
             "        maxFutureSkew: 1h\n"
+            "      auth:\n"
+            "        existingSecret: \"\"\n"
+            "        secretKey: \"\"\n"
             "  admin:\n"
             "    endpoint: \"127.0.0.1:8888\"\n"
             "  routing:\n"
