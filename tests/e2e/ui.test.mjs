@@ -14,6 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -97,9 +98,15 @@ before(async () => {
     server = new StackhouseServer({ config: NO_AUTH_CONFIG, name: 'ui' });
     await server.start();
   }
+  // The login and the search API come from their own branches of this issue; until a build has
+  // them, the parts that need them are skipped, never faked.
+  const me = await fetch(`${server.apiUrl}/api/v1/auth/me`);
+  hasAuth = hasAuth && me.status !== 404;
+  await me.arrayBuffer();
   const probe = await fetch(`${server.apiUrl}/api/v1/search`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
   });
+  // Without a session an existing route answers 401, a missing one 404.
   hasSearch = probe.status !== 404;
   await probe.arrayBuffer();
   browser = await chromium.launch({
@@ -153,11 +160,17 @@ test('the embedded UI is served with its security and caching headers', async ()
   assert.equal(post.status, 405);
   await post.arrayBuffer();
   const api = await fetch(`${server.apiUrl}/api/v1/nothing-here`);
-  assert.equal(api.status, hasAuth ? 401 : 404, 'unknown /api/ paths are never the UI');
+  assert.ok([401, 404].includes(api.status), `unknown /api/ paths are never the UI (${api.status})`);
+  assert.match(api.headers.get('content-type'), /^application\/json/);
   await api.arrayBuffer();
-  const rebinding = await fetch(`${server.apiUrl}/`, { headers: { host: 'evil.example' } });
-  assert.equal(rebinding.status, 403, 'the Host check covers the UI too');
-  await rebinding.arrayBuffer();
+  // fetch cannot set Host: a plain request from node:http can, as a DNS-rebinding page's would be.
+  const rebinding = await new Promise((resolve, reject) => {
+    http.get(`${server.apiUrl}/`, { headers: { host: 'evil.example' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    }).on('error', reject);
+  });
+  assert.equal(rebinding, 403, 'the Host check covers the UI too');
 });
 
 test('log search in Chromium: login, search, histogram, zoom, detail, filter, live tail, logout', async (t) => {

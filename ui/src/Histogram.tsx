@@ -70,7 +70,7 @@ export function Histogram({ data, from, to, tz, onZoom }: Props) {
     const opts: uPlot.Options = {
       width: el.clientWidth,
       height: 120,
-      padding: [8, 8, 0, 0],
+      padding: [8, 28, 0, 0],
       legend: { show: false },
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
@@ -78,8 +78,9 @@ export function Histogram({ data, from, to, tz, onZoom }: Props) {
       axes: [
         {
           stroke: '#333',
+          size: 30,
           grid: { stroke: '#e3e3e3', width: 1 },
-          ticks: { stroke: '#bbb', width: 1 },
+          ticks: { stroke: '#bbb', width: 1, size: 4 },
           font: '12px system-ui, sans-serif',
           values: (_u, splits) =>
             splits.map((v) => {

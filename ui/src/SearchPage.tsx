@@ -47,13 +47,15 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
   const [history, setHistory] = useState<string[]>(() => loadHistory());
   const [generation, setGeneration] = useState(0); // bumps to rerun the search
   const input = useRef<HTMLInputElement>(null);
+  const colsAnchor = useRef<HTMLDivElement>(null);
+  useDismiss(colsAnchor, showCols, () => setShowCols(false));
   const abort = useRef<AbortController | null>(null);
 
   // Every state change is a URL change: push for a new search, so Back returns to the last one.
   const setState = useCallback((next: SearchState, push = true) => {
     setStateRaw(next);
     const url = `${location.pathname}${stateQuery(next)}`;
-    if (push) history_push(url);
+    if (push) pushUrl(url);
     else window.history.replaceState(null, '', url);
   }, []);
 
@@ -250,15 +252,15 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
         )}
       </header>
 
-      <form
-        class="searchbar"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit(draft);
-        }}
-      >
-        <div class="query-box">
+      <div class="searchbar">
+        <form
+          class="query-box"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            submit(draft);
+          }}
+        >
           <input
             ref={input}
             class="query"
@@ -278,16 +280,16 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
               <option key={h} value={h} />
             ))}
           </datalist>
-          <button type="button" class="btn icon" title="Search syntax" aria-expanded={showHint} onClick={() => setShowHint(!showHint)}>
+          <button type="button" class="btn icon" title="Search syntax" aria-label="Search syntax" aria-expanded={showHint} onClick={() => setShowHint(!showHint)}>
             ?
           </button>
-        </div>
+          <button type="submit" class="btn primary" data-testid="search">
+            Search
+          </button>
+        </form>
         <TimePicker state={state} range={range} onChange={(s) => setState(s)} />
-        <button type="submit" class="btn primary" data-testid="search">
-          Search
-        </button>
         {showHint && <SyntaxHint onClose={() => setShowHint(false)} />}
-      </form>
+      </div>
 
       <Histogram data={hist} from={range.from} to={range.to} tz={state.tz} onZoom={zoom} />
 
@@ -310,7 +312,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
           />
           <span class="dot" /> Live tail
         </label>
-        <div class="menu-anchor">
+        <div class="menu-anchor" ref={colsAnchor}>
           <button type="button" class="btn" onClick={() => setShowCols(!showCols)} aria-expanded={showCols} data-testid="columns">
             Columns
           </button>
@@ -382,7 +384,26 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
   );
 }
 
-function history_push(url: string) {
+// Closes a popover on Escape or on a press outside `ref`.
+function useDismiss(ref: { current: HTMLElement | null }, open: boolean, close: () => void) {
+  useEffect(() => {
+    if (!open) return undefined;
+    const onDown = (e: Event) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) close();
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') close();
+    };
+    document.addEventListener('mousedown', onDown);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('mousedown', onDown);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, [open]);
+}
+
+function pushUrl(url: string) {
   if (url !== `${location.pathname}${location.search}`) window.history.pushState(null, '', url);
 }
 
@@ -405,7 +426,8 @@ function Cell({ name, row, tz }: { name: string; row: Row; tz: TimeZone }) {
     return (
       <time>
         <span class="date">{t.slice(0, 11)}</span>
-        {t.slice(11)}
+        {t.slice(11, 19)}
+        <span class="ms">{t.slice(19)}</span>
       </time>
     );
   }
@@ -419,6 +441,8 @@ function Cell({ name, row, tz }: { name: string; row: Row; tz: TimeZone }) {
 
 function TimePicker({ state, range, onChange }: { state: SearchState; range: Range; onChange: (s: SearchState) => void }) {
   const [open, setOpen] = useState(false);
+  const anchor = useRef<HTMLDivElement>(null);
+  useDismiss(anchor, open, () => setOpen(false));
   const [from, setFrom] = useState(state.from);
   const [to, setTo] = useState(state.to);
   useEffect(() => {
@@ -434,9 +458,9 @@ function TimePicker({ state, range, onChange }: { state: SearchState; range: Ran
   };
   const absolute = (v: string) => (/^\d{12,}$/.test(v.trim()) ? formatTime(Number(v), state.tz, false) : v);
   return (
-    <div class="menu-anchor timepicker">
+    <div class="menu-anchor timepicker" ref={anchor}>
       <button type="button" class="btn time-summary" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="time">
-        <span class="clock">⏱</span> {summary} <span class="tz">{state.tz === 'utc' ? 'UTC' : 'local'}</span>
+        {summary} <span class="tz">{state.tz === 'utc' ? 'UTC' : 'local'}</span>
       </button>
       {open && (
         <div class="popover time-popover" role="dialog" aria-label="Time range">
