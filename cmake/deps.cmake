@@ -7,6 +7,9 @@ find_package(simdjson REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 pkg_check_modules(LIBUNWIND REQUIRED IMPORTED_TARGET libunwind)
 pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw)
+# UI app metadata (users, sessions, API keys) and its password hashes and tokens.
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 # OTLP/gRPC: grpc++ 1.51 from Debian (libgrpc++-dev), served through its generic callback API.
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
 

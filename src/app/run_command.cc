@@ -1,10 +1,16 @@
 #include "app/run_command.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -22,6 +28,9 @@
 #include "store/chdb_store.h"
 #include "web/admin_handler.h"
 #include "web/api_handler.h"
+#include "web/auth/auth_service.h"
+#include "web/auth/auth_store.h"
+#include "web/auth/secrets.h"
 #include "web/static_assets.h"
 
 namespace stackhouse::app {
@@ -57,6 +66,39 @@ otlp::DecodeLimits decodeLimits(const config::OtlpLimitsConfig& c,
   limits.maxValueBytes = c.maxAttributeValueLength;
   limits.maxDepth = c.maxValueDepth;
   return limits;
+}
+
+// A mounted secret: <secretsDir>/<name>/<key>, without a trailing newline.
+Result<std::string> readSecret(const config::Config& config, const std::string& name,
+                               const std::string& key, std::string_view what) {
+  const std::string path = config.clickstack.secretsDir + "/" + name + "/" + key;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return invalidArgument(std::string(what) + ": cannot read " + path + ": " +
+                           std::strerror(errno));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string value = text.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  if (value.empty()) return invalidArgument(std::string(what) + ": " + path + " is empty");
+  return value;
+}
+
+// Writes `content` to `path` readable by this user only, replacing any earlier file.
+Status writePrivateFile(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return unavailable("cannot write " + tmp + ": " + std::strerror(errno));
+  const bool written =
+      ::fchmod(fd, 0600) == 0 &&
+      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+      ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return unavailable("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return Status::ok();
 }
 
 int waitForStopSignal() {
@@ -200,9 +242,69 @@ int runStack(const config::Config& config) {
                log::Fields().add("error", queries.status().message()));
     return 1;
   }
+  // Users, sessions and API keys: every /api/ route but the login needs one.
+  const config::HyperdxConfig& hyperdx = config.clickstack.hyperdx;
+  if (!web::auth::initCrypto()) {
+    log::error("cannot start: libsodium cannot initialise (no entropy source?)");
+    return 1;
+  }
+  auto authStore = web::auth::AuthStore::open(config.clickstack.dataDir + "/app.sqlite");
+  if (!authStore) {
+    log::error("cannot open the app database",
+               log::Fields().add("error", authStore.status().message()));
+    return 1;
+  }
+  web::auth::AuthOptions authOptions;
+  // Cookies are Secure (and __Host-) whenever a browser reaches the UI other than on loopback.
+  authOptions.secureCookies =
+      hyperdx.ingress.enabled || !config::isLoopbackHost(hyperdx.listen.host);
+  web::auth::AuthService auth(*authStore.value(), authOptions);
+  {
+    std::string seedPassword = hyperdx.seedUser.password;
+    if (seedPassword.empty() && !hyperdx.seedUser.existingSecret.empty() &&
+        authStore.value()->userCount() == 0) {
+      auto secret = readSecret(config, hyperdx.seedUser.existingSecret, hyperdx.seedUser.secretKey,
+                               "clickstack.hyperdx.seedUser.existingSecret");
+      if (!secret) {
+        log::error("cannot create the seed user",
+                   log::Fields().add("error", secret.status().message()));
+        return 1;
+      }
+      seedPassword = std::move(secret.value());
+    }
+    auto generated = auth.seedAdmin(hyperdx.seedUser.email, seedPassword);
+    if (!generated) {
+      log::error("cannot create the seed user",
+                 log::Fields().add("error", generated.status().message()));
+      return 1;
+    }
+    if (!generated.value().empty()) {
+      // Once, to the terminal of whoever started us; never into the JSON logs.
+      std::fprintf(stderr,
+                   "stackhouse: created the UI user %s with the generated password %s\n"
+                   "stackhouse: it is shown only this once and must be changed at first login.\n",
+                   hyperdx.seedUser.email.c_str(), generated.value().c_str());
+      std::fflush(stderr);
+    }
+  }
+  // The CLI (stackhouse sql, audit) reads this key to query the running server; anyone who can
+  // read the data directory can read the data itself anyway.
+  {
+    auto cliKey = auth.issueCliKey();
+    Status written = cliKey.isOk() ? writePrivateFile(config.clickstack.dataDir + "/cli-api-key",
+                                                      cliKey.value() + "\n")
+                                   : cliKey.status();
+    if (!written.isOk()) {
+      log::error("cannot write the CLI's API key", log::Fields().add("error", written.message()));
+      return 1;
+    }
+  }
   web::ApiOptions apiOptions;
-  apiOptions.listenHost = config.clickstack.hyperdx.listen.host;
+  apiOptions.listenHost = hyperdx.listen.host;
+  apiOptions.publicHost = hyperdx.ingress.host;
   web::ApiHandler api(apiOptions);
+  api.setGuard(auth.guard());
+  auth.addRoutes(api);
   api.add("POST", "/api/v1/sql", web::sqlRoute(*queries.value()));
   api.setFallback(web::staticRoute(web::uiAssets()));
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
@@ -218,7 +320,20 @@ int runStack(const config::Config& config) {
     return 1;
   }
 
+  std::string ingestionKey;
+  if (const auto& otlpAuth = config.otelConfig.receivers.otlp.auth;
+      !otlpAuth.existingSecret.empty()) {
+    auto key = readSecret(config, otlpAuth.existingSecret, otlpAuth.secretKey,
+                          "otelConfig.receivers.otlp.auth.existingSecret");
+    if (!key) {
+      log::error("cannot start the OTLP receivers",
+                 log::Fields().add("error", key.status().message()));
+      return 1;
+    }
+    ingestionKey = std::move(key.value());
+  }
   receivers::OtlpHttpOptions otlpOptions;
+  otlpOptions.ingestionKey = ingestionKey;
   otlpOptions.maxBodyBytes = config.otelConfig.receivers.otlp.http.maxRequestBodySize;
   otlpOptions.limits = decodeLimits(config.otelConfig.receivers.otlp.limits,
                                     config.otelConfig.exporters.clickhouse.ttl);
@@ -252,6 +367,7 @@ int runStack(const config::Config& config) {
   grpcOptions.maxConcurrentStreams = grpcConfig.maxConcurrentStreams;
   grpcOptions.limits = otlpOptions.limits;
   grpcOptions.memoryLimiter = &memoryLimiter;
+  grpcOptions.ingestionKey = ingestionKey;
   auto otlpGrpc = receivers::OtlpGrpcReceiver::start(grpcOptions, pipeline);
   if (!otlpGrpc) {
     log::error(

@@ -19,8 +19,8 @@ namespace stackhouse::app {
 namespace {
 
 // A minimal HTTP/1.1 POST over loopback; returns false when nothing listens.
-bool postJson(const config::Endpoint& endpoint, const std::string& body, int& status,
-              std::string& reply) {
+bool postJson(const config::Endpoint& endpoint, const std::string& apiKey, const std::string& body,
+              int& status, std::string& reply) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
@@ -35,6 +35,7 @@ bool postJson(const config::Endpoint& endpoint, const std::string& body, int& st
   }
   std::string request =
       "POST /api/v1/sql HTTP/1.1\r\nHost: " + host +
+      (apiKey.empty() ? std::string() : "\r\nAuthorization: Bearer " + apiKey) +
       "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
       std::to_string(body.size()) + "\r\n\r\n" + body;
   size_t off = 0;
@@ -56,6 +57,19 @@ bool postJson(const config::Endpoint& endpoint, const std::string& body, int& st
   status = std::atoi(raw.c_str() + 9);
   reply = raw.substr(headerEnd + 4);
   return true;
+}
+
+// The key `stackhouse run` writes for us into the data directory (mode 0600), or "" when there is
+// none (the server is not running, or we may not read it: then the API answers 401).
+std::string cliApiKey(const config::Config& config) {
+  std::FILE* f = std::fopen((config.clickstack.dataDir + "/cli-api-key").c_str(), "rb");
+  if (f == nullptr) return {};
+  char buf[256];
+  const size_t n = std::fread(buf, 1, sizeof buf, f);
+  std::fclose(f);
+  std::string key(buf, n);
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  return key;
 }
 
 // Display width in code points (close enough for a terminal table of telemetry).
@@ -145,7 +159,7 @@ Result<std::string> querySqlJson(const config::Config& config, const std::string
   int status = 0;
   std::string reply;
   if ((openStore != nullptr && *openStore) ||
-      !postJson(config.clickstack.hyperdx.listen, body, status, reply)) {
+      !postJson(config.clickstack.hyperdx.listen, cliApiKey(config), body, status, reply)) {
     // Nothing listens: read the data directory itself, read-only.
     std::unique_ptr<store::ChdbStore> local;
     std::unique_ptr<store::ChdbStore>& store = openStore != nullptr ? *openStore : local;

@@ -293,6 +293,11 @@ void Session::dispatch() {
     req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
   }
   req.body = std::move(msg.body());
+  {
+    beast::error_code peerError;
+    const auto peer = stream_.socket().remote_endpoint(peerError);
+    if (!peerError) req.remoteAddress = peer.address().to_string();
+  }
   req.admission = std::move(admission_);
   firstRequest_ = false;
   stream_.expires_never();  // the handler may take a while (an insert); no timeout meanwhile

@@ -33,10 +33,11 @@ class Admission {
 };
 
 struct Request {
-  std::string method;  // "POST"
-  std::string target;  // "/v1/logs?x=y" as sent
-  Headers headers;     // names lower-cased
-  std::string body;    // as received (still compressed if Content-Encoding says so)
+  std::string method;         // "POST"
+  std::string target;         // "/v1/logs?x=y" as sent
+  Headers headers;            // names lower-cased
+  std::string body;           // as received (still compressed if Content-Encoding says so)
+  std::string remoteAddress;  // the peer's IP address ("127.0.0.1", "::1"); empty if unknown
   std::unique_ptr<Admission> admission;  // from ServerOptions::admit; may be null
   // Set once the client has closed its side while the request was being handled (only with
   // ServerOptions::watchClientClose). Any thread may read it.

@@ -55,6 +55,12 @@ ApiHandler::ApiHandler(const ApiOptions& options) {
   } else if (host != "0.0.0.0" && host != "::") {
     hosts_ = {host};
   }
+  // Behind an ingress the browser names the public host; with it known, a wildcard listener
+  // answers only for it (and for loopback names, for an operator on the machine).
+  if (!options.publicHost.empty()) {
+    if (hosts_.empty()) hosts_ = {"127.0.0.1", "localhost", "::1"};
+    hosts_.push_back(lower(options.publicHost));
+  }
 }
 
 void ApiHandler::add(std::string method, std::string path, Route route) {

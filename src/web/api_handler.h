@@ -28,6 +28,7 @@ namespace stackhouse::web {
 
 struct ApiOptions {
   std::string listenHost = "127.0.0.1";  // clickstack.hyperdx.listen's host
+  std::string publicHost;                // clickstack.hyperdx.ingress.host: also accepted as Host
 };
 
 // Answers one request; called on an IO thread, may answer later from any thread.

@@ -47,7 +47,7 @@ after(async () => { await server?.cleanup(); });
 function post(body, { headers = {}, signal } = {}) {
   return fetch(`${server.apiUrl}/api/v1/sql`, {
     method: 'POST', body, signal,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...server.authHeaders(), ...headers },
   });
 }
 
@@ -56,7 +56,7 @@ function rawPost(headers, body) {
   const url = new URL(server.apiUrl);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: url.hostname, port: url.port, path: '/api/v1/sql', method: 'POST',
-      headers: { 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
+      headers: { 'content-length': Buffer.byteLength(body), ...server.authHeaders(), ...headers } }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));

@@ -205,7 +205,7 @@ async function waitRows(server, svc) {
 function audit(server) {
   const config = path.join(server.workDir, 'audit.yaml');
   fs.writeFileSync(config, `clickstack:\n  hyperdx: {listen: "${server.apiUrl.replace('http://', '')}"}\n`);
-  const r = spawnSync(defaultBin(), ['audit', '--config', config, '--since', '1h'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(defaultBin(), ['audit', '--config', config, '--data-dir', server.dataDir, '--since', '1h'], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

@@ -16,6 +16,7 @@
 #include "common/metrics.h"
 #include "common/thread_name.h"
 #include "otlp/encode.h"
+#include "receivers/otlp/ingestion_key.h"
 
 namespace stackhouse::receivers {
 
@@ -71,7 +72,8 @@ class GrpcReceiverImpl;
 // refused, nothing to store), or by the pipeline's completion on the insert thread.
 class ExportCall final : public grpc::ServerGenericBidiReactor {
  public:
-  ExportCall(GrpcReceiverImpl& receiver, Method* method);
+  // Unauthenticated calls (a missing or wrong ingestion key) are answered UNAUTHENTICATED at once.
+  ExportCall(GrpcReceiverImpl& receiver, Method* method, bool authenticated);
 
   void OnReadDone(bool ok) override;
   void OnDone() override { delete this; }
@@ -131,6 +133,10 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
                                        "Ill-formed UTF-8 bytes replaced with U+FFFD.",
                                        {{"receiver", "otlp-grpc"}})),
         memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-grpc")),
+        unauthenticated_(
+            metrics().counter("stackhouse_otlp_unauthenticated_total",
+                              "OTLP requests refused for a missing or wrong ingestion key.",
+                              {{"transport", "grpc"}})),
         limitCounters_("otlp-grpc") {}
 
   ~GrpcReceiverImpl() override { stop(); }
@@ -199,7 +205,18 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
     if (name == kTraceMethod) method = &traces_;
     if (name == kMetricsMethod) method = &metrics_;
     if (method == nullptr) unknownMethod_.inc();
-    return new ExportCall(*this, method);
+    if (!options_.ingestionKey.empty()) {
+      const auto& metadata = ctx->client_metadata();
+      const auto found = metadata.find("authorization");
+      const std::string_view authorization =
+          found == metadata.end() ? std::string_view()
+                                  : std::string_view(found->second.data(), found->second.size());
+      if (!ingestionKeyAccepted(options_.ingestionKey, authorization)) {
+        unauthenticated_.inc();
+        return new ExportCall(*this, method, /*authenticated=*/false);
+      }
+    }
+    return new ExportCall(*this, method, /*authenticated=*/true);
   }
 
   pipeline::MemoryLimiter* memoryLimiter() const { return options_.memoryLimiter; }
@@ -335,6 +352,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
   Counter& unknownMethod_;
   Counter& invalidUtf8_;
   Counter& memoryRefused_;
+  Counter& unauthenticated_;
   LimitCounters limitCounters_;
   std::unique_ptr<grpc::Server> server_;
   uint16_t port_ = 0;
@@ -349,8 +367,14 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
   bool stopped_ = false;  // guarded by stopMu_
 };
 
-ExportCall::ExportCall(GrpcReceiverImpl& receiver, Method* method)
+ExportCall::ExportCall(GrpcReceiverImpl& receiver, Method* method, bool authenticated)
     : receiver_(receiver), method_(method) {
+  if (!authenticated) {
+    Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "this receiver requires the ingestion key: send the metadata "
+                        "authorization: Bearer <key>"));
+    return;
+  }
   if (method_ == nullptr) {
     // Our own text, not the client's method name: that could carry anything.
     Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,

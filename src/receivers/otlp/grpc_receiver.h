@@ -50,6 +50,8 @@ struct OtlpGrpcOptions {
   otlp::DecodeLimits limits;
   // Not owned; null: no memory limit. Consulted when a request message has arrived.
   pipeline::MemoryLimiter* memoryLimiter = nullptr;
+  // The ingestion key every request must carry (ingestion_key.h); empty: none required.
+  std::string ingestionKey;
 };
 
 class OtlpGrpcReceiver {

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "otlp/encode.h"
 #include "receivers/decompress.h"
+#include "receivers/otlp/ingestion_key.h"
 
 namespace stackhouse::receivers {
 
@@ -55,6 +56,9 @@ OtlpHttpReceiver::OtlpHttpReceiver(const OtlpHttpOptions& options, pipeline::Pip
                                      "Ill-formed UTF-8 bytes replaced with U+FFFD.",
                                      {{"receiver", "otlp-http"}})),
       memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-http")),
+      unauthenticated_(metrics().counter(
+          "stackhouse_otlp_unauthenticated_total",
+          "OTLP requests refused for a missing or wrong ingestion key.", {{"transport", "http"}})),
       limitCounters_("otlp-http") {}
 
 OtlpHttpReceiver::SignalMetrics OtlpHttpReceiver::makeMetrics(std::string_view signal) {
@@ -111,6 +115,19 @@ void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
   if (request.method != "POST") {
     auto r = http::textResponse(405, "method not allowed: use POST\n");
     r.headers.emplace_back("Allow", "POST");
+    respond(std::move(r));
+    return;
+  }
+  if (!ingestionKeyAccepted(options_.ingestionKey, request.header("authorization"))) {
+    unauthenticated_.inc();
+    const Encoding encoding = mediaTypeIs(request.header("content-type"), "application/json")
+                                  ? Encoding::kJson
+                                  : Encoding::kProtobuf;
+    auto r = statusResponse(401, encoding,
+                            Status(StatusCode::kPermissionDenied,
+                                   "this receiver requires the ingestion key: send "
+                                   "Authorization: Bearer <key>"));
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
     respond(std::move(r));
     return;
   }

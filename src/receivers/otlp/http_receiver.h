@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "common/metrics.h"
 #include "http/server.h"
@@ -34,6 +35,8 @@ struct OtlpHttpOptions {
   otlp::DecodeLimits limits;
   // Not owned; null: no memory limit. Consulted before each body is inflated and decoded.
   pipeline::MemoryLimiter* memoryLimiter = nullptr;
+  // The ingestion key every request must carry (ingestion_key.h); empty: none required.
+  std::string ingestionKey;
 };
 
 class OtlpHttpReceiver {
@@ -71,6 +74,7 @@ class OtlpHttpReceiver {
   SignalMetrics metrics_;
   Counter& invalidUtf8_;
   Counter& memoryRefused_;
+  Counter& unauthenticated_;
   LimitCounters limitCounters_;
 };
 

@@ -7,6 +7,8 @@
 //   server.otlpUrl, server.apiUrl, server.adminUrl  // "http://127.0.0.1:PORT"
 //   server.otlpGrpcEndpoint                          // "127.0.0.1:PORT"
 //   await server.sql('SELECT 1 AS x WHERE 1 = {p:UInt8}', { p: 1 })  // → { columns, rows }
+//   server.authHeaders()                             // { authorization: 'Bearer <key>' } for the API
+//   await server.login(email, password)              // → { cookie, csrfToken, user } (a UI session)
 //   await server.kill9(); await server.restart(); await server.cleanup();
 //   const off = server.onLine((stream, line) => { ... });  // every stdout/stderr line as it arrives
 
@@ -195,8 +197,34 @@ export class StackhouseServer {
       died.catch(() => {});
       timeout.catch(() => {});
     }
+    // Every /api/ route needs a session or an API key. The harness authenticates as the CLI does:
+    // with the key `stackhouse run` writes into its data directory (new at every start).
+    const keyFile = path.join(this.dataDir, 'cli-api-key');
+    this.apiKey = fs.existsSync(keyFile) ? fs.readFileSync(keyFile, 'utf8').trim() : null;
     this.remember('harness', `ready: otlp=${this.otlpUrl} api=${this.apiUrl} admin=${this.adminUrl}`);
     return this;
+  }
+
+  // Headers that authenticate an API call as the CLI's key.
+  authHeaders() {
+    return this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
+  }
+
+  // Logs in as a UI user: { status, cookie ('name=value'), csrfToken, user, body }.
+  async login(email, password) {
+    const res = await fetch(`${this.apiUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    const text = await res.text();
+    let body = null;
+    try { body = JSON.parse(text); } catch { /* not JSON */ }
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    return {
+      status: res.status, setCookie, cookie: setCookie.split(';')[0], body,
+      csrfToken: body?.csrfToken, user: body?.user, retryAfter: res.headers.get('retry-after'),
+    };
   }
 
   async waitReadyz() {
@@ -222,7 +250,7 @@ export class StackhouseServer {
     try {
       res = await fetch(`${this.apiUrl}/api/v1/sql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...this.authHeaders() },
         body: JSON.stringify({ query, params }),
         signal: AbortSignal.timeout(timeoutMs),
       });
