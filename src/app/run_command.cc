@@ -22,6 +22,7 @@
 #include "store/chdb_store.h"
 #include "web/admin_handler.h"
 #include "web/api_handler.h"
+#include "web/search_routes.h"
 
 namespace stackhouse::app {
 
@@ -203,6 +204,10 @@ int runStack(const config::Config& config) {
   apiOptions.listenHost = config.clickstack.hyperdx.listen.host;
   web::ApiHandler api(apiOptions);
   api.add("POST", "/api/v1/sql", web::sqlRoute(*queries.value()));
+  api.add("POST", "/api/v1/search", web::searchRoute(*queries.value()));
+  api.add("POST", "/api/v1/search/histogram", web::histogramRoute(*queries.value()));
+  web::TailPoller tails(*queries.value());
+  api.add("POST", "/api/v1/search/tail", tails.route());
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
   apiServerOptions.maxConnections = 1024;
@@ -280,6 +285,7 @@ int runStack(const config::Config& config) {
   pipeline.stop();
   otlpGrpc.value()->stop(std::chrono::milliseconds(500));
   otlpServer.value()->stop(std::chrono::milliseconds(500));
+  tails.stop();  // held live tails answered (empty) while the API can still send
   apiServer.value()->stop();
   queries.value()->stop();
   store.value().reset();
