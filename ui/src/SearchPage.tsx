@@ -2,7 +2,7 @@
 // detail, live tail and CSV export. Its whole state is in the URL (state.ts).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
-import { ApiError, histogram, search } from './api';
+import { histogram, search, tail, timeNs } from './api';
 import type { Column, HistogramResponse } from './api';
 import { Histogram } from './Histogram';
 import { cell, clause, csv, mapColumns, rowKey, rowTime, severityClass, text, toRows } from './rows';
@@ -13,7 +13,7 @@ import { formatDuration, formatTime, isRelative, resolveTime } from './time';
 import type { TimeZone } from './time';
 
 const pageSize = 100;
-const tailEveryMs = 2000;
+const tailRetryMs = 2000;
 const tailKeep = 1000;
 
 interface Range {
@@ -158,42 +158,45 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     return () => io.disconnect();
   }, [loadMore]);
 
-  // Live tail: every 2 s, the logs newer than the newest shown are added at the top.
+  // Live tail: long polls of /api/v1/search/tail from the newest row shown; what comes goes on top.
+  const newestRef = useRef<Row | undefined>(undefined);
+  newestRef.current = rows[0];
   useEffect(() => {
     if (!state.live) return undefined;
     let stopped = false;
-    let timer = 0;
     const ctl = new AbortController();
-    const poll = async () => {
-      const newest = rows.length ? Math.max(...rows.slice(0, 50).map(rowTime)) : Date.now() - 60e3;
-      const now = Date.now();
-      try {
-        const a = await search(
-          { source: 'logs', query: state.q, from: Math.floor(newest), to: now + 60e3, limit: 500 },
-          ctl.signal,
-        );
-        if (stopped) return;
-        const fresh = toRows(a.columns, a.rows);
-        if (a.columns.length && columns.length === 0) setColumns(a.columns);
-        setRows((old) => {
-          const seen = new Set(old.map(rowKey));
-          const add = fresh.filter((r) => !seen.has(rowKey(r)));
-          return add.length ? [...add, ...old].slice(0, tailKeep) : old;
-        });
-        setError(null);
-      } catch (e) {
-        if (stopped) return;
-        if (e instanceof ApiError) setError(`live tail: ${e.message}`);
+    const run = async () => {
+      let after = newestRef.current ? (timeNs(newestRef.current.Timestamp) ?? undefined) : undefined;
+      while (!stopped) {
+        try {
+          const req: Parameters<typeof tail>[0] = { source: 'logs', query: state.q, limit: 500, timeout_ms: 20000 };
+          if (after) req.after = after;
+          const a = await tail(req, ctl.signal);
+          if (stopped) return;
+          after = a.after || after;
+          if (a.rows.length) {
+            const fresh = toRows(a.columns, a.rows);
+            if (a.columns.length) setColumns((old) => (old.length ? old : a.columns));
+            setRows((old) => {
+              const seen = new Set(old.map(rowKey));
+              const add = fresh.filter((r) => !seen.has(rowKey(r)));
+              return add.length ? [...add, ...old].slice(0, tailKeep) : old;
+            });
+          }
+          setError(null);
+        } catch (e) {
+          if (stopped) return;
+          setError(`live tail: ${e instanceof Error ? e.message : String(e)}; retrying`);
+          await new Promise((r) => setTimeout(r, tailRetryMs));
+        }
       }
-      if (!stopped) timer = window.setTimeout(poll, tailEveryMs);
     };
-    timer = window.setTimeout(poll, 500);
+    void run();
     return () => {
       stopped = true;
       ctl.abort();
-      window.clearTimeout(timer);
     };
-  }, [state.live, state.q, rows.length === 0]);
+  }, [state.live, state.q, generation]);
 
   const submit = (q: string) => {
     setHistory(remember(q));
@@ -204,7 +207,10 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
 
   const addClause = (key: string, value: unknown, negate: boolean) => {
     const c = clause(key, value, negate);
-    const q = state.q.trim() ? `${state.q.trim()} ${c}` : c;
+    const current = state.q.trim();
+    // AND binds tighter than OR: "a OR b" plus a clause must become "(a OR b) clause".
+    const base = /\bOR\b/.test(current) ? `(${current})` : current;
+    const q = base ? `${base} ${c}` : c;
     submit(q);
   };
 

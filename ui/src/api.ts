@@ -153,6 +153,36 @@ export async function search(req: SearchRequest, signal?: AbortSignal): Promise<
   };
 }
 
+export interface TailResponse {
+  columns: Column[];
+  rows: unknown[][];
+  after: string; // pass back as the next poll's `after`
+}
+
+// One long poll of the live tail: rows newer than `after` (epoch ns as text, from a previous
+// answer; absent: from now), answered as soon as some come or after timeoutMs with none.
+export async function tail(
+  req: { source: 'logs'; query: string; after?: string; limit: number; timeout_ms: number },
+  signal?: AbortSignal,
+): Promise<TailResponse> {
+  const a = await call<Partial<TailResponse> & { columns?: unknown }>('POST', '/api/v1/search/tail', req, signal);
+  return {
+    columns: normalizeColumns(a.columns),
+    rows: Array.isArray(a.rows) ? a.rows : [],
+    after: String(a.after ?? req.after ?? ''),
+  };
+}
+
+// Epoch nanoseconds, as decimal text, of a ClickHouse DateTime64(9) text in UTC
+// ("2026-12-04 03:20:38.123456789"), without the rounding of a JavaScript number.
+export function timeNs(v: unknown): string | null {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z?$/.exec(String(v ?? ''));
+  if (!m) return null;
+  const seconds = Date.parse(`${m[1]}T${m[2]}Z`) / 1000;
+  if (Number.isNaN(seconds)) return null;
+  return (BigInt(seconds) * 1_000_000_000n + BigInt((m[3] ?? '').padEnd(9, '0'))).toString();
+}
+
 const bucketKeys = new Set(['start', 'count', 'end', 'bySeverity', 'byStatus', 'severity']);
 
 export async function histogram(
