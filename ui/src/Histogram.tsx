@@ -94,6 +94,8 @@ export function Histogram({ data, from, to, tz, onZoom }: Props) {
           ticks: { show: false },
           font: '12px system-ui, sans-serif',
           size: 48,
+          // Counts: whole-number steps only.
+          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7],
           values: (_u, splits) => splits.map((v) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v))),
         },
       ],
@@ -139,7 +141,7 @@ export function Histogram({ data, from, to, tz, onZoom }: Props) {
     <section class="histogram" aria-label="Logs over time by severity">
       <div class="histogram-head">
         <span class="total" data-testid="histogram-total">
-          {data ? `${total.toLocaleString('en-US')} matching logs` : 'Counting…'}
+          {data ? `${total.toLocaleString('en-US')} matching log${total === 1 ? '' : 's'}` : 'Counting…'}
         </span>
         <span class="legend">
           {present.map((s) => (

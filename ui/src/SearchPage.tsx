@@ -14,6 +14,7 @@ import type { TimeZone } from './time';
 
 const pageSize = 100;
 const tailRetryMs = 2000;
+const histEveryMs = 5000;
 const tailKeep = 1000;
 
 interface Range {
@@ -46,6 +47,8 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
   const [showCols, setShowCols] = useState(false);
   const [history, setHistory] = useState<string[]>(() => loadHistory());
   const [generation, setGeneration] = useState(0); // bumps to rerun the search
+  const [histTick, setHistTick] = useState(0); // bumps to redraw the histogram (live tail)
+  const lastHistAt = useRef(0);
   const input = useRef<HTMLInputElement>(null);
   const colsAnchor = useRef<HTMLDivElement>(null);
   useDismiss(colsAnchor, showCols, () => setShowCols(false));
@@ -119,13 +122,23 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
       .finally(() => {
         if (!ctl.signal.aborted) setLoading(false);
       });
+    return () => ctl.abort();
+  }, [state.q, state.from, state.to, state.tz, generation]);
+
+  // The histogram: with the search, and again (on a relative range, moved to now) while the live
+  // tail brings rows, at most every 5 s.
+  useEffect(() => {
+    const r = resolveRange(state);
+    if (typeof r === 'string') return undefined;
+    if (histTick > 0) setRange(r);
+    const ctl = new AbortController();
     histogram({ source: 'logs', query: state.q, from: r.from, to: r.to }, ctl.signal)
       .then(setHist)
       .catch(() => {
         if (!ctl.signal.aborted) setHist({ buckets: [], total: 0 });
       });
     return () => ctl.abort();
-  }, [state.q, state.from, state.to, state.tz, generation]);
+  }, [state.q, state.from, state.to, state.tz, generation, histTick]);
 
   const loadMore = useCallback(() => {
     if (!cursor || loading) return;
@@ -182,6 +195,10 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
               const add = fresh.filter((r) => !seen.has(rowKey(r)));
               return add.length ? [...add, ...old].slice(0, tailKeep) : old;
             });
+            if (Date.now() - lastHistAt.current > histEveryMs) {
+              lastHistAt.current = Date.now();
+              setHistTick((n) => n + 1);
+            }
           }
           setError(null);
         } catch (e) {
