@@ -22,7 +22,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev libyaml-cpp-dev libsimdjson-dev libcli11-dev
   zlib1g-dev libzstd-dev libssl-dev
-  libunwind-dev libdw-dev libelf-dev libsqlite3-dev libsodium-dev
+  libunwind-dev libdw-dev libelf-dev libsqlite3-dev libsodium-dev sqlite3
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   nodejs npm curl procps chromium
 )

@@ -318,6 +318,37 @@ TEST(GrpcReceiverMemoryLimit, RefusalsCarryRetryInfo) {
   receiver.value()->stop();
 }
 
+TEST(GrpcReceiverIngestionKey, CallsWithoutTheKeyAreUnauthenticated) {
+  CountingSink sink;
+  pipeline::Pipeline pipeline({}, sink);
+  pipeline.start();
+  OtlpGrpcOptions o;
+  o.ingestionKey = "ingest-key-42";
+  auto receiver = OtlpGrpcReceiver::start(o, pipeline);
+  ASSERT_TRUE(receiver.isOk());
+  grpc::GenericStub stub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(receiver.value()->port()), grpc::InsecureChannelCredentials()));
+  auto send = [&stub](const char* authorization) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    if (authorization != nullptr) ctx.AddMetadata("authorization", authorization);
+    grpc::Slice slice(logsRequest(1).SerializeAsString());
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&ctx, kLogs, grpc::StubOptions(), &request, &response,
+                   [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    return done.get_future().get();
+  };
+  EXPECT_EQ(send(nullptr).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(send("Bearer ingest-key-4").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(send("Bearer ingest-key-42").ok());
+  EXPECT_TRUE(send("ingest-key-42").ok()) << "HyperDX's bare form";
+  EXPECT_EQ(sink.logs.load(), 2u);
+  pipeline.stop();
+  receiver.value()->stop();
+}
+
 // ---- per-request and per-record limits
 
 TEST_F(GrpcReceiverTest, TooManyResourcesOrRecordsAreInvalidArgumentNamingTheLimit) {
