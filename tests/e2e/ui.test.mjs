@@ -256,10 +256,40 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     await search('');
     await page.getByTestId('row').nth(50).waitFor();
     await shot(page, '04-search');
+    // Infinite scroll: the end of the first page (100 rows) brings the next by the cursor.
+    assert.equal(await page.getByTestId('row').count(), 100);
+    await page.getByTestId('results').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.getByTestId('row').nth(100).waitFor();
+    assert.equal(await page.getByTestId('row').count(), 121, 'every log of the range, once');
     await search('order.id:"A-77123"');
     await rowWith(token).first().waitFor();
     assert.equal(await page.getByTestId('row').count(), 1);
     assert.match(page.url(), /q=order\.id%3A%22A-77123%22/, 'the URL holds the query');
+    // The URL is the whole search: opened elsewhere, it shows the same.
+    const shared = await context.newPage();
+    await shared.goto(page.url());
+    await shared.getByTestId('row').filter({ hasText: token }).first().waitFor();
+    assert.equal(await shared.getByTestId('query').inputValue(), 'order.id:"A-77123"');
+    await shared.close();
+  });
+
+  await t.test('the time picker: a typed relative range and the time zone', async () => {
+    await page.getByTestId('time').click();
+    await page.getByTestId('time-from').fill('1h ago');
+    await shot(page, '05-time-picker');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('from') === '1h ago');
+    await rowWith(token).first().waitFor();
+    await page.getByTestId('time').click();
+    await page.getByLabel('UTC', { exact: true }).check();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('tz') === 'utc');
+    await page.keyboard.press('Escape');
+    const shown = await rowWith(token).first().locator('time').textContent();
+    const utc = new Date(seeded.timeMs).toISOString();
+    assert.equal(shown, `${utc.slice(0, 10)} ${utc.slice(11, 23)}`, 'times in UTC');
+    await page.getByTestId('time').click();
+    await page.getByRole('button', { name: 'Last 15m' }).click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('from') === '15m ago');
   });
 
   await t.test('the histogram is drawn, and dragging across it zooms the range', async () => {
@@ -274,7 +304,7 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
       return n;
     });
     assert.ok(painted > 200, `coloured bars drawn (${painted} coloured pixels)`);
-    await shot(page, '05-histogram');
+    await shot(page, '06-histogram');
     const box = await page.getByTestId('histogram').locator('.u-over').boundingBox();
     const before = new URL(page.url()).searchParams.get('from');
     await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
@@ -289,7 +319,7 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     assert.ok(from > now - 16 * 60e3 && to <= now + 60e3 && to - from < 10 * 60e3,
       `zoomed to ${new Date(from).toISOString()} – ${new Date(to).toISOString()}`);
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.includes('shown'));
-    await shot(page, '06-zoomed');
+    await shot(page, '07-zoomed');
     await page.getByTestId('time').click();
     await page.getByRole('button', { name: 'Last 15m' }).click();
     await page.waitForFunction(() => new URL(location.href).searchParams.get('from') === '15m ago');
@@ -303,7 +333,7 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     for (const s of ['order.id', 'A-77123', 'customer.tier', 'service.name', 'ServiceName', 'checkout']) {
       assert.ok((await detail.textContent()).includes(s), `the detail shows ${s}`);
     }
-    await shot(page, '07-detail');
+    await shot(page, '08-detail');
     await detail.getByTestId('filter-customer.tier').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=query]').value.endsWith(') customer.tier:"gold"'));
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.includes('shown'));
@@ -337,7 +367,7 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     assert.equal(await rowWith(liveToken).count(), 0);
     await sendLogs([{ service: 'payments', severity: 'WARN', timeMs: Date.now(), body: `retrying settlement batch ${liveToken}` }]);
     await rowWith(liveToken).first().waitFor({ timeout: 15_000 });
-    await shot(page, '08-live-tail');
+    await shot(page, '09-live-tail');
     await page.getByTestId('live').click();
   });
 
@@ -345,12 +375,12 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     await search('');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByTestId('row').first().waitFor();
-    await shot(page, '09-phone');
+    await shot(page, '10-phone');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal scroll of the page at 390 px (${overflow} px over)`);
     await page.getByTestId('row').first().click();
     await page.getByTestId('detail').waitFor();
-    await shot(page, '10-phone-detail');
+    await shot(page, '11-phone-detail');
     await page.keyboard.press('Escape');
     await page.setViewportSize({ width: 1366, height: 820 });
   });
@@ -359,7 +389,7 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     if (!hasAuth) return st.skip('this build has no login');
     await page.getByTestId('logout').click();
     await page.getByTestId('login-form').waitFor();
-    await shot(page, '11-logged-out');
+    await shot(page, '12-logged-out');
     const status = await page.evaluate(async () => (await fetch('/api/v1/auth/me')).status);
     assert.equal(status, 401, 'the session is gone');
     return undefined;
