@@ -9,11 +9,14 @@ set(UI_SOURCE_DIR ${CMAKE_SOURCE_DIR}/ui)
 set(UI_DIST_DIR ${CMAKE_BINARY_DIR}/ui-dist)
 set(STACKHOUSE_UI_ASSETS_CC ${CMAKE_BINARY_DIR}/generated/ui_assets.cc)
 
-find_program(NPX_EXECUTABLE npx)
 find_program(UI_NODE_EXECUTABLE node)
 if(STACKHOUSE_UI AND (NOT UI_NODE_EXECUTABLE))
   message(WARNING "node not found: the binary is built without the web UI")
   set(STACKHOUSE_UI OFF)
+endif()
+
+if(STACKHOUSE_UI AND NOT EXISTS ${UI_SOURCE_DIR}/node_modules/vite/bin/vite.js)
+  message(WARNING "ui/node_modules is missing: run scripts/setup.sh (npm ci in ui/) before building")
 endif()
 
 if(STACKHOUSE_UI)

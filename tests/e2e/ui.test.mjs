@@ -402,29 +402,33 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
 test('first load of the UI on loopback (cold cache, then warm)', async () => {
   const context = await browser.newContext({ viewport: { width: 1366, height: 820 } });
   const page = await context.newPage();
+  // A renderer is started first (about:blank), so that the figure is the UI's load, not the
+  // browser's start; the context's cache is empty for the first load.
+  await page.goto('about:blank');
   const measure = async () => {
-    const t0 = Date.now();
     await page.goto(`${server.apiUrl}/`, { waitUntil: 'load' });
     await page.locator(hasAuth ? '[data-testid=login-form]' : '[data-testid=query]').waitFor();
-    const shown = Date.now() - t0;
-    const nav = await page.evaluate(() => {
+    await page.waitForFunction(() => performance.getEntriesByName('stackhouse-first-page').length > 0);
+    // Milliseconds since the navigation started, in the page's own clock: the load event, and when
+    // the app had its first page (login, after GET /api/v1/auth/me) on screen.
+    return page.evaluate(() => {
       const n = performance.getEntriesByType('navigation')[0];
       const res = performance.getEntriesByType('resource').filter((r) => r.name.includes('/assets/'));
       return {
-        load: n.loadEventEnd,
+        shown: Math.round(performance.getEntriesByName('stackhouse-first-page')[0].startTime),
+        load: Math.round(n.loadEventEnd),
         bytes: res.reduce((s, r) => s + r.transferSize, 0),
         cached: res.every((r) => r.transferSize === 0),
       };
     });
-    return { shown, ...nav };
   };
   const cold = await measure();
   const warm = await measure();
-  console.log(`UI first load on loopback: cold ${cold.shown} ms to the first page (load event ${Math.round(cold.load)} ms, ` +
-    `${cold.bytes} asset bytes over the wire); warm ${warm.shown} ms (load ${Math.round(warm.load)} ms, assets from cache: ${warm.cached})`);
+  console.log(`UI first load on loopback: cold cache ${cold.load} ms to the load event, page shown by ${cold.shown} ms ` +
+    `(${cold.bytes} asset bytes over the wire); warm ${warm.load} ms to load, shown by ${warm.shown} ms (assets from cache: ${warm.cached})`);
   assert.ok(warm.cached, 'hashed assets come from the browser cache on the second load');
   assert.ok(cold.bytes < 80_000, `compressed assets (${cold.bytes} bytes)`);
   // The goal is < 1 s; the bound leaves room for a machine busy with other builds.
-  assert.ok(cold.shown < 5000, `first load took ${cold.shown} ms`);
+  assert.ok(cold.shown < 5000, `first page after ${cold.shown} ms`);
   await context.close();
 });

@@ -19,6 +19,13 @@ function App() {
       .catch((e: unknown) => setView({ kind: 'error', message: e instanceof Error ? e.message : String(e) }));
   }, []);
 
+  // The moment the first real page is on screen, for the load-time figure (tests/e2e/ui.test.mjs).
+  useEffect(() => {
+    if (view.kind !== 'loading' && performance.getEntriesByName('stackhouse-first-page').length === 0) {
+      requestAnimationFrame(() => performance.mark('stackhouse-first-page'));
+    }
+  }, [view.kind]);
+
   switch (view.kind) {
     case 'loading':
       return <div class="center muted">Loading…</div>;
