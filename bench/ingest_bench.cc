@@ -140,6 +140,9 @@ class ServerProcess {
       line.clear();
     }
     if (otlpPort_ == 0) throw std::runtime_error("the server did not become ready");
+    // The API needs a key: the one `run` writes for the CLI into its data directory.
+    std::ifstream keyFile(dir + "/data/cli-api-key");
+    std::getline(keyFile, apiKey_);
     // Keep draining its logs so that it never blocks on a full pipe.
     drain_ = std::thread([fd = fd_] {
       char buf[4096];
@@ -155,6 +158,12 @@ class ServerProcess {
     close(fd_);
   }
   uint16_t otlpPort() const { return otlpPort_; }
+  // POST /api/v1/sql with the CLI's key.
+  testing::HttpReply sql(testing::HttpClient& api, const std::string& body) const {
+    return api.request(
+        "POST", "/api/v1/sql", body,
+        {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + apiKey_}});
+  }
   uint16_t grpcPort() const { return grpcPort_; }
   uint16_t apiPort() const { return apiPort_; }
   uint16_t adminPort() const { return adminPort_; }
@@ -176,8 +185,7 @@ class ServerProcess {
   double rssMiB() const { return statusMiB("VmRSS:"); }
   uint64_t count(const std::string& table, const std::string& where = "1") {
     testing::HttpClient api(apiPort_);
-    auto r = api.post("/api/v1/sql", "application/json",
-                      "{\"query\":\"SELECT count() FROM otel." + table + " WHERE " + where + "\"}");
+    auto r = sql(api, "{\"query\":\"SELECT count() FROM otel." + table + " WHERE " + where + "\"}");
     const auto p = r.body.find("\"rows\":[[\"");
     return p == std::string::npos ? 0 : std::stoull(r.body.substr(p + 10));
   }
@@ -198,6 +206,7 @@ class ServerProcess {
     return static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
   }
   pid_t pid_ = -1;
+  std::string apiKey_;
   int fd_ = -1;
   uint16_t otlpPort_ = 0;
   uint16_t grpcPort_ = 0;
@@ -547,8 +556,8 @@ LatencyResult runLatency(const Args& args, double rowsPerSecond) {
           if (r.status != 200 || !sampled) continue;
           // Poll until the rows are visible (acknowledged means committed, so normally at once).
           while (true) {
-            auto q = api.post(
-                "/api/v1/sql", "application/json",
+            auto q = server.sql(
+                api,
                 "{\"query\":\"SELECT count() FROM otel.otel_logs WHERE ServiceName = {s:String}\","
                 "\"params\":{\"s\":\"" +
                     service + "\"}}");

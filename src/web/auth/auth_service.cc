@@ -5,6 +5,7 @@
 #include "common/json_writer.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/thread_name.h"
 #include "web/auth/secrets.h"
 
 namespace stackhouse::web::auth {
@@ -121,6 +122,42 @@ AuthService::AuthService(AuthStore& store, AuthOptions options)
   }
   auto dummy = hashPassword(randomToken(16));
   if (dummy.isOk()) dummyHash_ = std::move(dummy.value());
+  hasher_ = std::thread([this] { hashLoop(); });
+}
+
+AuthService::~AuthService() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  hasher_.join();
+}
+
+bool AuthService::postHashWork(std::function<void()> work) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= kMaxQueuedHashes) return false;
+    queue_.push_back(std::move(work));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void AuthService::hashLoop() {
+  setThreadName("api-auth");
+  for (;;) {
+    std::function<void()> work;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Drain what is queued even when stopping: every request gets its answer.
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    work();
+  }
 }
 
 std::string AuthService::cookieName() const {
@@ -484,11 +521,24 @@ void AuthService::addRoutes(ApiHandler& api) {
       respond((this->*method)(request));
     };
   };
-  api.add("POST", std::string(kLoginPath), route(&AuthService::login));
+  // Routes that hash a password answer from the hashing thread.
+  auto hashing = [this](http::Response (AuthService::*method)(const http::Request&)) -> Route {
+    return [this, method](http::Request&& request, http::Respond respond) {
+      auto shared = std::make_shared<std::pair<http::Request, http::Respond>>(std::move(request),
+                                                                              std::move(respond));
+      if (!postHashWork(
+              [this, method, shared] { shared->second((this->*method)(shared->first)); })) {
+        auto r = apiError(503, "UNAVAILABLE", "too many logins at once; retry shortly");
+        r.headers.emplace_back("Retry-After", "1");
+        shared->second(std::move(r));
+      }
+    };
+  };
+  api.add("POST", std::string(kLoginPath), hashing(&AuthService::login));
   api.add("POST", std::string(kLogoutPath), route(&AuthService::logout));
-  api.add("POST", std::string(kPasswordPath), route(&AuthService::changePassword));
+  api.add("POST", std::string(kPasswordPath), hashing(&AuthService::changePassword));
   api.add("GET", std::string(kMePath), route(&AuthService::me));
-  api.add("POST", "/api/v1/users", route(&AuthService::inviteUser));
+  api.add("POST", "/api/v1/users", hashing(&AuthService::inviteUser));
   api.add("GET", "/api/v1/users", route(&AuthService::listUsers));
   api.add("POST", "/api/v1/users/delete", route(&AuthService::deleteUser));
   api.add("POST", "/api/v1/sessions/revoke", route(&AuthService::revokeSessions));

@@ -6,15 +6,20 @@
 // X-CSRF-Token. A session whose user must change the password reaches only the password change,
 // logout and "me" until it is changed.
 //
-// All calls come from IO threads; the store is thread-safe. Password hashing (~0.1 s) runs on the
-// calling IO thread: logins are rare and throttled.
+// Called on IO threads; the store is thread-safe. The routes that hash a password (~0.1 s and
+// 64 MiB each: login, password change, invite) run one at a time on the service's own thread,
+// "api-auth", so that the API's IO thread never waits for them; past kMaxQueuedHashes waiting
+// requests the answer is 503 + Retry-After.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "common/status.h"
 #include "web/api_handler.h"
@@ -27,6 +32,7 @@ namespace stackhouse::web::auth {
 inline constexpr std::chrono::hours kSessionIdleTimeout{12};
 inline constexpr std::chrono::hours kSessionAbsoluteTimeout{7 * 24};
 inline constexpr size_t kMinPasswordLength = 12;
+inline constexpr size_t kMaxQueuedHashes = 64;
 
 struct AuthOptions {
   // Secure cookies with the __Host- prefix: the UI is served beyond loopback (an ingress, or a
@@ -52,6 +58,10 @@ class AuthService {
  public:
   // `store` outlives the service. initCrypto() must have succeeded.
   AuthService(AuthStore& store, AuthOptions options);
+  // Answers the requests still queued for the hashing thread, then stops it.
+  ~AuthService();
+  AuthService(const AuthService&) = delete;
+  AuthService& operator=(const AuthService&) = delete;
 
   // Creates the first admin when there are no users. `password` empty: one is generated and
   // returned so that the caller prints it once. Either way it must be changed at first login.
@@ -85,11 +95,20 @@ class AuthService {
   http::Response listApiKeys(const http::Request& request);
   http::Response revokeApiKey(const http::Request& request);
   std::string sessionCookie(std::string_view token, bool clear) const;
+  // Queues work for the hashing thread; false when the queue is full.
+  bool postHashWork(std::function<void()> work);
+  void hashLoop();
 
   AuthStore& store_;
   AuthOptions options_;
   LoginThrottle throttle_;
   std::string dummyHash_;  // verified against for unknown users, so timing does not tell
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;  // guarded by mutex_
+  bool stopping_ = false;                    // guarded by mutex_
+  std::thread hasher_;
 };
 
 }  // namespace stackhouse::web::auth
