@@ -15,6 +15,13 @@ bool isTokenByte(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
+bool hasAsciiLetter(std::string_view s) {
+  for (char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  }
+  return false;
+}
+
 // How a field's value is read and compared.
 enum class FieldType : unsigned char {
   kText,    // the implicit field (Body, SpanName): free-text rules
@@ -350,6 +357,9 @@ class Builder {
     switch (n.match) {
       case MatchKind::kWord:
         if (f.type == FieldType::kHex) return value + " = " + param(asciiLower(n.value));
+        // Without a letter in the value, only the same text lower-cases to it: the exact form
+        // means the same, and the skip index over the map's values can serve it.
+        if (!hasAsciiLetter(n.value)) return value + " = " + param(n.value);
         return "lower(" + value + ") = " + param(asciiLower(n.value));
       case MatchKind::kPhrase: return value + " = " + param(n.value);
       case MatchKind::kSubstring:
