@@ -28,7 +28,7 @@ async function sendLogs(records) {
 
 async function api(endpoint, body) {
   const res = await fetch(`${server.apiUrl}${endpoint}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...server.authHeaders() }, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json() };
 }
 
