@@ -204,9 +204,10 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  // The 401s of "who am I" before login, of the wrong password and after logout are expected.
+  // Expected: the 401s of "who am I" before login, of the wrong password and after logout, and
+  // the 400s of the query with a syntax error.
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text());
+    if (m.type() === 'error' && !/status of 40[01]/.test(m.text())) errors.push(m.text());
   });
   await page.goto(`${server.apiUrl}/`);
 
@@ -273,10 +274,28 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     await shared.close();
   });
 
+  await t.test('a query error names its column; SQL mode', async () => {
+    await page.getByTestId('query').fill('checkout)');
+    await page.getByTestId('query').press('Enter');
+    const error = page.getByTestId('error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /column \d+/);
+    await shot(page, '05-query-error');
+    await page.getByTestId('query').fill(`Body LIKE '%${token}%' AND ServiceName = 'checkout'`);
+    await page.getByTestId('mode').selectOption('sql');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('mode') === 'sql');
+    await rowWith(token).first().waitFor();
+    assert.equal(await page.getByTestId('row').count(), 1);
+    await page.getByTestId('query').fill(token);
+    await page.getByTestId('mode').selectOption('search');
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('mode'));
+    await rowWith(token).first().waitFor();
+  });
+
   await t.test('the time picker: a typed relative range and the time zone', async () => {
     await page.getByTestId('time').click();
     await page.getByTestId('time-from').fill('1h ago');
-    await shot(page, '05-time-picker');
+    await shot(page, '05b-time-picker');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForFunction(() => new URL(location.href).searchParams.get('from') === '1h ago');
     await rowWith(token).first().waitFor();

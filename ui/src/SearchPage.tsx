@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
 import { histogram, search, tail, timeNs } from './api';
-import type { Column, HistogramResponse } from './api';
+import type { Column, HistogramResponse, QueryMode } from './api';
 import { Histogram } from './Histogram';
 import { cell, clause, csv, mapColumns, rowKey, rowTime, severityClass, text, toRows } from './rows';
 import type { Row } from './rows';
@@ -106,7 +106,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     setError(null);
     setSelected(null);
     setHist(null);
-    search({ source: 'logs', query: state.q, from: r.from, to: r.to, limit: pageSize }, ctl.signal)
+    search({ source: 'logs', query: state.q, mode: state.mode, from: r.from, to: r.to, limit: pageSize }, ctl.signal)
       .then((a) => {
         setColumns(a.columns);
         setRows(toRows(a.columns, a.rows));
@@ -123,7 +123,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
         if (!ctl.signal.aborted) setLoading(false);
       });
     return () => ctl.abort();
-  }, [state.q, state.from, state.to, state.tz, generation]);
+  }, [state.q, state.mode, state.from, state.to, state.tz, generation]);
 
   // The histogram: with the search, and again (on a relative range, moved to now) while the live
   // tail brings rows, at most every 5 s.
@@ -132,19 +132,19 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     if (typeof r === 'string') return undefined;
     if (histTick > 0) setRange(r);
     const ctl = new AbortController();
-    histogram({ source: 'logs', query: state.q, from: r.from, to: r.to }, ctl.signal)
+    histogram({ source: 'logs', query: state.q, mode: state.mode, from: r.from, to: r.to }, ctl.signal)
       .then(setHist)
       .catch(() => {
         if (!ctl.signal.aborted) setHist({ buckets: [], total: 0 });
       });
     return () => ctl.abort();
-  }, [state.q, state.from, state.to, state.tz, generation, histTick]);
+  }, [state.q, state.mode, state.from, state.to, state.tz, generation, histTick]);
 
   const loadMore = useCallback(() => {
     if (!cursor || loading) return;
     const ctl = abort.current;
     setLoading(true);
-    search({ source: 'logs', query: state.q, from: range.from, to: range.to, limit: pageSize, cursor }, ctl?.signal)
+    search({ source: 'logs', query: state.q, mode: state.mode, from: range.from, to: range.to, limit: pageSize, cursor }, ctl?.signal)
       .then((a) => {
         const more = toRows(a.columns.length ? a.columns : columns, a.rows);
         setRows((old) => {
@@ -157,7 +157,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
         if (!ctl?.signal.aborted) setError(e instanceof Error ? e.message : String(e));
       })
       .finally(() => setLoading(false));
-  }, [cursor, loading, state.q, range, columns]);
+  }, [cursor, loading, state.q, state.mode, range, columns]);
 
   // Infinite scroll: the next page loads when the end of the table comes into view.
   const sentinel = useRef<HTMLDivElement>(null);
@@ -182,7 +182,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
       let after = newestRef.current ? (timeNs(newestRef.current.Timestamp) ?? undefined) : undefined;
       while (!stopped) {
         try {
-          const req: Parameters<typeof tail>[0] = { source: 'logs', query: state.q, limit: 500, timeout_ms: 20000 };
+          const req: Parameters<typeof tail>[0] = { source: 'logs', query: state.q, mode: state.mode, limit: 500, timeout_ms: 20000 };
           if (after) req.after = after;
           const a = await tail(req, ctl.signal);
           if (stopped) return;
@@ -213,22 +213,23 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
       stopped = true;
       ctl.abort();
     };
-  }, [state.live, state.q, generation]);
+  }, [state.live, state.q, state.mode, generation]);
 
-  const submit = (q: string) => {
+  const submit = (q: string, mode: QueryMode = state.mode) => {
     setHistory(remember(q));
     setDraft(q);
-    if (q === state.q) setGeneration((g) => g + 1);
-    else setState({ ...state, q });
+    if (q === state.q && mode === state.mode) setGeneration((g) => g + 1);
+    else setState({ ...state, q, mode });
   };
 
   const addClause = (key: string, value: unknown, negate: boolean) => {
     const c = clause(key, value, negate);
-    const current = state.q.trim();
+    // A clicked filter is written in the search language: a SQL-mode query is left for a new one.
+    const current = state.mode === 'sql' ? '' : state.q.trim();
     // AND binds tighter than OR: "a OR b" plus a clause must become "(a OR b) clause".
     const base = /\bOR\b/.test(current) ? `(${current})` : current;
     const q = base ? `${base} ${c}` : c;
-    submit(q);
+    submit(q, 'search');
   };
 
   const zoom = (from: number, to: number) => {
@@ -292,7 +293,11 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
             list="search-history"
             autocomplete="off"
             spellcheck={false}
-            placeholder='Search logs: error service:api level:warn "connection reset"   ( / to focus )'
+            placeholder={
+              state.mode === 'sql'
+                ? "ClickHouse WHERE expression: SeverityText = 'ERROR' AND Body ILIKE '%timeout%'"
+                : 'Search logs: error service:api level:warn "connection reset"   ( / to focus )'
+            }
             aria-label="Search query"
             data-testid="query"
             value={draft}
@@ -303,6 +308,17 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
               <option key={h} value={h} />
             ))}
           </datalist>
+          <select
+            class="mode"
+            aria-label="Query language"
+            title="Search language, or a ClickHouse WHERE expression"
+            data-testid="mode"
+            value={state.mode}
+            onChange={(e) => submit(draft, (e.target as HTMLSelectElement).value as QueryMode)}
+          >
+            <option value="search">Search</option>
+            <option value="sql">SQL</option>
+          </select>
           <button type="button" class="btn icon" title="Search syntax" aria-label="Search syntax" aria-expanded={showHint} onClick={() => setShowHint(!showHint)}>
             ?
           </button>

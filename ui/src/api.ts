@@ -12,9 +12,13 @@ export interface Column {
   type: string;
 }
 
+// "search": the search language; "sql": a ClickHouse WHERE expression (checked like /api/v1/sql).
+export type QueryMode = 'search' | 'sql';
+
 export interface SearchRequest {
   source: 'logs';
   query: string;
+  mode?: QueryMode;
   from: number;
   to: number;
   limit: number;
@@ -162,7 +166,7 @@ export interface TailResponse {
 // One long poll of the live tail: rows newer than `after` (epoch ns as text, from a previous
 // answer; absent: from now), answered as soon as some come or after timeoutMs with none.
 export async function tail(
-  req: { source: 'logs'; query: string; after?: string; limit: number; timeout_ms: number },
+  req: { source: 'logs'; query: string; mode?: QueryMode; after?: string; limit: number; timeout_ms: number },
   signal?: AbortSignal,
 ): Promise<TailResponse> {
   const a = await call<Partial<TailResponse> & { columns?: unknown }>('POST', '/api/v1/search/tail', req, signal);
@@ -186,7 +190,7 @@ export function timeNs(v: unknown): string | null {
 const bucketKeys = new Set(['start', 'count', 'end', 'bySeverity', 'byStatus', 'severity']);
 
 export async function histogram(
-  req: { source: 'logs'; query: string; from: number; to: number; buckets?: number },
+  req: { source: 'logs'; query: string; mode?: QueryMode; from: number; to: number; buckets?: number },
   signal?: AbortSignal,
 ): Promise<HistogramResponse> {
   const a = await call<{ buckets?: Record<string, unknown>[]; total?: number }>(

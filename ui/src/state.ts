@@ -1,10 +1,12 @@
 // The whole search state, held in the URL's query string so that a link reproduces the search:
-// ?q=<query>&from=<expr>&to=<expr>&tz=utc&cols=a,b&live=1
+// ?q=<query>&mode=sql&from=<expr>&to=<expr>&tz=utc&cols=a,b&live=1
 
+import type { QueryMode } from './api';
 import type { TimeZone } from './time';
 
 export interface SearchState {
   q: string;
+  mode: QueryMode;
   from: string; // a time expression (time.ts), e.g. "15m ago" or "1733281200000"
   to: string;
   tz: TimeZone;
@@ -19,6 +21,7 @@ export function readState(search = location.search): SearchState {
   const cols = p.get('cols');
   return {
     q: p.get('q') ?? '',
+    mode: p.get('mode') === 'sql' ? 'sql' : 'search',
     from: p.get('from') ?? '15m ago',
     to: p.get('to') ?? 'now',
     tz: p.get('tz') === 'utc' ? 'utc' : 'local',
@@ -30,6 +33,7 @@ export function readState(search = location.search): SearchState {
 export function stateQuery(s: SearchState): string {
   const p = new URLSearchParams();
   if (s.q) p.set('q', s.q);
+  if (s.mode === 'sql') p.set('mode', 'sql');
   p.set('from', s.from);
   p.set('to', s.to);
   if (s.tz === 'utc') p.set('tz', 'utc');
