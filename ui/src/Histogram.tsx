@@ -22,6 +22,7 @@ export const severityColors: Record<Severity, string> = {
 
 interface Props {
   data: HistogramResponse | null;
+  failed: boolean; // the count failed (the query's error is shown beside the results)
   from: number;
   to: number;
   tz: TimeZone;
@@ -45,7 +46,7 @@ function bySeverity(data: HistogramResponse): Map<Severity, number[]> {
   return out;
 }
 
-export function Histogram({ data, from, to, tz, onZoom }: Props) {
+export function Histogram({ data, failed, from, to, tz, onZoom }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoom = useRef(onZoom);
@@ -141,7 +142,7 @@ export function Histogram({ data, from, to, tz, onZoom }: Props) {
     <section class="histogram" aria-label="Logs over time by severity">
       <div class="histogram-head">
         <span class="total" data-testid="histogram-total">
-          {data ? `${total.toLocaleString('en-US')} matching log${total === 1 ? '' : 's'}` : 'Counting…'}
+          {data ? `${total.toLocaleString('en-US')} matching log${total === 1 ? '' : 's'}` : failed ? 'No counts: the search failed' : 'Counting…'}
         </span>
         <span class="legend">
           {present.map((s) => (

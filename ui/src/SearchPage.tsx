@@ -41,6 +41,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
   const [error, setError] = useState<string | null>(null);
   const [elapsed, setElapsed] = useState<number | null>(null);
   const [hist, setHist] = useState<HistogramResponse | null>(null);
+  const [histFailed, setHistFailed] = useState(false);
   const [range, setRange] = useState<Range>({ from: Date.now() - 15 * 60e3, to: Date.now() });
   const [selected, setSelected] = useState<Row | null>(null);
   const [showHint, setShowHint] = useState(false);
@@ -117,6 +118,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
         if (ctl.signal.aborted) return;
         setRows([]);
         setCursor(null);
+        setElapsed(null);
         setError(e instanceof Error ? e.message : String(e));
       })
       .finally(() => {
@@ -133,9 +135,14 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     if (histTick > 0) setRange(r);
     const ctl = new AbortController();
     histogram({ source: 'logs', query: state.q, mode: state.mode, from: r.from, to: r.to }, ctl.signal)
-      .then(setHist)
+      .then((h) => {
+        setHist(h);
+        setHistFailed(false);
+      })
       .catch(() => {
-        if (!ctl.signal.aborted) setHist({ buckets: [], total: 0 });
+        if (ctl.signal.aborted) return;
+        setHist(null);
+        setHistFailed(true);
       });
     return () => ctl.abort();
   }, [state.q, state.mode, state.from, state.to, state.tz, generation, histTick]);
@@ -311,12 +318,12 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
           <select
             class="mode"
             aria-label="Query language"
-            title="Search language, or a ClickHouse WHERE expression"
+            title="The search language (Lucene-like, as HyperDX), or a ClickHouse WHERE expression"
             data-testid="mode"
             value={state.mode}
             onChange={(e) => submit(draft, (e.target as HTMLSelectElement).value as QueryMode)}
           >
-            <option value="search">Search</option>
+            <option value="search">Lucene</option>
             <option value="sql">SQL</option>
           </select>
           <button type="button" class="btn icon" title="Search syntax" aria-label="Search syntax" aria-expanded={showHint} onClick={() => setShowHint(!showHint)}>
@@ -330,7 +337,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
         {showHint && <SyntaxHint onClose={() => setShowHint(false)} />}
       </div>
 
-      <Histogram data={hist} from={range.from} to={range.to} tz={state.tz} onZoom={zoom} />
+      <Histogram data={hist} failed={histFailed} from={range.from} to={range.to} tz={state.tz} onZoom={zoom} />
 
       <div class="toolbar">
         <span class="status" data-testid="status">
