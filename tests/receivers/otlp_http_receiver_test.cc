@@ -96,6 +96,27 @@ TEST_F(ReceiverTest, JsonLogsAreAcknowledgedAfterTheSinkTookThem) {
   EXPECT_EQ(sink_.logs.load(), 2u);
 }
 
+TEST_F(ReceiverTest, WithAnIngestionKeyRequestsWithoutItAre401) {
+  OtlpHttpOptions ro;
+  ro.ingestionKey = "ingest-key-42";
+  receiver_ = std::make_unique<OtlpHttpReceiver>(ro, *pipeline_);  // no request is in flight
+  auto post = [this](std::string authorization) {
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Content-Type", "application/json"}};
+    if (!authorization.empty()) headers.emplace_back("Authorization", std::move(authorization));
+    return client_->request("POST", "/v1/logs", kLogsJson, headers);
+  };
+  auto r = post("");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("www-authenticate"), "Bearer");
+  EXPECT_NE(r.body.find("ingestion key"), std::string::npos) << r.body;
+  EXPECT_EQ(post("Bearer ingest-key-41").status, 401);
+  EXPECT_EQ(sink_.logs.load(), 0u);
+  EXPECT_EQ(post("Bearer ingest-key-42").status, 200);
+  EXPECT_EQ(post("ingest-key-42").status, 200) << "HyperDX's bare form";
+  EXPECT_EQ(sink_.logs.load(), 4u);
+}
+
 TEST_F(ReceiverTest, GzipBodies) {
   auto r = client_->request(
       "POST", "/v1/logs", stackhouse::testing::gzip(kLogsJson),
