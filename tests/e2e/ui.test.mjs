@@ -367,6 +367,24 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     assert.equal(await rowWith(token).count(), 0, 'the negation removes the seeded log');
   });
 
+  await t.test('configurable columns, and the search history', async () => {
+    await search(token);
+    await rowWith(token).first().waitFor();
+    await page.getByTestId('columns').click();
+    await page.getByLabel('LogAttributes.order.id', { exact: true }).check();
+    await shot(page, '09-columns');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('thead th').last().getAttribute('title'), 'LogAttributes.order.id');
+    assert.equal(await page.locator('thead th').last().textContent(), 'order.id');
+    assert.match(await rowWith(token).first().textContent(), /A-77123/);
+    assert.match(page.url(), /cols=Timestamp%2CServiceName%2CSeverityText%2CBody%2CLogAttributes\.order\.id/);
+    const history = await page.evaluate(() => JSON.parse(localStorage.getItem('stackhouse.searchHistory')));
+    assert.ok(history.includes('order.id:"A-77123"'), `history: ${JSON.stringify(history)}`);
+    await page.getByTestId('columns').click();
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.keyboard.press('Escape');
+  });
+
   await t.test('CSV export of the results', async () => {
     await search(token);
     await rowWith(token).first().waitFor();

@@ -382,7 +382,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
             <thead>
               <tr>
                 {shown.map((c) => (
-                  <th key={c} class={`col-${colClass(c)}`}>
+                  <th key={c} class={`col-${colClass(c)}`} title={c}>
                     {label(c)}
                   </th>
                 ))}
@@ -457,8 +457,13 @@ function colClass(c: string) {
   return c === 'Timestamp' ? 'time' : c === 'SeverityText' ? 'sev' : c === 'ServiceName' ? 'service' : c === 'Body' ? 'body' : 'other';
 }
 
+// A column's heading: short names for the usual ones, an attribute's own key for map entries.
 function label(c: string) {
-  return c === 'Timestamp' ? 'Time' : c === 'SeverityText' ? 'Severity' : c === 'ServiceName' ? 'Service' : c;
+  if (c === 'Timestamp') return 'Time';
+  if (c === 'SeverityText') return 'Severity';
+  if (c === 'ServiceName') return 'Service';
+  const map = mapColumns.find((m) => c.startsWith(`${m}.`));
+  return map ? c.slice(map.length + 1) : c;
 }
 
 function describeRange(s: SearchState, r: Range) {
