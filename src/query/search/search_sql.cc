@@ -269,14 +269,20 @@ class Builder {
     return internalError("unknown field type");
   }
 
+  // A whole token, any case. On Body as hasToken(lower(Body), 'token'): the same meaning as
+  // hasTokenCaseInsensitive (both fold ASCII letters only), and the skip index idx_body_lower
+  // over lower(Body) serves it (store/schema.cc); no index serves hasTokenCaseInsensitive.
+  std::string hasToken(const std::string& column, const std::string& token) {
+    if (column == "Body") return "hasToken(lower(Body), " + param(asciiLower(token)) + ")";
+    return "hasTokenCaseInsensitive(" + column + ", " + param(token) + ")";
+  }
+
   Result<std::string> text(const Node& n, const std::string& column) {
     switch (n.match) {
       case MatchKind::kWord:
       case MatchKind::kPhrase: {
         const std::vector<std::string> tokens = tokensOf(n.value);
-        if (tokens.size() == 1 && tokens.front() == n.value) {
-          return "hasTokenCaseInsensitive(" + column + ", " + param(n.value) + ")";
-        }
+        if (tokens.size() == 1 && tokens.front() == n.value) return hasToken(column, n.value);
         if (n.value.empty()) return std::string("1");
         std::string out = "(";
         std::vector<std::string> seen;
@@ -286,7 +292,7 @@ class Builder {
           for (const auto& s : seen) dup = dup || s == lowered;
           if (dup) continue;
           seen.push_back(lowered);
-          out += "hasTokenCaseInsensitive(" + column + ", " + param(t) + ") AND ";
+          out += hasToken(column, t) + " AND ";
         }
         out += "positionCaseInsensitive(" + column + ", " + param(n.value) + ") > 0)";
         return out;
