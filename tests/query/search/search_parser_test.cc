@@ -87,5 +87,41 @@ TEST(SearchTokens, AsHasTokenSeesThem) {
   EXPECT_TRUE(tokensOf("--//").empty());
 }
 
+// Random queries from the language's own characters: parsing and building never crash, and the
+// SQL never holds user text: no quote or backslash can appear in it (values are parameters), and
+// every placeholder names a parameter.
+TEST(SearchFuzz, RandomQueriesNeverSpliceUserText) {
+  const std::string alphabet = "ab:*\"()-! \t[]{}><=TOANDRNT.\\'`;/_9é";
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const std::string safe =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ (){}:.,=<>[]*";
+  int built = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string q;
+    const size_t len = next() % 24;
+    for (size_t j = 0; j < len; ++j) q += alphabet[next() % alphabet.size()];
+    for (Source source : {Source::kLogs, Source::kTraces}) {
+      auto r = searchToSql(q, source);
+      if (!r.isOk()) {
+        EXPECT_NE(r.status().message().find("column"), std::string::npos) << q;
+        continue;
+      }
+      ++built;
+      const std::string& sql = r.value().where;
+      ASSERT_EQ(sql.find_first_not_of(safe), std::string::npos) << q << " -> " << sql;
+      for (const auto& p : r.value().params) {
+        EXPECT_NE(sql.find("{" + p.name + ":" + p.type + "}"), std::string::npos) << q;
+      }
+    }
+  }
+  EXPECT_GT(built, 1000);
+}
+
 }  // namespace
 }  // namespace stackhouse::query::search
