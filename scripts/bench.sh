@@ -15,4 +15,7 @@ out=build/bench-results.txt
   fi
   build/bench/ingest_bench --server build/stackhouse --seconds "${BENCH_SECONDS:-15}" \
     --clients "${BENCH_CLIENTS:-4}" --records 500
+  if [ -x build/bench/search_bench_load ]; then
+    node bench/search_bench.mjs
+  fi
 } 2>&1 | tee "$out"

@@ -4,7 +4,8 @@
 #   - Debian packages (compilers, libraries, test tools);
 #   - the embedded store, libchdb.so, from the npm package @chdb/lib-linux-x64-gnu (pinned),
 #     into .deps/chdb (ignored by git);
-#   - the npm packages of the end-to-end tests (tests/e2e, pinned by its package-lock.json).
+#   - the npm packages of the web UI (ui, pinned by its package-lock.json) and of the end-to-end
+#     tests (tests/e2e, likewise); the browser tests drive Debian's chromium, never a downloaded one.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +24,7 @@ packages=(
   zlib1g-dev libzstd-dev libssl-dev
   libunwind-dev libdw-dev libelf-dev libsqlite3-dev libsodium-dev sqlite3
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-  nodejs npm curl procps
+  nodejs npm curl procps chromium
 )
 
 missing=()
@@ -56,12 +57,17 @@ if [ ! -f "$chdb_dir/libchdb.so" ] || [ "$(cat "$chdb_dir/VERSION" 2>/dev/null)"
   echo "$CHDB_VERSION" > "$chdb_dir/VERSION"
 fi
 
-e2e="$root/tests/e2e"
-if [ -f "$e2e/package-lock.json" ]; then
-  stamp="$e2e/node_modules/.stackhouse-lock"
-  if [ ! -f "$stamp" ] || ! cmp -s "$e2e/package-lock.json" "$stamp"; then
-    log "installing the end-to-end tests' npm packages"
-    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >&2)
-    cp "$e2e/package-lock.json" "$stamp"
+# npm ci in a folder whose lockfile changed since the last install (a copy of it is the stamp).
+npm_ci() {
+  local dir="$1" what="$2"
+  [ -f "$dir/package-lock.json" ] || return 0
+  local stamp="$dir/node_modules/.stackhouse-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    log "installing the npm packages of $what"
+    # playwright-core never downloads a browser; the tests use /usr/bin/chromium.
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$dir/package-lock.json" "$stamp"
   fi
-fi
+}
+npm_ci "$root/ui" "the web UI"
+npm_ci "$root/tests/e2e" "the end-to-end tests"

@@ -31,6 +31,8 @@
 #include "web/auth/auth_service.h"
 #include "web/auth/auth_store.h"
 #include "web/auth/secrets.h"
+#include "web/search_routes.h"
+#include "web/static_assets.h"
 
 namespace stackhouse::app {
 
@@ -305,6 +307,11 @@ int runStack(const config::Config& config) {
   api.setGuard(auth.guard());
   auth.addRoutes(api);
   api.add("POST", "/api/v1/sql", web::sqlRoute(*queries.value()));
+  api.add("POST", "/api/v1/search", web::searchRoute(*queries.value()));
+  api.add("POST", "/api/v1/search/histogram", web::histogramRoute(*queries.value()));
+  web::TailPoller tails(*queries.value());
+  api.add("POST", "/api/v1/search/tail", tails.route());
+  api.setFallback(web::staticRoute(web::uiAssets()));
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
   apiServerOptions.maxConnections = 1024;
@@ -396,6 +403,7 @@ int runStack(const config::Config& config) {
   pipeline.stop();
   otlpGrpc.value()->stop(std::chrono::milliseconds(500));
   otlpServer.value()->stop(std::chrono::milliseconds(500));
+  tails.stop();  // held live tails answered (empty) while the API can still send
   apiServer.value()->stop();
   queries.value()->stop();
   store.value().reset();

@@ -21,6 +21,9 @@ struct TableSpec {
   // "TimestampTime + toIntervalSecond(259200)"; empty for views and when the TTL is 0 (none).
   std::string ttlExpression;
   bool view = false;  // a materialized view: no parts, settings or TTL of its own
+  // Skip indexes beyond the exporter's (in createSql too), added to a table made before them
+  // (ALTER TABLE ADD INDEX IF NOT EXISTS: new parts get them; old parts are not rewritten).
+  std::vector<std::string> addedIndexes;
 };
 
 // The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):

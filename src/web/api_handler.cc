@@ -94,6 +94,18 @@ void ApiHandler::handle(http::Request&& request, http::Respond respond) {
     respond(apiError(403, "FORBIDDEN", why));
     return;
   }
+  if (!request.path().starts_with("/api/") && request.path() != "/api") {
+    if (!fallback_) {
+      respond(apiError(404, "NOT_FOUND", "no such endpoint"));
+    } else if (request.method != "GET") {
+      auto r = apiError(405, "METHOD_NOT_ALLOWED", "use GET");
+      r.headers.emplace_back("Allow", "GET");
+      respond(std::move(r));
+    } else {
+      fallback_(std::move(request), std::move(respond));
+    }
+    return;
+  }
   const auto path = routes_.find(std::string(request.path()));
   if (path == routes_.end()) {
     respond(apiError(404, "NOT_FOUND", "no such endpoint"));

@@ -9,6 +9,10 @@
 //   - POST bodies are application/json: a cross-site "simple" request can only send text/plain,
 //     form or multipart bodies without a preflight.
 // Then the Guard (when set: authentication) may refuse it; then the route answers.
+//
+// Paths outside /api/ go to the fallback route (the embedded UI) after the same Host and Origin
+// checks, GET only and without the Guard: the login page must load before anyone is logged in,
+// and it holds nothing but the built UI.
 #pragma once
 
 #include <functional>
@@ -39,6 +43,8 @@ class ApiHandler {
   // Registration happens before the server starts; not thread-safe with handle().
   void add(std::string method, std::string path, Route route);
   void setGuard(Guard guard) { guard_ = std::move(guard); }
+  // The route for GET of any path outside /api/ (the UI); unset: 404.
+  void setFallback(Route route) { fallback_ = std::move(route); }
   // Called on an IO thread.
   void handle(http::Request&& request, http::Respond respond);
 
@@ -49,6 +55,7 @@ class ApiHandler {
   std::vector<std::string> hosts_;  // accepted Host names, lower-case; empty: any
   std::map<std::string, std::map<std::string, Route>> routes_;  // path -> method -> route
   Guard guard_;
+  Route fallback_;
 };
 
 // The JSON error body every API route answers with: {"error": {"code", "name", "message"}}.

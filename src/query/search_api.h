@@ -1,0 +1,66 @@
+// The search API's statements and answers: POST /api/v1/search, /api/v1/search/histogram and
+// /api/v1/search/tail turn a JSON request into one SELECT with query parameters (prepare*), which
+// the caller runs through QueryService — so it is parsed by the engine, checked against the
+// allowlist and bounded like every user query — and the raw answer into the endpoint's JSON
+// (shape*). Everything here is pure computation on any thread; the clock is passed in.
+//
+// Requests (all bodies JSON objects):
+//   source  "logs" | "traces"                       required
+//   query   search language (or, with mode "sql", a ClickHouse WHERE expression); default ""
+//   mode    "search" (default) | "sql"
+//   from,to RFC 3339 text or epoch milliseconds; [from, to); default: the last 15 minutes
+// /search adds limit (1..1000, default 100), select (column names), cursor (from a previous
+// answer); /histogram adds buckets (1..500, default 60); /tail has after, limit, timeout_ms.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "query/search/search_sql.h"
+#include "query/sql_api.h"
+
+namespace stackhouse::query {
+
+struct PreparedSearch {
+  SqlRequest sql;
+  int limit = 100;
+  size_t visibleColumns = 0;  // the hidden cursor columns follow these
+};
+
+struct PreparedHistogram {
+  SqlRequest sql;
+  search::Source source = search::Source::kLogs;
+  int64_t baseMs = 0;   // start of the first bucket
+  int64_t widthMs = 0;  // every bucket's width
+  int64_t buckets = 0;  // how many buckets cover [from, to)
+};
+
+struct PreparedTail {
+  SqlRequest sql;
+  int limit = 100;
+  size_t visibleColumns = 0;
+  int64_t afterNs = 0;  // rows strictly newer than this
+  int timeoutMs = 20000;
+};
+
+std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs);
+// {columns, rows, elapsed_ms, cursor}: the hidden columns cut, cursor null on the last page.
+SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw);
+
+std::variant<PreparedHistogram, SqlApiReply> prepareHistogram(std::string_view body, int64_t nowNs);
+// {buckets: [{start, count, bySeverity|byStatus}], total, width_ms, elapsed_ms}.
+SqlApiReply shapeHistogramReply(const PreparedHistogram& prepared, SqlApiReply raw);
+
+std::variant<PreparedTail, SqlApiReply> prepareTail(std::string_view body, int64_t nowNs);
+// {columns, rows, elapsed_ms, after, truncated}; `rows` newest first. Sets *empty when no row
+// came, so that a long poll waits on.
+SqlApiReply shapeTailReply(const PreparedTail& prepared, SqlApiReply raw, bool* empty);
+
+// RFC 3339 ("2026-12-04T03:20:38.5Z", "...+02:00") or epoch milliseconds as digits, to epoch
+// nanoseconds. Exposed for tests.
+bool parseTimestamp(std::string_view text, int64_t* ns);
+
+}  // namespace stackhouse::query

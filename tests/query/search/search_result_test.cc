@@ -1,0 +1,254 @@
+// The search language against the real engine: a fixture of logs and spans, each query's count
+// through the search API's statements (prepare -> runUserQuery -> shape, as the routes run them)
+// compared with a count by hand-written SQL.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "query/search_api.h"
+#include "support/temp_dir.h"
+
+namespace stackhouse::query {
+namespace {
+
+// 2026-01-01T00:00:00Z; the fixture spans the hour after it.
+constexpr int64_t kStartMs = 1767225600000;
+constexpr const char* kRange = R"("from": 1767225600000, "to": "2026-01-01T01:00:00Z")";
+
+class SearchResultTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new stackhouse::testing::TempDir();
+    // A fixed date long ago: a retention of ten years keeps it.
+    auto s = store::ChdbStore::open({dir_->path() + "/db", 10ull * 365 * 24 * 3600});
+    ASSERT_TRUE(s.isOk()) << s.status().toString();
+    store_ = s.value().release();
+    auto logs = store_->execute(R"(INSERT INTO otel.otel_logs
+      (Timestamp, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName, Body,
+       ResourceAttributes, LogAttributes)
+      SELECT toDateTime64('2026-01-01 00:00:00', 9, 'UTC') + toIntervalMillisecond(number * 1800),
+        lower(hex(cityHash64(intDiv(number, 4)))), lower(hex(cityHash64(number))),
+        ['INFO', 'WARN', 'ERROR', 'DEBUG', 'info'][number % 5 + 1], [9, 13, 17, 5, 9][number % 5 + 1],
+        ['checkout', 'cart', 'web-checkout', 'Checkout'][number % 4 + 1],
+        ['connection reset by peer', 'Connection RESET by peer on priority-3',
+         'GET /v1/parse 200', 'user alice logged in', 'timeout after 30s', 'disk full: /var/log',
+         'reconnection resetting', 'order 42 paid', 'café ouvert', 'priority_3 queued'][number % 10 + 1]
+          || ' #' || toString(number % 97),
+        map('service.name', ['checkout', 'cart', 'web-checkout', 'Checkout'][number % 4 + 1],
+            'k8s.pod.name', 'api-' || toString(number % 3), 'job.id', 'RES-' || toString(number % 5)),
+        mapFilter((k, v) -> v != '', map('job.id', if(number % 2 = 0, 'JOB-' || toString(number % 50), ''),
+            'http.status_code', toString(200 + (number % 4) * 100),
+            'retries', if(number % 3 = 0, toString(number % 7), '')))
+      FROM numbers(2000))");
+    ASSERT_TRUE(logs.isOk()) << logs.status().toString();
+    auto spans = store_->execute(R"(INSERT INTO otel.otel_traces
+      (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, Duration,
+       StatusCode, SpanAttributes, ResourceAttributes)
+      SELECT toDateTime64('2026-01-01 00:00:00', 9, 'UTC') + toIntervalMillisecond(number * 3600),
+        lower(hex(cityHash64(intDiv(number, 5)))), lower(hex(cityHash64(number))),
+        if(number % 5 = 0, '', lower(hex(cityHash64(number - 1)))),
+        ['GET /api/orders', 'POST /api/orders', 'db.query', 'checkout.pay'][number % 4 + 1],
+        ['Server', 'Client', 'Internal'][number % 3 + 1], ['api', 'db', 'pay'][number % 3 + 1],
+        (number % 300) * 1000000, ['Unset', 'Ok', 'Error'][number % 3 + 1],
+        map('http.method', ['GET', 'POST', 'get'][number % 3 + 1],
+            'http.status_code', toString(200 + (number % 4) * 100)),
+        map('service.name', ['api', 'db', 'pay'][number % 3 + 1], 'region', ['eu', 'us'][number % 2 + 1])
+      FROM numbers(1000))");
+    ASSERT_TRUE(spans.isOk()) << spans.status().toString();
+    auto c = store_->openQueryConnection(store::QueryBounds{});
+    ASSERT_TRUE(c.isOk()) << c.status().toString();
+    reader_ = c.value().release();
+  }
+
+  static std::string body(std::string_view source, std::string_view query, std::string extra = "") {
+    std::string out = "{\"source\": \"" + std::string(source) + "\", \"query\": ";
+    std::string q;
+    for (char ch : query) {
+      if (ch == '"' || ch == '\\') q += '\\';
+      q += ch;
+    }
+    return out + "\"" + q + "\", " + kRange + extra + "}";
+  }
+
+  // The total of a histogram, or -1 with the error in `why`.
+  static int64_t searchCount(std::string_view source, std::string_view query, std::string* why,
+                             std::string extra = "") {
+    auto prepared = prepareHistogram(body(source, query, extra), kStartMs * 1000000);
+    if (auto* e = std::get_if<SqlApiReply>(&prepared)) {
+      *why = e->json;
+      return -1;
+    }
+    const auto& p = std::get<PreparedHistogram>(prepared);
+    SqlApiReply raw = runUserQuery(*reader_, p.sql.sql, p.sql.params, UserQueryOptions{});
+    SqlApiReply shaped = shapeHistogramReply(p, std::move(raw));
+    if (shaped.httpStatus != 200) {
+      *why = shaped.json + "\n" + p.sql.sql;
+      return -1;
+    }
+    const auto at = shaped.json.find("\"total\":");
+    return std::stoll(shaped.json.substr(at + 8));
+  }
+
+  static int64_t sqlCount(std::string_view table, std::string_view where) {
+    auto r = store_->execute("SELECT count() FROM otel." + std::string(table) + " WHERE " +
+                             std::string(where));
+    EXPECT_TRUE(r.isOk()) << where << ": " << r.status().toString();
+    return r.isOk() ? std::stoll(r.value().data) : -2;
+  }
+
+  static stackhouse::testing::TempDir* dir_;
+  static store::ChdbStore* store_;
+  static store::ChdbConnection* reader_;
+};
+stackhouse::testing::TempDir* SearchResultTest::dir_ = nullptr;
+store::ChdbStore* SearchResultTest::store_ = nullptr;
+store::ChdbConnection* SearchResultTest::reader_ = nullptr;
+
+struct Case {
+  const char* query;
+  const char* where;  // hand-written, independent of the builder's SQL
+};
+
+TEST_F(SearchResultTest, LogCountsMatchHandWrittenSql) {
+  const Case cases[] = {
+      {"", "1"},
+      {"reset", "hasToken(lower(Body), 'reset')"},
+      {"RESET", "hasToken(lower(Body), 'reset')"},
+      // Not "reconnection resetting": the phrase's words are whole tokens.
+      {"\"connection reset\"",
+       "hasToken(lower(Body), 'connection') AND hasToken(lower(Body), 'reset') AND "
+       "position(lower(Body), 'connection reset') > 0"},
+      {"\"reset by\"",
+       "hasToken(lower(Body), 'reset') AND hasToken(lower(Body), 'by') AND "
+       "position(lower(Body), 'reset by') > 0"},
+      {"priority-3", "position(lower(Body), 'priority-3') > 0"},
+      {"priority", "hasToken(lower(Body), 'priority')"},
+      {"/v1/parse", "position(Body, '/v1/parse') > 0"},
+      {"*eset*", "position(lower(Body), 'eset') > 0"},
+      {"reset*", "arrayExists(t -> startsWith(t, 'reset'), splitByNonAlpha(lower(Body)))"},
+      {"*tion", "arrayExists(t -> endsWith(t, 'tion'), splitByNonAlpha(lower(Body)))"},
+      {"café", "hasToken(Body, 'café')"},
+      {"reset OR timeout", "hasToken(lower(Body), 'reset') OR hasToken(lower(Body), 'timeout')"},
+      {"reset -peer", "hasToken(lower(Body), 'reset') AND NOT hasToken(lower(Body), 'peer')"},
+      {"NOT reset OR order AND paid",
+       "NOT hasToken(lower(Body), 'reset') OR (hasToken(lower(Body), 'order') AND "
+       "hasToken(lower(Body), 'paid'))"},
+      {"service:checkout", "lower(ServiceName) = 'checkout'"},
+      {"service:\"Checkout\"", "ServiceName = 'Checkout'"},
+      {"service:*checkout", "ServiceName IN ('checkout', 'web-checkout', 'Checkout')"},
+      {"service:web*", "ServiceName = 'web-checkout'"},
+      {"level:info", "SeverityText IN ('INFO', 'info')"},
+      {"level:\"INFO\"", "SeverityText = 'INFO'"},
+      {"SeverityNumber:>=13", "SeverityNumber >= 13"},
+      {"SeverityNumber:[5 TO 9}", "SeverityNumber >= 5 AND SeverityNumber < 9"},
+      {"LogAttributes.job.id:job-4", "LogAttributes['job.id'] = 'JOB-4'"},
+      {"LogAttributes.job.id:\"job-4\"", "0"},
+      {"LogAttributes.job.id:*", "mapContains(LogAttributes, 'job.id')"},
+      {"job.id:res-1",
+       "lower(if(mapContains(LogAttributes, 'job.id'), LogAttributes['job.id'], "
+       "ResourceAttributes['job.id'])) = 'res-1'"},
+      {"job.id:*", "1"},
+      {"retries:*", "mapContains(LogAttributes, 'retries')"},
+      {"retries:>3", "toUInt32OrZero(LogAttributes['retries']) > 3"},
+      {"http.status_code:[300 TO 400]", "LogAttributes['http.status_code'] IN ('300', '400')"},
+      {"k8s.pod.name:API-1", "ResourceAttributes['k8s.pod.name'] = 'api-1'"},
+      {"service:(cart OR web-checkout) level:error",
+       "ServiceName IN ('cart', 'web-checkout') AND SeverityText = 'ERROR'"},
+      {"-job.id:job-4 reset",
+       "NOT LogAttributes['job.id'] = 'JOB-4' AND hasToken(lower(Body), 'reset')"},
+  };
+  for (const Case& c : cases) {
+    std::string why;
+    const int64_t expected = sqlCount("otel_logs", c.where);
+    EXPECT_EQ(searchCount("logs", c.query, &why), expected) << c.query << "\n" << why;
+  }
+  // The fixture makes most cases non-trivial.
+  EXPECT_GT(sqlCount("otel_logs", "hasToken(lower(Body), 'reset')"), 0);
+  EXPECT_GT(sqlCount("otel_logs", "position(lower(Body), 'priority-3') > 0"), 0);
+}
+
+TEST_F(SearchResultTest, SpanCountsMatchHandWrittenSql) {
+  const Case cases[] = {
+      {"orders", "hasToken(lower(SpanName), 'orders')"},
+      {"\"GET /api/orders\"", "SpanName = 'GET /api/orders'"},
+      {"duration:>100", "Duration > 100000000"},
+      {"duration:[10 TO 20]", "Duration >= 10000000 AND Duration <= 20000000"},
+      {"status:error", "StatusCode = 'Error'"},
+      {"http.method:get", "lower(SpanAttributes['http.method']) = 'get'"},
+      {"http.method:\"GET\"", "SpanAttributes['http.method'] = 'GET'"},
+      {"region:eu service:api", "ResourceAttributes['region'] = 'eu' AND ServiceName = 'api'"},
+      {"ParentSpanId:*", "ParentSpanId != ''"},
+      {"-ParentSpanId:* kind:server", "ParentSpanId = '' AND SpanKind = 'Server'"},
+  };
+  for (const Case& c : cases) {
+    std::string why;
+    const int64_t expected = sqlCount("otel_traces", c.where);
+    EXPECT_GT(expected, 0) << c.query;
+    EXPECT_EQ(searchCount("traces", c.query, &why), expected) << c.query << "\n" << why;
+  }
+}
+
+TEST_F(SearchResultTest, CursorPagesCoverEveryRowOnce) {
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  for (;;) {
+    std::string extra = ", \"limit\": 37, \"select\": [\"Timestamp\", \"Body\", \"SpanId\"]";
+    if (!cursor.empty()) extra += ", \"cursor\": \"" + cursor + "\"";
+    auto prepared = prepareSearch(body("logs", "reset OR paid", extra), kStartMs * 1000000);
+    ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared));
+    const auto& p = std::get<PreparedSearch>(prepared);
+    SqlApiReply reply =
+        shapeSearchReply(p, runUserQuery(*reader_, p.sql.sql, p.sql.params, UserQueryOptions{}));
+    ASSERT_EQ(reply.httpStatus, 200) << reply.json;
+    // Each row's SpanId is unique in the fixture.
+    for (size_t at = reply.json.find("\"rows\":");
+         (at = reply.json.find("\",\"", at)) != std::string::npos;) {
+      at = reply.json.find("\",\"", at + 3);
+      if (at == std::string::npos) break;
+      const size_t end = reply.json.find('"', at + 3);
+      EXPECT_TRUE(seen.insert(reply.json.substr(at + 3, end - at - 3)).second);
+      at = end;
+    }
+    ++pages;
+    const auto c = reply.json.find("\"cursor\":\"");
+    if (c == std::string::npos) break;
+    cursor = reply.json.substr(c + 10, reply.json.find('"', c + 10) - c - 10);
+    ASSERT_LT(pages, 100);
+  }
+  const int64_t expected =
+      sqlCount("otel_logs", "hasToken(lower(Body), 'reset') OR hasToken(lower(Body), 'paid')");
+  EXPECT_EQ(static_cast<int64_t>(seen.size()), expected);
+  EXPECT_GT(pages, 3);
+}
+
+TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {
+  std::string why;
+  EXPECT_EQ(searchCount("logs", "SeverityNumber = 17", &why, ", \"mode\": \"sql\""),
+            sqlCount("otel_logs", "SeverityNumber = 17"))
+      << why;
+  // A stray parenthesis cannot lift the time range: it is in PREWHERE.
+  auto prepared = prepareHistogram(
+      "{\"source\": \"logs\", \"query\": \"1) OR (1\", \"mode\": \"sql\", \"from\": "
+      "1767225600000, \"to\": 1767225618000}",
+      0);
+  ASSERT_TRUE(std::holds_alternative<PreparedHistogram>(prepared));
+  const auto& p = std::get<PreparedHistogram>(prepared);
+  SqlApiReply shaped =
+      shapeHistogramReply(p, runUserQuery(*reader_, p.sql.sql, p.sql.params, UserQueryOptions{}));
+  ASSERT_EQ(shaped.httpStatus, 200) << shaped.json;
+  EXPECT_NE(shaped.json.find("\"total\":10,"), std::string::npos) << shaped.json;
+  // The engine's check refuses what any user query may not do.
+  EXPECT_EQ(searchCount("logs", "file('/etc/passwd') != ''", &why, ", \"mode\": \"sql\""), -1);
+  EXPECT_NE(why.find("REFUSED"), std::string::npos) << why;
+  EXPECT_EQ(searchCount("logs", "1 /*", &why, ", \"mode\": \"sql\""), -1);
+}
+
+TEST_F(SearchResultTest, ParseErrorsAreBadRequests) {
+  std::string why;
+  EXPECT_EQ(searchCount("logs", "level:error AND )", &why), -1);
+  EXPECT_NE(why.find("unexpected ')' at column 17"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace stackhouse::query
