@@ -17,6 +17,9 @@ namespace stackhouse::app {
 
 namespace {
 
+// Rows asked for in one answer; halved while an answer does not fit the result bounds.
+constexpr uint64_t kAuditPageRows = 10'000;
+
 struct TableScan {
   const char* table;
   const char* timeColumn;
@@ -97,52 +100,72 @@ int runAuditCommand(const config::Config& config, const AuditOptions& options) {
       columns += c;
       columns += '`';
     }
-    // Only numbers we produced go into the text: no user input is spliced.
-    const std::string sql = "SELECT " + columns + " FROM otel." + scan.table + " WHERE " +
-                            scan.timeColumn + " >= now64(9) - toIntervalSecond(" +
-                            std::to_string(sinceSeconds) + ") ORDER BY " + scan.timeColumn +
-                            " DESC LIMIT " + std::to_string(options.maxRowsPerTable);
-    auto reply = querySqlJson(config, sql, &store, "audit");
-    if (!reply.isOk()) {
-      // A table the data directory lacks was reported when the store opened; the others are
-      // still scanned.
-      if (store &&
-          std::ranges::find(store->missingTables(), scan.table) != store->missingTables().end()) {
-        continue;
-      }
-      // A refused query names its table; a store that cannot be opened is about no table.
-      if (reply.status().code() == StatusCode::kInvalidArgument) {
-        std::fprintf(stderr, "stackhouse audit: %s: %s\n", scan.table,
-                     reply.status().message().c_str());
-      } else {
-        std::fprintf(stderr, "stackhouse audit: %s\n", reply.status().message().c_str());
-      }
-      return 2;
-    }
-    simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    simdjson::dom::array rows;
-    if (parser.parse(reply.value()).get(root) != simdjson::SUCCESS ||
-        root["rows"].get_array().get(rows) != simdjson::SUCCESS) {
-      std::fprintf(stderr, "stackhouse audit: %s: the answer is not the API's JSON\n", scan.table);
-      return 2;
-    }
-    if (!headerPrinted) {
-      std::printf("%-36s %-30s %-18s %s\n", "table", "column", "rule", "rows");
-      headerPrinted = true;
-    }
     // rows found per column and rule
     std::vector<std::array<uint64_t, redaction::kRuleCount>> perColumn(scan.columns.size());
-    for (auto row : rows) {
-      ++scannedRows;
-      size_t c = 0;
-      for (auto cell : row.get_array()) {
-        if (c >= scan.columns.size()) break;
-        redaction::RuleCounts found{};
-        inspectCell(redactor, cell, found);
-        for (size_t r = 0; r < redaction::kRuleCount; ++r) perColumn[c][r] += found[r] != 0 ? 1 : 0;
-        ++c;
+    // The newest rows, a page at a time: every answer must fit the API's bounds on a result
+    // (32 MiB), and a page that does not is asked for again at half the size.
+    uint64_t page = kAuditPageRows;
+    for (uint64_t offset = 0; offset < options.maxRowsPerTable;) {
+      const uint64_t want = std::min(page, options.maxRowsPerTable - offset);
+      // Only numbers we produced go into the text: no user input is spliced.
+      const std::string sql = "SELECT " + columns + " FROM otel." + scan.table + " WHERE " +
+                              scan.timeColumn + " >= now64(9) - toIntervalSecond(" +
+                              std::to_string(sinceSeconds) + ") ORDER BY " + scan.timeColumn +
+                              " DESC LIMIT " + std::to_string(want) + " OFFSET " +
+                              std::to_string(offset);
+      auto reply = querySqlJson(config, sql, &store, "audit");
+      if (!reply.isOk()) {
+        const std::string& message = reply.status().message();
+        const bool tooLarge = message.find("TOO_MANY_ROWS_OR_BYTES") != std::string::npos ||
+                              message.find("RESULT_TOO_LARGE") != std::string::npos;
+        if (tooLarge && page > 1) {
+          page /= 2;
+          continue;
+        }
+        // A table the data directory lacks was reported when the store opened; the others are
+        // still scanned.
+        if (store &&
+            std::ranges::find(store->missingTables(), scan.table) != store->missingTables().end()) {
+          break;
+        }
+        // A refused query names its table; a store that cannot be opened is about no table.
+        if (reply.status().code() == StatusCode::kInvalidArgument) {
+          std::fprintf(stderr, "stackhouse audit: %s: %s\n", scan.table, message.c_str());
+        } else {
+          std::fprintf(stderr, "stackhouse audit: %s\n", message.c_str());
+        }
+        return 2;
       }
+      simdjson::dom::parser parser;
+      simdjson::dom::element root;
+      simdjson::dom::array rows;
+      if (parser.parse(reply.value()).get(root) != simdjson::SUCCESS ||
+          root["rows"].get_array().get(rows) != simdjson::SUCCESS) {
+        std::fprintf(stderr, "stackhouse audit: %s: the answer is not the API's JSON\n",
+                     scan.table);
+        return 2;
+      }
+      if (!headerPrinted) {
+        std::printf("%-36s %-30s %-18s %s\n", "table", "column", "rule", "rows");
+        headerPrinted = true;
+      }
+      uint64_t got = 0;
+      for (auto row : rows) {
+        ++got;
+        size_t c = 0;
+        for (auto cell : row.get_array()) {
+          if (c >= scan.columns.size()) break;
+          redaction::RuleCounts found{};
+          inspectCell(redactor, cell, found);
+          for (size_t r = 0; r < redaction::kRuleCount; ++r) {
+            perColumn[c][r] += found[r] != 0 ? 1 : 0;
+          }
+          ++c;
+        }
+      }
+      scannedRows += got;
+      offset += got;
+      if (got < want) break;  // the table has no more rows in the window
     }
     for (size_t c = 0; c < scan.columns.size(); ++c) {
       for (size_t r = 0; r < redaction::kRuleCount; ++r) {
