@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/ascii.h"
 #include "common/log.h"
 #include "common/thread_name.h"
 
@@ -45,14 +46,6 @@ Response jsonResponse(int status, std::string body) {
 }
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 class ServerImpl;
 
@@ -290,7 +283,7 @@ void Session::dispatch() {
   req.target = std::string(msg.target());
   req.headers.reserve(8);
   for (const auto& field : msg) {
-    req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    req.headers.emplace_back(asciiLower(field.name_string()), std::string(field.value()));
   }
   req.body = std::move(msg.body());
   {

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <string>
 
+#include "common/ascii.h"
 #include "query/sql_guard.h"
 
 namespace stackhouse::query {
@@ -37,24 +38,18 @@ const AllowedFunction* find(std::string_view name) {
   return it != end && it->name == name ? it : nullptr;
 }
 
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // A listed function, by exact name or, for the engine's case-insensitive ones, any spelling.
 const AllowedFunction* lookup(std::string_view name) {
   if (const AllowedFunction* f = find(name)) return f;
   // Case-insensitive functions are listed by their canonical name; the names that matter here
   // (count, sum, if, CAST, ...) are lower-case or upper-case ones, so try both foldings.
-  const std::string lower = lowered(name);
+  const std::string lower = asciiLower(name);
   if (const AllowedFunction* f = find(lower); f != nullptr && (f->flags & kAnyCase) != 0) return f;
   std::string upper(name);
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (const AllowedFunction* f = find(upper); f != nullptr && (f->flags & kAnyCase) != 0) return f;
   for (const AllowedFunction& f : kAllowed) {
-    if ((f.flags & kAnyCase) != 0 && f.name.size() == name.size() && lowered(f.name) == lower) {
+    if ((f.flags & kAnyCase) != 0 && f.name.size() == name.size() && asciiLower(f.name) == lower) {
       return &f;
     }
   }

@@ -112,14 +112,22 @@ std::variant<Common, SqlApiReply> readCommon(simdjson::dom::element root, int64_
   return c;
 }
 
-std::variant<simdjson::dom::element, SqlApiReply> parseBody(simdjson::dom::parser& parser,
-                                                            std::string_view body) {
+// A search request's body and the fields every endpoint reads; `parser` owns what `root` views.
+struct Request {
+  simdjson::dom::element root;
+  Common common;
+};
+
+std::variant<Request, SqlApiReply> readRequest(simdjson::dom::parser& parser, std::string_view body,
+                                               int64_t nowNs) {
   simdjson::dom::element root;
   if (parser.parse(body.data(), body.size(), true).get(root) != simdjson::SUCCESS ||
       !root.is_object()) {
     return badRequest("the body must be a JSON object");
   }
-  return root;
+  auto common = readCommon(root, nowNs);
+  if (auto* e = std::get_if<SqlApiReply>(&common)) return std::move(*e);
+  return Request{root, std::move(std::get<Common>(common))};
 }
 
 bool readInt(simdjson::dom::element root, const char* key, int64_t low, int64_t high, int64_t* out,
@@ -427,12 +435,10 @@ bool parseTimestamp(std::string_view s, int64_t* ns) {
 
 std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs) {
   simdjson::dom::parser parser;
-  auto root = parseBody(parser, body);
-  if (auto* e = std::get_if<SqlApiReply>(&root)) return std::move(*e);
-  const auto element = std::get<simdjson::dom::element>(root);
-  auto common = readCommon(element, nowNs);
-  if (auto* e = std::get_if<SqlApiReply>(&common)) return std::move(*e);
-  const Common& c = std::get<Common>(common);
+  auto request = readRequest(parser, body, nowNs);
+  if (auto* e = std::get_if<SqlApiReply>(&request)) return std::move(*e);
+  const simdjson::dom::element element = std::get<Request>(request).root;
+  const Common& c = std::get<Request>(request).common;
   int64_t limit = 100;
   std::string error;
   if (!readInt(element, "limit", 1, 1000, &limit, &error)) return badRequest(error);
@@ -492,12 +498,10 @@ SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw) {
 std::variant<PreparedHistogram, SqlApiReply> prepareHistogram(std::string_view body,
                                                               int64_t nowNs) {
   simdjson::dom::parser parser;
-  auto root = parseBody(parser, body);
-  if (auto* e = std::get_if<SqlApiReply>(&root)) return std::move(*e);
-  const auto element = std::get<simdjson::dom::element>(root);
-  auto common = readCommon(element, nowNs);
-  if (auto* e = std::get_if<SqlApiReply>(&common)) return std::move(*e);
-  const Common& c = std::get<Common>(common);
+  auto request = readRequest(parser, body, nowNs);
+  if (auto* e = std::get_if<SqlApiReply>(&request)) return std::move(*e);
+  const simdjson::dom::element element = std::get<Request>(request).root;
+  const Common& c = std::get<Request>(request).common;
   int64_t buckets = 60;
   std::string error;
   if (!readInt(element, "buckets", 1, 500, &buckets, &error)) return badRequest(error);
@@ -582,12 +586,10 @@ SqlApiReply shapeHistogramReply(const PreparedHistogram& prepared, SqlApiReply r
 
 std::variant<PreparedTail, SqlApiReply> prepareTail(std::string_view body, int64_t nowNs) {
   simdjson::dom::parser parser;
-  auto root = parseBody(parser, body);
-  if (auto* e = std::get_if<SqlApiReply>(&root)) return std::move(*e);
-  const auto element = std::get<simdjson::dom::element>(root);
-  auto common = readCommon(element, nowNs);
-  if (auto* e = std::get_if<SqlApiReply>(&common)) return std::move(*e);
-  Common c = std::get<Common>(common);
+  auto request = readRequest(parser, body, nowNs);
+  if (auto* e = std::get_if<SqlApiReply>(&request)) return std::move(*e);
+  const simdjson::dom::element element = std::get<Request>(request).root;
+  Common c = std::get<Request>(request).common;
   PreparedTail p;
   int64_t limit = 100, timeout = 20000;
   std::string error;

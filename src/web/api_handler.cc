@@ -2,20 +2,13 @@
 
 #include <algorithm>
 
+#include "common/ascii.h"
 #include "common/json_writer.h"
 #include "common/metrics.h"
 
 namespace stackhouse::web {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool isLoopback(std::string_view host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
@@ -49,7 +42,7 @@ http::Response apiError(int status, std::string_view name, std::string_view mess
 }
 
 ApiHandler::ApiHandler(const ApiOptions& options) {
-  const std::string host = lower(options.listenHost);
+  const std::string host = asciiLower(options.listenHost);
   if (isLoopback(host)) {
     hosts_ = {"127.0.0.1", "localhost", "::1", host};
   } else if (host != "0.0.0.0" && host != "::") {
@@ -59,7 +52,7 @@ ApiHandler::ApiHandler(const ApiOptions& options) {
   // answers only for it (and for loopback names, for an operator on the machine).
   if (!options.publicHost.empty()) {
     if (hosts_.empty()) hosts_ = {"127.0.0.1", "localhost", "::1"};
-    hosts_.push_back(lower(options.publicHost));
+    hosts_.push_back(asciiLower(options.publicHost));
   }
 }
 
@@ -69,7 +62,7 @@ void ApiHandler::add(std::string method, std::string path, Route route) {
 
 std::string ApiHandler::refusal(const http::Request& request) const {
   if (!hosts_.empty()) {
-    const std::string host = lower(hostPart(request.header("host")));
+    const std::string host = asciiLower(hostPart(request.header("host")));
     if (std::find(hosts_.begin(), hosts_.end(), host) == hosts_.end()) {
       return "the Host header does not name this server";
     }
@@ -79,9 +72,9 @@ std::string ApiHandler::refusal(const http::Request& request) const {
     const auto scheme = rest.find("://");
     if (scheme == std::string_view::npos) return "the Origin header is not this server";
     rest.remove_prefix(scheme + 3);
-    const std::string host = lower(hostPart(rest));
+    const std::string host = asciiLower(hostPart(rest));
     if (!hosts_.empty() ? std::find(hosts_.begin(), hosts_.end(), host) == hosts_.end()
-                        : host != lower(hostPart(request.header("host")))) {
+                        : host != asciiLower(hostPart(request.header("host")))) {
       return "cross-origin requests are refused";
     }
   }
@@ -121,7 +114,7 @@ void ApiHandler::handle(http::Request&& request, http::Respond respond) {
     return;
   }
   if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
-    const std::string type = lower(request.header("content-type"));
+    const std::string type = asciiLower(request.header("content-type"));
     if (type != "application/json" && !type.starts_with("application/json;")) {
       outcome("any", "refused").inc();
       respond(apiError(415, "UNSUPPORTED_MEDIA_TYPE",

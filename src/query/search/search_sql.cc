@@ -409,14 +409,6 @@ bool isColumn(Source source, std::string_view name) {
          name == "Links.TraceId";
 }
 
-std::string asciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::vector<std::string> tokensOf(std::string_view text) {
   std::vector<std::string> out;
   size_t i = 0;

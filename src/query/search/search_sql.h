@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/status.h"
 #include "query/search/search_ast.h"
 
@@ -43,9 +44,6 @@ Result<SqlFilter> searchToSql(std::string_view query, Source source);
 
 // Whether `name` is a column of the source's table that a search may select or sort by.
 bool isColumn(Source source, std::string_view name);
-
-// ASCII lower case: the case folding of every case-insensitive match (as hasTokenCaseInsensitive).
-std::string asciiLower(std::string_view s);
 
 // The tokens of `text` as ClickHouse's hasToken sees them: runs of ASCII letters and digits and
 // non-ASCII bytes; everything else separates.

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "common/ascii.h"
 #include "common/json_writer.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -19,14 +20,6 @@ constexpr std::string_view kMePath = "/api/v1/auth/me";
 constexpr std::string_view kCliKeyName = "cli";
 // Checked only every so often, not on every request: each check is a write.
 constexpr int64_t kTouchEveryMs = 60'000;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -187,7 +180,7 @@ Result<std::string> AuthService::seedAdmin(std::string_view email, std::string_v
   }
   auto hash = hashPassword(password);
   if (!hash) return hash.status();
-  User user{lower(email), std::string(kRoleAdmin), std::move(hash.value()), true, now()};
+  User user{asciiLower(email), std::string(kRoleAdmin), std::move(hash.value()), true, now()};
   if (Status s = store_.addUser(user); !s.isOk()) return s;
   log::info("seed user created", log::Fields().add("email", user.email).add("role", user.role));
   return generated;
@@ -206,7 +199,7 @@ std::optional<Identity> AuthService::authenticate(const http::Request& request) 
   if (const std::string_view authorization = request.header("authorization");
       !authorization.empty()) {
     // A script's credentials; a wrong one is refused, never retried as a cookie.
-    if (authorization.size() < 7 || lower(authorization.substr(0, 7)) != "bearer ") {
+    if (authorization.size() < 7 || asciiLower(authorization.substr(0, 7)) != "bearer ") {
       return std::nullopt;
     }
     auto key = store_.apiKey(tokenDigest(trim(authorization.substr(7))));
@@ -273,7 +266,7 @@ http::Response AuthService::login(const http::Request& request) {
   auto password = body.string("password");
   if (!email || !password)
     return badRequest("the body must be {\"email\": ..., \"password\": ...}");
-  const std::string account = lower(*email);
+  const std::string account = asciiLower(*email);
   const std::string& address = request.remoteAddress;
   if (const int64_t wait = throttle_.retryAfterSeconds(account, address); wait > 0) {
     loginOutcome("throttled").inc();
@@ -406,7 +399,7 @@ http::Response AuthService::inviteUser(const http::Request& request) {
   const std::string password = randomPassword();
   auto hash = hashPassword(password);
   if (!hash) return apiError(503, "UNAVAILABLE", hash.status().message());
-  User user{lower(*email), role, std::move(hash.value()), true, now()};
+  User user{asciiLower(*email), role, std::move(hash.value()), true, now()};
   if (Status s = store_.addUser(user); !s.isOk()) return apiError(409, "CONFLICT", s.message());
   log::info("user invited", log::Fields().add("email", user.email).add("role", role));
   std::string out;
@@ -444,7 +437,7 @@ http::Response AuthService::deleteUser(const http::Request& request) {
   Body body(request.body);
   auto email = body.string("email");
   if (!email) return badRequest("the body must be {\"email\": ...}");
-  const std::string account = lower(*email);
+  const std::string account = asciiLower(*email);
   if (account == id->email) return badRequest("an admin cannot delete their own account");
   if (!store_.deleteUser(account)) return apiError(404, "NOT_FOUND", "no such user");
   log::info("user deleted", log::Fields().add("email", account));
@@ -455,7 +448,7 @@ http::Response AuthService::revokeSessions(const http::Request& request) {
   auto id = authenticate(request);
   if (!id) return apiError(401, "UNAUTHENTICATED", "not signed in");
   Body body(request.body);
-  const std::string account = lower(body.string("email").value_or(id->email));
+  const std::string account = asciiLower(body.string("email").value_or(id->email));
   if (account != id->email && id->role != kRoleAdmin) {
     return forbidden("only an admin can revoke another user's sessions");
   }
