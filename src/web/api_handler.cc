@@ -60,6 +60,10 @@ void ApiHandler::add(std::string method, std::string path, Route route) {
   routes_[std::move(path)][std::move(method)] = std::move(route);
 }
 
+void ApiHandler::addPrefix(std::string method, std::string prefix, Route route) {
+  prefixes_[std::move(prefix)][std::move(method)] = std::move(route);
+}
+
 std::string ApiHandler::refusal(const http::Request& request) const {
   if (!hosts_.empty()) {
     const std::string host = asciiLower(hostPart(request.header("host")));
@@ -99,10 +103,16 @@ void ApiHandler::handle(http::Request&& request, http::Respond respond) {
     }
     return;
   }
-  const auto path = routes_.find(std::string(request.path()));
+  auto path = routes_.find(std::string(request.path()));
   if (path == routes_.end()) {
-    respond(apiError(404, "NOT_FOUND", "no such endpoint"));
-    return;
+    const std::string_view p = request.path();
+    path = std::find_if(prefixes_.begin(), prefixes_.end(), [p](const auto& entry) {
+      return p.size() > entry.first.size() && p.starts_with(entry.first);
+    });
+    if (path == prefixes_.end()) {
+      respond(apiError(404, "NOT_FOUND", "no such endpoint"));
+      return;
+    }
   }
   const auto route = path->second.find(request.method);
   if (route == path->second.end()) {

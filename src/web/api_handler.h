@@ -42,6 +42,9 @@ class ApiHandler {
   explicit ApiHandler(const ApiOptions& options);
   // Registration happens before the server starts; not thread-safe with handle().
   void add(std::string method, std::string path, Route route);
+  // A route for every path that starts with `prefix` (and has more after it) and has no route of
+  // its own: `/api/v1/traces/` serves `/api/v1/traces/<id>`. Registration as for add().
+  void addPrefix(std::string method, std::string prefix, Route route);
   void setGuard(Guard guard) { guard_ = std::move(guard); }
   // The route for GET of any path outside /api/ (the UI); unset: 404.
   void setFallback(Route route) { fallback_ = std::move(route); }
@@ -54,6 +57,7 @@ class ApiHandler {
 
   std::vector<std::string> hosts_;  // accepted Host names, lower-case; empty: any
   std::map<std::string, std::map<std::string, Route>> routes_;  // path -> method -> route
+  std::map<std::string, std::map<std::string, Route>> prefixes_;  // prefix -> method -> route
   Guard guard_;
   Route fallback_;
 };
