@@ -26,6 +26,8 @@ SqlApiReply notShaped() {
 }
 
 // The trace's seconds, from the trace-id table; both are 1970-01-01 when the id is not there.
+// Compared with Timestamp as DateTime64(9): the engine compared a DateTime64(9) column with these
+// DateTime values wrongly (a span at 09:25:21.848 was not "< 09:25:22"), so both are converted.
 constexpr std::string_view kTraceBounds =
     "WITH (SELECT min(Start) FROM otel.otel_traces_trace_id_ts WHERE TraceId = {trace_id:String}) "
     "AS t_start, (SELECT max(End) FROM otel.otel_traces_trace_id_ts WHERE TraceId = "
@@ -209,8 +211,8 @@ std::variant<PreparedTrace, SqlApiReply> prepareTrace(std::string_view traceId) 
       "arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp), Events.Name, "
       "Events.Attributes, Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes, "
       "SpanAttributes, ResourceAttributes\nFROM otel.otel_traces\n"
-      "WHERE TraceId = {trace_id:String} AND Timestamp >= t_start AND Timestamp < "
-      "addSeconds(t_end, 1)\nORDER BY Timestamp LIMIT " +
+      "WHERE TraceId = {trace_id:String} AND Timestamp >= toDateTime64(t_start, 9) AND "
+      "Timestamp < toDateTime64(addSeconds(t_end, 1), 9)\nORDER BY Timestamp LIMIT " +
       std::to_string(kMaxTraceSpans + 1);
   p.logs.params = {{"trace_id", id}, {"margin", std::to_string(kTraceLogMarginS)}};
   // t_start is 1970 for an unknown id: the first condition is then a constant false and nothing

@@ -20,7 +20,31 @@ export const severityColors: Record<Severity, string> = {
   other: '#9e9e9e',
 };
 
+// How the histogram groups and colours a bucket's counts: severities (logs, the default) or
+// statuses (spans).
+export interface Groups {
+  order: string[]; // stacked bottom to top, legend left to right
+  classify: (name: string) => string; // a name the API sends -> one of `order`
+  colors: Record<string, string>;
+  noun: [string, string]; // "log", "logs"
+}
+
+export const severityGroups: Groups = {
+  order: severityOrder,
+  classify: severityClass,
+  colors: severityColors,
+  noun: ['log', 'logs'],
+};
+
+export const statusGroups: Groups = {
+  order: ['error', 'ok', 'unset'],
+  classify: (name) => (/^error$/i.test(name) ? 'error' : /^ok$/i.test(name) ? 'ok' : 'unset'),
+  colors: { error: '#c62828', ok: '#2e7d32', unset: '#78909c' },
+  noun: ['span', 'spans'],
+};
+
 interface Props {
+  groups?: Groups;
   data: HistogramResponse | null;
   failed: boolean; // the count failed (the query's error is shown beside the results)
   from: number;
@@ -29,12 +53,12 @@ interface Props {
   onZoom: (from: number, to: number) => void;
 }
 
-// Per severity class, the counts of each bucket.
-function bySeverity(data: HistogramResponse): Map<Severity, number[]> {
-  const out = new Map<Severity, number[]>();
+// Per group (severity class or status), the counts of each bucket.
+function byGroup(data: HistogramResponse, groups: Groups): Map<string, number[]> {
+  const out = new Map<string, number[]>();
   data.buckets.forEach((b, i) => {
     for (const [name, n] of Object.entries(b.bySeverity)) {
-      const s = severityClass(name);
+      const s = groups.classify(name);
       let arr = out.get(s);
       if (!arr) {
         arr = new Array<number>(data.buckets.length).fill(0);
@@ -46,7 +70,7 @@ function bySeverity(data: HistogramResponse): Map<Severity, number[]> {
   return out;
 }
 
-export function Histogram({ data, failed, from, to, tz, onZoom }: Props) {
+export function Histogram({ data, failed, from, to, tz, onZoom, groups = severityGroups }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoom = useRef(onZoom);
@@ -56,8 +80,8 @@ export function Histogram({ data, failed, from, to, tz, onZoom }: Props) {
     const el = box.current;
     if (!el || !data) return undefined;
     const xs = data.buckets.map((b) => b.start / 1000);
-    const classes = bySeverity(data);
-    const present = severityOrder.filter((s) => classes.has(s));
+    const classes = byGroup(data, groups);
+    const present = groups.order.filter((s) => classes.has(s));
     // Stacked bars: each series is the sum of its class and those below it, drawn from the top
     // so the lower ones paint over the taller ones.
     const stacked: number[][] = [];
@@ -104,8 +128,8 @@ export function Histogram({ data, failed, from, to, tz, onZoom }: Props) {
         {},
         ...present.map((s) => ({
           label: s,
-          stroke: severityColors[s],
-          fill: severityColors[s],
+          stroke: groups.colors[s],
+          fill: groups.colors[s],
           width: 0,
           paths: bars,
           points: { show: false },
@@ -134,20 +158,21 @@ export function Histogram({ data, failed, from, to, tz, onZoom }: Props) {
       p.destroy();
       plot.current = null;
     };
-  }, [data, from, to, tz]);
+  }, [data, from, to, tz, groups]);
 
   const total = data?.total ?? 0;
-  const present = data ? severityOrder.filter((s) => bySeverity(data).has(s)) : [];
+  const present = data ? groups.order.filter((s) => byGroup(data, groups).has(s)) : [];
+  const [one, many] = groups.noun;
   return (
-    <section class="histogram" aria-label="Logs over time by severity">
+    <section class="histogram" aria-label={`${many[0]!.toUpperCase()}${many.slice(1)} over time by ${groups === severityGroups ? 'severity' : 'status'}`}>
       <div class="histogram-head">
         <span class="total" data-testid="histogram-total">
-          {data ? `${total.toLocaleString('en-US')} matching log${total === 1 ? '' : 's'}` : failed ? 'No counts: the search failed' : 'Counting…'}
+          {data ? `${total.toLocaleString('en-US')} matching ${total === 1 ? one : many}` : failed ? 'No counts: the search failed' : 'Counting…'}
         </span>
         <span class="legend">
           {present.map((s) => (
             <span class="legend-item" key={s}>
-              <i class={`swatch sev-bg-${s}`} />
+              <i class="swatch" style={{ background: groups.colors[s] }} />
               {s}
             </span>
           ))}

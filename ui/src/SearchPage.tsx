@@ -1,13 +1,16 @@
-// The log search page: query, time range, histogram, results with infinite scroll, a row's
-// detail, live tail and CSV export. Its whole state is in the URL (state.ts).
+// The log search page, and with source "traces" the span search page: query, time range,
+// histogram, results with infinite scroll, a row's detail, live tail and CSV export. Its whole
+// state is in the URL (state.ts).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
 import { histogram, search, tail, timeNs } from './api';
-import type { Column, HistogramResponse, QueryMode } from './api';
-import { Histogram } from './Histogram';
+import type { Column, HistogramResponse, QueryMode, Source } from './api';
+import { Histogram, statusGroups } from './Histogram';
+import { TopBar } from './Nav';
+import { SpanCell, TraceLinks, rowClass, sourceText } from './spanRows';
 import { cell, clause, csv, mapColumns, rowKey, rowTime, severityClass, text, toRows } from './rows';
 import type { Row } from './rows';
-import { defaultColumns, loadHistory, readState, remember, stateQuery } from './state';
+import { defaultColumns, defaultColumnsOf, loadHistory, readState, remember, stateQuery } from './state';
 import type { SearchState } from './state';
 import { formatDuration, formatTime, isRelative, resolveTime } from './time';
 import type { TimeZone } from './time';
@@ -31,8 +34,8 @@ function resolveRange(s: SearchState, now = Date.now()): Range | string {
   return { from, to };
 }
 
-export function SearchPage({ email, onLogout }: { email: string; onLogout: () => void }) {
-  const [state, setStateRaw] = useState<SearchState>(() => readState());
+export function SearchPage({ email, onLogout, source = 'logs' }: { email: string; onLogout: () => void; source?: Source }) {
+  const [state, setStateRaw] = useState<SearchState>(() => readState(location.search, source));
   const [draft, setDraft] = useState(state.q);
   const [rows, setRows] = useState<Row[]>([]);
   const [columns, setColumns] = useState<Column[]>([]);
@@ -58,14 +61,14 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
   // Every state change is a URL change: push for a new search, so Back returns to the last one.
   const setState = useCallback((next: SearchState, push = true) => {
     setStateRaw(next);
-    const url = `${location.pathname}${stateQuery(next)}`;
+    const url = `${location.pathname}${stateQuery(next, defaultColumnsOf(source))}`;
     if (push) pushUrl(url);
     else window.history.replaceState(null, '', url);
   }, []);
 
   useEffect(() => {
     const onPop = () => {
-      const s = readState();
+      const s = readState(location.search, source);
       setStateRaw(s);
       setDraft(s.q);
     };
@@ -107,7 +110,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     setError(null);
     setSelected(null);
     setHist(null);
-    search({ source: 'logs', query: state.q, mode: state.mode, from: r.from, to: r.to, limit: pageSize }, ctl.signal)
+    search({ source, query: state.q, mode: state.mode, from: r.from, to: r.to, limit: pageSize }, ctl.signal)
       .then((a) => {
         setColumns(a.columns);
         setRows(toRows(a.columns, a.rows));
@@ -134,7 +137,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     if (typeof r === 'string') return undefined;
     if (histTick > 0) setRange(r);
     const ctl = new AbortController();
-    histogram({ source: 'logs', query: state.q, mode: state.mode, from: r.from, to: r.to }, ctl.signal)
+    histogram({ source, query: state.q, mode: state.mode, from: r.from, to: r.to }, ctl.signal)
       .then((h) => {
         setHist(h);
         setHistFailed(false);
@@ -151,7 +154,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     if (!cursor || loading) return;
     const ctl = abort.current;
     setLoading(true);
-    search({ source: 'logs', query: state.q, mode: state.mode, from: range.from, to: range.to, limit: pageSize, cursor }, ctl?.signal)
+    search({ source, query: state.q, mode: state.mode, from: range.from, to: range.to, limit: pageSize, cursor }, ctl?.signal)
       .then((a) => {
         const more = toRows(a.columns.length ? a.columns : columns, a.rows);
         setRows((old) => {
@@ -189,7 +192,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
       let after = newestRef.current ? (timeNs(newestRef.current.Timestamp) ?? undefined) : undefined;
       while (!stopped) {
         try {
-          const req: Parameters<typeof tail>[0] = { source: 'logs', query: state.q, mode: state.mode, limit: 500, timeout_ms: 20000 };
+          const req: Parameters<typeof tail>[0] = { source, query: state.q, mode: state.mode, limit: 500, timeout_ms: 20000 };
           if (after) req.after = after;
           const a = await tail(req, ctl.signal);
           if (stopped) return;
@@ -260,28 +263,14 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     const blob = new Blob([csv(shown, rows)], { type: 'text/csv;charset=utf-8' });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
-    a.download = `stackhouse-logs-${formatTime(Date.now(), 'utc', false).replace(/[ :]/g, '-')}.csv`;
+    a.download = `stackhouse-${source === 'traces' ? 'spans' : 'logs'}-${formatTime(Date.now(), 'utc', false).replace(/[ :]/g, '-')}.csv`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
 
   return (
     <div class={`page search-page${selected ? ' with-detail' : ''}`}>
-      <header class="topbar">
-        <span class="brand">stackhouse</span>
-        <nav class="crumb">Logs</nav>
-        <span class="spacer" />
-        {email && (
-          <>
-            <span class="who" title={email}>
-              {email}
-            </span>
-            <button type="button" class="btn subtle" data-testid="logout" onClick={onLogout}>
-              Log out
-            </button>
-          </>
-        )}
-      </header>
+      <TopBar email={email} onLogout={onLogout} />
 
       <div class="searchbar">
         <form
@@ -301,9 +290,13 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
             autocomplete="off"
             spellcheck={false}
             placeholder={
-              state.mode === 'sql'
-                ? "ClickHouse WHERE expression: SeverityText = 'ERROR' AND Body ILIKE '%timeout%'"
-                : 'Search logs: error service:api level:warn "connection reset"   ( / to focus )'
+              source === 'traces'
+                ? state.mode === 'sql'
+                  ? "ClickHouse WHERE expression: StatusCode = 'Error' AND Duration > 500e6"
+                  : 'Search spans: checkout service:api status:error duration:>500   ( / to focus )'
+                : state.mode === 'sql'
+                  ? "ClickHouse WHERE expression: SeverityText = 'ERROR' AND Body ILIKE '%timeout%'"
+                  : 'Search logs: error service:api level:warn "connection reset"   ( / to focus )'
             }
             aria-label="Search query"
             data-testid="query"
@@ -337,7 +330,15 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
         {showHint && <SyntaxHint onClose={() => setShowHint(false)} />}
       </div>
 
-      <Histogram data={hist} failed={histFailed} from={range.from} to={range.to} tz={state.tz} onZoom={zoom} />
+      <Histogram
+        data={hist}
+        failed={histFailed}
+        from={range.from}
+        to={range.to}
+        tz={state.tz}
+        onZoom={zoom}
+        {...(source === 'traces' ? { groups: statusGroups } : {})}
+      />
 
       <div class="toolbar">
         <span class="status" data-testid="status">
@@ -367,6 +368,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
               all={allColumns}
               shown={shown}
               onChange={(cols) => setState({ ...state, cols }, false)}
+              defaults={defaultColumnsOf(source)}
               onClose={() => setShowCols(false)}
             />
           )}
@@ -390,7 +392,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
             </thead>
             <tbody>
               {rows.map((r) => {
-                const sev = severityClass(r.SeverityText ?? r.SeverityNumber);
+                const sev = rowClass(r, severityClass(r.SeverityText ?? r.SeverityNumber));
                 const key = rowKey(r);
                 return (
                   <tr
@@ -405,7 +407,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
                   >
                     {shown.map((c) => (
                       <td key={c} class={`col-${colClass(c)}`}>
-                        <Cell name={c} row={r} tz={state.tz} />
+                        {source === 'traces' ? <SpanCell name={c} row={r} fallback={<Cell name={c} row={r} tz={state.tz} />} /> : <Cell name={c} row={r} tz={state.tz} />}
                       </td>
                     ))}
                   </tr>
@@ -415,7 +417,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
           </table>
           {!loading && rows.length === 0 && !error && (
             <p class="empty">
-              No logs match in {describeRange(state, range)}. Widen the time range or loosen the query.
+              No {sourceText(source)} match in {describeRange(state, range)}. Widen the time range or loosen the query.
             </p>
           )}
           <div ref={sentinel} class="sentinel">
@@ -423,7 +425,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
           </div>
         </div>
         {selected && (
-          <Detail row={selected} columns={columns} tz={state.tz} onClose={() => setSelected(null)} onFilter={addClause} />
+          <Detail row={selected} columns={columns} tz={state.tz} onClose={() => setSelected(null)} onFilter={addClause} source={source} />
         )}
       </main>
     </div>
@@ -454,12 +456,17 @@ function pushUrl(url: string) {
 }
 
 function colClass(c: string) {
+  if (c === 'SpanName') return 'body';
+  if (c === 'StatusCode') return 'sev';
+  if (c === 'Duration') return 'duration';
   return c === 'Timestamp' ? 'time' : c === 'SeverityText' ? 'sev' : c === 'ServiceName' ? 'service' : c === 'Body' ? 'body' : 'other';
 }
 
 // A column's heading: short names for the usual ones, an attribute's own key for map entries.
 function label(c: string) {
   if (c === 'Timestamp') return 'Time';
+  if (c === 'SpanName') return 'Span';
+  if (c === 'StatusCode') return 'Status';
   if (c === 'SeverityText') return 'Severity';
   if (c === 'ServiceName') return 'Service';
   const map = mapColumns.find((m) => c.startsWith(`${m}.`));
@@ -590,7 +597,19 @@ function SyntaxHint({ onClose }: { onClose: () => void }) {
   );
 }
 
-function ColumnPicker({ all, shown, onChange, onClose }: { all: string[]; shown: string[]; onChange: (c: string[]) => void; onClose: () => void }) {
+function ColumnPicker({
+  all,
+  shown,
+  onChange,
+  onClose,
+  defaults = defaultColumns,
+}: {
+  all: string[];
+  shown: string[];
+  onChange: (c: string[]) => void;
+  onClose: () => void;
+  defaults?: string[];
+}) {
   const names = [...new Set([...shown, ...all])];
   return (
     <div class="popover cols-popover" role="dialog" aria-label="Columns">
@@ -607,7 +626,7 @@ function ColumnPicker({ all, shown, onChange, onClose }: { all: string[]; shown:
         ))}
       </div>
       <div class="cols-actions">
-        <button type="button" class="btn" onClick={() => onChange(defaultColumns)}>
+        <button type="button" class="btn" onClick={() => onChange(defaults)}>
           Reset
         </button>
         <button type="button" class="btn" onClick={onClose}>
@@ -624,12 +643,14 @@ function Detail({
   tz,
   onClose,
   onFilter,
+  source = 'logs',
 }: {
   row: Row;
   columns: Column[];
   tz: TimeZone;
   onClose: () => void;
   onFilter: (key: string, value: unknown, negate: boolean) => void;
+  source?: Source;
 }) {
   const names = columns.length ? columns.map((c) => c.name) : Object.keys(row);
   const plain = names.filter((n) => !mapColumns.includes(n));
@@ -645,16 +666,21 @@ function Detail({
     </span>
   );
   return (
-    <aside class="detail" aria-label="Log detail" data-testid="detail">
+    <aside class="detail" aria-label={source === 'traces' ? 'Span detail' : 'Log detail'} data-testid="detail">
       <div class="detail-head">
         <strong>{formatTime(rowTime(row), tz)}</strong>
-        <span class={`badge sev-bg-${severityClass(row.SeverityText ?? row.SeverityNumber)}`}>{text(row.SeverityText) || '—'}</span>
+        {source === 'traces' ? (
+          <span class={`badge sev-bg-${rowClass(row, 'other')}`}>{text(row.StatusCode) || '—'}</span>
+        ) : (
+          <span class={`badge sev-bg-${severityClass(row.SeverityText ?? row.SeverityNumber)}`}>{text(row.SeverityText) || '—'}</span>
+        )}
         <span class="spacer" />
         <button type="button" class="btn subtle" onClick={onClose} aria-label="Close detail">
           ✕
         </button>
       </div>
-      <pre class="detail-body">{text(row.Body)}</pre>
+      <TraceLinks row={row} source={source} />
+      <pre class="detail-body">{text(source === 'traces' ? row.SpanName : row.Body)}</pre>
       <dl class="kv">
         {plain
           .filter((n) => n !== 'Body')

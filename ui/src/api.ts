@@ -15,8 +15,11 @@ export interface Column {
 // "search": the search language; "sql": a ClickHouse WHERE expression (checked like /api/v1/sql).
 export type QueryMode = 'search' | 'sql';
 
+// Which records a search reads: logs (otel_logs) or spans (otel_traces).
+export type Source = 'logs' | 'traces';
+
 export interface SearchRequest {
-  source: 'logs';
+  source: Source;
   query: string;
   mode?: QueryMode;
   from: number;
@@ -69,7 +72,7 @@ export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (method === 'POST') {
     headers['Content-Type'] = 'application/json';
@@ -166,7 +169,7 @@ export interface TailResponse {
 // One long poll of the live tail: rows newer than `after` (epoch ns as text, from a previous
 // answer; absent: from now), answered as soon as some come or after timeoutMs with none.
 export async function tail(
-  req: { source: 'logs'; query: string; mode?: QueryMode; after?: string; limit: number; timeout_ms: number },
+  req: { source: Source; query: string; mode?: QueryMode; after?: string; limit: number; timeout_ms: number },
   signal?: AbortSignal,
 ): Promise<TailResponse> {
   const a = await call<Partial<TailResponse> & { columns?: unknown }>('POST', '/api/v1/search/tail', req, signal);
@@ -190,7 +193,7 @@ export function timeNs(v: unknown): string | null {
 const bucketKeys = new Set(['start', 'count', 'end', 'bySeverity', 'byStatus', 'severity']);
 
 export async function histogram(
-  req: { source: 'logs'; query: string; mode?: QueryMode; from: number; to: number; buckets?: number },
+  req: { source: Source; query: string; mode?: QueryMode; from: number; to: number; buckets?: number },
   signal?: AbortSignal,
 ): Promise<HistogramResponse> {
   const a = await call<{ buckets?: Record<string, unknown>[]; total?: number }>(
@@ -201,7 +204,7 @@ export async function histogram(
   );
   const buckets = (a.buckets ?? []).map((b) => {
     let by: Record<string, number> = {};
-    const nested = b.bySeverity ?? b.severity;
+    const nested = b.bySeverity ?? b.byStatus ?? b.severity;
     if (nested && typeof nested === 'object' && !Array.isArray(nested)) {
       for (const [k, v] of Object.entries(nested as Record<string, unknown>)) by[k] = Number(v);
     } else {

@@ -5,6 +5,8 @@ import { logout, me, setUnauthorizedHandler } from './api';
 import type { User } from './api';
 import { ChangePassword, Login } from './Login';
 import { SearchPage } from './SearchPage';
+import { ServicesPage } from './ServicesPage';
+import { TracePage } from './TracePage';
 import './styles.css';
 
 type View = { kind: 'loading' } | { kind: 'login'; notice?: string } | { kind: 'user'; user: User } | { kind: 'error'; message: string };
@@ -51,15 +53,17 @@ function App() {
           />
         );
       }
-      return (
-        <SearchPage
-          email={view.user.email}
-          onLogout={() => {
-            void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }));
-          }}
-        />
-      );
+      return <Page email={view.user.email} onLogout={() => void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }))} />;
   }
+}
+
+// The page of the location's path (the pages are in Nav.tsx).
+function Page({ email, onLogout }: { email: string; onLogout: () => void }) {
+  const path = location.pathname;
+  if (path.startsWith('/trace/')) return <TracePage email={email} onLogout={onLogout} traceId={decodeURIComponent(path.slice('/trace/'.length))} />;
+  if (path === '/traces') return <SearchPage email={email} onLogout={onLogout} source="traces" />;
+  if (path === '/services') return <ServicesPage email={email} onLogout={onLogout} />;
+  return <SearchPage email={email} onLogout={onLogout} />;
 }
 
 render(<App />, document.getElementById('app')!);

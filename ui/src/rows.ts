@@ -9,7 +9,7 @@ export function toRows(columns: Column[], rows: unknown[][]): Row[] {
   return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]])));
 }
 
-export const mapColumns = ['LogAttributes', 'ResourceAttributes', 'ScopeAttributes'];
+export const mapColumns = ['LogAttributes', 'ResourceAttributes', 'ScopeAttributes', 'SpanAttributes'];
 
 // "LogAttributes.http.method" reads a key of a map column; other names read a column.
 export function cell(row: Row, name: string): unknown {

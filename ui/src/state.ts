@@ -1,7 +1,7 @@
 // The whole search state, held in the URL's query string so that a link reproduces the search:
 // ?q=<query>&mode=sql&from=<expr>&to=<expr>&tz=utc&cols=a,b&live=1
 
-import type { QueryMode } from './api';
+import type { QueryMode, Source } from './api';
 import type { TimeZone } from './time';
 
 export interface SearchState {
@@ -15,8 +15,13 @@ export interface SearchState {
 }
 
 export const defaultColumns = ['Timestamp', 'ServiceName', 'SeverityText', 'Body'];
+export const defaultSpanColumns = ['Timestamp', 'ServiceName', 'SpanName', 'Duration', 'StatusCode', 'TraceId'];
 
-export function readState(search = location.search): SearchState {
+export function defaultColumnsOf(source: Source): string[] {
+  return source === 'traces' ? defaultSpanColumns : defaultColumns;
+}
+
+export function readState(search = location.search, source: Source = 'logs'): SearchState {
   const p = new URLSearchParams(search);
   const cols = p.get('cols');
   return {
@@ -25,19 +30,19 @@ export function readState(search = location.search): SearchState {
     from: p.get('from') ?? '15m ago',
     to: p.get('to') ?? 'now',
     tz: p.get('tz') === 'utc' ? 'utc' : 'local',
-    cols: cols ? cols.split(',').filter(Boolean) : defaultColumns,
+    cols: cols ? cols.split(',').filter(Boolean) : defaultColumnsOf(source),
     live: p.get('live') === '1',
   };
 }
 
-export function stateQuery(s: SearchState): string {
+export function stateQuery(s: SearchState, defaults = defaultColumns): string {
   const p = new URLSearchParams();
   if (s.q) p.set('q', s.q);
   if (s.mode === 'sql') p.set('mode', 'sql');
   p.set('from', s.from);
   p.set('to', s.to);
   if (s.tz === 'utc') p.set('tz', 'utc');
-  if (s.cols.join(',') !== defaultColumns.join(',')) p.set('cols', s.cols.join(','));
+  if (s.cols.join(',') !== defaults.join(',')) p.set('cols', s.cols.join(','));
   if (s.live) p.set('live', '1');
   return `?${p.toString()}`;
 }

@@ -1,0 +1,50 @@
+// The bar on top of every page: the brand, the pages (add a page by adding an entry to `pages`),
+// who is logged in, and Log out. Pages are plain links: each page reads its state from the URL.
+import type { ComponentChildren } from 'preact';
+
+import './traces.css';
+
+export interface NavPage {
+  path: string;
+  label: string;
+  // Whether a location path belongs to this page (default: the path itself).
+  matches?: (pathname: string) => boolean;
+}
+
+export const pages: NavPage[] = [
+  { path: '/', label: 'Logs', matches: (p) => p === '/' || p === '/index.html' },
+  { path: '/traces', label: 'Traces', matches: (p) => p === '/traces' || p.startsWith('/trace/') },
+  { path: '/services', label: 'Services' },
+];
+
+export function currentPage(pathname = location.pathname): NavPage | undefined {
+  return pages.find((p) => (p.matches ? p.matches(pathname) : p.path === pathname));
+}
+
+export function TopBar({ email, onLogout, children }: { email: string; onLogout: () => void; children?: ComponentChildren }) {
+  const here = currentPage();
+  return (
+    <header class="topbar">
+      <span class="brand">stackhouse</span>
+      <nav class="nav" aria-label="Pages" data-testid="nav">
+        {pages.map((p) => (
+          <a key={p.path} href={p.path} class={p === here ? 'active' : ''} aria-current={p === here ? 'page' : undefined}>
+            {p.label}
+          </a>
+        ))}
+      </nav>
+      {children}
+      <span class="spacer" />
+      {email && (
+        <>
+          <span class="who" title={email}>
+            {email}
+          </span>
+          <button type="button" class="btn subtle" data-testid="logout" onClick={onLogout}>
+            Log out
+          </button>
+        </>
+      )}
+    </header>
+  );
+}
