@@ -18,4 +18,5 @@ out=build/bench-results.txt
   if [ -x build/bench/search_bench_load ]; then
     node bench/search_bench.mjs
   fi
+  node bench/trace_bench.mjs
 } 2>&1 | tee "$out"

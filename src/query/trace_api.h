@@ -24,7 +24,7 @@
 
 namespace stackhouse::query {
 
-inline constexpr int kMaxTraceSpans = 50000;  // more: the answer says "truncated"
+inline constexpr int kMaxTraceSpans = 50000;  // more: this many of them, and "truncated"
 inline constexpr int kMaxTraceLogs = 10000;
 inline constexpr int64_t kTraceLogMarginS = 60;  // logs this far outside the spans' seconds
 
@@ -36,7 +36,8 @@ struct PreparedTrace {
 
 // `traceId`: 32 hex digits, any case; otherwise a 400 that says so.
 std::variant<PreparedTrace, SqlApiReply> prepareTrace(std::string_view traceId);
-// {traceId, spans: [...], logs: [...], truncated, elapsed_ms}; 404 when the trace has no span.
+// {traceId, spans: [...] (by start time), logs: [...] (by time), truncated, logsTruncated,
+// elapsed_ms}; 404 when the trace has no span.
 SqlApiReply shapeTraceReply(const PreparedTrace& prepared, SqlApiReply spans, SqlApiReply logs);
 
 struct PreparedServices {

@@ -1,6 +1,7 @@
 #include "web/trace_routes.h"
 
 #include <memory>
+#include <mutex>
 
 #include "common/metrics.h"
 #include "query/trace_api.h"
@@ -50,6 +51,35 @@ void runTwo(query::QueryService& queries, query::SqlRequest first, query::SqlReq
                  });
 }
 
+// Runs both statements at once, on two workers, and hands both answers to `done` (on the worker
+// that finishes last). Either may be answered 429 when the slots are taken: then so is the
+// request.
+void runBoth(query::QueryService& queries, query::SqlRequest first, query::SqlRequest second,
+             query::QueryService::ClientGone gone,
+             std::function<void(query::SqlApiReply, query::SqlApiReply)> done) {
+  struct Join {
+    std::mutex mu;
+    int left = 2;
+    query::SqlApiReply a, b;
+    std::function<void(query::SqlApiReply, query::SqlApiReply)> done;
+  };
+  auto join = std::make_shared<Join>();
+  join->done = std::move(done);
+  auto finish = [join](bool isFirst, query::SqlApiReply reply) {
+    bool last = false;
+    {
+      std::lock_guard lock(join->mu);
+      (isFirst ? join->a : join->b) = std::move(reply);
+      last = --join->left == 0;
+    }
+    if (last) join->done(std::move(join->a), std::move(join->b));
+  };
+  queries.submit(std::move(first), gone,
+                 [finish](query::SqlApiReply r) { finish(true, std::move(r)); });
+  queries.submit(std::move(second), gone,
+                 [finish](query::SqlApiReply r) { finish(false, std::move(r)); });
+}
+
 }  // namespace
 
 Route traceRoute(query::QueryService& queries) {
@@ -62,11 +92,11 @@ Route traceRoute(query::QueryService& queries) {
       return;
     }
     auto p = std::make_shared<query::PreparedTrace>(std::move(std::get<0>(prepared)));
-    runTwo(queries, p->spans, p->logs, goneOf(request),
-           [p, respond = std::move(respond)](query::SqlApiReply spans, query::SqlApiReply logs) {
-             respond(toResponse("trace",
-                                query::shapeTraceReply(*p, std::move(spans), std::move(logs))));
-           });
+    runBoth(queries, p->spans, p->logs, goneOf(request),
+            [p, respond = std::move(respond)](query::SqlApiReply spans, query::SqlApiReply logs) {
+              respond(toResponse("trace",
+                                 query::shapeTraceReply(*p, std::move(spans), std::move(logs))));
+            });
   };
 }
 

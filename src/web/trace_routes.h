@@ -2,7 +2,7 @@
 //   GET  /api/v1/traces/<traceId>     one trace's spans and logs
 //   POST /api/v1/services             per service figures over a range
 //   POST /api/v1/services/operations  one service's operations and slowest traces
-// Each runs its statements one after the other on the QueryService (bounded, cancelled when the
+// Each runs its statements (a trace's two at once) on the QueryService (bounded, cancelled when the
 // client leaves, 429 when every query slot is taken).
 #pragma once
 

@@ -285,7 +285,7 @@ export function TracePage({ email, onLogout, traceId }: { email: string; onLogou
               total <strong data-testid="total-duration">{formatNs(model.totalNs)}</strong>
             </span>
             <span class="muted">started {formatNsTime(model.startNs, tz)}</span>
-            {trace.truncated && <span class="error">only the first {trace.spans.length.toLocaleString('en-US')} spans are shown</span>}
+            {trace.truncated && <span class="error">the trace has more spans: {trace.spans.length.toLocaleString('en-US')} of them are shown</span>}
             <span class="spacer" />
             <span class="legend">
               {model.services.map((s) => (
@@ -404,6 +404,8 @@ function SpanRow({
   const width = (n.durationNs / model.totalNs) * 100;
   const error = s.statusCode === 'Error';
   const indent = Math.min(n.depth, 40) * 14;
+  // The duration's label: inside a wide bar, else after it, else (at the right edge) before it.
+  const durPlace = width >= 15 ? 'inside' : left + width < 88 ? 'after' : 'before';
   return (
     <div
       class={`wf-row${selected ? ' selected' : ''}${error ? ' error' : ''}`}
@@ -465,7 +467,7 @@ function SpanRow({
             />
           );
         })}
-        <span class={`dur${left + width > 80 ? ' inside' : ''}`} style={left + width > 80 ? { right: `${100 - left}%` } : { left: `${left + width}%` }}>
+        <span class={`dur ${durPlace}`} style={durPlace === 'inside' ? { right: `${100 - left - width}%` } : durPlace === 'before' ? { right: `${100 - left}%` } : { left: `${left + width}%` }}>
           {formatNs(n.durationNs)}
         </span>
       </div>

@@ -101,6 +101,7 @@ export function operations(
 // A duration in nanoseconds as people read it: 850 ns, 12.4 µs, 3.52 ms, 1.25 s, 2m 5s.
 export function formatNs(ns: number): string {
   if (!Number.isFinite(ns)) return '—';
+  if (ns === 0) return '0';
   if (ns < 1e3) return `${Math.round(ns)} ns`;
   if (ns < 1e6) return `${(ns / 1e3).toPrecision(3)} µs`;
   if (ns < 1e9) return `${(ns / 1e6).toPrecision(3)} ms`;
