@@ -46,6 +46,10 @@ const ROUTES = [
   ['POST', '/api/v1/apikeys', { name: 'k' }],
   ['GET', '/api/v1/apikeys'],
   ['POST', '/api/v1/apikeys/revoke', { id: 1 }],
+  ['GET', '/api/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736'],
+  ['GET', '/api/v1/traces/not-an-id'],
+  ['POST', '/api/v1/services', {}],
+  ['POST', '/api/v1/services/operations', { service: 'x' }],
 ];
 
 // A request from a chosen local address (127.0.0.0/8 all reaches the loopback listener).
