@@ -249,6 +249,13 @@ test('traces, waterfall, log <-> trace, span search and services in Chromium', {
     await shot(page, 'traces-02-collapsed');
     await page.getByTestId('span-row').first().getByTestId('toggle').click();
     assert.equal(await page.getByTestId('span-row').count(), 6);
+    // At a phone's width: the waterfall above the detail, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.waitForTimeout(200);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(over <= 0, `no horizontal scroll at 390 px (${over} px over)`);
+    await shot(page, 'traces-02b-phone');
+    await page.setViewportSize({ width: 1440, height: 860 });
   });
 
   await t.test("the trace's logs, and a span's", async () => {

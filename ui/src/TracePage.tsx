@@ -195,12 +195,18 @@ export function TracePage({ email, onLogout, traceId }: { email: string; onLogou
   const scroller = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewHeight, setViewHeight] = useState(600);
+  const timeline = useRef<HTMLDivElement>(null);
+  const [timelinePx, setTimelinePx] = useState(600);
   useEffect(() => {
     const el = scroller.current;
     if (!el) return undefined;
-    const ro = new ResizeObserver(() => setViewHeight(el.clientHeight));
+    const measure = () => {
+      setViewHeight(el.clientHeight);
+      if (timeline.current) setTimelinePx(timeline.current.clientWidth);
+    };
+    const ro = new ResizeObserver(measure);
     ro.observe(el);
-    setViewHeight(el.clientHeight);
+    measure();
     return () => ro.disconnect();
   }, [model]);
   useEffect(() => {
@@ -303,7 +309,7 @@ export function TracePage({ email, onLogout, traceId }: { email: string; onLogou
             <section class="waterfall" aria-label="Waterfall">
               <div class="wf-head">
                 <div class="wf-name">Span</div>
-                <div class="wf-timeline">
+                <div class="wf-timeline" ref={timeline}>
                   {[0, 0.25, 0.5, 0.75, 1].map((f) => (
                     <span key={f} class="tick" style={{ left: `${f * 100}%` }}>
                       {formatNs(model.totalNs * f)}
@@ -319,6 +325,7 @@ export function TracePage({ email, onLogout, traceId }: { email: string; onLogou
                       n={n}
                       top={(first + k) * rowHeight}
                       model={model}
+                      timelinePx={timelinePx}
                       color={colorOf(n.span.service)}
                       selected={n === selected}
                       collapsed={collapsed.has(n.span.spanId)}
@@ -384,6 +391,7 @@ function SpanRow({
   n,
   top,
   model,
+  timelinePx,
   color,
   selected,
   collapsed,
@@ -393,6 +401,7 @@ function SpanRow({
   n: Node;
   top: number;
   model: Model;
+  timelinePx: number;
   color: string;
   selected: boolean;
   collapsed: boolean;
@@ -404,8 +413,10 @@ function SpanRow({
   const width = (n.durationNs / model.totalNs) * 100;
   const error = s.statusCode === 'Error';
   const indent = Math.min(n.depth, 40) * 14;
-  // The duration's label: inside a wide bar, else after it, else (at the right edge) before it.
-  const durPlace = width >= 15 ? 'inside' : left + width < 88 ? 'after' : 'before';
+  // The duration's label: inside a bar wide enough for it, else after it, else (at the right
+  // edge) before it.
+  const px = (pct: number) => (pct / 100) * timelinePx;
+  const durPlace = px(width) >= 70 ? 'inside' : px(100 - left - width) >= 70 ? 'after' : 'before';
   return (
     <div
       class={`wf-row${selected ? ' selected' : ''}${error ? ' error' : ''}`}
