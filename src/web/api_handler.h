@@ -52,11 +52,14 @@ class ApiHandler {
   void handle(http::Request&& request, http::Respond respond);
 
  private:
+  // Answers a request for a path under a prefix route (the guard first, then as for exact
+  // paths); false when no prefix matches.
+  bool handlePrefixed(http::Request& request, http::Respond& respond);
   // The refusal of a request a browser may have been tricked into sending, or empty.
   std::string refusal(const http::Request& request) const;
 
   std::vector<std::string> hosts_;  // accepted Host names, lower-case; empty: any
-  std::map<std::string, std::map<std::string, Route>> routes_;  // path -> method -> route
+  std::map<std::string, std::map<std::string, Route>> routes_;    // path -> method -> route
   std::map<std::string, std::map<std::string, Route>> prefixes_;  // prefix -> method -> route
   Guard guard_;
   Route fallback_;

@@ -21,7 +21,17 @@ export function currentPage(pathname = location.pathname): NavPage | undefined {
   return pages.find((p) => (p.matches ? p.matches(pathname) : p.path === pathname));
 }
 
-export function TopBar({ email, onLogout, children }: { email: string; onLogout: () => void; children?: ComponentChildren }) {
+export function TopBar({
+  email,
+  onLogout,
+  onAdmin,
+  children,
+}: {
+  email: string;
+  onLogout: () => void;
+  onAdmin?: (() => void) | undefined; // shown to admins: the admin page
+  children?: ComponentChildren;
+}) {
   const here = currentPage();
   return (
     <header class="topbar">
@@ -40,6 +50,11 @@ export function TopBar({ email, onLogout, children }: { email: string; onLogout:
           <span class="who" title={email}>
             {email}
           </span>
+          {onAdmin && (
+            <button type="button" class="btn subtle" data-testid="nav-admin" onClick={onAdmin}>
+              Admin
+            </button>
+          )}
           <button type="button" class="btn subtle" data-testid="logout" onClick={onLogout}>
             Log out
           </button>
