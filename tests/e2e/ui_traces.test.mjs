@@ -4,7 +4,8 @@
 //     span whose parent was never sent, and logs emitted inside its spans;
 //   - the API: GET /api/v1/traces/<id> (and its 400 and 404), POST /api/v1/services;
 //   - the waterfall: span count, errors, nesting, the orphan, event marks, the span detail, a
-//     collapsed subtree, a link followed to the other trace, the trace's logs and a span's;
+//     collapsed subtree, the page at a phone's width, a link followed to the other trace, the
+//     trace's logs and a span's;
 //   - from a log row's detail to its trace (one click) and back to its logs in log search;
 //   - span search: a service's spans, status:error, the histogram by status;
 //   - services: the service's rate, error rate and p50/p95/p99 checked against SQL;
