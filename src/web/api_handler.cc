@@ -60,6 +60,10 @@ void ApiHandler::add(std::string method, std::string path, Route route) {
   routes_[std::move(path)][std::move(method)] = std::move(route);
 }
 
+void ApiHandler::addPrefix(std::string method, std::string prefix, Route route) {
+  prefixRoutes_[std::move(prefix)][std::move(method)] = std::move(route);
+}
+
 std::string ApiHandler::refusal(const http::Request& request) const {
   if (!hosts_.empty()) {
     const std::string host = asciiLower(hostPart(request.header("host")));
@@ -99,10 +103,20 @@ void ApiHandler::handle(http::Request&& request, http::Respond respond) {
     }
     return;
   }
-  const auto path = routes_.find(std::string(request.path()));
+  auto path = routes_.find(std::string(request.path()));
   if (path == routes_.end()) {
-    respond(apiError(404, "NOT_FOUND", "no such endpoint"));
-    return;
+    // The longest registered prefix of the path, if any.
+    path = prefixRoutes_.end();
+    for (auto p = prefixRoutes_.begin(); p != prefixRoutes_.end(); ++p) {
+      if (request.path().starts_with(p->first) &&
+          (path == prefixRoutes_.end() || p->first.size() > path->first.size())) {
+        path = p;
+      }
+    }
+    if (path == prefixRoutes_.end()) {
+      respond(apiError(404, "NOT_FOUND", "no such endpoint"));
+      return;
+    }
   }
   const auto route = path->second.find(request.method);
   if (route == path->second.end()) {

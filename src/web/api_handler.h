@@ -42,6 +42,10 @@ class ApiHandler {
   explicit ApiHandler(const ApiOptions& options);
   // Registration happens before the server starts; not thread-safe with handle().
   void add(std::string method, std::string path, Route route);
+  // A route for every path that starts with `prefix` (ending in '/', e.g. "/api/v1/alerts/"), for
+  // resources named in the path; an exact path registered with add() wins, then the longest
+  // prefix. The route reads the rest of the path itself.
+  void addPrefix(std::string method, std::string prefix, Route route);
   void setGuard(Guard guard) { guard_ = std::move(guard); }
   // The route for GET of any path outside /api/ (the UI); unset: 404.
   void setFallback(Route route) { fallback_ = std::move(route); }
@@ -54,6 +58,8 @@ class ApiHandler {
 
   std::vector<std::string> hosts_;  // accepted Host names, lower-case; empty: any
   std::map<std::string, std::map<std::string, Route>> routes_;  // path -> method -> route
+  // prefix -> method -> route
+  std::map<std::string, std::map<std::string, Route>> prefixRoutes_;
   Guard guard_;
   Route fallback_;
 };
