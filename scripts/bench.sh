@@ -18,4 +18,8 @@ out=build/bench-results.txt
   if [ -x build/bench/search_bench_load ]; then
     node bench/search_bench.mjs
   fi
+  # 100 alerts a minute, idle then evaluating, each for this long (wall time).
+  if [ -x build/bench/alert_eval_bench ]; then
+    build/bench/alert_eval_bench --seconds "${BENCH_ALERT_SECONDS:-180}" --alerts 100
+  fi
 } 2>&1 | tee "$out"

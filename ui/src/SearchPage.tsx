@@ -5,8 +5,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { histogram, search, tail, timeNs } from './api';
 import type { Column, HistogramResponse, QueryMode } from './api';
 import { Histogram } from './Histogram';
+import { NavLinks } from './nav';
 import { cell, clause, csv, mapColumns, rowKey, rowTime, severityClass, text, toRows } from './rows';
 import type { Row } from './rows';
+import { SavedSearches } from './SavedSearches';
 import { defaultColumns, loadHistory, readState, remember, stateQuery } from './state';
 import type { SearchState } from './state';
 import { formatDuration, formatTime, isRelative, resolveTime } from './time';
@@ -269,7 +271,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
     <div class={`page search-page${selected ? ' with-detail' : ''}`}>
       <header class="topbar">
         <span class="brand">stackhouse</span>
-        <nav class="crumb">Logs</nav>
+        <NavLinks current="logs" />
         <span class="spacer" />
         {email && (
           <>
@@ -350,6 +352,7 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
           </span>
         )}
         <span class="spacer" />
+        <SavedSearches state={state} onOpen={(s) => (setDraft(s.q), setState(s))} />
         <label class={`btn toggle${state.live ? ' on' : ''}`} data-testid="live">
           <input
             type="checkbox"
