@@ -147,8 +147,8 @@ function AlertForm({ onCreated }: { onCreated: (a: Alert) => void }) {
       <label class="field">
         <span>Kind</span>
         <select value={kind} data-testid="alert-kind" onChange={(e) => setKind((e.target as HTMLSelectElement).value as 'search' | 'chart')}>
-          <option value="search">search: count of matching logs or spans</option>
-          <option value="chart">chart: a metric series</option>
+          <option value="search">search (count)</option>
+          <option value="chart">chart (metric)</option>
         </select>
       </label>
       {kind === 'search' ? (

@@ -108,7 +108,7 @@ export function DashboardList({ email, onLogout }: { email: string; onLogout: ()
                     <a href={`/dashboards/${d.id}`} onClick={(e) => { e.preventDefault(); navigate(`/dashboards/${d.id}`); }}>
                       {d.name}
                     </a>
-                    {d.shared && <span class="badge">shared</span>}
+                    {d.shared && <span class="lib-badge">shared</span>}
                   </td>
                   <td>{d.tiles.length}</td>
                   <td>{d.owner || 'stackhouse'}</td>
@@ -495,7 +495,7 @@ function CountTile({ source, query, mode, from, to, generation }: { source: Sour
       <span class="tile-total" data-testid="tile-total">
         {data.total.toLocaleString('en-US')} {source === 'traces' ? 'spans' : 'logs'}
       </span>
-      <TimeChart xs={data.xs} series={data.series} bars from={from} to={to} tz="local" />
+      <TimeChart xs={data.xs} series={data.series} bars counts from={from} to={to} tz="local" />
     </div>
   );
 }

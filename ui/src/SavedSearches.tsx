@@ -98,7 +98,7 @@ export function SavedSearches({ state, onOpen }: { state: SearchState; onOpen: (
                   >
                     {s.name}
                   </button>
-                  {s.shared && <span class="badge">shared</span>}
+                  {s.shared && <span class="lib-badge">shared</span>}
                   {s.deletable && (
                     <button type="button" class="btn tiny" aria-label={`Delete ${s.name}`} onClick={() => void deleteSearch(s.id).then(() => setItems(items.filter((x) => x.id !== s.id)))}>
                       ✕

@@ -30,10 +30,12 @@ export function TimeChart({
   from,
   to,
   tz,
+  counts = false,
 }: {
   xs: number[]; // epoch ms
   series: ChartSeries[];
   bars: boolean;
+  counts?: boolean; // whole numbers only on the value axis
   from: number;
   to: number;
   tz: TimeZone;
@@ -69,6 +71,7 @@ export function TimeChart({
           ticks: { show: false },
           font: '11px system-ui, sans-serif',
           values: (_u, splits) => splits.map(shortNumber),
+          ...(counts ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8] } : {}),
         },
       ],
       series: [
@@ -92,6 +95,6 @@ export function TimeChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [xs, series, bars, from, to, tz]);
+  }, [xs, series, bars, from, to, tz, counts]);
   return <div class="tile-chart" ref={box} />;
 }
