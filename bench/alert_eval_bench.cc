@@ -2,7 +2,8 @@
 // logs, evaluated by the real engine on the real query service for a few minutes of wall time,
 // against the same process idle for as long (the engine's background threads, the query
 // workers). Prints one JSON line:
-//   {"alerts", "seconds", "windows", "idle_cpu_s", "eval_cpu_s", "core_percent", "cpu_ms_per_window"}
+//   {"alerts", "seconds", "windows", "idle_cpu_s", "eval_cpu_s", "core_percent",
+//   "cpu_ms_per_window"}
 // core_percent = (eval_cpu_s - idle_cpu_s) / seconds * 100: the share of one core that evaluating
 // 100 alerts a minute costs. See docs/benchmarks.md.
 //
@@ -92,8 +93,9 @@ int main(int argc, char** argv) {
   const long long spanNs = 3600LL * 1'000'000'000LL;
   const std::string load = R"(INSERT INTO otel.otel_logs
     (Timestamp, SeverityText, SeverityNumber, ServiceName, Body, ResourceAttributes, LogAttributes)
-    SELECT fromUnixTimestamp64Nano(toInt64()" + std::to_string(endNs - spanNs) +
-                           ") + toInt64(number) * " + std::to_string(spanNs / rows) + R"(),
+    SELECT fromUnixTimestamp64Nano(toInt64()" +
+                           std::to_string(endNs - spanNs) + ") + toInt64(number) * " +
+                           std::to_string(spanNs / rows) + R"(),
       multiIf(number % 100 < 70, 'INFO', number % 100 < 85, 'DEBUG', number % 100 < 97, 'WARN', 'ERROR') AS sev,
       multiIf(sev = 'INFO', 9, sev = 'DEBUG', 5, sev = 'WARN', 13, 17),
       ['checkout', 'cart', 'payment', 'shipping', 'email', 'frontend', 'ad', 'recommendation',
@@ -105,7 +107,8 @@ int main(int argc, char** argv) {
       map('service.name', svc, 'host.name', 'node-' || toString(number % 16)),
       map('http.status_code', toString([200, 200, 200, 201, 404, 500][number % 6 + 1]),
           'user.id', toString(number % 5000))
-    FROM numbers()" + std::to_string(rows) + ")";
+    FROM numbers()" + std::to_string(rows) +
+                           ")";
   if (auto r = store.value()->execute(load); !r) fail(r.status().toString());
 
   query::QueryServiceOptions qo;
@@ -114,7 +117,7 @@ int main(int argc, char** argv) {
   auto alertStore = alerts::AlertStore::open(dir + "/app.sqlite");
   if (!alertStore) fail(alertStore.status().toString());
 
-  const char* queriesText[] = {"level:error",        "level:error service:checkout",
+  const char* queriesText[] = {"level:error",          "level:error service:checkout",
                                "\"connection reset\"", "service:payment -level:debug",
                                "http.status_code:500", "slow"};
   const char* groupBys[] = {"", "service", "", "http.status_code", "", "level"};

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "alerts/alert.h"
 #include "alerts/alert_engine.h"
@@ -495,6 +496,34 @@ TEST(Notifier, RetriesWithBackoffRecordsEveryAttemptAndGivesUp) {
   EXPECT_EQ(d[0].event, Event::kResolve);
   EXPECT_EQ(d[0].status, DeliveryStatus::kFailed);
   EXPECT_EQ(d[0].attempts, 1);
+}
+
+TEST(Lifecycle, EngineAndNotifierStartStopAndStopWithoutStart) {
+  EngineRig rig;
+  NotifierOptions no;
+  no.nowMs = [&rig] { return rig.now; };
+  {
+    Notifier never(*rig.store, rig.webhook, no);
+    never.stop();
+    never.stop();
+  }
+  Notifier notifier(*rig.store, rig.webhook, no);
+  auto idle = rig.engine(&notifier);
+  idle->stop();  // never started
+  // Started with a due window: the thread evaluates it and the notifier sends its message.
+  rig.add(searchAlert(ThresholdOp::kAbove, 1));
+  rig.source.byWindow[kT0 + 2 * kMinute] = count(2);
+  auto engine = rig.engine(&notifier);
+  notifier.start();
+  engine->start();
+  engine->start();  // idempotent
+  for (int i = 0; i < 200 && rig.webhook.bodies.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  engine->stop();
+  engine->stop();
+  notifier.stop();
+  EXPECT_EQ(rig.webhook.bodies.size(), 1u);
 }
 
 }  // namespace
