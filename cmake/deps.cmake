@@ -12,6 +12,8 @@ pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 # OTLP/gRPC: grpc++ 1.51 from Debian (libgrpc++-dev), served through its generic callback API.
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
+# Alert notifications (webhooks): one small libcurl POST.
+pkg_check_modules(LIBCURL REQUIRED IMPORTED_TARGET libcurl)
 
 if(STACKHOUSE_WITH_CHDB)
   if(NOT EXISTS "${CHDB_DIR}/libchdb.so")

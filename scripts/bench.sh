@@ -19,4 +19,8 @@ out=build/bench-results.txt
     node bench/search_bench.mjs
   fi
   node bench/trace_bench.mjs
+  # 100 alerts a minute, idle then evaluating, each for this long (wall time).
+  if [ -x build/bench/alert_eval_bench ]; then
+    build/bench/alert_eval_bench --seconds "${BENCH_ALERT_SECONDS:-180}" --alerts 100
+  fi
 } 2>&1 | tee "$out"

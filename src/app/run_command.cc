@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/library_services.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -314,6 +315,13 @@ int runStack(const config::Config& config) {
   api.add("POST", "/api/v1/search/tail", tails.route());
   web::addTraceRoutes(api, *queries.value());
   api.setFallback(web::staticRoute(web::uiAssets()));
+  // Saved searches, dashboards, alerts.
+  auto library = LibraryServices::create(config.clickstack.dataDir, api, auth, *queries.value());
+  if (!library) {
+    log::error("cannot open the saved searches, dashboards and alerts",
+               log::Fields().add("error", library.status().message()));
+    return 1;
+  }
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
   apiServerOptions.maxConnections = 1024;
@@ -383,6 +391,10 @@ int runStack(const config::Config& config) {
     return 1;
   }
 
+  library.value()->start((hyperdx.ingress.enabled && !hyperdx.ingress.host.empty())
+                             ? "https://" + hyperdx.ingress.host
+                             : "http://" + hyperdx.listen.host + ":" +
+                                   std::to_string(apiServer.value()->port()));
   admin.setReady(true);
   // Every thread is up: read the symbols a stack dump needs now, not when an operator asks.
   stackdump::warmUp();
@@ -406,6 +418,8 @@ int runStack(const config::Config& config) {
   otlpGrpc.value()->stop(std::chrono::milliseconds(500));
   otlpServer.value()->stop(std::chrono::milliseconds(500));
   tails.stop();  // held live tails answered (empty) while the API can still send
+  // Alert evaluation ends before the query service does.
+  library.value()->stop();
   apiServer.value()->stop();
   queries.value()->stop();
   store.value().reset();

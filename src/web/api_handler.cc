@@ -61,40 +61,7 @@ void ApiHandler::add(std::string method, std::string path, Route route) {
 }
 
 void ApiHandler::addPrefix(std::string method, std::string prefix, Route route) {
-  prefixes_[std::move(prefix)][std::move(method)] = std::move(route);
-}
-
-bool ApiHandler::handlePrefixed(http::Request& request, http::Respond& respond) {
-  const std::string_view p = request.path();
-  const auto entry = std::find_if(prefixes_.begin(), prefixes_.end(), [p](const auto& e) {
-    return p.size() > e.first.size() && p.starts_with(e.first);
-  });
-  if (entry == prefixes_.end()) return false;
-  if (guard_) {
-    if (auto refused = guard_(request)) {
-      respond(std::move(*refused));
-      return true;
-    }
-  }
-  const auto route = entry->second.find(request.method);
-  if (route == entry->second.end()) {
-    std::string allow;
-    for (const auto& [method, r] : entry->second) allow += (allow.empty() ? "" : ", ") + method;
-    auto r = apiError(405, "METHOD_NOT_ALLOWED", "use " + allow);
-    r.headers.emplace_back("Allow", allow);
-    respond(std::move(r));
-    return true;
-  }
-  if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
-    const std::string type = asciiLower(request.header("content-type"));
-    if (type != "application/json" && !type.starts_with("application/json;")) {
-      respond(apiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                       "the body must be sent as Content-Type: application/json"));
-      return true;
-    }
-  }
-  route->second(std::move(request), std::move(respond));
-  return true;
+  prefixRoutes_[std::move(prefix)][std::move(method)] = std::move(route);
 }
 
 std::string ApiHandler::refusal(const http::Request& request) const {
@@ -136,11 +103,20 @@ void ApiHandler::handle(http::Request&& request, http::Respond respond) {
     }
     return;
   }
-  const auto path = routes_.find(std::string(request.path()));
+  auto path = routes_.find(std::string(request.path()));
   if (path == routes_.end()) {
-    if (handlePrefixed(request, respond)) return;
-    respond(apiError(404, "NOT_FOUND", "no such endpoint"));
-    return;
+    // The longest registered prefix of the path, if any.
+    path = prefixRoutes_.end();
+    for (auto p = prefixRoutes_.begin(); p != prefixRoutes_.end(); ++p) {
+      if (request.path().starts_with(p->first) &&
+          (path == prefixRoutes_.end() || p->first.size() > path->first.size())) {
+        path = p;
+      }
+    }
+    if (path == prefixRoutes_.end()) {
+      respond(apiError(404, "NOT_FOUND", "no such endpoint"));
+      return;
+    }
   }
   const auto route = path->second.find(request.method);
   if (route == path->second.end()) {

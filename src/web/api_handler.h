@@ -42,8 +42,9 @@ class ApiHandler {
   explicit ApiHandler(const ApiOptions& options);
   // Registration happens before the server starts; not thread-safe with handle().
   void add(std::string method, std::string path, Route route);
-  // A route for every path that starts with `prefix` (and has more after it) and has no route of
-  // its own: `/api/v1/traces/` serves `/api/v1/traces/<id>`. Registration as for add().
+  // A route for every path that starts with `prefix` (ending in '/', e.g. "/api/v1/alerts/"), for
+  // resources named in the path; an exact path registered with add() wins, then the longest
+  // prefix. The route reads the rest of the path itself.
   void addPrefix(std::string method, std::string prefix, Route route);
   void setGuard(Guard guard) { guard_ = std::move(guard); }
   // The route for GET of any path outside /api/ (the UI); unset: 404.
@@ -52,15 +53,13 @@ class ApiHandler {
   void handle(http::Request&& request, http::Respond respond);
 
  private:
-  // Answers a request for a path under a prefix route (the guard first, then as for exact
-  // paths); false when no prefix matches.
-  bool handlePrefixed(http::Request& request, http::Respond& respond);
   // The refusal of a request a browser may have been tricked into sending, or empty.
   std::string refusal(const http::Request& request) const;
 
   std::vector<std::string> hosts_;  // accepted Host names, lower-case; empty: any
-  std::map<std::string, std::map<std::string, Route>> routes_;    // path -> method -> route
-  std::map<std::string, std::map<std::string, Route>> prefixes_;  // prefix -> method -> route
+  std::map<std::string, std::map<std::string, Route>> routes_;  // path -> method -> route
+  // prefix -> method -> route
+  std::map<std::string, std::map<std::string, Route>> prefixRoutes_;
   Guard guard_;
   Route fallback_;
 };

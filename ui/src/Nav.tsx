@@ -15,7 +15,15 @@ export const pages: NavPage[] = [
   { path: '/', label: 'Logs', matches: (p) => p === '/' || p === '/index.html' },
   { path: '/traces', label: 'Traces', matches: (p) => p === '/traces' || p.startsWith('/trace/') },
   { path: '/services', label: 'Services' },
+  { path: '/dashboards', label: 'Dashboards', matches: (p) => p === '/dashboards' || p.startsWith('/dashboards/') },
+  { path: '/alerts', label: 'Alerts', matches: (p) => p === '/alerts' || p.startsWith('/alerts/') },
 ];
+
+// A path change without a reload, which main.tsx follows (popstate).
+export function navigate(url: string) {
+  window.history.pushState(null, '', url);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+}
 
 export function currentPage(pathname = location.pathname): NavPage | undefined {
   return pages.find((p) => (p.matches ? p.matches(pathname) : p.path === pathname));
@@ -27,6 +35,8 @@ export function TopBar({
   onAdmin,
   children,
 }: {
+  // The page is found from the location; `current` is accepted for callers that name theirs.
+  current?: string;
   email: string;
   onLogout: () => void;
   onAdmin?: (() => void) | undefined; // shown to admins: the admin page
@@ -38,7 +48,7 @@ export function TopBar({
       <span class="brand">stackhouse</span>
       <nav class="nav" aria-label="Pages" data-testid="nav">
         {pages.map((p) => (
-          <a key={p.path} href={p.path} class={p === here ? 'active' : ''} aria-current={p === here ? 'page' : undefined}>
+          <a key={p.path} href={p.path} data-testid={`nav-${p.label.toLowerCase()}`} class={p === here ? 'active' : ''} aria-current={p === here ? 'page' : undefined}>
             {p.label}
           </a>
         ))}

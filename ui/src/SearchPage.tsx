@@ -10,6 +10,7 @@ import { TopBar } from './Nav';
 import { SpanCell, TraceLinks, rowClass, sourceText } from './spanRows';
 import { cell, clause, csv, mapColumns, rowKey, rowTime, severityClass, text, toRows } from './rows';
 import type { Row } from './rows';
+import { SavedSearches } from './SavedSearches';
 import { defaultColumns, defaultColumnsOf, loadHistory, readState, remember, stateQuery } from './state';
 import type { SearchState } from './state';
 import { formatDuration, formatTime, isRelative, resolveTime } from './time';
@@ -351,6 +352,7 @@ export function SearchPage({ email, onLogout, source = 'logs' }: { email: string
           </span>
         )}
         <span class="spacer" />
+        <SavedSearches state={state} onOpen={(s) => (setDraft(s.q), setState(s))} />
         <label class={`btn toggle${state.live ? ' on' : ''}`} data-testid="live">
           <input
             type="checkbox"

@@ -3,6 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { logout, me, setUnauthorizedHandler } from './api';
 import type { User } from './api';
+import { AlertList, AlertView } from './AlertsPage';
+import { DashboardList, DashboardView } from './DashboardPage';
 import { ChangePassword, Login } from './Login';
 import { SearchPage } from './SearchPage';
 import { ServicesPage } from './ServicesPage';
@@ -11,8 +13,20 @@ import './styles.css';
 
 type View = { kind: 'loading' } | { kind: 'login'; notice?: string } | { kind: 'user'; user: User } | { kind: 'error'; message: string };
 
+// The page of a path: /dashboards[/<id>], /alerts[/<id>], anything else the log search.
+function usePath(): string {
+  const [path, setPath] = useState(location.pathname);
+  useEffect(() => {
+    const onPop = () => setPath(location.pathname);
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  return path;
+}
+
 function App() {
   const [view, setView] = useState<View>({ kind: 'loading' });
+  const path = usePath();
 
   useEffect(() => {
     setUnauthorizedHandler(() => setView({ kind: 'login', notice: 'Your session ended: log in again.' }));
@@ -53,13 +67,19 @@ function App() {
           />
         );
       }
-      return <Page email={view.user.email} onLogout={() => void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }))} />;
+      return <Page key={path} path={path} email={view.user.email} onLogout={() => void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }))} />;
   }
 }
 
 // The page of the location's path (the pages are in Nav.tsx).
-function Page({ email, onLogout }: { email: string; onLogout: () => void }) {
-  const path = location.pathname;
+function Page({ path, email, onLogout }: { path: string; email: string; onLogout: () => void }) {
+  const m = /^\/(dashboards|alerts)(?:\/(\d+))?\/?$/.exec(path);
+  if (m?.[1] === 'dashboards') {
+    return m[2] ? <DashboardView key={m[2]} id={Number(m[2])} email={email} onLogout={onLogout} /> : <DashboardList email={email} onLogout={onLogout} />;
+  }
+  if (m?.[1] === 'alerts') {
+    return m[2] ? <AlertView key={m[2]} id={Number(m[2])} email={email} onLogout={onLogout} /> : <AlertList email={email} onLogout={onLogout} />;
+  }
   if (path.startsWith('/trace/')) return <TracePage email={email} onLogout={onLogout} traceId={decodeURIComponent(path.slice('/trace/'.length))} />;
   if (path === '/traces') return <SearchPage email={email} onLogout={onLogout} source="traces" />;
   if (path === '/services') return <ServicesPage email={email} onLogout={onLogout} />;
