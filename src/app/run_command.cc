@@ -31,6 +31,7 @@
 #include "web/auth/auth_service.h"
 #include "web/auth/auth_store.h"
 #include "web/auth/secrets.h"
+#include "web/metrics_routes.h"
 #include "web/search_routes.h"
 #include "web/static_assets.h"
 
@@ -311,6 +312,7 @@ int runStack(const config::Config& config) {
   api.add("POST", "/api/v1/search/histogram", web::histogramRoute(*queries.value()));
   web::TailPoller tails(*queries.value());
   api.add("POST", "/api/v1/search/tail", tails.route());
+  web::addMetricRoutes(api, *queries.value());
   api.setFallback(web::staticRoute(web::uiAssets()));
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
