@@ -609,12 +609,13 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
         // Per series (with its start time) and step: the points in time order, the increase
         // between them with a drop read as a reset (the counter restarted from 0, so the value
         // after the drop is all increase, as Prometheus's rate reads it), and the step's first
-        // and last value; the pair across each step boundary is added from the previous step.
+        // and last value; the pair across each step boundary is added from the previous step. A
+        // step where a series has no pair (its first point alone) has no increase, not 0.
         sql.sql =
             "SELECT g0, g1, g2, step, sum(inc) AS v FROM (\n"
             "SELECT g0, g1, g2, step, within + if(hasPrev = 1, if(first >= prev, first - prev, "
             "first), 0) AS inc FROM (\n"
-            "SELECT g0, g1, g2, sid, step, first, within, " +
+            "SELECT g0, g1, g2, sid, step, first, within, length(vs) AS n, " +
             lag("last", "prev") + ", " + lag("toUInt8(1)", "hasPrev") +
             " FROM (\n"
             "SELECT " +
@@ -622,7 +623,9 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
             ", arrayMap(x -> x.2, arraySort(groupArray((TimeUnix, Value)))) AS vs, vs[1] AS first, "
             "vs[-1] AS last, arraySum(arrayMap((d, x) -> if(d >= 0, d, x), "
             "arrayPopFront(arrayDifference(vs)), arrayPopFront(vs))) AS within" +
-            from + "\nGROUP BY sid, step))\nWHERE step >= 0)\nGROUP BY g0, g1, g2, step" + order +
+            from +
+            "\nGROUP BY sid, step))\nWHERE step >= 0 AND (hasPrev = 1 OR n > 1))\n"
+            "GROUP BY g0, g1, g2, step" + order +
             limit;
       } else if (a == "last" || a == "avg") {
         // Per series and step first (its last value, or its mean), then across the group's

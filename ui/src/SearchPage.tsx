@@ -270,6 +270,9 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
       <header class="topbar">
         <span class="brand">stackhouse</span>
         <nav class="crumb">Logs</nav>
+        <a class="nav-link" href="/metrics">
+          Metrics
+        </a>
         <span class="spacer" />
         {email && (
           <>

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { logout, me, setUnauthorizedHandler } from './api';
 import type { User } from './api';
 import { ChangePassword, Login } from './Login';
+import { MetricsPage } from './MetricsPage';
 import { SearchPage } from './SearchPage';
 import './styles.css';
 
@@ -48,6 +49,16 @@ function App() {
           <ChangePassword
             email={view.user.email}
             onChanged={() => setView({ kind: 'user', user: { ...view.user, mustChangePassword: false } })}
+          />
+        );
+      }
+      if (location.pathname.startsWith('/metrics')) {
+        return (
+          <MetricsPage
+            email={view.user.email}
+            onLogout={() => {
+              void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }));
+            }}
           />
         );
       }
