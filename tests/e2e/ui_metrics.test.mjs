@@ -161,6 +161,19 @@ function pointsOf(answer) {
   return out;
 }
 
+// Moves the cursor across the plot from the right until the legend shows a value for the first
+// series; returns the legend's text.
+async function hoverValue(page) {
+  const over = page.locator('[data-testid="metric-plot"] .u-over');
+  const box = await over.boundingBox();
+  for (let x = box.width - 1; x > 0; x -= 3) {
+    await page.mouse.move(box.x + x, box.y + box.height / 2);
+    const text = await page.locator('[data-testid="metric-plot"] .u-legend .u-series:nth-child(2) .u-value').textContent();
+    if (/\d/.test(text)) return page.locator('[data-testid="metric-plot"] .u-legend').textContent();
+  }
+  throw new Error('no value under the cursor anywhere on the chart');
+}
+
 // Non-blank pixels of the chart's canvas: the chart was drawn, not just laid out.
 async function drawnPixels(page) {
   return page.evaluate(() => {
@@ -237,12 +250,9 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
   assert.deepEqual([...expectedRates.values()].sort((a, b) => a - b), [15, 19.2]);
   assert.ok((await drawnPixels(page)) > 500, 'the rate chart is drawn');
   // Hover over the chart: the legend shows the value under the cursor with its unit.
-  const plot = page.locator('[data-testid="metric-plot"] .u-over');
-  const box = await plot.boundingBox();
-  await page.mouse.move(box.x + box.width - 3, box.y + box.height / 2);
+  const legend = await hoverValue(page);
   await shot(page, '02-counter-rate');
-  const legend = await page.locator('.u-legend').textContent();
-  assert.match(legend, /shop\.orders/);
+  assert.match(legend, /shop\.orders:?\s*(15|19\.2) order\/s/);
 
   // The table view: the same values.
   await page.getByTestId('metric-display').selectOption('table');
@@ -261,9 +271,9 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
   const cart = new Map(grouped.series.find((s) => s.labels.route === '/cart').points);
   assert.deepEqual([...cart.values()].sort((a, b) => a - b), [9, 18]);  // 45 / 5, 90 / 5
   await page.locator('[data-testid="metric-plot"] canvas').waitFor();
-  await page.mouse.move(box.x + box.width * 0.97, box.y + box.height / 2);
+  const routes = await hoverValue(page);
   await shot(page, '04-counter-by-route');
-  assert.match(await page.locator('.u-legend').textContent(), /route=\/cart.*route=\/pay/s);
+  assert.match(routes, /route=\/cart:?\s*(9|18) order\/s.*route=\/pay/s);
 
   // Stacked bars, and the previous period.
   await page.getByTestId('metric-display').selectOption('bar');
@@ -273,6 +283,8 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
   assert.ok(Array.isArray(compared.previous), 'the previous period is in the answer');
   await page.locator('[data-testid="metric-plot"] canvas').waitFor();
   assert.ok((await drawnPixels(page)) > 200, 'the bars are drawn');
+  // The legend shows each series' own value, not the stacked sum.
+  assert.match(await hoverValue(page), /route=\/cart:?\s*(9|18) order\/s/);
   await shot(page, '05-counter-stacked');
   await page.getByTestId('metric-compare').uncheck();
   await page.getByTestId('metric-groupby-0').selectOption('');
@@ -300,7 +312,7 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
   await page.getByTestId('metric-display').selectOption('line');
   await page.locator('[data-testid="metric-plot"] canvas').waitFor();
   assert.ok((await drawnPixels(page)) > 500, 'the p99 chart is drawn');
-  await page.mouse.move(box.x + box.width - 3, box.y + box.height / 2);
+  assert.match(await hoverValue(page), /shop\.checkout\.duration:?\s*[\d.]+ ms/);
   await shot(page, '06-histogram-p99');
 
   await page.getByTestId('metric-display').selectOption('number');

@@ -98,6 +98,10 @@ function Plot({ result, display, height, tz }: { result: MetricResult; display: 
       drawn = stacked;
     }
     const bars = uPlot.paths.bars!({ size: [0.85, 40], align: 1 });
+    // The values as sent (stacked bars draw sums; the legend shows each series' own value).
+    const own = lines.map((l) => l.values);
+    // Few points: draw them as dots too, or a lone point would be invisible.
+    const sparse = (vals: (number | null)[]) => vals.filter((v) => v !== null).length < 40;
     const fmt = (v: number | null) => formatValue(v, unit, perSecond);
     const opts: uPlot.Options = {
       width: el.clientWidth,
@@ -141,9 +145,9 @@ function Plot({ result, display, height, tz }: { result: MetricResult; display: 
             fill: display === 'bar' ? color : undefined,
             dash: l.previous ? [6, 4] : undefined,
             paths: display === 'bar' ? bars : undefined,
-            points: { show: false },
+            points: { show: display !== 'bar' && sparse(l.values), size: 6, fill: color },
             spanGaps: false,
-            value: (_u: uPlot, v: number | null) => fmt(v),
+            value: (_u: uPlot, _v: number | null, _s: number, idx: number | null) => fmt(idx === null ? null : (own[i]?.[idx] ?? null)),
           };
         }),
       ],

@@ -260,7 +260,7 @@ export function MetricsPage({ email, onLogout }: { email: string; onLogout: () =
     <div class="page metrics-page">
       <header class="topbar">
         <span class="brand">stackhouse</span>
-        <nav class="crumb nav-links">
+        <nav class="nav-links">
           <a href="/">Logs</a>
           <span aria-current="page">Metrics</span>
         </nav>
