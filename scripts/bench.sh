@@ -18,4 +18,7 @@ out=build/bench-results.txt
   if [ -x build/bench/search_bench_load ]; then
     node bench/search_bench.mjs
   fi
+  if [ -x build/bench/metrics_bench_load ]; then
+    node bench/metrics_bench.mjs
+  fi
 } 2>&1 | tee "$out"
