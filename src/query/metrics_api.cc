@@ -228,7 +228,7 @@ std::string catalogueSql(store::QueryParams& params, int64_t fromMs, int64_t toM
       sql += "SELECT MetricName AS name, '" + std::string(kTypeNames[i]) + "' AS type, " +
              monotonic + " AS monotonic, " + temporality +
              " AS temporality, any(MetricUnit) AS unit, any(MetricDescription) AS description, "
-             "uniq(Attributes, ResourceAttributes) AS series, count() AS points FROM otel." +
+             "uniq(SeriesId) AS series, count() AS points FROM otel." +
              std::string(kTables[i]) + " WHERE " + where + " GROUP BY name, monotonic, temporality";
     }
   }
@@ -596,9 +596,9 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
       "if(toUnixTimestamp64Milli(TimeUnix) < {s_base:Int64}, -1, "
       "intDiv(toUnixTimestamp64Milli(TimeUnix) - {s_base:Int64}, {s_step:Int64})) AS step";
   const std::string from = " FROM otel." + std::string(tableOf(p.type)) + " WHERE " + where;
-  const std::string seriesWithStart =
-      "cityHash64(Attributes, ResourceAttributes, StartTimeUnix) AS sid";
-  const std::string series = "cityHash64(Attributes, ResourceAttributes) AS sid";
+  // SeriesId is cityHash64(Attributes, ResourceAttributes), computed at insert (store/schema.cc).
+  const std::string seriesWithStart = "cityHash64(SeriesId, StartTimeUnix) AS sid";
+  const std::string series = "SeriesId AS sid";
   const std::string limit = " LIMIT " + std::to_string(kMaxMetricRows + 1);
   const std::string order = " ORDER BY g0, g1, g2, step";
   const std::string& a = p.aggregation;
@@ -625,8 +625,8 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
             "arrayPopFront(arrayDifference(vs)), arrayPopFront(vs))) AS within" +
             from +
             "\nGROUP BY sid, step))\nWHERE step >= 0 AND (hasPrev = 1 OR n > 1))\n"
-            "GROUP BY g0, g1, g2, step" + order +
-            limit;
+            "GROUP BY g0, g1, g2, step" +
+            order + limit;
       } else if (a == "last" || a == "avg") {
         // Per series and step first (its last value, or its mean), then across the group's
         // series: levels add up (last), means average (avg).
