@@ -23,4 +23,7 @@ out=build/bench-results.txt
   if [ -x build/bench/alert_eval_bench ]; then
     build/bench/alert_eval_bench --seconds "${BENCH_ALERT_SECONDS:-180}" --alerts 100
   fi
+  if [ -x build/bench/metrics_bench_load ]; then
+    node bench/metrics_bench.mjs
+  fi
 } 2>&1 | tee "$out"

@@ -1,12 +1,45 @@
 #include "app/library_services.h"
 
+#include <future>
+#include <memory>
+
 #include "common/log.h"
+#include "query/metrics_api.h"
 #include "web/library/alert_routes.h"
 #include "web/library/library_routes.h"
 
 namespace stackhouse::app {
 
 namespace {
+
+// Chart alerts read their series through the same metrics query as POST /api/v1/metrics/query,
+// on the query service's bounded read connections. Each statement waits for its answer at most
+// `timeout`; a late answer after that writes into the shared promise's live memory.
+Result<std::string> runMetricsQuery(query::QueryService& queries, const std::string& request,
+                                    std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<query::SqlApiReply>>();
+  auto answer = promise->get_future();
+  const int64_t nowNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  query::RunStatement run = [&queries](query::SqlRequest sql,
+                                       std::function<void(query::SqlApiReply)> then) {
+    queries.submit(std::move(sql), {}, std::move(then));
+  };
+  query::runMetricQuery(request, nowNs, run, [promise](query::SqlApiReply reply) {
+    promise->set_value(std::move(reply));
+  });
+  if (answer.wait_for(timeout) != std::future_status::ready) {
+    return unavailable("the metrics query did not answer within " +
+                       std::to_string(timeout.count() / 1000) + " s");
+  }
+  query::SqlApiReply reply = answer.get();
+  if (reply.httpStatus != 200) {
+    return unavailable("the metrics query failed (HTTP " + std::to_string(reply.httpStatus) +
+                       "): " + reply.json.substr(0, 300));
+  }
+  return std::move(reply.json);
+}
 
 int64_t systemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -32,11 +65,9 @@ Result<std::unique_ptr<LibraryServices>> LibraryServices::create(const std::stri
   if (!health) return health.status();
 
   s->searchSource_ = std::make_unique<alerts::QuerySearchSource>(queries);
-  // The metrics query (POST /api/v1/metrics/query) is not part of this build yet: chart alerts are
-  // accepted and stored, and each evaluation says why it has no value until it is wired here.
-  s->chartSource_ =
-      std::make_unique<alerts::MetricsQuerySource>([](const std::string&) -> Result<std::string> {
-        return unavailable("the metrics query is not available in this build");
+  s->chartSource_ = std::make_unique<alerts::MetricsQuerySource>(
+      [&queries](const std::string& request) -> Result<std::string> {
+        return runMetricsQuery(queries, request, std::chrono::seconds(60));
       });
   s->client_ = alerts::makeCurlWebhookClient();
   s->notifier_ =

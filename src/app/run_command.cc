@@ -32,6 +32,7 @@
 #include "web/auth/auth_service.h"
 #include "web/auth/auth_store.h"
 #include "web/auth/secrets.h"
+#include "web/metrics_routes.h"
 #include "web/search_routes.h"
 #include "web/trace_routes.h"
 #include "web/static_assets.h"
@@ -314,6 +315,7 @@ int runStack(const config::Config& config) {
   web::TailPoller tails(*queries.value());
   api.add("POST", "/api/v1/search/tail", tails.route());
   web::addTraceRoutes(api, *queries.value());
+  web::addMetricRoutes(api, *queries.value());
   api.setFallback(web::staticRoute(web::uiAssets()));
   // Saved searches, dashboards, alerts.
   auto library = LibraryServices::create(config.clickstack.dataDir, api, auth, *queries.value());

@@ -82,7 +82,9 @@ std::variant<Common, SqlApiReply> readCommon(simdjson::dom::element root, int64_
     return badRequest("\"source\" must be \"logs\" or \"traces\"");
   }
   auto s = search::parseSource(source);
-  if (!s.isOk()) return badRequest(s.status().message());
+  if (!s.isOk() || s.value() == Source::kMetrics) {
+    return badRequest("\"source\" must be \"logs\" or \"traces\" (metrics: /api/v1/metrics/query)");
+  }
   c.source = s.value();
   simdjson::dom::element q;
   if (root["query"].get(q) == simdjson::SUCCESS && !q.is_null()) {

@@ -167,6 +167,11 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
     auto current = writer_->query("SELECT engine_full FROM system.tables WHERE database = '" +
                                   std::string(kDatabase) + "' AND name = '" + t.name + "'");
     if (!current) return current.status();
+    for (const std::string& column : t.addedColumns) {
+      auto added = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
+                                  " ADD COLUMN IF NOT EXISTS " + column);
+      if (!added) return added.status();
+    }
     for (const std::string& index : t.addedIndexes) {
       auto added = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
                                   " ADD INDEX IF NOT EXISTS " + index);

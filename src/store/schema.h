@@ -24,6 +24,9 @@ struct TableSpec {
   // Skip indexes beyond the exporter's (in createSql too), added to a table made before them
   // (ALTER TABLE ADD INDEX IF NOT EXISTS: new parts get them; old parts are not rewritten).
   std::vector<std::string> addedIndexes;
+  // Columns beyond the exporter's (in createSql too), added to a table made before them (ALTER
+  // TABLE ADD COLUMN IF NOT EXISTS: old parts compute a MATERIALIZED one when read).
+  std::vector<std::string> addedColumns;
 };
 
 // The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):

@@ -15,6 +15,7 @@ export const pages: NavPage[] = [
   { path: '/', label: 'Logs', matches: (p) => p === '/' || p === '/index.html' },
   { path: '/traces', label: 'Traces', matches: (p) => p === '/traces' || p.startsWith('/trace/') },
   { path: '/services', label: 'Services' },
+  { path: '/metrics', label: 'Metrics' },
   { path: '/dashboards', label: 'Dashboards', matches: (p) => p === '/dashboards' || p.startsWith('/dashboards/') },
   { path: '/alerts', label: 'Alerts', matches: (p) => p === '/alerts' || p.startsWith('/alerts/') },
 ];

@@ -6,6 +6,7 @@ import type { User } from './api';
 import { AlertList, AlertView } from './AlertsPage';
 import { DashboardList, DashboardView } from './DashboardPage';
 import { ChangePassword, Login } from './Login';
+import { MetricsPage } from './MetricsPage';
 import { SearchPage } from './SearchPage';
 import { ServicesPage } from './ServicesPage';
 import { TracePage } from './TracePage';
@@ -83,6 +84,7 @@ function Page({ path, email, onLogout }: { path: string; email: string; onLogout
   if (path.startsWith('/trace/')) return <TracePage email={email} onLogout={onLogout} traceId={decodeURIComponent(path.slice('/trace/'.length))} />;
   if (path === '/traces') return <SearchPage email={email} onLogout={onLogout} source="traces" />;
   if (path === '/services') return <ServicesPage email={email} onLogout={onLogout} />;
+  if (path === '/metrics') return <MetricsPage email={email} onLogout={onLogout} />;
   return <SearchPage email={email} onLogout={onLogout} />;
 }
 

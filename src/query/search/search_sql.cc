@@ -68,6 +68,14 @@ constexpr ColumnInfo kSpanColumns[] = {
     {"StatusCode", FieldType::kString},   {"StatusMessage", FieldType::kString},
 };
 
+// The columns every metric table has (store/schema.cc); MetricName is the chart's own choice.
+constexpr ColumnInfo kMetricColumns[] = {
+    {"ServiceName", FieldType::kString},       {"ScopeName", FieldType::kString},
+    {"ScopeVersion", FieldType::kString},      {"ResourceSchemaUrl", FieldType::kString},
+    {"ScopeSchemaUrl", FieldType::kString},    {"MetricUnit", FieldType::kString},
+    {"MetricDescription", FieldType::kString},
+};
+
 struct Alias {
   const char* name;
   const char* column;
@@ -86,6 +94,8 @@ constexpr Alias kSpanAliases[] = {
     {"duration", "Duration"},
 };
 
+constexpr Alias kMetricAliases[] = {{"service", "ServiceName"}};
+
 template <size_t N>
 const ColumnInfo* findColumn(const ColumnInfo (&columns)[N], std::string_view name) {
   for (const auto& c : columns) {
@@ -95,16 +105,32 @@ const ColumnInfo* findColumn(const ColumnInfo (&columns)[N], std::string_view na
 }
 
 const ColumnInfo* columnOf(Source source, std::string_view name) {
-  return source == Source::kLogs ? findColumn(kLogColumns, name) : findColumn(kSpanColumns, name);
+  switch (source) {
+    case Source::kLogs: return findColumn(kLogColumns, name);
+    case Source::kTraces: return findColumn(kSpanColumns, name);
+    case Source::kMetrics: return findColumn(kMetricColumns, name);
+  }
+  return nullptr;
+}
+
+// The map of the record's own attributes: LogAttributes, SpanAttributes or Attributes.
+const char* ownMap(Source source) {
+  switch (source) {
+    case Source::kLogs: return "LogAttributes";
+    case Source::kTraces: return "SpanAttributes";
+    case Source::kMetrics: return "Attributes";
+  }
+  return "";
 }
 
 Field resolve(Source source, std::string_view name) {
   Field f;
   const ColumnInfo* column = columnOf(source, name);
   if (column == nullptr) {
-    const std::span<const Alias> aliases = source == Source::kLogs
-                                               ? std::span<const Alias>(kLogAliases)
-                                               : std::span<const Alias>(kSpanAliases);
+    const std::span<const Alias> aliases =
+        source == Source::kLogs     ? std::span<const Alias>(kLogAliases)
+        : source == Source::kTraces ? std::span<const Alias>(kSpanAliases)
+                                    : std::span<const Alias>(kMetricAliases);
     for (const Alias& a : aliases) {
       if (name == a.name) {
         column = columnOf(source, a.column);
@@ -119,10 +145,10 @@ Field resolve(Source source, std::string_view name) {
     f.column = column->name;
     return f;
   }
-  const char* own = source == Source::kLogs ? "LogAttributes" : "SpanAttributes";
+  const char* own = ownMap(source);
   for (std::string_view map :
        {std::string_view(own), std::string_view("ResourceAttributes"),
-        std::string_view(source == Source::kLogs ? "ScopeAttributes" : "")}) {
+        std::string_view(source != Source::kTraces ? "ScopeAttributes" : "")}) {
     if (map.empty()) continue;
     if (name.size() > map.size() + 1 && name.starts_with(map) && name[map.size()] == '.') {
       f.type = FieldType::kMap;
@@ -234,6 +260,11 @@ class Builder {
 
   Result<std::string> term(const Node& n) {
     Field f;
+    if (n.field.empty() && source_ == Source::kMetrics) {
+      return errorAt(n,
+                     "a metric filter has no free text: write key:value (a bare key is an "
+                     "attribute, then a resource attribute)");
+    }
     if (n.field.empty()) {
       f.type = FieldType::kText;
       f.column = source_ == Source::kLogs ? "Body" : "SpanName";
@@ -389,11 +420,17 @@ class Builder {
 Result<Source> parseSource(std::string_view name) {
   if (name == "logs") return Source::kLogs;
   if (name == "traces") return Source::kTraces;
-  return invalidArgument("source must be \"logs\" or \"traces\"");
+  if (name == "metrics") return Source::kMetrics;
+  return invalidArgument("source must be \"logs\", \"traces\" or \"metrics\"");
 }
 
 std::string_view tableOf(Source source) {
-  return source == Source::kLogs ? "otel_logs" : "otel_traces";
+  switch (source) {
+    case Source::kLogs: return "otel_logs";
+    case Source::kTraces: return "otel_traces";
+    case Source::kMetrics: return "";
+  }
+  return "";
 }
 
 bool isColumn(Source source, std::string_view name) {
@@ -405,6 +442,7 @@ bool isColumn(Source source, std::string_view name) {
   if (source == Source::kLogs) {
     return name == "LogAttributes" || name == "ScopeAttributes" || name == "TimestampTime";
   }
+  if (source == Source::kMetrics) return false;  // no row search over metric points
   return name == "SpanAttributes" || name == "Events.Name" || name == "Events.Timestamp" ||
          name == "Links.TraceId";
 }

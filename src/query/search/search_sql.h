@@ -16,11 +16,13 @@
 
 namespace stackhouse::query::search {
 
-enum class Source : unsigned char { kLogs, kTraces };
+// kMetrics filters the points of one metric (any of the five otel_metrics_* tables): there is no
+// free text; a bare key looks in Attributes, then ResourceAttributes.
+enum class Source : unsigned char { kLogs, kTraces, kMetrics };
 
-// "logs" or "traces"; anything else is an error.
+// "logs", "traces" or "metrics"; anything else is an error.
 Result<Source> parseSource(std::string_view name);
-// The table in the `otel` database: otel_logs or otel_traces.
+// The table in the `otel` database: otel_logs or otel_traces (empty for kMetrics: five tables).
 std::string_view tableOf(Source source);
 
 struct SqlParam {

@@ -34,7 +34,8 @@ std::string render(const std::string& source, const std::string& query) {
   return out;
 }
 
-// The file: blocks separated by blank lines; each block is "logs> query" or "traces> query"
+// The file: blocks separated by blank lines; each block is "logs> query", "traces> query" or
+// "metrics> query"
 // followed by the expected lines. Lines starting with # are comments.
 std::vector<Case> readGolden(const std::string& path) {
   std::ifstream in(path);
@@ -49,7 +50,8 @@ std::vector<Case> readGolden(const std::string& path) {
     }
     const auto arrow = line.find("> ");
     if (current == nullptr && arrow != std::string::npos &&
-        (line.starts_with("logs> ") || line.starts_with("traces> "))) {
+        (line.starts_with("logs> ") || line.starts_with("traces> ") ||
+         line.starts_with("metrics> "))) {
       cases.push_back({line.substr(0, arrow), line.substr(arrow + 2), ""});
       current = &cases.back();
       continue;
