@@ -187,11 +187,19 @@ TEST_F(ClientTest, ClassifiesTransportFailures) {
   auto c = client();
   Request post;
 
-  // A port nothing listens on any more.
-  uint16_t port = server_->port();
-  server_->stop();
-  post.url = "http://127.0.0.1:" + std::to_string(port) + "/echo";
+  // A port bound but not listening (held for the test, so no one else can take it): refused.
+  int held = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(held, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(held, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(held, reinterpret_cast<sockaddr*>(&addr), &len);
+  post.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/echo";
+  post.timeout = 10s;
   Response r = c->send(post);
+  close(held);
   EXPECT_EQ(r.transportError, TransportError::kConnectFailed) << r.transportMessage;
   EXPECT_EQ(r.transportMessage.find("/echo"), std::string::npos) << "no URL path in messages";
 
