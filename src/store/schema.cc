@@ -244,6 +244,10 @@ std::string_view shardingKeyOf(std::string_view table) {
   return "cityHash64(ServiceName, MetricName, Attributes)";
 }
 
+std::string storageTableOf(const SchemaOptions& options, std::string_view table) {
+  return Naming{options}.local(table);
+}
+
 std::string createDatabaseSql(const SchemaOptions& options) {
   return "CREATE DATABASE IF NOT EXISTS " + options.database + Naming{options}.onCluster() +
          " ENGINE = Atomic";

@@ -55,6 +55,9 @@ std::string createDatabaseSql(const SchemaOptions& options);
 // Distributed table; the view reads and writes the local tables).
 std::vector<TableSpec> schemaTables(const SchemaOptions& options);
 
+// The table that holds a table's rows: `<table>_local` on a cluster, else `table` itself.
+std::string storageTableOf(const SchemaOptions& options, std::string_view table);
+
 // The Distributed table's sharding key of a table: deterministic per row (never rand()), so that
 // a retried insert splits over the shards exactly as the first one did and each shard's
 // deduplication sees the same blocks. Traces (and the trace-id table) by TraceId: a trace lives
