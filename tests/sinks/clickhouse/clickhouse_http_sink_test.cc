@@ -46,6 +46,7 @@ const std::string kFixtures = OTLP_FIXTURES_DIR;
 class RemoteSinkTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    if (store_ != nullptr) return;  // one engine per process: the suites share it
     dir_ = new stackhouse::testing::TempDir();
     // No retention: the fixtures' times are from 2023 and must not expire during the test.
     auto store = store::ChdbStore::open({dir_->path() + "/db", 0});
@@ -366,6 +367,93 @@ TEST_F(RemoteSinkTest, FactoryReadsTheConfigAndTheSecret) {
   ASSERT_FALSE(missing.isOk());
   EXPECT_NE(missing.status().message().find("otelConfig.exporters.clickhouse.existingSecret"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace stackhouse::sinks::clickhouse
+
+namespace stackhouse::sinks::clickhouse {
+namespace {
+
+// The stand-in itself is strict about ClickHouse's HTTP interface.
+class StandinTest : public RemoteSinkTest {
+ protected:
+  http::Response send(std::string method, std::string target, std::string body = {},
+                      http::Headers headers = {{"X-ClickHouse-User", "ingest"},
+                                               {"X-ClickHouse-Key", "s3cret"}}) {
+    auto c = http::Client::create({});
+    EXPECT_TRUE(c.isOk());
+    http::Request r;
+    r.method = std::move(method);
+    r.url = standin_->url() + target;
+    r.headers = std::move(headers);
+    r.body = body;
+    return c.value()->send(r);
+  }
+};
+
+TEST_F(StandinTest, SpeaksClickHouseHttpStrictly) {
+  auto r = send("GET", "/ping", "", {});
+  EXPECT_EQ(r.body, "Ok.\n");
+  r = send("GET", "/?query=SELECT%2040%20%2B%202");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "42\n");
+  r = send("GET", "/?query=SELECT%20%7Bx%3AUInt8%7D%20%2B%201&param_x=41");
+  EXPECT_EQ(r.body, "42\n") << "query parameters";
+  // Basic auth, or the user/password parameters: one way only.
+  r = send("GET", "/?query=SELECT%201", "", {{"Authorization", "Basic aW5nZXN0OnMzY3JldA=="}});
+  EXPECT_EQ(r.body, "1\n");
+  r = send("GET", "/?query=SELECT%201&user=ingest&password=s3cret", "", {});
+  EXPECT_EQ(r.body, "1\n");
+  r = send("GET", "/?query=SELECT%201", "",
+           {{"X-ClickHouse-User", "ingest"}, {"Authorization", "Basic aW5nZXN0OnMzY3JldA=="}});
+  EXPECT_EQ(r.header("x-clickhouse-exception-code"), "194");
+  r = send("GET", "/?query=SELECT%201", "", {});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.header("x-clickhouse-exception-code"), "516");
+  EXPECT_TRUE(r.body.starts_with("Code: 516. DB::Exception: default: Authentication failed"))
+      << r.body;
+  // GET is read-only; settings must exist; ClickHouse's block compression is not spoken.
+  r = send("GET", "/?query=CREATE%20DATABASE%20nope");
+  EXPECT_EQ(r.header("x-clickhouse-exception-code"), "164");
+  r = send("POST", "/?query=SELECT%201&no_such_setting=1");
+  EXPECT_EQ(r.header("x-clickhouse-exception-code"), "115");
+  r = send("POST", "/?query=SELECT%201&max_threads=1");
+  EXPECT_EQ(r.body, "1\n") << "a real setting is applied";
+  r = send("POST", "/?query=SELECT%201&compress=1");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(r.body.find("compress=1"), std::string::npos);
+  // The query in the body, compressed; an unknown encoding refused.
+  std::string packed;
+  ASSERT_TRUE(http::compress(http::Compression::kGzip, "SELECT 7", packed).isOk());
+  r = send("POST", "/", packed,
+           {{"X-ClickHouse-User", "ingest"},
+            {"X-ClickHouse-Key", "s3cret"},
+            {"Content-Encoding", "gzip"}});
+  EXPECT_EQ(r.body, "7\n");
+  r = send("POST", "/", "SELECT 7",
+           {{"X-ClickHouse-User", "ingest"},
+            {"X-ClickHouse-Key", "s3cret"},
+            {"Content-Encoding", "br"}});
+  EXPECT_NE(r.body.find("Unknown Content-Encoding"), std::string::npos) << r.body;
+  // Inline rows after the query in the body (never inlined into the engine's SQL), a qualified
+  // target required, and the engine's own errors passed through with their code.
+  ASSERT_EQ(send("POST", "/", "CREATE DATABASE IF NOT EXISTS strict").status, 200);
+  ASSERT_EQ(send("POST", "/",
+                 "CREATE TABLE strict.t (a UInt8, s String) ENGINE = MergeTree "
+                 "ORDER BY a")
+                .status,
+            200);
+  r = send("POST", "/", "INSERT INTO strict.t FORMAT TSV\n1\tx\n2\ty\n");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(send("GET", "/?query=SELECT%20count()%20FROM%20strict.t").body, "2\n");
+  r = send("POST", "/?query=INSERT%20INTO%20t%20FORMAT%20TSV", "3\tz\n");
+  EXPECT_EQ(r.header("x-clickhouse-exception-code"), "60");
+  r = send("POST", "/?query=SELEC%201");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.header("x-clickhouse-exception-code"), "62");
+  EXPECT_TRUE(r.body.starts_with("Code: 62. DB::Exception: Syntax error")) << r.body;
+  EXPECT_EQ(send("GET", "/nothing-here").status, 404);
 }
 
 }  // namespace
