@@ -67,6 +67,9 @@ struct RemoteError {
   store::EngineError engine;  // code 0 when the answer named none
 };
 
+// The compression level the sink uses for each format (0: the format's default).
+int compressionLevel(http::Compression compression);
+
 class ClickhouseHttpSink final : public pipeline::Sink {
  public:
   // Start-up: checks the options and makes the client (a CA file it cannot read fails here).
