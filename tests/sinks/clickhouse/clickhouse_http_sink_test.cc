@@ -5,11 +5,17 @@
 #include "sinks/clickhouse/clickhouse_http_sink.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "otlp/decode.h"
 #include "sinks/clickhouse/chdb_sink.h"
@@ -338,6 +344,69 @@ TEST_F(RemoteSinkTest, TlsToAPlainServerIsATlsFailure) {
   EXPECT_EQ(s->lastError().transport, http::TransportError::kTls) << st.toString();
   o.caFile = dir_->path() + "/missing-ca.pem";
   EXPECT_FALSE(ClickhouseHttpSink::create(o).isOk());
+}
+
+// A real TLS connection: socat terminates TLS in front of the stand-in with a certificate made
+// now by openssl; the sink trusts it through caFile, and refuses it without.
+TEST_F(RemoteSinkTest, OverTlsWithTheConfiguredCa) {
+  if (std::system("command -v socat >/dev/null && command -v openssl >/dev/null") != 0) {
+    GTEST_SKIP() << "socat or openssl is not installed (scripts/setup.sh installs both)";
+  }
+  const std::string cert = dir_->path() + "/tls-cert.pem";
+  const std::string key = dir_->path() + "/tls-key.pem";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                         "-nodes -keyout " +
+                         key + " -out " + cert +
+                         " -days 1 -subj /CN=localhost -addext "
+                         "subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  // A port of our own for socat: bound, read, released just before socat takes it.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const uint16_t port = ntohs(addr.sin_port);
+  close(fd);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string listen = "OPENSSL-LISTEN:" + std::to_string(port) +
+                               ",bind=127.0.0.1,reuseaddr,fork,verify=0,cert=" + cert +
+                               ",key=" + key;
+    const std::string target = "TCP:127.0.0.1:" + std::to_string(standin_->port());
+    execlp("socat", "socat", listen.c_str(), target.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  HttpSinkOptions o = options("tls_ok");
+  o.endpoint = "https://127.0.0.1:" + std::to_string(port);
+  o.caFile = cert;
+  auto s = sink(o);
+  LogBatch b = logs(20);
+  const LogBatch* parts[] = {&b};
+  Status st;
+  for (int i = 0; i < 100; ++i) {  // until socat listens
+    st = s->writeLogs(parts, "tls", Attempt::kFirst);
+    if (st.isOk() || s->lastError().transport != http::TransportError::kConnectFailed) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(st.isOk()) << st.toString();
+  EXPECT_EQ(count("tls_ok", "otel_logs"), 20u);
+  HttpSinkOptions untrusted = o;
+  untrusted.caFile.clear();  // the system's CAs do not know this certificate
+  auto refused = sink(untrusted);
+  st = refused->writeLogs(parts, "tls-2", Attempt::kFirst);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused->lastError().transport, http::TransportError::kTls) << st.toString();
+  HttpSinkOptions insecure = untrusted;
+  insecure.verifyPeer = false;
+  st = sink(insecure)->writeLogs(parts, "tls-3", Attempt::kFirst);
+  EXPECT_TRUE(st.isOk()) << st.toString();
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
 }
 
 TEST_F(RemoteSinkTest, FactoryReadsTheConfigAndTheSecret) {
