@@ -21,6 +21,9 @@
 // replace_running_query=1, so a retry first stops an earlier attempt the server may still be
 // running (a client timeout does not stop the server) instead of racing it.
 //
+// Batch ids must be unique across every process writing to the same ClickHouse, not only stable
+// across restarts: they become tokens and query ids on a server other collectors share.
+//
 // Errors (pipeline/sink.h): classified once, in classify(): the server's code comes from
 // X-ClickHouse-Exception-Code (or the "Code: N." of the body), read through
 // store::insertFailureOf: kData -> kInvalidArgument (permanent), kOverload -> kResourceExhausted
