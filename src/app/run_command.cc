@@ -27,6 +27,7 @@
 #include "sinks/clickhouse/chdb_sink.h"
 #include "stackdump/stackdump.h"
 #include "store/chdb_store.h"
+#include "store/disk_budget.h"
 #include "web/admin_handler.h"
 #include "web/api_handler.h"
 #include "web/auth/auth_service.h"
@@ -170,6 +171,14 @@ int runStack(const config::Config& config) {
                                 .add("engine", "chdb")
                                 .add("ttl_seconds", ttlSeconds)
                                 .add("open_ms", (monoNanos() - openStart) / 1'000'000));
+  auto diskBudget = store::DiskBudget::create(
+      *store.value(), {.maxBytes = config.clickstack.persistence.dataSize}, &metrics());
+  if (!diskBudget) {
+    log::error("cannot start the disk budget",
+               log::Fields().add("error", diskBudget.status().message()));
+    return 1;
+  }
+  diskBudget.value()->start();
 
   auto ledger = pipeline::RequestLedger::open({config.clickstack.dataDir + "/request-ledger"});
   if (!ledger) {
@@ -424,6 +433,7 @@ int runStack(const config::Config& config) {
   library.value()->stop();
   apiServer.value()->stop();
   queries.value()->stop();
+  diskBudget.value()->stop();
   store.value().reset();
   adminServer.value()->stop();
   log::info("stopped");
