@@ -113,7 +113,31 @@ bool sinkEnabled(const Config& config, Sink sink) {
   return false;
 }
 
+std::string_view httpCompressionName(HttpCompression compression) {
+  switch (compression) {
+    case HttpCompression::kNone: return "none";
+    case HttpCompression::kGzip: return "gzip";
+    case HttpCompression::kZstd: return "zstd";
+  }
+  return "none";
+}
+
 namespace {
+
+void describeClickhouseRemote(std::string& out, const ClickhouseExporterConfig& c) {
+  line(out, 3, "endpoint: " + quoted(c.endpoint, std::string::npos));
+  line(out, 3, "database: " + quoted(c.database, std::string::npos));
+  line(out, 3, "username: " + quoted(c.username, std::string::npos));
+  line(out, 3, "existingSecret: " + quoted(c.existingSecret, std::string::npos));
+  line(out, 3, "secretKey: " + quoted(c.secretKey, std::string::npos));
+  line(out, 3, "clusterName: " + quoted(c.clusterName, std::string::npos));
+  line(out, 3, "createSchema: " + boolText(c.createSchema));
+  line(out, 3,
+       "tls: {caFile: " + quoted(c.tlsCaFile, std::string::npos) +
+           ", insecureSkipVerify: " + boolText(c.tlsInsecureSkipVerify) + "}");
+  line(out, 3, "compression: " + std::string(httpCompressionName(c.compression)));
+  line(out, 3, "timeout: " + formatDuration(c.timeout));
+}
 
 // The credential's keys; the secret itself is never in the configuration, only where it is.
 void describeCredential(std::string& out, const CredentialConfig& c, std::string_view fileKey) {
@@ -164,6 +188,8 @@ std::string describeConfig(const Config& config) {
   line(out, 1, "enabled: " + boolText(clickstack.enabled));
   line(out, 1, "dataDir: " + quoted(clickstack.dataDir, std::string::npos));
   line(out, 1, "secretsDir: " + quoted(clickstack.secretsDir, std::string::npos));
+  line(out, 1, "clickhouse:");
+  line(out, 2, "persistence: {dataSize: " + formatByteSize(clickstack.persistence.dataSize) + "}");
   line(out, 1, "hyperdx:");
   const HyperdxConfig& hyperdx = clickstack.hyperdx;
   line(out, 2, "seedUser:");
@@ -220,6 +246,7 @@ std::string describeConfig(const Config& config) {
   line(out, 2, "logs: " + sinkList(otel.routing.logs));
   line(out, 1, "exporters:");
   line(out, 2, "clickhouse:");
+  describeClickhouseRemote(out, otel.exporters.clickhouse);
   line(out, 3, "enabled: " + boolText(otel.exporters.clickhouse.enabled));
   line(out, 3, "ttl: " + formatDuration(otel.exporters.clickhouse.ttl));
   describeVendorExporters(out, otel.exporters);

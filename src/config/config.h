@@ -85,9 +85,19 @@ struct HyperdxConfig {
   bool operator==(const HyperdxConfig&) const = default;
 };
 
+// clickstack.clickhouse.persistence: disk budgets.
+struct PersistenceConfig {
+  // Telemetry on disk in the embedded store; past it the oldest day partitions are dropped
+  // (store/disk_budget.h). At least 64Mi.
+  uint64_t dataSize = 50 * kGiB;
+
+  bool operator==(const PersistenceConfig&) const = default;
+};
+
 struct ClickstackConfig {
   // false: no embedded store and no UI; the process only routes telemetry to the other sinks.
   bool enabled = true;
+  PersistenceConfig persistence;  // clickstack.clickhouse.persistence
   // The embedded store and spools.
   std::string dataDir = "./data";
   // Where existingSecret names are resolved (a mounted Kubernetes secret per subdirectory).
@@ -177,6 +187,10 @@ struct RoutingConfig {
   bool operator==(const RoutingConfig&) const = default;
 };
 
+// Compression of the rows sent to a remote ClickHouse (Content-Encoding).
+enum class HttpCompression : unsigned char { kNone, kGzip, kZstd };
+std::string_view httpCompressionName(HttpCompression compression);
+
 struct ClickhouseExporterConfig {
   // Only takes effect with clickstack.enabled: the embedded store is the only ClickHouse so far.
   bool enabled = true;
@@ -184,6 +198,21 @@ struct ClickhouseExporterConfig {
   std::chrono::nanoseconds ttl = std::chrono::hours(72);
 
   bool operator==(const ClickhouseExporterConfig&) const = default;
+
+  // A remote ClickHouse over its HTTP interface (src/sinks/clickhouse/README.md); all unused
+  // while `endpoint` is empty (the embedded store).
+  std::string endpoint;                // "" or http(s)://host[:port]
+  std::string database = "otel";       // an identifier
+  std::string username = "default";    // X-ClickHouse-User
+  std::string existingSecret;          // the password: <secretsDir>/<existingSecret>/<secretKey>
+  std::string secretKey;               // set both or neither (no password)
+  std::string clusterName;             // ON CLUSTER, ReplicatedMergeTree + Distributed
+  bool createSchema = true;            // create the database and tables at start
+  std::string tlsCaFile;               // tls.caFile: PEM CAs trusted instead of the system's
+  bool tlsInsecureSkipVerify = false;  // tls.insecureSkipVerify
+  HttpCompression compression = HttpCompression::kZstd;
+  std::chrono::nanoseconds timeout = std::chrono::seconds(30);  // one insert, 1s..10m
+  bool remote() const { return !endpoint.empty(); }
 };
 
 // A vendor sink's credential: <secretsDir>/<existingSecret>/<secretKey> (a mounted secret), or

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -163,6 +164,11 @@ class ConfigParser {
   void readExporters(const Slot& slot, ExportersConfig& out);
   void readProcessors(const Slot& slot, ProcessorsConfig& out);
   void readRedaction(const Slot& slot, RedactionProcessorConfig& out);
+  // otelConfig.exporters.clickhouse's keys of a remote ClickHouse, and their checks together.
+  // The section's slot is kept for the checks made once the whole file is read.
+  std::vector<Field> clickhouseRemoteFields(const Slot& section, ClickhouseExporterConfig& out);
+  void checkClickhouseRemote(const Slot& slot, const ClickhouseExporterConfig& c);
+  void readPersistence(const Slot& slot, PersistenceConfig& out);
   bool readRedactionAction(const Slot& slot, RedactionAction& out, bool allowRemove);
   void readStringList(const Slot& slot, std::vector<std::string>& out, std::string_view what);
 
@@ -205,6 +211,7 @@ class ConfigParser {
   size_t moreErrors_ = 0;
   // Where each listener endpoint was set in the file, to point collision errors at it.
   std::map<std::string, YAML::Mark, std::less<>> endpointMarks_;
+  std::optional<Slot> clickhouseSection_;  // otelConfig.exporters.clickhouse, when present
 };
 
 std::string ConfigParser::location(const YAML::Mark& mark) const {
@@ -244,6 +251,9 @@ Config ConfigParser::parse(std::string_view yaml) {
     error(documents[1].Mark(), "", "a second YAML document; the file must hold one");
   } else if (documents.size() == 1) {
     readRoot(Slot{documents[0], documents[0].Mark(), ""}, config);
+  }
+  if (clickhouseSection_) {
+    checkClickhouseRemote(*clickhouseSection_, config.otelConfig.exporters.clickhouse);
   }
   if (errors_.empty()) checkListeners(config);
   if (!errors_.empty()) {
@@ -704,8 +714,11 @@ void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
                {"query", [&](const Slot& q) { readQuery(q, h.query); }}},
               {"tls"});
         }},
-       {"secretsDir", [&](const Slot& s) { readPath(s, out.secretsDir); }}},
-      {"clickhouse"});
+       {"secretsDir", [&](const Slot& s) { readPath(s, out.secretsDir); }},
+       {"clickhouse", [&](const Slot& s) {
+          readMap(s,
+                  {{"persistence", [&](const Slot& p) { readPersistence(p, out.persistence); }}});
+        }}});
 }
 
 void ConfigParser::readQuery(const Slot& slot, QueryConfig& out) {
@@ -802,7 +815,18 @@ void ConfigParser::readRouting(const Slot& slot, RoutingConfig& out) {
 void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
   auto readClickhouse = [&](const Slot& s) {
     ClickhouseExporterConfig& clickhouse = out.clickhouse;
+    std::vector<Field> fields = clickhouseRemoteFields(s, clickhouse);
     readMap(s, {{"enabled", [&](const Slot& e) { readBool(e, clickhouse.enabled); }},
+                {fields[0]},
+                {fields[1]},
+                {fields[2]},
+                {fields[3]},
+                {fields[4]},
+                {fields[5]},
+                {fields[6]},
+                {fields[7]},
+                {fields[8]},
+                {fields[9]},
                 {"ttl", [&](const Slot& e) {
                    // 0 first: readDuration's minimum applies to every other value.
                    auto text = scalar(e, "a duration such as 72h");
@@ -1041,6 +1065,183 @@ void ConfigParser::checkListeners(const Config& config) {
                 " (" + other.endpoint->toString() + "); each listener needs its own port");
     }
   }
+}
+
+// ClickHouse names a database (and a cluster, here) with identifiers; we keep to the plain ones
+// so that they never need quoting in the statements we write. A cluster may also hold '-'.
+bool isPlainName(std::string_view name, bool allowDash) {
+  if (name.empty() || name.size() > 128 || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    c == '_' || (allowDash && c == '-');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The problem with a remote ClickHouse endpoint, or empty: http(s)://host[:port][/], no
+// credentials (they come from existingSecret), no path, query or fragment.
+std::string clickhouseUrlProblem(std::string_view url) {
+  const std::string_view example = " such as http://clickhouse:8123 or https://ch.example.com:8443";
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return "is not an http(s) URL" + std::string(example);
+  }
+  if (rest.ends_with("/")) rest.remove_suffix(1);
+  if (rest.find('@') != std::string_view::npos) {
+    return "holds credentials; give the user in username and the password through "
+           "existingSecret and secretKey";
+  }
+  if (rest.find_first_of("/?#") != std::string_view::npos) {
+    return "has a path, query or fragment; give only the scheme, host and port" +
+           std::string(example);
+  }
+  std::string_view host = rest;
+  std::string_view port;
+  if (rest.starts_with("[")) {
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos) return "has an unterminated [IPv6] host";
+    host = rest.substr(0, close + 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return "has text after its [IPv6] host";
+      port = rest.substr(close + 2);
+    }
+  } else if (const size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  if (host.empty() || host == "[]") return "has no host" + std::string(example);
+  for (char c : host) {
+    if (c <= ' ' || c == 0x7f) return "has a space or control character in its host";
+  }
+  if (!port.empty() || rest.ends_with(":")) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
+        value > 65535) {
+      return "has a port that is not a number from 1 to 65535";
+    }
+  }
+  return {};
+}
+
+std::vector<ConfigParser::Field> ConfigParser::clickhouseRemoteFields(const Slot& section,
+                                                                      ClickhouseExporterConfig& c) {
+  clickhouseSection_ = section;
+  return {
+      {"endpoint",
+       [this, &c](const Slot& s) {
+         auto text = scalar(s, "an http(s) URL");
+         if (!text) return;
+         if (text->empty()) {
+           c.endpoint.clear();
+           return;
+         }
+         if (std::string problem = clickhouseUrlProblem(*text); !problem.empty()) {
+           error(s.mark, s.path, quoted(*text) + " " + problem);
+           return;
+         }
+         c.endpoint = std::move(*text);
+         if (c.endpoint.ends_with("/")) c.endpoint.pop_back();
+       }},
+      {"database",
+       [this, &c](const Slot& s) {
+         auto text = scalar(s, "a database name");
+         if (!text) return;
+         if (!isPlainName(*text, false)) {
+           error(s.mark, s.path,
+                 quoted(*text) +
+                     " is not a database name (letters, digits and _, not starting "
+                     "with a digit)");
+           return;
+         }
+         c.database = std::move(*text);
+       }},
+      {"username",
+       [this, &c](const Slot& s) {
+         auto text = scalar(s, "a user name");
+         if (!text) return;
+         bool printable = !text->empty();
+         for (char ch : *text) printable = printable && ch >= ' ' && ch != 0x7f;
+         if (!printable) {
+           error(s.mark, s.path,
+                 quoted(*text) + " is not a user name (empty or a control character)");
+           return;
+         }
+         c.username = std::move(*text);
+       }},
+      {"existingSecret", [this, &c](const Slot& s) { readString(s, c.existingSecret); }},
+      {"secretKey", [this, &c](const Slot& s) { readString(s, c.secretKey); }},
+      {"clusterName",
+       [this, &c](const Slot& s) {
+         auto text = scalar(s, "a cluster name");
+         if (!text) return;
+         if (!text->empty() && !isPlainName(*text, true)) {
+           error(s.mark, s.path,
+                 quoted(*text) + " is not a cluster name (letters, digits, _ and -)");
+           return;
+         }
+         c.clusterName = std::move(*text);
+       }},
+      {"createSchema", [this, &c](const Slot& s) { readBool(s, c.createSchema); }},
+      {"tls",
+       [this, &c](const Slot& s) {
+         readMap(s, {{"caFile", [&](const Slot& f) { readString(f, c.tlsCaFile); }},
+                     {"insecureSkipVerify",
+                      [&](const Slot& f) { readBool(f, c.tlsInsecureSkipVerify); }}});
+       }},
+      {"compression",
+       [this, &c](const Slot& s) {
+         auto text = scalar(s, "none, gzip or zstd");
+         if (!text) return;
+         for (HttpCompression h :
+              {HttpCompression::kNone, HttpCompression::kGzip, HttpCompression::kZstd}) {
+           if (*text == httpCompressionName(h)) {
+             c.compression = h;
+             return;
+           }
+         }
+         error(s.mark, s.path, quoted(*text) + " is not none, gzip or zstd");
+       }},
+      {"timeout",
+       [this, &c](const Slot& s) {
+         readDuration(s, c.timeout, std::chrono::seconds(1), std::chrono::minutes(10),
+                      /*wholeSeconds=*/false);
+       }},
+  };
+}
+
+void ConfigParser::checkClickhouseRemote(const Slot& slot, const ClickhouseExporterConfig& c) {
+  if (c.existingSecret.empty() != c.secretKey.empty()) {
+    error(slot.mark, slot.path, "set both existingSecret and secretKey, or neither");
+  }
+  if (c.endpoint.empty()) {
+    // Only a remote ClickHouse has a cluster or a TLS connection.
+    if (!c.clusterName.empty()) {
+      error(slot.mark, slot.path + ".clusterName",
+            "needs a remote endpoint (http(s)://host:8123); the embedded store is one server");
+    }
+    if (!c.tlsCaFile.empty() || c.tlsInsecureSkipVerify) {
+      error(slot.mark, slot.path + ".tls", "needs an https endpoint");
+    }
+    return;
+  }
+  if (!c.endpoint.starts_with("https://") && (!c.tlsCaFile.empty() || c.tlsInsecureSkipVerify)) {
+    error(slot.mark, slot.path + ".tls",
+          "is set but the endpoint " + quoted(c.endpoint, std::string::npos) + " is not https");
+  }
+  if (!c.tlsCaFile.empty() && c.tlsInsecureSkipVerify) {
+    error(slot.mark, slot.path + ".tls", "set caFile or insecureSkipVerify, not both");
+  }
+}
+
+void ConfigParser::readPersistence(const Slot& slot, PersistenceConfig& out) {
+  readMap(slot, {{"dataSize", [&](const Slot& s) { readByteSize(s, out.dataSize, 64 * kMiB); }}},
+          {"logSize"});
 }
 
 }  // namespace

@@ -4,9 +4,31 @@ namespace stackhouse::store {
 
 namespace {
 
-std::string qualified(std::string_view table) {
-  return std::string(kDatabase) + "." + std::string(table);
-}
+// The tables are written once; these name them for the database, the cluster and the engine
+// of one SchemaOptions (the embedded store's: `otel`, no cluster, MergeTree).
+struct Naming {
+  const SchemaOptions& o;
+  bool replicated() const { return !o.cluster.empty(); }
+  // The table that holds the rows: `<name>_local` on a cluster.
+  std::string local(std::string_view table) const {
+    return replicated() ? std::string(table) + "_local" : std::string(table);
+  }
+  std::string qualified(std::string_view table) const { return o.database + "." + local(table); }
+  // A cluster name that is not a plain identifier (my-cluster) is back-quoted.
+  std::string quotedCluster() const {
+    bool plain = !o.cluster.empty() && !(o.cluster[0] >= '0' && o.cluster[0] <= '9');
+    for (char c : o.cluster) {
+      plain = plain && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                        (c >= 'A' && c <= 'Z') || c == '_');
+    }
+    return plain ? o.cluster : "`" + o.cluster + "`";
+  }
+  std::string onCluster() const { return replicated() ? " ON CLUSTER " + quotedCluster() : ""; }
+  std::string createTable(std::string_view table) const {
+    return "CREATE TABLE IF NOT EXISTS " + qualified(table) + onCluster();
+  }
+  std::string engine() const { return replicated() ? "ReplicatedMergeTree" : "MergeTree"; }
+};
 
 // ttl 0 means no retention (as in the Collector's exporter): no TTL at all.
 std::string ttlFor(std::string_view timeExpr, uint64_t ttlSeconds) {
@@ -18,11 +40,11 @@ std::string ttlClause(const std::string& ttlExpression) {
   return ttlExpression.empty() ? std::string() : "TTL " + ttlExpression + "\n";
 }
 
-std::string settings() {
-  std::string sql =
-      "SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, "
-      "non_replicated_deduplication_window = " +
-      std::to_string(kDeduplicationWindow);
+std::string settings(const Naming& n) {
+  std::string sql = std::string("SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, ") +
+                    (n.replicated() ? "replicated_deduplication_window = "
+                                    : "non_replicated_deduplication_window = ") +
+                    std::to_string(kDeduplicationWindow);
   for (std::string_view setting : kPartSettings) sql.append(", ").append(setting);
   return sql + "\n";
 }
@@ -44,10 +66,10 @@ namespace {
 constexpr std::string_view kLowerBodyIndex =
     "idx_body_lower lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8";
 
-TableSpec logsTable(uint64_t ttl) {
+TableSpec logsTable(const Naming& n, uint64_t ttl) {
   TableSpec t{"otel_logs", "", ttlFor("TimestampTime", ttl)};
   t.addedIndexes.emplace_back(kLowerBodyIndex);
-  t.createSql = "CREATE TABLE IF NOT EXISTS " + qualified(t.name) + R"( (
+  t.createSql = n.createTable(t.name) + R"( (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TimestampTime DateTime DEFAULT toDateTime(Timestamp),
     TraceId String CODEC(ZSTD(1)),
@@ -75,18 +97,19 @@ TableSpec logsTable(uint64_t ttl) {
     INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8,
     INDEX )" + std::string(kLowerBodyIndex) +
                 R"(
-) ENGINE = MergeTree
+) ENGINE = )" + n.engine() +
+                R"(
 PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
 )" + ttlClause(t.ttlExpression) +
-                settings();
+                settings(n);
   return t;
 }
 
-TableSpec tracesTable(uint64_t ttl) {
+TableSpec tracesTable(const Naming& n, uint64_t ttl) {
   TableSpec t{"otel_traces", "", ttlFor("toDateTime(Timestamp)", ttl)};
-  t.createSql = "CREATE TABLE IF NOT EXISTS " + qualified(t.name) + R"( (
+  t.createSql = n.createTable(t.name) + R"( (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
     SpanId String CODEC(ZSTD(1)),
@@ -119,37 +142,40 @@ TableSpec tracesTable(uint64_t ttl) {
     INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_duration Duration TYPE minmax GRANULARITY 1
-) ENGINE = MergeTree
+) ENGINE = )" + n.engine() +
+                R"(
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 )" + ttlClause(t.ttlExpression) +
-                settings();
+                settings(n);
   return t;
 }
 
-TableSpec traceIdTable(uint64_t ttl) {
+TableSpec traceIdTable(const Naming& n, uint64_t ttl) {
   TableSpec t{"otel_traces_trace_id_ts", "", ttlFor("toDateTime(Start)", ttl)};
-  t.createSql = "CREATE TABLE IF NOT EXISTS " + qualified(t.name) + R"( (
+  t.createSql = n.createTable(t.name) + R"( (
     TraceId String CODEC(ZSTD(1)),
     Start SimpleAggregateFunction(min, DateTime) CODEC(ZSTD(1)),
     End SimpleAggregateFunction(max, DateTime) CODEC(ZSTD(1))
-) ENGINE = MergeTree
+) ENGINE = )" + n.engine() +
+                R"(
 PARTITION BY toStartOfWeek(Start)
 ORDER BY (TraceId)
 )" + ttlClause(t.ttlExpression) +
-                settings();
+                settings(n);
   return t;
 }
 
-TableSpec traceIdView() {
+TableSpec traceIdView(const Naming& n) {
   TableSpec t{"otel_traces_trace_id_ts_mv", "", "", /*view=*/true};
-  t.createSql = "CREATE MATERIALIZED VIEW IF NOT EXISTS " + qualified(t.name) + " TO " +
-                qualified("otel_traces_trace_id_ts") + R"(
+  // On a cluster the view is on every node, from the local traces into the local trace-id table.
+  t.createSql = "CREATE MATERIALIZED VIEW IF NOT EXISTS " + n.o.database + "." + t.name +
+                n.onCluster() + " TO " + n.qualified("otel_traces_trace_id_ts") + R"(
 AS SELECT
     TraceId,
     min(Timestamp) AS Start,
     max(Timestamp) AS End
-FROM )" + qualified("otel_traces") +
+FROM )" + n.qualified("otel_traces") +
                 R"(
 WHERE TraceId != ''
 GROUP BY TraceId
@@ -186,58 +212,91 @@ std::string exemplarColumns() {
     ) CODEC(ZSTD(1)),)";
 }
 
-TableSpec metricTable(std::string_view name, const std::string& kindColumns, uint64_t ttl) {
+TableSpec metricTable(const Naming& n, std::string_view name, const std::string& kindColumns,
+                      uint64_t ttl) {
   TableSpec t{std::string(name), "", ttlFor("toDateTime(TimeUnix)", ttl)};
-  t.createSql = "CREATE TABLE IF NOT EXISTS " + qualified(t.name) + " (" + metricCommonColumns() +
-                kindColumns + R"(
+  t.createSql = n.createTable(t.name) + " (" + metricCommonColumns() + kindColumns + R"(
     INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_scope_attr_value mapValues(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_attr_key mapKeys(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_attr_value mapValues(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1
-) ENGINE = MergeTree
+) ENGINE = )" + n.engine() +
+                R"(
 PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
 )" + ttlClause(t.ttlExpression) +
-                settings();
+                settings(n);
   return t;
 }
 
 }  // namespace
 
 std::vector<TableSpec> schemaTables(uint64_t ttlSeconds) {
+  return schemaTables(SchemaOptions{std::string(kDatabase), ttlSeconds, ""});
+}
+
+std::string_view shardingKeyOf(std::string_view table) {
+  if (table == "otel_traces" || table == "otel_traces_trace_id_ts") return "cityHash64(TraceId)";
+  if (table == "otel_logs") return "cityHash64(ServiceName, Timestamp)";
+  // Metric points: a series (service, name, attributes) stays on one shard.
+  return "cityHash64(ServiceName, MetricName, Attributes)";
+}
+
+std::string createDatabaseSql(const SchemaOptions& options) {
+  return "CREATE DATABASE IF NOT EXISTS " + options.database + Naming{options}.onCluster() +
+         " ENGINE = Atomic";
+}
+
+std::vector<TableSpec> schemaTables(const SchemaOptions& options) {
+  const Naming n{options};
+  const uint64_t ttlSeconds = options.ttlSeconds;
   std::vector<TableSpec> tables;
-  tables.push_back(logsTable(ttlSeconds));
-  tables.push_back(tracesTable(ttlSeconds));
-  tables.push_back(traceIdTable(ttlSeconds));
-  tables.push_back(traceIdView());
-  tables.push_back(metricTable("otel_metrics_gauge", R"(
+  // With a cluster, a Distributed table in front of each local table, made right after it.
+  auto add = [&](TableSpec t) {
+    const std::string name = t.name;
+    const bool view = t.view;
+    tables.push_back(std::move(t));
+    if (!n.replicated() || view) return;
+    TableSpec d{name, "", ""};
+    d.distributed = true;
+    d.createSql = "CREATE TABLE IF NOT EXISTS " + options.database + "." + name + n.onCluster() +
+                  " AS " + n.qualified(name) + "\nENGINE = Distributed(" + n.quotedCluster() +
+                  ", " + options.database + ", " + n.local(name) + ", " +
+                  std::string(shardingKeyOf(name)) + ")\n";
+    tables.push_back(std::move(d));
+  };
+  add(logsTable(n, ttlSeconds));
+  add(tracesTable(n, ttlSeconds));
+  add(traceIdTable(n, ttlSeconds));
+  add(traceIdView(n));
+  add(metricTable(n, "otel_metrics_gauge", R"(
     Value Float64 CODEC(ZSTD(1)),
     Flags UInt32 CODEC(ZSTD(1)),)" + exemplarColumns(),
-                               ttlSeconds));
-  tables.push_back(metricTable("otel_metrics_sum",
-                               R"(
+                  ttlSeconds));
+  add(metricTable(n, "otel_metrics_sum",
+                  R"(
     Value Float64 CODEC(ZSTD(1)),
     Flags UInt32 CODEC(ZSTD(1)),)" +
-                                   exemplarColumns() + R"(
+                      exemplarColumns() + R"(
     AggregationTemporality Int32 CODEC(ZSTD(1)),
     IsMonotonic Boolean CODEC(Delta, ZSTD(1)),)",
-                               ttlSeconds));
-  tables.push_back(metricTable("otel_metrics_histogram",
-                               R"(
+                  ttlSeconds));
+  add(metricTable(n, "otel_metrics_histogram",
+                  R"(
     Count UInt64 CODEC(Delta, ZSTD(1)),
     Sum Float64 CODEC(ZSTD(1)),
     BucketCounts Array(UInt64) CODEC(ZSTD(1)),
     ExplicitBounds Array(Float64) CODEC(ZSTD(1)),)" +
-                                   exemplarColumns() + R"(
+                      exemplarColumns() + R"(
     Flags UInt32 CODEC(ZSTD(1)),
     Min Float64 CODEC(ZSTD(1)),
     Max Float64 CODEC(ZSTD(1)),
     AggregationTemporality Int32 CODEC(ZSTD(1)),)",
-                               ttlSeconds));
-  tables.push_back(metricTable("otel_metrics_exponential_histogram",
-                               R"(
+                  ttlSeconds));
+  add(metricTable(n, "otel_metrics_exponential_histogram",
+                  R"(
     Count UInt64 CODEC(Delta, ZSTD(1)),
     Sum Float64 CODEC(ZSTD(1)),
     Scale Int32 CODEC(ZSTD(1)),
@@ -246,13 +305,13 @@ std::vector<TableSpec> schemaTables(uint64_t ttlSeconds) {
     PositiveBucketCounts Array(UInt64) CODEC(ZSTD(1)),
     NegativeOffset Int32 CODEC(ZSTD(1)),
     NegativeBucketCounts Array(UInt64) CODEC(ZSTD(1)),)" +
-                                   exemplarColumns() + R"(
+                      exemplarColumns() + R"(
     Flags UInt32 CODEC(ZSTD(1)),
     Min Float64 CODEC(ZSTD(1)),
     Max Float64 CODEC(ZSTD(1)),
     AggregationTemporality Int32 CODEC(ZSTD(1)),)",
-                               ttlSeconds));
-  tables.push_back(metricTable("otel_metrics_summary", R"(
+                  ttlSeconds));
+  add(metricTable(n, "otel_metrics_summary", R"(
     Count UInt64 CODEC(Delta, ZSTD(1)),
     Sum Float64 CODEC(ZSTD(1)),
     ValueAtQuantiles Nested (
@@ -260,7 +319,7 @@ std::vector<TableSpec> schemaTables(uint64_t ttlSeconds) {
         Value Float64
     ) CODEC(ZSTD(1)),
     Flags UInt32 CODEC(ZSTD(1)),)",
-                               ttlSeconds));
+                  ttlSeconds));
   return tables;
 }
 

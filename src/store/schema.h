@@ -24,6 +24,9 @@ struct TableSpec {
   // Skip indexes beyond the exporter's (in createSql too), added to a table made before them
   // (ALTER TABLE ADD INDEX IF NOT EXISTS: new parts get them; old parts are not rewritten).
   std::vector<std::string> addedIndexes;
+  // A Distributed table in front of a cluster's local tables (SchemaOptions::cluster): no parts
+  // of its own either.
+  bool distributed = false;
 };
 
 // The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):
@@ -33,6 +36,30 @@ std::string_view timeColumnOf(std::string_view table);
 // Every table and view, in creation order (the trace-id view after both of its tables).
 // `ttlSeconds` is the retention (otelConfig.exporters.clickhouse.ttl); 0: none.
 std::vector<TableSpec> schemaTables(uint64_t ttlSeconds);
+
+// Where and how the tables are made: the embedded store uses the defaults; a remote ClickHouse
+// names its database, and a cluster its name.
+struct SchemaOptions {
+  std::string database = std::string(kDatabase);
+  uint64_t ttlSeconds = 72 * 3600;
+  // Not empty: every statement runs ON CLUSTER; each table becomes a ReplicatedMergeTree table
+  // `<name>_local` on every node with a Distributed table `<name>` in front of it (the name that
+  // inserts and queries use), as the OpenTelemetry Collector's exporter does with cluster_name and
+  // a Replicated table_engine. The server needs the {shard} and {replica} macros.
+  std::string cluster;
+};
+
+// The statements that create the database (CREATE DATABASE IF NOT EXISTS, ON CLUSTER with one).
+std::string createDatabaseSql(const SchemaOptions& options);
+// The tables of `options`, in creation order (with a cluster: each local table, then its
+// Distributed table; the view reads and writes the local tables).
+std::vector<TableSpec> schemaTables(const SchemaOptions& options);
+
+// The Distributed table's sharding key of a table: deterministic per row (never rand()), so that
+// a retried insert splits over the shards exactly as the first one did and each shard's
+// deduplication sees the same blocks. Traces (and the trace-id table) by TraceId: a trace lives
+// on one shard, where the trace-id view's min/max is whole.
+std::string_view shardingKeyOf(std::string_view table);
 
 // Batches older than this many inserts are forgotten by the insert deduplication of a table.
 inline constexpr int kDeduplicationWindow = 10000;

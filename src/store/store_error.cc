@@ -64,4 +64,34 @@ Status toStatus(const EngineError& error) {
   }
 }
 
+InsertFailure insertFailureOf(const EngineError& e) {
+  switch (e.code) {
+    case 6:    // CANNOT_PARSE_TEXT
+    case 27:   // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+    case 41:   // CANNOT_PARSE_DATETIME
+    case 53:   // TYPE_MISMATCH
+    case 69:   // ARGUMENT_OUT_OF_BOUND
+    case 70:   // CANNOT_CONVERT_TYPE
+    case 117:  // INCORRECT_DATA
+    case 131:  // TOO_LARGE_STRING_SIZE
+    case 321:  // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+    case 407:  // DECIMAL_OVERFLOW
+      return InsertFailure::kData;
+    // TOO_MANY_PARTS is two errors under one code: too many partitions in one insert block is
+    // the rows' (their times span too many days), too many active parts in a partition is the
+    // engine's merges falling behind.
+    case 252:
+      return e.message.find("partitions for single INSERT block") != std::string::npos
+                 ? InsertFailure::kData
+                 : InsertFailure::kOverload;
+    case 241:  // MEMORY_LIMIT_EXCEEDED
+    case 202:  // TOO_MANY_SIMULTANEOUS_QUERIES
+    case 159:  // TIMEOUT_EXCEEDED
+    case 203:  // NO_FREE_CONNECTION
+    case 439:  // CANNOT_SCHEDULE_TASK
+      return InsertFailure::kOverload;
+    default: return InsertFailure::kOther;
+  }
+}
+
 }  // namespace stackhouse::store

@@ -20,4 +20,15 @@ EngineError parseEngineError(std::string_view text);
 // the rest internal.
 Status toStatus(const EngineError& error);
 
+// What an insert's engine error says about the rows, for the sinks that write to ClickHouse
+// (embedded and remote), which map it onto the pipeline's failure classes:
+//   kData      the rows themselves cannot be stored (parse, type, range errors raised while the
+//              insert forms its blocks, before anything is written): permanent;
+//   kOverload  the engine is overloaded (memory, too many parts, too many queries, time limit):
+//              throttled;
+//   kOther     anything else (unknown tables, authentication, network, our own bugs): not proof
+//              that the data is bad, so retryable.
+enum class InsertFailure : unsigned char { kData, kOverload, kOther };
+InsertFailure insertFailureOf(const EngineError& error);
+
 }  // namespace stackhouse::store

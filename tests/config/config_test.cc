@@ -83,6 +83,41 @@ TEST(ParseConfig, ValidCases) {
        [](Config& c) { c.clickstack.enabled = false; }},
       {"collector mode", "clickstack:\n  enabled: false\n",
        [](Config& c) { c.clickstack.enabled = false; }},
+      {"a remote ClickHouse cluster, every key",
+       "otelConfig:\n  exporters:\n    clickhouse:\n"
+       "      endpoint: https://ch.example.com:8443/\n      database: telemetry_2\n"
+       "      username: \"ingest\"\n      existingSecret: ch\n      secretKey: password\n"
+       "      clusterName: prod-eu_1\n      createSchema: false\n"
+       "      tls: {caFile: /etc/ssl/ch-ca.pem}\n      compression: gzip\n      timeout: 1.5s\n",
+       [](Config& c) {
+         auto& ch = c.otelConfig.exporters.clickhouse;
+         ch.endpoint = "https://ch.example.com:8443";  // the trailing / dropped
+         ch.database = "telemetry_2";
+         ch.username = "ingest";
+         ch.existingSecret = "ch";
+         ch.secretKey = "password";
+         ch.clusterName = "prod-eu_1";
+         ch.createSchema = false;
+         ch.tlsCaFile = "/etc/ssl/ch-ca.pem";
+         ch.compression = HttpCompression::kGzip;
+         ch.timeout = std::chrono::milliseconds(1500);
+       }},
+      {"a remote ClickHouse over http, IPv6, no compression, no password",
+       "otelConfig:\n  exporters:\n    clickhouse:\n"
+       "      endpoint: \"http://[::1]:8123\"\n      compression: none\n",
+       [](Config& c) {
+         c.otelConfig.exporters.clickhouse.endpoint = "http://[::1]:8123";
+         c.otelConfig.exporters.clickhouse.compression = HttpCompression::kNone;
+       }},
+      {"https without verification",
+       "otelConfig:\n  exporters:\n    clickhouse:\n"
+       "      endpoint: https://ch\n      tls: {insecureSkipVerify: true}\n",
+       [](Config& c) {
+         c.otelConfig.exporters.clickhouse.endpoint = "https://ch";
+         c.otelConfig.exporters.clickhouse.tlsInsecureSkipVerify = true;
+       }},
+      {"disk budget", "clickstack:\n  clickhouse:\n    persistence: {dataSize: 64Mi}\n",
+       [](Config& c) { c.clickstack.persistence.dataSize = 64 * kMiB; }},
       {"UI port is free when clickstack is off",
        "clickstack:\n  enabled: false\n  hyperdx: {listen: \"127.0.0.1:8888\"}\n",
        [](Config& c) {
@@ -234,6 +269,70 @@ TEST(ParseConfig, InvalidCases) {
       {"TLS is not built yet", "clickstack:\n  hyperdx:\n    tls: {certFile: a}\n",
        "test.yaml:3:5: clickstack.hyperdx.tls: unknown key: the feature is not available in this "
        "build yet"},
+      // A remote ClickHouse.
+      {"ClickHouse endpoint that is not http(s)",
+       "otelConfig:\n  exporters:\n    clickhouse: {endpoint: \"tcp://ch:9000\"}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.endpoint: \"tcp://ch:9000\" is not an "
+       "http(s) URL such as http://clickhouse:8123 or https://ch.example.com:8443"},
+      {"ClickHouse endpoint with credentials",
+       "otelConfig:\n  exporters:\n    clickhouse: {endpoint: \"http://u:p@ch:8123\"}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.endpoint: \"http://u:p@ch:8123\" holds "
+       "credentials; give the user in username and the password through existingSecret and "
+       "secretKey"},
+      {"ClickHouse endpoint with a query",
+       "otelConfig:\n  exporters:\n    clickhouse: {endpoint: \"http://ch:8123/?user=x\"}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.endpoint: \"http://ch:8123/?user=x\" has a "
+       "path, query or fragment; give only the scheme, host and port such as "
+       "http://clickhouse:8123 or https://ch.example.com:8443"},
+      {"ClickHouse endpoint with a bad port",
+       "otelConfig:\n  exporters:\n    clickhouse: {endpoint: \"http://ch:99999\"}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.endpoint: \"http://ch:99999\" has a port "
+       "that is not a number from 1 to 65535"},
+      {"ClickHouse endpoint without a host",
+       "otelConfig:\n  exporters:\n    clickhouse: {endpoint: \"https://:8443\"}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.endpoint: \"https://:8443\" has no host "
+       "such as http://clickhouse:8123 or https://ch.example.com:8443"},
+      {"database that needs quoting",
+       "otelConfig:\n  exporters:\n    clickhouse: {database: \"otel; DROP\"}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.database: \"otel; DROP\" is not a database "
+       "name (letters, digits and _, not starting with a digit)"},
+      {"empty user name", "otelConfig:\n  exporters:\n    clickhouse: {username: \"\"}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.username: \"\" is not a user name (empty "
+       "or "
+       "a control character)"},
+      {"cluster name with a space",
+       "otelConfig:\n  exporters:\n    clickhouse: {endpoint: \"http://ch\", clusterName: \"a "
+       "b\"}\n",
+       "test.yaml:3:54: otelConfig.exporters.clickhouse.clusterName: \"a b\" is not a cluster name "
+       "(letters, digits, _ and -)"},
+      {"cluster on the embedded store",
+       "otelConfig:\n  exporters:\n    clickhouse: {clusterName: c1}\n",
+       "test.yaml:3:17: otelConfig.exporters.clickhouse.clusterName: needs a remote endpoint "
+       "(http(s)://host:8123); the embedded store is one server"},
+      {"TLS with an http endpoint",
+       "otelConfig:\n  exporters:\n    clickhouse:\n      endpoint: http://ch:8123\n"
+       "      tls: {caFile: ca.pem}\n",
+       "test.yaml:4:7: otelConfig.exporters.clickhouse.tls: is set but the endpoint "
+       "\"http://ch:8123\" is not https"},
+      {"TLS CA and no verification",
+       "otelConfig:\n  exporters:\n    clickhouse:\n      endpoint: https://ch\n"
+       "      tls: {caFile: ca.pem, insecureSkipVerify: true}\n",
+       "test.yaml:4:7: otelConfig.exporters.clickhouse.tls: set caFile or insecureSkipVerify, not "
+       "both"},
+      {"ClickHouse password secret without its key",
+       "otelConfig:\n  exporters:\n    clickhouse: {endpoint: \"http://ch\", existingSecret: ch}\n",
+       "test.yaml:3:17: otelConfig.exporters.clickhouse: set both existingSecret and secretKey, or "
+       "neither"},
+      {"unknown compression", "otelConfig:\n  exporters:\n    clickhouse: {compression: lz4}\n",
+       "test.yaml:3:31: otelConfig.exporters.clickhouse.compression: \"lz4\" is not none, gzip or "
+       "zstd"},
+      {"timeout too long", "otelConfig:\n  exporters:\n    clickhouse: {timeout: 1h}\n",
+       "test.yaml:3:27: otelConfig.exporters.clickhouse.timeout: \"1h\" is longer than the maximum "
+       "10m"},
+      {"disk budget too small", "clickstack:\n  clickhouse:\n    persistence: {dataSize: 1Mi}\n",
+       "test.yaml:3:29: clickstack.clickhouse.persistence.dataSize: \"1Mi\" is smaller than the "
+       "minimum "
+       "64Mi"},
       // Unknown keys.
       {"misspelt top-level key", "clickstak:\n  enabled: true\n",
        "test.yaml:1:1: clickstak: unknown key; did you mean clickstack?"},
@@ -322,9 +421,9 @@ TEST(ParseConfig, InvalidCases) {
        "of "
        "otelConfig.receivers.otlp.http.endpoint (127.0.0.1:4318); each listener needs its own "
        "port"},
-      {"planned disk budget", "clickstack:\n  clickhouse:\n    persistence: {dataSize: 50Gi}\n",
-       "test.yaml:2:3: clickstack.clickhouse: unknown key: the feature is not available in this "
-       "build yet"},
+      {"planned log budget", "clickstack:\n  clickhouse:\n    persistence: {logSize: 10Gi}\n",
+       "test.yaml:3:19: clickstack.clickhouse.persistence.logSize: unknown key: the feature is not "
+       "available in this build yet"},
       // Duplicates.
       {"duplicate key", "clickstack:\n  enabled: true\n  enabled: false\n",
        "test.yaml:3:3: clickstack.enabled: duplicate key (first set at line 2, column 3)"},
@@ -339,8 +438,8 @@ TEST(ParseConfig, InvalidCases) {
       {"the file is a list", "- clickstack\n",
        "test.yaml:1:1: expected a map with the keys clickstack and otelConfig; got a list"},
       {"scalar where a map goes", "clickstack: true\n",
-       "test.yaml:1:13: clickstack: expected a map with the keys enabled, dataDir, hyperdx and "
-       "secretsDir; got "
+       "test.yaml:1:13: clickstack: expected a map with the keys enabled, dataDir, hyperdx, "
+       "secretsDir and clickhouse; got "
        "\"true\""},
       {"list where a map goes", "otelConfig:\n  - routing\n",
        "test.yaml:2:3: otelConfig: expected a map with the keys receivers, admin, routing, "
@@ -547,7 +646,7 @@ TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
   } catch (const ConfigError& e) {
     const std::string notBuilt = ": unknown key: the feature is not available in this build yet";
     EXPECT_EQ(std::string(e.what()),
-              path + ":25:3: clickstack.clickhouse" + notBuilt + "\n" +  //
+              path + ":28:7: clickstack.clickhouse.persistence.logSize" + notBuilt + "\n" +  //
                   path + ":32:1: prometheusScrape" + notBuilt);
   }
 }
@@ -613,6 +712,8 @@ TEST(DescribeConfig, Defaults) {
             "  enabled: true\n"
             "  dataDir: \"./data\"\n"
             "  secretsDir: \"/var/run/secrets/stackhouse\"\n"
+            "  clickhouse:\n"
+            "    persistence: {dataSize: 50Gi}\n"
             "  hyperdx:\n"
             "    seedUser:\n"
             "      email: \"admin@yourcompany.com\"\n"
@@ -662,6 +763,16 @@ TEST(DescribeConfig, Defaults) {
             "    logs: [clickhouse]\n"
             "  exporters:\n"
             "    clickhouse:\n"
+            "      endpoint: \"\"\n"
+            "      database: \"otel\"\n"
+            "      username: \"default\"\n"
+            "      existingSecret: \"\"\n"
+            "      secretKey: \"\"\n"
+            "      clusterName: \"\"\n"
+            "      createSchema: true\n"
+            "      tls: {caFile: \"\", insecureSkipVerify: false}\n"
+            "      compression: zstd\n"
+            "      timeout: 30s\n"
             "      enabled: true\n"
             "      ttl: 72h\n"
             "    tinybird:\n"

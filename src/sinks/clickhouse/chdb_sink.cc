@@ -5,44 +5,6 @@
 
 namespace stackhouse::sinks {
 
-namespace {
-
-// Engine errors that name a problem of the rows themselves, raised while the insert forms its
-// blocks, before anything is written: the same rows fail the same way on every try.
-bool isDataError(const store::EngineError& e) {
-  switch (e.code) {
-    case 6:    // CANNOT_PARSE_TEXT
-    case 27:   // CANNOT_PARSE_INPUT_ASSERTION_FAILED
-    case 41:   // CANNOT_PARSE_DATETIME
-    case 53:   // TYPE_MISMATCH
-    case 69:   // ARGUMENT_OUT_OF_BOUND
-    case 70:   // CANNOT_CONVERT_TYPE
-    case 117:  // INCORRECT_DATA
-    case 131:  // TOO_LARGE_STRING_SIZE
-    case 321:  // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
-    case 407:  // DECIMAL_OVERFLOW
-      return true;
-    // TOO_MANY_PARTS is two errors under one code: too many partitions in one insert block is
-    // the rows' (their times span too many days), too many active parts in a partition is
-    // the engine's merges falling behind (throttled, below).
-    case 252: return e.message.find("partitions for single INSERT block") != std::string::npos;
-    default: return false;
-  }
-}
-
-bool isOverload(const store::EngineError& e) {
-  switch (e.code) {
-    case 241:  // MEMORY_LIMIT_EXCEEDED
-    case 252:  // TOO_MANY_PARTS (merges behind)
-    case 202:  // TOO_MANY_SIMULTANEOUS_QUERIES
-    case 159:  // TIMEOUT_EXCEEDED
-      return true;
-    default: return false;
-  }
-}
-
-}  // namespace
-
 // The one classification of the store's failures (see pipeline/sink.h): permanent
 // (kInvalidArgument) when the engine names a problem of the rows, throttled
 // (kResourceExhausted) when it is overloaded, and retryable (kUnavailable) for everything else,
@@ -50,8 +12,11 @@ bool isOverload(const store::EngineError& e) {
 Status ChdbSink::classify(Status s) const {
   if (s.isOk()) return s;
   const store::EngineError& e = store_.lastInsertError();
-  if (e.code != 0 && isDataError(e)) return invalidArgument(s.message());
-  if (e.code != 0 && isOverload(e)) return resourceExhausted(s.message());
+  switch (store::insertFailureOf(e)) {
+    case store::InsertFailure::kData: return invalidArgument(s.message());
+    case store::InsertFailure::kOverload: return resourceExhausted(s.message());
+    case store::InsertFailure::kOther: break;
+  }
   return unavailable(s.message());
 }
 
