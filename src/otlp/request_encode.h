@@ -15,18 +15,12 @@
 
 #include "telemetry/log_batch.h"
 #include "telemetry/metric_batch.h"
+#include "telemetry/row_slice.h"
 #include "telemetry/span_batch.h"
 
 namespace stackhouse::otlp {
 
-// Rows [begin, end) of one batch. For a MetricBatch the rows are counted across its five point
-// batches in the order gauge, sum, histogram, exponential histogram, summary.
-template <typename Batch>
-struct RowSlice {
-  const Batch* batch = nullptr;
-  size_t begin = 0;
-  size_t end = 0;
-};
+using telemetry::RowSlice;
 
 // Each appends one whole request message to `out` (not cleared first): every row of every slice,
 // in order. Slices with begin == end add nothing; a request with no rows is the empty message.
