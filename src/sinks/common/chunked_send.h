@@ -25,14 +25,19 @@ class DeliveryProgress {
       batchId_.assign(batchId);
       done_ = 0;
     }
+    base_ = 0;
     return done_;
   }
-  // Rows [.., row) are delivered.
-  void deliveredUpTo(size_t row) { done_ = row; }
+  // For a sink that sends a group in parts (one per data source): the rows counted by the next
+  // deliveredUpTo calls start at `base` in the group.
+  void setBase(size_t base) { base_ = base; }
+  // Rows [.., base + row) of the group are delivered.
+  void deliveredUpTo(size_t row) { done_ = base_ + row; }
 
  private:
   std::string batchId_;
   size_t done_ = 0;
+  size_t base_ = 0;
 };
 
 // What one request's answer means for the splitting.
