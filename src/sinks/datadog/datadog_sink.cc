@@ -234,10 +234,10 @@ SendOutcome DatadogSink::post(const std::string& url, std::string_view contentTy
 
 Status DatadogSink::writeLogs(std::span<const telemetry::LogBatch* const> batches,
                               std::string_view batchId, pipeline::Attempt attempt) {
-  const size_t from = progress_.start(batchId, attempt);
+  const size_t from = logsProgress_.start(batchId, attempt);
   ChunkStats stats;
   Status st = sendInChunks(
-      from, telemetry::totalRows(batches), kMaxLogsPerRequest, kMaxLogsRequestBytes, progress_,
+      from, telemetry::totalRows(batches), kMaxLogsPerRequest, kMaxLogsRequestBytes, logsProgress_,
       stats,
       [&](size_t begin, size_t end, std::string& body) {
         body += '[';
@@ -260,11 +260,11 @@ Status DatadogSink::writeLogs(std::span<const telemetry::LogBatch* const> batche
 
 Status DatadogSink::writeSpans(std::span<const telemetry::SpanBatch* const> batches,
                                std::string_view batchId, pipeline::Attempt attempt) {
-  const size_t from = progress_.start(batchId, attempt);
+  const size_t from = spansProgress_.start(batchId, attempt);
   ChunkStats stats;
   Status st = sendInChunks(
-      from, telemetry::totalRows(batches), kMaxSpansPerRequest, kMaxTraceRequestBytes, progress_,
-      stats,
+      from, telemetry::totalRows(batches), kMaxSpansPerRequest, kMaxTraceRequestBytes,
+      spansProgress_, stats,
       [&](size_t begin, size_t end, std::string& body) {
         const auto slices = telemetry::sliceRows(batches, begin, end);
         otlp::encodeTraceRequest(std::span<const telemetry::RowSlice<telemetry::SpanBatch>>(slices),
@@ -279,7 +279,7 @@ Status DatadogSink::writeSpans(std::span<const telemetry::SpanBatch* const> batc
 
 Status DatadogSink::writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
                                  std::string_view batchId, pipeline::Attempt attempt) {
-  const size_t from = progress_.start(batchId, attempt);
+  const size_t from = metricsProgress_.start(batchId, attempt);
   if (attempt != pipeline::Attempt::kRetry || batchId != seriesBatchId_) {
     seriesBatchId_.assign(batchId);
     series_.clear();
@@ -423,7 +423,7 @@ Status DatadogSink::writeMetrics(std::span<const telemetry::MetricBatch* const> 
   }
   ChunkStats stats;
   Status st = sendInChunks(
-      from, series_.size(), kMaxSeriesPerRequest, kMaxSeriesRequestBytes, progress_, stats,
+      from, series_.size(), kMaxSeriesPerRequest, kMaxSeriesRequestBytes, metricsProgress_, stats,
       [&](size_t begin, size_t end, std::string& body) {
         body += "{\"series\":[";
         for (size_t k = begin; k < end; ++k) {

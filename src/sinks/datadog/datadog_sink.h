@@ -74,7 +74,8 @@ class DatadogSink final : public pipeline::Sink {
 
   DatadogSettings settings_;
   std::unique_ptr<http::Client> client_;
-  DeliveryProgress progress_;
+  // One per signal: a retry of one signal's group resumes even after another signal was sent.
+  DeliveryProgress logsProgress_, spansProgress_, metricsProgress_;
   std::string compressed_;
   // writeMetrics: the series of the group being sent (JSON objects), kept for its retries.
   std::string seriesBatchId_;

@@ -120,14 +120,14 @@ LogfireSink::LogfireSink(LogfireSettings settings, std::unique_ptr<http::Client>
 
 template <typename Batch, typename Encode>
 Status LogfireSink::write(std::span<const Batch* const> batches, std::string_view batchId,
-                          pipeline::Attempt attempt, std::string_view signal, std::string_view path,
-                          Encode&& encode) {
+                          pipeline::Attempt attempt, DeliveryProgress& progress,
+                          std::string_view signal, std::string_view path, Encode&& encode) {
   const size_t total = telemetry::totalRows(batches);
-  const size_t from = progress_.start(batchId, attempt);
+  const size_t from = progress.start(batchId, attempt);
   ChunkStats stats;
   const std::string url = settings_.baseUrl + std::string(path);
   Status st = sendInChunks(
-      from, total, kMaxRowsPerRequest, settings_.maxRequestBytes, progress_, stats,
+      from, total, kMaxRowsPerRequest, settings_.maxRequestBytes, progress, stats,
       [&](size_t begin, size_t end, std::string& body) {
         const auto slices = telemetry::sliceRows(batches, begin, end);
         encode(std::span<const telemetry::RowSlice<Batch>>(slices), body);
@@ -171,19 +171,19 @@ Status LogfireSink::write(std::span<const Batch* const> batches, std::string_vie
 
 Status LogfireSink::writeLogs(std::span<const telemetry::LogBatch* const> batches,
                               std::string_view batchId, pipeline::Attempt attempt) {
-  return write(batches, batchId, attempt, "logs", "/v1/logs",
+  return write(batches, batchId, attempt, logsProgress_, "logs", "/v1/logs",
                [](auto slices, std::string& out) { otlp::encodeLogsRequest(slices, out); });
 }
 
 Status LogfireSink::writeSpans(std::span<const telemetry::SpanBatch* const> batches,
                                std::string_view batchId, pipeline::Attempt attempt) {
-  return write(batches, batchId, attempt, "spans", "/v1/traces",
+  return write(batches, batchId, attempt, spansProgress_, "spans", "/v1/traces",
                [](auto slices, std::string& out) { otlp::encodeTraceRequest(slices, out); });
 }
 
 Status LogfireSink::writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
                                  std::string_view batchId, pipeline::Attempt attempt) {
-  return write(batches, batchId, attempt, "metric points", "/v1/metrics",
+  return write(batches, batchId, attempt, metricsProgress_, "metric points", "/v1/metrics",
                [](auto slices, std::string& out) { otlp::encodeMetricsRequest(slices, out); });
 }
 

@@ -61,12 +61,13 @@ class LogfireSink final : public pipeline::Sink {
  private:
   template <typename Batch, typename Encode>
   Status write(std::span<const Batch* const> batches, std::string_view batchId,
-               pipeline::Attempt attempt, std::string_view signal, std::string_view path,
-               Encode&& encode);
+               pipeline::Attempt attempt, DeliveryProgress& progress, std::string_view signal,
+               std::string_view path, Encode&& encode);
 
   LogfireSettings settings_;
   std::unique_ptr<http::Client> client_;
-  DeliveryProgress progress_;
+  // One per signal: a retry of one signal's group resumes even after another signal was sent.
+  DeliveryProgress logsProgress_, spansProgress_, metricsProgress_;
   std::string compressed_;
   Counter& rejected_;   // rows Logfire refused in a partial success
   Counter& oversized_;  // rows larger than a request may be, skipped

@@ -67,16 +67,16 @@ TinybirdSink::TinybirdSink(TinybirdSettings settings, std::unique_ptr<http::Clie
 
 template <typename Batch>
 Status TinybirdSink::send(std::span<const Batch* const> batches, const std::string& datasource,
-                          size_t base, size_t from) {
+                          size_t base, size_t from, DeliveryProgress& progress) {
   const size_t total = telemetry::totalRows(batches);
   if (total == 0 || from >= base + total) return Status::ok();
   const std::string url = settings_.endpoint + "/v0/events?name=" + http::urlEncode(datasource) +
                           (settings_.wait ? "&wait=true" : "");
   ChunkStats stats;
-  progress_.setBase(base);
+  progress.setBase(base);
   Status st = sendInChunks(
-      from > base ? from - base : 0, total, kMaxRowsPerRequest, settings_.maxRequestBytes,
-      progress_, stats,
+      from > base ? from - base : 0, total, kMaxRowsPerRequest, settings_.maxRequestBytes, progress,
+      stats,
       [&](size_t begin, size_t end, std::string& body) {
         for (const auto& slice : telemetry::sliceRows(batches, begin, end)) {
           for (size_t i = slice.begin; i < slice.end; ++i) appendRowJson(*slice.batch, i, body);
@@ -119,17 +119,19 @@ Status TinybirdSink::send(std::span<const Batch* const> batches, const std::stri
 
 Status TinybirdSink::writeLogs(std::span<const telemetry::LogBatch* const> batches,
                                std::string_view batchId, pipeline::Attempt attempt) {
-  return send(batches, settings_.datasources.logs, 0, progress_.start(batchId, attempt));
+  return send(batches, settings_.datasources.logs, 0, logsProgress_.start(batchId, attempt),
+              logsProgress_);
 }
 
 Status TinybirdSink::writeSpans(std::span<const telemetry::SpanBatch* const> batches,
                                 std::string_view batchId, pipeline::Attempt attempt) {
-  return send(batches, settings_.datasources.traces, 0, progress_.start(batchId, attempt));
+  return send(batches, settings_.datasources.traces, 0, spansProgress_.start(batchId, attempt),
+              spansProgress_);
 }
 
 Status TinybirdSink::writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
                                   std::string_view batchId, pipeline::Attempt attempt) {
-  const size_t from = progress_.start(batchId, attempt);
+  const size_t from = metricsProgress_.start(batchId, attempt);
   size_t base = 0;
   // Each kind to its data source, in the order gauge, sum, histogram, exponential histogram,
   // summary; `base` counts the group's rows of the kinds already sent.
@@ -139,7 +141,7 @@ Status TinybirdSink::writeMetrics(std::span<const telemetry::MetricBatch* const>
     parts.reserve(batches.size());
     for (const telemetry::MetricBatch* b : batches) parts.push_back(&(b->*member));
     const std::span<const KindBatch* const> view(parts);
-    Status st = send(view, datasource, base, from);
+    Status st = send(view, datasource, base, from, metricsProgress_);
     base += telemetry::totalRows(view);
     return st;
   };

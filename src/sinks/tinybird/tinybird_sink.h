@@ -61,11 +61,12 @@ class TinybirdSink final : public pipeline::Sink {
   // `base` (the rows of the group before these batches' kind).
   template <typename Batch>
   Status send(std::span<const Batch* const> batches, const std::string& datasource, size_t base,
-              size_t from);
+              size_t from, DeliveryProgress& progress);
 
   TinybirdSettings settings_;
   std::unique_ptr<http::Client> client_;
-  DeliveryProgress progress_;
+  // One per signal: a retry of one signal's group resumes even after another signal was sent.
+  DeliveryProgress logsProgress_, spansProgress_, metricsProgress_;
   std::string compressed_;
   Counter& quarantined_;
   Counter& oversized_;

@@ -255,6 +255,27 @@ TEST(LogfireSink, ARetryResumesAfterTheRowsAlreadyTaken) {
   EXPECT_EQ(dumpRows(got), dumpRows(logs));  // every row once
 }
 
+TEST(LogfireSink, AnotherSignalBetweenTriesDoesNotRestartTheGroup) {
+  Fixture f(64 << 10);
+  const telemetry::LogBatch logs = randomLogs(300);
+  const telemetry::LogBatch* group[] = {&logs};
+  telemetry::SpanBatch spans;
+  otlp::DecodeStats stats;
+  RequestGenerator gen(1);
+  ASSERT_TRUE(
+      otlp::decodeSpans(bytesOf(gen.traces().SerializeAsString()), pb(), spans, stats).isOk());
+  const telemetry::SpanBatch* spanGroup[] = {&spans};
+  f.standIn.script({Answer{200}, Answer{503}});
+  EXPECT_EQ(f.sink->writeLogs(group, "g", pipeline::Attempt::kFirst).code(),
+            StatusCode::kUnavailable);
+  ASSERT_TRUE(f.sink->writeSpans(spanGroup, "s", pipeline::Attempt::kFirst).isOk());
+  ASSERT_TRUE(f.sink->writeLogs(group, "g", pipeline::Attempt::kRetry).isOk());
+  auto got = f.arrived<telemetry::LogBatch>("/v1/logs", [](auto b, auto& out, auto& s) {
+    return otlp::decodeLogs(b, otlp::Encoding::kProtobuf, out, s);
+  });
+  EXPECT_EQ(dumpRows(got), dumpRows(logs));  // every row once
+}
+
 TEST(LogfireSink, PartialSuccessIsCountedNotRetried) {
   Fixture f;
   // ExportLogsServiceResponse { partial_success { rejected_log_records: 3, error_message } }
