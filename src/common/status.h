@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cassert>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,9 +49,19 @@ class [[nodiscard]] Status {
   // "invalid argument: <message>"
   std::string toString() const;
 
+  // How long the service that failed asked us to wait before trying again (an HTTP Retry-After,
+  // a gRPC RetryInfo); zero when it did not say. Meaningful on kResourceExhausted and
+  // kUnavailable: a sink's throttled-until.
+  std::chrono::milliseconds retryAfter() const { return retryAfter_; }
+  Status&& withRetryAfter(std::chrono::milliseconds delay) && {
+    retryAfter_ = delay;
+    return std::move(*this);
+  }
+
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::chrono::milliseconds retryAfter_{0};
 };
 
 inline Status invalidArgument(std::string message) {

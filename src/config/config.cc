@@ -74,6 +74,14 @@ std::string_view redactionActionName(RedactionAction action) {
   return "mask";
 }
 
+const std::vector<std::string_view>& datadogSites() {
+  static const std::vector<std::string_view> sites = {
+      "datadoghq.com",     "us3.datadoghq.com", "us5.datadoghq.com",
+      "datadoghq.eu",      "ap1.datadoghq.com", "ap2.datadoghq.com",
+      "uk1.datadoghq.com", "ddog-gov.com",      "us2.ddog-gov.com"};
+  return sites;
+}
+
 const std::vector<std::string_view>& redactionRuleNames() {
   static const std::vector<std::string_view> names = {
       "blockedKeys", "bearerTokens",      "jwts",   "cloudKeys",   "privateKeys",
@@ -129,6 +137,45 @@ void describeClickhouseRemote(std::string& out, const ClickhouseExporterConfig& 
            ", insecureSkipVerify: " + boolText(c.tlsInsecureSkipVerify) + "}");
   line(out, 3, "compression: " + std::string(httpCompressionName(c.compression)));
   line(out, 3, "timeout: " + formatDuration(c.timeout));
+}
+
+// The credential's keys; the secret itself is never in the configuration, only where it is.
+void describeCredential(std::string& out, const CredentialConfig& c, std::string_view fileKey) {
+  line(out, 3, "existingSecret: " + quoted(c.existingSecret, std::string::npos));
+  line(out, 3, "secretKey: " + quoted(c.secretKey, std::string::npos));
+  line(out, 3, std::string(fileKey) + ": " + quoted(c.file, std::string::npos));
+}
+
+void describeVendorExporters(std::string& out, const ExportersConfig& e) {
+  line(out, 2, "tinybird:");
+  line(out, 3, "enabled: " + boolText(e.tinybird.enabled));
+  line(out, 3, "endpoint: " + quoted(e.tinybird.endpoint, std::string::npos));
+  describeCredential(out, e.tinybird.token, "tokenFile");
+  const TinybirdDatasourcesConfig& d = e.tinybird.datasources;
+  line(out, 3, "datasources:");
+  line(out, 4, "logs: " + quoted(d.logs, std::string::npos));
+  line(out, 4, "traces: " + quoted(d.traces, std::string::npos));
+  line(out, 4, "gauge: " + quoted(d.gauge, std::string::npos));
+  line(out, 4, "sum: " + quoted(d.sum, std::string::npos));
+  line(out, 4, "histogram: " + quoted(d.histogram, std::string::npos));
+  line(out, 4, "exponentialHistogram: " + quoted(d.exponentialHistogram, std::string::npos));
+  line(out, 4, "summary: " + quoted(d.summary, std::string::npos));
+  line(out, 3, "wait: " + boolText(e.tinybird.wait));
+  line(out, 3, "timeout: " + formatDuration(e.tinybird.timeout));
+  line(out, 3, "maxRequestSize: " + formatByteSize(e.tinybird.maxRequestSize));
+  line(out, 2, "datadog:");
+  line(out, 3, "enabled: " + boolText(e.datadog.enabled));
+  line(out, 3, "site: " + quoted(e.datadog.site, std::string::npos));
+  describeCredential(out, e.datadog.apiKey, "apiKeyFile");
+  line(out, 3, "endpoint: " + quoted(e.datadog.endpoint, std::string::npos));
+  line(out, 3, "timeout: " + formatDuration(e.datadog.timeout));
+  line(out, 2, "logfire:");
+  line(out, 3, "enabled: " + boolText(e.logfire.enabled));
+  line(out, 3, "region: " + quoted(e.logfire.region, std::string::npos));
+  line(out, 3, "endpoint: " + quoted(e.logfire.endpoint, std::string::npos));
+  describeCredential(out, e.logfire.token, "tokenFile");
+  line(out, 3, "timeout: " + formatDuration(e.logfire.timeout));
+  line(out, 3, "maxRequestSize: " + formatByteSize(e.logfire.maxRequestSize));
 }
 
 }  // namespace
@@ -202,9 +249,7 @@ std::string describeConfig(const Config& config) {
   describeClickhouseRemote(out, otel.exporters.clickhouse);
   line(out, 3, "enabled: " + boolText(otel.exporters.clickhouse.enabled));
   line(out, 3, "ttl: " + formatDuration(otel.exporters.clickhouse.ttl));
-  line(out, 2, "tinybird: {enabled: " + boolText(otel.exporters.tinybird.enabled) + "}");
-  line(out, 2, "datadog: {enabled: " + boolText(otel.exporters.datadog.enabled) + "}");
-  line(out, 2, "logfire: {enabled: " + boolText(otel.exporters.logfire.enabled) + "}");
+  describeVendorExporters(out, otel.exporters);
   line(out, 1, "processors:");
   line(out, 2, "batch:");
   line(out, 3, "sendBatchSize: " + std::to_string(otel.processors.batch.sendBatchSize));

@@ -215,19 +215,75 @@ struct ClickhouseExporterConfig {
   bool remote() const { return !endpoint.empty(); }
 };
 
-// tinybird, datadog and logfire are not built yet: their keys exist so that the reference
-// snippet pastes unchanged, and `enabled` is always false.
-struct PlannedExporterConfig {
-  bool enabled = false;
+// A vendor sink's credential: <secretsDir>/<existingSecret>/<secretKey> (a mounted secret), or
+// `file`. When the sink is enabled exactly one of the two is set.
+struct CredentialConfig {
+  std::string existingSecret;
+  std::string secretKey;
+  std::string file;
 
-  bool operator==(const PlannedExporterConfig&) const = default;
+  bool operator==(const CredentialConfig&) const = default;
 };
+
+// otelConfig.exporters.logfire: OTLP/HTTP protobuf to Logfire (src/sinks/logfire).
+struct LogfireExporterConfig {
+  bool enabled = false;
+  std::string region = "us";  // us: https://logfire-us.pydantic.dev, eu: logfire-eu
+  std::string endpoint;       // http(s)://host[:port][/path]: overrides region
+  CredentialConfig token;     // the write token (keys existingSecret, secretKey, tokenFile)
+  std::chrono::nanoseconds timeout = std::chrono::seconds(30);  // one request, 1s..5m
+  uint64_t maxRequestSize = 4 * kMiB;  // bytes of one request before gzip; larger is split
+
+  bool operator==(const LogfireExporterConfig&) const = default;
+};
+
+// The Tinybird data source each table's rows go to.
+struct TinybirdDatasourcesConfig {
+  std::string logs = "otel_logs";
+  std::string traces = "otel_traces";
+  std::string gauge = "otel_metrics_gauge";
+  std::string sum = "otel_metrics_sum";
+  std::string histogram = "otel_metrics_histogram";
+  std::string exponentialHistogram = "otel_metrics_exponential_histogram";
+  std::string summary = "otel_metrics_summary";
+
+  bool operator==(const TinybirdDatasourcesConfig&) const = default;
+};
+
+// otelConfig.exporters.tinybird: the Events API, NDJSON (src/sinks/tinybird).
+struct TinybirdExporterConfig {
+  bool enabled = false;
+  std::string endpoint = "https://api.tinybird.co";  // the workspace's region host
+  CredentialConfig token;  // a DATASOURCE:APPEND token (existingSecret, secretKey, tokenFile)
+  TinybirdDatasourcesConfig datasources;
+  bool wait = true;  // wait=true: a request succeeds once the write is acknowledged
+  std::chrono::nanoseconds timeout = std::chrono::seconds(30);
+  uint64_t maxRequestSize = 10 * kMiB;  // the Events API's per-request limit; larger is split
+
+  bool operator==(const TinybirdExporterConfig&) const = default;
+};
+
+// otelConfig.exporters.datadog: logs intake v2, series v2, OTLP traces intake
+// (src/sinks/datadog).
+struct DatadogExporterConfig {
+  bool enabled = false;
+  std::string site = "datadoghq.com";  // datadoghq.eu, us3.datadoghq.com, ddog-gov.com, ...
+  CredentialConfig apiKey;             // existingSecret, secretKey, apiKeyFile
+  // (stackhouse) one base URL for every intake instead of the site's hosts: a proxy, a test.
+  std::string endpoint;
+  std::chrono::nanoseconds timeout = std::chrono::seconds(30);
+
+  bool operator==(const DatadogExporterConfig&) const = default;
+};
+
+// The Datadog sites (the `site` values Datadog documents).
+const std::vector<std::string_view>& datadogSites();
 
 struct ExportersConfig {
   ClickhouseExporterConfig clickhouse;
-  PlannedExporterConfig tinybird;
-  PlannedExporterConfig datadog;
-  PlannedExporterConfig logfire;
+  TinybirdExporterConfig tinybird;
+  DatadogExporterConfig datadog;
+  LogfireExporterConfig logfire;
 
   bool operator==(const ExportersConfig&) const = default;
 };

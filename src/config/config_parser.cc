@@ -190,7 +190,17 @@ class ConfigParser {
                     std::optional<std::chrono::nanoseconds> max, bool wholeSeconds);
   void readByteSize(const Slot& slot, uint64_t& out, uint64_t min);
   void readSinks(const Slot& slot, std::vector<Sink>& out);
-  void readPlannedExporter(const Slot& slot, std::string_view name, PlannedExporterConfig& out);
+  // The vendor sinks' sections (otelConfig.exporters.logfire, tinybird, datadog).
+  void readLogfire(const Slot& slot, LogfireExporterConfig& out);
+  void readTinybird(const Slot& slot, TinybirdExporterConfig& out);
+  void readDatadog(const Slot& slot, DatadogExporterConfig& out);
+  // An http:// or https:// URL without user info, query or fragment; "" allowed when `optional`.
+  void readUrl(const Slot& slot, std::string& out, bool optional);
+  // The credential keys of a vendor section: existingSecret, secretKey and `fileKey`.
+  std::vector<Field> credentialFields(CredentialConfig& out, std::string_view fileKey);
+  // Exactly one credential source when the sink is enabled; existingSecret needs secretKey.
+  void checkCredential(const Slot& slot, bool enabled, const CredentialConfig& c,
+                       std::string_view fileKey);
   void checkListeners(const Config& config);
 
   std::string location(const YAML::Mark& mark) const;
@@ -479,19 +489,172 @@ void ConfigParser::readSinks(const Slot& slot, std::vector<Sink>& out) {
   if (valid) out = std::move(sinks);
 }
 
-void ConfigParser::readPlannedExporter(const Slot& slot, std::string_view name,
-                                       PlannedExporterConfig& out) {
-  readMap(slot, {{"enabled", [this, name, &out](const Slot& s) {
-                    bool enabled = false;
-                    if (!readBool(s, enabled)) return;
-                    if (enabled) {
-                      error(s.mark, s.path,
-                            "true is not possible: the " + std::string(name) +
-                                " exporter is not available in this build yet");
-                      return;
-                    }
-                    out.enabled = false;
-                  }}});
+void ConfigParser::readUrl(const Slot& slot, std::string& out, bool optional) {
+  const std::string expected = "a URL such as https://host or http://127.0.0.1:8080";
+  auto text = scalar(slot, expected);
+  if (!text) return;
+  if (text->empty() && optional) {
+    out.clear();
+    return;
+  }
+  std::string_view url = *text;
+  std::string_view rest;
+  if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else {
+    error(slot.mark, slot.path, quoted(*text) + " is not " + expected + " (http or https)");
+    return;
+  }
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  if (authority.empty()) {
+    error(slot.mark, slot.path, quoted(*text) + " has no host");
+    return;
+  }
+  for (char c : url) {
+    if (c == '?' || c == '#' || c == '@' || static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      error(slot.mark, slot.path,
+            quoted(*text) +
+                " may not hold user info, a query, a fragment, spaces or control "
+                "characters");
+      return;
+    }
+  }
+  while (url.ends_with('/')) url.remove_suffix(1);
+  out = std::string(url);
+}
+
+std::vector<ConfigParser::Field> ConfigParser::credentialFields(CredentialConfig& out,
+                                                                std::string_view fileKey) {
+  return {{"existingSecret", [&](const Slot& v) { readString(v, out.existingSecret); }},
+          {"secretKey", [&](const Slot& v) { readString(v, out.secretKey); }},
+          {fileKey, [&](const Slot& v) { readString(v, out.file); }}};
+}
+
+void ConfigParser::checkCredential(const Slot& slot, bool enabled, const CredentialConfig& c,
+                                   std::string_view fileKey) {
+  if (!c.existingSecret.empty() && c.secretKey.empty()) {
+    error(slot.mark, slot.path + ".secretKey", "existingSecret is set but secretKey is empty");
+  } else if (!c.existingSecret.empty() && !c.file.empty()) {
+    error(slot.mark, slot.path,
+          "set existingSecret and secretKey, or " + std::string(fileKey) + ", not both");
+  } else if (enabled && c.existingSecret.empty() && c.file.empty()) {
+    error(slot.mark, slot.path,
+          "enabled: true needs a credential: existingSecret and secretKey (a secret under "
+          "clickstack.secretsDir), or " +
+              std::string(fileKey));
+  }
+}
+
+void ConfigParser::readLogfire(const Slot& slot, LogfireExporterConfig& out) {
+  std::vector<Field> fields;
+  fields.push_back({"enabled", [&](const Slot& e) { readBool(e, out.enabled); }});
+  fields.push_back({"region", [&](const Slot& e) {
+                      auto text = scalar(e, "us or eu");
+                      if (!text) return;
+                      if (*text != "us" && *text != "eu") {
+                        error(e.mark, e.path,
+                              quoted(*text) +
+                                  " is not a Logfire region; expected us or eu (or "
+                                  "set endpoint)");
+                        return;
+                      }
+                      out.region = std::move(*text);
+                    }});
+  fields.push_back({"endpoint", [&](const Slot& e) { readUrl(e, out.endpoint, true); }});
+  fields.push_back({"timeout", [&](const Slot& e) {
+                      readDuration(e, out.timeout, std::chrono::seconds(1), std::chrono::minutes(5),
+                                   /*wholeSeconds=*/false);
+                    }});
+  fields.push_back(
+      {"maxRequestSize", [&](const Slot& e) { readByteSize(e, out.maxRequestSize, 64 * kKiB); }});
+  for (Field& f : credentialFields(out.token, "tokenFile")) fields.push_back(std::move(f));
+  readMap(slot, fields);
+  checkCredential(slot, out.enabled, out.token, "tokenFile");
+}
+
+void ConfigParser::readTinybird(const Slot& slot, TinybirdExporterConfig& out) {
+  auto datasource = [&](std::string& name) {
+    return [&](const Slot& e) {
+      auto text = scalar(e, "a data source name");
+      if (!text) return;
+      // Tinybird names: a letter or underscore, then letters, digits and underscores.
+      bool valid =
+          !text->empty() && text->size() <= 256 && !(text->front() >= '0' && text->front() <= '9');
+      for (char c : *text) {
+        valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '_');
+      }
+      if (!valid) {
+        error(e.mark, e.path,
+              quoted(*text) +
+                  " is not a data source name (letters, digits and _, not starting "
+                  "with a digit)");
+        return;
+      }
+      name = std::move(*text);
+    };
+  };
+  TinybirdDatasourcesConfig& d = out.datasources;
+  std::vector<Field> fields;
+  fields.push_back({"enabled", [&](const Slot& e) { readBool(e, out.enabled); }});
+  fields.push_back({"endpoint", [&](const Slot& e) { readUrl(e, out.endpoint, false); }});
+  for (Field& f : credentialFields(out.token, "tokenFile")) fields.push_back(std::move(f));
+  fields.push_back({"datasources", [&](const Slot& e) {
+                      readMap(e, {{"logs", datasource(d.logs)},
+                                  {"traces", datasource(d.traces)},
+                                  {"gauge", datasource(d.gauge)},
+                                  {"sum", datasource(d.sum)},
+                                  {"histogram", datasource(d.histogram)},
+                                  {"exponentialHistogram", datasource(d.exponentialHistogram)},
+                                  {"summary", datasource(d.summary)}});
+                    }});
+  fields.push_back({"wait", [&](const Slot& e) { readBool(e, out.wait); }});
+  fields.push_back({"timeout", [&](const Slot& e) {
+                      readDuration(e, out.timeout, std::chrono::seconds(1), std::chrono::minutes(5),
+                                   /*wholeSeconds=*/false);
+                    }});
+  fields.push_back({"maxRequestSize", [&](const Slot& e) {
+                      readByteSize(e, out.maxRequestSize, 64 * kKiB);
+                      if (out.maxRequestSize > 100 * kMiB) {
+                        error(e.mark, e.path,
+                              "is above 100Mi, the largest request the Events API takes on any "
+                              "plan");
+                      }
+                    }});
+  readMap(slot, fields);
+  checkCredential(slot, out.enabled, out.token, "tokenFile");
+}
+
+void ConfigParser::readDatadog(const Slot& slot, DatadogExporterConfig& out) {
+  std::vector<Field> fields;
+  fields.push_back({"enabled", [&](const Slot& e) { readBool(e, out.enabled); }});
+  fields.push_back({"site", [&](const Slot& e) {
+                      const std::vector<std::string_view>& sites = datadogSites();
+                      auto text = scalar(e, "a Datadog site such as datadoghq.com");
+                      if (!text) return;
+                      if (std::find(sites.begin(), sites.end(), *text) == sites.end()) {
+                        std::string problem = quoted(*text) + " is not a Datadog site; expected " +
+                                              joinNames(sites, " or ");
+                        if (auto near = suggest(*text, sites)) {
+                          problem += "; did you mean ";
+                          problem += *near;
+                          problem += "?";
+                        }
+                        error(e.mark, e.path, problem);
+                        return;
+                      }
+                      out.site = std::move(*text);
+                    }});
+  fields.push_back({"endpoint", [&](const Slot& e) { readUrl(e, out.endpoint, true); }});
+  fields.push_back({"timeout", [&](const Slot& e) {
+                      readDuration(e, out.timeout, std::chrono::seconds(1), std::chrono::minutes(5),
+                                   /*wholeSeconds=*/false);
+                    }});
+  for (Field& f : credentialFields(out.apiKey, "apiKeyFile")) fields.push_back(std::move(f));
+  readMap(slot, fields);
+  checkCredential(slot, out.enabled, out.apiKey, "apiKeyFile");
 }
 
 void ConfigParser::readRoot(const Slot& slot, Config& config) {
@@ -675,11 +838,10 @@ void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
                    readDuration(e, clickhouse.ttl, kMinTtl, std::nullopt, /*wholeSeconds=*/true);
                  }}});
   };
-  readMap(slot,
-          {{"clickhouse", readClickhouse},
-           {"tinybird", [&](const Slot& s) { readPlannedExporter(s, "tinybird", out.tinybird); }},
-           {"datadog", [&](const Slot& s) { readPlannedExporter(s, "datadog", out.datadog); }},
-           {"logfire", [&](const Slot& s) { readPlannedExporter(s, "logfire", out.logfire); }}});
+  readMap(slot, {{"clickhouse", readClickhouse},
+                 {"tinybird", [&](const Slot& s) { readTinybird(s, out.tinybird); }},
+                 {"datadog", [&](const Slot& s) { readDatadog(s, out.datadog); }},
+                 {"logfire", [&](const Slot& s) { readLogfire(s, out.logfire); }}});
 }
 
 void ConfigParser::readProcessors(const Slot& slot, ProcessorsConfig& out) {

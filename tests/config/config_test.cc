@@ -355,10 +355,11 @@ TEST(ParseConfig, InvalidCases) {
       {"unknown exporter", "otelConfig:\n  exporters:\n    splunk: {enabled: true}\n",
        "test.yaml:3:5: otelConfig.exporters.splunk: unknown key; the keys here are clickhouse, "
        "tinybird, datadog and logfire"},
-      {"exporter settings that do not exist yet",
+      {"a vendor exporter's unknown setting",
        "otelConfig:\n  exporters:\n    datadog: {enabled: false, apiKey: x}\n",
-       "test.yaml:3:31: otelConfig.exporters.datadog.apiKey: unknown key; the only key here is "
-       "enabled"},
+       "test.yaml:3:31: otelConfig.exporters.datadog.apiKey: unknown key; the keys here are "
+       "enabled, "
+       "site, endpoint, timeout, existingSecret, secretKey and apiKeyFile"},
       {"planned top-level key", "prometheusScrape:\n  enabled: false\n",
        "test.yaml:1:1: prometheusScrape: unknown key: the feature is not available in this build "
        "yet"},
@@ -589,15 +590,8 @@ TEST(ParseConfig, InvalidCases) {
       {"nested list", "otelConfig:\n  routing:\n    logs: [[clickhouse]]\n",
        "test.yaml:3:12: otelConfig.routing.logs[0]: expected a sink (clickhouse, tinybird, datadog "
        "or logfire); got a list"},
-      // Exporters that are not built yet.
-      {"enabling an exporter that is not built",
-       "otelConfig:\n  exporters:\n    datadog: {enabled: true}\n",
-       "test.yaml:3:24: otelConfig.exporters.datadog.enabled: true is not possible: the datadog "
-       "exporter is not available in this build yet"},
-      {"enabling another", "otelConfig:\n  exporters:\n    logfire:\n      enabled: true\n",
-       "test.yaml:4:16: otelConfig.exporters.logfire.enabled: true is not possible: the logfire "
-       "exporter is not available in this build yet"},
-      {"bad boolean for an exporter that is not built",
+      // The vendor exporters' own cases are in vendor_exporters_config_test.cc.
+      {"bad boolean for a vendor exporter",
        "otelConfig:\n  exporters:\n    tinybird: {enabled: on}\n",
        "test.yaml:3:25: otelConfig.exporters.tinybird.enabled: \"on\" is not true or false"},
       // YAML itself.
@@ -781,9 +775,40 @@ TEST(DescribeConfig, Defaults) {
             "      timeout: 30s\n"
             "      enabled: true\n"
             "      ttl: 72h\n"
-            "    tinybird: {enabled: false}\n"
-            "    datadog: {enabled: false}\n"
-            "    logfire: {enabled: false}\n"
+            "    tinybird:\n"
+            "      enabled: false\n"
+            "      endpoint: \"https://api.tinybird.co\"\n"
+            "      existingSecret: \"\"\n"
+            "      secretKey: \"\"\n"
+            "      tokenFile: \"\"\n"
+            "      datasources:\n"
+            "        logs: \"otel_logs\"\n"
+            "        traces: \"otel_traces\"\n"
+            "        gauge: \"otel_metrics_gauge\"\n"
+            "        sum: \"otel_metrics_sum\"\n"
+            "        histogram: \"otel_metrics_histogram\"\n"
+            "        exponentialHistogram: \"otel_metrics_exponential_histogram\"\n"
+            "        summary: \"otel_metrics_summary\"\n"
+            "      wait: true\n"
+            "      timeout: 30s\n"
+            "      maxRequestSize: 10Mi\n"
+            "    datadog:\n"
+            "      enabled: false\n"
+            "      site: \"datadoghq.com\"\n"
+            "      existingSecret: \"\"\n"
+            "      secretKey: \"\"\n"
+            "      apiKeyFile: \"\"\n"
+            "      endpoint: \"\"\n"
+            "      timeout: 30s\n"
+            "    logfire:\n"
+            "      enabled: false\n"
+            "      region: \"us\"\n"
+            "      endpoint: \"\"\n"
+            "      existingSecret: \"\"\n"
+            "      secretKey: \"\"\n"
+            "      tokenFile: \"\"\n"
+            "      timeout: 30s\n"
+            "      maxRequestSize: 4Mi\n"
             "  processors:\n"
             "    batch:\n"
             "      sendBatchSize: 50000\n"
