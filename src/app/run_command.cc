@@ -23,6 +23,7 @@
 #include "query/query_service.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
+#include "receivers/prometheus/scrape_receiver.h"
 #include "sinks/clickhouse/chdb_sink.h"
 #include "stackdump/stackdump.h"
 #include "store/chdb_store.h"
@@ -311,6 +312,18 @@ int runStack(const config::Config& config) {
   api.add("POST", "/api/v1/search/histogram", web::histogramRoute(*queries.value()));
   web::TailPoller tails(*queries.value());
   api.add("POST", "/api/v1/search/tail", tails.route());
+  // Prometheus scraping (prometheusScrape); its targets' state is an API route.
+  auto scrapes = receivers::prometheus::ScrapeReceiver::create(config, pipeline,
+                                                               adminServer.value()->port());
+  if (!scrapes) {
+    log::error("cannot start Prometheus scraping",
+               log::Fields().add("error", scrapes.status().message()));
+    return 1;
+  }
+  api.add("GET", "/api/v1/scrape/targets",
+          [&scrapes](http::Request&&, http::Respond respond) {
+            respond(http::Response{200, "application/json", scrapes.value()->targetsJson(), {}});
+          });
   api.setFallback(web::staticRoute(web::uiAssets()));
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
@@ -381,6 +394,11 @@ int runStack(const config::Config& config) {
     return 1;
   }
 
+  if (Status started = scrapes.value()->start(); !started.isOk()) {
+    log::error("cannot start Prometheus scraping", log::Fields().add("error", started.message()));
+    return 1;
+  }
+
   admin.setReady(true);
   // Every thread is up: read the symbols a stack dump needs now, not when an operator asks.
   stackdump::warmUp();
@@ -400,6 +418,7 @@ int runStack(const config::Config& config) {
   // Reverse order of start: drain the pipeline first (every accepted request is answered after its
   // insert; requests arriving meanwhile get a retryable 503), give the answers a moment to be
   // written, then close the receivers, the API and the store.
+  scrapes.value()->stop();
   pipeline.stop();
   otlpGrpc.value()->stop(std::chrono::milliseconds(500));
   otlpServer.value()->stop(std::chrono::milliseconds(500));
