@@ -304,7 +304,11 @@ Status ScrapeMapper::addSample(const TextParser& parser, std::string_view suffix
   const double v = parser.value();
   if (suffix == "_created") {
     // Seconds since the epoch, a float.
-    if (std::isfinite(v) && v >= 0 && v < 9.2e9) {
+    int64_t nanos = 0;
+    if (decimalSecondsToNanos(parser.valueText(), nanos) && nanos >= 0) {
+      g.hasCreated = true;
+      g.created = nanos;
+    } else if (std::isfinite(v) && v >= 0 && v < 9.2e9) {
       g.hasCreated = true;
       g.created = static_cast<int64_t>(std::llround(v * 1e9));
     }

@@ -80,6 +80,31 @@ std::string_view metricTypeName(MetricType type) {
   return "unknown";
 }
 
+bool decimalSecondsToNanos(std::string_view t, int64_t& out) {
+  bool negative = false;
+  if (!t.empty() && (t.front() == '-' || t.front() == '+')) {
+    negative = t.front() == '-';
+    t.remove_prefix(1);
+  }
+  const size_t dot = t.find('.');
+  std::string_view whole = t.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : t.substr(dot + 1);
+  if ((whole.empty() && frac.empty()) || whole.size() > 11) return false;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return false;
+  }
+  for (char c : frac) {
+    if (c < '0' || c > '9') return false;
+  }
+  int64_t seconds = 0;
+  for (char c : whole) seconds = seconds * 10 + (c - '0');
+  int64_t nanos = 0;
+  for (size_t i = 0; i < 9; ++i) nanos = nanos * 10 + (i < frac.size() ? frac[i] - '0' : 0);
+  const int64_t v = seconds * 1'000'000'000 + nanos;
+  out = negative ? -v : v;
+  return true;
+}
+
 void unescapeHelp(std::string_view raw, Format format, std::string& out) {
   out.clear();
   for (size_t i = 0; i < raw.size(); ++i) {
@@ -393,27 +418,7 @@ Status TextParser::parseTimestamp(std::string_view token, int64_t& out) const {
   }
   // OpenMetrics: seconds, possibly fractional. Whole and fractional digits are read apart so
   // that nanoseconds survive (a double holds about 250 ns of precision at today's times).
-  std::string_view t = token;
-  bool negative = false;
-  if (!t.empty() && (t.front() == '-' || t.front() == '+')) {
-    negative = t.front() == '-';
-    t.remove_prefix(1);
-  }
-  const size_t dot = t.find('.');
-  std::string_view whole = t.substr(0, dot);
-  std::string_view frac = dot == std::string_view::npos ? std::string_view() : t.substr(dot + 1);
-  bool simple = !whole.empty() || !frac.empty();
-  for (char c : whole) simple = simple && c >= '0' && c <= '9';
-  for (char c : frac) simple = simple && c >= '0' && c <= '9';
-  if (simple && whole.size() <= 11) {
-    int64_t seconds = 0;
-    for (char c : whole) seconds = seconds * 10 + (c - '0');
-    int64_t nanos = 0;
-    for (size_t i = 0; i < 9; ++i) nanos = nanos * 10 + (i < frac.size() ? frac[i] - '0' : 0);
-    int64_t v = seconds * 1'000'000'000 + nanos;
-    out = negative ? -v : v;
-    return Status::ok();
-  }
+  if (decimalSecondsToNanos(token, out)) return Status::ok();
   double seconds = 0;
   STACKHOUSE_RETURN_IF_ERROR(parseValue(token, seconds, "timestamp"));
   if (!std::isfinite(seconds) || std::fabs(seconds) > 9.2e9) return fail("timestamp out of range");
@@ -439,8 +444,8 @@ Status TextParser::parseSample(std::string_view line) {
     return fail("expected a blank and the value after " + quotedForError(name_));
   }
   // Value, optional timestamp, optional exemplar (OpenMetrics: "# {labels} value [ts]").
-  std::string_view valueToken = nextToken(line, pos);
-  STACKHOUSE_RETURN_IF_ERROR(parseValue(valueToken, value_, "sample value"));
+  valueText_ = nextToken(line, pos);
+  STACKHOUSE_RETURN_IF_ERROR(parseValue(valueText_, value_, "sample value"));
   size_t exemplarLabels = 0;
   std::string_view token = nextToken(line, pos);
   if (!token.empty() && token != "#") {

@@ -93,6 +93,8 @@ class TextParser {
   std::string_view name() const { return name_; }
   std::span<const Label> labels() const { return {labels_.data(), labelCount_}; }
   double value() const { return value_; }
+  // The value as written (for _created, whose nanoseconds a double would round).
+  std::string_view valueText() const { return valueText_; }
   bool hasTimestamp() const { return hasTimestamp_; }
   int64_t timestampNanos() const { return timestampNanos_; }
   // The sample's exemplar (OpenMetrics only), or null.
@@ -135,6 +137,7 @@ class TextParser {
 
   std::string_view name_;
   double value_ = 0;
+  std::string_view valueText_;
   bool hasTimestamp_ = false;
   int64_t timestampNanos_ = 0;
   bool hasExemplar_ = false;
@@ -145,6 +148,10 @@ class TextParser {
   std::vector<Label> labels_;          // reused
   std::string scratch_;                // unescaped values, reused
 };
+
+// Seconds since the epoch written as a decimal ("1520430000.123456789") to nanoseconds, exactly;
+// false when the text is not such a number (the caller then falls back to the double value).
+bool decimalSecondsToNanos(std::string_view text, int64_t& out);
 
 // Unescapes a HELP text (\\ and \n; OpenMetrics also \") into `out`.
 void unescapeHelp(std::string_view raw, Format format, std::string& out);
