@@ -206,6 +206,7 @@ void ScrapeManager::stop() {
   if (started_) {
     curl_multi_wakeup(static_cast<CURLM*>(multi_));
     thread_.join();
+    flush();  // what was scraped is handed over, not lost
   }
   for (auto& s : slots_) {
     if (s->inFlight) curl_multi_remove_handle(static_cast<CURLM*>(multi_), s->easy);
@@ -255,6 +256,14 @@ void ScrapeManager::run() {
       nextWake = std::min(nextWake, slot.nextDue);
       cursor = (cursor + k + 1) % slots_.size();
     }
+    if (pending_) {
+      const int64_t flushAt = pendingSince_ + options_.flushInterval.count() * 1'000'000;
+      if (flushAt <= now) {
+        flush();
+      } else {
+        nextWake = std::min(nextWake, flushAt);
+      }
+    }
     const int64_t waitMs = std::clamp<int64_t>((nextWake - now + 999'999) / 1'000'000, 0, 1000);
     int ready = 0;
     curl_multi_poll(multi, nullptr, 0, static_cast<int>(inFlight == 0 && waitMs == 0 ? 1 : waitMs),
@@ -297,7 +306,11 @@ void ScrapeManager::finish(Slot& slot, int curlCode) {
       status = unavailable("server returned HTTP status " + std::to_string(httpStatus));
     }
   }
-  pipeline::PooledBatch<telemetry::MetricBatch> batch = output_.acquire();
+  if (!pending_) {
+    pending_ = output_.acquire();
+    pendingSince_ = monoNanos();
+  }
+  telemetry::MetricBatch* batch = pending_.get();
   ScrapeCounts counts;
   if (status.isOk()) {
     char* contentType = nullptr;
@@ -311,7 +324,7 @@ void ScrapeManager::finish(Slot& slot, int curlCode) {
     slot.mapper.markAllStale(slot.startedWall, *batch);
   }
   slot.mapper.appendScrapeSeries(status.isOk(), duration, counts, slot.startedWall, *batch);
-  if (!output_.submit(std::move(batch)).isOk()) dropped_.inc();
+  if (batch->rows() >= options_.flushRows) flush();
   // Keep the reused body from holding a rare large scrape's memory for ever.
   if (slot.body.capacity() > (1u << 20) && slot.body.capacity() > 4 * slot.body.size()) {
     slot.body.clear();
@@ -342,6 +355,12 @@ void ScrapeManager::finish(Slot& slot, int curlCode) {
                                    .add("error", status.message()));
   }
   scrapesDone_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ScrapeManager::flush() {
+  if (!pending_) return;
+  if (pending_->rows() != 0 && !output_.submit(std::move(pending_)).isOk()) dropped_.inc();
+  pending_ = {};
 }
 
 std::string ScrapeManager::targetsJson() const {

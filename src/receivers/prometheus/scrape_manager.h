@@ -1,5 +1,6 @@
-// The scrape receiver: scrapes every target on its own interval and hands each scrape's points
-// to a ScrapeOutput as one metric batch (source prometheusScrape).
+// The scrape receiver: scrapes every target on its own interval and hands the points to a
+// ScrapeOutput as metric batches (source prometheusScrape), the scrapes of up to
+// flushInterval gathered into one batch.
 //
 // Scheduling is Prometheus's: each target's scrapes sit at a fixed offset within its interval
 // (scrapeOffset: a hash of the target), so targets are spread over the interval and keep their
@@ -31,7 +32,8 @@
 
 namespace stackhouse::receivers::prometheus {
 
-// Where scraped batches go. Called on the scrape thread only.
+// Where scraped batches go. Called on the scrape thread, and once more from stop() after that
+// thread has ended.
 class ScrapeOutput {
  public:
   virtual ~ScrapeOutput() = default;
@@ -44,6 +46,11 @@ class ScrapeOutput {
 
 struct ScrapeManagerOptions {
   uint32_t maxConcurrent = 64;
+  // Scrapes are gathered into one batch, handed over once it is this old or this large: the
+  // store's cost per insert is mostly fixed, so 200 targets' scrapes spread over an interval
+  // would otherwise make many tiny inserts.
+  std::chrono::milliseconds flushInterval{1000};
+  size_t flushRows = 50000;
 };
 
 class ScrapeManager {
@@ -75,6 +82,8 @@ class ScrapeManager {
   void run();
   void begin(Slot& slot, int64_t nowMono);
   void finish(Slot& slot, int curlCode);
+  // Hands the gathered batch over (when it has rows).
+  void flush();
   int64_t firstDue(const Slot& slot, int64_t nowMono) const;
 
   ScrapeManagerOptions options_;
@@ -85,7 +94,9 @@ class ScrapeManager {
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::atomic<uint64_t> scrapesDone_{0};
-  mutable std::mutex stateMu_;  // guards every Slot's State
+  pipeline::PooledBatch<telemetry::MetricBatch> pending_;  // scrape thread only
+  int64_t pendingSince_ = 0;                               // monotonic ns of its first scrape
+  mutable std::mutex stateMu_;                             // guards every Slot's State
 
   Counter& skipped_;
   Counter& dropped_;

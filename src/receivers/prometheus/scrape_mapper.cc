@@ -27,6 +27,14 @@ uint64_t hashBytes(uint64_t h, std::string_view s) {
   return h;
 }
 
+// A count as written (a float in the exposition) as UInt64: rounded, negatives and NaN as 0,
+// past the range as its maximum.
+uint64_t countOf(double v) {
+  if (!(v > 0)) return 0;
+  if (v >= 18446744073709551615.0) return UINT64_MAX;
+  return static_cast<uint64_t>(v + 0.5);
+}
+
 bool isHex(std::string_view s) {
   for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
@@ -538,9 +546,7 @@ void ScrapeMapper::emitGroup(const Group& g, Kind kind, int64_t scrapeNanos,
           isStaleNaN(g.hasCount ? g.count : (last != first ? (last - 1)->value : g.sum));
       const int64_t start = startFor(key, g, kind, true, count, time, name, counts);
       appendCommon(out.histogram, name, g, start, time, stale ? kNoRecordedValue : 0);
-      const auto toCount = [](double v) -> uint64_t {
-        return std::isfinite(v) && v > 0 ? static_cast<uint64_t>(std::llround(v)) : 0;
-      };
+      const auto toCount = [](double v) -> uint64_t { return countOf(v); };
       out.histogram.count.append(stale ? 0 : toCount(count));
       out.histogram.sum.append(g.hasSum && !stale ? g.sum : 0);
       // OTLP buckets hold per-bucket counts and the bounds leave out +Inf.
@@ -576,9 +582,7 @@ void ScrapeMapper::emitGroup(const Group& g, Kind kind, int64_t scrapeNanos,
       const bool stale = g.hasCount && isStaleNaN(g.count);
       const int64_t start = startFor(key, g, kind, true, count, time, name, counts);
       appendCommon(out.summary, name, g, start, time, stale ? kNoRecordedValue : 0);
-      out.summary.count.append(std::isfinite(count) && count > 0 && !stale
-                                   ? static_cast<uint64_t>(std::llround(count))
-                                   : 0);
+      out.summary.count.append(stale ? 0 : countOf(count));
       out.summary.sum.append(g.hasSum && !stale ? g.sum : 0);
       for (auto b = first; b != buckets_.end() && b->group == gi; ++b) {
         out.summary.quantile.child().append(b->bound);

@@ -89,7 +89,7 @@ bool decimalSecondsToNanos(std::string_view t, int64_t& out) {
   const size_t dot = t.find('.');
   std::string_view whole = t.substr(0, dot);
   std::string_view frac = dot == std::string_view::npos ? std::string_view() : t.substr(dot + 1);
-  if ((whole.empty() && frac.empty()) || whole.size() > 11) return false;
+  if ((whole.empty() && frac.empty()) || whole.size() > 10) return false;
   for (char c : whole) {
     if (c < '0' || c > '9') return false;
   }
@@ -98,6 +98,7 @@ bool decimalSecondsToNanos(std::string_view t, int64_t& out) {
   }
   int64_t seconds = 0;
   for (char c : whole) seconds = seconds * 10 + (c - '0');
+  if (seconds > 9'223'372'035) return false;  // past int64 nanoseconds
   int64_t nanos = 0;
   for (size_t i = 0; i < 9; ++i) nanos = nanos * 10 + (i < frac.size() ? frac[i] - '0' : 0);
   const int64_t v = seconds * 1'000'000'000 + nanos;
