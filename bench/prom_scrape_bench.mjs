@@ -5,7 +5,7 @@
 // against an idle baseline: the same server with scraping off, measured the same way in the same
 // run.
 //
-//   node bench/prom_scrape_bench.mjs [--targets 200] [--interval 15] [--seconds 60]
+//   node bench/prom_scrape_bench.mjs [--targets 200] [--interval 15] [--seconds 60] [--scraper-only 1]
 //
 // The body: tests/fixtures/receivers/prometheus/node_exporter.prom (a real node-exporter 1.5
 // answer, 505 samples) repeated for three cpus/devices, ~1,500 samples and ~170 KB a target:
@@ -114,6 +114,7 @@ ${scrapeConfig}`);
 
 const { servers, ports } = await startFixture();
 try {
+  if (args['scraper-only'] === undefined) {
   const idle = await runServer('', 'idle');
   const targets = ports.map((p) => `"127.0.0.1:${p}"`).join(', ');
   const busy = await runServer(`prometheusScrape:
@@ -132,6 +133,16 @@ try {
   console.log(`  scraping: cpu ${(busy.cpu * 100).toFixed(1)}% of one core, rss avg ${busy.rssAvg.toFixed(0)} MiB, max ${busy.rssMax.toFixed(0)} MiB`);
   console.log(`  scraping cost: cpu +${((busy.cpu - idle.cpu) * 100).toFixed(1)}% of one core, ` +
     `memory +${(busy.rssMax - idle.rssMax).toFixed(0)} MiB (max over max)`);
+  }
+  const alone = path.join(root, 'build/tests/receivers/prometheus/prometheus_scrape_bench');
+  if (fs.existsSync(alone)) {
+    const child = spawn(alone, ['--interval', String(INTERVAL), '--seconds', String(SECONDS), ...ports.map(String)],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; });
+    await new Promise((r) => child.on('exit', r));
+    process.stdout.write(text);
+  }
 } finally {
   for (const s of servers) s.close();
 }

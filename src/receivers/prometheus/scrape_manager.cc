@@ -50,7 +50,8 @@ struct ScrapeManager::Slot {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   curl_slist* connectTo = nullptr;
-  std::string body;  // reused between scrapes
+  std::string body;         // the scrape in flight
+  size_t lastBodySize = 0;  // the last scrape's, to reserve the next one's buffer
   bool tooLarge = false;
   char errorBuffer[CURL_ERROR_SIZE] = {};
   int64_t nextDue = 0;  // monotonic ns
@@ -217,7 +218,8 @@ void ScrapeManager::stop() {
 }
 
 void ScrapeManager::begin(Slot& slot, int64_t nowMono) {
-  slot.body.clear();
+  slot.body.reserve(std::min<uint64_t>(slot.lastBodySize + slot.lastBodySize / 8 + 4096,
+                                       slot.target.bodySizeLimit));
   slot.tooLarge = false;
   slot.errorBuffer[0] = '\0';
   slot.inFlight = true;
@@ -325,11 +327,10 @@ void ScrapeManager::finish(Slot& slot, int curlCode) {
   }
   slot.mapper.appendScrapeSeries(status.isOk(), duration, counts, slot.startedWall, *batch);
   if (batch->rows() >= options_.flushRows) flush();
-  // Keep the reused body from holding a rare large scrape's memory for ever.
-  if (slot.body.capacity() > (1u << 20) && slot.body.capacity() > 4 * slot.body.size()) {
-    slot.body.clear();
-    slot.body.shrink_to_fit();
-  }
+  // The body is not kept between scrapes (200 targets' bodies would stay resident for nothing);
+  // the next scrape reserves what this one needed, so it still grows in one step.
+  slot.lastBodySize = slot.body.size();
+  std::string().swap(slot.body);
 
   bool wasUp = false;
   {
