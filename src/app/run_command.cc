@@ -313,17 +313,16 @@ int runStack(const config::Config& config) {
   web::TailPoller tails(*queries.value());
   api.add("POST", "/api/v1/search/tail", tails.route());
   // Prometheus scraping (prometheusScrape); its targets' state is an API route.
-  auto scrapes = receivers::prometheus::ScrapeReceiver::create(config, pipeline,
-                                                               adminServer.value()->port());
+  auto scrapes =
+      receivers::prometheus::ScrapeReceiver::create(config, pipeline, adminServer.value()->port());
   if (!scrapes) {
     log::error("cannot start Prometheus scraping",
                log::Fields().add("error", scrapes.status().message()));
     return 1;
   }
-  api.add("GET", "/api/v1/scrape/targets",
-          [&scrapes](http::Request&&, http::Respond respond) {
-            respond(http::Response{200, "application/json", scrapes.value()->targetsJson(), {}});
-          });
+  api.add("GET", "/api/v1/scrape/targets", [&scrapes](http::Request&&, http::Respond respond) {
+    respond(http::Response{200, "application/json", scrapes.value()->targetsJson(), {}});
+  });
   api.setFallback(web::staticRoute(web::uiAssets()));
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled

@@ -35,7 +35,8 @@ std::string stringList(const std::vector<std::string>& items) {
 
 void describeCredential(std::string& out, int depth, const ScrapeCredentialConfig& c,
                         std::string_view fileKey) {
-  if (!c.file.empty()) line(out, depth, std::string(fileKey) + ": " + quoted(c.file, std::string::npos));
+  if (!c.file.empty())
+    line(out, depth, std::string(fileKey) + ": " + quoted(c.file, std::string::npos));
   if (!c.existingSecret.empty()) {
     line(out, depth, "existingSecret: " + quoted(c.existingSecret, std::string::npos));
     line(out, depth, "secretKey: " + quoted(c.secretKey, std::string::npos));
@@ -60,7 +61,8 @@ void describePrometheusScrape(std::string& out, const PrometheusScrapeConfig& p)
     if (j.scrapeInterval.count() != 0) {
       line(out, 3, "scrapeInterval: " + formatDuration(j.scrapeInterval));
     }
-    if (j.scrapeTimeout.count() != 0) line(out, 3, "scrapeTimeout: " + formatDuration(j.scrapeTimeout));
+    if (j.scrapeTimeout.count() != 0)
+      line(out, 3, "scrapeTimeout: " + formatDuration(j.scrapeTimeout));
     line(out, 3, "metricsPath: " + quoted(j.metricsPath, std::string::npos));
     line(out, 3, "scheme: " + j.scheme);
     if (!j.params.empty()) {

@@ -887,7 +887,6 @@ void ConfigParser::checkListeners(const Config& config) {
   }
 }
 
-
 namespace {
 bool isLabelName(std::string_view n) {
   if (n.empty()) return false;
@@ -923,8 +922,8 @@ bool isScrapeTarget(std::string_view t) {
   }
   if (host.size() > 253) return false;
   for (char c : host) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          c == '-' || c == '.' || c == '_'))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+          c == '.' || c == '_'))
       return false;
   }
   return true;
@@ -1068,8 +1067,9 @@ void ConfigParser::readScrapeJob(const Slot& slot, ScrapeJobConfig& out,
             ++i;
             if (!isScrapeTarget(t)) {
               error(mark, p,
-                    quoted(t) + " is not a target such as host:9100 (a host and a port, no "
-                                "scheme or path)");
+                    quoted(t) +
+                        " is not a target such as host:9100 (a host and a port, no "
+                        "scheme or path)");
             }
             for (size_t j = 0; j + 1 < i; ++j) {
               if (out.targets[j] == t) error(mark, p, quoted(t) + " is listed twice");
@@ -1111,13 +1111,14 @@ void ConfigParser::readScrapeJob(const Slot& slot, ScrapeJobConfig& out,
        {"bodySizeLimit", [&](const Slot& s) { readByteSize(s, out.bodySizeLimit, kKiB); }},
        {"basicAuth",
         [&](const Slot& s) {
-          readMap(s, {{"username", [&](const Slot& u) { readString(u, out.basicAuth.username); }},
-                      {"passwordFile",
-                       [&](const Slot& f) { readPath(f, out.basicAuth.password.file); }},
-                      {"existingSecret",
-                       [&](const Slot& e) { readString(e, out.basicAuth.password.existingSecret); }},
-                      {"secretKey",
-                       [&](const Slot& k) { readString(k, out.basicAuth.password.secretKey); }}});
+          readMap(
+              s,
+              {{"username", [&](const Slot& u) { readString(u, out.basicAuth.username); }},
+               {"passwordFile", [&](const Slot& f) { readPath(f, out.basicAuth.password.file); }},
+               {"existingSecret",
+                [&](const Slot& e) { readString(e, out.basicAuth.password.existingSecret); }},
+               {"secretKey",
+                [&](const Slot& k) { readString(k, out.basicAuth.password.secretKey); }}});
           const ScrapeCredentialConfig& pw = out.basicAuth.password;
           if (out.basicAuth.username.empty()) {
             error(s.mark, s.path + ".username", "basic auth needs a username");

@@ -332,9 +332,11 @@ TEST(ParseConfig, InvalidCases) {
        "test.yaml:1:47: otelConfig.admin.endpoint: duplicate key (first set at line 1, column 22)"},
       // Wrong shapes.
       {"the file is a scalar", "hello\n",
-       "test.yaml:1:1: expected a map with the keys clickstack, otelConfig and prometheusScrape; got \"hello\""},
+       "test.yaml:1:1: expected a map with the keys clickstack, otelConfig and prometheusScrape; "
+       "got \"hello\""},
       {"the file is a list", "- clickstack\n",
-       "test.yaml:1:1: expected a map with the keys clickstack, otelConfig and prometheusScrape; got a list"},
+       "test.yaml:1:1: expected a map with the keys clickstack, otelConfig and prometheusScrape; "
+       "got a list"},
       {"scalar where a map goes", "clickstack: true\n",
        "test.yaml:1:13: clickstack: expected a map with the keys enabled, dataDir, hyperdx and "
        "secretsDir; got "
@@ -550,8 +552,7 @@ TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
     FAIL() << "the reference holds keys this build does not accept";
   } catch (const ConfigError& e) {
     const std::string notBuilt = ": unknown key: the feature is not available in this build yet";
-    EXPECT_EQ(std::string(e.what()),
-              path + ":25:3: clickstack.clickhouse" + notBuilt);
+    EXPECT_EQ(std::string(e.what()), path + ":25:3: clickstack.clickhouse" + notBuilt);
   }
 }
 
