@@ -10,11 +10,18 @@ out=build/bench-results.txt
   if [ -x build/tests/otlp/otlp_decode_bench ]; then
     build/tests/otlp/otlp_decode_bench --benchmark_min_time=0.5
   fi
+  if [ -x build/tests/receivers/prometheus/prometheus_parse_bench ]; then
+    build/tests/receivers/prometheus/prometheus_parse_bench --benchmark_min_time=0.5
+  fi
   if [ -x build/tests/processors/redaction/redaction_bench ]; then
     build/tests/processors/redaction/redaction_bench --seconds 3
   fi
   build/bench/ingest_bench --server build/stackhouse --seconds "${BENCH_SECONDS:-15}" \
     --clients "${BENCH_CLIENTS:-4}" --records 500
+  # 200 targets of node-exporter size every 15 s, against the idle server (about 3 minutes).
+  if command -v node >/dev/null; then
+    node bench/prom_scrape_bench.mjs --seconds "${BENCH_SCRAPE_SECONDS:-60}"
+  fi
   if [ -x build/bench/search_bench_load ]; then
     node bench/search_bench.mjs
   fi

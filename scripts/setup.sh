@@ -25,7 +25,7 @@ packages=(
   libunwind-dev libdw-dev libelf-dev libsqlite3-dev libsodium-dev sqlite3
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   nodejs npm curl procps chromium
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev prometheus prometheus-node-exporter
 )
 
 missing=()
@@ -43,6 +43,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   as_root apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# prometheus and prometheus-node-exporter are test tools (tests/e2e/prometheus.test.mjs starts its
+# own on free ports): their Debian services must not run in the background.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  for unit in prometheus prometheus-node-exporter; do
+    if systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl is-active --quiet "$unit"; then
+      log "stopping and disabling the $unit service (a test tool here)"
+      as_root systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 chdb_dir="$root/.deps/chdb"

@@ -24,6 +24,7 @@
 #include "query/query_service.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
+#include "receivers/prometheus/scrape_receiver.h"
 #include "sinks/clickhouse/chdb_sink.h"
 #include "stackdump/stackdump.h"
 #include "store/chdb_store.h"
@@ -325,6 +326,17 @@ int runStack(const config::Config& config) {
   api.add("POST", "/api/v1/search/tail", tails.route());
   web::addTraceRoutes(api, *queries.value());
   web::addMetricRoutes(api, *queries.value());
+  // Prometheus scraping (prometheusScrape); its targets' state is an API route.
+  auto scrapes =
+      receivers::prometheus::ScrapeReceiver::create(config, pipeline, adminServer.value()->port());
+  if (!scrapes) {
+    log::error("cannot start Prometheus scraping",
+               log::Fields().add("error", scrapes.status().message()));
+    return 1;
+  }
+  api.add("GET", "/api/v1/scrape/targets", [&scrapes](http::Request&&, http::Respond respond) {
+    respond(http::Response{200, "application/json", scrapes.value()->targetsJson(), {}});
+  });
   api.setFallback(web::staticRoute(web::uiAssets()));
   // Saved searches, dashboards, alerts.
   auto library = LibraryServices::create(config.clickstack.dataDir, api, auth, *queries.value());
@@ -406,6 +418,11 @@ int runStack(const config::Config& config) {
                              ? "https://" + hyperdx.ingress.host
                              : "http://" + hyperdx.listen.host + ":" +
                                    std::to_string(apiServer.value()->port()));
+  if (Status started = scrapes.value()->start(); !started.isOk()) {
+    log::error("cannot start Prometheus scraping", log::Fields().add("error", started.message()));
+    return 1;
+  }
+
   admin.setReady(true);
   // Every thread is up: read the symbols a stack dump needs now, not when an operator asks.
   stackdump::warmUp();
@@ -425,6 +442,7 @@ int runStack(const config::Config& config) {
   // Reverse order of start: drain the pipeline first (every accepted request is answered after its
   // insert; requests arriving meanwhile get a retryable 503), give the answers a moment to be
   // written, then close the receivers, the API and the store.
+  scrapes.value()->stop();
   pipeline.stop();
   otlpGrpc.value()->stop(std::chrono::milliseconds(500));
   otlpServer.value()->stop(std::chrono::milliseconds(500));

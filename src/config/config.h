@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/endpoint.h"
+#include "config/prometheus_scrape_config.h"
 #include "config/units.h"
 
 namespace stackhouse::config {
@@ -367,6 +368,7 @@ struct OtelConfig {
 struct Config {
   ClickstackConfig clickstack;
   OtelConfig otelConfig;
+  PrometheusScrapeConfig prometheusScrape;
 
   bool operator==(const Config&) const = default;
 };

@@ -202,6 +202,11 @@ class ConfigParser {
   void checkCredential(const Slot& slot, bool enabled, const CredentialConfig& c,
                        std::string_view fileKey);
   void checkListeners(const Config& config);
+  // prometheusScrape (prometheus_scrape_config.h).
+  void readPrometheusScrape(const Slot& slot, PrometheusScrapeConfig& out);
+  void readScrapeJob(const Slot& slot, ScrapeJobConfig& out, const PrometheusScrapeConfig& scrape);
+  void readScrapeCredential(const Slot& slot, ScrapeCredentialConfig& out, bool withFile,
+                            std::string_view fileKey);
 
   std::string location(const YAML::Mark& mark) const;
   void error(const YAML::Mark& mark, std::string_view path, std::string_view problem);
@@ -660,8 +665,9 @@ void ConfigParser::readDatadog(const Slot& slot, DatadogExporterConfig& out) {
 void ConfigParser::readRoot(const Slot& slot, Config& config) {
   readMap(slot,
           {{"clickstack", [&](const Slot& s) { readClickstack(s, config.clickstack); }},
-           {"otelConfig", [&](const Slot& s) { readOtelConfig(s, config.otelConfig); }}},
-          {"prometheusScrape"});
+           {"otelConfig", [&](const Slot& s) { readOtelConfig(s, config.otelConfig); }},
+           {"prometheusScrape",
+            [&](const Slot& s) { readPrometheusScrape(s, config.prometheusScrape); }}});
 }
 
 void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
@@ -1242,6 +1248,290 @@ void ConfigParser::checkClickhouseRemote(const Slot& slot, const ClickhouseExpor
 void ConfigParser::readPersistence(const Slot& slot, PersistenceConfig& out) {
   readMap(slot, {{"dataSize", [&](const Slot& s) { readByteSize(s, out.dataSize, 64 * kMiB); }}},
           {"logSize"});
+}
+
+namespace {
+bool isLabelName(std::string_view n) {
+  if (n.empty()) return false;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const char c = n[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+// host:port: a DNS name or an IPv4 address, or [IPv6]; a port of 1..65535; nothing else (no
+// scheme, path or query: those are the job's scheme, metricsPath and params).
+bool isScrapeTarget(std::string_view t) {
+  const size_t colon = t.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view host = t.substr(0, colon);
+  std::string_view port = t.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  uint32_t n = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (n == 0 || n > 65535) return false;
+  if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3) return false;
+    for (char c : host.substr(1, host.size() - 2)) {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+            c == ':' || c == '.'))
+        return false;
+    }
+    return true;
+  }
+  if (host.size() > 253) return false;
+  for (char c : host) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+          c == '.' || c == '_'))
+      return false;
+  }
+  return true;
+}
+}  // namespace
+
+void ConfigParser::readScrapeCredential(const Slot& slot, ScrapeCredentialConfig& out,
+                                        bool withFile, std::string_view fileKey) {
+  std::vector<Field> fields = {
+      {"existingSecret", [&](const Slot& s) { readString(s, out.existingSecret); }},
+      {"secretKey", [&](const Slot& s) { readString(s, out.secretKey); }}};
+  if (withFile) fields.push_back({fileKey, [&](const Slot& s) { readPath(s, out.file); }});
+  readMap(slot, fields);
+}
+
+void ConfigParser::readPrometheusScrape(const Slot& slot, PrometheusScrapeConfig& out) {
+  // Defaults of the jobs come first in a file or not: read the section, then the jobs.
+  YAML::Node jobs;
+  YAML::Mark jobsMark;
+  readMap(slot,
+          {{"enabled", [&](const Slot& s) { readBool(s, out.enabled); }},
+           {"self", [&](const Slot& s) { readBool(s, out.self); }},
+           {"scrapeInterval",
+            [&](const Slot& s) {
+              readDuration(s, out.scrapeInterval, std::chrono::seconds(1), std::chrono::hours(24),
+                           false);
+            }},
+           {"scrapeTimeout",
+            [&](const Slot& s) {
+              readDuration(s, out.scrapeTimeout, std::chrono::milliseconds(10),
+                           std::chrono::hours(24), false);
+            }},
+           {"bodySizeLimit", [&](const Slot& s) { readByteSize(s, out.bodySizeLimit, kKiB); }},
+           {"maxConcurrentScrapes",
+            [&](const Slot& s) { readRowCount(s, out.maxConcurrentScrapes, 1, 4096); }},
+           {"scrapeJobs", [&](const Slot& s) {
+              jobs = s.node;
+              jobsMark = s.mark;
+            }}});
+  if (!jobs || jobs.IsNull()) return;
+  const std::string path = joinPath(slot.path, "scrapeJobs");
+  if (!jobs.IsSequence()) {
+    error(jobsMark, path, "expected a list of jobs (- jobName: ...); got " + describeNode(jobs));
+    return;
+  }
+  size_t index = 0;
+  std::vector<std::pair<std::string, YAML::Mark>> names;
+  for (const auto& item : jobs) {
+    Slot job{item, item.IsNull() ? jobsMark : item.Mark(),
+             path + "[" + std::to_string(index++) + "]"};
+    ScrapeJobConfig parsed;
+    readScrapeJob(job, parsed, out);
+    for (const auto& [name, mark] : names) {
+      if (!parsed.jobName.empty() && name == parsed.jobName) {
+        error(job.mark, job.path + ".jobName",
+              quoted(parsed.jobName) + " is the name of another job (line " +
+                  std::to_string(mark.line + 1) + "); job names must be unique");
+      }
+    }
+    if (parsed.jobName == "stackhouse" && out.self) {
+      error(job.mark, job.path + ".jobName",
+            "\"stackhouse\" is the job of prometheusScrape.self; choose another name");
+    }
+    names.emplace_back(parsed.jobName, job.mark);
+    out.scrapeJobs.push_back(std::move(parsed));
+  }
+}
+
+void ConfigParser::readScrapeJob(const Slot& slot, ScrapeJobConfig& out,
+                                 const PrometheusScrapeConfig& scrape) {
+  if (!slot.node.IsMap()) {
+    error(slot.mark, slot.path,
+          "expected a job, a map with jobName, scrapeInterval and targets; got " +
+              describeNode(slot.node));
+    return;
+  }
+  YAML::Mark intervalMark = slot.mark, timeoutMark = slot.mark, tlsMark = slot.mark;
+  bool tlsSet = false;
+  readMap(
+      slot,
+      {{"jobName", [&](const Slot& s) { readString(s, out.jobName); }},
+       {"scrapeInterval",
+        [&](const Slot& s) {
+          intervalMark = s.mark;
+          readDuration(s, out.scrapeInterval, std::chrono::seconds(1), std::chrono::hours(24),
+                       false);
+        }},
+       {"scrapeTimeout",
+        [&](const Slot& s) {
+          timeoutMark = s.mark;
+          readDuration(s, out.scrapeTimeout, std::chrono::milliseconds(10), std::chrono::hours(24),
+                       false);
+        }},
+       {"metricsPath",
+        [&](const Slot& s) {
+          readString(s, out.metricsPath);
+          if (out.metricsPath.empty() || out.metricsPath[0] != '/' ||
+              out.metricsPath.find_first_of("?# \t\r\n") != std::string::npos) {
+            error(s.mark, s.path,
+                  quoted(out.metricsPath) +
+                      " is not a URL path such as /metrics (query parameters go in params)");
+          }
+        }},
+       {"scheme",
+        [&](const Slot& s) {
+          readString(s, out.scheme);
+          if (out.scheme != "http" && out.scheme != "https") {
+            error(s.mark, s.path, quoted(out.scheme) + " is not http or https");
+          }
+        }},
+       {"params",
+        [&](const Slot& s) {
+          if (!s.node.IsMap()) {
+            error(s.mark, s.path,
+                  "expected a map of query parameters such as {module: [http_2xx]}; got " +
+                      describeNode(s.node));
+            return;
+          }
+          for (const auto& entry : s.node) {
+            const std::string name = entry.first.Scalar();
+            std::vector<std::string> values;
+            Slot v{entry.second, entry.second.IsNull() ? entry.first.Mark() : entry.second.Mark(),
+                   joinPath(s.path, name)};
+            if (v.node.IsScalar()) {
+              values.push_back(v.node.Scalar());
+            } else {
+              readStringList(v, values, "values");
+            }
+            out.params.emplace_back(name, std::move(values));
+          }
+        }},
+       {"honorLabels", [&](const Slot& s) { readBool(s, out.honorLabels); }},
+       {"honorTimestamps", [&](const Slot& s) { readBool(s, out.honorTimestamps); }},
+       {"targets",
+        [&](const Slot& s) {
+          readStringList(s, out.targets, "targets such as host:9100");
+          size_t i = 0;
+          for (const std::string& t : out.targets) {
+            const std::string p = s.path + "[" + std::to_string(i) + "]";
+            YAML::Mark mark = s.node.IsSequence() && s.node[i] ? s.node[i].Mark() : s.mark;
+            ++i;
+            if (!isScrapeTarget(t)) {
+              error(mark, p,
+                    quoted(t) +
+                        " is not a target such as host:9100 (a host and a port, no "
+                        "scheme or path)");
+            }
+            for (size_t j = 0; j + 1 < i; ++j) {
+              if (out.targets[j] == t) error(mark, p, quoted(t) + " is listed twice");
+            }
+          }
+        }},
+       {"labels",
+        [&](const Slot& s) {
+          if (!s.node.IsMap()) {
+            error(s.mark, s.path,
+                  "expected a map of labels such as {env: prod}; got " + describeNode(s.node));
+            return;
+          }
+          for (const auto& entry : s.node) {
+            const std::string name = entry.first.Scalar();
+            const std::string p = joinPath(s.path, name);
+            if (!isLabelName(name) || name.starts_with("__")) {
+              error(entry.first.Mark(), p,
+                    "not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)");
+              continue;
+            }
+            if (name == "job" || name == "instance") {
+              error(entry.first.Mark(), p, "job and instance are set by the scrape itself");
+              continue;
+            }
+            if (!entry.second.IsScalar()) {
+              error(entry.second.Mark(), p, "expected a string; got " + describeNode(entry.second));
+              continue;
+            }
+            out.labels.emplace_back(name, entry.second.Scalar());
+          }
+        }},
+       {"sampleLimit", [&](const Slot& s) { readRowCount(s, out.sampleLimit, 0, 100'000'000); }},
+       {"labelLimit", [&](const Slot& s) { readRowCount(s, out.labelLimit, 0, 1024); }},
+       {"labelNameLengthLimit",
+        [&](const Slot& s) { readRowCount(s, out.labelNameLengthLimit, 0, 1u << 20); }},
+       {"labelValueLengthLimit",
+        [&](const Slot& s) { readRowCount(s, out.labelValueLengthLimit, 0, 1u << 24); }},
+       {"bodySizeLimit", [&](const Slot& s) { readByteSize(s, out.bodySizeLimit, kKiB); }},
+       {"basicAuth",
+        [&](const Slot& s) {
+          readMap(
+              s,
+              {{"username", [&](const Slot& u) { readString(u, out.basicAuth.username); }},
+               {"passwordFile", [&](const Slot& f) { readPath(f, out.basicAuth.password.file); }},
+               {"existingSecret",
+                [&](const Slot& e) { readString(e, out.basicAuth.password.existingSecret); }},
+               {"secretKey",
+                [&](const Slot& k) { readString(k, out.basicAuth.password.secretKey); }}});
+          const ScrapeCredentialConfig& pw = out.basicAuth.password;
+          if (out.basicAuth.username.empty()) {
+            error(s.mark, s.path + ".username", "basic auth needs a username");
+          } else if (pw.file.empty() == pw.existingSecret.empty()) {
+            error(s.mark, s.path, "set passwordFile or existingSecret + secretKey, exactly one");
+          } else if (!pw.existingSecret.empty() && pw.secretKey.empty()) {
+            error(s.mark, s.path, "existingSecret needs its secretKey");
+          }
+        }},
+       {"bearerToken",
+        [&](const Slot& s) {
+          readScrapeCredential(s, out.bearerToken, true, "file");
+          const ScrapeCredentialConfig& t = out.bearerToken;
+          if (t.file.empty() == t.existingSecret.empty()) {
+            error(s.mark, s.path, "set file or existingSecret + secretKey, exactly one");
+          } else if (!t.existingSecret.empty() && t.secretKey.empty()) {
+            error(s.mark, s.path, "existingSecret needs its secretKey");
+          }
+        }},
+       {"tls", [&](const Slot& s) {
+          tlsSet = true;
+          tlsMark = s.mark;
+          readMap(s, {{"caFile", [&](const Slot& f) { readPath(f, out.tls.caFile); }},
+                      {"certFile", [&](const Slot& f) { readPath(f, out.tls.certFile); }},
+                      {"keyFile", [&](const Slot& f) { readPath(f, out.tls.keyFile); }},
+                      {"serverName", [&](const Slot& f) { readString(f, out.tls.serverName); }},
+                      {"insecureSkipVerify",
+                       [&](const Slot& f) { readBool(f, out.tls.insecureSkipVerify); }}});
+          if (out.tls.certFile.empty() != out.tls.keyFile.empty()) {
+            error(s.mark, s.path, "a client certificate needs both certFile and keyFile");
+          }
+        }}});
+  if (out.jobName.empty()) error(slot.mark, slot.path + ".jobName", "every job needs a jobName");
+  if (out.targets.empty()) {
+    error(slot.mark, slot.path + ".targets", "every job needs at least one target");
+  }
+  if (!out.basicAuth.username.empty() && !out.bearerToken.empty()) {
+    error(slot.mark, slot.path, "set basicAuth or bearerToken, not both");
+  }
+  if (tlsSet && out.scheme != "https") {
+    error(tlsMark, slot.path + ".tls", "tls is set but the scheme is " + quoted(out.scheme));
+  }
+  const auto interval =
+      out.scrapeInterval.count() != 0 ? out.scrapeInterval : scrape.scrapeInterval;
+  if (out.scrapeTimeout.count() != 0 && out.scrapeTimeout > interval) {
+    error(timeoutMark, slot.path + ".scrapeTimeout",
+          formatDuration(out.scrapeTimeout) + " is longer than the scrape interval " +
+              formatDuration(interval));
+  }
+  (void)intervalMark;
 }
 
 }  // namespace

@@ -337,7 +337,8 @@ TEST(ParseConfig, InvalidCases) {
       {"misspelt top-level key", "clickstak:\n  enabled: true\n",
        "test.yaml:1:1: clickstak: unknown key; did you mean clickstack?"},
       {"unrelated top-level key", "server:\n  port: 80\n",
-       "test.yaml:1:1: server: unknown key; the keys here are clickstack and otelConfig"},
+       "test.yaml:1:1: server: unknown key; the keys here are clickstack, otelConfig and "
+       "prometheusScrape"},
       {"transposed letters", "clickstack:\n  dataDri: /x\n",
        "test.yaml:2:3: clickstack.dataDri: unknown key; did you mean dataDir?"},
       {"wrong case", "clickstack:\n  DATADIR: /x\n",
@@ -360,9 +361,6 @@ TEST(ParseConfig, InvalidCases) {
        "test.yaml:3:31: otelConfig.exporters.datadog.apiKey: unknown key; the keys here are "
        "enabled, "
        "site, endpoint, timeout, existingSecret, secretKey and apiKeyFile"},
-      {"planned top-level key", "prometheusScrape:\n  enabled: false\n",
-       "test.yaml:1:1: prometheusScrape: unknown key: the feature is not available in this build "
-       "yet"},
       {"spike not below the limit",
        "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 512, spikeLimitMiB: 512}\n",
        "test.yaml:3:51: otelConfig.processors.memoryLimiter.spikeLimitMiB: 512 is not below "
@@ -434,9 +432,11 @@ TEST(ParseConfig, InvalidCases) {
        "test.yaml:1:47: otelConfig.admin.endpoint: duplicate key (first set at line 1, column 22)"},
       // Wrong shapes.
       {"the file is a scalar", "hello\n",
-       "test.yaml:1:1: expected a map with the keys clickstack and otelConfig; got \"hello\""},
+       "test.yaml:1:1: expected a map with the keys clickstack, otelConfig and prometheusScrape; "
+       "got \"hello\""},
       {"the file is a list", "- clickstack\n",
-       "test.yaml:1:1: expected a map with the keys clickstack and otelConfig; got a list"},
+       "test.yaml:1:1: expected a map with the keys clickstack, otelConfig and prometheusScrape; "
+       "got a list"},
       {"scalar where a map goes", "clickstack: true\n",
        "test.yaml:1:13: clickstack: expected a map with the keys enabled, dataDir, hyperdx, "
        "secretsDir and clickhouse; got "
@@ -646,14 +646,19 @@ TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
   } catch (const ConfigError& e) {
     const std::string notBuilt = ": unknown key: the feature is not available in this build yet";
     EXPECT_EQ(std::string(e.what()),
-              path + ":28:7: clickstack.clickhouse.persistence.logSize" + notBuilt + "\n" +  //
-                  path + ":32:1: prometheusScrape" + notBuilt);
+              path + ":28:7: clickstack.clickhouse.persistence.logSize" + notBuilt);
   }
 }
 
 // The reference without those keys parses, and its values are this build's defaults.
 TEST(ReferenceFile, KeysThatExistAreAcceptedWithTheirDefaults) {
-  EXPECT_EQ(loadConfig(kTestdata + "/reference_built.yaml"), defaultConfig());
+  Config expected = defaultConfig();
+  config::ScrapeJobConfig job;
+  job.jobName = "nginx-ingress";
+  job.scrapeInterval = std::chrono::seconds(30);
+  job.targets = {"ingress-nginx-controller-metrics.ingress-nginx.svc.cluster.local:10254"};
+  expected.prometheusScrape.scrapeJobs.push_back(job);
+  EXPECT_EQ(loadConfig(kTestdata + "/reference_built.yaml"), expected);
 }
 
 TEST(LoadConfig, EveryKey) {
@@ -828,7 +833,15 @@ TEST(DescribeConfig, Defaults) {
             "      fileNameKeys: []\n"
             "      safeQueryKeys: []\n"
             "      urls:\n"
-            "        hashHosts: false\n");
+            "        hashHosts: false\n"
+            "prometheusScrape:\n"
+            "  enabled: false\n"
+            "  self: true\n"
+            "  scrapeInterval: 1m\n"
+            "  scrapeTimeout: 10s\n"
+            "  bodySizeLimit: 64Mi\n"
+            "  maxConcurrentScrapes: 64\n"
+            "  scrapeJobs: []\n");
 }
 
 TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
@@ -861,8 +874,8 @@ TEST(Validate, Files) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(reference.text, e.what());
   }
-  EXPECT_NE(reference.text.find("reference.yaml:32:1: prometheusScrape: unknown key: the feature "
-                                "is not available in this build yet"),
+  EXPECT_NE(reference.text.find("reference.yaml:25:3: clickstack.clickhouse: unknown key: the "
+                                "feature is not available in this build yet"),
             std::string::npos);
 
   const Validation missing = validateConfigFile(kTestdata + "/missing.yaml");

@@ -1,0 +1,148 @@
+// Prometheus scraping at scale: 200 targets of node-exporter size, served by a local fixture
+// (one Node process listening on 200 loopback ports, gzip as node-exporter answers), scraped
+// every 15 s by `stackhouse run`. Reports stackhouse's CPU share (utime + stime from
+// /proc/<pid>/stat over the measured window, as a share of one core) and its resident memory,
+// against an idle baseline: the same server with scraping off, measured the same way in the same
+// run.
+//
+//   node bench/prom_scrape_bench.mjs [--targets 200] [--interval 15] [--seconds 60] [--scraper-only 1]
+//
+// The body: tests/fixtures/receivers/prometheus/node_exporter.prom (a real node-exporter 1.5
+// answer, 505 samples) repeated for three cpus/devices, ~1,500 samples and ~170 KB a target:
+// 200 targets every 15 s are ~20,000 samples/s into the embedded store.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
+  return acc;
+}, []));
+const TARGETS = Number(args.targets ?? 200);
+const INTERVAL = Number(args.interval ?? 15);
+const SECONDS = Number(args.seconds ?? 60);
+const bin = process.env.STACKHOUSE_BIN || path.join(root, 'build', 'stackhouse');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const base = fs.readFileSync(path.join(root, 'tests/fixtures/receivers/prometheus/node_exporter.prom'), 'utf8');
+// Three copies with distinct label values on every sample that has labels, and one copy of the
+// label-less samples: the series of a larger host.
+const lines = base.split('\n');
+let body = '';
+for (const line of lines) {
+  if (line.startsWith('#') || !line.includes('{')) {
+    body += line + '\n';
+    continue;
+  }
+  for (let k = 0; k < 3; k++) body += line.replace('{', `{copy="${k}",`) + '\n';
+}
+const gz = zlib.gzipSync(body);
+const samples = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
+
+function ticks(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);  // utime + stime, clock ticks
+}
+function rssMiB(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+async function startFixture() {
+  const servers = [];
+  const ports = [];
+  for (let i = 0; i < TARGETS; i++) {
+    const s = http.createServer((req, res) => {
+      if ((req.headers['accept-encoding'] || '').includes('gzip')) {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-encoding': 'gzip' });
+        res.end(gz);
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(body);
+      }
+    });
+    await new Promise((r) => s.listen(0, '127.0.0.1', r));
+    servers.push(s);
+    ports.push(s.address().port);
+  }
+  return { servers, ports };
+}
+
+async function runServer(scrapeConfig, label) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'prom-bench-'));
+  fs.writeFileSync(path.join(work, 'config.yaml'), `clickstack:
+  hyperdx: {listen: "127.0.0.1:0"}
+otelConfig:
+  receivers: {otlp: {grpc: {endpoint: "127.0.0.1:0"}, http: {endpoint: "127.0.0.1:0"}}}
+  admin: {endpoint: "127.0.0.1:0"}
+${scrapeConfig}`);
+  fs.mkdirSync(path.join(work, 'data'));
+  const child = spawn(bin, ['run', '--config', path.join(work, 'config.yaml'), '--data-dir', path.join(work, 'data')],
+    { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  let ready = false;
+  child.stdout.on('data', (d) => { if (String(d).includes('"msg":"ready"')) ready = true; });
+  child.stderr.on('data', () => {});
+  for (let i = 0; i < 600 && !ready; i++) await sleep(100);
+  if (!ready) throw new Error(`${label}: stackhouse did not become ready`);
+  // Warm-up: one full interval (every target scraped once, the store's first inserts done).
+  await sleep((INTERVAL + 5) * 1000);
+  const t0 = ticks(child.pid);
+  const w0 = Date.now();
+  let rssMax = 0;
+  let rssSum = 0;
+  let n = 0;
+  while (Date.now() - w0 < SECONDS * 1000) {
+    await sleep(1000);
+    const r = rssMiB(child.pid);
+    rssMax = Math.max(rssMax, r);
+    rssSum += r;
+    n += 1;
+  }
+  const cpu = (ticks(child.pid) - t0) / 100 / ((Date.now() - w0) / 1000);  // USER_HZ 100
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  fs.rmSync(work, { recursive: true, force: true });
+  return { cpu, rssAvg: rssSum / n, rssMax };
+}
+
+const { servers, ports } = await startFixture();
+try {
+  if (args['scraper-only'] === undefined) {
+  const idle = await runServer('', 'idle');
+  const targets = ports.map((p) => `"127.0.0.1:${p}"`).join(', ');
+  const busy = await runServer(`prometheusScrape:
+  enabled: true
+  self: false
+  maxConcurrentScrapes: 64
+  scrapeJobs:
+    - jobName: node
+      scrapeInterval: ${INTERVAL}s
+      targets: [${targets}]
+`, 'scraping');
+  const rate = (TARGETS * samples) / INTERVAL;
+  console.log(`prom_scrape_bench: ${TARGETS} targets x ${samples} samples (${(body.length / 1024).toFixed(0)} KiB, ` +
+    `${(gz.length / 1024).toFixed(0)} KiB gzip) every ${INTERVAL}s = ${Math.round(rate)} samples/s, window ${SECONDS}s`);
+  console.log(`  idle:     cpu ${(idle.cpu * 100).toFixed(1)}% of one core, rss avg ${idle.rssAvg.toFixed(0)} MiB, max ${idle.rssMax.toFixed(0)} MiB`);
+  console.log(`  scraping: cpu ${(busy.cpu * 100).toFixed(1)}% of one core, rss avg ${busy.rssAvg.toFixed(0)} MiB, max ${busy.rssMax.toFixed(0)} MiB`);
+  console.log(`  scraping cost: cpu +${((busy.cpu - idle.cpu) * 100).toFixed(1)}% of one core, ` +
+    `memory +${(busy.rssMax - idle.rssMax).toFixed(0)} MiB (max over max)`);
+  }
+  const alone = path.join(root, 'build/tests/receivers/prometheus/prometheus_scrape_bench');
+  if (fs.existsSync(alone)) {
+    const child = spawn(alone, ['--interval', String(INTERVAL), '--seconds', String(SECONDS), ...ports.map(String)],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; });
+    await new Promise((r) => child.on('exit', r));
+    process.stdout.write(text);
+  }
+} finally {
+  for (const s of servers) s.close();
+}
