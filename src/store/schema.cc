@@ -18,12 +18,13 @@ std::string ttlClause(const std::string& ttlExpression) {
   return ttlExpression.empty() ? std::string() : "TTL " + ttlExpression + "\n";
 }
 
-std::string settings() {
+std::string settings(const std::vector<std::string>& added = {}) {
   std::string sql =
       "SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, "
       "non_replicated_deduplication_window = " +
       std::to_string(kDeduplicationWindow);
   for (std::string_view setting : kPartSettings) sql.append(", ").append(setting);
+  for (const std::string& setting : added) sql.append(", ").append(setting);
   return sql + "\n";
 }
 
@@ -47,6 +48,7 @@ constexpr std::string_view kLowerBodyIndex =
 TableSpec logsTable(uint64_t ttl) {
   TableSpec t{"otel_logs", "", ttlFor("TimestampTime", ttl)};
   t.addedIndexes.emplace_back(kLowerBodyIndex);
+  t.addedSettings.emplace_back(kInsertOrderSetting);
   t.createSql = "CREATE TABLE IF NOT EXISTS " + qualified(t.name) + R"( (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TimestampTime DateTime DEFAULT toDateTime(Timestamp),
@@ -80,12 +82,13 @@ PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
 )" + ttlClause(t.ttlExpression) +
-                settings();
+                settings(t.addedSettings);
   return t;
 }
 
 TableSpec tracesTable(uint64_t ttl) {
   TableSpec t{"otel_traces", "", ttlFor("toDateTime(Timestamp)", ttl)};
+  t.addedSettings.emplace_back(kInsertOrderSetting);
   t.createSql = "CREATE TABLE IF NOT EXISTS " + qualified(t.name) + R"( (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
@@ -123,7 +126,7 @@ TableSpec tracesTable(uint64_t ttl) {
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 )" + ttlClause(t.ttlExpression) +
-                settings();
+                settings(t.addedSettings);
   return t;
 }
 

@@ -24,7 +24,14 @@ struct TableSpec {
   // Skip indexes beyond the exporter's (in createSql too), added to a table made before them
   // (ALTER TABLE ADD INDEX IF NOT EXISTS: new parts get them; old parts are not rewritten).
   std::vector<std::string> addedIndexes;
+  // Table settings beyond kPartSettings (in createSql too), set on a table made before them.
+  std::vector<std::string> addedSettings;
 };
+
+// The live tail follows insert order (query/search_api.h): each row keeps the number of the insert
+// block it came in (`_block_number`) across merges, instead of taking its merged part's. Set on
+// otel_logs and otel_traces, the tables a tail reads.
+inline constexpr std::string_view kInsertOrderSetting = "enable_block_number_column = 1";
 
 // The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):
 // the column to narrow a search for a group's rows by. Empty for a table not in the schema.

@@ -9,7 +9,7 @@ import { cell, clause, csv, mapColumns, rowKey, rowTime, severityClass, text, to
 import type { Row } from './rows';
 import { defaultColumns, loadHistory, readState, remember, stateQuery } from './state';
 import type { SearchState } from './state';
-import { formatDuration, formatTime, isRelative, resolveTime } from './time';
+import { formatDuration, formatStoredTime, formatTime, isRelative, resolveTime } from './time';
 import type { TimeZone } from './time';
 
 const pageSize = 100;
@@ -632,6 +632,9 @@ function Detail({
   onFilter: (key: string, value: unknown, negate: boolean) => void;
 }) {
   const names = columns.length ? columns.map((c) => c.name) : Object.keys(row);
+  // Time columns are shown in the chosen zone, not as stored (UTC).
+  const timeColumns = new Set(columns.filter((c) => c.type.startsWith('DateTime')).map((c) => c.name));
+  const isTime = (n: string) => n === 'Timestamp' || timeColumns.has(n);
   const plain = names.filter((n) => !mapColumns.includes(n));
   const maps = names.filter((n) => mapColumns.includes(n));
   const Value = ({ k, v }: { k: string; v: unknown }) => (
@@ -661,7 +664,17 @@ function Detail({
           .map((n) => (
             <div key={n}>
               <dt>{n}</dt>
-              <dd>{n === 'Timestamp' || text(row[n]) === '' ? <span>{text(row[n]) || '—'}</span> : <Value k={n} v={row[n]} />}</dd>
+              <dd>
+                {isTime(n) ? (
+                  <span title={`${text(row[n])} UTC as stored`} data-testid={`time-${n}`}>
+                    {formatStoredTime(row[n], tz) || '—'}
+                  </span>
+                ) : text(row[n]) === '' ? (
+                  <span>—</span>
+                ) : (
+                  <Value k={n} v={row[n]} />
+                )}
+              </dd>
             </div>
           ))}
       </dl>
