@@ -31,7 +31,7 @@ function resolveRange(s: SearchState, now = Date.now()): Range | string {
   return { from, to };
 }
 
-export function SearchPage({ email, onLogout }: { email: string; onLogout: () => void }) {
+export function SearchPage({ email, onLogout, onAdmin }: { email: string; onLogout: () => void; onAdmin?: () => void }) {
   const [state, setStateRaw] = useState<SearchState>(() => readState());
   const [draft, setDraft] = useState(state.q);
   const [rows, setRows] = useState<Row[]>([]);
@@ -276,6 +276,11 @@ export function SearchPage({ email, onLogout }: { email: string; onLogout: () =>
             <span class="who" title={email}>
               {email}
             </span>
+            {onAdmin && (
+              <button type="button" class="btn subtle" data-testid="nav-admin" onClick={onAdmin}>
+                Admin
+              </button>
+            )}
             <button type="button" class="btn subtle" data-testid="logout" onClick={onLogout}>
               Log out
             </button>

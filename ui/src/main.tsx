@@ -1,16 +1,28 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { logout, me, setUnauthorizedHandler } from './api';
 import type { User } from './api';
+import { AdminPage } from './AdminPage';
 import { ChangePassword, Login } from './Login';
 import { SearchPage } from './SearchPage';
 import './styles.css';
 
 type View = { kind: 'loading' } | { kind: 'login'; notice?: string } | { kind: 'user'; user: User } | { kind: 'error'; message: string };
 
+// The admin page lives at /admin; every other path is the log search.
+const onAdminPath = () => location.pathname === '/admin';
+
 function App() {
   const [view, setView] = useState<View>({ kind: 'loading' });
+  const [admin, setAdmin] = useState(onAdminPath);
+  const searchUrl = useRef('/');
+
+  useEffect(() => {
+    const onPop = () => setAdmin(onAdminPath());
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
 
   useEffect(() => {
     setUnauthorizedHandler(() => setView({ kind: 'login', notice: 'Your session ended: log in again.' }));
@@ -51,14 +63,39 @@ function App() {
           />
         );
       }
-      return (
-        <SearchPage
-          email={view.user.email}
-          onLogout={() => {
-            void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }));
-          }}
-        />
-      );
+      {
+        const onLogout = () => {
+          void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }));
+        };
+        const isAdmin = view.user.role === 'admin';
+        if (admin && isAdmin) {
+          return (
+            <AdminPage
+              email={view.user.email}
+              onLogout={onLogout}
+              onBack={() => {
+                window.history.pushState(null, '', searchUrl.current);
+                setAdmin(false);
+              }}
+            />
+          );
+        }
+        return (
+          <SearchPage
+            email={view.user.email}
+            onLogout={onLogout}
+            onAdmin={
+              isAdmin
+                ? () => {
+                    searchUrl.current = onAdminPath() ? '/' : `${location.pathname}${location.search}`;
+                    window.history.pushState(null, '', '/admin');
+                    setAdmin(true);
+                  }
+                : undefined
+            }
+          />
+        );
+      }
   }
 }
 
