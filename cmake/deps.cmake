@@ -2,6 +2,8 @@ find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
 find_package(Boost 1.74 REQUIRED)
+# TLS on the UI listener (Boost.Asio's ssl streams).
+find_package(OpenSSL REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)

@@ -21,7 +21,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev libyaml-cpp-dev libsimdjson-dev libcli11-dev
-  zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev socat
+  zlib1g-dev libzstd-dev libssl-dev openssl libcurl4-openssl-dev socat
   libunwind-dev libdw-dev libelf-dev libsqlite3-dev libsodium-dev sqlite3
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   nodejs npm curl procps chromium

@@ -270,8 +270,8 @@ int runStack(const config::Config& config) {
   }
   web::auth::AuthOptions authOptions;
   // Cookies are Secure (and __Host-) whenever a browser reaches the UI other than on loopback.
-  authOptions.secureCookies =
-      hyperdx.ingress.enabled || !config::isLoopbackHost(hyperdx.listen.host);
+  authOptions.secureCookies = hyperdx.ingress.enabled || hyperdx.tls.enabled() ||
+                              !config::isLoopbackHost(hyperdx.listen.host);
   web::auth::AuthService auth(*authStore.value(), authOptions);
   {
     std::string seedPassword = hyperdx.seedUser.password;
@@ -348,6 +348,7 @@ int runStack(const config::Config& config) {
   auto apiServerOptions = serverOptions("api", config.clickstack.hyperdx.listen, 1);
   apiServerOptions.watchClientClose = true;  // a query whose client left is cancelled
   apiServerOptions.maxConnections = 1024;
+  apiServerOptions.tls = {hyperdx.tls.certFile, hyperdx.tls.keyFile};
   auto apiServer =
       http::Server::start(apiServerOptions, [&api](http::Request&& r, http::Respond respond) {
         api.handle(std::move(r), std::move(respond));
@@ -433,6 +434,7 @@ int runStack(const config::Config& config) {
                                                ":" + std::to_string(otlpServer.value()->port()))
                          .add("api", config.clickstack.hyperdx.listen.host + ":" +
                                          std::to_string(apiServer.value()->port()))
+                         .add("api_tls", hyperdx.tls.enabled())
                          .add("admin", config.otelConfig.admin.endpoint.host + ":" +
                                            std::to_string(adminServer.value()->port())));
 

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,9 +20,56 @@ namespace stackhouse::app {
 
 namespace {
 
+// The connection to the server's own listener, plain or TLS. Over TLS the certificate must be
+// the one the configuration names (it is the trust anchor, so a self-signed one works too); the
+// name in it is not checked: the address is the configured one.
+class CliConnection {
+ public:
+  CliConnection(int fd, const config::UiTlsConfig& tls) : fd_(fd) {
+    if (!tls.enabled()) return;
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    ok_ = ctx_ != nullptr && SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION) == 1 &&
+          SSL_CTX_load_verify_locations(ctx_, tls.certFile.c_str(), nullptr) == 1;
+    if (ok_) {
+      X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx_), X509_V_FLAG_PARTIAL_CHAIN);
+      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+      ssl_ = SSL_new(ctx_);
+      ok_ = ssl_ != nullptr && SSL_set_fd(ssl_, fd_) == 1 && SSL_connect(ssl_) == 1;
+    }
+  }
+  ~CliConnection() {
+    if (ssl_ != nullptr) {
+      SSL_shutdown(ssl_);
+      SSL_free(ssl_);
+    }
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+    close(fd_);
+  }
+  CliConnection(const CliConnection&) = delete;
+  CliConnection& operator=(const CliConnection&) = delete;
+
+  bool ok() const { return ok_; }
+  ssize_t write(const char* data, size_t size) {
+    if (ssl_ == nullptr) return ::write(fd_, data, size);
+    const int n = SSL_write(ssl_, data, static_cast<int>(size));
+    return n > 0 ? n : -1;
+  }
+  ssize_t read(char* data, size_t size) {
+    if (ssl_ == nullptr) return ::read(fd_, data, size);
+    const int n = SSL_read(ssl_, data, static_cast<int>(size));
+    return n > 0 ? n : 0;
+  }
+
+ private:
+  int fd_;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  bool ok_ = true;
+};
+
 // A minimal HTTP/1.1 POST over loopback; returns false when nothing listens.
-bool postJson(const config::Endpoint& endpoint, const std::string& apiKey, const std::string& body,
-              int& status, std::string& reply) {
+bool postJson(const config::Endpoint& endpoint, const config::UiTlsConfig& tls,
+              const std::string& apiKey, const std::string& body, int& status, std::string& reply) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
@@ -33,6 +82,8 @@ bool postJson(const config::Endpoint& endpoint, const std::string& apiKey, const
     close(fd);
     return false;
   }
+  CliConnection connection(fd, tls);
+  if (!connection.ok()) return false;
   std::string request =
       "POST /api/v1/sql HTTP/1.1\r\nHost: " + host +
       (apiKey.empty() ? std::string() : "\r\nAuthorization: Bearer " + apiKey) +
@@ -40,18 +91,14 @@ bool postJson(const config::Endpoint& endpoint, const std::string& apiKey, const
       std::to_string(body.size()) + "\r\n\r\n" + body;
   size_t off = 0;
   while (off < request.size()) {
-    const ssize_t n = write(fd, request.data() + off, request.size() - off);
-    if (n <= 0) {
-      close(fd);
-      return false;
-    }
+    const ssize_t n = connection.write(request.data() + off, request.size() - off);
+    if (n <= 0) return false;
     off += static_cast<size_t>(n);
   }
   std::string raw;
   char buf[65536];
   ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) raw.append(buf, static_cast<size_t>(n));
-  close(fd);
+  while ((n = connection.read(buf, sizeof buf)) > 0) raw.append(buf, static_cast<size_t>(n));
   const auto headerEnd = raw.find("\r\n\r\n");
   if (raw.compare(0, 9, "HTTP/1.1 ") != 0 || headerEnd == std::string::npos) return false;
   status = std::atoi(raw.c_str() + 9);
@@ -159,7 +206,8 @@ Result<std::string> querySqlJson(const config::Config& config, const std::string
   int status = 0;
   std::string reply;
   if ((openStore != nullptr && *openStore) ||
-      !postJson(config.clickstack.hyperdx.listen, cliApiKey(config), body, status, reply)) {
+      !postJson(config.clickstack.hyperdx.listen, config.clickstack.hyperdx.tls, cliApiKey(config),
+                body, status, reply)) {
     // Nothing listens: read the data directory itself, read-only.
     std::unique_ptr<store::ChdbStore> local;
     std::unique_ptr<store::ChdbStore>& store = openStore != nullptr ? *openStore : local;

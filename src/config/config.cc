@@ -282,6 +282,9 @@ std::string describeConfig(const Config& config) {
   line(out, 3, "maxExecutionTime: " + formatDuration(clickstack.hyperdx.query.maxExecutionTime));
   line(out, 3, "maxMemoryUsage: " + formatByteSize(clickstack.hyperdx.query.maxMemoryUsage));
   line(out, 3, "maxConcurrent: " + std::to_string(clickstack.hyperdx.query.maxConcurrent));
+  line(out, 2, "tls:");
+  line(out, 3, "certFile: " + quoted(clickstack.hyperdx.tls.certFile, std::string::npos));
+  line(out, 3, "keyFile: " + quoted(clickstack.hyperdx.tls.keyFile, std::string::npos));
   line(out, 0, "otelConfig:");
   line(out, 1, "receivers:");
   line(out, 2, "otlp:");

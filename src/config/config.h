@@ -75,6 +75,16 @@ struct ExposureConfig {
   bool operator==(const ExposureConfig&) const = default;
 };
 
+// TLS on the UI listener: PEM files of the certificate chain and its unencrypted key, both or
+// neither. With them the UI may listen beyond loopback and its cookies are Secure and __Host-.
+struct UiTlsConfig {
+  std::string certFile;
+  std::string keyFile;
+
+  bool enabled() const { return !certFile.empty(); }
+  bool operator==(const UiTlsConfig&) const = default;
+};
+
 struct HyperdxConfig {
   SeedUserConfig seedUser;
   IngressConfig ingress;
@@ -82,6 +92,7 @@ struct HyperdxConfig {
   // The UI and its query API.
   Endpoint listen{"127.0.0.1", 8080};
   QueryConfig query;
+  UiTlsConfig tls;
 
   bool operator==(const HyperdxConfig&) const = default;
 };

@@ -717,8 +717,14 @@ void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
                               {"cloudflareTunnel", readEnabled(h.exposure.cloudflareTunnel)}});
                 }},
                {"listen", [&](const Slot& l) { readEndpoint(l, h.listen); }},
-               {"query", [&](const Slot& q) { readQuery(q, h.query); }}},
-              {"tls"});
+               {"query", [&](const Slot& q) { readQuery(q, h.query); }},
+               {"tls", [&](const Slot& t) {
+                  readMap(t, {{"certFile", [&](const Slot& v) { readString(v, h.tls.certFile); }},
+                              {"keyFile", [&](const Slot& v) { readString(v, h.tls.keyFile); }}});
+                  if (h.tls.certFile.empty() != h.tls.keyFile.empty()) {
+                    error(t.mark, t.path, "set both certFile and keyFile, or neither");
+                  }
+                }}});
         }},
        {"secretsDir", [&](const Slot& s) { readPath(s, out.secretsDir); }},
        {"clickhouse", [&](const Slot& s) {
@@ -1038,11 +1044,12 @@ void ConfigParser::checkListeners(const Config& config) {
   // Nothing listens beyond loopback unless a setting says so, and never without authentication.
   const HyperdxConfig& hyperdx = config.clickstack.hyperdx;
   if (config.clickstack.enabled && !isLoopbackHost(hyperdx.listen.host) &&
-      !hyperdx.ingress.enabled) {
+      !hyperdx.ingress.enabled && !hyperdx.tls.enabled()) {
     error(markOf("clickstack.hyperdx.listen"), "clickstack.hyperdx.listen",
           quoted(hyperdx.listen.toString()) +
               " is beyond loopback; the UI listens there only with "
-              "clickstack.hyperdx.ingress.enabled: true (for a tunnel, keep it on loopback)");
+              "clickstack.hyperdx.ingress.enabled: true or clickstack.hyperdx.tls (for a tunnel, "
+              "keep it on loopback)");
   }
   if (config.otelConfig.receivers.otlp.auth.existingSecret.empty()) {
     for (const Listener& l : listeners) {

@@ -6,12 +6,15 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cerrno>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "common/ascii.h"
 #include "common/log.h"
@@ -22,6 +25,7 @@ namespace stackhouse::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
 std::string_view Request::header(std::string_view lowerName) const {
@@ -49,11 +53,21 @@ namespace {
 
 class ServerImpl;
 
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+beast::tcp_stream& tcpOf(PlainStream& stream) { return stream; }
+beast::tcp_stream& tcpOf(TlsStream& stream) { return stream.next_layer(); }
+
+// One connection, over plain TCP or TLS: the same reading, dispatching and writing; TLS adds its
+// handshake before the first request and its close_notify before the socket is closed.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(tcp::socket&& socket, ServerImpl& server);
+  Session(tcp::socket&& socket, ssl::context& tls, ServerImpl& server);
   ~Session();
-  void start() { readHeader(); }
+  void start();
 
  private:
   void readHeader();
@@ -70,6 +84,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void lingerClose();
   void drain();
   void watchClose();
+  beast::tcp_stream& tcpStream() { return tcpOf(stream_); }
+  tcp::socket& socket() { return tcpStream().socket(); }
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
 
   // Read room for a request body, and the most a connection keeps between requests.
   static constexpr size_t kReadRoom = 256 * 1024;
@@ -78,7 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t drained_ = 0;
   std::array<char, 16384> discard_{};
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::unique_ptr<Admission> admission_;  // from the Admit hook, for the request being read
@@ -94,9 +111,38 @@ class ServerImpl final : public Server {
   ServerImpl(const ServerOptions& options, Handler handler)
       : options_(options), handler_(std::move(handler)), acceptor_(net::make_strand(ioc_)) {}
 
+  // The certificate chain and key, read once at start; TLS 1.2 and newer only.
+  Status loadTls() {
+    if (options_.tls.certFile.empty() && options_.tls.keyFile.empty()) return Status::ok();
+    if (options_.tls.certFile.empty() || options_.tls.keyFile.empty()) {
+      return invalidArgument("TLS needs both a certificate file and a key file");
+    }
+    tls_.emplace(ssl::context::tls_server);
+    tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                      ssl::context::single_dh_use);
+    beast::error_code ec;
+    tls_->use_certificate_chain_file(options_.tls.certFile, ec);
+    if (ec) {
+      return invalidArgument("cannot read the TLS certificate chain (PEM) from " +
+                             options_.tls.certFile + ": " + ec.message());
+    }
+    tls_->use_private_key_file(options_.tls.keyFile, ssl::context::pem, ec);
+    if (ec) {
+      return invalidArgument("cannot read the TLS private key (PEM) from " + options_.tls.keyFile +
+                             ": " + ec.message());
+    }
+    if (SSL_CTX_check_private_key(tls_->native_handle()) != 1) {
+      return invalidArgument("the TLS private key in " + options_.tls.keyFile +
+                             " does not match the certificate in " + options_.tls.certFile);
+    }
+    return Status::ok();
+  }
+
   ~ServerImpl() override { stop(std::chrono::milliseconds(0)); }
 
   Status listen() {
+    STACKHOUSE_RETURN_IF_ERROR(loadTls());
     beast::error_code ec;
     const auto address = net::ip::make_address(options_.host, ec);
     if (ec) return invalidArgument("not an IP address: " + options_.host);
@@ -141,34 +187,37 @@ class ServerImpl final : public Server {
 
  private:
   void accept() {
-    acceptor_.async_accept(net::make_strand(ioc_),
-                           [this](beast::error_code ec, tcp::socket socket) {
-                             if (ec) {
-                               if (ec == net::error::operation_aborted) return;
-                             } else if (connections_.load() >= options_.maxConnections) {
-                               beast::error_code ignored;
-                               socket.close(ignored);
-                               ++refusedSinceWarning_;
-                               const auto now = std::chrono::steady_clock::now();
-                               if (now - lastRefusalWarning_ >= std::chrono::seconds(10)) {
-                                 log::warn("connections refused: too many connections",
-                                           log::Fields()
-                                               .add("component", options_.name)
-                                               .add("limit", options_.maxConnections)
-                                               .add("refused", refusedSinceWarning_));
-                                 lastRefusalWarning_ = now;
-                                 refusedSinceWarning_ = 0;
-                               }
-                             } else {
-                               std::make_shared<Session>(std::move(socket), *this)->start();
-                             }
-                             accept();
-                           });
+    acceptor_.async_accept(
+        net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec) {
+            if (ec == net::error::operation_aborted) return;
+          } else if (connections_.load() >= options_.maxConnections) {
+            beast::error_code ignored;
+            socket.close(ignored);
+            ++refusedSinceWarning_;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - lastRefusalWarning_ >= std::chrono::seconds(10)) {
+              log::warn("connections refused: too many connections",
+                        log::Fields()
+                            .add("component", options_.name)
+                            .add("limit", options_.maxConnections)
+                            .add("refused", refusedSinceWarning_));
+              lastRefusalWarning_ = now;
+              refusedSinceWarning_ = 0;
+            }
+          } else if (tls_) {
+            std::make_shared<Session<TlsStream>>(std::move(socket), *tls_, *this)->start();
+          } else {
+            std::make_shared<Session<PlainStream>>(std::move(socket), *this)->start();
+          }
+          accept();
+        });
   }
 
   ServerOptions options_;
   Handler handler_;
   net::io_context ioc_{1};
+  std::optional<ssl::context> tls_;  // set when options_.tls names a certificate
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
@@ -179,14 +228,40 @@ class ServerImpl final : public Server {
   uint64_t refusedSinceWarning_ = 0;
 };
 
-Session::Session(tcp::socket&& socket, ServerImpl& server)
+template <class Stream>
+Session<Stream>::Session(tcp::socket&& socket, ServerImpl& server)
     : stream_(std::move(socket)), server_(server) {
   server_.connections().fetch_add(1);
 }
 
-Session::~Session() { server_.connections().fetch_sub(1); }
+template <class Stream>
+Session<Stream>::Session(tcp::socket&& socket, ssl::context& tls, ServerImpl& server)
+    : stream_(std::move(socket), tls), server_(server) {
+  server_.connections().fetch_add(1);
+}
 
-void Session::readHeader() {
+template <class Stream>
+Session<Stream>::~Session() {
+  server_.connections().fetch_sub(1);
+}
+
+template <class Stream>
+void Session<Stream>::start() {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    // The handshake counts as the first request's read: it must finish within the read timeout.
+    tcpStream().expires_after(server_.options().readTimeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec) return self->shutdown();
+                              self->readHeader();
+                            });
+  } else {
+    readHeader();
+  }
+}
+
+template <class Stream>
+void Session<Stream>::readHeader() {
   admission_.reset();
   if (buffer_.size() == 0 && buffer_.capacity() > kIdleRoom) buffer_.shrink_to_fit();
   parser_.emplace();
@@ -194,14 +269,15 @@ void Session::readHeader() {
   parser_->header_limit(server_.options().maxHeaderBytes);
   // Waiting for the first byte of the next request is the idle timeout; once bytes arrive the
   // whole request must come within the read timeout.
-  stream_.expires_after(buffer_.size() > 0 || firstRequest_ ? server_.options().readTimeout
-                                                            : server_.options().idleTimeout);
+  tcpStream().expires_after(buffer_.size() > 0 || firstRequest_ ? server_.options().readTimeout
+                                                                : server_.options().idleTimeout);
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
 }
 
-void Session::onHeader(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::onHeader(beast::error_code ec) {
   if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
       ec == net::error::connection_reset || ec == net::error::eof) {
     return shutdown();
@@ -248,7 +324,8 @@ void Session::onHeader(beast::error_code ec) {
   readBody();
 }
 
-void Session::readBody() {
+template <class Stream>
+void Session<Stream>::readBody() {
   // Beast reads into the free capacity of buffer_, 512 bytes when there is none: a 150 KB body
   // took ~300 recvmsg calls and as many trips through the reactor. Room for the body (up to
   // kReadRoom) makes it a few reads; the room is given back when the connection goes idle.
@@ -256,13 +333,14 @@ void Session::readBody() {
   const size_t want =
       length ? static_cast<size_t>(std::min<uint64_t>(*length, kReadRoom)) : kReadRoom;
   if (buffer_.capacity() - buffer_.size() < want) buffer_.reserve(buffer_.size() + want);
-  stream_.expires_after(server_.options().readTimeout);
+  tcpStream().expires_after(server_.options().readTimeout);
   bhttp::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->onBody(ec); });
 }
 
-void Session::onBody(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::onBody(beast::error_code ec) {
   if (ec == bhttp::error::body_limit) {
     return fail(413, "request body exceeds the limit of " +
                          std::to_string(server_.options().maxBodyBytes) + " bytes");
@@ -276,7 +354,8 @@ void Session::onBody(beast::error_code ec) {
   dispatch();
 }
 
-void Session::dispatch() {
+template <class Stream>
+void Session<Stream>::dispatch() {
   auto msg = parser_->release();
   Request req;
   req.method = std::string(msg.method_string());
@@ -288,12 +367,12 @@ void Session::dispatch() {
   req.body = std::move(msg.body());
   {
     beast::error_code peerError;
-    const auto peer = stream_.socket().remote_endpoint(peerError);
+    const auto peer = socket().remote_endpoint(peerError);
     if (!peerError) req.remoteAddress = peer.address().to_string();
   }
   req.admission = std::move(admission_);
   firstRequest_ = false;
-  stream_.expires_never();  // the handler may take a while (an insert); no timeout meanwhile
+  tcpStream().expires_never();  // the handler may take a while (an insert); no timeout meanwhile
   if (server_.options().watchClientClose) {
     gone_ = std::make_shared<std::atomic<bool>>(false);
     req.clientGoneFlag = gone_;
@@ -311,18 +390,19 @@ void Session::dispatch() {
 // Waits for the socket to become readable while the handler works: a readable socket with
 // nothing to read means the client closed (or reset) its side. Bytes of a pipelined next request
 // are left where they are (only peeked at) and end the watch.
-void Session::watchClose() {
-  stream_.socket().async_wait(
+template <class Stream>
+void Session<Stream>::watchClose() {
+  socket().async_wait(
       tcp::socket::wait_read, [self = shared_from_this(), gone = gone_](beast::error_code ec) {
         if (ec) return;
         char byte = 0;
-        const ssize_t n =
-            ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n = ::recv(self->socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) gone->store(true);
       });
 }
 
-void Session::write(Response response, bool close) {
+template <class Stream>
+void Session<Stream>::write(Response response, bool close) {
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(response.status), version_);
   res->set(bhttp::field::server, "stackhouse");
@@ -331,7 +411,7 @@ void Session::write(Response response, bool close) {
   res->body() = std::move(response.body);
   res->keep_alive(!close);
   res->prepare_payload();
-  stream_.expires_after(server_.options().readTimeout);
+  tcpStream().expires_after(server_.options().readTimeout);
   bhttp::async_write(stream_, *res,
                      [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
                        if (ec) return self->shutdown();
@@ -340,14 +420,22 @@ void Session::write(Response response, bool close) {
                      });
 }
 
-void Session::lingerClose() {
+template <class Stream>
+void Session<Stream>::lingerClose() {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    // TLS ends with close_notify both ways, which reads past what the client still sends.
+    tcpStream().expires_after(std::chrono::seconds(2));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->shutdown(); });
+    return;
+  }
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(2));
+  socket().shutdown(tcp::socket::shutdown_send, ec);
+  tcpStream().expires_after(std::chrono::seconds(2));
   drain();
 }
 
-void Session::drain() {
+template <class Stream>
+void Session<Stream>::drain() {
   stream_.async_read_some(net::buffer(discard_),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             self->drained_ += n;
@@ -356,15 +444,17 @@ void Session::drain() {
                           });
 }
 
-void Session::fail(int status, std::string_view message) {
+template <class Stream>
+void Session<Stream>::fail(int status, std::string_view message) {
   keepAlive_ = false;
   write(textResponse(status, std::string(message) + "\n"), true);
 }
 
-void Session::shutdown() {
+template <class Stream>
+void Session<Stream>::shutdown() {
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.socket().close(ec);
+  socket().shutdown(tcp::socket::shutdown_send, ec);
+  socket().close(ec);
 }
 
 }  // namespace

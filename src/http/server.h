@@ -1,5 +1,6 @@
 // A small HTTP/1.1 server on Boost.Beast, shared by the OTLP/HTTP receiver, the query API and the
-// admin endpoints. Beast stays inside server.cc; this header is all its users see.
+// admin endpoints, over plain TCP or TLS (ServerOptions::tls). Beast and OpenSSL stay inside
+// server.cc; this header is all its users see.
 //
 // Each connection reads one request at a time (keep-alive, chunked bodies, Expect: 100-continue)
 // and hands it to the Handler on an IO thread. The handler answers through Respond, at once or
@@ -94,6 +95,12 @@ struct ServerOptions {
   // Watch the socket while a request is handled, and set Request::clientGoneFlag when the client
   // closes: for handlers that can cancel work (queries). Off for the receivers' hot path.
   bool watchClientClose = false;
+  // TLS on this listener (TLS 1.2 and newer) when both are set: PEM files, read once at start
+  // (start fails naming the file that cannot be read). Empty: plain HTTP.
+  struct Tls {
+    std::string certFile;  // the certificate chain, leaf first
+    std::string keyFile;   // its private key, unencrypted
+  } tls;
 };
 
 class Server {

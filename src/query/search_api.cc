@@ -210,10 +210,10 @@ std::string selectList(const std::vector<std::string>& columns, Source source);
 // the Timestamp column and the filter's columns alone, and the outer query reads the wide columns
 // of the rows from that timestamp on only.
 std::string newestRows(const std::vector<std::string>& select, const Common& c, const Where& w,
-                       int64_t limit) {
+                       int64_t limit, std::string_view hidden = {}) {
   const std::string from = fromClause(c, w);
   const std::string n = std::to_string(limit);
-  return selectList(select, c.source) + from +
+  return selectList(select, c.source) + std::string(hidden) + from +
          "\nAND Timestamp >= (SELECT min(Timestamp) FROM (SELECT Timestamp" + from +
          "\nORDER BY Timestamp DESC LIMIT " + n + "))\nORDER BY Timestamp DESC LIMIT " + n +
          " WITH TIES";
@@ -375,6 +375,19 @@ bool parseCursor(std::string_view text, int64_t* ts, uint64_t* tie) {
   auto b = std::from_chars(text.data() + colon + 1, text.data() + text.size(), *tie);
   return a.ec == std::errc() && a.ptr == end && b.ec == std::errc() &&
          b.ptr == text.data() + text.size();
+}
+
+// A tail's `after`: "<ns>" (a first poll: the time of the newest row the client has) or
+// "<ns>:<block>" (from a previous answer).
+bool parseTailCursor(std::string_view text, PreparedTail* p) {
+  const auto colon = text.find(':');
+  const std::string_view ns = text.substr(0, colon);
+  auto a = std::from_chars(ns.data(), ns.data() + ns.size(), p->afterNs);
+  if (a.ec != std::errc() || a.ptr != ns.data() + ns.size()) return false;
+  if (colon == std::string_view::npos) return true;
+  const std::string_view block = text.substr(colon + 1);
+  auto b = std::from_chars(block.data(), block.data() + block.size(), p->afterBlock);
+  return b.ec == std::errc() && b.ptr == block.data() + block.size() && p->afterBlock >= 0;
 }
 
 // Bucket widths people read easily, in milliseconds.
@@ -603,24 +616,58 @@ std::variant<PreparedTail, SqlApiReply> prepareTail(std::string_view body, int64
   simdjson::dom::element after;
   if (element["after"].get(after) == simdjson::SUCCESS && !after.is_null()) {
     std::string_view text;
-    if (after.get_string().get(text) != simdjson::SUCCESS ||
-        std::from_chars(text.data(), text.data() + text.size(), p.afterNs).ec != std::errc()) {
+    if (after.get_string().get(text) != simdjson::SUCCESS || !parseTailCursor(text, &p)) {
       return badRequest("\"after\" must be the \"after\" of a previous answer");
     }
   }
-  // A tail reads what is newer than `after`, up to an hour past now (clocks of senders drift).
-  auto where = buildWhere(c, p.afterNs + 1, nowNs + 3600 * 1000 * kNsPerMs);
+  // The window bounds what a poll reads: records up to an hour late, and up to an hour ahead of
+  // now (clocks of senders drift).
+  const int64_t windowFrom = nowNs - kTailWindowNs;
+  const int64_t windowTo = nowNs + kTailWindowNs;
+  auto where = buildWhere(c, windowFrom, windowTo);
   if (auto* e = std::get_if<SqlApiReply>(&where)) return std::move(*e);
   Where& w = std::get<Where>(where);
+  w.params.emplace_back("a_ts", std::to_string(p.afterNs));
+  w.params.emplace_back("a_block", std::to_string(std::max<int64_t>(p.afterBlock, 0)));
+  w.where +=
+      " AND (_block_number > {a_block:UInt64} OR Timestamp > "
+      "fromUnixTimestamp64Nano({a_ts:Int64}))";
   auto columns = readSelect(element, c.source);
   if (auto* e = std::get_if<SqlApiReply>(&columns)) return std::move(*e);
   const auto& select = std::get<std::vector<std::string>>(columns);
   p.limit = static_cast<int>(limit);
   p.timeoutMs = static_cast<int>(timeout);
   p.visibleColumns = select.size();
-  p.sql.sql = newestRows(select, c, w, limit);
+  p.sql.sql = newestRows(select, c, w, limit, ", _block_number AS _cursor_block");
   p.sql.params = std::move(w.params);
+  if (p.afterBlock < 0) {
+    // The newest block in the window, whatever the filter: the rows stored up to it are the
+    // search's the UI already has (those timed after `after` excepted).
+    Where window;
+    window.where = timeRange(c.source, "t_from", "t_to", window.params, windowFrom, windowTo);
+    Common plain = c;
+    plain.sqlMode = false;
+    p.startSql.sql = "SELECT max(_block_number) AS top" + fromClause(plain, window);
+    p.startSql.params = std::move(window.params);
+  }
   return p;
+}
+
+bool setTailStart(PreparedTail& prepared, const SqlApiReply& startReply) {
+  if (startReply.httpStatus != 200) return false;
+  Rows rows;
+  double elapsed = 0;
+  if (!readRows(startReply.json, 1, &rows, &elapsed) || rows.rows.size() != 1 ||
+      rows.rows[0].empty()) {
+    return false;
+  }
+  uint64_t top = hiddenNumber(rows.rows[0], 0);  // an empty table's max() is 0
+  prepared.afterBlock = static_cast<int64_t>(top);
+  for (auto& [name, value] : prepared.sql.params) {
+    if (name == "a_block") value = std::to_string(top);
+  }
+  prepared.startSql = {};
+  return true;
 }
 
 SqlApiReply shapeTailReply(const PreparedTail& prepared, SqlApiReply raw, bool* empty) {
@@ -631,16 +678,22 @@ SqlApiReply shapeTailReply(const PreparedTail& prepared, SqlApiReply raw, bool* 
   if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return notShaped();
   const bool more = orderAndCut(rows, prepared.visibleColumns, prepared.limit);
   *empty = rows.rows.empty();
+  // The next cursor: the newest time and block shown, never behind this one.
+  int64_t afterNs = prepared.afterNs;
+  int64_t afterBlock = prepared.afterBlock;
+  for (const auto& row : rows.rows) {
+    if (row.size() < prepared.visibleColumns + 3) return notShaped();
+    afterNs = std::max(afterNs, static_cast<int64_t>(hiddenNumber(row, prepared.visibleColumns)));
+    afterBlock =
+        std::max(afterBlock, static_cast<int64_t>(hiddenNumber(row, prepared.visibleColumns + 2)));
+  }
   SqlApiReply reply;
   JsonWriter w(reply.json);
   w.beginObject();
   writeRows(w, rows, prepared.visibleColumns);
   w.field("elapsed_ms", elapsed);
-  std::string after = std::to_string(prepared.afterNs);
-  if (!rows.rows.empty() && rows.rows.front().size() > prepared.visibleColumns) {
-    after = unquoted(rows.rows.front()[prepared.visibleColumns]);
-  }
-  w.field("after", after);
+  w.field("after", std::to_string(afterNs) +
+                       (afterBlock >= 0 ? ":" + std::to_string(afterBlock) : std::string()));
   w.field("truncated", more);
   w.endObject();
   return reply;

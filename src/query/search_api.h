@@ -38,11 +38,22 @@ struct PreparedHistogram {
   int64_t buckets = 0;  // how many buckets cover [from, to)
 };
 
+// A tail follows insert order, not only record time, so that a record that arrives late (older
+// than the newest one shown) is still shown once it is stored. Its cursor `after` is
+// "<ns>:<block>": the newest record time and the newest insert block (the engine's
+// `_block_number`, kept per row across merges, see store/schema.h) shown so far. A poll shows
+// the rows stored after that block, or timed after that time, within the tail window (kTailWindow
+// before now to an hour past it). A first poll (no `after`, or the time only, as the UI sends
+// from the newest row of its search) runs `startSql` first: the newest block in the window then.
+inline constexpr int64_t kTailWindowNs = int64_t{3600} * 1000 * 1000 * 1000;
+
 struct PreparedTail {
-  SqlRequest sql;
+  SqlRequest sql;       // its {a_block:UInt64} parameter is set once the block is known
+  SqlRequest startSql;  // empty when `after` carried the block
   int limit = 100;
   size_t visibleColumns = 0;
-  int64_t afterNs = 0;  // rows strictly newer than this
+  int64_t afterNs = 0;      // rows timed after this ...
+  int64_t afterBlock = -1;  // ... or stored in a later block; -1: not known yet (startSql)
   int timeoutMs = 20000;
 };
 
@@ -55,8 +66,11 @@ std::variant<PreparedHistogram, SqlApiReply> prepareHistogram(std::string_view b
 SqlApiReply shapeHistogramReply(const PreparedHistogram& prepared, SqlApiReply raw);
 
 std::variant<PreparedTail, SqlApiReply> prepareTail(std::string_view body, int64_t nowNs);
-// {columns, rows, elapsed_ms, after, truncated}; `rows` newest first. Sets *empty when no row
-// came, so that a long poll waits on.
+// Reads startSql's answer (the newest block, or none in an empty window) into the statement's
+// block; false when the answer is not that.
+bool setTailStart(PreparedTail& prepared, const SqlApiReply& startReply);
+// {columns, rows, elapsed_ms, after, truncated}; `rows` newest first, `after` the next poll's
+// cursor. Sets *empty when no row came, so that a long poll waits on.
 SqlApiReply shapeTailReply(const PreparedTail& prepared, SqlApiReply raw, bool* empty);
 
 // RFC 3339 ("2026-12-04T03:20:38.5Z", "...+02:00") or epoch milliseconds as digits, to epoch

@@ -177,7 +177,9 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
                                   " ADD INDEX IF NOT EXISTS " + index);
       if (!added) return added.status();
     }
-    for (std::string_view setting : kPartSettings) {
+    std::vector<std::string_view> wanted(std::begin(kPartSettings), std::end(kPartSettings));
+    wanted.insert(wanted.end(), t.addedSettings.begin(), t.addedSettings.end());
+    for (std::string_view setting : wanted) {
       if (current->data.find(setting) != std::string::npos) continue;
       auto altered = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
                                     " MODIFY SETTING " + std::string(setting));

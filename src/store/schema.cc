@@ -40,12 +40,13 @@ std::string ttlClause(const std::string& ttlExpression) {
   return ttlExpression.empty() ? std::string() : "TTL " + ttlExpression + "\n";
 }
 
-std::string settings(const Naming& n) {
+std::string settings(const Naming& n, const std::vector<std::string>& added = {}) {
   std::string sql = std::string("SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, ") +
                     (n.replicated() ? "replicated_deduplication_window = "
                                     : "non_replicated_deduplication_window = ") +
                     std::to_string(kDeduplicationWindow);
   for (std::string_view setting : kPartSettings) sql.append(", ").append(setting);
+  for (const std::string& setting : added) sql.append(", ").append(setting);
   return sql + "\n";
 }
 
@@ -69,6 +70,7 @@ constexpr std::string_view kLowerBodyIndex =
 TableSpec logsTable(const Naming& n, uint64_t ttl) {
   TableSpec t{"otel_logs", "", ttlFor("TimestampTime", ttl)};
   t.addedIndexes.emplace_back(kLowerBodyIndex);
+  t.addedSettings.emplace_back(kInsertOrderSetting);
   t.createSql = n.createTable(t.name) + R"( (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TimestampTime DateTime DEFAULT toDateTime(Timestamp),
@@ -103,12 +105,13 @@ PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
 )" + ttlClause(t.ttlExpression) +
-                settings(n);
+                settings(n, t.addedSettings);
   return t;
 }
 
 TableSpec tracesTable(const Naming& n, uint64_t ttl) {
   TableSpec t{"otel_traces", "", ttlFor("toDateTime(Timestamp)", ttl)};
+  t.addedSettings.emplace_back(kInsertOrderSetting);
   t.createSql = n.createTable(t.name) + R"( (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
@@ -147,7 +150,7 @@ TableSpec tracesTable(const Naming& n, uint64_t ttl) {
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 )" + ttlClause(t.ttlExpression) +
-                settings(n);
+                settings(n, t.addedSettings);
   return t;
 }
 

@@ -30,7 +30,14 @@ struct TableSpec {
   // A Distributed table in front of a cluster's local tables (SchemaOptions::cluster): no parts
   // of its own either.
   bool distributed = false;
+  // Table settings beyond kPartSettings (in createSql too), set on a table made before them.
+  std::vector<std::string> addedSettings;
 };
+
+// The live tail follows insert order (query/search_api.h): each row keeps the number of the insert
+// block it came in (`_block_number`) across merges, instead of taking its merged part's. Set on
+// otel_logs and otel_traces, the tables a tail reads.
+inline constexpr std::string_view kInsertOrderSetting = "enable_block_number_column = 1";
 
 // The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):
 // the column to narrow a search for a group's rows by. Empty for a table not in the schema.

@@ -103,6 +103,14 @@ void ApiHandler::handle(http::Request&& request, http::Respond respond) {
     }
     return;
   }
+  // The guard runs before the route lookup: without credentials every /api/ path, registered or
+  // not, answers the same 401, so that which routes exist is not revealed.
+  if (guard_) {
+    if (auto refused = guard_(request)) {
+      respond(std::move(*refused));
+      return;
+    }
+  }
   auto path = routes_.find(std::string(request.path()));
   if (path == routes_.end()) {
     // The longest registered prefix of the path, if any.
@@ -133,12 +141,6 @@ void ApiHandler::handle(http::Request&& request, http::Respond respond) {
       outcome("any", "refused").inc();
       respond(apiError(415, "UNSUPPORTED_MEDIA_TYPE",
                        "the body must be sent as Content-Type: application/json"));
-      return;
-    }
-  }
-  if (guard_) {
-    if (auto refused = guard_(request)) {
-      respond(std::move(*refused));
       return;
     }
   }

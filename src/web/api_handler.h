@@ -8,7 +8,9 @@
 //   - Origin, when present, names this server too: a cross-site form or fetch has a foreign one;
 //   - POST bodies are application/json: a cross-site "simple" request can only send text/plain,
 //     form or multipart bodies without a preflight.
-// Then the Guard (when set: authentication) may refuse it; then the route answers.
+// Then the Guard (when set: authentication) may refuse it, before the path is looked up: an
+// unregistered /api/ path answers 401 like a registered one, not 404 or 405. Then the route
+// answers.
 //
 // Paths outside /api/ go to the fallback route (the embedded UI) after the same Host and Origin
 // checks, GET only and without the Guard: the login page must load before anyone is logged in,

@@ -28,6 +28,13 @@ query::QueryService::ClientGone goneOf(const http::Request& request) {
   return [gone] { return gone->load(); };
 }
 
+// A poll's answer with no rows and its cursor unchanged.
+query::SqlApiReply emptyAnswer(const query::PreparedTail& prepared) {
+  bool ignored = false;
+  return query::shapeTailReply(prepared, query::SqlApiReply{200, R"({"columns":[],"rows":[]})"},
+                               &ignored);
+}
+
 }  // namespace
 
 int64_t systemNowNs() {
@@ -107,38 +114,67 @@ Route TailPoller::route() {
 }
 
 void TailPoller::run(std::shared_ptr<Poll> poll) {
-  query::SqlRequest sql = poll->prepared.sql;
   auto gone = poll->clientGone;
-  queries_.submit(
-      std::move(sql),
-      gone ? query::QueryService::ClientGone([gone] { return gone->load(); })
-           : query::QueryService::ClientGone(),
-      [this, poll](query::SqlApiReply reply) {
-        bool empty = false;
-        const bool busy = reply.httpStatus == 429;
-        query::SqlApiReply shaped = query::shapeTailReply(poll->prepared, std::move(reply), &empty);
-        const auto t = std::chrono::steady_clock::now();
-        const bool left = poll->clientGone && poll->clientGone->load();
-        if (!left && (busy || empty) && t < poll->deadline) {
-          std::lock_guard lock(mu_);
-          if (!stopping_) {
-            poll->next = t + interval_;
-            held_.push_back(poll);
-            cv_.notify_one();
+  if (!poll->prepared.startSql.sql.empty()) {
+    // A first poll: the newest block stored so far, then the poll itself.
+    query::SqlRequest start = poll->prepared.startSql;
+    queries_.submit(
+        std::move(start),
+        gone ? query::QueryService::ClientGone([gone] { return gone->load(); })
+             : query::QueryService::ClientGone(),
+        [this, poll](query::SqlApiReply reply) {
+          if (reply.httpStatus == 429) {
+            const bool left = poll->clientGone && poll->clientGone->load();
+            if (!left && std::chrono::steady_clock::now() < poll->deadline && hold(poll)) {
+              return;
+            }
+            finish(poll, emptyAnswer(poll->prepared));
             return;
           }
-        }
-        if (busy) {
-          // The deadline passed while every slot was busy: an empty answer, not an error.
-          bool ignored = false;
-          shaped = query::shapeTailReply(
-              poll->prepared, query::SqlApiReply{200, R"({"columns":[],"rows":[]})"}, &ignored);
-        }
-        poll->respond(toResponse("search_tail", std::move(shaped)));
-        std::lock_guard lock(mu_);
-        --active_;
-        cv_.notify_all();
-      });
+          if (!query::setTailStart(poll->prepared, reply)) {
+            finish(poll, reply.httpStatus == 200
+                             ? query::errorReply(500, 0, "INTERNAL",
+                                                 "the store returned an answer of an "
+                                                 "unexpected shape")
+                             : std::move(reply));
+            return;
+          }
+          run(poll);
+        });
+    return;
+  }
+  query::SqlRequest sql = poll->prepared.sql;
+  queries_.submit(std::move(sql),
+                  gone ? query::QueryService::ClientGone([gone] { return gone->load(); })
+                       : query::QueryService::ClientGone(),
+                  [this, poll](query::SqlApiReply reply) {
+                    bool empty = false;
+                    const bool busy = reply.httpStatus == 429;
+                    query::SqlApiReply shaped =
+                        query::shapeTailReply(poll->prepared, std::move(reply), &empty);
+                    const auto t = std::chrono::steady_clock::now();
+                    const bool left = poll->clientGone && poll->clientGone->load();
+                    if (!left && (busy || empty) && t < poll->deadline && hold(poll)) return;
+                    // The deadline passed while every slot was busy: an empty answer, not an error.
+                    if (busy) shaped = emptyAnswer(poll->prepared);
+                    finish(poll, std::move(shaped));
+                  });
+}
+
+bool TailPoller::hold(const std::shared_ptr<Poll>& poll) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return false;
+  poll->next = std::chrono::steady_clock::now() + interval_;
+  held_.push_back(poll);
+  cv_.notify_one();
+  return true;
+}
+
+void TailPoller::finish(const std::shared_ptr<Poll>& poll, query::SqlApiReply reply) {
+  poll->respond(toResponse("search_tail", std::move(reply)));
+  std::lock_guard lock(mu_);
+  --active_;
+  cv_.notify_all();
 }
 
 void TailPoller::loop() {
@@ -178,11 +214,7 @@ void TailPoller::stop() {
   }
   if (thread_.joinable()) thread_.join();
   for (auto& p : left) {
-    bool ignored = false;
-    p->respond(toResponse(
-        "search_tail",
-        query::shapeTailReply(p->prepared, query::SqlApiReply{200, R"({"columns":[],"rows":[]})"},
-                              &ignored)));
+    p->respond(toResponse("search_tail", emptyAnswer(p->prepared)));
     std::lock_guard lock(mu_);
     --active_;
   }

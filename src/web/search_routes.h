@@ -28,11 +28,12 @@ int64_t systemNowNs();
 Route searchRoute(query::QueryService& queries, NowNs now = systemNowNs);
 Route histogramRoute(query::QueryService& queries, NowNs now = systemNowNs);
 
-// Long polls of POST /api/v1/search/tail: a poll that finds no row newer than its `after` is
-// held, and its query rerun every `interval`, until a row comes, its timeout_ms passes (then it
-// is answered with no rows and the same `after`: the client asks again), or its client leaves.
-// A query slot is taken only while a poll's query runs; when every slot is busy a held poll just
-// waits for its next turn. At most `maxHeld` polls are held at once; past that: 429.
+// Long polls of POST /api/v1/search/tail: a poll (a first one runs the start statement first,
+// query/search_api.h) that finds no row newer than its `after` is held, and its query rerun every
+// `interval`, until a row comes, its timeout_ms passes (then it is answered with no rows and the
+// same `after`: the client asks again), or its client leaves. A query slot is taken only while a
+// poll's query runs; when every slot is busy a held poll just waits for its next turn. At most
+// `maxHeld` polls are held at once; past that: 429.
 //
 // One thread ("search-tail") schedules the reruns; routes call hold() from IO threads.
 class TailPoller {
@@ -56,6 +57,10 @@ class TailPoller {
     std::chrono::steady_clock::time_point next;
   };
   void run(std::shared_ptr<Poll> poll);
+  // Queues a poll for its next rerun; false when stopping.
+  bool hold(const std::shared_ptr<Poll>& poll);
+  // Answers a poll and lets go of its place.
+  void finish(const std::shared_ptr<Poll>& poll, query::SqlApiReply reply);
   void loop();
 
   query::QueryService& queries_;

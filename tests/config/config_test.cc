@@ -153,6 +153,13 @@ TEST(ParseConfig, ValidCases) {
          c.clickstack.hyperdx.listen = {"0.0.0.0", 8080};
          c.clickstack.hyperdx.ingress = {true, "observe.example.com"};
        }},
+      {"UI beyond loopback with TLS on its listener",
+       "clickstack:\n  hyperdx:\n    listen: 0.0.0.0:8443\n"
+       "    tls: {certFile: /etc/stackhouse/ui.crt, keyFile: /etc/stackhouse/ui.key}\n",
+       [](Config& c) {
+         c.clickstack.hyperdx.listen = {"0.0.0.0", 8443};
+         c.clickstack.hyperdx.tls = {"/etc/stackhouse/ui.crt", "/etc/stackhouse/ui.key"};
+       }},
       {"a tunnel beside a loopback UI",
        "clickstack:\n  hyperdx:\n    exposure: {tailscale: {enabled: true}}\n",
        [](Config& c) { c.clickstack.hyperdx.exposure.tailscale = true; }},
@@ -249,8 +256,8 @@ TEST(ParseConfig, InvalidCases) {
       {"UI beyond loopback without an ingress",
        "clickstack:\n  hyperdx:\n    listen: 0.0.0.0:8080\n",
        "test.yaml:3:13: clickstack.hyperdx.listen: \"0.0.0.0:8080\" is beyond loopback; the UI "
-       "listens there only with clickstack.hyperdx.ingress.enabled: true (for a tunnel, keep it on "
-       "loopback)"},
+       "listens there only with clickstack.hyperdx.ingress.enabled: true or clickstack.hyperdx.tls "
+       "(for a tunnel, keep it on loopback)"},
       {"public OTLP/HTTP receiver without an ingestion key",
        "otelConfig:\n  receivers:\n    otlp:\n      http: {endpoint: \"10.0.0.5:4318\"}\n",
        "test.yaml:4:24: otelConfig.receivers.otlp.http.endpoint: \"10.0.0.5:4318\" is beyond "
@@ -266,9 +273,12 @@ TEST(ParseConfig, InvalidCases) {
       {"seed user without an e-mail address",
        "clickstack:\n  hyperdx:\n    seedUser: {email: admin}\n",
        "test.yaml:3:15: clickstack.hyperdx.seedUser.email: \"admin\" is not an e-mail address"},
-      {"TLS is not built yet", "clickstack:\n  hyperdx:\n    tls: {certFile: a}\n",
-       "test.yaml:3:5: clickstack.hyperdx.tls: unknown key: the feature is not available in this "
-       "build yet"},
+      {"TLS certificate without its key", "clickstack:\n  hyperdx:\n    tls: {certFile: a}\n",
+       "test.yaml:3:10: clickstack.hyperdx.tls: set both certFile and keyFile, or neither"},
+      {"TLS with an unknown key",
+       "clickstack:\n  hyperdx:\n    tls: {certFile: a, keyFile: b, caFile: c}\n",
+       "test.yaml:3:36: clickstack.hyperdx.tls.caFile: unknown key; the keys here are certFile and "
+       "keyFile"},
       // A remote ClickHouse.
       {"ClickHouse endpoint that is not http(s)",
        "otelConfig:\n  exporters:\n    clickhouse: {endpoint: \"tcp://ch:9000\"}\n",
@@ -736,6 +746,9 @@ TEST(DescribeConfig, Defaults) {
             "      maxExecutionTime: 30s\n"
             "      maxMemoryUsage: 1Gi\n"
             "      maxConcurrent: 4\n"
+            "    tls:\n"
+            "      certFile: \"\"\n"
+            "      keyFile: \"\"\n"
             "otelConfig:\n"
             "  receivers:\n"
             "    otlp:\n"

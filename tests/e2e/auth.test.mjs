@@ -1,5 +1,6 @@
 // Users, sessions, API keys and the ingestion key, against the real server:
-//   - every /api/ route answers 401 without a session or an API key;
+//   - every /api/ route answers 401 without a session or an API key, and so does every
+//     unregistered /api/ path or wrong method (no 404 or 405 before authentication);
 //   - the seed user logs in, must change the password first (403 until then), and a state change
 //     made with the cookie but without the CSRF token is refused (403);
 //   - failed logins are throttled per (account, address) with 429 + Retry-After, while the real
@@ -105,6 +106,15 @@ describe('seed user, sessions, CSRF, throttling', () => {
       assert.equal(wrongKey.status, 401, `${method} ${route} with a wrong key`);
       const wrongCookie = await request(server, method, route, { body, headers: { cookie: 'stackhouse_session=forged' } });
       assert.equal(wrongCookie.status, 401, `${method} ${route} with a forged cookie`);
+    }
+  });
+
+  test('unregistered /api/ paths and wrong methods answer the same 401, revealing no route', async () => {
+    for (const [method, route] of [['GET', '/api/v1/no-such-route'], ['POST', '/api/v1/no-such-route'],
+      ['DELETE', '/api/v1/sql'], ['GET', '/api/v1/sql'], ['PUT', '/api/v1/users'], ['GET', '/api/']]) {
+      const r = await request(server, method, route, { body: method === 'GET' ? undefined : {} });
+      assert.equal(r.status, 401, `${method} ${route}: ${r.text}`);
+      assert.equal(r.json.error.name, 'UNAUTHENTICATED');
     }
   });
 

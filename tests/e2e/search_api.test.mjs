@@ -1,7 +1,7 @@
 // The search API through the real binary: logs sent over OTLP/HTTP, then found by free text and by
 // attribute, paged by cursor, counted by the histogram, refused with the column of a syntax error,
 // SQL mode checked like /api/v1/sql, and a live tail (long polling) that answers with a log sent
-// after it started.
+// after it started, and with a late one (timed before the newest shown) sent after that.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
@@ -104,11 +104,21 @@ test('a live tail answers with a log sent after it started', { timeout: 60_000 }
   assert.equal(r.json.rows.length, 1);
   assert.match(r.json.rows[0][4], /a tailed line/);
   assert.ok(Date.now() - started < 10000);
-  assert.ok(BigInt(r.json.after) > BigInt(first.json.after));
+  // The cursor is "<newest time ns>:<newest insert block>"; both move on.
+  const [t0ns, b0] = first.json.after.split(':').map(BigInt);
+  const [t1ns, b1] = r.json.after.split(':').map(BigInt);
+  assert.ok(t1ns > t0ns && b1 > b0, `${first.json.after} -> ${r.json.after}`);
   // Nothing newer: held for its timeout, then answered empty with the same `after`.
+  // A late record (timed ten minutes before the newest one shown) sent now is shown once.
+  const late = api('/api/v1/search/tail', { source: 'logs', query: 'tailed', after: r.json.after, timeout_ms: 15000 });
+  await new Promise((res) => setTimeout(res, 500));
+  await sendLogs([{ ns: nowNs() - 600_000_000_000n, level: 'INFO', body: 'a late tailed line' }]);
+  const lateAnswer = await late;
+  assert.equal(lateAnswer.json.rows.length, 1, JSON.stringify(lateAnswer.json));
+  assert.match(lateAnswer.json.rows[0][4], /a late tailed line/);
   const t0 = Date.now();
-  const empty = await api('/api/v1/search/tail', { source: 'logs', query: 'tailed', after: r.json.after, timeout_ms: 1500 });
+  const empty = await api('/api/v1/search/tail', { source: 'logs', query: 'tailed', after: lateAnswer.json.after, timeout_ms: 1500 });
   assert.equal(empty.json.rows.length, 0);
-  assert.equal(empty.json.after, r.json.after);
+  assert.equal(empty.json.after, lateAnswer.json.after);
   assert.ok(Date.now() - t0 >= 1400);
 });

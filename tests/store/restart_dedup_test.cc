@@ -177,13 +177,15 @@ TEST(StoreRestart, ExistingTablesTakeAChangedRetentionAndThePartSettings) {
     auto writer = ChdbConnection::open(path);
     if (!writer.isOk()) return writer.status().toString();
     auto reset = writer.value()->query(
-        "ALTER TABLE otel.otel_logs RESET SETTING merge_selector_base, min_bytes_for_wide_part");
+        "ALTER TABLE otel.otel_logs RESET SETTING merge_selector_base, min_bytes_for_wide_part, "
+        "enable_block_number_column");
     if (!reset.isOk()) return reset.status().toString();
     return ask(*store.value(), engineOfLogs);
   });
   EXPECT_NE(before.find("toIntervalSecond(259200)"), std::string::npos) << before;
   for (std::string_view setting : kPartSettings)
     EXPECT_EQ(before.find(setting), std::string::npos) << before;
+  EXPECT_EQ(before.find(kInsertOrderSetting), std::string::npos) << before;
   EXPECT_EQ(insertInKilledChild(path, "before-change"), "3\n");
 
   const std::string after = inKilledChild([&]() -> std::string {
@@ -196,6 +198,7 @@ TEST(StoreRestart, ExistingTablesTakeAChangedRetentionAndThePartSettings) {
   EXPECT_NE(after.find("toIntervalSecond(86400)"), std::string::npos) << after;
   for (std::string_view setting : kPartSettings)
     EXPECT_NE(after.find(setting), std::string::npos) << after;
+  EXPECT_NE(after.find(kInsertOrderSetting), std::string::npos) << after;
   EXPECT_TRUE(after.ends_with("\n3\n")) << after;
 }
 

@@ -209,6 +209,25 @@ TEST_F(AuthServiceTest, NoCredentialsNoEntry) {
   EXPECT_EQ(call("POST", "/api/v1/sql", "{}", {{"cookie", "stackhouse_session=nope"}}).status, 401);
 }
 
+TEST_F(AuthServiceTest, UnknownPathsAndMethodsAnswer401BeforeTheyAre404Or405) {
+  // Without credentials nothing tells a registered route from an unregistered one.
+  EXPECT_EQ(call("GET", "/api/v1/no-such-route", "").status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/no-such-route", "{}").status, 401);
+  EXPECT_EQ(call("GET", "/api/", "").status, 401);
+  EXPECT_EQ(call("DELETE", "/api/v1/sql", "").status, 401) << "a wrong method too";
+  EXPECT_EQ(call("GET", "/api/v1/sql", "").status, 401);
+  // With a key the same requests are told apart.
+  auto key = service_->issueCliKey();
+  ASSERT_TRUE(key.isOk());
+  const http::Headers bearer = {{"authorization", "Bearer " + key.value()}};
+  EXPECT_EQ(call("GET", "/api/v1/no-such-route", "", bearer).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/sql", "", bearer).status, 405);
+  EXPECT_EQ(call("POST", "/api/v1/sql", "{}", bearer).status, 200);
+  // Login stays open, and only login.
+  EXPECT_EQ(call("GET", "/api/v1/auth/login", "").status, 405);
+  EXPECT_EQ(call("GET", "/api/v1/auth/login/x", "").status, 401);
+}
+
 TEST_F(AuthServiceTest, SessionFlowCsrfAndForcedChange) {
   EXPECT_EQ(login("admin@example.com", "wrong password").status, 401);
   Login l = login("ADMIN@example.com", "seed password 1");

@@ -112,7 +112,8 @@ TEST(StaticAssets, ApiHandlerFallsBackOnlyForGetsOutsideApi) {
   };
   EXPECT_EQ(status(get("/")), 200) << "the UI needs no session: the login page must load";
   EXPECT_EQ(status(get("/search")), 200);
-  EXPECT_EQ(status(get("/api/v1/anything")), 404) << "/api/ paths never reach the UI";
+  EXPECT_EQ(status(get("/api/v1/anything")), 401)
+      << "/api/ paths never reach the UI, and the guard answers before any 404";
   EXPECT_EQ(served, 2);
   auto post = get("/");
   post.method = "POST";

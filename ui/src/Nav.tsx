@@ -20,6 +20,12 @@ export const pages: NavPage[] = [
   { path: '/alerts', label: 'Alerts', matches: (p) => p === '/alerts' || p.startsWith('/alerts/') },
 ];
 
+// Whether the user is an admin: TopBar then links the admin page (set by main.tsx at login).
+let navAdmin = false;
+export function setNavAdmin(admin: boolean) {
+  navAdmin = admin;
+}
+
 // A path change without a reload, which main.tsx follows (popstate).
 export function navigate(url: string) {
   window.history.pushState(null, '', url);
@@ -61,10 +67,16 @@ export function TopBar({
           <span class="who" title={email}>
             {email}
           </span>
-          {onAdmin && (
+          {onAdmin ? (
             <button type="button" class="btn subtle" data-testid="nav-admin" onClick={onAdmin}>
               Admin
             </button>
+          ) : (
+            navAdmin && (
+              <a class={`btn subtle${location.pathname === '/admin' ? ' active' : ''}`} href="/admin" data-testid="nav-admin">
+                Admin
+              </a>
+            )
           )}
           <button type="button" class="btn subtle" data-testid="logout" onClick={onLogout}>
             Log out

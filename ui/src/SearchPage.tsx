@@ -13,7 +13,7 @@ import type { Row } from './rows';
 import { SavedSearches } from './SavedSearches';
 import { defaultColumns, defaultColumnsOf, loadHistory, readState, remember, stateQuery } from './state';
 import type { SearchState } from './state';
-import { formatDuration, formatTime, isRelative, resolveTime } from './time';
+import { formatDuration, formatStoredTime, formatTime, isRelative, resolveTime } from './time';
 import type { TimeZone } from './time';
 
 const pageSize = 100;
@@ -655,6 +655,9 @@ function Detail({
   source?: Source;
 }) {
   const names = columns.length ? columns.map((c) => c.name) : Object.keys(row);
+  // Time columns are shown in the chosen zone, not as stored (UTC).
+  const timeColumns = new Set(columns.filter((c) => c.type.startsWith('DateTime')).map((c) => c.name));
+  const isTime = (n: string) => n === 'Timestamp' || timeColumns.has(n);
   const plain = names.filter((n) => !mapColumns.includes(n));
   const maps = names.filter((n) => mapColumns.includes(n));
   const Value = ({ k, v }: { k: string; v: unknown }) => (
@@ -689,7 +692,17 @@ function Detail({
           .map((n) => (
             <div key={n}>
               <dt>{n}</dt>
-              <dd>{n === 'Timestamp' || text(row[n]) === '' ? <span>{text(row[n]) || '—'}</span> : <Value k={n} v={row[n]} />}</dd>
+              <dd>
+                {isTime(n) ? (
+                  <span title={`${text(row[n])} UTC as stored`} data-testid={`time-${n}`}>
+                    {formatStoredTime(row[n], tz) || '—'}
+                  </span>
+                ) : text(row[n]) === '' ? (
+                  <span>—</span>
+                ) : (
+                  <Value k={n} v={row[n]} />
+                )}
+              </dd>
             </div>
           ))}
       </dl>

@@ -240,3 +240,51 @@ export function parseTime(v: unknown): number {
 export function post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
   return call<T>('POST', path, body, signal);
 }
+
+// Administration (admin only): users and API keys.
+export interface UserEntry {
+  email: string;
+  role: string;
+  mustChangePassword: boolean;
+  createdAt: number; // epoch ms
+}
+
+export interface ApiKeyEntry {
+  id: number;
+  name: string;
+  owner: string; // "" for the CLI's key
+  createdAt: number; // epoch ms
+}
+
+export async function listUsers(): Promise<UserEntry[]> {
+  const a = await call<{ users?: UserEntry[] }>('GET', '/api/v1/users');
+  return Array.isArray(a.users) ? a.users : [];
+}
+
+// Answers the temporary password, shown this once; it must be changed at first login.
+export async function inviteUser(email: string, role: 'member' | 'admin'): Promise<{ user: User; temporaryPassword: string }> {
+  return call('POST', '/api/v1/users', { email, role });
+}
+
+export async function deleteUser(email: string): Promise<void> {
+  await call('POST', '/api/v1/users/delete', { email });
+}
+
+export async function revokeSessions(email: string): Promise<number> {
+  const a = await call<{ revoked?: number }>('POST', '/api/v1/sessions/revoke', { email });
+  return Number(a.revoked ?? 0);
+}
+
+export async function listApiKeys(): Promise<ApiKeyEntry[]> {
+  const a = await call<{ apiKeys?: ApiKeyEntry[] }>('GET', '/api/v1/apikeys');
+  return Array.isArray(a.apiKeys) ? a.apiKeys : [];
+}
+
+// Answers the key itself, shown this once (only its digest is kept).
+export async function createApiKey(name: string): Promise<{ id: number; name: string; key: string }> {
+  return call('POST', '/api/v1/apikeys', { name });
+}
+
+export async function revokeApiKey(id: number): Promise<void> {
+  await call('POST', '/api/v1/apikeys/revoke', { id });
+}

@@ -5,11 +5,13 @@ import { logout, me, setUnauthorizedHandler } from './api';
 import type { User } from './api';
 import { AlertList, AlertView } from './AlertsPage';
 import { DashboardList, DashboardView } from './DashboardPage';
+import { AdminPage } from './AdminPage';
 import { ChangePassword, Login } from './Login';
 import { MetricsPage } from './MetricsPage';
 import { SearchPage } from './SearchPage';
 import { ServicesPage } from './ServicesPage';
 import { TracePage } from './TracePage';
+import { setNavAdmin } from './Nav';
 import './styles.css';
 
 type View = { kind: 'loading' } | { kind: 'login'; notice?: string } | { kind: 'user'; user: User } | { kind: 'error'; message: string };
@@ -68,12 +70,15 @@ function App() {
           />
         );
       }
-      return <Page key={path} path={path} email={view.user.email} onLogout={() => void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }))} />;
+      setNavAdmin(view.user.role === 'admin');
+      return <Page key={path} path={path} admin={view.user.role === 'admin'} email={view.user.email} onLogout={() => void logout().finally(() => setView({ kind: 'login', notice: 'You are logged out.' }))} />;
   }
 }
 
 // The page of the location's path (the pages are in Nav.tsx).
-function Page({ path, email, onLogout }: { path: string; email: string; onLogout: () => void }) {
+function Page({ path, admin, email, onLogout }: { path: string; admin: boolean; email: string; onLogout: () => void }) {
+  // The admin page is for admins only; for anyone else /admin is the log search.
+  if (path === '/admin' && admin) return <AdminPage email={email} onLogout={onLogout} />;
   const m = /^\/(dashboards|alerts)(?:\/(\d+))?\/?$/.exec(path);
   if (m?.[1] === 'dashboards') {
     return m[2] ? <DashboardView key={m[2]} id={Number(m[2])} email={email} onLogout={onLogout} /> : <DashboardList email={email} onLogout={onLogout} />;

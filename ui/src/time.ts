@@ -56,3 +56,21 @@ export function formatDuration(ms: number): string {
   if (ms >= 60e3) return `${Math.round(ms / 60e3)}m`;
   return `${Math.round(ms / 1e3)}s`;
 }
+
+// A stored DateTime/DateTime64 value (UTC text such as "2026-12-04 03:20:38.123456789") in the
+// chosen zone, keeping every sub-second digit it has, followed by the zone ("UTC", "UTC+05:30").
+// Text that is not such a value comes back unchanged.
+export function formatStoredTime(v: unknown, tz: TimeZone): string {
+  const raw = String(v ?? '');
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z?$/.exec(raw);
+  if (!m) return raw;
+  const ms = Date.parse(`${m[1]}T${m[2]}Z`);
+  if (Number.isNaN(ms)) return raw;
+  const base = formatTime(ms, tz, false);
+  const frac = m[3] ? `.${m[3]}` : '';
+  if (tz === 'utc') return `${base}${frac} UTC`;
+  const offset = -new Date(ms).getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${base}${frac} UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}

@@ -4,7 +4,7 @@
 // (through `setpriv --pdeathsig KILL`, where available) even when this process is killed.
 //
 //   const server = await startServer();          // env STACKHOUSE_BIN, default <repo>/build/stackhouse
-//   server.otlpUrl, server.apiUrl, server.adminUrl  // "http://127.0.0.1:PORT"
+//   server.otlpUrl, server.apiUrl, server.adminUrl  // "http://127.0.0.1:PORT" (apiUrl https with TLS)
 //   server.otlpGrpcEndpoint                          // "127.0.0.1:PORT"
 //   await server.sql('SELECT 1 AS x WHERE 1 = {p:UInt8}', { p: 1 })  // → { columns, rows }
 //   server.authHeaders()                             // { authorization: 'Bearer <key>' } for the API
@@ -165,6 +165,7 @@ export class StackhouseServer {
       if (ev && ev.msg === 'listening' && typeof ev.component === 'string') {
         endpoints[ev.component] = ev.endpoint;
       } else if (ev && ev.msg === 'ready') {
+        this.apiTls = ev.api_tls === true;
         readyResolve();
       }
     });
@@ -184,7 +185,7 @@ export class StackhouseServer {
       }
       this.otlpUrl = `http://${endpoints['otlp-http']}`;
       this.otlpGrpcEndpoint = endpoints['otlp-grpc'] ?? null;  // "127.0.0.1:PORT" (host:port, no scheme)
-      this.apiUrl = `http://${endpoints.api}`;
+      this.apiUrl = `${this.apiTls ? 'https' : 'http'}://${endpoints.api}`;
       this.adminUrl = `http://${endpoints.admin}`;
       await Promise.race([this.waitReadyz(), timeout, died]);
     } catch (e) {

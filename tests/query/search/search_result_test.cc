@@ -244,6 +244,82 @@ TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {
   EXPECT_EQ(searchCount("logs", "1 /*", &why, ", \"mode\": \"sql\""), -1);
 }
 
+// A tail poll as TailPoller runs it: the start statement when the cursor has no block yet, then
+// the poll. Returns the answer's rows' bodies and sets *after.
+std::vector<std::string> tailPoll(store::ChdbConnection& reader, std::string_view query,
+                                  std::string* after, int64_t nowNs, std::string extra = "") {
+  std::string body = "{\"source\": \"logs\", \"query\": \"" + std::string(query) +
+                     "\", \"select\": [\"Body\"], \"after\": \"" + *after + "\"" + extra + "}";
+  auto prepared = prepareTail(body, nowNs);
+  EXPECT_TRUE(std::holds_alternative<PreparedTail>(prepared));
+  if (!std::holds_alternative<PreparedTail>(prepared)) return {};
+  auto& p = std::get<PreparedTail>(prepared);
+  if (!p.startSql.sql.empty()) {
+    SqlApiReply start = runUserQuery(reader, p.startSql.sql, p.startSql.params, UserQueryOptions{});
+    EXPECT_TRUE(setTailStart(p, start)) << start.json;
+  }
+  bool empty = false;
+  SqlApiReply reply =
+      shapeTailReply(p, runUserQuery(reader, p.sql.sql, p.sql.params, UserQueryOptions{}), &empty);
+  EXPECT_EQ(reply.httpStatus, 200) << reply.json << "\n" << p.sql.sql;
+  std::vector<std::string> bodies;
+  for (size_t at = reply.json.find("[\""); at != std::string::npos;
+       at = reply.json.find("[\"", at + 2)) {
+    bodies.push_back(reply.json.substr(at + 2, reply.json.find('"', at + 2) - at - 2));
+  }
+  const auto a = reply.json.find("\"after\":\"");
+  EXPECT_NE(a, std::string::npos) << reply.json;
+  if (a != std::string::npos)
+    *after = reply.json.substr(a + 9, reply.json.find('"', a + 9) - a - 9);
+  EXPECT_EQ(empty, bodies.empty());
+  return bodies;
+}
+
+TEST_F(SearchResultTest, TheTailShowsLateRecordsOnceByInsertOrder) {
+  const int64_t now = (kStartMs + 3600 * 1000) * 1000000;  // 01:00:00, the fixture's end
+  const auto insert = [](std::string_view time, std::string_view body) {
+    auto r = store_->execute(
+        "INSERT INTO otel.otel_logs (Timestamp, ServiceName, Body) VALUES (toDateTime64('" +
+        std::string(time) + "', 9, 'UTC'), 'tail', '" + std::string(body) + "')");
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+  };
+  // The client's search showed rows up to 00:59:50; one timed after it was stored before the
+  // tail started: the first poll shows it (and nothing stored earlier and timed earlier).
+  insert("2026-01-01 00:59:55", "tailcase before-start");
+  std::string after = std::to_string((kStartMs + 3590 * 1000) * 1000000);
+  EXPECT_EQ(tailPoll(*reader_, "tailcase", &after, now),
+            std::vector<std::string>{"tailcase before-start"});
+  ASSERT_NE(after.find(':'), std::string::npos) << "the cursor now holds the insert block";
+  EXPECT_TRUE(tailPoll(*reader_, "tailcase", &after, now).empty());
+
+  // Late: timed 30 minutes before the newest row shown, stored after it. And a current one.
+  insert("2026-01-01 00:30:00", "tailcase late");
+  insert("2026-01-01 01:00:00.5", "tailcase current");
+  const std::string before = after;
+  auto rows = tailPoll(*reader_, "tailcase", &after, now);
+  EXPECT_EQ(rows, (std::vector<std::string>{"tailcase current", "tailcase late"}));
+  EXPECT_NE(after, before);
+  // Shown once: the next poll has nothing, also after the parts are merged.
+  EXPECT_TRUE(tailPoll(*reader_, "tailcase", &after, now).empty());
+  ASSERT_TRUE(store_->execute("OPTIMIZE TABLE otel.otel_logs FINAL").isOk());
+  EXPECT_TRUE(tailPoll(*reader_, "tailcase", &after, now).empty());
+  insert("2026-01-01 00:10:00", "tailcase after-merge");
+  EXPECT_EQ(tailPoll(*reader_, "tailcase", &after, now),
+            std::vector<std::string>{"tailcase after-merge"});
+  // More than an hour late: outside the window a poll reads.
+  insert("2025-12-31 23:50:00", "tailcase too-late");
+  EXPECT_TRUE(tailPoll(*reader_, "tailcase", &after, now).empty());
+  // SQL mode follows the same cursor.
+  insert("2026-01-01 00:40:00", "tailcase sql");
+  EXPECT_EQ(tailPoll(*reader_, "Body LIKE 'tailcase%'", &after, now, ", \"mode\": \"sql\""),
+            std::vector<std::string>{"tailcase sql"});
+  // A cursor that is not one is refused.
+  EXPECT_TRUE(std::holds_alternative<SqlApiReply>(
+      prepareTail(R"({"source": "logs", "after": "12:x"})", now)));
+  EXPECT_TRUE(std::holds_alternative<SqlApiReply>(
+      prepareTail(R"({"source": "logs", "after": "12:-3"})", now)));
+}
+
 TEST_F(SearchResultTest, ParseErrorsAreBadRequests) {
   std::string why;
   EXPECT_EQ(searchCount("logs", "level:error AND )", &why), -1);
