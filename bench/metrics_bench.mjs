@@ -6,7 +6,8 @@
 // two statements, the metric's lookup and the chart, each parsed and checked by the engine), and
 // the p50 of the engine's own time. A baseline in the same run: the cheapest statement that reads
 // every point of the counter (sum(Value) through /api/v1/sql). It measures, it does not assert.
-// BENCH_METRICS_DATA=<dir> copies an engine directory loaded before instead of loading.
+// BENCH_METRICS_DATA=<dir> copies an engine directory loaded before instead of loading;
+// BENCH_METRICS_CASES=0,1,6 runs only those charts (0 is the baseline).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,6 +56,9 @@ try {
     ['gauge average by service.name (20 series)', ...chart({ metric: 'bench.queue.depth', groupBy: ['service.name'] })],
     ['gauge max, 1,000 series', ...chart({ metric: 'bench.queue.depth', aggregation: 'max' })],
   ];
+  // BENCH_METRICS_CASES=0,1,2: only these charts (by position), for a quick run.
+  const only = process.env.BENCH_METRICS_CASES?.split(',').map(Number);
+  if (only) cases.splice(0, cases.length, ...cases.filter((_, i) => only.includes(i)));
   const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
   console.log(`metrics benchmark: ${loaded.rows} points (2 metrics x 1,000 series x 8,640), ` +
     (loaded.reused ? 'copied from a loaded directory' : `loaded in ${loaded.seconds} s (${loaded.rows_per_s} rows/s)`) +
