@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -102,6 +103,27 @@ Status writePrivateFile(const std::string& path, const std::string& content) {
   return Status::ok();
 }
 
+pipeline::SinkQueueOptions queueOptions(std::string sink, const config::QueueConfig& q) {
+  pipeline::SinkQueueOptions o;
+  o.sink = std::move(sink);
+  o.maxBytes = q.maxSize;
+  o.fsync = q.fsync == config::QueueConfig::Fsync::kAlways;
+  o.onFull = q.onFull == config::QueueConfig::OnFull::kBackpressure
+                 ? pipeline::OnFull::kBackpressure
+                 : pipeline::OnFull::kDropOldest;
+  return o;
+}
+
+// The sources whose data `sink` receives: listed for it in otelConfig.routing and enabled.
+std::vector<telemetry::Source> routedSources(const config::Config& config, config::Sink sink) {
+  std::vector<telemetry::Source> sources;
+  for (telemetry::Source source : telemetry::kAllSources) {
+    const auto sinks = config::routedSinks(config, telemetry::sourceName(source));
+    if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) sources.push_back(source);
+  }
+  return sources;
+}
+
 int waitForStopSignal() {
   sigset_t set;
   sigemptyset(&set);
@@ -174,20 +196,24 @@ int runStack(const config::Config& config) {
                log::Fields().add("error", ledger.status().message()));
     return 1;
   }
-  auto journal = pipeline::InsertJournal::open(config.clickstack.dataDir + "/insert-journal");
-  if (!journal) {
-    log::error("cannot open the insert journal",
-               log::Fields().add("error", journal.status().message()));
-    return 1;
-  }
   sinks::ChdbSink sink(*store.value());
   pipeline::PipelineOptions pipelineOptions;
   pipelineOptions.ledger = ledger.value().get();
-  pipelineOptions.journal = journal.value().get();
-  const auto& batch = config.otelConfig.processors.batch;
-  pipelineOptions.sendBatchSize = batch.sendBatchSize;
-  pipelineOptions.sendBatchMaxBytes = batch.sendBatchMaxBytes;
-  pipelineOptions.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
+  pipelineOptions.queueDir = config.clickstack.dataDir + "/queue";
+  std::vector<pipeline::PipelineSink> pipelineSinks;
+  {
+    // The embedded store: inserts as large as otelConfig.processors.batch says, whatever the
+    // number of requests in flight.
+    const auto& batch = config.otelConfig.processors.batch;
+    pipeline::PipelineSink clickhouse;
+    clickhouse.sink = &sink;
+    clickhouse.queue = queueOptions("clickhouse", config.otelConfig.exporters.clickhouse.queue);
+    clickhouse.worker.maxRows = batch.sendBatchSize;
+    clickhouse.worker.maxBytes = batch.sendBatchMaxBytes;
+    clickhouse.worker.maxAge = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
+    clickhouse.sources = routedSources(config, config::Sink::kClickhouse);
+    pipelineSinks.push_back(std::move(clickhouse));
+  }
   // Telemetry controls: every batch is redacted on its receiver's thread before it is queued.
   // Declared before the pipeline, so it outlives every submit.
   std::unique_ptr<redaction::Redactor> redactor;
@@ -224,8 +250,11 @@ int runStack(const config::Config& config) {
           log::Fields().add("limit_bytes", memoryLimit.limitBytes));
     }
   }
-  pipelineOptions.maxPendingBytes = memoryLimit.limitBytes;
-  pipeline::Pipeline pipeline(pipelineOptions, sink);
+  pipeline::Pipeline pipeline(pipelineOptions, std::move(pipelineSinks));
+  if (const Status opened = pipeline.open(); !opened.isOk()) {
+    log::error("cannot open the queues", log::Fields().add("error", opened.message()));
+    return 1;
+  }
   pipeline.start();
   pipeline::MemoryLimiter memoryLimiter(memoryLimit,
                                         [&pipeline] { return pipeline.pendingBytes(); });

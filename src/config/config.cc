@@ -105,6 +105,23 @@ bool sinkEnabled(const Config& config, Sink sink) {
   return false;
 }
 
+std::vector<Sink> routedSinks(const Config& config, std::string_view source) {
+  const RoutingConfig& r = config.otelConfig.routing;
+  const std::vector<Sink>* listed = source == "traces"             ? &r.traces
+                                    : source == "metrics"          ? &r.metrics
+                                    : source == "k8sMetrics"       ? &r.k8sMetrics
+                                    : source == "k8sEvents"        ? &r.k8sEvents
+                                    : source == "prometheusScrape" ? &r.prometheusScrape
+                                    : source == "logs"             ? &r.logs
+                                                                   : nullptr;
+  std::vector<Sink> out;
+  if (listed == nullptr) return out;
+  for (Sink sink : *listed) {
+    if (sinkEnabled(config, sink)) out.push_back(sink);
+  }
+  return out;
+}
+
 std::string describeConfig(const Config& config) {
   const ClickstackConfig& clickstack = config.clickstack;
   const OtelConfig& otel = config.otelConfig;
@@ -171,6 +188,14 @@ std::string describeConfig(const Config& config) {
   line(out, 2, "clickhouse:");
   line(out, 3, "enabled: " + boolText(otel.exporters.clickhouse.enabled));
   line(out, 3, "ttl: " + formatDuration(otel.exporters.clickhouse.ttl));
+  {
+    const QueueConfig& q = otel.exporters.clickhouse.queue;
+    line(out, 3,
+         "queue: {maxSize: " + formatByteSize(q.maxSize) + ", fsync: " +
+             (q.fsync == QueueConfig::Fsync::kAlways ? "always" : "never") + ", onFull: " +
+             (q.onFull == QueueConfig::OnFull::kBackpressure ? "backpressure" : "dropOldest") +
+             "}");
+  }
   line(out, 2, "tinybird: {enabled: " + boolText(otel.exporters.tinybird.enabled) + "}");
   line(out, 2, "datadog: {enabled: " + boolText(otel.exporters.datadog.enabled) + "}");
   line(out, 2, "logfire: {enabled: " + boolText(otel.exporters.logfire.enabled) + "}");

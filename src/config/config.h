@@ -177,11 +177,23 @@ struct RoutingConfig {
   bool operator==(const RoutingConfig&) const = default;
 };
 
+// A sink's durable queue (otelConfig.exporters.<sink>.queue; see src/pipeline/README.md).
+struct QueueConfig {
+  enum class Fsync : unsigned char { kAlways, kNever };
+  enum class OnFull : unsigned char { kBackpressure, kDropOldest };
+  uint64_t maxSize = 2 * kGiB;  // bytes on disk, at least 64Mi
+  Fsync fsync = Fsync::kAlways;
+  OnFull onFull = OnFull::kBackpressure;
+
+  bool operator==(const QueueConfig&) const = default;
+};
+
 struct ClickhouseExporterConfig {
   // Only takes effect with clickstack.enabled: the embedded store is the only ClickHouse so far.
   bool enabled = true;
   // Retention: rows older than this are dropped. At least 1h, whole seconds.
   std::chrono::nanoseconds ttl = std::chrono::hours(72);
+  QueueConfig queue;
 
   bool operator==(const ClickhouseExporterConfig&) const = default;
 };
@@ -299,6 +311,11 @@ Config loadConfig(const std::string& path);
 // Whether the router should hand batches to this sink at all: its exporter is enabled, and for
 // clickhouse, clickstack.enabled too.
 bool sinkEnabled(const Config& config, Sink sink);
+
+// The sinks that receive the data of `source` ("traces", "metrics", "k8sMetrics", "k8sEvents",
+// "prometheusScrape", "logs"): those listed in otelConfig.routing.<source> that are also enabled,
+// in the listed order. Empty for an unknown source.
+std::vector<Sink> routedSinks(const Config& config, std::string_view source);
 
 // The effective configuration as YAML (every key, defaults included) for --print-config;
 // parseConfig reads it back as an equal Config.

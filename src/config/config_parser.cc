@@ -185,6 +185,7 @@ class ConfigParser {
   void readByteSize(const Slot& slot, uint64_t& out, uint64_t min);
   void readSinks(const Slot& slot, std::vector<Sink>& out);
   void readPlannedExporter(const Slot& slot, std::string_view name, PlannedExporterConfig& out);
+  void readQueue(const Slot& slot, QueueConfig& out);
   void checkListeners(const Config& config);
 
   std::string location(const YAML::Mark& mark) const;
@@ -484,6 +485,39 @@ void ConfigParser::readPlannedExporter(const Slot& slot, std::string_view name,
                   }}});
 }
 
+void ConfigParser::readQueue(const Slot& slot, QueueConfig& out) {
+  auto readChoice = [this](const Slot& s, std::initializer_list<std::string_view> choices,
+                           auto set) {
+    auto text = scalar(s, "one of " + joinNames(std::vector<std::string_view>(choices), " or "));
+    if (!text) return;
+    size_t i = 0;
+    for (std::string_view c : choices) {
+      if (*text == c) {
+        set(i);
+        return;
+      }
+      ++i;
+    }
+    error(s.mark, s.path,
+          quoted(*text) + " is not one of " +
+              joinNames(std::vector<std::string_view>(choices), " or "));
+  };
+  readMap(slot,
+          {{"maxSize", [&](const Slot& s) { readByteSize(s, out.maxSize, 64 * kMiB); }},
+           {"fsync",
+            [&](const Slot& s) {
+              readChoice(s, {"always", "never"}, [&](size_t i) {
+                out.fsync = i == 0 ? QueueConfig::Fsync::kAlways : QueueConfig::Fsync::kNever;
+              });
+            }},
+           {"onFull", [&](const Slot& s) {
+              readChoice(s, {"backpressure", "dropOldest"}, [&](size_t i) {
+                out.onFull =
+                    i == 0 ? QueueConfig::OnFull::kBackpressure : QueueConfig::OnFull::kDropOldest;
+              });
+            }}});
+}
+
 void ConfigParser::readRoot(const Slot& slot, Config& config) {
   readMap(slot,
           {{"clickstack", [&](const Slot& s) { readClickstack(s, config.clickstack); }},
@@ -649,7 +683,8 @@ void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
                      return;
                    }
                    readDuration(e, clickhouse.ttl, kMinTtl, std::nullopt, /*wholeSeconds=*/true);
-                 }}});
+                 }},
+                {"queue", [&](const Slot& e) { readQueue(e, clickhouse.queue); }}});
   };
   readMap(slot,
           {{"clickhouse", readClickhouse},
