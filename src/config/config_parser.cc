@@ -502,20 +502,19 @@ void ConfigParser::readQueue(const Slot& slot, QueueConfig& out) {
           quoted(*text) + " is not one of " +
               joinNames(std::vector<std::string_view>(choices), " or "));
   };
-  readMap(slot,
-          {{"maxSize", [&](const Slot& s) { readByteSize(s, out.maxSize, 64 * kMiB); }},
-           {"fsync",
-            [&](const Slot& s) {
-              readChoice(s, {"always", "never"}, [&](size_t i) {
-                out.fsync = i == 0 ? QueueConfig::Fsync::kAlways : QueueConfig::Fsync::kNever;
-              });
-            }},
-           {"onFull", [&](const Slot& s) {
-              readChoice(s, {"backpressure", "dropOldest"}, [&](size_t i) {
-                out.onFull =
-                    i == 0 ? QueueConfig::OnFull::kBackpressure : QueueConfig::OnFull::kDropOldest;
-              });
-            }}});
+  readMap(slot, {{"maxSize", [&](const Slot& s) { readByteSize(s, out.maxSize, 64 * kMiB); }},
+                 {"fsync",
+                  [&](const Slot& s) {
+                    readChoice(s, {"always", "never"}, [&](size_t i) {
+                      out.fsync = i == 0 ? QueueConfig::Fsync::kAlways : QueueConfig::Fsync::kNever;
+                    });
+                  }},
+                 {"onFull", [&](const Slot& s) {
+                    readChoice(s, {"backpressure", "dropOldest"}, [&](size_t i) {
+                      out.onFull = i == 0 ? QueueConfig::OnFull::kBackpressure
+                                          : QueueConfig::OnFull::kDropOldest;
+                    });
+                  }}});
 }
 
 void ConfigParser::readRoot(const Slot& slot, Config& config) {
@@ -674,7 +673,8 @@ void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
   auto readClickhouse = [&](const Slot& s) {
     ClickhouseExporterConfig& clickhouse = out.clickhouse;
     readMap(s, {{"enabled", [&](const Slot& e) { readBool(e, clickhouse.enabled); }},
-                {"ttl", [&](const Slot& e) {
+                {"ttl",
+                 [&](const Slot& e) {
                    // 0 first: readDuration's minimum applies to every other value.
                    auto text = scalar(e, "a duration such as 72h");
                    if (!text) return;

@@ -15,8 +15,8 @@ enum class Source : unsigned char {
   kLogs
 };
 
-inline constexpr Source kAllSources[] = {Source::kTraces,     Source::kMetrics,
-                                         Source::kK8sMetrics, Source::kK8sEvents,
+inline constexpr Source kAllSources[] = {Source::kTraces,           Source::kMetrics,
+                                         Source::kK8sMetrics,       Source::kK8sEvents,
                                          Source::kPrometheusScrape, Source::kLogs};
 
 // The three OTLP signals.

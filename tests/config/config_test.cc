@@ -670,6 +670,7 @@ TEST(DescribeConfig, Defaults) {
             "    clickhouse:\n"
             "      enabled: true\n"
             "      ttl: 72h\n"
+            "      queue: {maxSize: 2Gi, fsync: always, onFull: backpressure}\n"
             "    tinybird: {enabled: false}\n"
             "    datadog: {enabled: false}\n"
             "    logfire: {enabled: false}\n"
