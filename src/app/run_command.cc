@@ -426,9 +426,10 @@ int runStack(const config::Config& config) {
   const int sig = waitForStopSignal();
   log::info("stopping", log::Fields().add("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
   admin.setReady(false);
-  // Reverse order of start: drain the pipeline first (every accepted request is answered after its
-  // insert; requests arriving meanwhile get a retryable 503), give the answers a moment to be
-  // written, then close the receivers, the API and the store.
+  // Reverse order of start: stop the pipeline first (every appended request is answered, each
+  // sink's worker inserts what it holds once, the rest stays queued; requests arriving meanwhile
+  // get a retryable 503), give the answers a moment to be written, then close the receivers, the
+  // API and the store.
   pipeline.stop();
   otlpGrpc.value()->stop(std::chrono::milliseconds(500));
   otlpServer.value()->stop(std::chrono::milliseconds(500));
