@@ -24,7 +24,7 @@
 #include "query/query_service.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
-#include "sinks/clickhouse/chdb_sink.h"
+#include "sinks/sink_factory.h"
 #include "stackdump/stackdump.h"
 #include "store/chdb_store.h"
 #include "web/admin_handler.h"
@@ -196,23 +196,34 @@ int runStack(const config::Config& config) {
                log::Fields().add("error", ledger.status().message()));
     return 1;
   }
-  sinks::ChdbSink sink(*store.value());
   pipeline::PipelineOptions pipelineOptions;
   pipelineOptions.ledger = ledger.value().get();
   pipelineOptions.queueDir = config.clickstack.dataDir + "/queue";
+  // Every enabled sink, from its factory (sinks/registry.cc), with its queue and the sources
+  // routed to it. Declared before the pipeline, which borrows them.
+  std::vector<std::unique_ptr<pipeline::Sink>> sinkObjects;
   std::vector<pipeline::PipelineSink> pipelineSinks;
-  {
-    // The embedded store: inserts as large as otelConfig.processors.batch says, whatever the
-    // number of requests in flight.
+  for (const sinks::SinkFactory& factory : sinks::sinkFactories()) {
+    if (!config::sinkEnabled(config, factory.kind)) continue;
+    const std::string name(config::sinkName(factory.kind));
+    auto created = factory.create({config, store.value().get()});
+    if (!created) {
+      log::error("cannot create a sink",
+                 log::Fields().add("sink", name).add("error", created.status().message()));
+      return 1;
+    }
+    // Inserts as large as otelConfig.processors.batch says, whatever the number of requests in
+    // flight.
     const auto& batch = config.otelConfig.processors.batch;
-    pipeline::PipelineSink clickhouse;
-    clickhouse.sink = &sink;
-    clickhouse.queue = queueOptions("clickhouse", config.otelConfig.exporters.clickhouse.queue);
-    clickhouse.worker.maxRows = batch.sendBatchSize;
-    clickhouse.worker.maxBytes = batch.sendBatchMaxBytes;
-    clickhouse.worker.maxAge = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
-    clickhouse.sources = routedSources(config, config::Sink::kClickhouse);
-    pipelineSinks.push_back(std::move(clickhouse));
+    pipeline::PipelineSink bound;
+    bound.sink = created.value().get();
+    bound.queue = queueOptions(name, factory.queue(config));
+    bound.worker.maxRows = batch.sendBatchSize;
+    bound.worker.maxBytes = batch.sendBatchMaxBytes;
+    bound.worker.maxAge = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
+    bound.sources = routedSources(config, factory.kind);
+    sinkObjects.push_back(std::move(created.value()));
+    pipelineSinks.push_back(std::move(bound));
   }
   // Telemetry controls: every batch is redacted on its receiver's thread before it is queued.
   // Declared before the pipeline, so it outlives every submit.

@@ -105,4 +105,20 @@ Status ChdbSink::writeMetrics(std::span<const telemetry::MetricBatch* const> bat
   return classify(store_.insert<telemetry::SummaryBatch>(summary, id + "-summary", mode));
 }
 
+SinkFactory clickhouseFactory() {
+  return {
+      config::Sink::kClickhouse,
+      [](const config::Config& c) -> const config::QueueConfig& {
+        return c.otelConfig.exporters.clickhouse.queue;
+      },
+      [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
+        if (context.embeddedStore == nullptr) {
+          return invalidArgument(
+              "otelConfig.exporters.clickhouse: no embedded store to write to "
+              "(clickstack.enabled is false)");
+        }
+        return std::unique_ptr<pipeline::Sink>(std::make_unique<ChdbSink>(*context.embeddedStore));
+      }};
+}
+
 }  // namespace stackhouse::sinks
