@@ -9,9 +9,9 @@
 // for `window` and at most `maxKeys` of them (oldest forgotten first); the file is rewritten with
 // the live keys when it grows past a bound.
 //
-// A process killed after a group's insert committed but before its keys were appended is covered
-// by the insert journal (insert_journal.h): the next start replays that group (storing what the
-// first insert did not) and then records its keys here, before any receiver listens.
+// A process killed after a request was appended to the queues but before its key was recorded is
+// covered by the queues: at the next start the pipeline records here the keys of every record
+// its queues still hold, before any receiver listens (Pipeline::open).
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
