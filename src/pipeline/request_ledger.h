@@ -4,9 +4,9 @@
 //
 // A request is identified by a keyed 128-bit hash of its signal and decompressed body (the SDKs
 // resend the same bytes when they retry). After each round of requests synced to the queues, the
-// pipeline appends their keys to an append-only file in the data directory (one write(2), so they survive the
-// process being killed) and keeps them in memory; at start the file is read back. Keys are kept
-// for `window` and at most `maxKeys` of them (oldest forgotten first); the file is rewritten with
+// pipeline appends their keys to an append-only file in the data directory (one write(2), so
+// they survive the process being killed) and keeps them in memory; at start the file is read
+// back. Keys are kept for `window` and at most `maxKeys` of them (oldest forgotten first); the file is rewritten with
 // the live keys when it grows past a bound.
 //
 // A process killed after a request was appended to the queues but before its key was recorded is
