@@ -6,8 +6,8 @@
 // resend the same bytes when they retry). After each round of requests synced to the queues, the
 // pipeline appends their keys to an append-only file in the data directory (one write(2), so
 // they survive the process being killed) and keeps them in memory; at start the file is read
-// back. Keys are kept for `window` and at most `maxKeys` of them (oldest forgotten first); the file is rewritten with
-// the live keys when it grows past a bound.
+// back. Keys are kept for `window` and at most `maxKeys` of them (oldest forgotten first); the file
+// is rewritten with the live keys when it grows past a bound.
 //
 // A process killed after a request was appended to the queues but before its key was recorded is
 // covered by the queues: at the next start the pipeline records here the keys of every record
