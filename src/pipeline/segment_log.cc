@@ -351,7 +351,7 @@ Result<QueuePosition> SegmentLog::append(std::span<const iovec> payload, size_t 
   return QueuePosition{activeSeq_, active->bytes};
 }
 
-Status SegmentLog::sync() {
+Status SegmentLog::sync(bool durable) {
   std::vector<int> sealed;
   int active = -1;
   {
@@ -364,10 +364,12 @@ Status SegmentLog::sync() {
   }
   Status status;
   for (int fd : sealed) {
-    if (::fdatasync(fd) != 0 && status.isOk()) status = ioError("cannot sync a segment");
+    if (durable && ::fdatasync(fd) != 0 && status.isOk()) status = ioError("cannot sync a segment");
     ::close(fd);
   }
-  if (::fdatasync(active) != 0 && status.isOk()) status = ioError("cannot sync a segment");
+  if (durable && ::fdatasync(active) != 0 && status.isOk()) {
+    status = ioError("cannot sync a segment");
+  }
   if (!status.isOk()) {
     std::lock_guard lock(mu_);
     dirty_ = true;

@@ -91,8 +91,9 @@ class SegmentLog {
   // Appends one record (not synced, not yet readable). `payload` holds `payloadBytes` in all.
   // Returns the record's end. An error (the disk full, ...) leaves the log as it was.
   Result<QueuePosition> append(std::span<const iovec> payload, size_t payloadBytes, uint32_t rows);
-  // fdatasync of every segment appended to since the last sync.
-  Status sync();
+  // fdatasync of every segment appended to since the last sync (`durable` false: none, but the
+  // descriptors of sealed segments are closed all the same).
+  Status sync(bool durable = true);
   // Makes the records up to `end` (an append()'s result) readable.
   void publish(QueuePosition end);
 

@@ -168,10 +168,9 @@ Result<QueuePosition> SinkQueue::append(telemetry::Signal signal, std::span<cons
 void SinkQueue::refreshGauge() { bytesGauge_.set(static_cast<int64_t>(bytes())); }
 
 Status SinkQueue::sync() {
-  if (!options_.fsync) return Status::ok();
   Status status;
   for (const auto& log : logs_) {
-    Status s = log->sync();
+    Status s = log->sync(options_.fsync);
     if (!s.isOk() && status.isOk()) status = std::move(s);
   }
   return status;

@@ -56,7 +56,8 @@ class SinkQueue {
   // Appends one record to `signal`'s log (see the class comment for a full queue).
   Result<QueuePosition> append(telemetry::Signal signal, std::span<const iovec> payload,
                                size_t payloadBytes, uint32_t rows);
-  // fdatasync of what was appended since the last sync (nothing with fsync: never).
+  // fdatasync of what was appended since the last sync (none with fsync: never, which only
+  // closes the descriptors of sealed segments).
   Status sync();
 
   SegmentLog& log(telemetry::Signal signal) { return *logs_[signalIndex(signal)]; }
