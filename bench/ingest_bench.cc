@@ -216,7 +216,8 @@ class ServerProcess {
 };
 
 struct LoadResult {
-  double rowsPerSecond = 0;
+  double rowsPerSecond = 0;   // rows acknowledged in the phase / time until all of them are stored
+  double ackedPerSecond = 0;  // rows acknowledged / the phase's duration
   uint64_t rows = 0;
   uint64_t stored = 0;
   uint64_t refused = 0;
@@ -287,12 +288,13 @@ double metricValue(const std::string& exposition, std::string_view name) {
 }
 
 // Rows per insert over the server's life so far, from its /metrics
-// (stackhouse_pipeline_batch_rows).
+// (stackhouse_sink_send_rows: the rows of each range the clickhouse sink's worker inserted).
 double meanInsertRows(uint16_t adminPort) {
   testing::HttpClient admin(adminPort);
   const std::string body = admin.get("/metrics").body;
-  const double count = metricValue(body, "stackhouse_pipeline_batch_rows_count");
-  return count > 0 ? metricValue(body, "stackhouse_pipeline_batch_rows_sum") / count : 0.0;
+  const double count = metricValue(body, "stackhouse_sink_send_rows_count{sink=\"clickhouse\"}");
+  return count > 0 ? metricValue(body, "stackhouse_sink_send_rows_sum{sink=\"clickhouse\"}") / count
+                   : 0.0;
 }
 
 // The requests closed-loop clients send: 32 distinct payloads of `records` logs or spans, cycled.
@@ -347,32 +349,47 @@ void driveClients(const Args& args, const ClientLoad& load, bool overGrpc, uint1
   for (auto& t : clients) t.join();
 }
 
-LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false, bool redactionOff = false) {
+LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false, bool redactionOff = false,
+                   const std::string& extraConfig = "") {
   const std::string dir = tempDir();
   LoadResult r;
   {
-    ServerProcess server(args.server, dir,
-                         redactionOff ? "  processors:\n    redaction: {enabled: false}\n" : "");
+    ServerProcess server(
+        args.server, dir,
+        (redactionOff ? "  processors:\n    redaction: {enabled: false}\n" : "") + extraConfig);
     const ClientLoad load = makeClientLoad(args, spans);
     const uint16_t port = overGrpc ? server.grpcPort() : server.otlpPort();
     auto drive = [&](double seconds, std::atomic<uint64_t>& rows, std::atomic<uint64_t>& refused) {
       driveClients(args, load, overGrpc, port, seconds, rows, refused);
     };
+    const std::string table = spans ? "otel_traces" : "otel_logs";
+    // Acknowledged means in the queue, synced; the store has the rows a moment later. A phase's
+    // rate is its acknowledged rows over the time until they are all stored (counted).
+    auto waitStored = [&](uint64_t expected) {
+      const auto deadline = Clock::now() + std::chrono::seconds(120);
+      while (server.count(table) < expected && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    };
     std::atomic<uint64_t> warmRows{0}, warmRefused{0};
     drive(2, warmRows, warmRefused);  // warm-up: pools, parts, page cache
+    waitStored(warmRows);
     std::atomic<uint64_t> rows{0}, refused{0};
     const double cpu0 = server.cpuSeconds();
     const auto start = Clock::now();
     drive(args.seconds, rows, refused);
+    const double ackedElapsed = secondsSince(start);
+    waitStored(rows + warmRows);
     const double elapsed = secondsSince(start);
     const double cpu = server.cpuSeconds() - cpu0;
     r.rows = rows;
     r.refused = refused;
     r.rowsPerSecond = static_cast<double>(rows) / elapsed;
+    r.ackedPerSecond = static_cast<double>(rows) / ackedElapsed;
     r.cpuPerMillion = cpu / (static_cast<double>(rows) / 1e6);
     r.peakRssMiB = server.peakRssMiB();
     r.meanInsertRows = meanInsertRows(server.adminPort());
-    r.stored = server.count(spans ? "otel_traces" : "otel_logs");
+    r.stored = server.count(table);
     const uint64_t expected = rows + warmRows;
     if (r.stored != expected) {
       std::fprintf(stderr, "MISMATCH: %llu rows acknowledged, %llu stored\n",
@@ -745,6 +762,40 @@ int main(int argc, char** argv) {
     overloadRow(runOverload(args));
     return 0;
   }
+  auto row = [](const char* name, const LoadResult& r, double ceiling) {
+    std::printf(
+        "%-6s end to end %9.0f rows/s (acknowledged %9.0f rows/s) | ceiling (raw Arrow insert) "
+        "%9.0f rows/s | ratio %.2f | CPU %.2f s per million rows | peak RSS %.0f MiB | rows per "
+        "insert %.0f | acknowledged %llu, stored %llu, refused %llu\n",
+        name, r.rowsPerSecond, r.ackedPerSecond, ceiling,
+        ceiling > 0 ? r.rowsPerSecond / ceiling : 0.0, r.cpuPerMillion, r.peakRssMiB,
+        r.meanInsertRows, static_cast<unsigned long long>(r.rows),
+        static_cast<unsigned long long>(r.stored), static_cast<unsigned long long>(r.refused));
+    std::fflush(stdout);
+  };
+  // `--only queue`: logs and spans over OTLP/HTTP, logs again with the queue not synced
+  // (fsync: never) and over OTLP/gRPC, and the ceilings.
+  if (args.only == "queue") {
+    const LoadResult logs = runLoad(args, false);
+    row("logs", logs, 0);
+    const LoadResult noSync = runLoad(
+        args, false, false, false, "  exporters:\n    clickhouse:\n      queue: {fsync: never}\n");
+    row("logs-nosync", noSync, 0);
+    const LoadResult spans = runLoad(args, true);
+    row("spans", spans, 0);
+    const LoadResult grpcLogs = runLoad(args, false, /*overGrpc=*/true);
+    row("logs-grpc", grpcLogs, 0);
+    const double logsCeiling = ceilingInChild(args, argv[0], "logs", args.batchSize);
+    const double spansCeiling = ceilingInChild(args, argv[0], "spans", args.batchSize);
+    std::printf("ceiling (raw Arrow insert, %d-row inserts): logs %.0f rows/s, spans %.0f rows/s\n",
+                args.batchSize, logsCeiling, spansCeiling);
+    std::printf(
+        "logs end to end / ceiling %.2f | spans end to end / ceiling %.2f | gRPC/HTTP logs %.2f | "
+        "fsync always / never %.2f\n",
+        logs.rowsPerSecond / logsCeiling, spans.rowsPerSecond / spansCeiling,
+        grpcLogs.rowsPerSecond / logs.rowsPerSecond, logs.rowsPerSecond / noSync.rowsPerSecond);
+    return 0;
+  }
   // Each redaction-off phase right after its redaction-on twin, so that drifting load on a shared
   // machine biases the comparison as little as possible.
   const LoadResult logs = runLoad(args, false);
@@ -767,15 +818,6 @@ int main(int argc, char** argv) {
   const double logsCeilingOwn = ceilingInChild(args, argv[0], "logs", ownSize(logs));
   const double spansCeilingOwn = ceilingInChild(args, argv[0], "spans", ownSize(spans));
 
-  auto row = [](const char* name, const LoadResult& r, double ceiling) {
-    std::printf(
-        "%-6s end to end %9.0f rows/s | ceiling (raw Arrow insert) %9.0f rows/s | ratio %.2f | "
-        "CPU %.2f s per million rows | peak RSS %.0f MiB | acknowledged %llu, stored %llu, "
-        "refused %llu\n",
-        name, r.rowsPerSecond, ceiling, ceiling > 0 ? r.rowsPerSecond / ceiling : 0.0,
-        r.cpuPerMillion, r.peakRssMiB, static_cast<unsigned long long>(r.rows),
-        static_cast<unsigned long long>(r.stored), static_cast<unsigned long long>(r.refused));
-  };
   row("logs", logs, logsCeiling);
   row("spans", spans, spansCeiling);
   auto ownRow = [&](const char* name, const LoadResult& r, double ceiling) {

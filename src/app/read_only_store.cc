@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "pipeline/insert_journal.h"
+#include "pipeline/sink_queue.h"
 
 namespace stackhouse::app {
 
@@ -38,16 +38,18 @@ Result<std::unique_ptr<store::ChdbStore>> openStoreReadOnly(const config::Config
     }
   }
 
-  // Read, never replayed nor cleared: `run` replays it before it listens.
-  const std::string journalPath = dataDir + "/insert-journal";
-  auto journal = pipeline::InsertJournal::peek(journalPath);
-  if (!journal) {
-    note(command, journalPath + " cannot be read (" + journal.status().message() +
+  // Read, never sent nor changed: `run` sends it on start.
+  const std::string queueDir = dataDir + "/queue/clickhouse";
+  auto queued = pipeline::SinkQueue::peek(queueDir);
+  if (!queued) {
+    note(command, queueDir + " cannot be read (" + queued.status().message() +
                       "); `stackhouse run` reports it on start");
-  } else if (journal->has_value()) {
-    note(command, "the insert journal (" + journalPath +
-                      ") holds an unfinished insert; `stackhouse run` replays it on start, and "
-                      "until then its rows are not in the answers");
+  } else if (queued->records > 0) {
+    note(command, "the clickhouse queue (" + queueDir + ") holds " +
+                      std::to_string(queued->records) + " requests (" +
+                      std::to_string(queued->rows) +
+                      " rows) not yet stored; `stackhouse run` stores them on start, and until "
+                      "then they are not in the answers");
   }
   const auto& missing = opened.value()->missingTables();
   if (!missing.empty()) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -25,7 +26,7 @@
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
 #include "receivers/prometheus/scrape_receiver.h"
-#include "sinks/clickhouse/chdb_sink.h"
+#include "sinks/sink_factory.h"
 #include "stackdump/stackdump.h"
 #include "store/chdb_store.h"
 #include "store/disk_budget.h"
@@ -105,6 +106,27 @@ Status writePrivateFile(const std::string& path, const std::string& content) {
     return unavailable("cannot write " + path + ": " + std::strerror(errno));
   }
   return Status::ok();
+}
+
+pipeline::SinkQueueOptions queueOptions(std::string sink, const config::QueueConfig& q) {
+  pipeline::SinkQueueOptions o;
+  o.sink = std::move(sink);
+  o.maxBytes = q.maxSize;
+  o.fsync = q.fsync == config::QueueConfig::Fsync::kAlways;
+  o.onFull = q.onFull == config::QueueConfig::OnFull::kBackpressure
+                 ? pipeline::OnFull::kBackpressure
+                 : pipeline::OnFull::kDropOldest;
+  return o;
+}
+
+// The sources whose data `sink` receives: listed for it in otelConfig.routing and enabled.
+std::vector<telemetry::Source> routedSources(const config::Config& config, config::Sink sink) {
+  std::vector<telemetry::Source> sources;
+  for (telemetry::Source source : telemetry::kAllSources) {
+    const auto sinks = config::routedSinks(config, telemetry::sourceName(source));
+    if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) sources.push_back(source);
+  }
+  return sources;
 }
 
 int waitForStopSignal() {
@@ -187,20 +209,35 @@ int runStack(const config::Config& config) {
                log::Fields().add("error", ledger.status().message()));
     return 1;
   }
-  auto journal = pipeline::InsertJournal::open(config.clickstack.dataDir + "/insert-journal");
-  if (!journal) {
-    log::error("cannot open the insert journal",
-               log::Fields().add("error", journal.status().message()));
-    return 1;
-  }
-  sinks::ChdbSink sink(*store.value());
   pipeline::PipelineOptions pipelineOptions;
   pipelineOptions.ledger = ledger.value().get();
-  pipelineOptions.journal = journal.value().get();
-  const auto& batch = config.otelConfig.processors.batch;
-  pipelineOptions.sendBatchSize = batch.sendBatchSize;
-  pipelineOptions.sendBatchMaxBytes = batch.sendBatchMaxBytes;
-  pipelineOptions.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
+  pipelineOptions.queueDir = config.clickstack.dataDir + "/queue";
+  // Every enabled sink, from its factory (sinks/registry.cc), with its queue and the sources
+  // routed to it. Declared before the pipeline, which borrows them.
+  std::vector<std::unique_ptr<pipeline::Sink>> sinkObjects;
+  std::vector<pipeline::PipelineSink> pipelineSinks;
+  for (const sinks::SinkFactory& factory : sinks::sinkFactories()) {
+    if (!config::sinkEnabled(config, factory.kind)) continue;
+    const std::string name(config::sinkName(factory.kind));
+    auto created = factory.create({config, store.value().get()});
+    if (!created) {
+      log::error("cannot create a sink",
+                 log::Fields().add("sink", name).add("error", created.status().message()));
+      return 1;
+    }
+    // Inserts as large as otelConfig.processors.batch says, whatever the number of requests in
+    // flight.
+    const auto& batch = config.otelConfig.processors.batch;
+    pipeline::PipelineSink bound;
+    bound.sink = created.value().get();
+    bound.queue = queueOptions(name, factory.queue(config));
+    bound.worker.maxRows = batch.sendBatchSize;
+    bound.worker.maxBytes = batch.sendBatchMaxBytes;
+    bound.worker.maxAge = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
+    bound.sources = routedSources(config, factory.kind);
+    sinkObjects.push_back(std::move(created.value()));
+    pipelineSinks.push_back(std::move(bound));
+  }
   // Telemetry controls: every batch is redacted on its receiver's thread before it is queued.
   // Declared before the pipeline, so it outlives every submit.
   std::unique_ptr<redaction::Redactor> redactor;
@@ -237,8 +274,11 @@ int runStack(const config::Config& config) {
           log::Fields().add("limit_bytes", memoryLimit.limitBytes));
     }
   }
-  pipelineOptions.maxPendingBytes = memoryLimit.limitBytes;
-  pipeline::Pipeline pipeline(pipelineOptions, sink);
+  pipeline::Pipeline pipeline(pipelineOptions, std::move(pipelineSinks));
+  if (const Status opened = pipeline.open(); !opened.isOk()) {
+    log::error("cannot open the queues", log::Fields().add("error", opened.message()));
+    return 1;
+  }
   pipeline.start();
   pipeline::MemoryLimiter memoryLimiter(memoryLimit,
                                         [&pipeline] { return pipeline.pendingBytes(); });
@@ -441,9 +481,10 @@ int runStack(const config::Config& config) {
   const int sig = waitForStopSignal();
   log::info("stopping", log::Fields().add("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
   admin.setReady(false);
-  // Reverse order of start: drain the pipeline first (every accepted request is answered after its
-  // insert; requests arriving meanwhile get a retryable 503), give the answers a moment to be
-  // written, then close the receivers, the API and the store.
+  // Reverse order of start: stop the pipeline first (every appended request is answered, each
+  // sink's worker inserts what it holds once, the rest stays queued; requests arriving meanwhile
+  // get a retryable 503), give the answers a moment to be written, then close the receivers, the
+  // API and the store.
   scrapes.value()->stop();
   pipeline.stop();
   otlpGrpc.value()->stop(std::chrono::milliseconds(500));

@@ -177,7 +177,10 @@ Config defaultConfig() { return Config{}; }
 bool sinkEnabled(const Config& config, Sink sink) {
   const ExportersConfig& exporters = config.otelConfig.exporters;
   switch (sink) {
-    case Sink::kClickhouse: return config.clickstack.enabled && exporters.clickhouse.enabled;
+    // The embedded store exists only with clickstack.enabled; a remote ClickHouse needs no stack.
+    case Sink::kClickhouse:
+      return exporters.clickhouse.enabled &&
+             (config.clickstack.enabled || exporters.clickhouse.remote());
     case Sink::kTinybird: return exporters.tinybird.enabled;
     case Sink::kDatadog: return exporters.datadog.enabled;
     case Sink::kLogfire: return exporters.logfire.enabled;
@@ -195,6 +198,12 @@ std::string_view httpCompressionName(HttpCompression compression) {
 }
 
 namespace {
+
+std::string queueLine(const QueueConfig& q) {
+  return "queue: {maxSize: " + formatByteSize(q.maxSize) + ", fsync: " +
+         (q.fsync == QueueConfig::Fsync::kAlways ? "always" : "never") + ", onFull: " +
+         (q.onFull == QueueConfig::OnFull::kBackpressure ? "backpressure" : "dropOldest") + "}";
+}
 
 void describeClickhouseRemote(std::string& out, const ClickhouseExporterConfig& c) {
   line(out, 3, "endpoint: " + quoted(c.endpoint, std::string::npos));
@@ -235,12 +244,14 @@ void describeVendorExporters(std::string& out, const ExportersConfig& e) {
   line(out, 3, "wait: " + boolText(e.tinybird.wait));
   line(out, 3, "timeout: " + formatDuration(e.tinybird.timeout));
   line(out, 3, "maxRequestSize: " + formatByteSize(e.tinybird.maxRequestSize));
+  line(out, 3, queueLine(e.tinybird.queue));
   line(out, 2, "datadog:");
   line(out, 3, "enabled: " + boolText(e.datadog.enabled));
   line(out, 3, "site: " + quoted(e.datadog.site, std::string::npos));
   describeCredential(out, e.datadog.apiKey, "apiKeyFile");
   line(out, 3, "endpoint: " + quoted(e.datadog.endpoint, std::string::npos));
   line(out, 3, "timeout: " + formatDuration(e.datadog.timeout));
+  line(out, 3, queueLine(e.datadog.queue));
   line(out, 2, "logfire:");
   line(out, 3, "enabled: " + boolText(e.logfire.enabled));
   line(out, 3, "region: " + quoted(e.logfire.region, std::string::npos));
@@ -248,9 +259,27 @@ void describeVendorExporters(std::string& out, const ExportersConfig& e) {
   describeCredential(out, e.logfire.token, "tokenFile");
   line(out, 3, "timeout: " + formatDuration(e.logfire.timeout));
   line(out, 3, "maxRequestSize: " + formatByteSize(e.logfire.maxRequestSize));
+  line(out, 3, queueLine(e.logfire.queue));
 }
 
 }  // namespace
+
+std::vector<Sink> routedSinks(const Config& config, std::string_view source) {
+  const RoutingConfig& r = config.otelConfig.routing;
+  const std::vector<Sink>* listed = source == "traces"             ? &r.traces
+                                    : source == "metrics"          ? &r.metrics
+                                    : source == "k8sMetrics"       ? &r.k8sMetrics
+                                    : source == "k8sEvents"        ? &r.k8sEvents
+                                    : source == "prometheusScrape" ? &r.prometheusScrape
+                                    : source == "logs"             ? &r.logs
+                                                                   : nullptr;
+  std::vector<Sink> out;
+  if (listed == nullptr) return out;
+  for (Sink sink : *listed) {
+    if (sinkEnabled(config, sink)) out.push_back(sink);
+  }
+  return out;
+}
 
 std::string describeConfig(const Config& config) {
   const ClickstackConfig& clickstack = config.clickstack;
@@ -324,6 +353,7 @@ std::string describeConfig(const Config& config) {
   describeClickhouseRemote(out, otel.exporters.clickhouse);
   line(out, 3, "enabled: " + boolText(otel.exporters.clickhouse.enabled));
   line(out, 3, "ttl: " + formatDuration(otel.exporters.clickhouse.ttl));
+  line(out, 3, queueLine(otel.exporters.clickhouse.queue));
   describeVendorExporters(out, otel.exporters);
   line(out, 1, "processors:");
   line(out, 2, "batch:");

@@ -203,11 +203,30 @@ struct RoutingConfig {
 enum class HttpCompression : unsigned char { kNone, kGzip, kZstd };
 std::string_view httpCompressionName(HttpCompression compression);
 
+// A sink's durable queue (otelConfig.exporters.<sink>.queue; see src/pipeline/README.md).
+struct QueueConfig {
+  enum class Fsync : unsigned char { kAlways, kNever };
+  enum class OnFull : unsigned char { kBackpressure, kDropOldest };
+  uint64_t maxSize = 2 * kGiB;  // bytes on disk, at least 64Mi
+  Fsync fsync = Fsync::kAlways;
+  OnFull onFull = OnFull::kBackpressure;
+
+  bool operator==(const QueueConfig&) const = default;
+};
+
+// The default queue of a sink outside this machine: onFull dropOldest.
+inline QueueConfig vendorQueue() {
+  QueueConfig q;
+  q.onFull = QueueConfig::OnFull::kDropOldest;
+  return q;
+}
+
 struct ClickhouseExporterConfig {
   // Only takes effect with clickstack.enabled: the embedded store is the only ClickHouse so far.
   bool enabled = true;
   // Retention: rows older than this are dropped. At least 1h, whole seconds.
   std::chrono::nanoseconds ttl = std::chrono::hours(72);
+  QueueConfig queue;
 
   bool operator==(const ClickhouseExporterConfig&) const = default;
 
@@ -246,6 +265,9 @@ struct LogfireExporterConfig {
   std::chrono::nanoseconds timeout = std::chrono::seconds(30);  // one request, 1s..5m
   uint64_t maxRequestSize = 4 * kMiB;  // bytes of one request before gzip; larger is split
 
+  // Its durable queue; a vendor's outage drops the oldest data rather than stopping ingest.
+  QueueConfig queue = vendorQueue();
+
   bool operator==(const LogfireExporterConfig&) const = default;
 };
 
@@ -272,6 +294,9 @@ struct TinybirdExporterConfig {
   std::chrono::nanoseconds timeout = std::chrono::seconds(30);
   uint64_t maxRequestSize = 10 * kMiB;  // the Events API's per-request limit; larger is split
 
+  // Its durable queue; a vendor's outage drops the oldest data rather than stopping ingest.
+  QueueConfig queue = vendorQueue();
+
   bool operator==(const TinybirdExporterConfig&) const = default;
 };
 
@@ -284,6 +309,9 @@ struct DatadogExporterConfig {
   // (stackhouse) one base URL for every intake instead of the site's hosts: a proxy, a test.
   std::string endpoint;
   std::chrono::nanoseconds timeout = std::chrono::seconds(30);
+
+  // Its durable queue; a vendor's outage drops the oldest data rather than stopping ingest.
+  QueueConfig queue = vendorQueue();
 
   bool operator==(const DatadogExporterConfig&) const = default;
 };
@@ -397,6 +425,11 @@ Config loadConfig(const std::string& path);
 // Whether the router should hand batches to this sink at all: its exporter is enabled, and for
 // clickhouse, clickstack.enabled too.
 bool sinkEnabled(const Config& config, Sink sink);
+
+// The sinks that receive the data of `source` ("traces", "metrics", "k8sMetrics", "k8sEvents",
+// "prometheusScrape", "logs"): those listed in otelConfig.routing.<source> that are also enabled,
+// in the listed order. Empty for an unknown source.
+std::vector<Sink> routedSinks(const Config& config, std::string_view source);
 
 // The effective configuration as YAML (every key, defaults included) for --print-config;
 // parseConfig reads it back as an equal Config.

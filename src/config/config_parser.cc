@@ -201,6 +201,7 @@ class ConfigParser {
   // Exactly one credential source when the sink is enabled; existingSecret needs secretKey.
   void checkCredential(const Slot& slot, bool enabled, const CredentialConfig& c,
                        std::string_view fileKey);
+  void readQueue(const Slot& slot, QueueConfig& out);
   void checkListeners(const Config& config);
   // prometheusScrape (prometheus_scrape_config.h).
   void readPrometheusScrape(const Slot& slot, PrometheusScrapeConfig& out);
@@ -575,6 +576,7 @@ void ConfigParser::readLogfire(const Slot& slot, LogfireExporterConfig& out) {
   fields.push_back(
       {"maxRequestSize", [&](const Slot& e) { readByteSize(e, out.maxRequestSize, 64 * kKiB); }});
   for (Field& f : credentialFields(out.token, "tokenFile")) fields.push_back(std::move(f));
+  fields.push_back({"queue", [&](const Slot& e) { readQueue(e, out.queue); }});
   readMap(slot, fields);
   checkCredential(slot, out.enabled, out.token, "tokenFile");
 }
@@ -628,6 +630,7 @@ void ConfigParser::readTinybird(const Slot& slot, TinybirdExporterConfig& out) {
                               "plan");
                       }
                     }});
+  fields.push_back({"queue", [&](const Slot& e) { readQueue(e, out.queue); }});
   readMap(slot, fields);
   checkCredential(slot, out.enabled, out.token, "tokenFile");
 }
@@ -658,8 +661,41 @@ void ConfigParser::readDatadog(const Slot& slot, DatadogExporterConfig& out) {
                                    /*wholeSeconds=*/false);
                     }});
   for (Field& f : credentialFields(out.apiKey, "apiKeyFile")) fields.push_back(std::move(f));
+  fields.push_back({"queue", [&](const Slot& e) { readQueue(e, out.queue); }});
   readMap(slot, fields);
   checkCredential(slot, out.enabled, out.apiKey, "apiKeyFile");
+}
+
+void ConfigParser::readQueue(const Slot& slot, QueueConfig& out) {
+  auto readChoice = [this](const Slot& s, std::initializer_list<std::string_view> choices,
+                           auto set) {
+    auto text = scalar(s, "one of " + joinNames(std::vector<std::string_view>(choices), " or "));
+    if (!text) return;
+    size_t i = 0;
+    for (std::string_view c : choices) {
+      if (*text == c) {
+        set(i);
+        return;
+      }
+      ++i;
+    }
+    error(s.mark, s.path,
+          quoted(*text) + " is not one of " +
+              joinNames(std::vector<std::string_view>(choices), " or "));
+  };
+  readMap(slot, {{"maxSize", [&](const Slot& s) { readByteSize(s, out.maxSize, 64 * kMiB); }},
+                 {"fsync",
+                  [&](const Slot& s) {
+                    readChoice(s, {"always", "never"}, [&](size_t i) {
+                      out.fsync = i == 0 ? QueueConfig::Fsync::kAlways : QueueConfig::Fsync::kNever;
+                    });
+                  }},
+                 {"onFull", [&](const Slot& s) {
+                    readChoice(s, {"backpressure", "dropOldest"}, [&](size_t i) {
+                      out.onFull = i == 0 ? QueueConfig::OnFull::kBackpressure
+                                          : QueueConfig::OnFull::kDropOldest;
+                    });
+                  }}});
 }
 
 void ConfigParser::readRoot(const Slot& slot, Config& config) {
@@ -848,7 +884,8 @@ void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
                      return;
                    }
                    readDuration(e, clickhouse.ttl, kMinTtl, std::nullopt, /*wholeSeconds=*/true);
-                 }}});
+                 }},
+                {"queue", [&](const Slot& e) { readQueue(e, clickhouse.queue); }}});
   };
   readMap(slot, {{"clickhouse", readClickhouse},
                  {"tinybird", [&](const Slot& s) { readTinybird(s, out.tinybird); }},

@@ -1,31 +1,28 @@
-// Pipeline: groups decoded requests into large inserts and acknowledges each request once the
-// insert holding its rows is durable.
+// Pipeline: takes decoded requests from the receivers, routes them to the sinks their source is
+// routed to, and acknowledges each once its rows are durable in the queue of every such sink.
 //
-// Receivers submit one decoded request at a time (a batch plus a completion). The pipeline's
-// insert thread ("insert") takes everything pending for a signal as one group, hands the group to
-// the sink, and then calls every request's completion with the outcome. A group is taken when
-//   - it reaches sendBatchSize rows or sendBatchMaxBytes bytes, or
-//   - its oldest request has waited `timeout`, or
-//   - no request has arrived for `linger` (the senders are waiting for answers: waiting longer
-//     would only delay them, since with acknowledgement after commit nothing more comes until
-//     this group is answered).
-// Under load, requests keep arriving while an insert runs, so groups grow towards
-// sendBatchSize; a few waiting senders are answered after one short insert instead of a timeout.
+//   receiver --submit--> stage (redaction) --> router --> append to each routed sink's queue
+//                                                           |  (SinkQueue, on disk)
+//        completion <-- ledger <-- one fdatasync per round <-+
+//                                                           |
+//                                  sink worker (a thread per sink) reads the queue, sends large
+//                                  ranges, retries, commits its position (SinkWorker)
 //
-// A group whose insert fails permanently (the sink says the rows cannot be stored, see sink.h)
-// is halved and each half inserted on its own, recursively, so that only the requests whose rows
-// cause the failure get it (as kInvalidArgument: the client must not retry them); the others
-// commit. A retryable failure is tried again with backoff and then fails the whole group as
-// kUnavailable: nothing in its data was wrong.
+// A request is appended to its sinks' queues on the submitting thread (appends are serialised
+// by one lock, so every queue holds records in the order requests were accepted). The sync
+// thread ("queue-sync") takes every request appended since its last round, syncs each queue
+// written to (one fdatasync per segment covers them all: group commit; none with fsync: never),
+// records their keys in the request ledger, makes their records readable to the workers and
+// calls their completions with OK. What a sink later refuses for good is dropped there, counted
+// and logged (sink_worker.h): the client was already answered.
 //
-// Memory is bounded: submit() refuses work (kUnavailable) when the bytes already pending pass
-// maxPendingBytes, which the receiver turns into a retryable answer for the client.
+// A request whose source is routed to no enabled sink is answered OK and counted
+// (stackhouse_router_unrouted_records_total{source}); open() warns of such sources.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -37,53 +34,80 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "pipeline/batch_pool.h"
-#include "pipeline/insert_journal.h"
+#include "pipeline/record_codec.h"
 #include "pipeline/request_ledger.h"
+#include "pipeline/signal_traits.h"
 #include "pipeline/sink.h"
+#include "pipeline/sink_queue.h"
+#include "pipeline/sink_worker.h"
 #include "pipeline/stage.h"
+#include "telemetry/source.h"
 
 namespace stackhouse::pipeline {
 
-// Called exactly once, on the insert thread, with OK when the request's rows are durable.
+// Called exactly once, on the sync thread (or on the submitting thread when the request needs
+// no append), with OK once the request's rows are durable in every routed queue.
 using Completion = std::function<void(const Status&)>;
 
+inline constexpr size_t kSourceCount = 6;
+
+// One sink the pipeline feeds.
+struct PipelineSink {
+  Sink* sink = nullptr;    // not owned; outlives the pipeline
+  SinkQueueOptions queue;  // queue.sink is the sink's name; queue.dir empty: <queueDir>/<name>
+  SinkWorkerOptions worker;
+  std::vector<telemetry::Source> sources;  // the sources routed to it (listed and enabled)
+};
+
 struct PipelineOptions {
-  size_t sendBatchSize = 50000;                 // rows that trigger an insert
-  uint64_t sendBatchMaxBytes = 256ull << 20;    // bytes that trigger an insert
-  std::chrono::milliseconds timeout{200};       // longest wait of a request before its insert
-  std::chrono::milliseconds linger{5};          // a quiet period this long ends a group
-  uint64_t maxPendingBytes = 1ull << 30;        // beyond this, submit() refuses
-  int insertAttempts = 3;                       // tries of one group before its requests fail
-  std::chrono::milliseconds retryBackoff{100};  // first backoff between tries, doubled each time
-  RequestLedger* ledger = nullptr;              // not owned; null: no deduplication of retries
-  InsertJournal* journal = nullptr;  // not owned; null: no journal (see insert_journal.h)
-  Stage* stage = nullptr;            // not owned; null: batches are queued as decoded
+  // For the one-sink constructor: its worker's batching (maxRows, maxBytes, maxAge) and its
+  // first retry backoff.
+  size_t sendBatchSize = 50000;
+  uint64_t sendBatchMaxBytes = 256ull << 20;
+  std::chrono::milliseconds timeout{200};
+  std::chrono::milliseconds retryBackoff{100};
+  // <dataDir>/queue. Empty: a private temporary directory, removed with the pipeline (tests:
+  // nothing survives a restart).
+  std::string queueDir;
+  RequestLedger* ledger = nullptr;  // not owned; null: no deduplication of retries
+  Stage* stage = nullptr;           // not owned; null: batches are queued as decoded
 };
 
 class Pipeline {
  public:
+  Pipeline(const PipelineOptions& options, std::vector<PipelineSink> sinks);
+  // One sink, named "clickhouse", that every source is routed to, with the default queue.
   Pipeline(const PipelineOptions& options, Sink& sink);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Hands the group a killed predecessor left in the journal to the sink as a retry (which
-  // stores what its first insert did not commit) and records its keys in the ledger, then starts
-  // the insert thread. Call before any receiver submits.
+  // Opens every sink's queue (cutting damaged tails) and records the keys of the requests they
+  // hold in the ledger, so that retries of requests acknowledged (or appended) before a kill are
+  // answered without storing their rows twice. Idempotent. Start-up only.
+  Status open();
+  // open() (throwing std::runtime_error if it fails: start-up only), then starts the sync thread
+  // and one worker per sink. Call before any receiver submits.
   void start();
-  // Flushes everything pending (completions are called), then stops the thread. Idempotent;
-  // submit() after stop() fails with kUnavailable.
+  // Answers every request appended, then stops the workers (each sends what it holds once;
+  // the rest stays queued for the next start). Idempotent; submit() afterwards fails with
+  // kUnavailable.
   void stop();
 
-  // Hands one decoded request over. Thread-safe. On OK, `done` will be called exactly once;
-  // on an error (full, stopped) it is not called and the batch is dropped.
+  // Hands one decoded request over. Thread-safe. On OK, `done` will be called exactly once; on an
+  // error it is not called and the batch is dropped:
+  //   kUnavailable  stopped, or a routed queue with onFull: backpressure is full (retry later).
   // `key` (from keyOf; empty for none) identifies the request's content: a request whose key is
-  // already committed is answered OK at once (done is called before submit returns) without
-  // storing its rows again, and one whose key is in a group not yet committed waits for that
-  // group's outcome instead of being stored twice.
-  Status submit(PooledBatch<telemetry::LogBatch> batch, const RequestKey& key, Completion done);
-  Status submit(PooledBatch<telemetry::SpanBatch> batch, const RequestKey& key, Completion done);
-  Status submit(PooledBatch<telemetry::MetricBatch> batch, const RequestKey& key, Completion done);
+  // already recorded is answered OK at once without being queued again, and one whose key is
+  // being appended waits for that one's outcome.
+  template <typename B>
+  Status submit(PooledBatch<B> batch, telemetry::Source source, const RequestKey& key,
+                Completion done);
+  // The same, with the source of the OTLP signal (logs, traces, metrics).
+  template <typename B>
+  Status submit(PooledBatch<B> batch, const RequestKey& key, Completion done) {
+    return submit(std::move(batch), SignalTraits<B>::kSource, key, std::move(done));
+  }
 
   // The key of a request body for submit(); empty when there is no ledger.
   RequestKey keyOf(uint8_t signal, std::span<const uint8_t> body) const {
@@ -94,92 +118,142 @@ class Pipeline {
   BatchPool<telemetry::LogBatch>& logPool() { return logPool_; }
   BatchPool<telemetry::SpanBatch>& spanPool() { return spanPool_; }
   BatchPool<telemetry::MetricBatch>& metricPool() { return metricPool_; }
+  template <typename B>
+  BatchPool<B>& pool();
 
+  // Bytes the workers hold in memory (read from their queues, not yet stored).
   uint64_t pendingBytes() const;
+  // True when every submitted request is answered and every sink has stored (or dropped)
+  // everything its queue holds.
+  bool idle() const;
 
  private:
-  template <typename B>
-  struct Queue {
-    struct Item {
-      PooledBatch<B> batch;
-      Completion done;
-      size_t rows;
-      size_t bytes;
-      RequestKey key;
-    };
-    std::deque<Item> items;
-    size_t rows = 0;
-    size_t bytes = 0;
-    std::chrono::steady_clock::time_point oldest;
-    std::chrono::steady_clock::time_point newest;
+  struct Appended {
+    size_t sink;
+    telemetry::Signal signal;
+    QueuePosition end;
+  };
+  struct Pending {
+    Completion done;
+    RequestKey key;
+    std::vector<Appended> appended;
+    bool counted = true;  // in unanswered_ (false: the record of a request refused part-way)
+  };
+  struct Bound {
+    PipelineSink config;
+    std::unique_ptr<SinkQueue> queue;
+    std::unique_ptr<SinkWorker> worker;
   };
 
-  template <typename B>
-  Status enqueue(Queue<B>& q, PooledBatch<B> batch, const RequestKey& key, Completion done);
-  template <typename B>
-  bool ready(const Queue<B>& q, std::chrono::steady_clock::time_point now) const;
-  template <typename B>
-  void flush(Queue<B>& q);
-  // Hands a group to the sink, trying again on retryable errors (same batchId every time, as
-  // Attempt::kRetry). `first` is kRetry for a replay.
-  template <typename B>
-  Status insertWithRetries(std::span<const B* const> parts, std::string_view batchId, size_t rows,
-                           Attempt first = Attempt::kFirst);
-  // After the group `parts` failed permanently with `failure`: inserts each half on its own,
-  // under `idPrefix` + "a" or "b", halving again the halves that fail permanently,
-  // until the requests that cause the failure are alone. Fills `outcomes` (one per part) with
-  // OK for the committed parts and the sink's error for the others. Each half is a kIsolate
-  // call (see sink.h), also in a replay.
-  template <typename B>
-  void isolate(std::span<const B* const> parts, std::span<Status> outcomes,
-               const std::string& idPrefix, const Status& failure);
-  Status write(std::span<const telemetry::LogBatch* const> parts, std::string_view batchId,
-               Attempt attempt) {
-    return sink_.writeLogs(parts, batchId, attempt);
-  }
-  Status write(std::span<const telemetry::SpanBatch* const> parts, std::string_view batchId,
-               Attempt attempt) {
-    return sink_.writeSpans(parts, batchId, attempt);
-  }
-  Status write(std::span<const telemetry::MetricBatch* const> parts, std::string_view batchId,
-               Attempt attempt) {
-    return sink_.writeMetrics(parts, batchId, attempt);
-  }
-  void recoverJournal();
-  void run();
-  std::string nextBatchId(std::string_view signal);
+  void runSync();
+  void finishRound(std::vector<Pending>& round);
 
   PipelineOptions options_;
-  Sink& sink_;
+  std::vector<Bound> sinks_;
+  std::array<std::vector<size_t>, kSourceCount> routes_;  // source -> indices into sinks_
   BatchPool<telemetry::LogBatch> logPool_;
   BatchPool<telemetry::SpanBatch> spanPool_;
   BatchPool<telemetry::MetricBatch> metricPool_;
 
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // the append lock
   std::condition_variable cv_;
-  Queue<telemetry::LogBatch> logs_;        // guarded by mu_
-  Queue<telemetry::SpanBatch> spans_;      // guarded by mu_
-  Queue<telemetry::MetricBatch> metrics_;  // guarded by mu_
-  uint64_t pendingBytes_ = 0;              // guarded by mu_; includes groups being inserted
-  // Requests not yet answered, by key: retries of them that arrive meanwhile wait here.
+  std::vector<Pending> pending_;  // guarded by mu_: appended, not yet answered, in append order
+  // Requests being appended or synced, by key: retries of them that arrive meanwhile wait here.
   std::unordered_map<RequestKey, std::vector<Completion>, RequestKeyHash>
       inFlight_;           // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
-  bool started_ = false;
-  std::thread thread_;
+  bool started_ = false;   // guarded by mu_
+  bool opened_ = false;
+  size_t unanswered_ = 0;     // guarded by mu_: appended, completion not yet called
+  std::string temporaryDir_;  // made when options_.queueDir is empty; removed by the destructor
+  std::thread syncThread_;
 
-  std::string bootId_;     // distinguishes this process's batch ids from earlier runs'
-  uint64_t batchSeq_ = 0;  // insert thread only
-
-  Gauge& pendingBytesGauge_;
-  Gauge& pendingRowsGauge_;
-  Histogram& batchRows_;
-  Histogram& insertSeconds_;
-  Counter& insertFailures_;
   Counter& retriedRequests_;
-  Counter& journalFailures_;
-  Counter& isolatedInserts_;
-  Counter& refusedRequests_;
+  Counter& syncFailures_;
+  Counter* unrouted_[kSourceCount];
+  Histogram& roundRequests_;
 };
+
+template <typename B>
+Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const RequestKey& key,
+                        Completion done) {
+  if (options_.ledger != nullptr && options_.ledger->isCommitted(key)) {
+    // A retry of a request already queued: its earlier answer was lost.
+    retriedRequests_.inc();
+    done(Status::ok());
+    return Status::ok();
+  }
+  const std::vector<size_t>& route = routes_[static_cast<size_t>(source)];
+  const size_t rows = batch->rows();
+  if (route.empty() || rows == 0) {
+    unrouted_[static_cast<size_t>(source)]->inc(route.empty() ? rows : 0);
+    done(Status::ok());
+    return Status::ok();
+  }
+  // On the caller's thread, outside the lock: stages (redaction) are CPU work per request.
+  if (options_.stage != nullptr) options_.stage->process(*batch);
+  std::vector<uint64_t> scratch;
+  std::vector<iovec> iov;
+  const size_t payloadBytes = encodeRecord(*batch, key, source, scratch, iov);
+  constexpr telemetry::Signal signal = SignalTraits<B>::kSignal;
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || !started_) return unavailable("the pipeline is not running");
+    if (!key.empty()) {
+      auto [it, inserted] = inFlight_.try_emplace(key);
+      if (!inserted) {
+        // The same request is being queued: answer both with its outcome.
+        retriedRequests_.inc();
+        it->second.push_back(std::move(done));
+        return Status::ok();
+      }
+    }
+    // Refused by a full queue before any queue is written: no sink gets it twice on the retry.
+    for (size_t i : route) {
+      if (!sinks_[i].queue->fits(payloadBytes + 16)) {
+        if (!key.empty()) inFlight_.erase(key);
+        return unavailable("the " + sinks_[i].config.queue.sink + " queue is full (" +
+                           std::to_string(sinks_[i].config.queue.maxBytes) +
+                           " bytes); retry later");
+      }
+    }
+    Pending p{std::move(done), key, {}, true};
+    p.appended.reserve(route.size());
+    for (size_t i : route) {
+      auto end = sinks_[i].queue->append(signal, iov, payloadBytes, static_cast<uint32_t>(rows));
+      if (!end) {
+        if (!key.empty()) inFlight_.erase(key);
+        // Queues appended to before this one keep the record (their sinks store it; a retry
+        // of the request reaches them again): only an I/O failure gets here.
+        for (const Appended& a : p.appended) {
+          pending_.push_back({[](const Status&) {}, RequestKey{}, {a}, false});
+        }
+        cv_.notify_one();
+        return end.status();
+      }
+      p.appended.push_back({i, signal, *end});
+    }
+    wake = pending_.empty();
+    pending_.push_back(std::move(p));
+    ++unanswered_;
+  }
+  if (wake) cv_.notify_one();
+  return Status::ok();
+  // `batch` goes out of scope here: it returns to its pool, its rows are on disk.
+}
+
+template <>
+inline BatchPool<telemetry::LogBatch>& Pipeline::pool<telemetry::LogBatch>() {
+  return logPool_;
+}
+template <>
+inline BatchPool<telemetry::SpanBatch>& Pipeline::pool<telemetry::SpanBatch>() {
+  return spanPool_;
+}
+template <>
+inline BatchPool<telemetry::MetricBatch>& Pipeline::pool<telemetry::MetricBatch>() {
+  return metricPool_;
+}
 
 }  // namespace stackhouse::pipeline

@@ -3,15 +3,15 @@
 // kill -9) is answered at once instead of storing its rows a second time.
 //
 // A request is identified by a keyed 128-bit hash of its signal and decompressed body (the SDKs
-// resend the same bytes when they retry). After each committed group the pipeline appends the
-// group's keys to an append-only file in the data directory (one write(2), so they survive the
-// process being killed) and keeps them in memory; at start the file is read back. Keys are kept
-// for `window` and at most `maxKeys` of them (oldest forgotten first); the file is rewritten with
-// the live keys when it grows past a bound.
+// resend the same bytes when they retry). After each round of requests synced to the queues, the
+// pipeline appends their keys to an append-only file in the data directory (one write(2), so
+// they survive the process being killed) and keeps them in memory; at start the file is read
+// back. Keys are kept for `window` and at most `maxKeys` of them (oldest forgotten first); the file
+// is rewritten with the live keys when it grows past a bound.
 //
-// A process killed after a group's insert committed but before its keys were appended is covered
-// by the insert journal (insert_journal.h): the next start replays that group (storing what the
-// first insert did not) and then records its keys here, before any receiver listens.
+// A process killed after a request was appended to the queues but before its key was recorded is
+// covered by the queues: at the next start the pipeline records here the keys of every record
+// its queues still hold, before any receiver listens (Pipeline::open).
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
@@ -62,7 +62,8 @@ class RequestLedger {
 
   bool isCommitted(const RequestKey& key) const;
 
-  // Records the keys of a committed group. Called by the insert thread after the commit.
+  // Records the keys of requests now in the queues. Called by the pipeline's queue-sync thread
+  // (and by Pipeline::open for the keys its queues hold).
   Status recordCommitted(std::span<const RequestKey> keys);
 
   size_t size() const;

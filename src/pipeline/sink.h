@@ -33,17 +33,18 @@ inline FailureClass failureClassOf(const Status& status) {
 
 // A sink takes a group of batches of one signal and makes them durable as one unit.
 //
-// Called on the pipeline's insert thread only, one call at a time. The batches are borrowed for
-// the call. Returns OK only once the rows are durable (committed, or in the sink's on-disk
-// queue): the pipeline acknowledges the requests behind them after that. `batchId` is stable for
-// the group: a kRetry call must store exactly the rows that earlier calls did not, never a row
-// twice and never fewer.
+// Called on the sink's worker thread only (SinkWorker, "sink-<name>"), one call at a time. The
+// batches are borrowed for the call; a group is one range of the sink's queue, the records of
+// many requests (already acknowledged to their clients). Returns OK only once the rows are
+// stored: the worker then commits its queue position. `batchId` is stable for the group, across
+// restarts too (use it as the deduplication token): a kRetry call must store exactly the rows
+// that earlier calls did not, never a row twice and never fewer.
 //
 // Errors: the sink, which knows its engine, classifies every failure once, by the code of the
 // Status it returns (see failureClassOf):
 //   kInvalidArgument   permanent: the rows themselves cannot be stored (retrying them will never
-//                      succeed). The pipeline then finds the requests that cause it and
-//                      commits the others, as kIsolate calls.
+//                      succeed). The worker then finds the records that cause it, stores the
+//                      others as kIsolate calls, and drops those (counted and logged).
 //   kResourceExhausted throttled: the sink is overloaded; the group is tried again later.
 //   anything else      retryable: the sink could not take the group now.
 class Sink {

@@ -11,7 +11,7 @@
 // only reads a data directory), it has no write connection and changes nothing: no schema, no
 // retention, no setting (see OpenMode::kReadOnly).
 //
-// Thread-safety: insert() is called by one thread at a time (the pipeline's insert thread);
+// Thread-safety: insert() is called by one thread at a time (the clickhouse sink's worker);
 // query() may be called from any thread (queries are serialised on the read connection).
 #pragma once
 

@@ -1,5 +1,5 @@
 // A batch as a flat sequence of its buffers, for writing a batch to a file and reading it back
-// (the pipeline's insert journal). The order is forEachColumn's, each column's buffers in
+// (the pipeline's queue records, pipeline/record_codec.h). The order is forEachColumn's, each column's buffers in
 // visitBuffers order, and for a MetricBatch the five kinds in forEachKind order; the reader fills
 // a batch of the same type in the same order, then checks that the result is well formed before
 // anything reads it as Arrow data.

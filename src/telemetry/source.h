@@ -15,6 +15,10 @@ enum class Source : unsigned char {
   kLogs
 };
 
+inline constexpr Source kAllSources[] = {Source::kTraces,           Source::kMetrics,
+                                         Source::kK8sMetrics,       Source::kK8sEvents,
+                                         Source::kPrometheusScrape, Source::kLogs};
+
 // The three OTLP signals.
 enum class Signal : unsigned char { kLogs, kTraces, kMetrics };
 

@@ -1,4 +1,5 @@
-// Durability under load: 4 clients send OTLP/JSON logs over keep-alive HTTP (50 records a request,
+// Durability under load (a request is acknowledged once its rows are synced to the queue; the
+// store has them shortly after, which the test waits for before it checks): 4 clients send OTLP/JSON logs over keep-alive HTTP (50 records a request,
 // each record with a unique id); after 3 s the server is killed with SIGKILL mid-load and restarted
 // on the same data directory (then four times more, 1.5 s apart; E2E_DURABILITY_KILLS), clients retry
 // their unacknowledged request with the same bytes (as SDKs do), send a little more, and stop. Then
@@ -23,7 +24,8 @@ const LOAD_BETWEEN_KILLS_MS = 1500;
 const KILLS = Number(process.env.E2E_DURABILITY_KILLS ?? 5);
 const LOAD_AFTER_RESTART_MS = 1500;
 const DRAIN_DEADLINE_MS = 20_000;    // after the load stops, pending requests must be acked by then
-const REQUEST_TIMEOUT_MS = 15_000;   // no answer within this → treated as lost, retried
+const REQUEST_TIMEOUT_MS = 15_000;
+const QUERYABLE_DEADLINE_MS = 30_000;  // after the last acknowledgement, until all is queryable   // no answer within this → treated as lost, retried
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const SVC = `e2e-durability-${RUN}`;
 const PAD = 'x'.repeat(150);
@@ -174,6 +176,19 @@ test('kill -9 under load from 4 clients loses and duplicates nothing that was ac
   assert.ok(ackedBeforeKill > 0, 'some requests were acknowledged before the first kill');
   assert.ok(acked.some((r) => r.ackedAfterRestart), 'some requests were acknowledged after a restart');
   assert.ok(inFlightAtKill.length > 0, 'the kills hit requests in flight (else the test proves little)');
+
+  // A request is acknowledged once its rows are in the queue (synced); the store has them a
+  // moment later. Wait until every acknowledged record is queryable (or the deadline passes and
+  // the checks below say what is missing).
+  const queryableDeadline = Date.now() + QUERYABLE_DEADLINE_MS;
+  const ackedIds = acked.length * RECORDS;
+  for (;;) {
+    const [row] = await server.sqlObjects(
+      `SELECT uniqExact(LogAttributes['rid']) AS ids FROM otel.otel_logs WHERE ServiceName = {svc:String}`,
+      { svc: SVC }, { timeoutMs: 60_000 });
+    if (Number(row.ids) >= ackedIds || Date.now() > queryableDeadline) break;
+    await sleep(200);
+  }
 
   // What the store holds, per request and in all.
   const perReq = await server.sqlObjects(PER_REQUEST_QUERY, { svc: SVC, pad: PAD }, { timeoutMs: 60_000 });

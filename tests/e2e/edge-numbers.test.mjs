@@ -182,6 +182,21 @@ describe('numbers past 2^53 and in exponent form (exporter-*-otlp-http against e
   const sent = {};
   before(async () => {
     for (const f of FLAVOURS) sent[f.name] = await sendAll(f);
+    // Acknowledged once in the queue; stored a moment later. Wait until each flavour's rows are
+    // there and hold still over more than one batch timeout.
+    const q = `SELECT (SELECT count() FROM otel.otel_traces WHERE ServiceName = {svc:String}) AS t,
+                      (SELECT count() FROM otel.otel_logs WHERE ServiceName = {svc:String}) AS l`;
+    for (const f of FLAVOURS) {
+      const deadline = Date.now() + 15_000;
+      let last = '';
+      for (;;) {
+        const [r] = await server.sqlObjects(q, { svc: svcOf(f) });
+        const now = `${r.t}/${r.l}`;
+        if ((Number(r.t) > 0 && Number(r.l) > 0 && now === last) || Date.now() > deadline) break;
+        last = now;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   }, TIMEOUT);
 
   test('every request got 200 with nothing rejected, and every export succeeded', TIMEOUT, () => {

@@ -55,6 +55,10 @@ const GRPC_SHARE = 0.1;              // of the requests, over gRPC; the rest ove
 // Requests awaiting an answer, per transport; a tick that finds them all busy offers nothing.
 const MAX_IN_FLIGHT = Number(process.env.E2E_OVERLOAD_IN_FLIGHT ?? 1024);
 const OVERLOAD_MIN = 5;
+// Requests are acknowledged once in the clickhouse sink's queue; a small queue fills within
+// seconds at this load, so the overload is met by the queue's backpressure (503/UNAVAILABLE)
+// as well as by the memory limit.
+const QUEUE_MIB = Number(process.env.E2E_OVERLOAD_QUEUE_MIB ?? 64);
 const RECORDS = 500;
 const REQUEST_TIMEOUT_MS = 30_000;
 const TICK_MS = 20;
@@ -229,6 +233,7 @@ otelConfig:
   processors:
     memoryLimiter: {limitMiB: ${LIMIT_MIB}, engineLimitMiB: ${ENGINE_MIB}}
     batch: {sendBatchSize: ${BATCH_ROWS}}
+  exporters: {clickhouse: {queue: {maxSize: ${QUEUE_MIB}Mi}}}
 `,
     });
     await server.start();

@@ -24,6 +24,8 @@ async function sendLogs(records) {
   const res = await fetch(`${server.otlpUrl}/v1/logs`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal(res.status, 200, await res.text());
+  // Acknowledged once in the queue; stored a moment later (the batch timeout plus one insert).
+  await new Promise((resolve) => setTimeout(resolve, 1500));
 }
 
 async function api(endpoint, body) {

@@ -39,7 +39,8 @@ const PAD = 'y'.repeat(120);
 const OUR_THREADS = {
   main: 'stackhouse::app::runStack',
   stackdump: 'stackhouse::stackdump::',
-  insert: 'stackhouse::pipeline::Pipeline::run',
+  'queue-sync': 'stackhouse::pipeline::Pipeline::runSync',
+  'sink-clickhouse': 'stackhouse::pipeline::SinkWorker::run',
   'admin-io-0': 'stackhouse::http::',
   'api-io-0': 'stackhouse::http::',
   'otlp-http-io-0': 'stackhouse::http::',
@@ -222,9 +223,17 @@ before(async () => {
     await Promise.all(clients);
   }
 
-  const [stored] = await server.sqlObjects(
-    `SELECT count() AS rows, uniqExact(LogAttributes['rid']) AS ids FROM otel.otel_logs WHERE ServiceName = {svc:String}`,
-    { svc: SVC }, { timeoutMs: 60_000 });
+  // Acknowledged once in the queue; stored a moment later: wait until the count holds still.
+  let stored;
+  for (let last = '', deadline = Date.now() + 30_000; ;) {
+    [stored] = await server.sqlObjects(
+      `SELECT count() AS rows, uniqExact(LogAttributes['rid']) AS ids FROM otel.otel_logs WHERE ServiceName = {svc:String}`,
+      { svc: SVC }, { timeoutMs: 60_000 });
+    const now = `${stored.rows}/${stored.ids}`;
+    if (now === last || Date.now() > deadline) break;
+    last = now;
+    await sleep(500);
+  }
   if (process.env.STACKHOUSE_E2E_DUMP_FILE) {
     fs.writeFileSync(process.env.STACKHOUSE_E2E_DUMP_FILE, taken.map((d) => d.lines.join('\n')).join('\n\n') + '\n');
   }

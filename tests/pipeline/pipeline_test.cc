@@ -7,10 +7,14 @@
 #include <future>
 #include <set>
 
+#include "support/log_rows.h"
+
 namespace stackhouse::pipeline {
 namespace {
 
+namespace fs = std::filesystem;
 using telemetry::LogBatch;
+using telemetry::SpanBatch;
 
 // Records what it is given; can be told to fail.
 class RecordingSink : public Sink {
@@ -21,365 +25,310 @@ class RecordingSink : public Sink {
     ++calls;
     ids.emplace_back(batchId);
     attempts.push_back(attempt);
+    if (logsDown) return unavailable("store down");
     if (failuresLeft > 0) {
       --failuresLeft;
       return unavailable("store down");
     }
-    // A group holding a row whose body is "poison" can never be stored: refused permanently,
-    // with nothing of the group stored, as the contract asks.
+    // A row whose body is "poison" can never be stored: refused permanently, nothing stored.
     for (const LogBatch* b : batches) {
       for (size_t i = 0; i < b->rows(); ++i) {
-        if (b->body.at(i) == "poison") return invalidArgument("row cannot be stored");
+        if (b->body.at(i) == "poison") return invalidArgument("Code: 6. row cannot be stored");
       }
     }
     size_t rows = 0;
-    for (const LogBatch* b : batches) rows += b->rows();
+    for (const LogBatch* b : batches) {
+      rows += b->rows();
+      for (size_t i = 0; i < b->rows(); ++i) bodies.emplace_back(b->body.at(i));
+    }
+    if (stored.contains(std::string(batchId))) return Status::ok();  // deduplicated
+    stored.insert(std::string(batchId));
     groups.push_back(rows);
     return Status::ok();
   }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view,
-                    pipeline::Attempt) override {
+  Status writeSpans(std::span<const SpanBatch* const> batches, std::string_view, Attempt) override {
+    std::lock_guard lock(mu);
+    for (const SpanBatch* b : batches) spans += b->rows();
     return Status::ok();
   }
   Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view,
-                      pipeline::Attempt) override {
+                      Attempt) override {
     return Status::ok();
+  }
+  size_t storedRows() {
+    std::lock_guard lock(mu);
+    size_t n = 0;
+    for (size_t g : groups) n += g;
+    return n;
   }
 
   std::mutex mu;
   int calls = 0;
   int failuresLeft = 0;
+  bool logsDown = false;
   std::vector<size_t> groups;
   std::vector<std::string> ids;
   std::vector<Attempt> attempts;
+  std::vector<std::string> bodies;
+  std::set<std::string> stored;
+  size_t spans = 0;
 };
 
-PooledBatch<LogBatch> logsOf(Pipeline& p, size_t rows) {
-  auto b = p.logPool().acquire();
-  for (size_t i = 0; i < rows; ++i) {
-    b->timestamp.append(static_cast<int64_t>(i));
-    b->body.append("x");
+template <typename F>
+bool eventually(F&& f, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return b;
+  return f();
 }
 
-TEST(Pipeline, GroupsRequestsUntilTheRowThreshold) {
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/stackhouse-pipeline-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  PipelineOptions options(size_t rows = 100, int ageMs = 50) {
+    PipelineOptions o;
+    o.queueDir = dir_ + "/queue";
+    o.sendBatchSize = rows;
+    o.timeout = std::chrono::milliseconds(ageMs);
+    o.retryBackoff = std::chrono::milliseconds(5);
+    return o;
+  }
+  static PooledBatch<LogBatch> logsOf(Pipeline& p, size_t rows, const std::string& body = "x") {
+    auto b = p.logPool().acquire();
+    for (size_t i = 0; i < rows; ++i) {
+      testing::LogRow row;
+      row.timestamp = static_cast<int64_t>(i);
+      row.body = body;
+      testing::appendLogRow(*b, row);
+    }
+    return b;
+  }
+  static Status submitAndWait(Pipeline& p, PooledBatch<LogBatch> b, RequestKey key = {}) {
+    std::promise<Status> done;
+    auto f = done.get_future();
+    const Status s = p.submit(std::move(b), key, [&](const Status& r) { done.set_value(r); });
+    if (!s.isOk()) return s;
+    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      return unavailable("no answer");
+    }
+    return f.get();
+  }
+
+  std::string dir_;
+};
+
+TEST_F(PipelineTest, AcknowledgesOnceQueuedAndSendsLargeRanges) {
   RecordingSink sink;
-  PipelineOptions options;
-  options.sendBatchSize = 100;
-  options.timeout = std::chrono::milliseconds(10'000);
-  options.linger = std::chrono::milliseconds(10'000);
-  Pipeline p(options, sink);
+  Pipeline p(options(100, 10'000), sink);
   p.start();
-  std::vector<std::future<Status>> acks;
-  for (int i = 0; i < 10; ++i) {
-    auto promise = std::make_shared<std::promise<Status>>();
-    acks.push_back(promise->get_future());
-    ASSERT_TRUE(
-        p.submit(logsOf(p, 10), {}, [promise](const Status& s) { promise->set_value(s); }).isOk());
-  }
-  for (auto& f : acks) {
-    ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-    EXPECT_TRUE(f.get().isOk());
-  }
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(submitAndWait(p, logsOf(p, 10)).isOk());
+  // Ten requests, acknowledged one by one, make one range of 100 rows.
+  ASSERT_TRUE(eventually([&] { return sink.storedRows() == 100; }));
   std::lock_guard lock(sink.mu);
   ASSERT_EQ(sink.groups.size(), 1u);
   EXPECT_EQ(sink.groups[0], 100u);
-}
-
-TEST(Pipeline, FlushesASmallGroupAtTheTimeout) {
-  RecordingSink sink;
-  PipelineOptions options;
-  options.sendBatchSize = 1000;
-  options.timeout = std::chrono::milliseconds(50);
-  options.linger = std::chrono::milliseconds(10'000);
-  Pipeline p(options, sink);
-  p.start();
-  std::promise<Status> done;
-  const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(p.submit(logsOf(p, 3), {}, [&](const Status& s) { done.set_value(s); }).isOk());
-  auto f = done.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_TRUE(f.get().isOk());
-  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(45));
-}
-
-TEST(Pipeline, AQuietPeriodEndsAGroupBeforeTheTimeout) {
-  RecordingSink sink;
-  PipelineOptions options;
-  options.sendBatchSize = 1000;
-  options.timeout = std::chrono::milliseconds(10'000);
-  options.linger = std::chrono::milliseconds(20);
-  Pipeline p(options, sink);
-  p.start();
-  std::promise<Status> first, second;
-  ASSERT_TRUE(p.submit(logsOf(p, 3), {}, [&](const Status& s) { first.set_value(s); }).isOk());
-  ASSERT_TRUE(p.submit(logsOf(p, 4), {}, [&](const Status& s) { second.set_value(s); }).isOk());
-  auto f = first.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  ASSERT_EQ(second.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  std::lock_guard lock(sink.mu);
-  ASSERT_EQ(sink.groups.size(), 1u);
-  EXPECT_EQ(sink.groups[0], 7u);
-}
-
-TEST(Pipeline, RetriesWithTheSameBatchIdThenAcknowledges) {
-  RecordingSink sink;
-  sink.failuresLeft = 2;
-  PipelineOptions options;
-  options.timeout = std::chrono::milliseconds(1);
-  options.retryBackoff = std::chrono::milliseconds(1);
-  Pipeline p(options, sink);
-  p.start();
-  std::promise<Status> done;
-  ASSERT_TRUE(p.submit(logsOf(p, 5), {}, [&](const Status& s) { done.set_value(s); }).isOk());
-  auto f = done.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_TRUE(f.get().isOk());
-  std::lock_guard lock(sink.mu);
-  ASSERT_EQ(sink.ids.size(), 3u);
-  EXPECT_EQ(sink.ids[0], sink.ids[1]);
-  EXPECT_EQ(sink.ids[1], sink.ids[2]);
-  // The calls after a failure may find rows of the failed one stored: the sink is told so.
-  EXPECT_EQ(sink.attempts,
-            (std::vector<Attempt>{Attempt::kFirst, Attempt::kRetry, Attempt::kRetry}));
-}
-
-TEST(Pipeline, FailsRequestsAsRetryableWhenTheSinkKeepsFailing) {
-  RecordingSink sink;
-  sink.failuresLeft = 100;
-  PipelineOptions options;
-  options.timeout = std::chrono::milliseconds(1);
-  options.retryBackoff = std::chrono::milliseconds(1);
-  Pipeline p(options, sink);
-  p.start();
-  std::promise<Status> done;
-  ASSERT_TRUE(p.submit(logsOf(p, 5), {}, [&](const Status& s) { done.set_value(s); }).isOk());
-  auto f = done.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  const Status s = f.get();
-  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
-  EXPECT_NE(s.message().find("store down"), std::string::npos);
-}
-
-TEST(Pipeline, APermanentFailureFailsOnlyTheRequestsThatCauseIt) {
-  RecordingSink sink;
-  PipelineOptions options;
-  options.sendBatchSize = 1000;
-  options.timeout = std::chrono::milliseconds(10'000);
-  options.linger = std::chrono::milliseconds(10'000);
-  options.retryBackoff = std::chrono::milliseconds(1);
-  Pipeline p(options, sink);
-  p.start();
-  // Nine requests of 10 rows and, in fifth place, one whose rows the sink refuses; 100 rows in
-  // all, so they form one group.
-  constexpr int kRequests = 10;
-  constexpr int kCulprit = 4;
-  std::vector<std::future<Status>> acks;
-  for (int i = 0; i < kRequests; ++i) {
-    auto promise = std::make_shared<std::promise<Status>>();
-    acks.push_back(promise->get_future());
-    auto batch = logsOf(p, 9);
-    batch->timestamp.append(0);
-    batch->body.append(i == kCulprit ? "poison" : "fine");
-    ASSERT_TRUE(p.submit(std::move(batch), {}, [promise](const Status& s) {
-                   promise->set_value(s);
-                 }).isOk());
-  }
-  p.stop();  // flushes the group
-  for (int i = 0; i < kRequests; ++i) {
-    ASSERT_EQ(acks[i].wait_for(std::chrono::seconds(5)), std::future_status::ready);
-    const Status s = acks[i].get();
-    if (i == kCulprit) {
-      // Permanent: the receivers answer 400 / INVALID_ARGUMENT, never a retryable error.
-      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.toString();
-      EXPECT_NE(s.message().find("row cannot be stored"), std::string::npos);
-    } else {
-      EXPECT_TRUE(s.isOk()) << i << ": " << s.toString();
-    }
-  }
-  std::lock_guard lock(sink.mu);
-  size_t stored = 0;
-  for (size_t rows : sink.groups) stored += rows;
-  EXPECT_EQ(stored, 90u);  // every innocent row, once
-  // Not retried: the group (1), then halves down to the culprit: 10 -> 5+5 -> 2+3 -> 1+2 -> 1+1.
-  EXPECT_LE(sink.calls, 1 + 2 * 4);
-  std::set<std::string> ids(sink.ids.begin(), sink.ids.end());
-  EXPECT_EQ(ids.size(), sink.ids.size()) << "each insert has an id of its own";
-  // The halves are compared with what the sink holds: the group's call may have stored some.
-  ASSERT_FALSE(sink.attempts.empty());
   EXPECT_EQ(sink.attempts[0], Attempt::kFirst);
-  for (size_t i = 1; i < sink.attempts.size(); ++i) EXPECT_EQ(sink.attempts[i], Attempt::kIsolate);
 }
 
-TEST(Pipeline, APermanentFailureOfALoneRequestIsNotRetried) {
+TEST_F(PipelineTest, ASmallRangeIsSentAtItsAge) {
   RecordingSink sink;
-  PipelineOptions options;
-  options.timeout = std::chrono::milliseconds(1);
-  options.retryBackoff = std::chrono::milliseconds(1);
-  Pipeline p(options, sink);
+  Pipeline p(options(1000, 30), sink);
   p.start();
+  ASSERT_TRUE(submitAndWait(p, logsOf(p, 3)).isOk());
+  EXPECT_TRUE(eventually([&] { return sink.storedRows() == 3; }));
+}
+
+TEST_F(PipelineTest, RetryableFailuresAreRetriedUnderTheSameId) {
+  RecordingSink sink;
+  sink.failuresLeft = 3;
+  Pipeline p(options(5, 10), sink);
+  p.start();
+  ASSERT_TRUE(submitAndWait(p, logsOf(p, 5)).isOk());
+  ASSERT_TRUE(eventually([&] { return sink.storedRows() == 5; }));
+  std::lock_guard lock(sink.mu);
+  ASSERT_EQ(sink.ids.size(), 4u);
+  for (const auto& id : sink.ids) EXPECT_EQ(id, sink.ids[0]);
+  EXPECT_EQ(sink.attempts[0], Attempt::kFirst);
+  EXPECT_EQ(sink.attempts[3], Attempt::kRetry);
+}
+
+TEST_F(PipelineTest, APermanentFailureDropsOnlyTheRecordsThatCauseIt) {
+  RecordingSink sink;
+  Pipeline p(options(8, 10'000), sink);
+  p.start();
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(
+        submitAndWait(p, logsOf(p, 1, i == 5 ? "poison" : "ok" + std::to_string(i))).isOk());
+  }
+  ASSERT_TRUE(eventually([&] { return sink.storedRows() == 7; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(sink.storedRows(), 7u);
+  std::lock_guard lock(sink.mu);
+  for (const auto& b : sink.bodies) EXPECT_NE(b, "poison");
+  // Isolation calls compare with what the sink holds.
+  EXPECT_EQ(sink.attempts.back(), Attempt::kIsolate);
+}
+
+TEST_F(PipelineTest, AFailingSignalDoesNotHoldBackAnother) {
+  RecordingSink sink;
+  sink.logsDown = true;
+  Pipeline p(options(1, 10), sink);
+  p.start();
+  ASSERT_TRUE(submitAndWait(p, logsOf(p, 1)).isOk());
+  auto spans = p.spanPool().acquire();
+  // One span, every column holding its empty value.
+  spans->forEachColumn([](auto, auto& c) {
+    using C = std::decay_t<decltype(c)>;
+    if constexpr (requires { c.endRow(); }) {
+      c.endRow();
+    } else if constexpr (std::is_same_v<C, telemetry::StringColumn>) {
+      c.append("");
+    } else {
+      c.append({});
+    }
+  });
   std::promise<Status> done;
-  auto batch = logsOf(p, 0);
-  batch->timestamp.append(0);
-  batch->body.append("poison");
-  ASSERT_TRUE(p.submit(std::move(batch), {}, [&](const Status& s) { done.set_value(s); }).isOk());
-  auto f = done.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_EQ(f.get().code(), StatusCode::kInvalidArgument);
-  std::lock_guard lock(sink.mu);
-  EXPECT_EQ(sink.calls, 1);
+  ASSERT_TRUE(p.submit(std::move(spans), {}, [&](const Status& s) { done.set_value(s); }).isOk());
+  EXPECT_TRUE(done.get_future().get().isOk());
+  EXPECT_TRUE(eventually([&] {
+    std::lock_guard lock(sink.mu);
+    return sink.spans == 1;
+  }));
 }
 
-TEST(Pipeline, RefusesWhenPendingBytesPassTheLimit) {
-  RecordingSink sink;
-  PipelineOptions options;
-  options.timeout = std::chrono::milliseconds(60'000);
-  options.linger = std::chrono::milliseconds(60'000);
-  options.sendBatchSize = 1'000'000;
-  options.maxPendingBytes = 1000;
-  Pipeline p(options, sink);
+TEST_F(PipelineTest, WhatIsQueuedSurvivesARestartAndIsSentAgainUnderTheSameId) {
+  RecordingSink down;
+  down.logsDown = true;
+  std::string firstId;
+  {
+    Pipeline p(options(4, 10), down);
+    p.start();
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(submitAndWait(p, logsOf(p, 1)).isOk());
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard lock(down.mu);
+      return !down.ids.empty();
+    }));
+    p.stop();
+    std::lock_guard lock(down.mu);
+    firstId = down.ids[0];
+  }
+  RecordingSink up;
+  Pipeline p(options(4, 10), up);
   p.start();
-  std::atomic<int> acked{0};
-  ASSERT_TRUE(p.submit(logsOf(p, 100), {}, [&](const Status&) { ++acked; }).isOk());
-  const Status refused = p.submit(logsOf(p, 100), {}, [&](const Status&) { ++acked; });
-  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
-  p.stop();  // drains: the accepted request is completed
-  EXPECT_EQ(acked.load(), 1);
+  ASSERT_TRUE(eventually([&] { return up.storedRows() == 4; }));
+  std::lock_guard lock(up.mu);
+  EXPECT_EQ(up.ids[0], firstId);
+  EXPECT_EQ(up.attempts[0], Attempt::kRetry);
 }
 
-TEST(Pipeline, StopDrainsAndRefusesAfterwards) {
+TEST_F(PipelineTest, ARetryOfAQueuedRequestIsNotQueuedAgain) {
+  auto ledger = RequestLedger::open({dir_ + "/ledger"});
+  ASSERT_TRUE(ledger.isOk());
   RecordingSink sink;
-  PipelineOptions options;
-  options.timeout = std::chrono::milliseconds(60'000);
-  options.linger = std::chrono::milliseconds(60'000);
-  Pipeline p(options, sink);
+  PipelineOptions o = options(1000, 20);
+  o.ledger = ledger.value().get();
+  const RequestKey key{1, 2};
+  {
+    Pipeline p(o, sink);
+    p.start();
+    ASSERT_TRUE(submitAndWait(p, logsOf(p, 3), key).isOk());
+    ASSERT_TRUE(submitAndWait(p, logsOf(p, 3), key).isOk());
+    ASSERT_TRUE(eventually([&] { return sink.storedRows() == 3; }));
+  }
+  EXPECT_EQ(sink.storedRows(), 3u);
+}
+
+TEST_F(PipelineTest, RoutesEachSourceToItsSinksOnly) {
+  RecordingSink a, b;
+  std::vector<PipelineSink> sinks(2);
+  sinks[0].sink = &a;
+  sinks[0].queue.sink = "a";
+  sinks[0].worker.maxAge = std::chrono::milliseconds(5);
+  sinks[0].sources = {telemetry::Source::kLogs};
+  sinks[1].sink = &b;
+  sinks[1].queue.sink = "b";
+  sinks[1].worker.maxAge = std::chrono::milliseconds(5);
+  sinks[1].sources = {telemetry::Source::kLogs, telemetry::Source::kK8sEvents};
+  Pipeline p(options(), std::move(sinks));
   p.start();
-  Status got = internalError("not called");
-  ASSERT_TRUE(p.submit(logsOf(p, 1), {}, [&](const Status& s) { got = s; }).isOk());
-  p.stop();
-  EXPECT_TRUE(got.isOk());
-  EXPECT_EQ(p.submit(logsOf(p, 1), {}, [](const Status&) {}).code(), StatusCode::kUnavailable);
-  p.stop();
-}
-
-TEST(Pipeline, StopWithoutStart) {
-  RecordingSink sink;
-  Pipeline p(PipelineOptions{}, sink);
-  p.stop();
-}
-
-TEST(BatchPool, ReusesClearedBatches) {
-  BatchPool<LogBatch> pool;
-  LogBatch* first;
-  {
-    auto b = pool.acquire();
-    b->body.append("abc");
-    first = b.get();
-  }
-  auto again = pool.acquire();
-  EXPECT_EQ(again.get(), first);
-  EXPECT_EQ(again->body.size(), 0u);
-}
-
-}  // namespace
-}  // namespace stackhouse::pipeline
-
-namespace stackhouse::pipeline {
-namespace {
-
-class LedgerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/stackhouse-ledger-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    options_.path = dir_ + "/ledger";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
-  RequestLedger::Options options_;
-};
-
-TEST_F(LedgerTest, KeysDependOnSignalAndBodyAndSurviveAReopen) {
-  RequestKey a, b, c;
-  {
-    auto ledger = RequestLedger::open(options_);
-    ASSERT_TRUE(ledger.isOk()) << ledger.status().toString();
-    const std::string body = "same bytes";
-    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()),
-                                         body.size());
-    a = ledger.value()->keyOf(0, bytes);
-    b = ledger.value()->keyOf(1, bytes);
-    c = ledger.value()->keyOf(0, bytes.subspan(1));
-    EXPECT_FALSE(a == b);
-    EXPECT_FALSE(a == c);
-    EXPECT_TRUE(a == ledger.value()->keyOf(0, bytes));
-    ASSERT_TRUE(ledger.value()->recordCommitted(std::vector<RequestKey>{a, b}).isOk());
-    EXPECT_TRUE(ledger.value()->isCommitted(a));
-    EXPECT_FALSE(ledger.value()->isCommitted(c));
-  }
-  auto reopened = RequestLedger::open(options_);
-  ASSERT_TRUE(reopened.isOk());
-  EXPECT_TRUE(reopened.value()->isCommitted(a));
-  EXPECT_TRUE(reopened.value()->isCommitted(b));
-  EXPECT_FALSE(reopened.value()->isCommitted(c));
-  // The seed is kept, so keys computed before and after a restart agree.
-  const std::string body = "same bytes";
-  EXPECT_TRUE(reopened.value()->keyOf(
-                  0, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()),
-                                              body.size())) == a);
-}
-
-TEST_F(LedgerTest, ARecordCutShortByACrashIsIgnored) {
-  {
-    auto ledger = RequestLedger::open(options_);
-    ASSERT_TRUE(ledger.value()->recordCommitted(std::vector<RequestKey>{{1, 2}}).isOk());
-    ASSERT_TRUE(ledger.value()->recordCommitted(std::vector<RequestKey>{{3, 4}, {5, 6}}).isOk());
-  }
-  const auto size = std::filesystem::file_size(options_.path);
-  std::filesystem::resize_file(options_.path, size - 5);
-  auto reopened = RequestLedger::open(options_);
-  ASSERT_TRUE(reopened.isOk());
-  EXPECT_TRUE(reopened.value()->isCommitted({1, 2}));
-  EXPECT_FALSE(reopened.value()->isCommitted({3, 4}));
-}
-
-TEST_F(LedgerTest, ForgetsTheOldestPastTheBound) {
-  options_.maxKeys = 2;
-  auto ledger = RequestLedger::open(options_);
+  ASSERT_TRUE(submitAndWait(p, logsOf(p, 2)).isOk());
+  std::promise<Status> events;
+  ASSERT_TRUE(p.submit(logsOf(p, 5), telemetry::Source::kK8sEvents, {}, [&](const Status& s) {
+                 events.set_value(s);
+               }).isOk());
+  EXPECT_TRUE(events.get_future().get().isOk());
+  // Unrouted: answered, dropped, counted.
+  std::promise<Status> scraped;
   ASSERT_TRUE(
-      ledger.value()->recordCommitted(std::vector<RequestKey>{{1, 1}, {2, 2}, {3, 3}}).isOk());
-  EXPECT_FALSE(ledger.value()->isCommitted({1, 1}));
-  EXPECT_TRUE(ledger.value()->isCommitted({3, 3}));
-  EXPECT_EQ(ledger.value()->size(), 2u);
+      p.submit(logsOf(p, 7), telemetry::Source::kPrometheusScrape, {}, [&](const Status& s) {
+         scraped.set_value(s);
+       }).isOk());
+  EXPECT_TRUE(scraped.get_future().get().isOk());
+  EXPECT_TRUE(eventually([&] { return a.storedRows() == 2 && b.storedRows() == 7; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(a.storedRows(), 2u);
+  EXPECT_EQ(b.storedRows(), 7u);
 }
 
-TEST_F(LedgerTest, PipelineAnswersRetriesWithoutStoringThemAgain) {
-  auto ledger = RequestLedger::open(options_);
+TEST_F(PipelineTest, AFullQueuePushesBack) {
   RecordingSink sink;
-  PipelineOptions options;
-  options.timeout = std::chrono::milliseconds(30);
-  options.linger = std::chrono::milliseconds(30);
-  options.ledger = ledger.value().get();
-  Pipeline p(options, sink);
+  sink.logsDown = true;
+  std::vector<PipelineSink> sinks(1);
+  sinks[0].sink = &sink;
+  sinks[0].queue.sink = "clickhouse";
+  sinks[0].queue.maxBytes = 64 << 10;
+  sinks[0].queue.segmentBytes = 8 << 10;
+  sinks[0].sources = {telemetry::Source::kLogs};
+  Pipeline p(options(), std::move(sinks));
   p.start();
-  const RequestKey key{42, 43};
-  // The same request twice before its insert: one insert, both answered OK.
-  std::promise<Status> first, second, third;
-  ASSERT_TRUE(p.submit(logsOf(p, 5), key, [&](const Status& s) { first.set_value(s); }).isOk());
-  ASSERT_TRUE(p.submit(logsOf(p, 5), key, [&](const Status& s) { second.set_value(s); }).isOk());
-  EXPECT_TRUE(first.get_future().get().isOk());
-  EXPECT_TRUE(second.get_future().get().isOk());
-  // And once more after the commit: answered at once.
-  ASSERT_TRUE(p.submit(logsOf(p, 5), key, [&](const Status& s) { third.set_value(s); }).isOk());
-  auto f = third.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
-  EXPECT_TRUE(f.get().isOk());
+  Status last;
+  int accepted = 0;
+  for (int i = 0; i < 200 && last.isOk(); ++i) {
+    last = submitAndWait(p, logsOf(p, 10, std::string(100, 'y')));
+    if (last.isOk()) ++accepted;
+  }
+  EXPECT_EQ(last.code(), StatusCode::kUnavailable);
+  EXPECT_GT(accepted, 10);
+}
+
+TEST_F(PipelineTest, DropOldestKeepsAcceptingAndCountsWhatItDrops) {
+  RecordingSink sink;
+  sink.logsDown = true;
+  std::vector<PipelineSink> sinks(1);
+  sinks[0].sink = &sink;
+  sinks[0].queue.sink = "dropper";
+  sinks[0].queue.maxBytes = 64 << 10;
+  sinks[0].queue.segmentBytes = 8 << 10;
+  sinks[0].queue.onFull = OnFull::kDropOldest;
+  // The range the worker holds (and retries) is never dropped: keep it small.
+  sinks[0].worker.maxRows = 20;
+  sinks[0].sources = {telemetry::Source::kLogs};
+  Pipeline p(options(), std::move(sinks));
+  p.start();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(submitAndWait(p, logsOf(p, 10, std::string(100, 'y'))).isOk()) << i;
+  }
+  const auto& dropped =
+      metrics().counter("stackhouse_queue_dropped_records_total", "",
+                        {{"sink", "dropper"}, {"signal", "logs"}, {"reason", "full"}});
+  EXPECT_GT(dropped.value(), 0u);
+  // What is left: the held range plus what fits in the budget; all else was counted.
+  EXPECT_LT(dropped.value(), 200u);
+}
+
+TEST_F(PipelineTest, StopWithoutStartAndTwiceIsFine) {
+  RecordingSink sink;
+  Pipeline p(options(), sink);
   p.stop();
-  std::lock_guard lock(sink.mu);
-  ASSERT_EQ(sink.groups.size(), 1u);
-  EXPECT_EQ(sink.groups[0], 5u);
-  EXPECT_TRUE(ledger.value()->isCommitted(key));
+  p.stop();
 }
 
 }  // namespace

@@ -2,11 +2,24 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "common/metrics.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "receivers/gzip_util.h"
 #include "receivers/otlp/http_receiver.h"
 #include "support/http_client.h"
+
+namespace {
+// Waits until the pipeline's sinks hold everything it acknowledged (acknowledgement comes when
+// a request is in the queue; the sink gets it a moment later).
+[[maybe_unused]] void settle(stackhouse::pipeline::Pipeline& p) {
+  for (int i = 0; i < 5000 && !p.idle(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+}  // namespace
 
 namespace stackhouse::receivers {
 namespace {
@@ -40,8 +53,8 @@ class CountingSink : public pipeline::Sink {
   std::atomic<size_t> logs{0}, spans{0}, points{0};
   std::vector<std::string> bodies;
   std::vector<std::pair<std::string, std::string>> attributes;
-  bool fail = false;
-  bool refuse = false;  // a permanent failure (see pipeline/sink.h)
+  std::atomic<bool> fail{false};
+  std::atomic<bool> refuse{false};  // a permanent failure (see pipeline/sink.h)
 };
 
 const std::string kLogsJson =
@@ -54,8 +67,6 @@ class ReceiverTest : public ::testing::Test {
   void SetUp() override {
     pipeline::PipelineOptions po;
     po.timeout = std::chrono::milliseconds(5);
-    po.linger = std::chrono::milliseconds(1);
-    po.insertAttempts = 1;
     pipeline_ = std::make_unique<pipeline::Pipeline>(po, sink_);
     pipeline_->start();
     OtlpHttpOptions ro;
@@ -93,6 +104,7 @@ TEST_F(ReceiverTest, JsonLogsAreAcknowledgedAfterTheSinkTookThem) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "application/json");
   EXPECT_EQ(r.body, "{}");
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 2u);
 }
 
@@ -111,9 +123,11 @@ TEST_F(ReceiverTest, WithAnIngestionKeyRequestsWithoutItAre401) {
   EXPECT_EQ(r.header("www-authenticate"), "Bearer");
   EXPECT_NE(r.body.find("ingestion key"), std::string::npos) << r.body;
   EXPECT_EQ(post("Bearer ingest-key-41").status, 401);
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 0u);
   EXPECT_EQ(post("Bearer ingest-key-42").status, 200);
   EXPECT_EQ(post("ingest-key-42").status, 200) << "HyperDX's bare form";
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 4u);
 }
 
@@ -122,6 +136,7 @@ TEST_F(ReceiverTest, GzipBodies) {
       "POST", "/v1/logs", stackhouse::testing::gzip(kLogsJson),
       {{"Content-Type", "application/json; charset=utf-8"}, {"Content-Encoding", "gzip"}});
   EXPECT_EQ(r.status, 200) << r.body;
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 2u);
 }
 
@@ -130,6 +145,7 @@ TEST_F(ReceiverTest, PartialSuccessNamesTheRejectedRecord) {
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find(R"("partialSuccess")"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"("rejectedLogRecords":"1")"), std::string::npos) << r.body;
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 1u);
 }
 
@@ -161,27 +177,60 @@ TEST_F(ReceiverTest, AGzipBombIs413AndNothingIsStored) {
       client_->request("POST", "/v1/logs", stackhouse::testing::gzipZeros(64u << 20),
                        {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}});
   EXPECT_EQ(r.status, 413);
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 0u);
 }
 
-TEST_F(ReceiverTest, StoreFailureIsRetryable503) {
-  sink_.fail = true;
-  auto r = client_->post("/v1/logs", "application/json", kLogsJson);
+TEST_F(ReceiverTest, AFullQueueIsRetryable503) {
+  CountingSink down;
+  down.fail = true;  // nothing leaves the queue
+  std::vector<pipeline::PipelineSink> sinks(1);
+  sinks[0].sink = &down;
+  sinks[0].queue.sink = "full-http";
+  sinks[0].queue.maxBytes = 2048;
+  sinks[0].sources = {telemetry::Source::kLogs};
+  pipeline::Pipeline full({}, std::move(sinks));
+  full.start();
+  receiver_ = std::make_unique<OtlpHttpReceiver>(OtlpHttpOptions{}, full);
+  stackhouse::testing::HttpReply r;
+  r.status = 200;
+  for (int i = 0; i < 50 && r.status == 200; ++i) {
+    r = client_->post("/v1/logs", "application/json", kLogsJson);
+  }
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.header("retry-after"), "1");
+  EXPECT_NE(r.body.find("queue is full"), std::string::npos) << r.body;
+  full.stop();
 }
 
-TEST_F(ReceiverTest, RowsTheStoreRefusesAre400) {
+TEST_F(ReceiverTest, AStoreFailureDoesNotReachTheClient) {
+  // Acknowledged once queued: the sink's worker retries until the store takes the rows.
+  sink_.fail = true;
+  auto r = client_->post("/v1/logs", "application/json", kLogsJson);
+  EXPECT_EQ(r.status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(pipeline_->idle());
+  sink_.fail = false;
+  settle(*pipeline_);
+  EXPECT_TRUE(pipeline_->idle());
+}
+
+TEST_F(ReceiverTest, RowsTheStoreRefusesLaterAreDroppedAndCounted) {
+  auto& refused =
+      metrics().counter("stackhouse_queue_dropped_records_total", "",
+                        {{"sink", "clickhouse"}, {"signal", "logs"}, {"reason", "refused"}});
+  const uint64_t before = refused.value();
   sink_.refuse = true;
   auto r = client_->post("/v1/logs", "application/json", kLogsJson);
-  EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.header("retry-after"), "");
-  EXPECT_NE(r.body.find("rows cannot be stored"), std::string::npos) << r.body;
+  EXPECT_EQ(r.status, 200);
+  settle(*pipeline_);
+  EXPECT_EQ(refused.value() - before, 1u);
 }
 
 TEST_F(ReceiverTest, EmptyRequestIsAcknowledged) {
   auto r = client_->post("/v1/metrics", "application/x-protobuf", "");
   EXPECT_EQ(r.status, 200);
+  settle(*pipeline_);
   EXPECT_EQ(sink_.points.load(), 0u);
 }
 
@@ -219,11 +268,13 @@ TEST_F(ReceiverTest, TooManyResourcesOrRecordsAre400NamingTheLimit) {
                         "otelConfig.receivers.otlp.limits.maxRecordsPerRequest)"),
             std::string::npos)
       << r.body;
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 0u);
   // At the limits: accepted.
   r = client_->post("/v1/logs", "application/json", jsonRecords(2, 50));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, "{}");
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 100u);
 }
 
@@ -261,6 +312,7 @@ TEST_F(ReceiverTest, AttributesPastTheLimitsAreCutWithAPartialSuccessWarning) {
       EXPECT_NE(r.body.find("maxAttributesPerRecord"), std::string::npos);
     }
   }
+  settle(*pipeline_);
   EXPECT_EQ(sink_.logs.load(), 2u);
   ASSERT_EQ(sink_.attributes.size(), 6u);
   EXPECT_EQ(sink_.attributes[0], (std::pair<std::string, std::string>{"a", "0123456789abcdef"}));

@@ -1,6 +1,7 @@
 // What the store keeps across a kill -9 and a restart: its deduplication tokens; what a retry
-// insert does when a token outlived its part, or a group was committed in part (the pipeline's
-// insert journal replays a group as a retry after a restart: it must be stored once, and whole);
+// insert does when a token outlived its part, or a group was committed in part (a sink's worker
+// sends the range it was sending again as a retry after a restart: it must be stored once, and
+// whole);
 // and tables made by an earlier start, which take the current retention and merge setting. Each
 // step runs in a forked child that opens the store, does its insert, reports the row count through
 // a pipe and dies by SIGKILL, as a killed server would; this process never loads the engine itself.

@@ -246,7 +246,7 @@ TEST_F(LibraryTest, HealthDashboardCreatedOnceAndStaysDeleted) {
   EXPECT_EQ(item->owner, "");
   for (const char* metric :
        {"stackhouse_receiver_records_total", "stackhouse_memory_limiter_refused_total",
-        "stackhouse_pipeline_pending_rows", "stackhouse_pipeline_insert_seconds"}) {
+        "stackhouse_queue_bytes", "stackhouse_sink_send_seconds"}) {
     EXPECT_NE(item->document.find(metric), std::string::npos) << metric;
   }
   // Every user sees it; a member cannot delete it, an admin can, and it is not recreated.

@@ -69,7 +69,7 @@ class GrpcReceiverImpl;
 
 // One Export call. grpc owns it from CreateReactor until OnDone. It is finished exactly once:
 // at once (unknown method, no message, queue full), by a decoding thread (bad data, pipeline
-// refused, nothing to store), or by the pipeline's completion on the insert thread.
+// refused, nothing to store), or by the pipeline's completion on its queue-sync thread.
 class ExportCall final : public grpc::ServerGenericBidiReactor {
  public:
   // Unauthenticated calls (a missing or wrong ingestion key) are answered UNAUTHENTICATED at once.

@@ -2,18 +2,17 @@
 //
 // Bodies are application/x-protobuf or application/json, identity or gzip. Each request is
 // decoded on the IO thread that read it, straight into a pooled batch, and submitted to the
-// pipeline; the answer is written when the pipeline reports its rows durable:
+// pipeline; the answer is written when the pipeline reports its rows durable (synced to the queue
+// of every sink they are routed to):
 //   200 + Export*ServiceResponse (partial success when records were rejected, or with only a
 //       warning message when attributes were cut to the per-record limits), in the request's
 //       encoding;
 //   400 + google.rpc.Status for malformed data and past the per-request limits (resources,
 //       records: the message names the limit's configuration key); 413 past the body limit (checked
 //       on the decompressed size as it inflates); 415 for other media types or encodings;
-//   400 + google.rpc.Status also when the store refuses the request's rows for good (see
-//       Pipeline: the other requests of its insert are committed);
-//   503 + Retry-After when the pipeline is full, the memory limit is reached (decided from the
-//       header, before the body is read, when the server uses admit()), or the store failed (the
-//       client retries);
+//   503 + Retry-After when a sink's queue is full (onFull: backpressure), the memory limit is
+//       reached (decided from the header, before the body is read, when the server uses admit()),
+//       or the queue could not be synced (the client retries);
 //   404 for other paths, 405 for other methods.
 #pragma once
 

@@ -454,4 +454,14 @@ Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const config::DatadogExp
       std::make_unique<DatadogSink>(std::move(settings), std::move(client.value())));
 }
 
+SinkFactory datadogFactory() {
+  return {config::Sink::kDatadog,
+          [](const config::Config& c) -> const config::QueueConfig& {
+            return c.otelConfig.exporters.datadog.queue;
+          },
+          [](const SinkContext& context) {
+            return makeDatadogSink(context.config.otelConfig.exporters.datadog, context.config.clickstack.secretsDir);
+          }};
+}
+
 }  // namespace stackhouse::sinks::datadog

@@ -13,6 +13,7 @@
 #include "common/metrics.h"
 #include "config/config.h"
 #include "pipeline/sink.h"
+#include "sinks/sink_factory.h"
 #include "sinks/common/chunked_send.h"
 #include "sinks/http/http_client.h"
 
@@ -87,5 +88,8 @@ class DatadogSink final : public pipeline::Sink {
 
 Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const config::DatadogExporterConfig& config,
                                                         const std::string& secretsDir);
+
+// Its entry in the sink registry (sinks/registry.cc): kind, queue block, create.
+SinkFactory datadogFactory();
 
 }  // namespace stackhouse::sinks::datadog

@@ -204,4 +204,14 @@ Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const config::LogfireExp
       std::make_unique<LogfireSink>(std::move(settings), std::move(client.value())));
 }
 
+SinkFactory logfireFactory() {
+  return {config::Sink::kLogfire,
+          [](const config::Config& c) -> const config::QueueConfig& {
+            return c.otelConfig.exporters.logfire.queue;
+          },
+          [](const SinkContext& context) {
+            return makeLogfireSink(context.config.otelConfig.exporters.logfire, context.config.clickstack.secretsDir);
+          }};
+}
+
 }  // namespace stackhouse::sinks::logfire

@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "config/config.h"
 #include "pipeline/sink.h"
+#include "sinks/sink_factory.h"
 #include "sinks/common/chunked_send.h"
 #include "sinks/http/http_client.h"
 
@@ -77,5 +78,8 @@ class LogfireSink final : public pipeline::Sink {
 // (kInvalidArgument, at start-up) when the token cannot be read.
 Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const config::LogfireExporterConfig& config,
                                                         const std::string& secretsDir);
+
+// Its entry in the sink registry (sinks/registry.cc): kind, queue block, create.
+SinkFactory logfireFactory();
 
 }  // namespace stackhouse::sinks::logfire

@@ -172,4 +172,14 @@ Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(
       std::make_unique<TinybirdSink>(std::move(settings), std::move(client.value())));
 }
 
+SinkFactory tinybirdFactory() {
+  return {config::Sink::kTinybird,
+          [](const config::Config& c) -> const config::QueueConfig& {
+            return c.otelConfig.exporters.tinybird.queue;
+          },
+          [](const SinkContext& context) {
+            return makeTinybirdSink(context.config.otelConfig.exporters.tinybird, context.config.clickstack.secretsDir);
+          }};
+}
+
 }  // namespace stackhouse::sinks::tinybird

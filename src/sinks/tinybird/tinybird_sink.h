@@ -11,6 +11,7 @@
 #include "common/metrics.h"
 #include "config/config.h"
 #include "pipeline/sink.h"
+#include "sinks/sink_factory.h"
 #include "sinks/common/chunked_send.h"
 #include "sinks/http/http_client.h"
 
@@ -74,5 +75,8 @@ class TinybirdSink final : public pipeline::Sink {
 
 Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(
     const config::TinybirdExporterConfig& config, const std::string& secretsDir);
+
+// Its entry in the sink registry (sinks/registry.cc): kind, queue block, create.
+SinkFactory tinybirdFactory();
 
 }  // namespace stackhouse::sinks::tinybird

@@ -225,7 +225,7 @@ std::string healthDashboardJson() {
       .field("text",
              "**stackhouse's own metrics**, as served on the admin port's `/metrics` and stored by "
              "the "
-             "self scrape (`prometheusScrape.self`): ingest, refusals, the insert queue and insert "
+             "self scrape (`prometheusScrape.self`): ingest, refusals, the sinks' queues and send "
              "latency. Empty charts mean the self scrape is off.");
   w.endObject().endObject();
   w.raw(metric("ingest", "Ingest rate (records/s, by signal)", 0, 2, 6,
@@ -237,16 +237,16 @@ std::string healthDashboardJson() {
                "stackhouse_memory_limiter_refused_total", "rate", "", {"receiver"}, "bar"));
   w.raw(metric("requests", "OTLP requests (/s, by outcome)", 6, 6, 6,
                "stackhouse_receiver_requests_total", "rate", "", {"outcome"}, "line"));
-  w.raw(metric("queue-rows", "Insert queue depth (rows)", 0, 10, 4,
-               "stackhouse_pipeline_pending_rows", "last", "", {}, "line"));
-  w.raw(metric("queue-bytes", "Insert queue depth (bytes)", 4, 10, 4,
-               "stackhouse_pipeline_pending_bytes", "last", "", {}, "line"));
+  w.raw(metric("queue-bytes", "Sink queues on disk (bytes, by sink)", 0, 10, 4,
+               "stackhouse_queue_bytes", "last", "", {"sink"}, "line"));
+  w.raw(metric("queue-dropped", "Records dropped from queues (/s, by reason)", 4, 10, 4,
+               "stackhouse_queue_dropped_records_total", "rate", "", {"reason"}, "bar"));
   w.raw(metric("held", "Memory limiter: bytes held", 8, 10, 4,
                "stackhouse_memory_limiter_held_bytes", "last", "", {}, "number"));
-  w.raw(metric("insert-p99", "Insert latency p99 (s)", 0, 14, 6,
-               "stackhouse_pipeline_insert_seconds", "p99", "", {}, "line"));
-  w.raw(metric("insert-failures", "Insert failures (/s)", 6, 14, 6,
-               "stackhouse_pipeline_insert_failures_total", "rate", "", {}, "bar"));
+  w.raw(metric("insert-p99", "Send latency p99 (s, by sink)", 0, 14, 6,
+               "stackhouse_sink_send_seconds", "p99", "", {"sink"}, "line"));
+  w.raw(metric("insert-failures", "Failed sends (/s, by outcome)", 6, 14, 6,
+               "stackhouse_sink_sends_total", "rate", "-outcome:ok", {"outcome"}, "bar"));
   w.endArray().endObject();
   return out;
 }

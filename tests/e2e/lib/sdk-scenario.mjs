@@ -447,6 +447,24 @@ function capturedPoints(metricExporter) {
 // The tests that read one flavour's rows back. ctx.server (a StackhouseServer) and ctx.sent (what
 // sendAll returned) must be set by the caller's before().
 export function storedRowTests(ctx) {
+  // Exports are acknowledged once their rows are in the queue; the store has them a moment later
+  // (the batch timeout plus one insert). Wait until every signal's rows are there and their counts
+  // hold still over more than one batch timeout.
+  test('acknowledged rows become queryable', TIMEOUT, async () => {
+    const q = `SELECT (SELECT count() FROM otel.otel_traces WHERE ServiceName = {svc:String}) AS t,
+                      (SELECT count() FROM otel.otel_logs WHERE ServiceName = {svc:String}) AS l,
+                      (SELECT count() FROM otel.otel_metrics_sum WHERE ServiceName = {svc:String}) AS m`;
+    const deadline = Date.now() + 15_000;
+    let last = '';
+    for (;;) {
+      const [r] = await ctx.server.sqlObjects(q, { svc: ctx.sent.svc });
+      const now = `${r.t}/${r.l}/${r.m}`;
+      if (Number(r.t) > 0 && Number(r.l) > 0 && Number(r.m) > 0 && now === last) break;
+      assert.ok(Date.now() < deadline, `rows not queryable within 15 s (traces/logs/sums: ${now})`);
+      last = now;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  });
   test('spans: ids, parent linkage, names, kinds, times, attributes, events, links, status', TIMEOUT, async () => {
     const rows = await ctx.server.sqlObjects(TRACE_QUERY, { svc: ctx.sent.svc });
     const exp = ctx.sent.spans;

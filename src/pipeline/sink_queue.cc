@@ -1,0 +1,179 @@
+#include "pipeline/sink_queue.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "common/log.h"
+
+namespace stackhouse::pipeline {
+
+namespace {
+constexpr uint64_t kRecordHeaderBytes = 16;
+}
+
+SinkQueue::SinkQueue(const SinkQueueOptions& options)
+    : options_(options),
+      refused_(metrics().counter("stackhouse_queue_refused_appends_total",
+                                 "Requests refused because a sink's queue was full (backpressure).",
+                                 {{"sink", options.sink}})),
+      bytesGauge_(metrics().gauge("stackhouse_queue_bytes", "Bytes of a sink's queue on disk.",
+                                  {{"sink", options.sink}})) {
+  forEachSignal([&](auto tag) {
+    using B = std::remove_const_t<std::remove_pointer_t<decltype(tag)>>;
+    droppedRecords_[signalIndex(SignalTraits<B>::kSignal)] =
+        &metrics().counter("stackhouse_queue_dropped_records_total",
+                           "Records dropped from a sink's queue: reason=full (onFull: dropOldest) "
+                           "or refused (the sink "
+                           "refused them for good).",
+                           {{"sink", options.sink},
+                            {"signal", std::string(SignalTraits<B>::kName)},
+                            {"reason", "full"}});
+  });
+}
+
+Result<std::unique_ptr<SinkQueue>> SinkQueue::open(const SinkQueueOptions& options,
+                                                   std::vector<RequestKey>* recovered) {
+  if (::mkdir(options.dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return unavailable("queue: cannot create " + options.dir + ": " + std::strerror(errno));
+  }
+  std::unique_ptr<SinkQueue> queue(new SinkQueue(options));
+  Counter& tornBytes = metrics().counter(
+      "stackhouse_queue_torn_bytes_total",
+      "Bytes cut off the end of queue segments at start (records cut short or damaged).",
+      {{"sink", options.sink}});
+  Status status;
+  forEachSignal([&](auto tag) {
+    using B = std::remove_const_t<std::remove_pointer_t<decltype(tag)>>;
+    if (!status.isOk()) return;
+    SegmentLogOptions logOptions;
+    logOptions.dir = options.dir + "/" + std::string(SignalTraits<B>::kName);
+    logOptions.segmentBytes = options.segmentBytes;
+    logOptions.syncCursor = options.fsync;
+    Recovery recovery;
+    auto log = SegmentLog::open(logOptions, &recovery);
+    if (!log) {
+      status = log.status();
+      return;
+    }
+    if (recovery.tornBytes > 0) {
+      tornBytes.inc(recovery.tornBytes);
+      log::warn("queue: cut a damaged or unfinished tail; it held no acknowledged record",
+                log::Fields()
+                    .add("sink", options.sink)
+                    .add("signal", SignalTraits<B>::kName)
+                    .add("bytes", recovery.tornBytes)
+                    .add("segments", recovery.tornSegments));
+    }
+    if (recovery.records > 0) {
+      log::info("queue: records not yet stored by their sink, sent now",
+                log::Fields()
+                    .add("sink", options.sink)
+                    .add("signal", SignalTraits<B>::kName)
+                    .add("records", recovery.records)
+                    .add("rows", recovery.rows));
+    }
+    if (recovered != nullptr) {
+      recovered->insert(recovered->end(), recovery.keys.begin(), recovery.keys.end());
+    }
+    queue->logs_[signalIndex(SignalTraits<B>::kSignal)] = std::move(log.value());
+  });
+  if (!status.isOk()) return status;
+  queue->refreshGauge();
+  return queue;
+}
+
+Result<SegmentLog::Summary> SinkQueue::peek(const std::string& dir) {
+  SegmentLog::Summary total;
+  Status status;
+  forEachSignal([&](auto tag) {
+    using B = std::remove_const_t<std::remove_pointer_t<decltype(tag)>>;
+    if (!status.isOk()) return;
+    auto s = SegmentLog::peek(dir + "/" + std::string(SignalTraits<B>::kName));
+    if (!s) {
+      status = s.status();
+      return;
+    }
+    total.records += s->records;
+    total.rows += s->rows;
+  });
+  if (!status.isOk()) return status;
+  return total;
+}
+
+uint64_t SinkQueue::bytes() const {
+  uint64_t n = 0;
+  for (const auto& log : logs_) n += log->bytesOnDisk();
+  return n;
+}
+
+bool SinkQueue::fits(uint64_t bytes) const {
+  return options_.onFull == OnFull::kDropOldest || this->bytes() + bytes <= options_.maxBytes;
+}
+
+bool SinkQueue::dropOldest() {
+  SegmentLog* oldest = nullptr;
+  size_t index = 0;
+  int64_t oldestNanos = INT64_MAX;
+  for (size_t i = 0; i < logs_.size(); ++i) {
+    const int64_t t = logs_[i]->oldestDroppableNanos();
+    if (t < oldestNanos) {
+      oldestNanos = t;
+      oldest = logs_[i].get();
+      index = i;
+    }
+  }
+  if (oldest == nullptr) return false;
+  const SegmentLog::Dropped dropped = oldest->dropOldest();
+  if (dropped.bytes == 0) return false;
+  droppedRecords_[index]->inc(dropped.records);
+  episodeRecords_ += dropped.records;
+  if (!dropping_) {
+    dropping_ = true;
+    log::warn("queue full: dropping its oldest records (onFull: dropOldest)",
+              log::Fields().add("sink", options_.sink).add("max_bytes", options_.maxBytes));
+  }
+  return true;
+}
+
+Result<QueuePosition> SinkQueue::append(telemetry::Signal signal, std::span<const iovec> payload,
+                                        size_t payloadBytes, uint32_t rows) {
+  const uint64_t need = payloadBytes + kRecordHeaderBytes;
+  if (need > options_.maxBytes) {
+    return unavailable("the " + options_.sink + " queue (" + std::to_string(options_.maxBytes) +
+                       " bytes) cannot hold a request this large");
+  }
+  bool dropped = false;
+  while (bytes() + need > options_.maxBytes) {
+    if (options_.onFull == OnFull::kBackpressure || !dropOldest()) {
+      refused_.inc();
+      return unavailable("the " + options_.sink + " queue is full (" +
+                         std::to_string(options_.maxBytes) + " bytes); retry later");
+    }
+    dropped = true;
+  }
+  if (dropping_ && !dropped) {
+    dropping_ = false;
+    log::info("queue: no longer dropping",
+              log::Fields().add("sink", options_.sink).add("dropped_records", episodeRecords_));
+    episodeRecords_ = 0;
+  }
+  auto appended = log(signal).append(payload, payloadBytes, rows);
+  refreshGauge();
+  return appended;
+}
+
+void SinkQueue::refreshGauge() { bytesGauge_.set(static_cast<int64_t>(bytes())); }
+
+Status SinkQueue::sync() {
+  Status status;
+  for (const auto& log : logs_) {
+    Status s = log->sync(options_.fsync);
+    if (!s.isOk() && status.isOk()) status = std::move(s);
+  }
+  return status;
+}
+
+}  // namespace stackhouse::pipeline

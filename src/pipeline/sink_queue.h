@@ -1,0 +1,83 @@
+// SinkQueue: one sink's durable queue, <dataDir>/queue/<sink>/, one SegmentLog per signal
+// (logs/, traces/, metrics/), within one byte budget.
+//
+// Why a log per signal: the sink's worker sends each signal on its own (its own range, its own
+// retry and backoff), so a signal that the sink cannot take now never holds back the others, and
+// a permanent failure is isolated among records of one table.
+//
+// When an append would take the queue past maxBytes:
+//   kBackpressure  the append is refused (kUnavailable: receivers answer 503 + Retry-After or
+//                  UNAVAILABLE + RetryInfo), nothing is dropped;
+//   kDropOldest    whole segments are dropped, oldest first (never records the worker has read),
+//                  until the record fits; every dropped record is counted
+//                  (stackhouse_queue_dropped_records_total{reason="full"}), and one line is logged
+//                  when dropping starts and one when it ends.
+//
+// Thread-safety: append() is called with the pipeline's append lock held (appends are
+// serialised); sync() from the pipeline's sync thread; the logs' reader side from the sink's
+// worker.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "common/metrics.h"
+#include "common/status.h"
+#include "pipeline/segment_log.h"
+#include "pipeline/signal_traits.h"
+
+namespace stackhouse::pipeline {
+
+enum class OnFull : unsigned char { kBackpressure, kDropOldest };
+
+struct SinkQueueOptions {
+  std::string sink;  // the sink's name, in metrics and logs
+  std::string dir;   // <dataDir>/queue/<sink>
+  uint64_t maxBytes = 2ull << 30;
+  bool fsync = true;  // fsync: always (false: never)
+  OnFull onFull = OnFull::kBackpressure;
+  uint64_t segmentBytes = 64ull << 20;
+};
+
+class SinkQueue {
+ public:
+  // Opens (or creates) the directory and its logs, cutting damaged tails (counted in
+  // stackhouse_queue_torn_bytes_total and logged). `recovered` receives the keys of the records
+  // not yet stored.
+  static Result<std::unique_ptr<SinkQueue>> open(const SinkQueueOptions& options,
+                                                 std::vector<RequestKey>* recovered);
+
+  // The number of records and rows a read-only look at <dir> finds not yet stored.
+  static Result<SegmentLog::Summary> peek(const std::string& dir);
+
+  // Whether `bytes` more fit now (always true with kDropOldest, which makes room).
+  bool fits(uint64_t bytes) const;
+  // Appends one record to `signal`'s log (see the class comment for a full queue).
+  Result<QueuePosition> append(telemetry::Signal signal, std::span<const iovec> payload,
+                               size_t payloadBytes, uint32_t rows);
+  // fdatasync of what was appended since the last sync (none with fsync: never, which only
+  // closes the descriptors of sealed segments).
+  Status sync();
+
+  SegmentLog& log(telemetry::Signal signal) { return *logs_[signalIndex(signal)]; }
+  const SinkQueueOptions& options() const { return options_; }
+  uint64_t bytes() const;
+  // Sets stackhouse_queue_bytes{sink} (after appends, and after the worker commits).
+  void refreshGauge();
+
+ private:
+  explicit SinkQueue(const SinkQueueOptions& options);
+  // Drops the oldest droppable segment of any log; false when there is none.
+  bool dropOldest();
+
+  SinkQueueOptions options_;
+  std::array<std::unique_ptr<SegmentLog>, kSignalCount> logs_;
+  bool dropping_ = false;        // append lock: in a dropping episode
+  uint64_t episodeRecords_ = 0;  // append lock
+  Counter* droppedRecords_[kSignalCount];
+  Counter& refused_;
+  Gauge& bytesGauge_;
+};
+
+}  // namespace stackhouse::pipeline
