@@ -2,13 +2,14 @@
 // stopped), for docs/benchmarks.md: for each of the request's windows (query/search_api.h), the
 // engine's `EXPLAIN indexes = 1` (which parts and granules the primary key and each skip index
 // keep) when --explain is given, then the statement's time, rows and bytes read. --whole: the
-// whole range in one statement, as before the windows.
-//   search_explain <engine data dir> [--explain] [--whole] '<request JSON>'...
+// whole range in one statement, as before the windows; --windows=N: up to N narrow windows.
+//   search_explain <engine data dir> [--explain] [--whole] [--windows=N] '<request JSON>'...
 // A request without "from"/"to" covers the 24 hours before now, as the search benchmark does.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "query/search_api.h"
@@ -32,8 +33,13 @@ int main(int argc, char** argv) {
                             .count();
   bool explain = false;
   int64_t firstWindowNs = query::kFirstWindowNs;
+  int narrowWindows = query::kNarrowWindows;
   for (int i = 2; i < argc; ++i) {
     std::string body = argv[i];
+    if (body.starts_with("--windows=")) {
+      narrowWindows = std::atoi(body.c_str() + 10);
+      continue;
+    }
     if (body == "--explain" || body == "--whole") {
       explain = explain || body == "--explain";
       if (body == "--whole") firstWindowNs = 0;
@@ -43,7 +49,7 @@ int main(int argc, char** argv) {
       body.pop_back();
       body += ", \"from\": " + std::to_string(nowNs / 1000000 - 86400000) + "}";
     }
-    auto prepared = query::prepareSearch(body, nowNs, firstWindowNs);
+    auto prepared = query::prepareSearch(body, nowNs, firstWindowNs, narrowWindows);
     if (auto* e = std::get_if<query::SqlApiReply>(&prepared)) {
       std::fprintf(stderr, "%s: %s\n", body.c_str(), e->json.c_str());
       _exit(1);

@@ -449,7 +449,7 @@ bool parseTimestamp(std::string_view s, int64_t* ns) {
 }
 
 std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs,
-                                                        int64_t firstWindowNs) {
+                                                        int64_t firstWindowNs, int narrowWindows) {
   simdjson::dom::parser parser;
   auto request = readRequest(parser, body, nowNs);
   if (auto* e = std::get_if<SqlApiReply>(&request)) return std::move(*e);
@@ -503,7 +503,8 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
   const int64_t top = std::max(c.fromNs, hasCursor && cursorTs < c.toNs ? cursorTs + 1 : c.toNs);
   const uint64_t span = static_cast<uint64_t>(top) - static_cast<uint64_t>(c.fromNs);
   for (uint64_t width = static_cast<uint64_t>(std::max<int64_t>(firstWindowNs, 0));
-       width > 0 && width < span; width *= 4) {
+       width > 0 && width < span && static_cast<int>(p.windows.size()) < narrowWindows;
+       width *= 4) {
     auto window = statement(top - static_cast<int64_t>(width));
     if (auto* e = std::get_if<SqlApiReply>(&window)) return std::move(*e);
     p.windows.push_back(std::move(std::get<SqlRequest>(window)));

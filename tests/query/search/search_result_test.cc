@@ -223,7 +223,8 @@ TEST_F(SearchResultTest, CursorPagesCoverEveryRowOnce) {
   EXPECT_GT(pages, 3);
 }
 
-// The narrowing windows (a first window of a minute over the fixture's hour) give the same pages
+// The narrowing windows (up to four from a first window of a minute over the fixture's hour, and
+// the default: one of an hour) give the same pages
 // and cursors as the whole range, for the newest rows, a filter and a sparse match.
 TEST_F(SearchResultTest, NarrowingWindowsGiveTheWholeRangesPages) {
   for (const char* query : {"", "reset OR paid", "café", "job.id:JOB-7", "zebra"}) {
@@ -233,7 +234,7 @@ TEST_F(SearchResultTest, NarrowingWindowsGiveTheWholeRangesPages) {
     for (;;) {
       std::string extra = ", \"limit\": 150, \"select\": [\"Timestamp\", \"Body\", \"SpanId\"]";
       if (!cursor.empty()) extra += ", \"cursor\": \"" + cursor + "\"";
-      auto windowed = prepareSearch(body("logs", query, extra), kStartMs * 1000000, 60000000000);
+      auto windowed = prepareSearch(body("logs", query, extra), kStartMs * 1000000, 60000000000, 4);
       auto whole = prepareSearch(body("logs", query, extra), kStartMs * 1000000, 0);
       ASSERT_TRUE(std::holds_alternative<PreparedSearch>(windowed));
       ASSERT_TRUE(std::holds_alternative<PreparedSearch>(whole));
