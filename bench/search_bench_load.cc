@@ -5,20 +5,35 @@
 // rows_per_s, and a trace id and job id that exist, for the queries.
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "store/chdb_store.h"
 
 using namespace stackhouse;
 
 int main(int argc, char** argv) {
-  const bool withoutLowerBodyIndex =
-      argc == 4 && std::string(argv[3]) == "--without-lower-body-index";
-  if (argc != 3 && !withoutLowerBodyIndex) {
-    std::fprintf(
-        stderr, "usage: search_bench_load <engine data dir> <rows> [--without-lower-body-index]\n");
+  // --without-lower-body-index, or --without-index=<name> (repeatable): the same load without
+  // those skip indexes, for their ingest cost.
+  std::vector<std::string> without;
+  bool usage = argc < 3;
+  for (int i = 3; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--without-lower-body-index") {
+      without.push_back("idx_body_lower");
+    } else if (arg.starts_with("--without-index=") && arg.size() > 16) {
+      without.push_back(arg.substr(16));
+    } else {
+      usage = true;
+    }
+  }
+  if (usage) {
+    std::fprintf(stderr,
+                 "usage: search_bench_load <engine data dir> <rows> [--without-lower-body-index] "
+                 "[--without-index=<name>]...\n");
     _exit(2);
   }
   const std::string dir = argv[1];
@@ -28,10 +43,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot open %s: %s\n", dir.c_str(), store.status().toString().c_str());
     _exit(1);
   }
-  // The ingest cost of the index we add beyond the exporter's: the same load without it.
-  if (withoutLowerBodyIndex) {
+  // The ingest cost of the indexes we add beyond the exporter's: the same load without them.
+  for (const std::string& name : without) {
+    bool plain = true;
+    for (char c : name) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
     auto dropped =
-        store.value()->execute("ALTER TABLE otel.otel_logs DROP INDEX IF EXISTS idx_body_lower");
+        plain ? store.value()->execute("ALTER TABLE otel.otel_logs DROP INDEX IF EXISTS " + name)
+              : store.value()->execute("SELECT throwIf(1, 'not an index name')");
     if (!dropped.isOk()) {
       std::fprintf(stderr, "cannot drop the index: %s\n", dropped.status().toString().c_str());
       _exit(1);

@@ -448,7 +448,8 @@ bool parseTimestamp(std::string_view s, int64_t* ns) {
   return true;
 }
 
-std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs) {
+std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs,
+                                                        int64_t firstWindowNs, int narrowWindows) {
   simdjson::dom::parser parser;
   auto request = readRequest(parser, body, nowNs);
   if (auto* e = std::get_if<SqlApiReply>(&request)) return std::move(*e);
@@ -461,30 +462,63 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
   if (auto* e = std::get_if<SqlApiReply>(&columns)) return std::move(*e);
   const auto& select = std::get<std::vector<std::string>>(columns);
 
-  auto where = buildWhere(c, c.fromNs, c.toNs);
-  if (auto* e = std::get_if<SqlApiReply>(&where)) return std::move(*e);
-  Where& w = std::get<Where>(where);
   simdjson::dom::element cursor;
+  bool hasCursor = false;
+  int64_t cursorTs = 0;
+  uint64_t cursorTie = 0;
   if (element["cursor"].get(cursor) == simdjson::SUCCESS && !cursor.is_null()) {
     std::string_view text;
-    int64_t ts = 0;
-    uint64_t tie = 0;
-    if (cursor.get_string().get(text) != simdjson::SUCCESS || !parseCursor(text, &ts, &tie)) {
+    if (cursor.get_string().get(text) != simdjson::SUCCESS ||
+        !parseCursor(text, &cursorTs, &cursorTie)) {
       return badRequest("\"cursor\" must be the cursor of a previous answer");
     }
-    w.params.emplace_back("c_ts", std::to_string(ts));
-    w.params.emplace_back("c_tie", std::to_string(tie));
-    w.where +=
-        " AND Timestamp <= fromUnixTimestamp64Nano({c_ts:Int64}) AND (Timestamp < "
-        "fromUnixTimestamp64Nano({c_ts:Int64}) OR " +
-        tiebreak(c.source) + " < {c_tie:UInt64})";
+    hasCursor = true;
   }
+  // The statement over [fromNs, to), after the cursor when there is one.
+  auto statement = [&](int64_t fromNs) -> std::variant<SqlRequest, SqlApiReply> {
+    auto where = buildWhere(c, fromNs, c.toNs);
+    if (auto* e = std::get_if<SqlApiReply>(&where)) return std::move(*e);
+    Where& w = std::get<Where>(where);
+    if (hasCursor) {
+      w.params.emplace_back("c_ts", std::to_string(cursorTs));
+      w.params.emplace_back("c_tie", std::to_string(cursorTie));
+      w.where +=
+          " AND Timestamp <= fromUnixTimestamp64Nano({c_ts:Int64}) AND (Timestamp < "
+          "fromUnixTimestamp64Nano({c_ts:Int64}) OR " +
+          tiebreak(c.source) + " < {c_tie:UInt64})";
+    }
+    SqlRequest sql;
+    sql.sql = newestRows(select, c, w, limit);
+    sql.params = std::move(w.params);
+    return sql;
+  };
   PreparedSearch p;
   p.limit = static_cast<int>(limit);
   p.visibleColumns = select.size();
-  p.sql.sql = newestRows(select, c, w, limit);
-  p.sql.params = std::move(w.params);
+  auto full = statement(c.fromNs);
+  if (auto* e = std::get_if<SqlApiReply>(&full)) return std::move(*e);
+  p.sql = std::move(std::get<SqlRequest>(full));
+  // The narrowing windows, newest first: the rows newer than the page's oldest are all inside a
+  // window that holds a full page, so that window's page is the range's page.
+  const int64_t top = std::max(c.fromNs, hasCursor && cursorTs < c.toNs ? cursorTs + 1 : c.toNs);
+  const uint64_t span = static_cast<uint64_t>(top) - static_cast<uint64_t>(c.fromNs);
+  for (uint64_t width = static_cast<uint64_t>(std::max<int64_t>(firstWindowNs, 0));
+       width > 0 && width < span && static_cast<int>(p.windows.size()) < narrowWindows;
+       width *= 4) {
+    auto window = statement(top - static_cast<int64_t>(width));
+    if (auto* e = std::get_if<SqlApiReply>(&window)) return std::move(*e);
+    p.windows.push_back(std::move(std::get<SqlRequest>(window)));
+  }
+  p.windows.push_back(p.sql);
   return p;
+}
+
+bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiReply& raw) {
+  if (window + 1 >= prepared.windows.size() || raw.httpStatus != 200) return true;
+  Rows rows;
+  double elapsed = 0;
+  if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return true;
+  return static_cast<int>(rows.rows.size()) >= prepared.limit;
 }
 
 SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw) {

@@ -24,8 +24,20 @@
 
 namespace stackhouse::query {
 
+// The newest page reads from the newest end of the range: `windows` are the same statement over
+// [to - w, to), [to - 4w, to), ... (w = kFirstWindowNs, at most kNarrowWindows of them; `to` the
+// cursor's time when paging), the last one the whole range (`sql`). The caller runs them in order
+// and answers with the first whose page is full (searchAnswered), so a page of the newest rows of
+// a day reads the newest granules, not the day. Each is a user query like any other. One narrow
+// window, then the whole range: each statement costs 35-50 ms of engine time even when its index
+// keeps no granule, so a sparse match (a trace id, a rare token: the page never fills) paid for
+// four windows more than the whole range costs (docs/benchmarks.md, 2026-12-06).
+inline constexpr int64_t kFirstWindowNs = int64_t{3600} * 1000 * 1000 * 1000;
+inline constexpr int kNarrowWindows = 1;
+
 struct PreparedSearch {
-  SqlRequest sql;
+  SqlRequest sql;                   // the whole range
+  std::vector<SqlRequest> windows;  // newest first; the last is `sql`
   int limit = 100;
   size_t visibleColumns = 0;  // the hidden cursor columns follow these
 };
@@ -57,7 +69,12 @@ struct PreparedTail {
   int timeoutMs = 20000;
 };
 
-std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs);
+std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs,
+                                                        int64_t firstWindowNs = kFirstWindowNs,
+                                                        int narrowWindows = kNarrowWindows);
+// True when `raw`, the answer of windows[window], is the answer to give (its page is full, it is
+// the last window, or it is an error); false: run the next window.
+bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiReply& raw);
 // {columns, rows, elapsed_ms, cursor}: the hidden columns cut, cursor null on the last page.
 SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw);
 

@@ -66,10 +66,22 @@ namespace {
 // this index over the lower-cased body serves. Its ingest cost is in docs/benchmarks.md.
 constexpr std::string_view kLowerBodyIndex =
     "idx_body_lower lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8";
+// Any-case attribute equality (job.id:ABC) is lower(LogAttributes[k]) = 'abc', which the
+// exporter's idx_log_attr_value over the values as written cannot serve; the search builder adds
+// has(arrayMap(v -> lower(v), mapValues(LogAttributes)), 'abc'), which this index serves.
+constexpr std::string_view kLowerLogAttrIndex =
+    "idx_log_attr_value_lower arrayMap(v -> lower(v), mapValues(LogAttributes)) TYPE "
+    "bloom_filter(0.01) GRANULARITY 1";
+// The same for a bare key's resource-attribute half and ResourceAttributes.k:v.
+constexpr std::string_view kLowerResAttrIndex =
+    "idx_res_attr_value_lower arrayMap(v -> lower(v), mapValues(ResourceAttributes)) TYPE "
+    "bloom_filter(0.01) GRANULARITY 1";
 
 TableSpec logsTable(const Naming& n, uint64_t ttl) {
   TableSpec t{"otel_logs", "", ttlFor("TimestampTime", ttl)};
   t.addedIndexes.emplace_back(kLowerBodyIndex);
+  t.addedIndexes.emplace_back(kLowerLogAttrIndex);
+  t.addedIndexes.emplace_back(kLowerResAttrIndex);
   t.addedSettings.emplace_back(kInsertOrderSetting);
   t.createSql = n.createTable(t.name) + R"( (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
@@ -98,6 +110,8 @@ TableSpec logsTable(const Naming& n, uint64_t ttl) {
     INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8,
     INDEX )" + std::string(kLowerBodyIndex) +
+                ",\n    INDEX " + std::string(kLowerLogAttrIndex) + ",\n    INDEX " +
+                std::string(kLowerResAttrIndex) +
                 R"(
 ) ENGINE = )" + n.engine() +
                 R"(

@@ -35,6 +35,22 @@ query::SqlApiReply emptyAnswer(const query::PreparedTail& prepared) {
                                &ignored);
 }
 
+// Runs the search's windows newest first, one at a time, and answers with the first full page
+// (query/search_api.h).
+void runSearchWindow(query::QueryService& queries, std::shared_ptr<query::PreparedSearch> p,
+                     size_t window, query::QueryService::ClientGone gone, http::Respond respond) {
+  query::SqlRequest sql = p->windows[window];
+  queries.submit(
+      std::move(sql), gone,
+      [&queries, p, window, gone, respond = std::move(respond)](query::SqlApiReply reply) mutable {
+        if (!query::searchAnswered(*p, window, reply) && !(gone && gone())) {
+          runSearchWindow(queries, p, window + 1, gone, std::move(respond));
+          return;
+        }
+        respond(toResponse("search", query::shapeSearchReply(*p, std::move(reply))));
+      });
+}
+
 }  // namespace
 
 int64_t systemNowNs() {
@@ -51,11 +67,7 @@ Route searchRoute(query::QueryService& queries, NowNs now) {
       return;
     }
     auto p = std::make_shared<query::PreparedSearch>(std::move(std::get<0>(prepared)));
-    query::SqlRequest sql = p->sql;
-    queries.submit(std::move(sql), goneOf(request),
-                   [p, respond = std::move(respond)](query::SqlApiReply reply) {
-                     respond(toResponse("search", query::shapeSearchReply(*p, std::move(reply))));
-                   });
+    runSearchWindow(queries, std::move(p), 0, goneOf(request), std::move(respond));
   };
 }
 

@@ -203,5 +203,33 @@ TEST(StoreRestart, ExistingTablesTakeAChangedRetentionAndThePartSettings) {
   EXPECT_TRUE(after.ends_with("\n3\n")) << after;
 }
 
+TEST(StoreRestart, AnExistingLogsTableTakesTheLowerCasedAttributeIndexes) {
+  stackhouse::testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  const std::string indexes =
+      "SELECT name FROM system.data_skipping_indices WHERE database = 'otel' AND table = "
+      "'otel_logs' AND name LIKE '%_value_lower' ORDER BY name";
+  // A logs table as an earlier version made it: without the two indexes.
+  const std::string before = inKilledChild([&]() -> std::string {
+    auto store = openStore(path);
+    if (!store.isOk()) return store.status().toString();
+    auto writer = ChdbConnection::open(path);
+    if (!writer.isOk()) return writer.status().toString();
+    for (const char* name : {"idx_log_attr_value_lower", "idx_res_attr_value_lower"}) {
+      auto dropped =
+          writer.value()->query(std::string("ALTER TABLE otel.otel_logs DROP INDEX ") + name);
+      if (!dropped.isOk()) return dropped.status().toString();
+    }
+    return "[" + ask(*store.value(), indexes) + "]";
+  });
+  EXPECT_EQ(before, "[]");
+  const std::string after = inKilledChild([&]() -> std::string {
+    auto store = openStore(path);
+    if (!store.isOk()) return store.status().toString();
+    return ask(*store.value(), indexes);
+  });
+  EXPECT_EQ(after, "idx_log_attr_value_lower\nidx_res_attr_value_lower\n");
+}
+
 }  // namespace
 }  // namespace stackhouse::store

@@ -390,6 +390,23 @@ class Builder {
   }
 
   // `value` is a String expression: a column or one map element.
+  // lower(value) = v. On a log attribute or resource attribute, also the value among the map's
+  // lower-cased values: the same meaning (v is not empty), and the skip indexes
+  // idx_log_attr_value_lower / idx_res_attr_value_lower (store/schema.cc) over exactly that
+  // expression serve it; nothing serves lower(map[key]).
+  std::string lowerEquals(const std::string& value, const std::string& lowered) {
+    const std::string v = param(lowered);
+    std::string out = "lower(" + value + ") = " + v;
+    if (source_ != Source::kLogs) return out;
+    for (std::string_view map : {"LogAttributes", "ResourceAttributes"}) {
+      if (value.starts_with(std::string(map) + "[")) {
+        return "(has(arrayMap(v -> lower(v), mapValues(" + std::string(map) + ")), " + v +
+               ") AND " + out + ")";
+      }
+    }
+    return out;
+  }
+
   Result<std::string> string(const Node& n, const Field& f, const std::string& value) {
     switch (n.match) {
       case MatchKind::kWord:
@@ -397,7 +414,7 @@ class Builder {
         // Without a letter in the value, only the same text lower-cases to it: the exact form
         // means the same, and the skip index over the map's values can serve it.
         if (!hasAsciiLetter(n.value)) return value + " = " + param(n.value);
-        return "lower(" + value + ") = " + param(asciiLower(n.value));
+        return lowerEquals(value, asciiLower(n.value));
       case MatchKind::kPhrase: return value + " = " + param(n.value);
       case MatchKind::kSubstring:
         return "positionCaseInsensitive(" + value + ", " + param(n.value) + ") > 0";

@@ -3,6 +3,7 @@
 // compared with a count by hand-written SQL.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "query/search_api.h"
@@ -220,6 +221,52 @@ TEST_F(SearchResultTest, CursorPagesCoverEveryRowOnce) {
       sqlCount("otel_logs", "hasToken(lower(Body), 'reset') OR hasToken(lower(Body), 'paid')");
   EXPECT_EQ(static_cast<int64_t>(seen.size()), expected);
   EXPECT_GT(pages, 3);
+}
+
+// The narrowing windows (up to four from a first window of a minute over the fixture's hour, and
+// the default: one of an hour) give the same pages
+// and cursors as the whole range, for the newest rows, a filter and a sparse match.
+TEST_F(SearchResultTest, NarrowingWindowsGiveTheWholeRangesPages) {
+  for (const char* query : {"", "reset OR paid", "café", "job.id:JOB-7", "zebra"}) {
+    std::string cursor;
+    int pages = 0;
+    size_t mostWindows = 0;
+    for (;;) {
+      std::string extra = ", \"limit\": 150, \"select\": [\"Timestamp\", \"Body\", \"SpanId\"]";
+      if (!cursor.empty()) extra += ", \"cursor\": \"" + cursor + "\"";
+      auto windowed = prepareSearch(body("logs", query, extra), kStartMs * 1000000, 60000000000, 4);
+      auto whole = prepareSearch(body("logs", query, extra), kStartMs * 1000000, 0);
+      ASSERT_TRUE(std::holds_alternative<PreparedSearch>(windowed));
+      ASSERT_TRUE(std::holds_alternative<PreparedSearch>(whole));
+      const auto& w = std::get<PreparedSearch>(windowed);
+      const auto& f = std::get<PreparedSearch>(whole);
+      ASSERT_EQ(f.windows.size(), 1u);
+      mostWindows = std::max(mostWindows, w.windows.size());
+      SqlApiReply raw;
+      size_t at = 0;
+      for (;; ++at) {
+        const auto& s = w.windows[at];
+        raw = runUserQuery(*reader_, s.sql, s.params, UserQueryOptions{});
+        if (searchAnswered(w, at, raw)) break;
+      }
+      const SqlApiReply a = shapeSearchReply(w, std::move(raw));
+      const SqlApiReply b =
+          shapeSearchReply(f, runUserQuery(*reader_, f.sql.sql, f.sql.params, UserQueryOptions{}));
+      ASSERT_EQ(a.httpStatus, 200) << a.json;
+      ASSERT_EQ(b.httpStatus, 200) << b.json;
+      // elapsed_ms differs; the rows and the cursor must not.
+      const auto cut = [](const std::string& json) {
+        return json.substr(0, json.find("\"elapsed_ms\"")) + json.substr(json.find("\"cursor\""));
+      };
+      EXPECT_EQ(cut(a.json), cut(b.json)) << query << " page " << pages;
+      ++pages;
+      const auto c = a.json.find("\"cursor\":\"");
+      if (c == std::string::npos) break;
+      cursor = a.json.substr(c + 10, a.json.find('"', c + 10) - c - 10);
+      ASSERT_LT(pages, 100);
+    }
+    EXPECT_GT(mostWindows, 3u) << query;
+  }
 }
 
 TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {

@@ -26,13 +26,15 @@ CREATE TABLE IF NOT EXISTS telemetry.otel_logs_local ON CLUSTER `prod-eu` (
     INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8,
-    INDEX idx_body_lower lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
+    INDEX idx_body_lower lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8,
+    INDEX idx_log_attr_value_lower arrayMap(v -> lower(v), mapValues(LogAttributes)) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value_lower arrayMap(v -> lower(v), mapValues(ResourceAttributes)) TYPE bloom_filter(0.01) GRANULARITY 1
 ) ENGINE = ReplicatedMergeTree
 PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
 TTL TimestampTime + toIntervalSecond(1296000)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000, merge_selector_base = 20, min_bytes_for_wide_part = 67108864;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000, merge_selector_base = 20, min_bytes_for_wide_part = 67108864, enable_block_number_column = 1;
 
 CREATE TABLE IF NOT EXISTS telemetry.otel_logs ON CLUSTER `prod-eu` AS telemetry.otel_logs_local
 ENGINE = Distributed(`prod-eu`, telemetry, otel_logs_local, cityHash64(ServiceName, Timestamp));
@@ -74,7 +76,7 @@ CREATE TABLE IF NOT EXISTS telemetry.otel_traces_local ON CLUSTER `prod-eu` (
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 TTL toDateTime(Timestamp) + toIntervalSecond(1296000)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000, merge_selector_base = 20, min_bytes_for_wide_part = 67108864;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000, merge_selector_base = 20, min_bytes_for_wide_part = 67108864, enable_block_number_column = 1;
 
 CREATE TABLE IF NOT EXISTS telemetry.otel_traces ON CLUSTER `prod-eu` AS telemetry.otel_traces_local
 ENGINE = Distributed(`prod-eu`, telemetry, otel_traces_local, cityHash64(TraceId));
@@ -125,6 +127,7 @@ CREATE TABLE IF NOT EXISTS telemetry.otel_metrics_gauge_local ON CLUSTER `prod-e
         SpanId String,
         TraceId String
     ) CODEC(ZSTD(1)),
+    SeriesId UInt64 MATERIALIZED cityHash64(Attributes, ResourceAttributes) CODEC(ZSTD(1)),
     INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -166,6 +169,7 @@ CREATE TABLE IF NOT EXISTS telemetry.otel_metrics_sum_local ON CLUSTER `prod-eu`
     ) CODEC(ZSTD(1)),
     AggregationTemporality Int32 CODEC(ZSTD(1)),
     IsMonotonic Boolean CODEC(Delta, ZSTD(1)),
+    SeriesId UInt64 MATERIALIZED cityHash64(Attributes, ResourceAttributes) CODEC(ZSTD(1)),
     INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -211,6 +215,7 @@ CREATE TABLE IF NOT EXISTS telemetry.otel_metrics_histogram_local ON CLUSTER `pr
     Min Float64 CODEC(ZSTD(1)),
     Max Float64 CODEC(ZSTD(1)),
     AggregationTemporality Int32 CODEC(ZSTD(1)),
+    SeriesId UInt64 MATERIALIZED cityHash64(Attributes, ResourceAttributes) CODEC(ZSTD(1)),
     INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -260,6 +265,7 @@ CREATE TABLE IF NOT EXISTS telemetry.otel_metrics_exponential_histogram_local ON
     Min Float64 CODEC(ZSTD(1)),
     Max Float64 CODEC(ZSTD(1)),
     AggregationTemporality Int32 CODEC(ZSTD(1)),
+    SeriesId UInt64 MATERIALIZED cityHash64(Attributes, ResourceAttributes) CODEC(ZSTD(1)),
     INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -297,6 +303,7 @@ CREATE TABLE IF NOT EXISTS telemetry.otel_metrics_summary_local ON CLUSTER `prod
         Value Float64
     ) CODEC(ZSTD(1)),
     Flags UInt32 CODEC(ZSTD(1)),
+    SeriesId UInt64 MATERIALIZED cityHash64(Attributes, ResourceAttributes) CODEC(ZSTD(1)),
     INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
