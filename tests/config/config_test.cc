@@ -370,7 +370,7 @@ TEST(ParseConfig, InvalidCases) {
        "otelConfig:\n  exporters:\n    datadog: {enabled: false, apiKey: x}\n",
        "test.yaml:3:31: otelConfig.exporters.datadog.apiKey: unknown key; the keys here are "
        "enabled, "
-       "site, endpoint, timeout, existingSecret, secretKey and apiKeyFile"},
+       "site, endpoint, timeout, existingSecret, secretKey, apiKeyFile and queue"},
       {"spike not below the limit",
        "otelConfig:\n  processors:\n    memoryLimiter: {limitMiB: 512, spikeLimitMiB: 512}\n",
        "test.yaml:3:51: otelConfig.processors.memoryLimiter.spikeLimitMiB: 512 is not below "
@@ -891,8 +891,8 @@ TEST(Validate, Files) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(reference.text, e.what());
   }
-  EXPECT_NE(reference.text.find("reference.yaml:25:3: clickstack.clickhouse: unknown key: the "
-                                "feature is not available in this build yet"),
+  EXPECT_NE(reference.text.find("reference.yaml:28:7: clickstack.clickhouse.persistence.logSize: "
+                                "unknown key: the feature is not available in this build yet"),
             std::string::npos);
 
   const Validation missing = validateConfigFile(kTestdata + "/missing.yaml");

@@ -37,6 +37,14 @@ TEST(VendorExporterConfig, Defaults) {
   EXPECT_EQ(e.datadog.site, "datadoghq.com");
   EXPECT_EQ(e.datadog.endpoint, "");
   EXPECT_EQ(e.datadog.timeout, 30s);
+  // A vendor's outage must not stop ingest into the other sinks: its queue drops its oldest data.
+  for (const QueueConfig* q : {&e.logfire.queue, &e.tinybird.queue, &e.datadog.queue}) {
+    EXPECT_EQ(q->onFull, QueueConfig::OnFull::kDropOldest);
+    EXPECT_EQ(q->fsync, QueueConfig::Fsync::kAlways);
+    EXPECT_EQ(q->maxSize, 2 * kGiB);
+  }
+  EXPECT_EQ(defaultConfig().otelConfig.exporters.clickhouse.queue.onFull,
+            QueueConfig::OnFull::kBackpressure);
 }
 
 struct ValidCase {
@@ -52,6 +60,13 @@ TEST(VendorExporterConfig, ValidCases) {
                  "    datadog: {enabled: false}\n"
                  "    logfire: {enabled: false}\n"),
        [](ExportersConfig&) {}},
+      {"a vendor's queue",
+       exporters("    datadog:\n      queue: {maxSize: 512Mi, fsync: never, onFull: backpressure}\n"),
+       [](ExportersConfig& e) {
+         e.datadog.queue.maxSize = 512 * kMiB;
+         e.datadog.queue.fsync = QueueConfig::Fsync::kNever;
+         e.datadog.queue.onFull = QueueConfig::OnFull::kBackpressure;
+       }},
       {"logfire from a mounted secret",
        exporters("    logfire:\n      enabled: true\n      region: eu\n"
                  "      existingSecret: logfire\n      secretKey: token\n"),
@@ -181,8 +196,8 @@ TEST(VendorExporterConfig, InvalidCases) {
        "minimum 64Ki"},
       {"unknown key names the keys", exporters("    logfire: {token: abc}\n"),
        "test.yaml:3:15: otelConfig.exporters.logfire.token: unknown key; the keys here are "
-       "enabled, region, endpoint, timeout, maxRequestSize, existingSecret, secretKey and "
-       "tokenFile"},
+       "enabled, region, endpoint, timeout, maxRequestSize, existingSecret, secretKey, "
+       "tokenFile and queue"},
   };
   for (const InvalidCase& c : cases) {
     SCOPED_TRACE(c.name);

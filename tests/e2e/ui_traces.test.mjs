@@ -293,6 +293,10 @@ test('traces, waterfall, log <-> trace, span search and services in Chromium', {
     await page.getByTestId('trace-logs-link').click();
     await page.waitForURL(/\/\?q=trace_id/);
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.includes('shown'));
+    // The status can say "shown" a moment before the rows are drawn: wait for them, bounded.
+    await page
+      .waitForFunction(() => document.querySelectorAll('[data-testid=row]').length >= 2, null, { timeout: 10_000 })
+      .catch(() => {});
     assert.equal(await page.getByTestId('row').count(), 2);
     await shot(page, 'traces-05-back-to-logs');
   });

@@ -72,7 +72,42 @@ export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
 }
 
+// The server runs a few queries at once per instance (clickstack.hyperdx.query.maxConcurrent,
+// default 4) and answers 429 past that. A page with many charts (a dashboard) would overflow it
+// from one tab, so query calls wait here for one of three slots; the live tail's long poll, which
+// holds a slot only while its query runs, does not count.
+const kQuerySlots = 3;
+let queriesInFlight = 0;
+const queryWaiters: Array<() => void> = [];
+
+function isQueryPath(path: string): boolean {
+  if (path.startsWith('/api/v1/search/tail')) return false;
+  return /^\/api\/v1\/(search|metrics\/|sql|services|traces\/)/.test(path);
+}
+
+async function querySlot(signal?: AbortSignal): Promise<() => void> {
+  while (queriesInFlight >= kQuerySlots) {
+    if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    await new Promise<void>((resolve) => queryWaiters.push(resolve));
+  }
+  queriesInFlight += 1;
+  return () => {
+    queriesInFlight -= 1;
+    queryWaiters.shift()?.();
+  };
+}
+
 export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  if (!isQueryPath(path)) return send<T>(method, path, body, signal);
+  const release = await querySlot(signal);
+  try {
+    return await send<T>(method, path, body, signal);
+  } finally {
+    release();
+  }
+}
+
+async function send<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (method !== 'GET') {
     headers['Content-Type'] = 'application/json';

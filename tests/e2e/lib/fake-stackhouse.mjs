@@ -113,6 +113,10 @@ const api = http.createServer(async (req, res) => {
   if (/count\(\) AS rows/.test(query)) {
     return answer(['rows', 'ids'], [[String(rows.length), String(new Set(rows.map((r) => r.attrs.rid)).size)]]);
   }
+  // The durability test's wait until every acknowledged record is queryable.
+  if (/^\s*SELECT uniqExact\(LogAttributes\['rid'\]\) AS ids FROM/.test(query)) {
+    return answer(['ids'], [[String(new Set(rows.map((r) => r.attrs.rid)).size)]]);
+  }
   if (/^\s*SELECT 1\b/.test(query)) return answer(['x'], [[1]]);
   res.writeHead(400, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: { code: 62, message: `fake-stackhouse does not run: ${query.slice(0, 80)}` } }));
