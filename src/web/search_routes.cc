@@ -7,7 +7,7 @@ namespace stackhouse::web {
 
 namespace {
 
-Counter& outcome(std::string_view endpoint, int status) {
+Counter& apiOutcome(std::string_view endpoint, int status) {
   return metrics().counter("stackhouse_api_requests_total", "API requests by outcome.",
                            {{"endpoint", std::string(endpoint)},
                             {"outcome", status == 200   ? "ok"
@@ -15,8 +15,10 @@ Counter& outcome(std::string_view endpoint, int status) {
                                                         : "error"}});
 }
 
+}  // namespace
+
 http::Response toResponse(std::string_view endpoint, query::SqlApiReply reply) {
-  outcome(endpoint, reply.httpStatus).inc();
+  apiOutcome(endpoint, reply.httpStatus).inc();
   http::Response r = http::jsonResponse(reply.httpStatus, std::move(reply.json));
   if (reply.httpStatus == 429) r.headers.emplace_back("Retry-After", "1");
   return r;
@@ -27,6 +29,8 @@ query::QueryService::ClientGone goneOf(const http::Request& request) {
   if (!gone) return {};
   return [gone] { return gone->load(); };
 }
+
+namespace {
 
 // A poll's answer with no rows and its cursor unchanged.
 query::SqlApiReply emptyAnswer(const query::PreparedTail& prepared) {

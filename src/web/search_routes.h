@@ -21,6 +21,12 @@
 
 namespace stackhouse::web {
 
+// What every query route answers with: the reply's JSON (a 429 with Retry-After: 1), counted in
+// stackhouse_api_requests_total{endpoint, outcome}. Shared by the search, trace and metrics routes.
+http::Response toResponse(std::string_view endpoint, query::SqlApiReply reply);
+// The QueryService's check that the request's client has gone (empty when the server cannot tell).
+query::QueryService::ClientGone goneOf(const http::Request& request);
+
 // Epoch nanoseconds now; injected so tests can fix it.
 using NowNs = std::function<int64_t()>;
 int64_t systemNowNs();

@@ -5,31 +5,11 @@
 
 #include "common/metrics.h"
 #include "query/trace_api.h"
+#include "web/search_routes.h"
 
 namespace stackhouse::web {
 
 namespace {
-
-Counter& outcome(std::string_view endpoint, int status) {
-  return metrics().counter("stackhouse_api_requests_total", "API requests by outcome.",
-                           {{"endpoint", std::string(endpoint)},
-                            {"outcome", status == 200   ? "ok"
-                                        : status == 429 ? "busy"
-                                                        : "error"}});
-}
-
-http::Response toResponse(std::string_view endpoint, query::SqlApiReply reply) {
-  outcome(endpoint, reply.httpStatus).inc();
-  http::Response r = http::jsonResponse(reply.httpStatus, std::move(reply.json));
-  if (reply.httpStatus == 429) r.headers.emplace_back("Retry-After", "1");
-  return r;
-}
-
-query::QueryService::ClientGone goneOf(const http::Request& request) {
-  auto gone = request.clientGoneFlag;
-  if (!gone) return {};
-  return [gone] { return gone->load(); };
-}
 
 // Runs `first`, then (if it succeeded) `second`, and hands both answers to `done`. The second
 // statement is submitted from the first one's worker: it waits for a slot like any query.
