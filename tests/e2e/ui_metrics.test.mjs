@@ -320,8 +320,9 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
   assert.match(await page.getByTestId('metric-number').first().textContent(), /ms$/);
   await shot(page, '07-histogram-number');
 
-  // The URL holds the state: a reload shows the same chart.
-  answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/metrics/query'));
+  // The URL holds the state: a reload shows the same chart. (The page before the reload may still
+  // hold the server's query slots for a moment; the UI waits out a 429 and asks again.)
+  answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/metrics/query') && r.status() === 200);
   await page.reload();
   assert.equal((await (await answer).json()).metric, HISTOGRAM);
   await page.getByTestId('metric-number').first().waitFor();
