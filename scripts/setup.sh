@@ -25,7 +25,7 @@ packages=(
   libunwind-dev libdw-dev libelf-dev libsqlite3-dev libsodium-dev sqlite3
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   nodejs npm curl procps chromium
-  libcurl4-openssl-dev prometheus prometheus-node-exporter
+  prometheus prometheus-node-exporter
 )
 
 missing=()
