@@ -4,41 +4,13 @@
 
 #include <functional>
 
+#include "common/sqlite_statement.h"
+
 namespace stackhouse::web::auth {
 
 namespace {
 
-// A prepared statement, finalized on scope exit.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return stmt_ != nullptr; }
-  Statement& bind(int i, std::string_view v) {
-    // An empty view may have no data pointer, which SQLite would bind as NULL, not as ''.
-    sqlite3_bind_text(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return stmt_ == nullptr ? SQLITE_ERROR : sqlite3_step(stmt_); }
-  std::string text(int i) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
-    return p == nullptr ? std::string()
-                        : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
-  }
-  int64_t integer(int i) const { return sqlite3_column_int64(stmt_, i); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
+using sqlite::Statement;
 
 constexpr const char* kSchema = R"sql(
 PRAGMA journal_mode = WAL;
