@@ -108,7 +108,7 @@ TEST(SearchFuzz, RandomQueriesNeverSpliceUserText) {
     std::string q;
     const size_t len = next() % 24;
     for (size_t j = 0; j < len; ++j) q += alphabet[next() % alphabet.size()];
-    for (Source source : {Source::kLogs, Source::kTraces}) {
+    for (Source source : {Source::kLogs, Source::kTraces, Source::kMetrics}) {
       auto r = searchToSql(q, source);
       if (!r.isOk()) {
         EXPECT_NE(r.status().message().find("column"), std::string::npos) << q;
