@@ -20,7 +20,7 @@ run: build
 
 # The whole suite: the normal build's tests (end-to-end included), the AddressSanitizer build
 # (everything that does not load the embedded store), the UndefinedBehaviorSanitizer build
-# (everything), and each fuzzer for a bounded time.
+# (everything but the UI's browser tests), and each fuzzer for a bounded time.
 test: build
 	bash scripts/test.sh
 

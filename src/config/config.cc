@@ -188,6 +188,21 @@ bool sinkEnabled(const Config& config, Sink sink) {
   return false;
 }
 
+const QueueConfig& sinkQueue(const Config& config, Sink sink) {
+  const ExportersConfig& exporters = config.otelConfig.exporters;
+  switch (sink) {
+    case Sink::kClickhouse:
+      return exporters.clickhouse.queue;
+    case Sink::kTinybird:
+      return exporters.tinybird.queue;
+    case Sink::kDatadog:
+      return exporters.datadog.queue;
+    case Sink::kLogfire:
+      return exporters.logfire.queue;
+  }
+  return exporters.clickhouse.queue;
+}
+
 std::string_view httpCompressionName(HttpCompression compression) {
   switch (compression) {
     case HttpCompression::kNone: return "none";
@@ -290,7 +305,9 @@ std::string describeConfig(const Config& config) {
   line(out, 1, "dataDir: " + quoted(clickstack.dataDir, std::string::npos));
   line(out, 1, "secretsDir: " + quoted(clickstack.secretsDir, std::string::npos));
   line(out, 1, "clickhouse:");
-  line(out, 2, "persistence: {dataSize: " + formatByteSize(clickstack.persistence.dataSize) + "}");
+  line(out, 2,
+       "persistence: {dataSize: " + formatByteSize(clickstack.persistence.dataSize) +
+           ", logSize: " + formatByteSize(clickstack.persistence.logSize) + "}");
   line(out, 1, "hyperdx:");
   const HyperdxConfig& hyperdx = clickstack.hyperdx;
   line(out, 2, "seedUser:");

@@ -102,6 +102,9 @@ struct PersistenceConfig {
   // Telemetry on disk in the embedded store; past it the oldest day partitions are dropped
   // (store/disk_budget.h). At least 64Mi.
   uint64_t dataSize = 50 * kGiB;
+  // stackhouse's own spools on disk: the sinks' durable queues together (the queue.maxSize of
+  // every enabled sink) must fit in it, checked at start. At least 64Mi.
+  uint64_t logSize = 10 * kGiB;
 
   bool operator==(const PersistenceConfig&) const = default;
 };
@@ -425,6 +428,9 @@ Config loadConfig(const std::string& path);
 // Whether the router should hand batches to this sink at all: its exporter is enabled, and for
 // clickhouse, clickstack.enabled too.
 bool sinkEnabled(const Config& config, Sink sink);
+
+// The durable queue settings of a sink (otelConfig.exporters.<sink>.queue).
+const QueueConfig& sinkQueue(const Config& config, Sink sink);
 
 // The sinks that receive the data of `source` ("traces", "metrics", "k8sMetrics", "k8sEvents",
 // "prometheusScrape", "logs"): those listed in otelConfig.routing.<source> that are also enabled,

@@ -203,6 +203,7 @@ class ConfigParser {
                        std::string_view fileKey);
   void readQueue(const Slot& slot, QueueConfig& out);
   void checkListeners(const Config& config);
+  void checkQueueBudget(const Config& config);
   // prometheusScrape (prometheus_scrape_config.h).
   void readPrometheusScrape(const Slot& slot, PrometheusScrapeConfig& out);
   void readScrapeJob(const Slot& slot, ScrapeJobConfig& out, const PrometheusScrapeConfig& scrape);
@@ -217,6 +218,7 @@ class ConfigParser {
   size_t moreErrors_ = 0;
   // Where each listener endpoint was set in the file, to point collision errors at it.
   std::map<std::string, YAML::Mark, std::less<>> endpointMarks_;
+  YAML::Mark logSizeMark_;
   std::optional<Slot> clickhouseSection_;  // otelConfig.exporters.clickhouse, when present
 };
 
@@ -262,6 +264,7 @@ Config ConfigParser::parse(std::string_view yaml) {
     checkClickhouseRemote(*clickhouseSection_, config.otelConfig.exporters.clickhouse);
   }
   if (errors_.empty()) checkListeners(config);
+  if (errors_.empty()) checkQueueBudget(config);
   if (!errors_.empty()) {
     std::string message;
     for (const std::string& e : errors_) {
@@ -1058,6 +1061,26 @@ void ConfigParser::readRedaction(const Slot& slot, RedactionProcessorConfig& out
   }
 }
 
+// The enabled sinks' queues together within clickstack.clickhouse.persistence.logSize, so that
+// the queues cannot fill the disk the store's own budget assumes is left.
+void ConfigParser::checkQueueBudget(const Config& config) {
+  uint64_t total = 0;
+  std::string parts;
+  for (Sink sink : {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog, Sink::kLogfire}) {
+    if (!sinkEnabled(config, sink)) continue;
+    uint64_t size = sinkQueue(config, sink).maxSize;
+    total += size;
+    if (!parts.empty()) parts += " + ";
+    parts += std::string(sinkName(sink)) + " " + formatByteSize(size);
+  }
+  uint64_t budget = config.clickstack.persistence.logSize;
+  if (total <= budget) return;
+  error(logSizeMark_, "clickstack.clickhouse.persistence.logSize",
+        formatByteSize(budget) + " cannot hold the enabled sinks' queues (" + parts + " = " +
+            formatByteSize(total) +
+            "): raise logSize or lower otelConfig.exporters.<sink>.queue.maxSize");
+}
+
 void ConfigParser::checkListeners(const Config& config) {
   struct Listener {
     std::string_view path;
@@ -1290,8 +1313,11 @@ void ConfigParser::checkClickhouseRemote(const Slot& slot, const ClickhouseExpor
 }
 
 void ConfigParser::readPersistence(const Slot& slot, PersistenceConfig& out) {
-  readMap(slot, {{"dataSize", [&](const Slot& s) { readByteSize(s, out.dataSize, 64 * kMiB); }}},
-          {"logSize"});
+  readMap(slot, {{"dataSize", [&](const Slot& s) { readByteSize(s, out.dataSize, 64 * kMiB); }},
+                 {"logSize", [&](const Slot& s) {
+                    logSizeMark_ = s.mark;
+                    readByteSize(s, out.logSize, 64 * kMiB);
+                  }}});
 }
 
 namespace {

@@ -118,6 +118,9 @@ TEST(ParseConfig, ValidCases) {
        }},
       {"disk budget", "clickstack:\n  clickhouse:\n    persistence: {dataSize: 64Mi}\n",
        [](Config& c) { c.clickstack.persistence.dataSize = 64 * kMiB; }},
+      // Only enabled sinks' queues count against the log budget: the disabled vendors' 2Gi not.
+      {"log budget", "clickstack:\n  clickhouse:\n    persistence: {logSize: 2Gi}\n",
+       [](Config& c) { c.clickstack.persistence.logSize = 2 * kGiB; }},
       {"UI port is free when clickstack is off",
        "clickstack:\n  enabled: false\n  hyperdx: {listen: \"127.0.0.1:8888\"}\n",
        [](Config& c) {
@@ -429,9 +432,15 @@ TEST(ParseConfig, InvalidCases) {
        "of "
        "otelConfig.receivers.otlp.http.endpoint (127.0.0.1:4318); each listener needs its own "
        "port"},
-      {"planned log budget", "clickstack:\n  clickhouse:\n    persistence: {logSize: 10Gi}\n",
-       "test.yaml:3:19: clickstack.clickhouse.persistence.logSize: unknown key: the feature is not "
-       "available in this build yet"},
+      {"queues beyond the log budget",
+       "clickstack:\n  clickhouse:\n    persistence: {logSize: 3Gi}\notelConfig:\n  exporters:\n"
+       "    datadog: {enabled: true, apiKeyFile: /k, queue: {maxSize: 1536Mi}}\n",
+       "test.yaml:3:28: clickstack.clickhouse.persistence.logSize: 3Gi cannot hold the enabled "
+       "sinks' queues (clickhouse 2Gi + datadog 1536Mi = 3584Mi): raise logSize or lower "
+       "otelConfig.exporters.<sink>.queue.maxSize"},
+      {"log budget below its floor", "clickstack:\n  clickhouse:\n    persistence: {logSize: 1Mi}\n",
+       "test.yaml:3:28: clickstack.clickhouse.persistence.logSize: \"1Mi\" is smaller than the "
+       "minimum 64Mi"},
       // Duplicates.
       {"duplicate key", "clickstack:\n  enabled: true\n  enabled: false\n",
        "test.yaml:3:3: clickstack.enabled: duplicate key (first set at line 2, column 3)"},
@@ -646,29 +655,16 @@ TEST(ParseConfig, LongValuesAreCutInMessages) {
                          "\"... is not true or false");
 }
 
-// The whole reference file, verbatim: every key whose feature exists is accepted, and each key
-// whose feature is not built yet is reported as unknown, all in one message.
-TEST(ReferenceFile, KeysNotBuiltYetAreUnknown) {
-  const std::string path = kTestdata + "/reference.yaml";
-  try {
-    loadConfig(path);
-    FAIL() << "the reference holds keys this build does not accept";
-  } catch (const ConfigError& e) {
-    const std::string notBuilt = ": unknown key: the feature is not available in this build yet";
-    EXPECT_EQ(std::string(e.what()),
-              path + ":28:7: clickstack.clickhouse.persistence.logSize" + notBuilt);
-  }
-}
-
-// The reference without those keys parses, and its values are this build's defaults.
-TEST(ReferenceFile, KeysThatExistAreAcceptedWithTheirDefaults) {
+// The whole reference file, verbatim (a copy of the key set operators paste): every key is
+// accepted, and its values are this build's defaults.
+TEST(ReferenceFile, EveryKeyIsAcceptedWithItsDefault) {
   Config expected = defaultConfig();
   config::ScrapeJobConfig job;
   job.jobName = "nginx-ingress";
   job.scrapeInterval = std::chrono::seconds(30);
   job.targets = {"ingress-nginx-controller-metrics.ingress-nginx.svc.cluster.local:10254"};
   expected.prometheusScrape.scrapeJobs.push_back(job);
-  EXPECT_EQ(loadConfig(kTestdata + "/reference_built.yaml"), expected);
+  EXPECT_EQ(loadConfig(kTestdata + "/reference.yaml"), expected);
 }
 
 TEST(LoadConfig, EveryKey) {
@@ -728,7 +724,7 @@ TEST(DescribeConfig, Defaults) {
             "  dataDir: \"./data\"\n"
             "  secretsDir: \"/var/run/secrets/stackhouse\"\n"
             "  clickhouse:\n"
-            "    persistence: {dataSize: 50Gi}\n"
+            "    persistence: {dataSize: 50Gi, logSize: 10Gi}\n"
             "  hyperdx:\n"
             "    seedUser:\n"
             "      email: \"admin@yourcompany.com\"\n"
@@ -869,12 +865,12 @@ TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
 }
 
 // stackhouse validate on the files of testdata: a summary line for a valid one, every error of
-// an invalid one (keys of features not built yet included), and a file that cannot be read.
+// an invalid one, and a file that cannot be read.
 TEST(Validate, Files) {
-  const Validation built = validateConfigFile(kTestdata + "/reference_built.yaml");
+  const Validation built = validateConfigFile(kTestdata + "/reference.yaml");
   EXPECT_TRUE(built.valid);
   EXPECT_EQ(built.text, kTestdata +
-                            "/reference_built.yaml: valid; OTLP/gRPC 127.0.0.1:4317, OTLP/HTTP "
+                            "/reference.yaml: valid; OTLP/gRPC 127.0.0.1:4317, OTLP/HTTP "
                             "127.0.0.1:4318, API 127.0.0.1:8080, admin 127.0.0.1:8888; sinks "
                             "clickhouse (ttl 72h); redaction on");
   const Validation all = validateConfigFile(kTestdata + "/all_keys.yaml");
@@ -883,17 +879,18 @@ TEST(Validate, Files) {
                           "/all_keys.yaml: valid; OTLP/gRPC 0.0.0.0:14317, OTLP/HTTP "
                           "0.0.0.0:14318, admin localhost:0; no sink enabled; redaction on");
 
-  const Validation reference = validateConfigFile(kTestdata + "/reference.yaml");
-  EXPECT_FALSE(reference.valid);
+  const Validation budget = validateConfigFile(kTestdata + "/queue_budget.yaml");
+  EXPECT_FALSE(budget.valid);
   try {
-    loadConfig(kTestdata + "/reference.yaml");
+    loadConfig(kTestdata + "/queue_budget.yaml");
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_EQ(reference.text, e.what());
+    EXPECT_EQ(budget.text, e.what());
   }
-  EXPECT_NE(reference.text.find("reference.yaml:28:7: clickstack.clickhouse.persistence.logSize: "
-                                "unknown key: the feature is not available in this build yet"),
-            std::string::npos);
+  EXPECT_EQ(budget.text, kTestdata +
+                             "/queue_budget.yaml:5:16: clickstack.clickhouse.persistence.logSize: "
+                             "1Gi cannot hold the enabled sinks' queues (clickhouse 2Gi = 2Gi): "
+                             "raise logSize or lower otelConfig.exporters.<sink>.queue.maxSize");
 
   const Validation missing = validateConfigFile(kTestdata + "/missing.yaml");
   EXPECT_FALSE(missing.valid);
