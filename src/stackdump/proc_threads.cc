@@ -73,7 +73,11 @@ std::vector<pid_t> listThreads() {
     if (error == std::errc() && end == name.data() + name.size() && tid > 0) tids.push_back(tid);
   }
   closedir(dir);
-  std::sort(tids.begin(), tids.end());
+  // The main thread first, whatever its tid: once pids wrap around, threads started later can
+  // have lower tids than the process's own.
+  const pid_t main = getpid();
+  std::sort(tids.begin(), tids.end(),
+            [main](pid_t a, pid_t b) { return a == main ? b != main : b != main && a < b; });
   return tids;
 }
 

@@ -11,7 +11,8 @@
 
 namespace stackhouse::stackdump::detail {
 
-// The thread ids in /proc/self/task, ascending (the main thread, whose tid is the pid, first).
+// The thread ids in /proc/self/task: the main thread (whose tid is the pid) first, then the others
+// ascending (after pids wrap around, a later thread's tid can be below the pid).
 std::vector<pid_t> listThreads();
 
 // The name set with pthread_setname_np (/proc/self/task/<tid>/comm), without the newline;

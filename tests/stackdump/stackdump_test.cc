@@ -62,6 +62,7 @@ TEST(ProcThreads, ListsThisThreadWithItsName) {
   const auto tids = detail::listThreads();
   ASSERT_FALSE(tids.empty());
   EXPECT_EQ(tids.front(), getpid());
+  EXPECT_TRUE(std::is_sorted(tids.begin() + 1, tids.end()));
   EXPECT_NE(std::find(tids.begin(), tids.end(), gettid()), tids.end());
   EXPECT_EQ(detail::readThreadName(gettid()), "unit-main");
   EXPECT_TRUE(detail::readThreadStatus(gettid()).valid);
