@@ -281,12 +281,8 @@ void IngestStack::stop() {
 
 void IngestStack::addListeners(log::Fields& fields) const {
   const config::OtlpReceiverConfig& otlp = config_.otelConfig.receivers.otlp;
-  if (otlpGrpc_) {
-    fields.add("otlp_grpc", otlp.grpc.endpoint.host + ":" + std::to_string(otlpGrpc_->port()));
-  }
-  if (otlpServer_) {
-    fields.add("otlp_http", otlp.http.endpoint.host + ":" + std::to_string(otlpServer_->port()));
-  }
+  fields.add("otlp_grpc", otlp.grpc.endpoint.host + ":" + std::to_string(otlpGrpcPort()));
+  fields.add("otlp_http", otlp.http.endpoint.host + ":" + std::to_string(otlpHttpPort()));
 }
 
 }  // namespace stackhouse::app

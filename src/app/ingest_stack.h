@@ -80,6 +80,9 @@ class IngestStack {
 
   // The scrape targets' state (GET /api/v1/scrape/targets where a role serves an API).
   const receivers::prometheus::ScrapeReceiver& scrapes() const { return *scrapes_; }
+  // The bound OTLP ports (the chosen ones for port 0); 0 before startReceivers().
+  uint16_t otlpHttpPort() const { return otlpServer_ ? otlpServer_->port() : 0; }
+  uint16_t otlpGrpcPort() const { return otlpGrpc_ ? otlpGrpc_->port() : 0; }
   // Adds otlp_grpc and otlp_http (host:port) for the "ready" line. After startReceivers().
   void addListeners(log::Fields& fields) const;
 
