@@ -1,7 +1,6 @@
 #include "app/run_command.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
