@@ -5,7 +5,8 @@
 // sent (the SDK test's value-by-value checks, read through the stand-in). Each role also must:
 // open no embedded store (no store files in its data directory, only the queue; none of the
 // engine's threads), serve no UI (its port is not listening), serve the admin port, scrape itself
-// into the remote ClickHouse like any source, and refuse to start with nothing to send to.
+// into the remote ClickHouse like any source, send nothing twice when restarted on its data
+// directory, and refuse to start with nothing to send to.
 //
 // Run by hand: node --test --test-reporter=spec tests/e2e/collector.test.mjs
 //   (env STACKHOUSE_BIN, STANDIN_BIN)
@@ -69,6 +70,23 @@ async function waitForTables() {
     if (Number(r.n) === TABLES.length) return;
     if (Date.now() > deadline) throw new Error(`the remote tables were not created within 15 s (${r.n} of ${TABLES.length})`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// Waits until a sample of `server`'s own /metrics (job "stackhouse", instance: its admin
+// listener) is in the remote ClickHouse.
+async function waitForSelfScrape(server) {
+  const instance = new URL(server.adminUrl).host;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const [r] = await standin.sqlObjects(
+      `SELECT count() AS n FROM otel.otel_metrics_gauge
+        WHERE ServiceName = 'stackhouse' AND MetricName = 'stackhouse_process_resident_memory_bytes'
+          AND ResourceAttributes['service.instance.id'] = {instance:String}`,
+      { instance });
+    if (Number(r.n) > 0) return;
+    assert.ok(Date.now() < deadline, `no self-scraped sample of ${instance} in the remote ClickHouse within 15 s`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
@@ -164,19 +182,24 @@ for (const role of ROLES) {
     });
 
     test('its own metrics (prometheusScrape.self) reach the remote ClickHouse like any source', async () => {
-      // Job "stackhouse", instance: this process's admin listener.
-      const instance = new URL(server.adminUrl).host;
-      const deadline = Date.now() + 15_000;
-      for (;;) {
+      await waitForSelfScrape(server);
+    });
+
+    test('restarted on its data directory, it sends nothing twice', async () => {
+      const count = async () => {
         const [r] = await standin.sqlObjects(
-          `SELECT count() AS n FROM otel.otel_metrics_gauge
-            WHERE ServiceName = 'stackhouse' AND MetricName = 'stackhouse_process_resident_memory_bytes'
-              AND ResourceAttributes['service.instance.id'] = {instance:String}`,
-          { instance });
-        if (Number(r.n) > 0) break;
-        assert.ok(Date.now() < deadline, 'no self-scraped sample in the remote ClickHouse within 15 s');
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+          `SELECT (SELECT count() FROM otel.otel_traces WHERE ServiceName = {svc:String}) AS t,
+                  (SELECT count() FROM otel.otel_logs WHERE ServiceName = {svc:String}) AS l,
+                  (SELECT count() FROM otel.otel_metrics_sum WHERE ServiceName = {svc:String}) AS m`,
+          { svc: ctx.sent.svc });
+        return `${r.t}/${r.l}/${r.m}`;
+      };
+      const before = await count();
+      await server.restart();
+      // A sample of the restarted process (a new admin port, so a new instance) has gone through
+      // the same queue and worker after whatever the restart could have sent again.
+      await waitForSelfScrape(server);
+      assert.equal(await count(), before, 'rows (traces/logs/sums) after the restart');
     });
   });
 }
