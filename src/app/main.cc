@@ -1,13 +1,15 @@
 // stackhouse: one binary, several roles.
 //
 //   stackhouse run [--config FILE] [--data-dir DIR]   the stack (default)
+//   stackhouse collector [--config FILE] [--data-dir DIR]
+//                                                     receivers, pipeline, remote sinks only
 //   stackhouse sql [--config FILE] [--json] "SQL"     a query, printed as a table
 //   stackhouse audit [--config FILE] [--since 24h]    stored rows that still look sensitive
 //   stackhouse validate --config FILE                 checks the configuration, starts nothing
 //
-// Only `run` creates or changes a data directory. `sql` and `audit` ask the running stack's API,
-// or read the data directory read-only (app/read_only_store.h); so must any later command that
-// only reads one.
+// Only `run` and `collector` create or change a data directory (the collector: its queues and
+// request ledger only). `sql` and `audit` ask the running stack's API, or read the data directory
+// read-only (app/read_only_store.h); so must any later command that only reads one.
 //
 // First thing, in every role: the SIGUSR2 stack dumper, and SIGINT/SIGTERM blocked in every
 // thread (the main thread waits for them with sigwait).
@@ -21,6 +23,7 @@
 #include <string>
 
 #include "app/audit_command.h"
+#include "app/collector_command.h"
 #include "app/run_command.h"
 #include "app/sql_command.h"
 #include "common/cpu.h"
@@ -76,6 +79,13 @@ int main(int argc, char** argv) {
       cli.add_subcommand("run", "Run the stack: OTLP receivers, pipeline, embedded store, API");
   run->add_option("--config", configPath, "YAML configuration file")->check(CLI::ExistingFile);
   run->add_option("--data-dir", dataDir, "Data directory (overrides clickstack.dataDir)");
+  auto* collector = cli.add_subcommand(
+      "collector",
+      "Run as a collector: OTLP receivers, pipeline and remote sinks; no embedded store, no UI");
+  collector->add_option("--config", configPath, "YAML configuration file")
+      ->check(CLI::ExistingFile);
+  collector->add_option("--data-dir", dataDir,
+                        "Data directory for the queues (overrides clickstack.dataDir)");
   auto* sql = cli.add_subcommand("sql", "Run a read-only SQL query and print the result");
   std::string query;
   bool json = false;
@@ -107,9 +117,10 @@ int main(int argc, char** argv) {
   }
 
   const bool isSql = sql->parsed();
-  stackhouse::stackdump::install(isSql             ? "stackhouse-sql"
-                                 : audit->parsed() ? "stackhouse-audit"
-                                                   : "stackhouse-run");
+  stackhouse::stackdump::install(isSql                 ? "stackhouse-sql"
+                                 : audit->parsed()     ? "stackhouse-audit"
+                                 : collector->parsed() ? "stackhouse-collector"
+                                                       : "stackhouse-run");
   stackhouse::setThreadName(isSql ? "sql" : audit->parsed() ? "audit" : "main");
 
   stackhouse::config::Config config;
@@ -130,5 +141,6 @@ int main(int argc, char** argv) {
     options.since = *duration;
     leave(stackhouse::app::runAuditCommand(config, options));
   }
+  if (collector->parsed()) leave(stackhouse::app::runCollector(config));
   leave(stackhouse::app::runStack(config));
 }

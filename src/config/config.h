@@ -110,7 +110,7 @@ struct PersistenceConfig {
 };
 
 struct ClickstackConfig {
-  // false: no embedded store and no UI; the process only routes telemetry to the other sinks.
+  // false: the collector role (app/collector_command.h): no embedded store, no UI, remote sinks.
   bool enabled = true;
   PersistenceConfig persistence;  // clickstack.clickhouse.persistence
   // The embedded store and spools.
@@ -225,7 +225,7 @@ inline QueueConfig vendorQueue() {
 }
 
 struct ClickhouseExporterConfig {
-  // Only takes effect with clickstack.enabled: the embedded store is the only ClickHouse so far.
+  // The embedded store with clickstack.enabled, else a remote ClickHouse when `endpoint` is set.
   bool enabled = true;
   // Retention: rows older than this are dropped. At least 1h, whole seconds.
   std::chrono::nanoseconds ttl = std::chrono::hours(72);

@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import { StackhouseServer, PORT0_CONFIG, defaultBin } from './lib/server.mjs';
+import { StackhouseServer, PORT0_CONFIG, defaultBin, freePort } from './lib/server.mjs';
 import { postLogs } from './lib/otlp.mjs';
 
 const YEAR_SECONDS = 8760 * 3600;
@@ -134,14 +134,6 @@ function tableDdl(server, configArgs) {
   assert.ok(answer, `stackhouse sql printed no answer: ${r.stdout}`);
   const { rows } = JSON.parse(answer);
   return { ddl: Object.fromEntries(rows.map(([name, engineFull]) => [name, engineFull])), stderr: r.stderr };
-}
-
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 async function portInUse(port) {

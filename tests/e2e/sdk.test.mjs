@@ -8,19 +8,12 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
-
-import { OTLPTraceExporter as TraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as TraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
-import { OTLPLogExporter as LogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as LogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as MetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as MetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
 
 import { startServer } from './lib/server.mjs';
 import { startRecordingProxy, describeRequest } from './lib/proxy.mjs';
-import { encodeMetricsRequest } from './lib/otlp.mjs';
-import { sendAll, storedRowTests, assertExportsSucceeded, rejectedCount, TIMEOUT } from './lib/sdk-scenario.mjs';
+import {
+  sendAll, storedRowTests, assertExportsSucceeded, rejectedCount, otlpHttpTransport, TIMEOUT,
+} from './lib/sdk-scenario.mjs';
 
 const FLAVOURS = [
   { name: 'json-identity', proto: false, gzip: false, delta: false },
@@ -44,33 +37,7 @@ after(async () => {
 
 // ---- sending: OTLP/HTTP through the recording proxy ----------------------------------------------
 
-function exporterOptions(f, signal) {
-  return {
-    url: `${proxy.url}/v1/${signal}`,
-    compression: f.gzip ? 'gzip' : 'none',
-    headers: { 'x-e2e-tag': f.name },
-    timeoutMillis: 30_000,
-  };
-}
-
-const httpTransport = {
-  traceExporter: (f) => (f.proto ? new TraceExporterProto(exporterOptions(f, 'traces'))
-                                 : new TraceExporterJson(exporterOptions(f, 'traces'))),
-  logExporter: (f) => (f.proto ? new LogExporterProto(exporterOptions(f, 'logs'))
-                               : new LogExporterJson(exporterOptions(f, 'logs'))),
-  metricExporter: (f, temporalityPreference) => new (f.proto ? MetricExporterProto : MetricExporterJson)({
-    ...exporterOptions(f, 'metrics'),
-    temporalityPreference,
-  }),
-  async sendMetricsRequest(f, handRequest) {
-    let handBody = f.proto ? encodeMetricsRequest(handRequest) : Buffer.from(JSON.stringify(handRequest));
-    const handHeaders = { 'content-type': f.proto ? 'application/x-protobuf' : 'application/json', 'x-e2e-tag': f.name };
-    if (f.gzip) { handBody = zlib.gzipSync(handBody); handHeaders['content-encoding'] = 'gzip'; }
-    const handRes = await fetch(`${proxy.url}/v1/metrics`, { method: 'POST', headers: handHeaders, body: handBody, signal: AbortSignal.timeout(30_000) });
-    const handText = await handRes.text();
-    return { ok: handRes.status === 200, status: handRes.status, text: handText };
-  },
-};
+const httpTransport = otlpHttpTransport(() => proxy.url);
 
 for (const f of FLAVOURS) {
   describe(`${f.name} (${f.proto ? 'exporter-*-otlp-proto' : 'exporter-*-otlp-http'}, compression ${f.gzip ? 'gzip' : 'none'})`, () => {

@@ -10,6 +10,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, trace, createTraceState, TraceFlags, ValueType } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
@@ -18,11 +19,19 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { LoggerProvider, BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader, AggregationType, DataPointType } from '@opentelemetry/sdk-metrics';
-import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter as TraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as TraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPLogExporter as LogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as LogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
+import {
+  AggregationTemporalityPreference, OTLPMetricExporter as MetricExporterJson,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as MetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
 import {
   hrTimeToNs, nsToHrTime, nsToDateTime64, assertStoredMap, assertStoredValue, keyValues,
+  encodeMetricsRequest,
 } from './otlp.mjs';
 
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
@@ -50,6 +59,36 @@ class Recording {
   }
   forceFlush() { return this.inner.forceFlush?.() ?? Promise.resolve(); }
   shutdown() { return this.inner.shutdown(); }
+}
+
+// The OTLP/HTTP transport for sendAll: the SDK's exporter-*-otlp-proto (f.proto) or
+// exporter-*-otlp-http (JSON) exporters, gzip with f.gzip, to `${baseUrl()}/v1/<signal>`, each
+// request tagged `x-e2e-tag: <flavour>`. baseUrl is called when a flavour sends.
+export function otlpHttpTransport(baseUrl) {
+  const exporterOptions = (f, signal) => ({
+    url: `${baseUrl()}/v1/${signal}`,
+    compression: f.gzip ? 'gzip' : 'none',
+    headers: { 'x-e2e-tag': f.name },
+    timeoutMillis: 30_000,
+  });
+  return {
+    traceExporter: (f) => (f.proto ? new TraceExporterProto(exporterOptions(f, 'traces'))
+                                   : new TraceExporterJson(exporterOptions(f, 'traces'))),
+    logExporter: (f) => (f.proto ? new LogExporterProto(exporterOptions(f, 'logs'))
+                                 : new LogExporterJson(exporterOptions(f, 'logs'))),
+    metricExporter: (f, temporalityPreference) => new (f.proto ? MetricExporterProto : MetricExporterJson)({
+      ...exporterOptions(f, 'metrics'),
+      temporalityPreference,
+    }),
+    async sendMetricsRequest(f, handRequest) {
+      let handBody = f.proto ? encodeMetricsRequest(handRequest) : Buffer.from(JSON.stringify(handRequest));
+      const handHeaders = { 'content-type': f.proto ? 'application/x-protobuf' : 'application/json', 'x-e2e-tag': f.name };
+      if (f.gzip) { handBody = zlib.gzipSync(handBody); handHeaders['content-encoding'] = 'gzip'; }
+      const handRes = await fetch(`${baseUrl()}/v1/metrics`, { method: 'POST', headers: handHeaders, body: handBody, signal: AbortSignal.timeout(30_000) });
+      const handText = await handRes.text();
+      return { ok: handRes.status === 200, status: handRes.status, text: handText };
+    },
+  };
 }
 
 // Spans, logs and metrics for one flavour, sent through `transport`:
@@ -444,8 +483,10 @@ function capturedPoints(metricExporter) {
   return out;
 }
 
-// The tests that read one flavour's rows back. ctx.server (a StackhouseServer) and ctx.sent (what
-// sendAll returned) must be set by the caller's before().
+// The tests that read one flavour's rows back. ctx.server (anything with sqlObjects(query,
+// params) answering as POST /api/v1/sql does: a StackhouseServer, or the ClickHouse stand-in's
+// client, lib/standin.mjs) and ctx.sent (what sendAll returned) must be set by the caller's
+// before().
 export function storedRowTests(ctx) {
   // Exports are acknowledged once their rows are in the queue; the store has them a moment later
   // (the batch timeout plus one insert). Wait until every signal's rows are there and their counts

@@ -4,6 +4,7 @@
 // (through `setpriv --pdeathsig KILL`, where available) even when this process is killed.
 //
 //   const server = await startServer();          // env STACKHOUSE_BIN, default <repo>/build/stackhouse
+//   startServer({ command: 'collector' })          // `stackhouse collector`: no API (apiUrl null)
 //   server.otlpUrl, server.apiUrl, server.adminUrl  // "http://127.0.0.1:PORT" (apiUrl https with TLS)
 //   server.otlpGrpcEndpoint                          // "127.0.0.1:PORT"
 //   await server.sql('SELECT 1 AS x WHERE 1 = {p:UInt8}', { p: 1 })  // → { columns, rows }
@@ -11,9 +12,11 @@
 //   await server.login(email, password)              // → { cookie, csrfToken, user } (a UI session)
 //   await server.kill9(); await server.restart(); await server.cleanup();
 //   const off = server.onLine((stream, line) => { ... });  // every stdout/stderr line as it arrives
+//   await freePort()                                 // a 127.0.0.1 port nothing listens on (just now)
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -32,6 +35,15 @@ otelConfig:
   receivers: {otlp: {grpc: {endpoint: "127.0.0.1:0"}, http: {endpoint: "127.0.0.1:0"}}}
   admin: {endpoint: "127.0.0.1:0"}
 `;
+
+// A port on 127.0.0.1 that nothing listened on a moment ago (bound to port 0 and released).
+export async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 // Every child still running; killed with SIGKILL when this process exits for any reason we can see.
 const live = new Set();
@@ -73,8 +85,9 @@ function within(promise, ms) {
 export class StackhouseServer {
   constructor({ bin = defaultBin(), config = PORT0_CONFIG, startTimeoutMs = 60_000,
                 stopTimeoutMs = 20_000, extraArgs = [], env = {}, name = 'stackhouse',
-                echo = !!process.env.STACKHOUSE_E2E_ECHO } = {}) {
+                echo = !!process.env.STACKHOUSE_E2E_ECHO, command = 'run' } = {}) {
     this.bin = bin;
+    this.command = command;
     this.startTimeoutMs = startTimeoutMs;
     this.stopTimeoutMs = stopTimeoutMs;
     this.extraArgs = extraArgs;
@@ -126,7 +139,7 @@ export class StackhouseServer {
     }
     this.starts += 1;
     this.otlpUrl = this.apiUrl = this.adminUrl = null;
-    const args = ['run', '--config', this.configPath, '--data-dir', this.dataDir, ...this.extraArgs];
+    const args = [this.command, '--config', this.configPath, '--data-dir', this.dataDir, ...this.extraArgs];
     const [cmd, argv] = hasSetpriv()
       ? ['setpriv', ['--pdeathsig', 'KILL', '--', this.bin, ...args]]
       : [this.bin, args];
@@ -166,6 +179,7 @@ export class StackhouseServer {
         endpoints[ev.component] = ev.endpoint;
       } else if (ev && ev.msg === 'ready') {
         this.apiTls = ev.api_tls === true;
+        this.role = ev.role ?? 'run';
         readyResolve();
       }
     });
@@ -180,12 +194,13 @@ export class StackhouseServer {
     });
     try {
       await Promise.race([ready, timeout, died]);
-      for (const c of ['otlp-http', 'api', 'admin']) {
+      // The collector role (`collector`, or `run` with clickstack.enabled: false) has no API.
+      for (const c of this.role === 'collector' ? ['otlp-http', 'admin'] : ['otlp-http', 'api', 'admin']) {
         if (!endpoints[c]) throw new Error(`"ready" printed but no "listening" line for component ${c}`);
       }
       this.otlpUrl = `http://${endpoints['otlp-http']}`;
       this.otlpGrpcEndpoint = endpoints['otlp-grpc'] ?? null;  // "127.0.0.1:PORT" (host:port, no scheme)
-      this.apiUrl = `${this.apiTls ? 'https' : 'http'}://${endpoints.api}`;
+      this.apiUrl = endpoints.api ? `${this.apiTls ? 'https' : 'http'}://${endpoints.api}` : null;
       this.adminUrl = `http://${endpoints.admin}`;
       await Promise.race([this.waitReadyz(), timeout, died]);
     } catch (e) {

@@ -1,0 +1,96 @@
+// IngestStack, the ingest side every role shares, without an embedded store (the collector
+// role): its lifecycle (open, start, stop twice; open and destroy without start), what it writes
+// into the data directory, and the start-up refusals.
+#include "app/ingest_stack.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "config/config.h"
+#include "support/http_client.h"
+#include "support/temp_dir.h"
+
+namespace stackhouse::app {
+namespace {
+
+// Every listener on a free port; the remote ClickHouse on a port nothing listens on (the sink
+// contacts nothing until it sends, and a refused send is retried from the queue).
+config::Config collectorConfig(const std::string& dataDir, std::string_view exporters) {
+  config::Config config = config::parseConfig(
+      "clickstack: {enabled: false}\n"
+      "otelConfig:\n"
+      "  receivers: {otlp: {grpc: {endpoint: \"127.0.0.1:0\"}, http: {endpoint: "
+      "\"127.0.0.1:0\"}}}\n"
+      "  admin: {endpoint: \"127.0.0.1:0\"}\n" +
+          std::string(exporters),
+      "test.yaml");
+  config.clickstack.dataDir = dataDir;
+  return config;
+}
+
+constexpr std::string_view kRemote =
+    "  exporters: {clickhouse: {endpoint: \"http://127.0.0.1:1\", timeout: 1s}}\n";
+
+TEST(IngestStack, OpensStartsAcceptsAndStopsTwiceWithoutAStore) {
+  testing::TempDir dir;
+  const std::string dataDir = dir.path() + "/data";
+  const config::Config config = collectorConfig(dataDir, kRemote);
+  auto stack = IngestStack::open(config, nullptr, 0);
+  ASSERT_TRUE(stack.isOk()) << stack.status().toString();
+  EXPECT_EQ(stack.value()->otlpHttpPort(), 0);
+  ASSERT_TRUE(stack.value()->startReceivers().isOk());
+  ASSERT_NE(stack.value()->otlpHttpPort(), 0);
+  EXPECT_NE(stack.value()->otlpGrpcPort(), 0);
+
+  // Acknowledged once queued for the remote sink, which is down.
+  testing::HttpClient client(stack.value()->otlpHttpPort());
+  const auto reply = client.post("/v1/logs", "application/json",
+                                 R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[)"
+                                 R"({"body":{"stringValue":"queued"}}]}]}]})");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+
+  stack.value()->stop();
+  stack.value()->stop();
+  // The queue and the ledger, nothing of a store.
+  EXPECT_TRUE(std::filesystem::is_directory(dataDir + "/queue/clickhouse"));
+  EXPECT_TRUE(std::filesystem::exists(dataDir + "/request-ledger"));
+  EXPECT_FALSE(std::filesystem::exists(dataDir + "/clickhouse"));
+}
+
+TEST(IngestStack, DestroyedWithoutStart) {
+  testing::TempDir dir;
+  const config::Config config = collectorConfig(dir.path() + "/data", kRemote);
+  auto stack = IngestStack::open(config, nullptr, 0);
+  ASSERT_TRUE(stack.isOk()) << stack.status().toString();
+  stack.value().reset();
+}
+
+TEST(IngestStack, RefusesWithNothingToSendToAndCreatesNothing) {
+  testing::TempDir dir;
+  const std::string dataDir = dir.path() + "/data";
+  const config::Config config = collectorConfig(dataDir, "");
+  auto stack = IngestStack::open(config, nullptr, 0);
+  ASSERT_FALSE(stack.isOk());
+  EXPECT_EQ(stack.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(stack.status().message().find("nothing to send to"), std::string::npos)
+      << stack.status().message();
+  EXPECT_NE(stack.status().message().find("otelConfig.exporters.clickhouse.endpoint"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dataDir));
+}
+
+TEST(IngestStack, TheEmbeddedClickhouseSinkNeedsAStore) {
+  testing::TempDir dir;
+  config::Config config = collectorConfig(dir.path() + "/data", "");
+  config.clickstack.enabled = true;  // the embedded store, but none is passed
+  auto stack = IngestStack::open(config, nullptr, 0);
+  ASSERT_FALSE(stack.isOk());
+  EXPECT_EQ(stack.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(stack.status().message().find("cannot create the sink clickhouse"), std::string::npos)
+      << stack.status().message();
+}
+
+}  // namespace
+}  // namespace stackhouse::app
