@@ -113,7 +113,8 @@ void SinkWorker::notify() {
   cv_.notify_one();
 }
 
-std::chrono::milliseconds SinkWorker::backoff(int failures, bool throttled) {
+std::chrono::milliseconds SinkWorker::backoff(int failures, bool throttled,
+                                              std::chrono::milliseconds retryAfter) {
   auto base = options_.backoffInitial;
   for (int i = 1; i < failures && base < options_.backoffMax; ++i) base *= 2;
   base = std::min(base, options_.backoffMax);
@@ -123,7 +124,7 @@ std::chrono::milliseconds SinkWorker::backoff(int failures, bool throttled) {
   auto wait = std::chrono::milliseconds(
       half + static_cast<int64_t>((jitterState_ >> 33) % static_cast<uint64_t>(half + 1)));
   if (throttled) wait = std::max(wait, options_.throttleDelay);
-  return wait;
+  return std::max(wait, std::min(retryAfter, options_.maxRetryAfter));
 }
 
 template <typename B>
@@ -270,7 +271,7 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
   }
   if (outcome != kOk) {
     ++lane.failures;
-    const auto wait = backoff(lane.failures, outcome == kThrottled);
+    const auto wait = backoff(lane.failures, outcome == kThrottled, status.retryAfter());
     lane.notBefore = Clock::now() + wait;
     log::warn("sink call failed; the range is sent again",
               log::Fields()

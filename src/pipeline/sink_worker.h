@@ -7,7 +7,9 @@
 // (failureClassOf, sink.h):
 //   retryable  the same range, same id, is sent again as Attempt::kRetry after an exponential
 //              backoff with jitter (backoffInitial doubling up to backoffMax);
-//   throttled  likewise, waiting at least throttleDelay;
+//   throttled  likewise, waiting at least throttleDelay, and at least the delay the sink was
+//              told (Status::retryAfter: an HTTP Retry-After, gRPC RetryInfo), up to
+//              maxRetryAfter;
 //   permanent  the range is halved and each half sent on its own (Attempt::kIsolate, ids derived
 //              from the range's), recursively, until the records the sink refuses are alone:
 //              those are dropped (stackhouse_queue_dropped_records_total{reason="refused"}) and
@@ -47,6 +49,8 @@ struct SinkWorkerOptions {
   std::chrono::milliseconds backoffInitial{100};
   std::chrono::milliseconds backoffMax{10'000};
   std::chrono::milliseconds throttleDelay{1000};
+  // A server's Retry-After is honoured up to this: a wrong or hostile value cannot park a sink.
+  std::chrono::milliseconds maxRetryAfter{300'000};
 };
 
 class SinkWorker {
@@ -101,7 +105,8 @@ class SinkWorker {
                          const std::string& id, Status failure, std::string& refusal);
   template <typename B>
   void clear(Lane<B>& lane);
-  std::chrono::milliseconds backoff(int failures, bool throttled);
+  std::chrono::milliseconds backoff(int failures, bool throttled,
+                                    std::chrono::milliseconds retryAfter = {});
 
   Sink& sink_;
   SinkQueue& queue_;

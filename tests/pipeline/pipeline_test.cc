@@ -23,12 +23,13 @@ class RecordingSink : public Sink {
                    Attempt attempt) override {
     std::lock_guard lock(mu);
     ++calls;
+    callTimes.push_back(std::chrono::steady_clock::now());
     ids.emplace_back(batchId);
     attempts.push_back(attempt);
     if (logsDown) return unavailable("store down");
     if (failuresLeft > 0) {
       --failuresLeft;
-      return unavailable("store down");
+      return unavailable("store down").withRetryAfter(retryAfter);
     }
     // A row whose body is "poison" can never be stored: refused permanently, nothing stored.
     for (const LogBatch* b : batches) {
@@ -65,6 +66,8 @@ class RecordingSink : public Sink {
   std::mutex mu;
   int calls = 0;
   int failuresLeft = 0;
+  std::chrono::milliseconds retryAfter{0};  // what a failing call says to wait
+  std::vector<std::chrono::steady_clock::time_point> callTimes;
   bool logsDown = false;
   std::vector<size_t> groups;
   std::vector<std::string> ids;
@@ -158,6 +161,20 @@ TEST_F(PipelineTest, RetryableFailuresAreRetriedUnderTheSameId) {
   for (const auto& id : sink.ids) EXPECT_EQ(id, sink.ids[0]);
   EXPECT_EQ(sink.attempts[0], Attempt::kFirst);
   EXPECT_EQ(sink.attempts[3], Attempt::kRetry);
+}
+
+// A sink told to wait (Retry-After) is not called again sooner, even when the backoff is shorter.
+TEST_F(PipelineTest, TheDelayASinkWasToldIsHonoured) {
+  RecordingSink sink;
+  sink.failuresLeft = 1;
+  sink.retryAfter = std::chrono::milliseconds(400);
+  Pipeline p(options(5, 10), sink);  // backoff 5 ms
+  p.start();
+  ASSERT_TRUE(submitAndWait(p, logsOf(p, 5)).isOk());
+  ASSERT_TRUE(eventually([&] { return sink.storedRows() == 5; }));
+  std::lock_guard lock(sink.mu);
+  ASSERT_EQ(sink.callTimes.size(), 2u);
+  EXPECT_GE(sink.callTimes[1] - sink.callTimes[0], std::chrono::milliseconds(400));
 }
 
 TEST_F(PipelineTest, APermanentFailureDropsOnlyTheRecordsThatCauseIt) {
