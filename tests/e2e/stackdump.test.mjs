@@ -324,9 +324,17 @@ test('ingest continues during and after the dumps, and the store holds every ack
   assert.equal(Number(stored.ids), ackedRecords, 'each record stored once');
 });
 
+// The bound is the product's (the normal build); a sanitizer build's instrumented code reports its
+// times without being held to it.
+const SANITIZED = Boolean(process.env.STACKHOUSE_SANITIZE);
+
 test(`each dump's closing line arrives within ${DUMP_BUDGET_MS} ms of SIGUSR2 (the first: +${FIRST_DUMP_ALLOWANCE_MS} ms for symbol tables)`, (t) => {
   assert.ok(result, 'the scenario ran');
   for (const d of result.dumps) t.diagnostic(describeTiming(d));
+  if (SANITIZED) {
+    t.diagnostic(`sanitizer build (${process.env.STACKHOUSE_SANITIZE}): times reported, not bounded`);
+    return;
+  }
   for (const d of result.dumps) {
     const budget = DUMP_BUDGET_MS + (d.n === 1 ? FIRST_DUMP_ALLOWANCE_MS : 0);
     assert.ok(d.elapsedMs <= budget, `${describeTiming(d)}: over ${budget} ms`);
