@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -50,7 +51,10 @@ Result<std::unique_ptr<SinkQueue>> SinkQueue::open(const SinkQueueOptions& optio
     if (!status.isOk()) return;
     SegmentLogOptions logOptions;
     logOptions.dir = options.dir + "/" + std::string(SignalTraits<B>::kName);
-    logOptions.segmentBytes = options.segmentBytes;
+    // Segments are what dropOldest deletes: at most a sixteenth of the budget each (not below
+    // 1 MiB), so a full queue drops a sliver of its oldest records, not most of what it holds.
+    logOptions.segmentBytes =
+        std::min(options.segmentBytes, std::max<uint64_t>(options.maxBytes / 16, 1ull << 20));
     logOptions.syncCursor = options.fsync;
     Recovery recovery;
     auto log = SegmentLog::open(logOptions, &recovery);
@@ -154,7 +158,9 @@ Result<QueuePosition> SinkQueue::append(telemetry::Signal signal, std::span<cons
     }
     dropped = true;
   }
-  if (dropping_ && !dropped) {
+  // An episode lasts until the queue has room again (under half its budget: the sink caught up),
+  // not until the next append that happened to fit after a segment was dropped.
+  if (dropping_ && !dropped && bytes() + need <= options_.maxBytes / 2) {
     dropping_ = false;
     log::info("queue: no longer dropping",
               log::Fields().add("sink", options_.sink).add("dropped_records", episodeRecords_));

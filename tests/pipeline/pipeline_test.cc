@@ -1,12 +1,17 @@
 #include "pipeline/pipeline.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 
+#include "common/log.h"
+#include "pipeline/sink_queue.h"
 #include "support/log_rows.h"
 
 namespace stackhouse::pipeline {
@@ -322,6 +327,57 @@ TEST_F(PipelineTest, DropOldestKeepsAcceptingAndCountsWhatItDrops) {
   EXPECT_GT(dropped.value(), 0u);
   // What is left: the held range plus what fits in the budget; all else was counted.
   EXPECT_LT(dropped.value(), 200u);
+}
+
+// A full queue drops a sliver of its oldest records, not most of what it holds: its segments (what
+// dropOldest deletes) are at most a sixteenth of the budget even when segmentBytes is larger.
+TEST_F(PipelineTest, DropOldestDropsAtMostASixteenthOfTheBudgetAtATime) {
+  SinkQueueOptions o;
+  o.sink = "sliver";
+  o.dir = dir_ + "/sliver";
+  o.maxBytes = 16 << 20;  // segmentBytes stays at its 64 MiB default
+  o.fsync = false;
+  o.onFull = OnFull::kDropOldest;
+  auto queue = SinkQueue::open(o, nullptr);
+  ASSERT_TRUE(queue.isOk()) << queue.status().toString();
+  const std::string payload(64 << 10, 'z');
+  iovec part{const_cast<char*>(payload.data()), payload.size()};
+  const auto& dropped =
+      metrics().counter("stackhouse_queue_dropped_records_total", "",
+                        {{"sink", "sliver"}, {"signal", "logs"}, {"reason", "full"}});
+  uint64_t appended = 0;
+  const std::string logPath = dir_ + "/sliver.log";
+  const int logFd = ::open(logPath.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  ASSERT_GE(logFd, 0);
+  log::setOutputFd(logFd);
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(
+        queue.value()
+            ->append(telemetry::Signal::kLogs, std::span<const iovec>(&part, 1), payload.size(), 1)
+            .isOk());
+    ++appended;
+    if (dropped.value() > 0) {
+      // Within a segment plus one record of the budget, whatever was dropped.
+      EXPECT_GE(queue.value()->bytes() + (1 << 20) + payload.size() + 16, o.maxBytes) << i;
+    }
+    EXPECT_LE(queue.value()->bytes(), o.maxBytes);
+  }
+  log::setOutputFd(-1);
+  ::close(logFd);
+  // One dropping episode, logged once: the queue never went under half its budget.
+  std::ifstream logFile(logPath);
+  int starts = 0, ends = 0;
+  for (std::string line; std::getline(logFile, line);) {
+    starts += line.find("queue full: dropping") != std::string::npos ? 1 : 0;
+    ends += line.find("no longer dropping") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(starts, 1);
+  EXPECT_EQ(ends, 0);
+  EXPECT_GT(dropped.value(), 0u);
+  // Every record is either still queued or counted.
+  EXPECT_EQ(queue.value()->log(telemetry::Signal::kLogs).bytesOnDisk() / (payload.size() + 16) +
+                dropped.value(),
+            appended);
 }
 
 TEST_F(PipelineTest, StopWithoutStartAndTwiceIsFine) {
