@@ -32,6 +32,13 @@ SinkQueue::SinkQueue(const SinkQueueOptions& options)
                            {{"sink", options.sink},
                             {"signal", std::string(SignalTraits<B>::kName)},
                             {"reason", "full"}});
+    droppedRows_[signalIndex(SignalTraits<B>::kSignal)] = &metrics().counter(
+        "stackhouse_queue_dropped_rows_total",
+        "Rows (log records, spans, metric points) of the records dropped from a sink's queue, by "
+        "the same reasons as stackhouse_queue_dropped_records_total.",
+        {{"sink", options.sink},
+         {"signal", std::string(SignalTraits<B>::kName)},
+         {"reason", "full"}});
   });
 }
 
@@ -133,6 +140,7 @@ bool SinkQueue::dropOldest() {
   const SegmentLog::Dropped dropped = oldest->dropOldest();
   if (dropped.bytes == 0) return false;
   droppedRecords_[index]->inc(dropped.records);
+  droppedRows_[index]->inc(dropped.rows);
   episodeRecords_ += dropped.records;
   if (!dropping_) {
     dropping_ = true;

@@ -10,7 +10,8 @@
 //                  UNAVAILABLE + RetryInfo), nothing is dropped;
 //   kDropOldest    whole segments are dropped, oldest first (never records the worker has read),
 //                  until the record fits; every dropped record is counted
-//                  (stackhouse_queue_dropped_records_total{reason="full"}), and one line is logged
+//                  (stackhouse_queue_dropped_records_total{reason="full"}, and their rows in
+//                  stackhouse_queue_dropped_rows_total{reason="full"}), and one line is logged
 //                  when dropping starts and one when it ends (once the queue is under half its
 //                  budget again). Segments are at most maxBytes / 16 (not below 1 MiB), so each
 //                  drop removes a sliver of the oldest records.
@@ -78,6 +79,7 @@ class SinkQueue {
   bool dropping_ = false;        // append lock: in a dropping episode
   uint64_t episodeRecords_ = 0;  // append lock
   Counter* droppedRecords_[kSignalCount];
+  Counter* droppedRows_[kSignalCount];
   Counter& refused_;
   Gauge& bytesGauge_;
 };

@@ -1,5 +1,5 @@
-// Remote sinks down for 60 s under steady load, then back (about 100 s of wall time, little CPU:
-// the clients are paced, not flat out).
+// Remote sinks down for 60 s under steady load, then back (about 2 min of wall time, a third of
+// one core: the clients are paced, not flat out).
 //
 // Processes:
 //   A  `stackhouse run`: the embedded store, plus Tinybird and Datadog (logs routed to all three),
@@ -20,7 +20,8 @@
 //   - Datadog's queue passed its budget: it dropped its oldest records (per client, the dropped
 //     requests are one run of consecutive requests; everything after them was delivered, once),
 //     and stackhouse_queue_dropped_records_total{sink="datadog",reason="full"} on A's /metrics
-//     equals exactly sent - delivered (one queue record per request).
+//     equals exactly sent - delivered (one queue record per request), and
+//     stackhouse_queue_dropped_rows_total the rows sent - the rows delivered.
 //
 // Run by hand: node --test --test-reporter=spec tests/e2e/outage.test.mjs
 //   (env STACKHOUSE_BIN, STANDIN_BIN (clickhouse-standin), VENDOR_STANDIN_BIN)
@@ -376,6 +377,9 @@ test('Tinybird, Datadog and a remote ClickHouse down for 60 s: nothing lost with
     return missing === 0 || `${missing} requests not yet queryable`;
   });
   assertExactlyOnce('embedded store', await storedIn(a, svcA), sentA);
+  // Within their budgets, Tinybird's and the remote ClickHouse's queues dropped nothing.
+  assert.equal(await metricValue(a, 'stackhouse_queue_dropped_records_total', ['sink="tinybird"']), 0);
+  assert.equal(await metricValue(b, 'stackhouse_queue_dropped_records_total', ['sink="clickhouse"']), 0);
 
   // Datadog: the budget was passed, the oldest were dropped, the counter is exact.
   const dd = vendor.datadog;
@@ -386,6 +390,9 @@ test('Tinybird, Datadog and a remote ClickHouse down for 60 s: nothing lost with
   }
   assert.ok(dropped > 0, 'the outage did not pass Datadog\'s queue budget');
   assert.equal(dropped, notDelivered.length, 'stackhouse_queue_dropped_records_total{sink="datadog"} = sent - delivered');
+  const deliveredRows = Object.values(dd).reduce((n, [rows]) => n + rows, 0);
+  assert.equal(await metricValue(a, 'stackhouse_queue_dropped_rows_total', droppedLabels),
+    ackedA.length * RECORDS - deliveredRows, 'stackhouse_queue_dropped_rows_total{sink="datadog"} = rows sent - rows delivered');
   const runs = [];
   for (let c = 0; c < CLIENTS; c++) {
     const mine = ackedA.filter((r) => r.client === c).sort((x, y) => x.n - y.n);

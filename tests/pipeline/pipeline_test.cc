@@ -169,6 +169,12 @@ TEST_F(PipelineTest, APermanentFailureDropsOnlyTheRecordsThatCauseIt) {
   RecordingSink sink;
   Pipeline p(options(8, 10'000), sink);
   p.start();
+  const Labels refusedLabels{{"sink", "clickhouse"}, {"signal", "logs"}, {"reason", "refused"}};
+  const auto& refused =
+      metrics().counter("stackhouse_queue_dropped_records_total", "", refusedLabels);
+  const auto& refusedRows =
+      metrics().counter("stackhouse_queue_dropped_rows_total", "", refusedLabels);
+  const uint64_t refusedBefore = refused.value(), refusedRowsBefore = refusedRows.value();
   for (int i = 0; i < 8; ++i) {
     ASSERT_TRUE(
         submitAndWait(p, logsOf(p, 1, i == 5 ? "poison" : "ok" + std::to_string(i))).isOk());
@@ -176,6 +182,8 @@ TEST_F(PipelineTest, APermanentFailureDropsOnlyTheRecordsThatCauseIt) {
   ASSERT_TRUE(eventually([&] { return sink.storedRows() == 7; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(sink.storedRows(), 7u);
+  EXPECT_EQ(refused.value() - refusedBefore, 1u);
+  EXPECT_EQ(refusedRows.value() - refusedRowsBefore, 1u);
   std::lock_guard lock(sink.mu);
   for (const auto& b : sink.bodies) EXPECT_NE(b, "poison");
   // Isolation calls compare with what the sink holds.
@@ -327,6 +335,12 @@ TEST_F(PipelineTest, DropOldestKeepsAcceptingAndCountsWhatItDrops) {
   EXPECT_GT(dropped.value(), 0u);
   // What is left: the held range plus what fits in the budget; all else was counted.
   EXPECT_LT(dropped.value(), 200u);
+  // Ten rows a record.
+  EXPECT_EQ(metrics()
+                .counter("stackhouse_queue_dropped_rows_total", "",
+                         {{"sink", "dropper"}, {"signal", "logs"}, {"reason", "full"}})
+                .value(),
+            dropped.value() * 10);
 }
 
 // A full queue drops a sliver of its oldest records, not most of what it holds: its segments (what
@@ -374,6 +388,11 @@ TEST_F(PipelineTest, DropOldestDropsAtMostASixteenthOfTheBudgetAtATime) {
   EXPECT_EQ(starts, 1);
   EXPECT_EQ(ends, 0);
   EXPECT_GT(dropped.value(), 0u);
+  EXPECT_EQ(metrics()
+                .counter("stackhouse_queue_dropped_rows_total", "",
+                         {{"sink", "sliver"}, {"signal", "logs"}, {"reason", "full"}})
+                .value(),
+            dropped.value());  // one row a record
   // Every record is either still queued or counted.
   EXPECT_EQ(queue.value()->log(telemetry::Signal::kLogs).bytesOnDisk() / (payload.size() + 16) +
                 dropped.value(),
