@@ -44,10 +44,21 @@ std::string rangeId(const SegmentLog& log, QueuePosition start, QueuePosition en
 
 }  // namespace
 
+namespace {
+
+SinkWorkerOptions boundedBy(const SinkQueueOptions& queue, SinkWorkerOptions options) {
+  if (queue.onFull == OnFull::kDropOldest) {
+    options.maxBytes = std::min(options.maxBytes, std::max<uint64_t>(queue.maxBytes / 8, 1));
+  }
+  return options;
+}
+
+}  // namespace
+
 SinkWorker::SinkWorker(Sink& sink, SinkQueue& queue, const SinkWorkerOptions& options)
     : sink_(sink),
       queue_(queue),
-      options_(options),
+      options_(boundedBy(queue.options(), options)),
       jitterState_(std::random_device{}()),
       sendSeconds_(metrics().histogram("stackhouse_sink_send_seconds",
                                        "Time of one call to a sink (one range of its queue).",

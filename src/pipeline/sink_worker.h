@@ -43,6 +43,9 @@ namespace stackhouse::pipeline {
 
 struct SinkWorkerOptions {
   size_t maxRows = 50000;
+  // A range's payload bytes. With onFull: dropOldest, at most an eighth of the queue's maxBytes:
+  // the ranges the worker holds (one per signal) are never dropped, so a queue whose worker
+  // held all of it could only refuse appends, which dropOldest must never do.
   uint64_t maxBytes = 256ull << 20;
   std::chrono::milliseconds maxAge{200};
   std::chrono::milliseconds backoffInitial{100};
@@ -108,7 +111,7 @@ class SinkWorker {
 
   Sink& sink_;
   SinkQueue& queue_;
-  const SinkWorkerOptions options_;
+  const SinkWorkerOptions options_;  // maxBytes within an eighth of a dropOldest queue's budget
   std::tuple<Lane<telemetry::LogBatch>, Lane<telemetry::SpanBatch>, Lane<telemetry::MetricBatch>>
       lanes_;  // worker thread only (after start)
 

@@ -26,6 +26,7 @@ class RecordingSink : public Sink {
  public:
   Status writeLogs(std::span<const LogBatch* const> batches, std::string_view batchId,
                    Attempt attempt) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delayMs.load()));
     std::lock_guard lock(mu);
     ++calls;
     ids.emplace_back(batchId);
@@ -71,6 +72,7 @@ class RecordingSink : public Sink {
   int calls = 0;
   int failuresLeft = 0;
   bool logsDown = false;
+  std::atomic<int> delayMs{0};  // each logs call takes this long
   std::vector<size_t> groups;
   std::vector<std::string> ids;
   std::vector<Attempt> attempts;
@@ -341,6 +343,47 @@ TEST_F(PipelineTest, DropOldestKeepsAcceptingAndCountsWhatItDrops) {
                          {{"sink", "dropper"}, {"signal", "logs"}, {"reason", "full"}})
                 .value(),
             dropped.value() * 10);
+}
+
+// After an outage the worker reads what the queue holds in ranges of at most an eighth of a
+// dropOldest queue's budget: while a slow sink takes them, there is always something older to
+// drop, and appends are never refused (they were, when the worker held the whole queue).
+TEST_F(PipelineTest, DropOldestNeverPushesBackWhileTheSinkCatchesUp) {
+  RecordingSink sink;
+  {
+    std::lock_guard lock(sink.mu);
+    sink.logsDown = true;
+  }
+  std::vector<PipelineSink> sinks(1);
+  sinks[0].sink = &sink;
+  sinks[0].queue.sink = "catching-up";
+  sinks[0].queue.maxBytes = 64 << 10;
+  sinks[0].queue.segmentBytes = 4 << 10;
+  sinks[0].queue.onFull = OnFull::kDropOldest;
+  sinks[0].worker.backoffMax = std::chrono::milliseconds(20);
+  sinks[0].sources = {telemetry::Source::kLogs};
+  Pipeline p(options(), std::move(sinks));
+  p.start();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(submitAndWait(p, logsOf(p, 10, std::string(100, 'y'))).isOk()) << i;
+  }
+  // The sink is back, but slow: each call takes 300 ms.
+  sink.delayMs = 300;
+  {
+    std::lock_guard lock(sink.mu);
+    sink.logsDown = false;
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+  int submitted = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    const Status s = submitAndWait(p, logsOf(p, 10, std::string(100, 'y')));
+    ASSERT_TRUE(s.isOk()) << submitted << ": " << s.toString();
+    ++submitted;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT(submitted, 100);
+  EXPECT_GT(sink.storedRows(), 0u);
+  sink.delayMs = 0;
 }
 
 // A full queue drops a sliver of its oldest records, not most of what it holds: its segments (what
