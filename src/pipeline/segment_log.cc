@@ -406,6 +406,9 @@ Status SegmentLog::read(QueuePosition from, size_t maxRows, size_t maxBytes, Que
         at = {next->first, 0};
         continue;
       }
+      // The segment is read outside the lock: from now on dropOldest must leave it alone, or
+      // its records would be both sent and counted as dropped.
+      if (at > readPosition_) readPosition_ = at;
     }
     if (readFd_ < 0 || readSeq_ != at.segment) {
       if (readFd_ >= 0) ::close(readFd_);

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -31,6 +32,13 @@ SinkQueue::SinkQueue(const SinkQueueOptions& options)
                            {{"sink", options.sink},
                             {"signal", std::string(SignalTraits<B>::kName)},
                             {"reason", "full"}});
+    droppedRows_[signalIndex(SignalTraits<B>::kSignal)] = &metrics().counter(
+        "stackhouse_queue_dropped_rows_total",
+        "Rows (log records, spans, metric points) of the records dropped from a sink's queue, by "
+        "the same reasons as stackhouse_queue_dropped_records_total.",
+        {{"sink", options.sink},
+         {"signal", std::string(SignalTraits<B>::kName)},
+         {"reason", "full"}});
   });
 }
 
@@ -50,7 +58,10 @@ Result<std::unique_ptr<SinkQueue>> SinkQueue::open(const SinkQueueOptions& optio
     if (!status.isOk()) return;
     SegmentLogOptions logOptions;
     logOptions.dir = options.dir + "/" + std::string(SignalTraits<B>::kName);
-    logOptions.segmentBytes = options.segmentBytes;
+    // Segments are what dropOldest deletes: at most a sixteenth of the budget each (not below
+    // 1 MiB), so a full queue drops a sliver of its oldest records, not most of what it holds.
+    logOptions.segmentBytes =
+        std::min(options.segmentBytes, std::max<uint64_t>(options.maxBytes / 16, 1ull << 20));
     logOptions.syncCursor = options.fsync;
     Recovery recovery;
     auto log = SegmentLog::open(logOptions, &recovery);
@@ -129,6 +140,7 @@ bool SinkQueue::dropOldest() {
   const SegmentLog::Dropped dropped = oldest->dropOldest();
   if (dropped.bytes == 0) return false;
   droppedRecords_[index]->inc(dropped.records);
+  droppedRows_[index]->inc(dropped.rows);
   episodeRecords_ += dropped.records;
   if (!dropping_) {
     dropping_ = true;
@@ -154,7 +166,9 @@ Result<QueuePosition> SinkQueue::append(telemetry::Signal signal, std::span<cons
     }
     dropped = true;
   }
-  if (dropping_ && !dropped) {
+  // An episode lasts until the queue has room again (under half its budget: the sink caught up),
+  // not until the next append that happened to fit after a segment was dropped.
+  if (dropping_ && !dropped && bytes() + need <= options_.maxBytes / 2) {
     dropping_ = false;
     log::info("queue: no longer dropping",
               log::Fields().add("sink", options_.sink).add("dropped_records", episodeRecords_));

@@ -10,8 +10,11 @@
 //                  UNAVAILABLE + RetryInfo), nothing is dropped;
 //   kDropOldest    whole segments are dropped, oldest first (never records the worker has read),
 //                  until the record fits; every dropped record is counted
-//                  (stackhouse_queue_dropped_records_total{reason="full"}), and one line is logged
-//                  when dropping starts and one when it ends.
+//                  (stackhouse_queue_dropped_records_total{reason="full"}, and their rows in
+//                  stackhouse_queue_dropped_rows_total{reason="full"}), and one line is logged
+//                  when dropping starts and one when it ends (once the queue is under half its
+//                  budget again). Segments are at most maxBytes / 16 (not below 1 MiB), so each
+//                  drop removes a sliver of the oldest records.
 //
 // Thread-safety: append() is called with the pipeline's append lock held (appends are
 // serialised); sync() from the pipeline's sync thread; the logs' reader side from the sink's
@@ -37,7 +40,7 @@ struct SinkQueueOptions {
   uint64_t maxBytes = 2ull << 30;
   bool fsync = true;  // fsync: always (false: never)
   OnFull onFull = OnFull::kBackpressure;
-  uint64_t segmentBytes = 64ull << 20;
+  uint64_t segmentBytes = 64ull << 20;  // at most maxBytes / 16 (not below 1 MiB) is used
 };
 
 class SinkQueue {
@@ -76,6 +79,7 @@ class SinkQueue {
   bool dropping_ = false;        // append lock: in a dropping episode
   uint64_t episodeRecords_ = 0;  // append lock
   Counter* droppedRecords_[kSignalCount];
+  Counter* droppedRows_[kSignalCount];
   Counter& refused_;
   Gauge& bytesGauge_;
 };

@@ -44,10 +44,21 @@ std::string rangeId(const SegmentLog& log, QueuePosition start, QueuePosition en
 
 }  // namespace
 
+namespace {
+
+SinkWorkerOptions boundedBy(const SinkQueueOptions& queue, SinkWorkerOptions options) {
+  if (queue.onFull == OnFull::kDropOldest) {
+    options.maxBytes = std::min(options.maxBytes, std::max<uint64_t>(queue.maxBytes / 8, 1));
+  }
+  return options;
+}
+
+}  // namespace
+
 SinkWorker::SinkWorker(Sink& sink, SinkQueue& queue, const SinkWorkerOptions& options)
     : sink_(sink),
       queue_(queue),
-      options_(options),
+      options_(boundedBy(queue.options(), options)),
       jitterState_(std::random_device{}()),
       sendSeconds_(metrics().histogram("stackhouse_sink_send_seconds",
                                        "Time of one call to a sink (one range of its queue).",
@@ -76,6 +87,11 @@ SinkWorker::SinkWorker(Sink& sink, SinkQueue& queue, const SinkWorkerOptions& op
                   "stackhouse_queue_dropped_records_total",
                   "Records dropped from a sink's queue: reason=full (onFull: dropOldest) or "
                   "refused (the sink refused them for good).",
+                  {{"sink", sinkName}, {"signal", signal}, {"reason", "refused"}});
+              l.refusedRows = &metrics().counter(
+                  "stackhouse_queue_dropped_rows_total",
+                  "Rows (log records, spans, metric points) of the records dropped from a sink's "
+                  "queue, by the same reasons as stackhouse_queue_dropped_records_total.",
                   {{"sink", sinkName}, {"signal", signal}, {"reason", "refused"}});
             }(lane),
             ...);
@@ -157,6 +173,7 @@ bool SinkWorker::fill(Lane<B>& lane) {
                      .add("signal", SignalTraits<B>::kName)
                      .add("error", s.message()));
       lane.refused->inc();
+      lane.refusedRows->inc(r.rows);
       batch.reset();
     }
     lane.rows += r.rows;
@@ -195,9 +212,11 @@ void SinkWorker::clear(Lane<B>& lane) {
 
 template <typename B>
 Result<size_t> SinkWorker::isolate(Lane<B>& lane, std::span<const B* const> parts, size_t first,
-                                   const std::string& id, Status failure, std::string& refusal) {
+                                   const std::string& id, Status failure, std::string& refusal,
+                                   size_t& refusedRows) {
   if (parts.size() == 1) {
     if (refusal.empty()) refusal = failure.message();
+    refusedRows += parts[0]->rows();
     return size_t{1};
   }
   size_t refused = 0;
@@ -212,7 +231,7 @@ Result<size_t> SinkWorker::isolate(Lane<B>& lane, std::span<const B* const> part
     lane.sends[outcome]->inc();
     if (outcome == kOk) continue;
     if (outcome != kPermanent) return s;
-    auto r = isolate(lane, sub, first + (side == 0 ? 0 : half), subId, s, refusal);
+    auto r = isolate(lane, sub, first + (side == 0 ? 0 : half), subId, s, refusal, refusedRows);
     if (!r) return r.status();
     refused += *r;
   }
@@ -252,10 +271,13 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
   size_t refused = 0;
   if (outcome == kPermanent) {
     std::string refusal;
-    auto r = isolate(lane, std::span<const B* const>(parts), 0, id + "-i", status, refusal);
+    size_t refusedRows = 0;
+    auto r =
+        isolate(lane, std::span<const B* const>(parts), 0, id + "-i", status, refusal, refusedRows);
     if (r.isOk()) {
       refused = *r;
       lane.refused->inc(refused);
+      lane.refusedRows->inc(refusedRows);
       log::warn("the sink refused records for good; they are dropped, the rest is stored",
                 log::Fields()
                     .add("sink", queue_.options().sink)

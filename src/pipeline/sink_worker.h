@@ -12,8 +12,9 @@
 //              maxRetryAfter;
 //   permanent  the range is halved and each half sent on its own (Attempt::kIsolate, ids derived
 //              from the range's), recursively, until the records the sink refuses are alone:
-//              those are dropped (stackhouse_queue_dropped_records_total{reason="refused"}) and
-//              logged with the sink's message; the rest is stored and the queue moves on.
+//              those are dropped (stackhouse_queue_dropped_records_total{reason="refused"},
+//              their rows in stackhouse_queue_dropped_rows_total) and logged with the sink's
+//              message; the rest is stored and the queue moves on.
 // A signal waiting for its backoff never holds back another: the thread sends whichever signal
 // is due, and sleeps until the earliest deadline or new records.
 //
@@ -44,6 +45,9 @@ namespace stackhouse::pipeline {
 
 struct SinkWorkerOptions {
   size_t maxRows = 50000;
+  // A range's payload bytes. With onFull: dropOldest, at most an eighth of the queue's maxBytes:
+  // the ranges the worker holds (one per signal) are never dropped, so a queue whose worker
+  // held all of it could only refuse appends, which dropOldest must never do.
   uint64_t maxBytes = 256ull << 20;
   std::chrono::milliseconds maxAge{200};
   std::chrono::milliseconds backoffInitial{100};
@@ -87,6 +91,7 @@ class SinkWorker {
     Clock::time_point notBefore{};
     Counter* sends[4] = {};  // by outcome: ok, retryable, throttled, permanent
     Counter* refused = nullptr;
+    Counter* refusedRows = nullptr;
   };
 
   void run();
@@ -98,11 +103,12 @@ class SinkWorker {
   template <typename B>
   void send(Lane<B>& lane, bool draining);
   // Sends records [0, parts.size()) of a range that failed permanently, halving; returns the
-  // number of records refused, or an error when a half failed other than permanently (the range
-  // is then sent again later).
+  // number of records refused (their rows added to `refusedRows`), or an error when a half failed
+  // other than permanently (the range is then sent again later).
   template <typename B>
   Result<size_t> isolate(Lane<B>& lane, std::span<const B* const> parts, size_t first,
-                         const std::string& id, Status failure, std::string& refusal);
+                         const std::string& id, Status failure, std::string& refusal,
+                         size_t& refusedRows);
   template <typename B>
   void clear(Lane<B>& lane);
   std::chrono::milliseconds backoff(int failures, bool throttled,
@@ -110,7 +116,7 @@ class SinkWorker {
 
   Sink& sink_;
   SinkQueue& queue_;
-  const SinkWorkerOptions options_;
+  const SinkWorkerOptions options_;  // maxBytes within an eighth of a dropOldest queue's budget
   std::tuple<Lane<telemetry::LogBatch>, Lane<telemetry::SpanBatch>, Lane<telemetry::MetricBatch>>
       lanes_;  // worker thread only (after start)
 

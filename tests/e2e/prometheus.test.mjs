@@ -71,7 +71,12 @@ latency_seconds_created 1700000100.0
 build_info{version="1.2.3"} 1
 # EOF
 `;
+// Served on the fixture's first two scrapes only: then it gets one stale point.
+const DEPARTING = `# TYPE e2e_departing gauge
+e2e_departing{phase="start"} 1
+`;
 let fixtureAccept = '';
+let fixtureScrapes = 0;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'prom-e2e-'));
 let nodeExporterPort, prometheusPort, fixturePort, fixture, server;
@@ -101,7 +106,8 @@ before(async () => {
       return;
     }
     res.writeHead(200, { 'content-type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' });
-    res.end(OM_BODY);
+    fixtureScrapes += 1;
+    res.end(fixtureScrapes <= 2 ? OM_BODY.replace('# EOF\n', `${DEPARTING}# EOF\n`) : OM_BODY);
   });
   await new Promise((r) => fixture.listen(0, '127.0.0.1', r));
   fixturePort = fixture.address().port;
@@ -300,4 +306,26 @@ test('OpenMetrics fixture: exemplars, _created, units and info in stored rows', 
   assert.equal(String(h.start), '1700000100000000000');
   assert.deepEqual(h.traceIds, ['0af7651916cd43dd8448eb211c80319c']);
   assert.deepEqual(h.exValues, [0.05]);
+});
+
+test('OpenMetrics fixture: a series gone from the scrape gets one stale point', { skip: !available && 'prometheus or node-exporter not installed' }, async () => {
+  // Two values, then Prometheus's stale NaN (bit for bit) with Flags = 1 (no recorded value), at
+  // the first scrape without it, and nothing after.
+  const query = `SELECT Flags, reinterpretAsUInt64(Value) AS bits, Value, Attributes,
+                        toUnixTimestamp64Nano(TimeUnix) AS t
+                 FROM otel.otel_metrics_gauge
+                 WHERE ServiceName = 'fixture' AND MetricName = 'e2e_departing' ORDER BY TimeUnix`;
+  let rows = [];
+  for (let i = 0; i < 50; i++) {
+    rows = await server.sqlObjects(query);
+    if (rows.length >= 3) break;
+    await sleep(200);
+  }
+  assert.equal(rows.length, 3, JSON.stringify(rows));
+  assert.deepEqual(rows.map((r) => r.Flags), [0, 0, 1]);
+  assert.deepEqual(rows.slice(0, 2).map((r) => r.Value), [1, 1]);
+  assert.equal(String(rows[2].bits), String(0x7ff0000000000002n));
+  for (const r of rows) assert.deepEqual(r.Attributes, { phase: 'start', env: 'e2e' });
+  assert.ok(BigInt(rows[2].t) > BigInt(rows[1].t));
+  assert.ok(fixtureScrapes > 3, `${fixtureScrapes} scrapes`);
 });

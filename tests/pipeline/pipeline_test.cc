@@ -1,12 +1,17 @@
 #include "pipeline/pipeline.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 
+#include "common/log.h"
+#include "pipeline/sink_queue.h"
 #include "support/log_rows.h"
 
 namespace stackhouse::pipeline {
@@ -21,6 +26,7 @@ class RecordingSink : public Sink {
  public:
   Status writeLogs(std::span<const LogBatch* const> batches, std::string_view batchId,
                    Attempt attempt) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delayMs.load()));
     std::lock_guard lock(mu);
     ++calls;
     callTimes.push_back(std::chrono::steady_clock::now());
@@ -69,6 +75,7 @@ class RecordingSink : public Sink {
   std::chrono::milliseconds retryAfter{0};  // what a failing call says to wait
   std::vector<std::chrono::steady_clock::time_point> callTimes;
   bool logsDown = false;
+  std::atomic<int> delayMs{0};  // each logs call takes this long
   std::vector<size_t> groups;
   std::vector<std::string> ids;
   std::vector<Attempt> attempts;
@@ -181,6 +188,12 @@ TEST_F(PipelineTest, APermanentFailureDropsOnlyTheRecordsThatCauseIt) {
   RecordingSink sink;
   Pipeline p(options(8, 10'000), sink);
   p.start();
+  const Labels refusedLabels{{"sink", "clickhouse"}, {"signal", "logs"}, {"reason", "refused"}};
+  const auto& refused =
+      metrics().counter("stackhouse_queue_dropped_records_total", "", refusedLabels);
+  const auto& refusedRows =
+      metrics().counter("stackhouse_queue_dropped_rows_total", "", refusedLabels);
+  const uint64_t refusedBefore = refused.value(), refusedRowsBefore = refusedRows.value();
   for (int i = 0; i < 8; ++i) {
     ASSERT_TRUE(
         submitAndWait(p, logsOf(p, 1, i == 5 ? "poison" : "ok" + std::to_string(i))).isOk());
@@ -188,6 +201,8 @@ TEST_F(PipelineTest, APermanentFailureDropsOnlyTheRecordsThatCauseIt) {
   ASSERT_TRUE(eventually([&] { return sink.storedRows() == 7; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(sink.storedRows(), 7u);
+  EXPECT_EQ(refused.value() - refusedBefore, 1u);
+  EXPECT_EQ(refusedRows.value() - refusedRowsBefore, 1u);
   std::lock_guard lock(sink.mu);
   for (const auto& b : sink.bodies) EXPECT_NE(b, "poison");
   // Isolation calls compare with what the sink holds.
@@ -339,6 +354,109 @@ TEST_F(PipelineTest, DropOldestKeepsAcceptingAndCountsWhatItDrops) {
   EXPECT_GT(dropped.value(), 0u);
   // What is left: the held range plus what fits in the budget; all else was counted.
   EXPECT_LT(dropped.value(), 200u);
+  // Ten rows a record.
+  EXPECT_EQ(metrics()
+                .counter("stackhouse_queue_dropped_rows_total", "",
+                         {{"sink", "dropper"}, {"signal", "logs"}, {"reason", "full"}})
+                .value(),
+            dropped.value() * 10);
+}
+
+// After an outage the worker reads what the queue holds in ranges of at most an eighth of a
+// dropOldest queue's budget: while a slow sink takes them, there is always something older to
+// drop, and appends are never refused (they were, when the worker held the whole queue).
+TEST_F(PipelineTest, DropOldestNeverPushesBackWhileTheSinkCatchesUp) {
+  RecordingSink sink;
+  {
+    std::lock_guard lock(sink.mu);
+    sink.logsDown = true;
+  }
+  std::vector<PipelineSink> sinks(1);
+  sinks[0].sink = &sink;
+  sinks[0].queue.sink = "catching-up";
+  sinks[0].queue.maxBytes = 64 << 10;
+  sinks[0].queue.segmentBytes = 4 << 10;
+  sinks[0].queue.onFull = OnFull::kDropOldest;
+  sinks[0].worker.backoffMax = std::chrono::milliseconds(20);
+  sinks[0].sources = {telemetry::Source::kLogs};
+  Pipeline p(options(), std::move(sinks));
+  p.start();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(submitAndWait(p, logsOf(p, 10, std::string(100, 'y'))).isOk()) << i;
+  }
+  // The sink is back, but slow: each call takes 300 ms.
+  sink.delayMs = 300;
+  {
+    std::lock_guard lock(sink.mu);
+    sink.logsDown = false;
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+  int submitted = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    const Status s = submitAndWait(p, logsOf(p, 10, std::string(100, 'y')));
+    ASSERT_TRUE(s.isOk()) << submitted << ": " << s.toString();
+    ++submitted;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT(submitted, 100);
+  EXPECT_GT(sink.storedRows(), 0u);
+  sink.delayMs = 0;
+}
+
+// A full queue drops a sliver of its oldest records, not most of what it holds: its segments (what
+// dropOldest deletes) are at most a sixteenth of the budget even when segmentBytes is larger.
+TEST_F(PipelineTest, DropOldestDropsAtMostASixteenthOfTheBudgetAtATime) {
+  SinkQueueOptions o;
+  o.sink = "sliver";
+  o.dir = dir_ + "/sliver";
+  o.maxBytes = 16 << 20;  // segmentBytes stays at its 64 MiB default
+  o.fsync = false;
+  o.onFull = OnFull::kDropOldest;
+  auto queue = SinkQueue::open(o, nullptr);
+  ASSERT_TRUE(queue.isOk()) << queue.status().toString();
+  const std::string payload(64 << 10, 'z');
+  iovec part{const_cast<char*>(payload.data()), payload.size()};
+  const auto& dropped =
+      metrics().counter("stackhouse_queue_dropped_records_total", "",
+                        {{"sink", "sliver"}, {"signal", "logs"}, {"reason", "full"}});
+  uint64_t appended = 0;
+  const std::string logPath = dir_ + "/sliver.log";
+  const int logFd = ::open(logPath.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  ASSERT_GE(logFd, 0);
+  log::setOutputFd(logFd);
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(
+        queue.value()
+            ->append(telemetry::Signal::kLogs, std::span<const iovec>(&part, 1), payload.size(), 1)
+            .isOk());
+    ++appended;
+    if (dropped.value() > 0) {
+      // Within a segment plus one record of the budget, whatever was dropped.
+      EXPECT_GE(queue.value()->bytes() + (1 << 20) + payload.size() + 16, o.maxBytes) << i;
+    }
+    EXPECT_LE(queue.value()->bytes(), o.maxBytes);
+  }
+  log::setOutputFd(-1);
+  ::close(logFd);
+  // One dropping episode, logged once: the queue never went under half its budget.
+  std::ifstream logFile(logPath);
+  int starts = 0, ends = 0;
+  for (std::string line; std::getline(logFile, line);) {
+    starts += line.find("queue full: dropping") != std::string::npos ? 1 : 0;
+    ends += line.find("no longer dropping") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(starts, 1);
+  EXPECT_EQ(ends, 0);
+  EXPECT_GT(dropped.value(), 0u);
+  EXPECT_EQ(metrics()
+                .counter("stackhouse_queue_dropped_rows_total", "",
+                         {{"sink", "sliver"}, {"signal", "logs"}, {"reason", "full"}})
+                .value(),
+            dropped.value());  // one row a record
+  // Every record is either still queued or counted.
+  EXPECT_EQ(queue.value()->log(telemetry::Signal::kLogs).bytesOnDisk() / (payload.size() + 16) +
+                dropped.value(),
+            appended);
 }
 
 TEST_F(PipelineTest, StopWithoutStartAndTwiceIsFine) {

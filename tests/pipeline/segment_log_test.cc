@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace stackhouse::pipeline {
@@ -235,6 +237,53 @@ TEST_F(SegmentLogTest, DropOldestNeverDropsWhatWasRead) {
   // Every record is either read, dropped (counted) or still there.
   EXPECT_EQ(1 + dropped + rest.size(), 9u);
   EXPECT_GT(dropped, 0u);
+}
+
+// The reader reads segments outside the log's lock; dropOldest (on the appending thread) must not
+// drop the segment it is reading meanwhile, or its records are both sent and counted as dropped.
+// Every record is read or counted dropped, never both.
+TEST_F(SegmentLogTest, DropOldestRacingTheReaderCountsEachRecordOnce) {
+  auto log = open(nullptr, 2000);  // about ten records a segment
+  constexpr uint64_t kRecords = 20000;
+  constexpr uint64_t kBudget = 20000;
+  std::atomic<bool> done{false};
+  uint64_t dropped = 0;
+  std::thread writer([&] {
+    for (uint64_t i = 1; i <= kRecords; ++i) {
+      while (log->bytesOnDisk() + 216 > kBudget) {
+        const auto d = log->dropOldest();
+        if (d.records == 0) break;
+        dropped += d.records;
+      }
+      const QueuePosition end = append(*log, i, 200);
+      log->publish(end);
+    }
+    done = true;
+  });
+  std::vector<uint64_t> seen;
+  QueuePosition from = log->committed();
+  auto drain = [&] {
+    std::vector<QueueRecord> out;
+    EXPECT_TRUE(log->read(from, SIZE_MAX, SIZE_MAX, {}, out).isOk());
+    for (const QueueRecord& r : out) {
+      uint64_t n = 0;
+      std::memcpy(&n, r.payload.data(), 8);
+      seen.push_back(n);
+    }
+    if (!out.empty()) {
+      from = out.back().end;
+      // Commit what was read, as the worker does once its sink has it.
+      EXPECT_TRUE(log->beginRange(from).isOk());
+      EXPECT_TRUE(log->commit(from).isOk());
+    }
+  };
+  while (!done) drain();
+  writer.join();
+  drain();
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end()) << "a record read twice";
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(seen.size() + dropped, kRecords) << seen.size() << " read + " << dropped << " dropped";
 }
 
 }  // namespace

@@ -192,8 +192,10 @@ Status ScrapeMapper::map(std::string_view body, Format format, const ScrapeLimit
   // Staleness: series of the last scrape that this one did not have.
   for (auto it = series_.begin(); it != series_.end();) {
     if (it->second.generation != generation_) {
-      appendStale(it->second, scrapeNanos, out);
-      ++counts.staleMarkers;
+      if (it->second.trackStale) {
+        appendStale(it->second, scrapeNanos, out);
+        ++counts.staleMarkers;
+      }
       it = series_.erase(it);
     } else {
       it->second.fresh = false;
@@ -486,6 +488,9 @@ int64_t ScrapeMapper::startFor(uint64_t key, const Group& g, Kind kind, bool mon
     }
   }
   s.generation = generation_;
+  // A sample with its own (honored) timestamp bypasses staleness, as in Prometheus's scrape loop
+  // (track_timestamps_staleness off, its default): its series gets no stale point.
+  s.trackStale = !(target_.honorTimestamps && g.hasTimestamp);
   int64_t start = 0;
   if (kind != Kind::kGauge) {
     if (g.hasCreated) {
@@ -668,7 +673,7 @@ void ScrapeMapper::appendStale(const SeriesState& s, int64_t nanos, telemetry::M
 uint64_t ScrapeMapper::markAllStale(int64_t nanos, telemetry::MetricBatch& out) {
   uint64_t n = 0;
   for (const auto& [key, state] : series_) {
-    if (state.fresh) continue;
+    if (state.fresh || !state.trackStale) continue;
     appendStale(state, nanos, out);
     ++n;
   }

@@ -14,7 +14,8 @@
 // honorLabels keeps the sample's). Start time: the series' `_created` sample when there is one,
 // else the time the series was first seen (again after a reset). A series that disappears gets
 // one stale point (value: Prometheus's stale NaN, flags: no recorded value), as does every
-// series when a scrape fails.
+// series when a scrape fails; not a series whose sample carried a timestamp that was honored
+// (Prometheus's scrape loop bypasses staleness for those).
 //
 // One ScrapeMapper per target; it keeps the target's series state between scrapes (start times
 // and the last values, for resets and staleness). Not thread-safe: one scrape at a time.
@@ -128,7 +129,8 @@ class ScrapeMapper {
     uint32_t generation = 0;
     Kind kind = Kind::kGauge;
     bool monotonic = false;
-    bool fresh = false;  // first seen in the scrape being mapped
+    bool fresh = false;      // first seen in the scrape being mapped
+    bool trackStale = true;  // false: its last sample carried a timestamp that was honored
     // For the stale point: name, job, instance, then attribute names and values, '\0'-separated.
     std::string identity;
   };

@@ -2,9 +2,11 @@
 // limits, and Prometheus's rules for labels that clash with the target's.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "receivers/prometheus/scrape_mapper.h"
 
@@ -75,6 +77,124 @@ TEST(ScrapeMapper, StalenessWhenASeriesDisappears) {
   EXPECT_EQ(attrs["k"], "2");
   EXPECT_EQ(attrs["team"], "a");
   EXPECT_EQ(m.seriesCount(), 1u);
+}
+
+// Every kind of series that disappears gets its stale point in its own table, with its identity
+// (name, labels, the target's resource) and its start time; one that comes back afterwards is a
+// new series, starting again.
+TEST(ScrapeMapper, StalenessForEveryKindAndTheSeriesThatComesBack) {
+  ScrapeMapper m(target());
+  ScrapeCounts c;
+  telemetry::MetricBatch b;
+  const char* all =
+      "# TYPE x_total counter\nx_total{path=\"/a\"} 10\n"
+      "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_count 2\nh_sum 3\n"
+      "# TYPE s summary\ns{quantile=\"0.5\"} 4\ns_count 9\ns_sum 20\n"
+      "# TYPE g gauge\ng 1\n";
+  ASSERT_TRUE(scrape(m, all, kT0, b, c).isOk());
+  EXPECT_EQ(c.staleMarkers, 0u);
+  ASSERT_EQ(b.sum.rows(), 1u);
+  ASSERT_EQ(b.histogram.rows(), 1u);
+  ASSERT_EQ(b.summary.rows(), 1u);
+  c = {};
+  ASSERT_TRUE(scrape(m, "# TYPE g gauge\ng 2\n", kT0 + kStep, b, c).isOk());
+  EXPECT_EQ(c.staleMarkers, 3u);
+  EXPECT_EQ(m.seriesCount(), 1u);
+  ASSERT_EQ(b.sum.rows(), 2u);
+  ASSERT_EQ(b.histogram.rows(), 2u);
+  ASSERT_EQ(b.summary.rows(), 2u);
+  // The counter's stale point.
+  EXPECT_EQ(b.sum.common.metricName.at(1), "x_total");
+  EXPECT_TRUE(isStaleNaN(b.sum.value.at(1)));
+  EXPECT_EQ(b.sum.common.flags.at(1), kNoRecordedValue);
+  EXPECT_EQ(b.sum.common.timeUnix.at(1), kT0 + kStep);
+  EXPECT_EQ(b.sum.common.startTimeUnix.at(1), kT0);
+  EXPECT_EQ(b.sum.isMonotonic.at(1), 1);
+  EXPECT_EQ(attributesOf(b.sum.common.attributes, 1),
+            (std::map<std::string, std::string>{{"path", "/a"}, {"team", "a"}}));
+  EXPECT_EQ(attributesOf(b.sum.common.resourceAttributes, 1)["service.name"], "app");
+  EXPECT_EQ(attributesOf(b.sum.common.resourceAttributes, 1)["service.instance.id"],
+            "10.0.0.1:8080");
+  EXPECT_EQ(b.sum.common.serviceName.at(1), "app");
+  // The histogram's and the summary's: no count, no buckets, flagged.
+  EXPECT_EQ(b.histogram.common.metricName.at(1), "h");
+  EXPECT_EQ(b.histogram.common.flags.at(1), kNoRecordedValue);
+  EXPECT_EQ(b.histogram.count.at(1), 0u);
+  EXPECT_EQ(b.histogram.common.timeUnix.at(1), kT0 + kStep);
+  EXPECT_EQ(b.summary.common.metricName.at(1), "s");
+  EXPECT_EQ(b.summary.common.flags.at(1), kNoRecordedValue);
+  EXPECT_EQ(b.summary.count.at(1), 0u);
+  // The gauge still there: a value, not flagged.
+  ASSERT_EQ(b.gauge.rows(), 2u);
+  EXPECT_EQ(b.gauge.common.flags.at(1), 0u);
+  EXPECT_EQ(b.gauge.value.at(1), 2);
+  // The counter comes back: a new series (counted as added), starting at its return.
+  c = {};
+  ASSERT_TRUE(scrape(m, "# TYPE x_total counter\nx_total{path=\"/a\"} 11\n# TYPE g gauge\ng 3\n",
+                     kT0 + 2 * kStep, b, c)
+                  .isOk());
+  EXPECT_EQ(c.staleMarkers, 0u);
+  EXPECT_EQ(c.seriesAdded, 1u);
+  ASSERT_EQ(b.sum.rows(), 3u);
+  EXPECT_EQ(b.sum.common.flags.at(2), 0u);
+  EXPECT_EQ(b.sum.common.startTimeUnix.at(2), kT0 + 2 * kStep);
+  // Nothing else disappeared: no more stale points.
+  c = {};
+  ASSERT_TRUE(scrape(m, "# TYPE x_total counter\nx_total{path=\"/a\"} 12\n# TYPE g gauge\ng 3\n",
+                     kT0 + 3 * kStep, b, c)
+                  .isOk());
+  EXPECT_EQ(c.staleMarkers, 0u);
+}
+
+// As Prometheus's scrape loop: a sample with its own timestamp, when timestamps are honored,
+// bypasses staleness (no stale point when it disappears, nor when the target fails); when they
+// are not honored, it is an ordinary series.
+TEST(ScrapeMapper, ExplicitTimestampsBypassStalenessWhenHonored) {
+  for (const bool honor : {true, false}) {
+    SCOPED_TRACE(honor ? "honorTimestamps" : "timestamps ignored");
+    TargetIdentity t = target();
+    t.honorTimestamps = honor;
+    ScrapeMapper m(t);
+    ScrapeCounts c;
+    telemetry::MetricBatch b;
+    ASSERT_TRUE(scrape(m, "stamped 1 1700000000000\nplain 2\n", kT0, b, c).isOk());
+    c = {};
+    ASSERT_TRUE(scrape(m, "other 3\n", kT0 + kStep, b, c).isOk());
+    EXPECT_EQ(c.staleMarkers, honor ? 1u : 2u);
+    std::vector<std::string> stale;
+    for (size_t i = 0; i < b.gauge.rows(); ++i) {
+      if (b.gauge.common.flags.at(i) == kNoRecordedValue) {
+        stale.emplace_back(b.gauge.common.metricName.at(i));
+      }
+    }
+    std::sort(stale.begin(), stale.end());
+    const std::vector<std::string> expected =
+        honor ? std::vector<std::string>{"plain"} : std::vector<std::string>{"plain", "stamped"};
+    EXPECT_EQ(stale, expected);
+    // A failed scrape: the same rule.
+    ASSERT_TRUE(scrape(m, "stamped 1 1700000015000\nplain 2\n", kT0 + 2 * kStep, b, c).isOk());
+    EXPECT_EQ(m.markAllStale(kT0 + 3 * kStep, b), honor ? 1u : 2u);
+    EXPECT_EQ(m.seriesCount(), 0u);
+  }
+}
+
+// A target that goes down (every scrape failing) gets its stale points once, at the first failed
+// scrape; when it comes back its series start again.
+TEST(ScrapeMapper, ATargetDownStalesOnceAndStartsAgainWhenBack) {
+  ScrapeMapper m(target());
+  ScrapeCounts c;
+  telemetry::MetricBatch b;
+  ASSERT_TRUE(scrape(m, "# TYPE x_total counter\nx_total 5\ng 1\n", kT0, b, c).isOk());
+  EXPECT_EQ(m.markAllStale(kT0 + kStep, b), 2u);
+  EXPECT_EQ(m.markAllStale(kT0 + 2 * kStep, b), 0u);
+  c = {};
+  ASSERT_TRUE(scrape(m, "# TYPE x_total counter\nx_total 6\ng 1\n", kT0 + 3 * kStep, b, c).isOk());
+  EXPECT_EQ(c.seriesAdded, 2u);
+  EXPECT_EQ(c.staleMarkers, 0u);
+  ASSERT_EQ(b.sum.rows(), 3u);
+  EXPECT_EQ(b.sum.common.flags.at(1), kNoRecordedValue);
+  EXPECT_EQ(b.sum.common.timeUnix.at(1), kT0 + kStep);
+  EXPECT_EQ(b.sum.common.startTimeUnix.at(2), kT0 + 3 * kStep);
 }
 
 TEST(ScrapeMapper, FailedScrapeRollsBackAndStalesEverything) {

@@ -11,8 +11,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http/server.h"
+#include "receivers/prometheus/scrape_mapper.h"
 
 namespace stackhouse::receivers::prometheus {
 namespace {
@@ -29,8 +31,21 @@ class CollectingOutput : public ScrapeOutput {
       std::string key = std::string(g.serviceName.at(i)) + "/" + std::string(g.metricName.at(i));
       values_[key] = batch->gauge.value.at(i);
       ++counts_[key];
+      if (g.flags.at(i) == kNoRecordedValue && isStaleNaN(batch->gauge.value.at(i))) {
+        // Stale points by series: service/name{k=<value of the k attribute>}.
+        std::string k;
+        for (auto a = static_cast<size_t>(g.attributes.offset(i));
+             a < static_cast<size_t>(g.attributes.offset(i + 1)); ++a) {
+          if (g.attributes.keys().at(a) == "k") k = std::string(g.attributes.values().at(a));
+        }
+        stale_.push_back(key + "{k=" + k + "}");
+      }
     }
     return Status::ok();
+  }
+  std::vector<std::string> stale() {
+    std::lock_guard lock(mu_);
+    return stale_;
   }
   int count(const std::string& key) {
     std::lock_guard lock(mu_);
@@ -46,6 +61,7 @@ class CollectingOutput : public ScrapeOutput {
   std::mutex mu_;
   std::map<std::string, int> counts_;
   std::map<std::string, double> values_;
+  std::vector<std::string> stale_;
 };
 
 std::string gzip(const std::string& in) {
@@ -105,6 +121,20 @@ class Targets {
     } else if (path == "/auth") {
       const bool ok = r.header("authorization") == "Bearer s3cret";
       respond({ok ? 200 : 401, "text/plain", ok ? "a 1\n" : "", {}});
+    } else if (path == "/flaky") {
+      // Two series, then one, then failures.
+      int n = 0;
+      {
+        std::lock_guard lock(mu_);
+        n = flaky_++;
+      }
+      if (n == 0) {
+        respond({200, "text/plain", "# TYPE f gauge\nf{k=\"1\"} 1\nf{k=\"2\"} 2\n", {}});
+      } else if (n == 1) {
+        respond({200, "text/plain", "# TYPE f gauge\nf{k=\"1\"} 1\n", {}});
+      } else {
+        respond({503, "text/plain", "", {}});
+      }
     } else if (path == "/om") {
       respond(
           {200, "application/openmetrics-text; version=1.0.0", "# TYPE o gauge\no 3\n# EOF\n", {}});
@@ -117,6 +147,7 @@ class Targets {
   std::mutex mu_;
   std::string accept_;
   std::vector<std::thread> slow_;
+  int flaky_ = 0;
 };
 
 ScrapeTarget target(const std::string& job, uint16_t port, const std::string& path,
@@ -205,6 +236,24 @@ TEST(ScrapeManager, OffsetsAreStableAndWithinTheInterval) {
   EXPECT_EQ(scrapeOffset(a), scrapeOffset(target("a", 9100, "/metrics", 15000ms)));
   EXPECT_NE(scrapeOffset(a), scrapeOffset(b));
   EXPECT_LT(scrapeOffset(a), 15000ms);
+}
+
+// Staleness through the manager: a series gone from a scrape gets its stale point at that
+// scrape; when the target starts failing (up = 0) the series it last exposed get theirs, once,
+// however many scrapes fail after.
+TEST(ScrapeManager, StaleMarkersWhenASeriesGoesAndWhenTheTargetFails) {
+  Targets server;
+  CollectingOutput out;
+  std::vector<ScrapeTarget> targets;
+  targets.push_back(target("flaky", server.port(), "/flaky", 100ms, 90ms));
+  ScrapeManager m(std::move(targets), {}, out);
+  ASSERT_TRUE(m.start().isOk());
+  for (int i = 0; i < 100 && m.scrapesDone() < 6; ++i) std::this_thread::sleep_for(50ms);
+  m.stop();
+  ASSERT_GE(m.scrapesDone(), 6u);
+  EXPECT_EQ(out.stale(), (std::vector<std::string>{"flaky/f{k=2}", "flaky/f{k=1}"}));
+  EXPECT_EQ(out.count("flaky/f"), 2 + 1 + 2);  // values 1, 2; value 1; the two stale points
+  EXPECT_EQ(out.value("flaky/up"), 0);
 }
 
 }  // namespace
