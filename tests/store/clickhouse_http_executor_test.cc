@@ -233,5 +233,42 @@ TEST_F(RemoteQueryTest, TheQueryServiceRunsOnTheRemoteExecutors) {
   service.value()->stop();
 }
 
+TEST_F(RemoteQueryTest, AQueryWhoseClientLeftIsKilledOnTheRemoteByItsQueryId) {
+  query::QueryServiceOptions qo;
+  qo.maxConcurrent = 1;
+  auto service = query::QueryService::start(
+      *store_, qo, [&](bool control) -> Result<std::unique_ptr<SqlExecutor>> {
+        ClickhouseHttpOptions o = options();
+        o.control = control;
+        o.bounds.maxExecutionSeconds = 2;
+        auto e = ClickhouseHttpExecutor::create(std::move(o));
+        if (!e) return e.status();
+        return std::unique_ptr<SqlExecutor>(std::move(e.value()));
+      });
+  ASSERT_TRUE(service.isOk()) << service.status().toString();
+  const size_t ranBefore = standin_->executed().size();
+  const auto start = std::chrono::steady_clock::now();
+  std::promise<query::SqlApiReply> done;
+  service.value()->submit(
+      {"SELECT count() FROM (SELECT arrayJoin(range(100000)) AS a) AS x, "
+       "(SELECT arrayJoin(range(100000)) AS b) AS y WHERE (a * b) % 7 = 3",
+       {}},
+      [start] { return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(300); },
+      [&](query::SqlApiReply r) { done.set_value(std::move(r)); });
+  const query::SqlApiReply reply = done.get_future().get();
+  EXPECT_EQ(reply.httpStatus, 499) << reply.json;
+  service.value()->stop();
+  // The watch thread sent the kill to the remote, by the id the query ran under. (The stand-in
+  // runs one statement at a time, so there the kill runs once the query has ended.)
+  bool killed = false;
+  const std::vector<std::string> ran = standin_->executed();
+  for (size_t i = ranBefore; i < ran.size(); ++i) {
+    const std::string& sql = ran[i];
+    killed = killed || (sql.starts_with("KILL QUERY WHERE query_id = 'stackhouse-query-") &&
+                        sql.ends_with("' ASYNC"));
+  }
+  EXPECT_TRUE(killed);
+}
+
 }  // namespace
 }  // namespace stackhouse::store
