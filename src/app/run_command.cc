@@ -11,6 +11,7 @@
 #include "app/collector_command.h"
 #include "app/ingest_stack.h"
 #include "app/library_services.h"
+#include "app/remote_query.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -84,14 +85,6 @@ int runStack(const config::Config& config) {
                                 .add("engine", "chdb")
                                 .add("ttl_seconds", ttlSeconds)
                                 .add("open_ms", (monoNanos() - openStart) / 1'000'000));
-  if (config.otelConfig.exporters.clickhouse.remote()) {
-    // The query API does not read a remote ClickHouse yet: say so rather than look empty.
-    log::warn(
-        "the clickhouse sink writes to a remote ClickHouse, while the query API and UI read the "
-        "embedded store, which receives no new telemetry; for ingest alone run `stackhouse "
-        "collector`",
-        log::Fields().add("key", "otelConfig.exporters.clickhouse.endpoint"));
-  }
   auto diskBudget = store::DiskBudget::create(
       *store.value(), {.maxBytes = config.clickstack.persistence.dataSize}, &metrics());
   if (!diskBudget) {
@@ -108,7 +101,17 @@ int runStack(const config::Config& config) {
   query::QueryServiceOptions queryOptions;
   queryOptions.maxConcurrent = static_cast<int>(queryConfig.maxConcurrent);
   queryOptions.bounds = queryBounds;
-  auto queries = query::QueryService::start(*store.value(), queryOptions);
+  // With a remote ClickHouse, user queries are still parsed and checked on the embedded engine,
+  // and run on the remote one, where the sink writes.
+  query::QueryService::RemoteExecutors remoteQueries;
+  if (config.otelConfig.exporters.clickhouse.remote()) {
+    auto remote = remoteQueryExecutors(config, queryBounds);
+    if (!remote) return failedStart(remote.status());
+    remoteQueries = std::move(remote.value());
+    log::info("the query API reads the remote ClickHouse",
+              log::Fields().add("database", config.otelConfig.exporters.clickhouse.database));
+  }
+  auto queries = query::QueryService::start(*store.value(), queryOptions, remoteQueries);
   if (!queries) {
     log::error("cannot start the query workers",
                log::Fields().add("error", queries.status().message()));

@@ -16,17 +16,29 @@ QueryService::QueryService(const QueryServiceOptions& options)
       running_(metrics().gauge("stackhouse_query_running", "User queries running now.")) {}
 
 Result<std::unique_ptr<QueryService>> QueryService::start(store::ChdbStore& store,
-                                                          const QueryServiceOptions& options) {
+                                                          const QueryServiceOptions& options,
+                                                          const RemoteExecutors& remote) {
   std::unique_ptr<QueryService> service(new QueryService(options));
-  auto control = store.openControlConnection();
-  if (!control) return control.status();
-  service->control_ = std::move(control.value());
+  if (remote) {
+    auto control = remote(true);
+    if (!control) return control.status();
+    service->control_ = std::move(control.value());
+  } else {
+    auto control = store.openControlConnection();
+    if (!control) return control.status();
+    service->control_ = std::move(control.value());
+  }
   const int n = options.maxConcurrent < 1 ? 1 : options.maxConcurrent;
   for (int i = 0; i < n; ++i) {
     auto connection = store.openQueryConnection(options.bounds);
     if (!connection) return connection.status();
     auto worker = std::make_unique<Worker>();
     worker->connection = std::move(connection.value());
+    if (remote) {
+      auto executor = remote(false);
+      if (!executor) return executor.status();
+      worker->remote = std::move(executor.value());
+    }
     service->workers_.push_back(std::move(worker));
   }
   for (size_t i = 0; i < service->workers_.size(); ++i) {
@@ -74,8 +86,10 @@ void QueryService::work(size_t index) {
     UserQueryOptions options;
     options.maxAnswerBytes = options_.maxAnswerBytes;
     options.tag = worker.tag;
+    store::SqlExecutor& executor =
+        worker.remote ? *worker.remote : static_cast<store::SqlExecutor&>(*worker.connection);
     SqlApiReply reply =
-        runUserQuery(*worker.connection, job.request.sql, job.request.params, options);
+        runUserQuery(*worker.connection, executor, job.request.sql, job.request.params, options);
     running_.add(-1);
     bool killed = false;
     {
@@ -109,9 +123,7 @@ void QueryService::watch() {
     if (toKill.empty()) continue;
     lock.unlock();
     for (const std::string& tag : toKill) {
-      // The tag is ours (digits and letters) and starts the statement text, which a user's text
-      // cannot: it follows the tag.
-      auto r = control_->query("KILL QUERY WHERE startsWith(query, '/* " + tag + " */') ASYNC");
+      auto r = control_->run(control_->killStatement(tag), "TSV", {}, {});
       cancelled_.inc();
       if (!r) log::warn("cannot cancel a query", log::Fields().add("error", r.status().message()));
     }

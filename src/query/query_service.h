@@ -6,8 +6,13 @@
 // accepted at once; past that, done is called at once with 429 (the client retries). Accepted
 // queries run on the "query-<i>" threads; done is called there, exactly once. While a query
 // runs, the "query-watch" thread polls its clientGone callback and, once the client has gone,
-// cancels the statement in the engine (KILL QUERY by the tag runUserQuery puts on it), so its
+// cancels the statement in the engine (KILL QUERY by the tag runUserQuery runs it under), so its
 // worker is free again at once instead of after max_execution_time.
+//
+// Where queries run: each worker parses and checks on its own embedded read connection, always;
+// it runs the checked statement on that connection, or, when the service was started with a
+// RemoteExecutors factory (`stackhouse run` with a remote ClickHouse endpoint), on its own remote
+// executor, and the watch thread cancels on a remote control executor.
 #pragma once
 
 #include <atomic>
@@ -37,9 +42,14 @@ class QueryService {
   using Done = std::function<void(SqlApiReply)>;
   using ClientGone = std::function<bool()>;
 
-  // Opens one read connection per worker and a control connection; start-up only.
+  // Makes one remote executor: `control` for the one that runs killStatement (not readonly).
+  using RemoteExecutors = std::function<Result<std::unique_ptr<store::SqlExecutor>>(bool control)>;
+
+  // Opens one read connection per worker and a control connection, and with `remote` one remote
+  // executor per worker and a remote control executor; start-up only.
   static Result<std::unique_ptr<QueryService>> start(store::ChdbStore& store,
-                                                     const QueryServiceOptions& options);
+                                                     const QueryServiceOptions& options,
+                                                     const RemoteExecutors& remote = {});
   ~QueryService();
   QueryService(const QueryService&) = delete;
   QueryService& operator=(const QueryService&) = delete;
@@ -58,7 +68,8 @@ class QueryService {
     Done done;
   };
   struct Worker {
-    std::unique_ptr<store::ChdbConnection> connection;
+    std::unique_ptr<store::ChdbConnection> connection;  // parses and checks; runs when no remote
+    std::unique_ptr<store::SqlExecutor> remote;         // runs, when set
     std::thread thread;
     // The query running now, for the watch thread: guarded by QueryService::mu_.
     const Job* running = nullptr;
@@ -71,7 +82,7 @@ class QueryService {
   void watch();
 
   QueryServiceOptions options_;
-  std::unique_ptr<store::ChdbConnection> control_;  // watch thread only
+  std::unique_ptr<store::SqlExecutor> control_;  // watch thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   std::thread watcher_;
 

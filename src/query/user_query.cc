@@ -41,7 +41,7 @@ std::string withoutWrapper(std::string message) {
   return message;
 }
 
-SqlApiReply engineFailure(const store::ChdbConnection& c, const Status& status, bool wrapper) {
+SqlApiReply engineFailure(const store::SqlExecutor& c, const Status& status, bool wrapper) {
   const store::EngineError& e = c.lastError();
   std::string message = e.message.empty() ? status.message() : e.message;
   if (wrapper) message = withoutWrapper(std::move(message));
@@ -81,6 +81,12 @@ SqlApiReply errorReply(int status, int code, std::string_view name, std::string_
 
 SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql,
                          const store::QueryParams& params, const UserQueryOptions& options) {
+  return runUserQuery(connection, connection, sql, params, options);
+}
+
+SqlApiReply runUserQuery(store::ChdbConnection& connection, store::SqlExecutor& executor,
+                         std::string_view sql, const store::QueryParams& params,
+                         const UserQueryOptions& options) {
   if (sql.size() > kMaxUserQueryBytes) {
     return errorReply(413, 0, "QUERY_TOO_LARGE",
                       "the query is " + std::to_string(sql.size()) + " bytes; the limit is " +
@@ -101,12 +107,8 @@ SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql
     return errorReply(403, 0, "REFUSED", allowed.message());
   }
 
-  std::string statement;
-  statement.reserve(canonical.size() + options.tag.size() + 8);
-  if (!options.tag.empty()) statement.append("/* ").append(options.tag).append(" */ ");
-  statement.append(canonical);
-  auto out = connection.query(statement, "JSONCompact", params);
-  if (!out) return engineFailure(connection, out.status(), false);
+  auto out = executor.run(canonical, "JSONCompact", params, options.tag);
+  if (!out) return engineFailure(executor, out.status(), false);
 
   SqlApiReply reply;
   JsonWriter w(reply.json);

@@ -7,9 +7,12 @@
 //   3. The engine prints the parse tree of the formatted text (`EXPLAIN AST <formatted>`; that
 //      text is the engine's own rendering of one statement, so it can be placed after EXPLAIN).
 //   4. checkQueryTree (sql_guard.h) decides.
-//   5. The formatted text runs, with the caller's query parameters, on a read connection (bounded
-//      by its QueryBounds, readonly, in the `otel` database), behind a comment that tags it so
-//      that it can be cancelled with KILL QUERY when its client goes away.
+//   5. The formatted text runs, with the caller's query parameters, on the executor: the same read
+//      connection, or a remote ClickHouse (store/clickhouse_http_executor.h), bounded, readonly,
+//      in the telemetry database, under the tag as its query id, so that it can be cancelled
+//      with the executor's killStatement when its client goes away. Steps 2 to 4 always run on
+//      the embedded engine: the engine whose parse the allowlist was written and tested against
+//      decides, and the remote only ever receives the text that engine printed and passed.
 //   6. The answer is shaped as the API's JSON and refused if larger than maxAnswerBytes.
 //
 // The connection passed in must be a read connection (ChdbStore::openQueryConnection); a failed
@@ -31,11 +34,15 @@ struct SqlApiReply {
 
 struct UserQueryOptions {
   uint64_t maxAnswerBytes = 32ull << 20;  // the JSON answer; larger: 413, never a truncated answer
-  std::string tag;                        // e.g. "stackhouse-query-17": the KILL QUERY handle
+  std::string tag;  // e.g. "stackhouse-query-17": the query id, the KILL QUERY handle
 };
 
 SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql,
                          const store::QueryParams& params, const UserQueryOptions& options);
+// Parses and checks on `parser` (an embedded read connection), runs on `executor`.
+SqlApiReply runUserQuery(store::ChdbConnection& parser, store::SqlExecutor& executor,
+                         std::string_view sql, const store::QueryParams& params,
+                         const UserQueryOptions& options);
 
 // A query parameter's value as the engine reads it: in the escaped text form (a raw newline ends
 // the value, `\'` becomes `'`), so text that must arrive byte for byte is escaped first.

@@ -188,6 +188,21 @@ Result<QueryOutput> ChdbConnection::finish(void* r) {
   return out;
 }
 
+Result<QueryOutput> ChdbConnection::run(std::string_view sql, std::string_view format,
+                                        const QueryParams& params, std::string_view queryId) {
+  if (queryId.empty()) return query(sql, format, params);
+  std::string statement;
+  statement.reserve(sql.size() + queryId.size() + 8);
+  statement.append("/* ").append(queryId).append(" */ ").append(sql);
+  return query(statement, format, params);
+}
+
+std::string ChdbConnection::killStatement(std::string_view queryId) const {
+  // The id is ours (letters, digits, '-') and starts the statement text, which user text cannot:
+  // it follows the id.
+  return "KILL QUERY WHERE startsWith(query, '/* " + std::string(queryId) + " */') ASYNC";
+}
+
 Result<QueryOutput> ChdbConnection::query(std::string_view sql, std::string_view format) {
   STACKHOUSE_RETURN_IF_ERROR(ready());
   return finish(chdb_query_n(conn(handle_), sql.data(), sql.size(), format.data(), format.size()));

@@ -21,20 +21,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/sql_executor.h"
 #include "store/store_error.h"
 
 struct ArrowArrayStream;
 
 namespace stackhouse::store {
-
-struct QueryOutput {
-  std::string data;  // the result in the requested format
-  double elapsedSeconds = 0;
-  uint64_t rowsRead = 0;
-  uint64_t bytesRead = 0;
-};
-
-using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 struct ConnectOptions {
   // Not 0: caps the memory the whole engine tracks (ClickHouse's max_server_memory_usage): past
@@ -54,7 +46,7 @@ struct ConnectOptions {
   std::vector<std::string> setup;
 };
 
-class ChdbConnection {
+class ChdbConnection : public SqlExecutor {
  public:
   // Opens a connection on `dataPath` (created if missing). The engine is one per process: the
   // first open sets its options, and every connection of a process must use the same path.
@@ -65,7 +57,7 @@ class ChdbConnection {
   // kInternal otherwise.
   static Result<std::unique_ptr<ChdbConnection>> open(const std::string& dataPath,
                                                       ConnectOptions options = {});
-  ~ChdbConnection();
+  ~ChdbConnection() override;
   ChdbConnection(const ChdbConnection&) = delete;
   ChdbConnection& operator=(const ChdbConnection&) = delete;
 
@@ -82,7 +74,13 @@ class ChdbConnection {
   Status registerArrow(const std::string& name, ArrowArrayStream* stream);
   void unregisterArrow(const std::string& name);
 
-  const EngineError& lastError() const { return lastError_; }
+  // SqlExecutor: the statement runs behind the comment `/* <queryId> */ ` (when not empty), by
+  // which killStatement finds it in system.processes.
+  Result<QueryOutput> run(std::string_view sql, std::string_view format, const QueryParams& params,
+                          std::string_view queryId) override;
+  std::string killStatement(std::string_view queryId) const override;
+
+  const EngineError& lastError() const override { return lastError_; }
   // How many times this connection was replaced after a failed statement (tests, metrics).
   uint64_t replacements() const { return replacements_; }
 

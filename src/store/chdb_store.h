@@ -40,15 +40,8 @@ enum class OpenMode : unsigned char {
   kReadOnly,
 };
 
-// Bounds on every statement of a read connection, set before readonly (and so unchangeable
-// by the statements themselves).
-struct QueryBounds {
-  uint64_t maxExecutionSeconds = 30;      // max_execution_time
-  uint64_t maxMemoryBytes = 1ull << 30;   // max_memory_usage, per query
-  uint64_t maxResultBytes = 32ull << 20;  // max_result_bytes (in the engine's blocks)
-  uint64_t maxQueryBytes = 1ull << 20;    // max_query_size: the SQL text the parser takes
-};
-
+// Bounds on every statement of a read connection (QueryBounds, store/sql_executor.h), set before
+// readonly (and so unchangeable by the statements themselves).
 struct StoreOptions {
   std::string dataDir;              // the engine's data path
   uint64_t ttlSeconds = 72 * 3600;  // retention of every table; unused when read-only

@@ -67,6 +67,9 @@ export async function startClickhouseStandin({ dir, user = 'default', password =
       const { columns, rows } = await sql(query, params);
       return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]])));
     },
+    // Statements run so far (their count, and each as run): what reached the "remote" ClickHouse.
+    async stats() { return (await fetch(`${url}/standin/stats`)).json(); },
+    async executed() { return (await fetch(`${url}/standin/executed`)).json(); },
     async stop() {
       process.off('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "common/ascii.h"
+#include "common/json_writer.h"
 #include "sinks/http/compression.h"
 #include "store/store_error.h"
 
@@ -322,6 +324,14 @@ http::Response ClickhouseStandin::control(const http::Request& request) {
     }).detach();
   } else if (path == "/standin/stats") {
     return http::jsonResponse(200, "{\"statements\":" + std::to_string(statementsRun()) + "}");
+  } else if (path == "/standin/executed") {
+    // Every statement run, as run (the JSON array of their texts).
+    std::string json;
+    JsonWriter w(json);
+    w.beginArray();
+    for (const std::string& sql : executed()) w.value(std::string_view(sql));
+    w.endArray();
+    return http::jsonResponse(200, std::move(json));
   } else {
     return http::textResponse(404, "no such control\n");
   }
@@ -343,6 +353,7 @@ http::Response ClickhouseStandin::execute(http::Request& request) {
   bool haveQueryParam = false;
   std::string format = "TabSeparated";
   std::string queryId;
+  std::string database = "default";
   std::optional<std::string> paramUser, paramPassword;
   store::QueryParams queryParameters;
   std::vector<std::pair<std::string, std::string>> settings;
@@ -358,9 +369,18 @@ http::Response ClickhouseStandin::execute(http::Request& request) {
       paramUser = value;
     } else if (key == "password") {
       paramPassword = value;
-    } else if (key == "database" || key == "quota_key" || key == "buffer_size" ||
-               key == "wait_end_of_query") {
-      // Accepted; statements here are always qualified, and answers are not streamed.
+    } else if (key == "database") {
+      // The current database of the statement (ClickHouse: the session's default database).
+      bool identifier = !value.empty();
+      for (char c : value) {
+        identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      }
+      if (!identifier) {
+        return engineError(81, "UNKNOWN_DATABASE", "Database " + value + " does not exist");
+      }
+      database = value;
+    } else if (key == "quota_key" || key == "buffer_size" || key == "wait_end_of_query") {
+      // Accepted; answers are not streamed.
     } else if (key == "compress" || key == "decompress") {
       if (value != "0") {
         return engineError(1, "UNSUPPORTED_METHOD",
@@ -527,6 +547,13 @@ http::Response ClickhouseStandin::execute(http::Request& request) {
     }
   }
 
+  // Each statement in its request's database: unqualified names resolve there, as in ClickHouse.
+  if (auto use = conn_->query("USE " + database); !use) {
+    if (!file.empty()) std::remove(file.c_str());
+    const store::EngineError& e = conn_->lastError();
+    return engineError(e.code == 0 ? 81 : e.code, e.name.empty() ? "UNKNOWN_DATABASE" : e.name,
+                       e.message);
+  }
   executed_.push_back(run);
   statementsRun_.fetch_add(1);
   auto result = conn_->query(run, format, queryParameters);
