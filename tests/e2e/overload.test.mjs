@@ -60,6 +60,7 @@ const OVERLOAD_MIN = 5;
 // as well as by the memory limit.
 const QUEUE_MIB = Number(process.env.E2E_OVERLOAD_QUEUE_MIB ?? 64);
 const RECORDS = 500;
+const DRAIN_DEADLINE_MS = 90_000;  // after the load, the queue's acknowledged records are stored by then
 const REQUEST_TIMEOUT_MS = 30_000;
 const TICK_MS = 20;
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
@@ -385,10 +386,18 @@ otelConfig:
       `offered ${offeredRows} rows, only ${(offeredRows / (ackedDuringLoad * RECORDS)).toFixed(1)}x the ${ackedDuringLoad * RECORDS} acknowledged`);
 
     // Exactly once: per request id, RECORDS rows or none; every acknowledged one stored.
-    const { rows } = await server.sql(
-      `SELECT ResourceAttributes['req'] AS req, count() AS n FROM otel.otel_logs
-       WHERE ServiceName = {svc:String} GROUP BY req`, { svc: SVC }, { timeoutMs: 60_000 });
-    const stored = new Map(rows.map(([req, n]) => [req.replace(/\.+$/, ''), Number(n)]));
+    // Acknowledged means synced into the queue: the sink stores it a moment later (up to a full
+    // queue's worth after the load stops), so read until every acknowledged request is there or
+    // the drain deadline passes, then judge.
+    let stored;
+    for (const deadline = Date.now() + DRAIN_DEADLINE_MS; ;) {
+      const { rows } = await server.sql(
+        `SELECT ResourceAttributes['req'] AS req, count() AS n FROM otel.otel_logs
+         WHERE ServiceName = {svc:String} GROUP BY req`, { svc: SVC }, { timeoutMs: 60_000 });
+      stored = new Map(rows.map(([req, n]) => [req.replace(/\.+$/, ''), Number(n)]));
+      if (acked.every(([id]) => (stored.get(id) ?? 0) >= RECORDS) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const wrong = [];
     for (const [id, e] of entries) {
       const n = stored.get(id) ?? 0;

@@ -43,6 +43,17 @@ otelConfig:
 `;
 const COUNTER = 'shop.orders';
 const HISTOGRAM = 'shop.checkout.duration';
+
+// The answer to the page's metrics query whose request matches `want` (an earlier query of the
+// page may still be answered after the next control changed: waiting for any answer can catch it).
+function metricsAnswer(page, want) {
+  return page.waitForResponse((r) => {
+    if (!r.url().endsWith('/api/v1/metrics/query')) return false;
+    let body;
+    try { body = r.request().postDataJSON(); } catch { return false; }
+    return Boolean(body) && want(body);
+  });
+}
 const BOUNDS = [5, 10, 25, 50, 100, 250, 500, 1000];
 // The auto step of the last 15 minutes is 5 s: exports 5.5 s apart fall in different steps.
 const GAP_MS = 5_500;
@@ -264,7 +275,7 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
 
   // Grouped by route, drawn as lines: a series per route.
   await page.getByTestId('metric-display').selectOption('line');
-  answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/metrics/query'));
+  answer = metricsAnswer(page, (b) => (b.groupBy ?? [])[0] === 'route' && !b.comparePrevious);
   await page.getByTestId('metric-groupby-0').selectOption('route');
   const grouped = await (await answer).json();
   assert.deepEqual(grouped.series.map((s) => s.labels.route).sort(), ['/cart', '/pay']);
@@ -277,7 +288,7 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
 
   // Stacked bars, and the previous period.
   await page.getByTestId('metric-display').selectOption('bar');
-  answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/metrics/query'));
+  answer = metricsAnswer(page, (b) => b.comparePrevious === true);
   await page.getByTestId('metric-compare').check();
   const compared = await (await answer).json();
   assert.ok(Array.isArray(compared.previous), 'the previous period is in the answer');
@@ -290,7 +301,7 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
   await page.getByTestId('metric-groupby-0').selectOption('');
 
   // The histogram: p99 by default, against the quantile of the stored bucket increases.
-  answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/metrics/query'));
+  answer = metricsAnswer(page, (b) => b.metric === HISTOGRAM);
   await page.getByTestId('metric-picker').fill('checkout.dur');
   await page.getByTestId('metric-option').filter({ hasText: HISTOGRAM }).click();
   const p99 = await (await answer).json();
