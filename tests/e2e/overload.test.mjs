@@ -390,7 +390,8 @@ otelConfig:
     // queue's worth after the load stops), so read until every acknowledged request is there or
     // the drain deadline passes, then judge.
     let stored;
-    for (const deadline = Date.now() + DRAIN_DEADLINE_MS; ;) {
+    const drainStart = Date.now();
+    for (const deadline = drainStart + DRAIN_DEADLINE_MS; ;) {
       const { rows } = await server.sql(
         `SELECT ResourceAttributes['req'] AS req, count() AS n FROM otel.otel_logs
          WHERE ServiceName = {svc:String} GROUP BY req`, { svc: SVC }, { timeoutMs: 60_000 });
@@ -398,6 +399,7 @@ otelConfig:
       if (acked.every(([id]) => (stored.get(id) ?? 0) >= RECORDS) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 500));
     }
+    process.stderr.write(`overload drain: every acknowledged request stored ${Date.now() - drainStart} ms after the load\n`);
     const wrong = [];
     for (const [id, e] of entries) {
       const n = stored.get(id) ?? 0;
