@@ -294,16 +294,34 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
   if (outcome != kOk) {
     ++lane.failures;
     const auto wait = backoff(lane.failures, outcome == kThrottled, status.retryAfter());
-    lane.notBefore = Clock::now() + wait;
-    log::warn("sink call failed; the range is sent again",
-              log::Fields()
-                  .add("sink", queue_.options().sink)
-                  .add("signal", SignalTraits<B>::kName)
-                  .add("rows", static_cast<uint64_t>(lane.rows))
-                  .add("attempt", lane.failures)
-                  .add("retry_in_ms", static_cast<int64_t>(wait.count()))
-                  .add("draining", draining)
-                  .add("error", status.toString()));
+    const auto now = Clock::now();
+    lane.notBefore = now + wait;
+    ++lane.failedCalls;
+    ++lane.failedCallsUnlogged;
+    if (!lane.failing) {
+      lane.failing = true;
+      lane.failingSince = now;
+    }
+    // The first failure of an episode, then at most a line a minute (an outage retried every few
+    // seconds for an hour is a few dozen lines, not thousands).
+    if (lane.failedCalls == 1 || now - lane.lastFailureLog >= std::chrono::minutes(1)) {
+      lane.lastFailureLog = now;
+      log::warn("sink call failed; the range is sent again",
+                log::Fields()
+                    .add("sink", queue_.options().sink)
+                    .add("signal", SignalTraits<B>::kName)
+                    .add("rows", static_cast<uint64_t>(lane.rows))
+                    .add("attempt", lane.failures)
+                    .add("failed_calls", lane.failedCallsUnlogged)
+                    .add("failing_for_ms",
+                         static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  now - lane.failingSince)
+                                                  .count()))
+                    .add("retry_in_ms", static_cast<int64_t>(wait.count()))
+                    .add("draining", draining)
+                    .add("error", status.toString()));
+      lane.failedCallsUnlogged = 0;
+    }
     return;
   }
   auto freed = lane.log->commit(end);
@@ -316,6 +334,20 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
     return;
   }
   queue_.refreshGauge();
+  if (lane.failing) {
+    log::info("sink call succeeded again",
+              log::Fields()
+                  .add("sink", queue_.options().sink)
+                  .add("signal", SignalTraits<B>::kName)
+                  .add("failed_calls", lane.failedCalls)
+                  .add("failed_for_ms", static_cast<int64_t>(
+                                            std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                Clock::now() - lane.failingSince)
+                                                .count())));
+    lane.failing = false;
+    lane.failedCalls = 0;
+    lane.failedCallsUnlogged = 0;
+  }
   clear(lane);
 }
 

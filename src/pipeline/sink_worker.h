@@ -87,6 +87,13 @@ class SinkWorker {
     bool fixed = false;   // its end is in the cursor: no record may join it
     bool replay = false;  // the range a killed process left in flight
     int failures = 0;
+    // A failing episode (first failure to next success), logged at its start, once a minute while
+    // it lasts, and at its end, however many calls fail meanwhile.
+    bool failing = false;
+    Clock::time_point failingSince{};
+    Clock::time_point lastFailureLog{};
+    uint64_t failedCalls = 0;         // in the episode
+    uint64_t failedCallsUnlogged = 0;  // since the last line
     Clock::time_point firstRead{};
     Clock::time_point notBefore{};
     Counter* sends[4] = {};  // by outcome: ok, retryable, throttled, permanent

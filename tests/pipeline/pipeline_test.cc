@@ -4,14 +4,19 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <fstream>
 #include <future>
 #include <set>
 
 #include "common/log.h"
 #include "pipeline/sink_queue.h"
+#include "common/log.h"
 #include "support/log_rows.h"
 
 namespace stackhouse::pipeline {
@@ -182,6 +187,35 @@ TEST_F(PipelineTest, TheDelayASinkWasToldIsHonoured) {
   std::lock_guard lock(sink.mu);
   ASSERT_EQ(sink.callTimes.size(), 2u);
   EXPECT_GE(sink.callTimes[1] - sink.callTimes[0], std::chrono::milliseconds(400));
+}
+
+// An episode of failures is one line at its start and one at its end, not a line per call.
+TEST_F(PipelineTest, AFailingEpisodeIsLoggedAtItsStartAndEnd) {
+  const std::string logPath = dir_ + "/log.jsonl";
+  const int fd = ::open(logPath.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  log::setOutputFd(fd);
+  {
+    RecordingSink sink;
+    sink.failuresLeft = 6;
+    Pipeline p(options(5, 10), sink);  // backoff 5 ms: six failures within a second
+    p.start();
+    ASSERT_TRUE(submitAndWait(p, logsOf(p, 5)).isOk());
+    ASSERT_TRUE(eventually([&] { return sink.storedRows() == 5; }));
+    p.stop();
+  }
+  log::setOutputFd(STDOUT_FILENO);
+  ::close(fd);
+  std::ifstream in(logPath);
+  std::vector<std::string> failed, recovered;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"sink call failed") != std::string::npos) failed.push_back(line);
+    if (line.find("\"sink call succeeded again\"") != std::string::npos) recovered.push_back(line);
+  }
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].find("\"failed_calls\":1"), std::string::npos) << failed[0];
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_NE(recovered[0].find("\"failed_calls\":6"), std::string::npos) << recovered[0];
 }
 
 TEST_F(PipelineTest, APermanentFailureDropsOnlyTheRecordsThatCauseIt) {
