@@ -43,6 +43,7 @@
 #include "common/json_writer.h"
 #include "http/server.h"
 #include "sinks/http/compression.h"
+#include "sinks/support/query_args.h"
 
 namespace {
 
@@ -52,20 +53,7 @@ namespace http = stackhouse::http;
 constexpr uint64_t kTinybirdMaxBytes = 10'000'000;
 constexpr uint64_t kDatadogMaxBytes = 5'000'000;
 
-std::map<std::string, std::string> queryOf(std::string_view target) {
-  std::map<std::string, std::string> q;
-  const size_t at = target.find('?');
-  if (at == std::string_view::npos) return q;
-  std::string_view rest = target.substr(at + 1);
-  while (!rest.empty()) {
-    const std::string_view pair = rest.substr(0, rest.find('&'));
-    rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
-    const size_t eq = pair.find('=');
-    q[std::string(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-  }
-  return q;
-}
+using stackhouse::sinks::testing::queryOf;
 
 // "" when the header appears once with this value, else what is wrong.
 std::string expectHeader(const http::Request& r, std::string_view lowerName,

@@ -14,6 +14,7 @@
 #include "otlp/decode.h"
 #include "otlp/otlp_test_support.h"
 #include "sinks/support/json_rows.h"
+#include "sinks/support/query_args.h"
 #include "sinks/support/redaction_corpus.h"
 #include "sinks/support/stand_in.h"
 #include "sinks/tinybird/row_json.h"
@@ -34,20 +35,7 @@ std::span<const uint8_t> bytesOf(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-std::map<std::string, std::string> queryOf(std::string_view target) {
-  std::map<std::string, std::string> q;
-  const size_t at = target.find('?');
-  if (at == std::string_view::npos) return q;
-  std::string_view rest = target.substr(at + 1);
-  while (!rest.empty()) {
-    const std::string_view pair = rest.substr(0, rest.find('&'));
-    rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
-    const size_t eq = pair.find('=');
-    q[std::string(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-  }
-  return q;
-}
+using sinks::testing::queryOf;
 
 std::string checkTinybird(const Received& r, uint64_t maxBytes) {
   if (r.method != "POST") return "method " + r.method;
