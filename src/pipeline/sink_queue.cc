@@ -15,6 +15,21 @@ namespace {
 constexpr uint64_t kRecordHeaderBytes = 16;
 }
 
+DroppedCounters droppedCounters(const std::string& sink, std::string_view signal,
+                                std::string_view reason) {
+  const Labels labels = {
+      {"sink", sink}, {"signal", std::string(signal)}, {"reason", std::string(reason)}};
+  return {&metrics().counter("stackhouse_queue_dropped_records_total",
+                             "Records dropped from a sink's queue: reason=full (onFull: "
+                             "dropOldest) or refused (the sink refused them for good).",
+                             labels),
+          &metrics().counter("stackhouse_queue_dropped_rows_total",
+                             "Rows (log records, spans, metric points) of the records dropped "
+                             "from a sink's queue, by the same reasons as "
+                             "stackhouse_queue_dropped_records_total.",
+                             labels)};
+}
+
 SinkQueue::SinkQueue(const SinkQueueOptions& options)
     : options_(options),
       refused_(metrics().counter("stackhouse_queue_refused_appends_total",
@@ -24,21 +39,9 @@ SinkQueue::SinkQueue(const SinkQueueOptions& options)
                                   {{"sink", options.sink}})) {
   forEachSignal([&](auto tag) {
     using B = std::remove_const_t<std::remove_pointer_t<decltype(tag)>>;
-    droppedRecords_[signalIndex(SignalTraits<B>::kSignal)] =
-        &metrics().counter("stackhouse_queue_dropped_records_total",
-                           "Records dropped from a sink's queue: reason=full (onFull: dropOldest) "
-                           "or refused (the sink "
-                           "refused them for good).",
-                           {{"sink", options.sink},
-                            {"signal", std::string(SignalTraits<B>::kName)},
-                            {"reason", "full"}});
-    droppedRows_[signalIndex(SignalTraits<B>::kSignal)] = &metrics().counter(
-        "stackhouse_queue_dropped_rows_total",
-        "Rows (log records, spans, metric points) of the records dropped from a sink's queue, by "
-        "the same reasons as stackhouse_queue_dropped_records_total.",
-        {{"sink", options.sink},
-         {"signal", std::string(SignalTraits<B>::kName)},
-         {"reason", "full"}});
+    const DroppedCounters dropped = droppedCounters(options.sink, SignalTraits<B>::kName, "full");
+    droppedRecords_[signalIndex(SignalTraits<B>::kSignal)] = dropped.records;
+    droppedRows_[signalIndex(SignalTraits<B>::kSignal)] = dropped.rows;
   });
 }
 

@@ -24,6 +24,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/metrics.h"
 #include "common/status.h"
@@ -42,6 +43,15 @@ struct SinkQueueOptions {
   OnFull onFull = OnFull::kBackpressure;
   uint64_t segmentBytes = 64ull << 20;  // at most maxBytes / 16 (not below 1 MiB) is used
 };
+
+// The counters of records dropped from a sink's queue, and of their rows, for one signal and
+// reason ("full": onFull dropOldest, by the queue; "refused": refused for good, by the worker).
+struct DroppedCounters {
+  Counter* records;
+  Counter* rows;
+};
+DroppedCounters droppedCounters(const std::string& sink, std::string_view signal,
+                                std::string_view reason);
 
 class SinkQueue {
  public:

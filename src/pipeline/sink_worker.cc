@@ -83,16 +83,9 @@ SinkWorker::SinkWorker(Sink& sink, SinkQueue& queue, const SinkWorkerOptions& op
                     "stackhouse_sink_sends_total", "Calls to a sink, by outcome.",
                     {{"sink", sinkName}, {"signal", signal}, {"outcome", kOutcomes[i]}});
               }
-              l.refused = &metrics().counter(
-                  "stackhouse_queue_dropped_records_total",
-                  "Records dropped from a sink's queue: reason=full (onFull: dropOldest) or "
-                  "refused (the sink refused them for good).",
-                  {{"sink", sinkName}, {"signal", signal}, {"reason", "refused"}});
-              l.refusedRows = &metrics().counter(
-                  "stackhouse_queue_dropped_rows_total",
-                  "Rows (log records, spans, metric points) of the records dropped from a sink's "
-                  "queue, by the same reasons as stackhouse_queue_dropped_records_total.",
-                  {{"sink", sinkName}, {"signal", signal}, {"reason", "refused"}});
+              const DroppedCounters refused = droppedCounters(sinkName, signal, "refused");
+              l.refused = refused.records;
+              l.refusedRows = refused.rows;
             }(lane),
             ...);
       },
@@ -296,12 +289,8 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
     const auto wait = backoff(lane.failures, outcome == kThrottled, status.retryAfter());
     const auto now = Clock::now();
     lane.notBefore = now + wait;
-    ++lane.failedCalls;
+    if (lane.failedCalls++ == 0) lane.failingSince = now;
     ++lane.failedCallsUnlogged;
-    if (!lane.failing) {
-      lane.failing = true;
-      lane.failingSince = now;
-    }
     // The first failure of an episode, then at most a line a minute (an outage retried every few
     // seconds for an hour is a few dozen lines, not thousands).
     if (lane.failedCalls == 1 || now - lane.lastFailureLog >= std::chrono::minutes(1)) {
@@ -334,7 +323,7 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
     return;
   }
   queue_.refreshGauge();
-  if (lane.failing) {
+  if (lane.failedCalls > 0) {
     log::info("sink call succeeded again",
               log::Fields()
                   .add("sink", queue_.options().sink)
@@ -344,7 +333,6 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
                                             std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 Clock::now() - lane.failingSince)
                                                 .count())));
-    lane.failing = false;
     lane.failedCalls = 0;
     lane.failedCallsUnlogged = 0;
   }

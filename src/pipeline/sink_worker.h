@@ -89,10 +89,9 @@ class SinkWorker {
     int failures = 0;
     // A failing episode (first failure to next success), logged at its start, once a minute while
     // it lasts, and at its end, however many calls fail meanwhile.
-    bool failing = false;
     Clock::time_point failingSince{};
     Clock::time_point lastFailureLog{};
-    uint64_t failedCalls = 0;         // in the episode
+    uint64_t failedCalls = 0;         // in the episode (0: not failing)
     uint64_t failedCallsUnlogged = 0;  // since the last line
     Clock::time_point firstRead{};
     Clock::time_point notBefore{};
