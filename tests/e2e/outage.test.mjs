@@ -18,7 +18,8 @@
 //   - every acknowledged record reaches Tinybird exactly once and the remote ClickHouse exactly
 //     once (within their queue budgets: nothing lost), and A's store exactly once;
 //   - Datadog's queue passed its budget: it dropped its oldest records (per client, the dropped
-//     requests are one run of consecutive requests; everything after them was delivered, once),
+//     requests are a run of consecutive requests (at most three when the queue is still over
+//     budget while it drains); the newest were delivered, once),
 //     and stackhouse_queue_dropped_records_total{sink="datadog",reason="full"} on A's /metrics
 //     equals exactly sent - delivered (one queue record per request), and
 //     stackhouse_queue_dropped_rows_total the rows sent - the rows delivered.
@@ -398,15 +399,24 @@ test('Tinybird, Datadog and a remote ClickHouse down for 60 s: nothing lost with
     const mine = ackedA.filter((r) => r.client === c).sort((x, y) => x.n - y.n);
     const gone = mine.filter((r) => !dd[r.id]).map((r) => r.n);
     if (gone.length === 0) continue;
-    // The oldest first: one run of consecutive requests, with delivered ones after it (the newest
+    // The oldest first: a run of consecutive requests, with delivered ones after it (the newest
     // are kept). It starts in the outage: the worker had sent everything older than its last
-    // range before it (200 ms batches; 5 s of margin for a loaded machine).
-    assert.equal(gone[gone.length - 1] - gone[0] + 1, gone.length, `client ${c}: dropped requests not consecutive: ${gone.slice(0, 10)}...`);
+    // range before it (200 ms batches; 5 s of margin for a loaded machine). A drop takes the
+    // oldest segment nothing of which has been read, so when the queue is still over its budget
+    // while the worker drains it after the outage (a slow machine), the range being read is kept
+    // and the next unread segment goes: a second or third run, with what was being read between.
+    const spans = [];
+    for (const n of gone) {
+      if (spans.length && spans[spans.length - 1][1] === n - 1) spans[spans.length - 1][1] = n;
+      else spans.push([n, n]);
+    }
+    assert.ok(spans.length <= 3, `client ${c}: dropped requests scattered in ${spans.length} runs: ` +
+      `${spans.slice(0, 8).map(([x, y]) => `${x}-${y}`).join(', ')}`);
     assert.ok(gone[gone.length - 1] < mine[mine.length - 1].n, `client ${c}: its newest requests were dropped`);
     const first = mine.find((r) => r.n === gone[0]);
     const last = mine.find((r) => r.n === gone[gone.length - 1]);
     assert.ok(first.ackedAt >= tDown - 5000, `client ${c}: a request acknowledged ${tDown - first.ackedAt} ms before the outage was dropped`);
-    runs.push(`client ${c}: ${gone.length} dropped, acknowledged ${((first.ackedAt - tDown) / 1000).toFixed(1)} s to ${((last.ackedAt - tDown) / 1000).toFixed(1)} s into the outage`);
+    runs.push(`client ${c}: ${gone.length} dropped in ${spans.length} run(s), acknowledged ${((first.ackedAt - tDown) / 1000).toFixed(1)} s to ${((last.ackedAt - tDown) / 1000).toFixed(1)} s into the outage`);
   }
   console.log(`datadog drops: ${runs.join('; ')}`);
   console.log(`datadog: ${ackedA.length} requests acknowledged, ${ackedA.length - dropped} delivered, ${dropped} dropped (oldest first); ` +
