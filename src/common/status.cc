@@ -30,6 +30,20 @@ int grpcStatusCode(StatusCode code) {
   return 13;
 }
 
+int httpStatusCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kUnsupported: return 415;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
 std::string Status::toString() const {
   if (isOk()) return "ok";
   std::string out(statusCodeName(code_));

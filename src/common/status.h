@@ -34,6 +34,12 @@ std::string_view statusCodeName(StatusCode code);
 // kNotFound 5, kPermissionDenied 7, anything else 13 (INTERNAL). The one mapping used for gRPC
 // answers and for the google.rpc.Status bodies of OTLP/HTTP errors.
 int grpcStatusCode(StatusCode code);
+// The HTTP status a StatusCode is answered with: kOk 200, kInvalidArgument 400,
+// kPermissionDenied 403, kNotFound 404, kResourceExhausted 413, kUnsupported 415, kInternal 500,
+// kUnavailable 503 (sent with Retry-After where the client is to retry). The one mapping for
+// HTTP answers (the OTLP receiver, the query API); answers the table cannot express (401 for a
+// missing credential) are made where they are decided.
+int httpStatusCode(StatusCode code);
 
 class [[nodiscard]] Status {
  public:

@@ -20,16 +20,6 @@ std::string minified(std::string_view json) {
   return out;
 }
 
-int httpStatusFor(StatusCode code) {
-  switch (code) {
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
-    default: return 400;
-  }
-}
-
 // The engine's message about our wrapper statement ends with ": In scope SELECT
 // formatQuerySingleLine(...)"; the user wrote only the query.
 std::string withoutWrapper(std::string message) {
@@ -45,7 +35,7 @@ SqlApiReply engineFailure(const store::SqlExecutor& c, const Status& status, boo
   const store::EngineError& e = c.lastError();
   std::string message = e.message.empty() ? status.message() : e.message;
   if (wrapper) message = withoutWrapper(std::move(message));
-  return errorReply(httpStatusFor(status.code()), e.code, e.name.empty() ? "ERROR" : e.name,
+  return errorReply(httpStatusCode(status.code()), e.code, e.name.empty() ? "ERROR" : e.name,
                     message);
 }
 

@@ -34,6 +34,30 @@ TEST(Status, GrpcCodes) {
   EXPECT_EQ(grpcStatusCode(StatusCode::kInternal), 13);
 }
 
+// The one table both transports answer from: every code, on both sides.
+TEST(Status, HttpAndGrpcTable) {
+  struct Row {
+    StatusCode code;
+    int http;
+    int grpc;
+  };
+  const Row rows[] = {
+      {StatusCode::kOk, 200, 0},
+      {StatusCode::kInvalidArgument, 400, 3},
+      {StatusCode::kNotFound, 404, 5},
+      {StatusCode::kPermissionDenied, 403, 7},
+      {StatusCode::kResourceExhausted, 413, 8},
+      {StatusCode::kUnsupported, 415, 12},
+      {StatusCode::kInternal, 500, 13},
+      {StatusCode::kUnavailable, 503, 14},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(std::string(statusCodeName(r.code)));
+    EXPECT_EQ(httpStatusCode(r.code), r.http);
+    EXPECT_EQ(grpcStatusCode(r.code), r.grpc);
+  }
+}
+
 TEST(Result, ValueOrStatus) {
   int out = 0;
   EXPECT_TRUE(chain(8, &out).isOk());

@@ -17,6 +17,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "receivers/counting_sink.h"
 #include "receivers/otlp/grpc_receiver.h"
 
 namespace {
@@ -40,39 +41,7 @@ const std::string kLogs = "/opentelemetry.proto.collector.logs.v1.LogsService/Ex
 const std::string kTrace = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const std::string kMetrics = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
-class CountingSink : public pipeline::Sink {
- public:
-  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view,
-                   pipeline::Attempt) override {
-    if (fail) return unavailable("store down");
-    if (refuse) return invalidArgument("rows cannot be stored");
-    std::lock_guard lock(mu);
-    for (const auto* b : batches) {
-      for (size_t i = 0; i < b->rows(); ++i) bodies.emplace_back(b->body.at(i));
-      const telemetry::MapColumn& a = b->logAttributes;
-      for (size_t i = 0; i < a.keys().size(); ++i)
-        attributes.emplace_back(a.keys().at(i), a.values().at(i));
-      logs += b->rows();
-    }
-    return Status::ok();
-  }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view,
-                    pipeline::Attempt) override {
-    for (const auto* b : batches) spans += b->rows();
-    return Status::ok();
-  }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches, std::string_view,
-                      pipeline::Attempt) override {
-    for (const auto* b : batches) points += b->rows();
-    return Status::ok();
-  }
-  std::atomic<size_t> logs{0}, spans{0}, points{0};
-  std::atomic<bool> fail{false};
-  std::atomic<bool> refuse{false};  // a permanent failure (see pipeline/sink.h)
-  std::mutex mu;
-  std::vector<std::string> bodies;                              // guarded by mu
-  std::vector<std::pair<std::string, std::string>> attributes;  // guarded by mu
-};
+using stackhouse::testing::CountingSink;
 
 // The retry delay of the google.rpc.RetryInfo in a status's details (grpc-status-details-bin),
 // in milliseconds; -1 when there is none.

@@ -7,6 +7,7 @@
 
 #include "common/metrics.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "receivers/counting_sink.h"
 #include "receivers/gzip_util.h"
 #include "receivers/otlp/http_receiver.h"
 #include "support/http_client.h"
@@ -26,36 +27,7 @@ namespace {
 
 using stackhouse::testing::HttpClient;
 
-class CountingSink : public pipeline::Sink {
- public:
-  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view,
-                   pipeline::Attempt) override {
-    for (const auto* b : batches) {
-      logs += b->rows();
-      for (size_t i = 0; i < b->rows(); ++i) bodies.emplace_back(b->body.at(i));
-      const telemetry::MapColumn& a = b->logAttributes;
-      for (size_t i = 0; i < a.keys().size(); ++i)
-        attributes.emplace_back(a.keys().at(i), a.values().at(i));
-    }
-    if (refuse) return invalidArgument("rows cannot be stored");
-    return fail ? unavailable("store down") : Status::ok();
-  }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const> batches, std::string_view,
-                    pipeline::Attempt) override {
-    for (const auto* b : batches) spans += b->rows();
-    return Status::ok();
-  }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches, std::string_view,
-                      pipeline::Attempt) override {
-    for (const auto* b : batches) points += b->rows();
-    return Status::ok();
-  }
-  std::atomic<size_t> logs{0}, spans{0}, points{0};
-  std::vector<std::string> bodies;
-  std::vector<std::pair<std::string, std::string>> attributes;
-  std::atomic<bool> fail{false};
-  std::atomic<bool> refuse{false};  // a permanent failure (see pipeline/sink.h)
-};
+using stackhouse::testing::CountingSink;
 
 const std::string kLogsJson =
     R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"one"}},{"timeUnixNano":"2","body":{"stringValue":"two"}}]}]}]})";

@@ -16,6 +16,7 @@
 #include "common/metrics.h"
 #include "common/thread_name.h"
 #include "otlp/encode.h"
+#include "receivers/otlp/ingest_core.h"
 #include "receivers/otlp/ingestion_key.h"
 
 namespace stackhouse::receivers {
@@ -33,36 +34,8 @@ grpc::StatusCode grpcCode(StatusCode code) {
   return static_cast<grpc::StatusCode>(grpcStatusCode(code));
 }
 
-struct SignalMetrics {
-  Counter* accepted;  // calls answered OK
-  Counter* invalid;   // INVALID_ARGUMENT / RESOURCE_EXHAUSTED for the data
-  Counter* refused;   // UNAVAILABLE before the pipeline took the request (full, busy, stopped)
-  Counter* failed;    // UNAVAILABLE after the store failed
-  Counter* recordsAccepted;
-  Counter* recordsRejected;
-};
-
-SignalMetrics makeMetrics(std::string_view signal) {
-  auto requests = [&](std::string_view outcome) {
-    return &metrics().counter("stackhouse_receiver_requests_total", "OTLP requests by outcome.",
-                              {{"receiver", "otlp-grpc"},
-                               {"signal", std::string(signal)},
-                               {"outcome", std::string(outcome)}});
-  };
-  auto records = [&](std::string_view outcome) {
-    return &metrics().counter("stackhouse_receiver_records_total",
-                              "Log records, spans and metric points by outcome.",
-                              {{"receiver", "otlp-grpc"},
-                               {"signal", std::string(signal)},
-                               {"outcome", std::string(outcome)}});
-  };
-  return {requests("accepted"), requests("invalid"), requests("refused"),
-          requests("failed"),   records("accepted"), records("rejected")};
-}
-
 struct Method {
   otlp::Signal signal;
-  SignalMetrics metrics;
 };
 
 class GrpcReceiverImpl;
@@ -120,24 +93,16 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
       : options_(options),
         pipeline_(pipeline),
         service_(*this),
-        logs_{otlp::Signal::kLogs, makeMetrics("logs")},
-        traces_{otlp::Signal::kTraces, makeMetrics("traces")},
-        metrics_{otlp::Signal::kMetrics, makeMetrics("metrics")},
+        core_("otlp-grpc", "grpc", pipeline, options.limits),
+        logs_{otlp::Signal::kLogs},
+        traces_{otlp::Signal::kTraces},
+        metrics_{otlp::Signal::kMetrics},
         busy_(metrics().counter(
             "stackhouse_receiver_grpc_busy_total",
             "OTLP/gRPC calls refused because every decoding thread was busy and the queue full.")),
         unknownMethod_(
             metrics().counter("stackhouse_receiver_grpc_unimplemented_total",
-                              "gRPC calls to methods other than the OTLP Export methods.")),
-        invalidUtf8_(metrics().counter("stackhouse_receiver_invalid_utf8_total",
-                                       "Ill-formed UTF-8 bytes replaced with U+FFFD.",
-                                       {{"receiver", "otlp-grpc"}})),
-        memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-grpc")),
-        unauthenticated_(
-            metrics().counter("stackhouse_otlp_unauthenticated_total",
-                              "OTLP requests refused for a missing or wrong ingestion key.",
-                              {{"transport", "grpc"}})),
-        limitCounters_("otlp-grpc") {}
+                              "gRPC calls to methods other than the OTLP Export methods.")) {}
 
   ~GrpcReceiverImpl() override { stop(); }
 
@@ -212,7 +177,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
           found == metadata.end() ? std::string_view()
                                   : std::string_view(found->second.data(), found->second.size());
       if (!ingestionKeyAccepted(options_.ingestionKey, authorization)) {
-        unauthenticated_.inc();
+        core_.countUnauthenticated();
         return new ExportCall(*this, method, /*authenticated=*/false);
       }
     }
@@ -221,7 +186,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
 
   pipeline::MemoryLimiter* memoryLimiter() const { return options_.memoryLimiter; }
   uint32_t retryDelayMillis() const { return options_.retryDelayMillis; }
-  Counter& memoryRefused() { return memoryRefused_; }
+  OtlpIngestCore& core() { return core_; }
 
   // Queues a call whose request message has arrived; false when the queue is full or stopping
   // (the caller answers UNAVAILABLE). Called on grpc's threads.
@@ -256,104 +221,38 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
 
   void process(ExportCall& call) {
     const pipeline::MemoryLimiter::Reservation held = call.takeReservation();
-    Method& method = call.method();
+    const otlp::Signal signal = call.method().signal;
     // One contiguous view of the message: grpc's own slice when it is one (the usual case for
     // small and inflated messages), else one copy.
     grpc::Slice slice;
     if (!call.request().TrySingleSlice(&slice).ok() &&
         !call.request().DumpToSingleSlice(&slice).ok()) {
-      method.metrics.invalid->inc();
+      core_.countInvalid(signal);
       call.finishError(grpc::StatusCode::INTERNAL, "cannot read the request message");
       return;
     }
     call.request().Clear();
     const std::span<const uint8_t> bytes(slice.begin(), slice.size());
-    switch (method.signal) {
-      case otlp::Signal::kLogs:
-        ingest(call, bytes, pipeline_.logPool(),
-               [](auto body, auto& batch, auto& stats, const auto& limits) {
-                 return otlp::decodeLogs(body, otlp::Encoding::kProtobuf, batch, stats, limits);
-               });
-        break;
-      case otlp::Signal::kTraces:
-        ingest(call, bytes, pipeline_.spanPool(),
-               [](auto body, auto& batch, auto& stats, const auto& limits) {
-                 return otlp::decodeSpans(body, otlp::Encoding::kProtobuf, batch, stats, limits);
-               });
-        break;
-      case otlp::Signal::kMetrics:
-        ingest(call, bytes, pipeline_.metricPool(),
-               [](auto body, auto& batch, auto& stats, const auto& limits) {
-                 return otlp::decodeMetrics(body, otlp::Encoding::kProtobuf, batch, stats, limits);
-               });
-        break;
-    }
-  }
-
-  template <typename B, typename Decode>
-  void ingest(ExportCall& call, std::span<const uint8_t> bytes, pipeline::BatchPool<B>& pool,
-              Decode&& decode) {
-    Method& method = call.method();
-    SignalMetrics& m = method.metrics;
-    auto batch = pool.acquire();
-    otlp::DecodeStats stats;
-    const Status decoded = decode(bytes, *batch, stats, options_.limits);
-    if (!decoded.isOk()) {
-      m.invalid->inc();
-      log::debug("OTLP call refused", log::Fields()
-                                          .add("signal", telemetry::signalName(method.signal))
-                                          .add("error", decoded.message()));
-      call.finishError(grpcCode(decoded.code()), decoded.message());
-      return;
-    }
-    if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
-    limitCounters_.count(stats);
-    countExpired(method.signal, stats.expired);
-    m.recordsRejected->inc(stats.rejected);
-    std::string message = otlp::partialSuccessMessage(stats, options_.limits);
-    if (stats.accepted == 0) {
-      m.accepted->inc();
-      call.finishOk(method.signal, stats.rejected, message);
-      return;
-    }
-    const pipeline::RequestKey key = pipeline_.keyOf(static_cast<uint8_t>(method.signal), bytes);
-    const Status submitted = pipeline_.submit(
-        std::move(batch), key,
-        [&call, &m, signal = method.signal, accepted = stats.accepted, rejected = stats.rejected,
-         message = std::move(message)](const Status& outcome) {
-          if (!outcome.isOk() && outcome.code() == StatusCode::kInvalidArgument) {
-            // The store refused this request's rows for good (see Pipeline): no retry.
-            m.invalid->inc();
-            call.finishError(grpc::StatusCode::INVALID_ARGUMENT, outcome.message());
-            return;
-          }
-          if (!outcome.isOk()) {
-            m.failed->inc();
-            call.finishRetry(outcome.message());
-            return;
-          }
-          m.accepted->inc();
-          m.recordsAccepted->inc(accepted);
-          call.finishOk(signal, rejected, message);
-        });
-    if (!submitted.isOk()) {
-      m.refused->inc();
-      call.finishRetry(submitted.message());
-    }
+    core_.ingest(signal, otlp::Encoding::kProtobuf, bytes, [&call, signal](ExportResult result) {
+      if (result.status.isOk()) {
+        call.finishOk(signal, result.rejected, result.message);
+      } else if (result.status.code() == StatusCode::kUnavailable) {
+        call.finishRetry(result.status.message());
+      } else {
+        call.finishError(grpcCode(result.status.code()), result.status.message());
+      }
+    });
   }
 
   OtlpGrpcOptions options_;
   pipeline::Pipeline& pipeline_;
   ExportService service_;
+  OtlpIngestCore core_;
   Method logs_;
   Method traces_;
   Method metrics_;
   Counter& busy_;
   Counter& unknownMethod_;
-  Counter& invalidUtf8_;
-  Counter& memoryRefused_;
-  Counter& unauthenticated_;
-  LimitCounters limitCounters_;
   std::unique_ptr<grpc::Server> server_;
   uint16_t port_ = 0;
 
@@ -388,21 +287,21 @@ ExportCall::ExportCall(GrpcReceiverImpl& receiver, Method* method, bool authenti
 void ExportCall::OnReadDone(bool ok) {
   if (!ok) {
     // The client half-closed (or the call was cancelled) before sending its request message.
-    method_->metrics.invalid->inc();
+    receiver_.core().countInvalid(method_->signal);
     finishError(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request message");
     return;
   }
   if (auto* limiter = receiver_.memoryLimiter(); limiter != nullptr) {
-    auto admitted = limiter->admit(request_.Length(), receiver_.memoryRefused());
+    auto admitted = limiter->admit(request_.Length(), receiver_.core().memoryRefused());
     if (!admitted.isOk()) {
-      method_->metrics.refused->inc();
+      receiver_.core().countRefused(method_->signal);
       finishRetry(admitted.status().message());
       return;
     }
     held_ = std::move(admitted.value());
   }
   if (!receiver_.post(this)) {
-    method_->metrics.refused->inc();
+    receiver_.core().countRefused(method_->signal);
     finishRetry("the receiver is busy; retry later");
   }
 }

@@ -29,7 +29,6 @@
 #include "otlp/decode.h"
 #include "pipeline/memory_limiter.h"
 #include "pipeline/pipeline.h"
-#include "receivers/otlp/limit_counters.h"
 
 namespace stackhouse::receivers {
 

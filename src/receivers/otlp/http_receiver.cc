@@ -1,6 +1,7 @@
 #include "receivers/otlp/http_receiver.h"
 
 #include <functional>
+#include <optional>
 
 #include "common/log.h"
 #include "otlp/encode.h"
@@ -29,13 +30,26 @@ std::string_view contentTypeOf(Encoding e) {
   return e == Encoding::kJson ? "application/json" : "application/x-protobuf";
 }
 
-http::Response statusResponse(int httpStatus, Encoding encoding, const Status& status) {
+// An error answer: google.rpc.Status in the request's encoding, the HTTP status from the one
+// table (common/status.h) unless the caller decides it (401).
+http::Response statusResponse(Encoding encoding, const Status& status, int httpStatus = 0) {
   http::Response r;
-  r.status = httpStatus;
+  r.status = httpStatus != 0 ? httpStatus : httpStatusCode(status.code());
   r.contentType = contentTypeOf(encoding);
   r.body = otlp::encodeStatus(encoding, grpcStatusCode(status.code()), status.message());
-  if (httpStatus == 503 || httpStatus == 429) r.headers.emplace_back("Retry-After", "1");
+  if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
+}
+
+Encoding encodingOf(std::string_view contentType) {
+  return mediaTypeIs(contentType, "application/json") ? Encoding::kJson : Encoding::kProtobuf;
+}
+
+std::optional<otlp::Signal> signalOf(std::string_view path) {
+  if (path == "/v1/logs") return otlp::Signal::kLogs;
+  if (path == "/v1/traces") return otlp::Signal::kTraces;
+  if (path == "/v1/metrics") return otlp::Signal::kMetrics;
+  return std::nullopt;
 }
 
 // The memory reservation of a request admitted from its header.
@@ -47,67 +61,28 @@ struct HeldBody final : http::Admission {
 }  // namespace
 
 OtlpHttpReceiver::OtlpHttpReceiver(const OtlpHttpOptions& options, pipeline::Pipeline& pipeline)
-    : options_(options),
-      pipeline_(pipeline),
-      logs_(makeMetrics("logs")),
-      traces_(makeMetrics("traces")),
-      metrics_(makeMetrics("metrics")),
-      invalidUtf8_(metrics().counter("stackhouse_receiver_invalid_utf8_total",
-                                     "Ill-formed UTF-8 bytes replaced with U+FFFD.",
-                                     {{"receiver", "otlp-http"}})),
-      memoryRefused_(pipeline::MemoryLimiter::refusedCounter("otlp-http")),
-      unauthenticated_(metrics().counter(
-          "stackhouse_otlp_unauthenticated_total",
-          "OTLP requests refused for a missing or wrong ingestion key.", {{"transport", "http"}})),
-      limitCounters_("otlp-http") {}
-
-OtlpHttpReceiver::SignalMetrics OtlpHttpReceiver::makeMetrics(std::string_view signal) {
-  auto requests = [&](std::string_view outcome) {
-    return &metrics().counter("stackhouse_receiver_requests_total", "OTLP requests by outcome.",
-                              {{"receiver", "otlp-http"},
-                               {"signal", std::string(signal)},
-                               {"outcome", std::string(outcome)}});
-  };
-  auto records = [&](std::string_view outcome) {
-    return &metrics().counter("stackhouse_receiver_records_total",
-                              "Log records, spans and metric points by outcome.",
-                              {{"receiver", "otlp-http"},
-                               {"signal", std::string(signal)},
-                               {"outcome", std::string(outcome)}});
-  };
-  return {requests("accepted"), requests("invalid"), requests("refused"),
-          requests("failed"),   records("accepted"), records("rejected")};
-}
-
-OtlpHttpReceiver::SignalMetrics* OtlpHttpReceiver::metricsFor(std::string_view path) {
-  if (path == "/v1/logs") return &logs_;
-  if (path == "/v1/traces") return &traces_;
-  if (path == "/v1/metrics") return &metrics_;
-  return nullptr;
-}
+    : options_(options), core_("otlp-http", "http", pipeline, options.limits) {}
 
 http::AdmitResult OtlpHttpReceiver::admit(const http::RequestHead& head) {
   std::string_view path = head.target;
   path = path.substr(0, path.find('?'));
-  SignalMetrics* m = metricsFor(path);
+  const std::optional<otlp::Signal> signal = signalOf(path);
   // Other paths and methods are answered by handle(); nothing to reserve for them.
-  if (options_.memoryLimiter == nullptr || m == nullptr || head.method != "POST") {
+  if (options_.memoryLimiter == nullptr || !signal || head.method != "POST") {
     return std::unique_ptr<http::Admission>();
   }
-  auto admitted = options_.memoryLimiter->admit(head.contentLength.value_or(0), memoryRefused_);
+  auto admitted =
+      options_.memoryLimiter->admit(head.contentLength.value_or(0), core_.memoryRefused());
   if (!admitted.isOk()) {
-    m->refused->inc();
-    const Encoding encoding =
-        mediaTypeIs(head.contentType, "application/json") ? Encoding::kJson : Encoding::kProtobuf;
-    return statusResponse(503, encoding, admitted.status());
+    core_.countRefused(*signal);
+    return statusResponse(encodingOf(head.contentType), admitted.status());
   }
   return std::unique_ptr<http::Admission>(std::make_unique<HeldBody>(std::move(admitted.value())));
 }
 
 void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
-  const std::string_view path = request.path();
-  SignalMetrics* m = metricsFor(path);
-  if (m == nullptr) {
+  const std::optional<otlp::Signal> signal = signalOf(request.path());
+  if (!signal) {
     respond(http::textResponse(
         404, "not found: OTLP/HTTP serves /v1/logs, /v1/traces and /v1/metrics\n"));
     return;
@@ -119,39 +94,20 @@ void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
     return;
   }
   if (!ingestionKeyAccepted(options_.ingestionKey, request.header("authorization"))) {
-    unauthenticated_.inc();
-    const Encoding encoding = mediaTypeIs(request.header("content-type"), "application/json")
-                                  ? Encoding::kJson
-                                  : Encoding::kProtobuf;
-    auto r = statusResponse(401, encoding,
+    core_.countUnauthenticated();
+    auto r = statusResponse(encodingOf(request.header("content-type")),
                             Status(StatusCode::kPermissionDenied,
                                    "this receiver requires the ingestion key: send "
-                                   "Authorization: Bearer <key>"));
+                                   "Authorization: Bearer <key>"),
+                            401);
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     respond(std::move(r));
     return;
   }
-  if (m == &logs_) {
-    ingest(std::move(request), std::move(respond), otlp::Signal::kLogs, pipeline_.logPool(), *m,
-           [](auto body, Encoding e, auto& batch, auto& stats, const auto& limits) {
-             return otlp::decodeLogs(body, e, batch, stats, limits);
-           });
-  } else if (m == &traces_) {
-    ingest(std::move(request), std::move(respond), otlp::Signal::kTraces, pipeline_.spanPool(), *m,
-           [](auto body, Encoding e, auto& batch, auto& stats, const auto& limits) {
-             return otlp::decodeSpans(body, e, batch, stats, limits);
-           });
-  } else {
-    ingest(std::move(request), std::move(respond), otlp::Signal::kMetrics, pipeline_.metricPool(),
-           *m, [](auto body, Encoding e, auto& batch, auto& stats, const auto& limits) {
-             return otlp::decodeMetrics(body, e, batch, stats, limits);
-           });
-  }
+  ingest(std::move(request), std::move(respond), *signal);
 }
 
-template <typename B, typename Decode>
-void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, otlp::Signal signal,
-                              pipeline::BatchPool<B>& pool, SignalMetrics& m, Decode&& decode) {
+void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, otlp::Signal signal) {
   const std::string_view contentType = request.header("content-type");
   Encoding encoding;
   if (mediaTypeIs(contentType, "application/x-protobuf")) {
@@ -159,7 +115,7 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   } else if (mediaTypeIs(contentType, "application/json")) {
     encoding = Encoding::kJson;
   } else {
-    m.invalid->inc();
+    core_.countInvalid(signal);
     respond(http::textResponse(
         415, "unsupported media type: send application/x-protobuf or application/json\n"));
     return;
@@ -174,10 +130,10 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
     held = std::move(static_cast<HeldBody&>(*request.admission).reservation);
     if (request.body.size() > held.bytes()) held.grow(request.body.size() - held.bytes());
   } else if (options_.memoryLimiter != nullptr) {
-    auto admitted = options_.memoryLimiter->admit(request.body.size(), memoryRefused_);
+    auto admitted = options_.memoryLimiter->admit(request.body.size(), core_.memoryRefused());
     if (!admitted.isOk()) {
-      m.refused->inc();
-      respond(statusResponse(503, encoding, admitted.status()));
+      core_.countRefused(signal);
+      respond(statusResponse(encoding, admitted.status()));
       return;
     }
     held = std::move(admitted.value());
@@ -190,76 +146,39 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   if (mediaTypeIs(contentEncoding, "gzip")) {
     const Status s = gunzip(request.body, options_.maxBodyBytes, inflated);
     if (!s.isOk()) {
-      m.invalid->inc();
-      respond(statusResponse(s.code() == StatusCode::kResourceExhausted ? 413 : 400, encoding, s));
+      core_.countInvalid(signal);
+      respond(statusResponse(encoding, s));
       return;
     }
     body = inflated;
     held.grow(inflated.size());
   } else if (!contentEncoding.empty() && !mediaTypeIs(contentEncoding, "identity")) {
-    m.invalid->inc();
-    respond(statusResponse(
-        415, encoding,
-        Status(StatusCode::kUnsupported, "unsupported Content-Encoding: use gzip or identity")));
+    core_.countInvalid(signal);
+    respond(statusResponse(encoding, Status(StatusCode::kUnsupported,
+                                            "unsupported Content-Encoding: use gzip or identity")));
     return;
   } else if (body.size() > options_.maxBodyBytes) {
-    m.invalid->inc();
-    respond(statusResponse(413, encoding,
+    core_.countInvalid(signal);
+    respond(statusResponse(encoding,
                            resourceExhausted("the body exceeds the limit of " +
                                              std::to_string(options_.maxBodyBytes) + " bytes")));
     return;
   }
 
-  auto batch = pool.acquire();
-  otlp::DecodeStats stats;
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
-  const Status decoded = decode(bytes, encoding, *batch, stats, options_.limits);
-  if (!decoded.isOk()) {
-    m.invalid->inc();
-    log::debug("OTLP request refused",
-               log::Fields().add("signal", request.path()).add("error", decoded.message()));
-    respond(statusResponse(decoded.code() == StatusCode::kResourceExhausted ? 413 : 400, encoding,
-                           decoded));
-    return;
-  }
-  if (stats.invalidUtf8 > 0) invalidUtf8_.inc(stats.invalidUtf8);
-  limitCounters_.count(stats);
-  countExpired(signal, stats.expired);
-  m.recordsRejected->inc(stats.rejected);
-
-  // The answer once the rows are durable (or at once when there are none). `refused`: the
-  // pipeline did not take the request at all (full); the client retries either way.
-  auto answer = std::make_shared<std::function<void(const Status&, bool)>>(
-      [respond = std::move(respond), signal, encoding, rejected = stats.rejected,
-       message = otlp::partialSuccessMessage(stats, options_.limits), accepted = stats.accepted,
-       &m](const Status& outcome, bool refused) {
-        if (!outcome.isOk() && outcome.code() == StatusCode::kInvalidArgument) {
-          // The store refused this request's rows for good (see Pipeline): retrying is futile.
-          m.invalid->inc();
-          respond(statusResponse(400, encoding, outcome));
-          return;
-        }
-        if (!outcome.isOk()) {
-          (refused ? m.refused : m.failed)->inc();
-          respond(statusResponse(503, encoding, outcome));
-          return;
-        }
-        m.accepted->inc();
-        m.recordsAccepted->inc(accepted);
-        http::Response r;
-        r.status = 200;
-        r.contentType = contentTypeOf(encoding);
-        r.body = otlp::encodeExportResponse(signal, encoding, rejected, message);
-        respond(std::move(r));
-      });
-  if (stats.accepted == 0) {
-    (*answer)(Status::ok(), false);
-    return;
-  }
-  const pipeline::RequestKey key = pipeline_.keyOf(static_cast<uint8_t>(signal), bytes);
-  const Status submitted =
-      pipeline_.submit(std::move(batch), key, [answer](const Status& s) { (*answer)(s, false); });
-  if (!submitted.isOk()) (*answer)(submitted, true);
+  core_.ingest(signal, encoding, bytes,
+               [respond = std::move(respond), signal, encoding](ExportResult result) {
+                 if (!result.status.isOk()) {
+                   respond(statusResponse(encoding, result.status));
+                   return;
+                 }
+                 http::Response r;
+                 r.status = 200;
+                 r.contentType = contentTypeOf(encoding);
+                 r.body =
+                     otlp::encodeExportResponse(signal, encoding, result.rejected, result.message);
+                 respond(std::move(r));
+               });
 }
 
 }  // namespace stackhouse::receivers

@@ -25,7 +25,7 @@
 #include "otlp/decode.h"
 #include "pipeline/memory_limiter.h"
 #include "pipeline/pipeline.h"
-#include "receivers/otlp/limit_counters.h"
+#include "receivers/otlp/ingest_core.h"
 
 namespace stackhouse::receivers {
 
@@ -51,30 +51,10 @@ class OtlpHttpReceiver {
   http::AdmitResult admit(const http::RequestHead& head);
 
  private:
-  struct SignalMetrics {
-    Counter* accepted;  // requests answered 2xx
-    Counter* invalid;   // 4xx
-    Counter* refused;   // 503 before decoding was of any use (pipeline full)
-    Counter* failed;    // 503 after the store failed
-    Counter* recordsAccepted;
-    Counter* recordsRejected;
-  };
-  SignalMetrics makeMetrics(std::string_view signal);
-  SignalMetrics* metricsFor(std::string_view path);
-
-  template <typename B, typename Decode>
-  void ingest(http::Request&& request, http::Respond respond, otlp::Signal signal,
-              pipeline::BatchPool<B>& pool, SignalMetrics& m, Decode&& decode);
+  void ingest(http::Request&& request, http::Respond respond, otlp::Signal signal);
 
   OtlpHttpOptions options_;
-  pipeline::Pipeline& pipeline_;
-  SignalMetrics logs_;
-  SignalMetrics traces_;
-  SignalMetrics metrics_;
-  Counter& invalidUtf8_;
-  Counter& memoryRefused_;
-  Counter& unauthenticated_;
-  LimitCounters limitCounters_;
+  OtlpIngestCore core_;
 };
 
 }  // namespace stackhouse::receivers
