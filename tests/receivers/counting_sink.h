@@ -3,11 +3,13 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "pipeline/pipeline.h"
 #include "pipeline/sink.h"
 
 namespace stackhouse::testing {
@@ -46,5 +48,20 @@ class CountingSink : public pipeline::Sink {
   std::vector<std::string> bodies;                              // guarded by mu
   std::vector<std::pair<std::string, std::string>> attributes;  // guarded by mu
 };
+
+// A started pipeline whose one sink, `down`, fails and whose logs queue holds 2 KiB: the second
+// or third request finds it full (onFull: backpressure).
+inline std::unique_ptr<pipeline::Pipeline> fullQueuePipeline(CountingSink& down,
+                                                             const std::string& name) {
+  down.fail = true;  // nothing leaves the queue
+  std::vector<pipeline::PipelineSink> sinks(1);
+  sinks[0].sink = &down;
+  sinks[0].queue.sink = name;
+  sinks[0].queue.maxBytes = 2048;
+  sinks[0].sources = {telemetry::Source::kLogs};
+  auto full = std::make_unique<pipeline::Pipeline>(pipeline::PipelineOptions{}, std::move(sinks));
+  full->start();
+  return full;
+}
 
 }  // namespace stackhouse::testing

@@ -244,14 +244,8 @@ TEST_F(GrpcReceiverTest, MessagesPastTheLimitAreRefusedCompressedOrNot) {
 
 TEST_F(GrpcReceiverTest, AFullQueueIsUnavailableWithRetryInfo) {
   CountingSink down;
-  down.fail = true;  // nothing leaves the queue
-  std::vector<pipeline::PipelineSink> sinks(1);
-  sinks[0].sink = &down;
-  sinks[0].queue.sink = "full-grpc";
-  sinks[0].queue.maxBytes = 2048;
-  sinks[0].sources = {telemetry::Source::kLogs};
-  pipeline::Pipeline full({}, std::move(sinks));
-  full.start();
+  const auto fullPipeline = stackhouse::testing::fullQueuePipeline(down, "full-grpc");
+  pipeline::Pipeline& full = *fullPipeline;
   auto receiver = OtlpGrpcReceiver::start({}, full);
   ASSERT_TRUE(receiver.isOk());
   grpc::GenericStub stub(grpc::CreateChannel(

@@ -155,14 +155,8 @@ TEST_F(ReceiverTest, AGzipBombIs413AndNothingIsStored) {
 
 TEST_F(ReceiverTest, AFullQueueIsRetryable503) {
   CountingSink down;
-  down.fail = true;  // nothing leaves the queue
-  std::vector<pipeline::PipelineSink> sinks(1);
-  sinks[0].sink = &down;
-  sinks[0].queue.sink = "full-http";
-  sinks[0].queue.maxBytes = 2048;
-  sinks[0].sources = {telemetry::Source::kLogs};
-  pipeline::Pipeline full({}, std::move(sinks));
-  full.start();
+  const auto fullPipeline = stackhouse::testing::fullQueuePipeline(down, "full-http");
+  pipeline::Pipeline& full = *fullPipeline;
   receiver_ = std::make_unique<OtlpHttpReceiver>(OtlpHttpOptions{}, full);
   stackhouse::testing::HttpReply r;
   r.status = 200;

@@ -116,14 +116,8 @@ TEST_F(IngestCoreTest, AStoppedPipelineIsRetryableAndCountedRefused) {
 
 TEST_F(IngestCoreTest, AFullQueueIsRetryable) {
   CountingSink down;
-  down.fail = true;  // nothing leaves the queue
-  std::vector<pipeline::PipelineSink> sinks(1);
-  sinks[0].sink = &down;
-  sinks[0].queue.sink = "core-full";
-  sinks[0].queue.maxBytes = 2048;
-  sinks[0].sources = {telemetry::Source::kLogs};
-  pipeline::Pipeline full({}, std::move(sinks));
-  full.start();
+  const auto fullPipeline = stackhouse::testing::fullQueuePipeline(down, "core-full");
+  pipeline::Pipeline& full = *fullPipeline;
   OtlpIngestCore core("otlp-core-test", "core-test", full, otlp::DecodeLimits{});
   ExportResult r;
   for (int i = 0; i < 50 && r.status.isOk(); ++i)
