@@ -6,6 +6,21 @@ Validation validateConfigFile(const std::string& path) {
   Validation v;
   try {
     const Config config = loadConfig(path);
+    // What start-up refuses after the file has parsed: nothing to send to.
+    bool anySink = false;
+    for (Sink sink : {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog, Sink::kLogfire}) {
+      anySink = anySink || sinkEnabled(config, sink);
+    }
+    if (!anySink) {
+      v.text = path + ": nothing to send to: " +
+               (config.clickstack.enabled
+                    ? "otelConfig.exporters.clickhouse is disabled and so are tinybird, datadog "
+                      "and logfire"
+                    : "clickstack.enabled is false (no embedded store) and "
+                      "otelConfig.exporters.clickhouse has no endpoint; set one, or enable "
+                      "otelConfig.exporters.tinybird, datadog or logfire");
+      return v;
+    }
     v.valid = true;
     v.text = summarizeConfig(config, path);
   } catch (const ConfigError& e) {

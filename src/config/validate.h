@@ -13,7 +13,8 @@ struct Validation {
   bool valid = false;
   // Valid: one summary line (summarizeConfig). Invalid: every error, one a line, as
   // `file:line:column: key.path: problem` (or `file: cannot open: ...`), as loadConfig reports
-  // them.
+  // them; or, for a file that parses but enables no sink (start-up refuses it),
+  // `file: nothing to send to: ...`.
   std::string text;
 };
 

@@ -873,11 +873,13 @@ TEST(Validate, Files) {
                             "/reference.yaml: valid; OTLP/gRPC 127.0.0.1:4317, OTLP/HTTP "
                             "127.0.0.1:4318, API 127.0.0.1:8080, admin 127.0.0.1:8888; sinks "
                             "clickhouse (ttl 72h); redaction on");
+  // Every key set, and no sink left to send to: it parses, and start-up would refuse it.
   const Validation all = validateConfigFile(kTestdata + "/all_keys.yaml");
-  EXPECT_TRUE(all.valid);
+  EXPECT_FALSE(all.valid);
   EXPECT_EQ(all.text, kTestdata +
-                          "/all_keys.yaml: valid; OTLP/gRPC 0.0.0.0:14317, OTLP/HTTP "
-                          "0.0.0.0:14318, admin localhost:0; no sink enabled; redaction on");
+                          "/all_keys.yaml: nothing to send to: clickstack.enabled is false (no "
+                          "embedded store) and otelConfig.exporters.clickhouse has no endpoint; "
+                          "set one, or enable otelConfig.exporters.tinybird, datadog or logfire");
 
   const Validation budget = validateConfigFile(kTestdata + "/queue_budget.yaml");
   EXPECT_FALSE(budget.valid);
