@@ -408,7 +408,8 @@ struct OverloadResult {
   double overloadedRowsPerSecond = 0;  // acknowledged
   double offeredRowsPerSecond = 0;     // acknowledged + refused, under overload
   uint64_t refused = 0;
-  uint64_t failed = 0;  // neither 200 nor 503/429 with Retry-After
+  uint64_t refusedByLimiter = 0;  // of them, by the memory limiter (the server's counter)
+  uint64_t failed = 0;            // neither 200 nor 503/429 with Retry-After
   double unloadedPeakRssMiB = 0;
   double overloadedPeakRssMiB = 0;
   double maxHeldMiB = 0;  // the limiter's held bytes, sampled every 100 ms
@@ -531,6 +532,9 @@ OverloadResult runOverload(const Args& args) {
     r.failed = failed;
     r.overloadedPeakRssMiB = maxRss;
     r.maxHeldMiB = maxHeld;
+    r.refusedByLimiter = static_cast<uint64_t>(
+        metricValue(testing::HttpClient(server.adminPort()).get("/metrics").body,
+                    "stackhouse_memory_limiter_refused_total{receiver=\"otlp-http\"}"));
     r.acknowledged = acknowledged;
     r.stored = server.count("otel_logs");
   }
@@ -747,14 +751,15 @@ int main(int argc, char** argv) {
         "rows/s, "
         "peak RSS %.0f MiB | 10x offered open-loop%s on %d connections: %9.0f rows/s, acknowledged "
         "%9.0f "
-        "rows/s, ratio %.2f | peak RSS %.0f MiB, limiter held at most %.0f MiB | refused %llu, "
-        "other "
+        "rows/s, ratio %.2f | peak RSS %.0f MiB, limiter held at most %.0f MiB | refused %llu "
+        "(%llu of them by the memory limiter over both parts), other "
         "failures %llu | acknowledged %llu, stored %llu\n",
         o.limitMiB, o.engineLimitMiB, args.clients, o.unloadedRowsPerSecond, o.unloadedPeakRssMiB,
         args.overloadExpectContinue ? " (Expect: 100-continue)" : "", o.connections,
         o.offeredRowsPerSecond, o.overloadedRowsPerSecond,
         o.unloadedRowsPerSecond > 0 ? o.overloadedRowsPerSecond / o.unloadedRowsPerSecond : 0.0,
         o.overloadedPeakRssMiB, o.maxHeldMiB, static_cast<unsigned long long>(o.refused),
+        static_cast<unsigned long long>(o.refusedByLimiter),
         static_cast<unsigned long long>(o.failed), static_cast<unsigned long long>(o.acknowledged),
         static_cast<unsigned long long>(o.stored));
   };

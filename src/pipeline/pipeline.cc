@@ -158,6 +158,19 @@ void Pipeline::stop() {
   }
 }
 
+Status Pipeline::queueFull(const Bound& sink) const {
+  return unavailable("the " + sink.config.queue.sink + " queue is full (" +
+                     std::to_string(sink.config.queue.maxBytes) + " bytes); retry later");
+}
+
+Status Pipeline::admits(telemetry::Source source, uint64_t bytes) const {
+  for (size_t i : routes_[static_cast<size_t>(source)]) {
+    const SinkQueue* queue = sinks_[i].queue.get();
+    if (queue != nullptr && !queue->fits(bytes)) return queueFull(sinks_[i]);
+  }
+  return Status::ok();
+}
+
 uint64_t Pipeline::pendingBytes() const {
   uint64_t n = 0;
   for (const Bound& b : sinks_) {

@@ -109,6 +109,12 @@ class Pipeline {
     return submit(std::move(batch), SignalTraits<B>::kSource, key, std::move(done));
   }
 
+  // Whether a request of about `bytes` for `source` could be queued now: kUnavailable (retry
+  // later) when a routed queue with onFull: backpressure has no room for it. Receivers ask before
+  // reading or decoding a request, so that a full queue costs a refused request its header, not
+  // its decoding and redaction; submit() still decides. Thread-safe; after open().
+  Status admits(telemetry::Source source, uint64_t bytes) const;
+
   // The key of a request body for submit(); empty when there is no ledger.
   RequestKey keyOf(uint8_t signal, std::span<const uint8_t> body) const {
     return options_.ledger != nullptr ? options_.ledger->keyOf(signal, body) : RequestKey{};
@@ -147,6 +153,7 @@ class Pipeline {
 
   void runSync();
   void finishRound(std::vector<Pending>& round);
+  Status queueFull(const Bound& sink) const;
 
   PipelineOptions options_;
   std::vector<Bound> sinks_;
@@ -213,9 +220,7 @@ Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const Re
     for (size_t i : route) {
       if (!sinks_[i].queue->fits(payloadBytes + 16)) {
         if (!key.empty()) inFlight_.erase(key);
-        return unavailable("the " + sinks_[i].config.queue.sink + " queue is full (" +
-                           std::to_string(sinks_[i].config.queue.maxBytes) +
-                           " bytes); retry later");
+        return queueFull(sinks_[i]);
       }
     }
     Pending p{std::move(done), key, {}, true};

@@ -54,10 +54,13 @@ const MAX_OFFER_RPS = 4000;
 const GRPC_SHARE = 0.1;              // of the requests, over gRPC; the rest over HTTP
 // Requests awaiting an answer, per transport; a tick that finds them all busy offers nothing.
 const MAX_IN_FLIGHT = Number(process.env.E2E_OVERLOAD_IN_FLIGHT ?? 1024);
-// A sanitizer build's server takes more of the 2 cores the load generator shares with it, so the
-// generator offers less: there the load must still be an overload, but of 3x (refusals on both
-// transports are required either way).
-const OVERLOAD_MIN = process.env.STACKHOUSE_SANITIZE ? 3 : 5;
+// The load generator shares the 2 cores with the server, and what it can offer is what is left:
+// the load must be an overload of at least 3x (refusals on both transports are required either
+// way). Since a full queue refuses a request from its header (before its body is read or
+// decoded), the server acknowledges about twice as much under the same offered load (30k rows/s
+// -> 61k measured side by side here), so the generator's 10x target is further out of reach on
+// a busy machine than the server's behaviour would suggest.
+const OVERLOAD_MIN = 3;
 // Requests are acknowledged once in the clickhouse sink's queue; a small queue fills within
 // seconds at this load, so the overload is met by the queue's backpressure (503/UNAVAILABLE)
 // as well as by the memory limit.

@@ -166,6 +166,15 @@ TEST_F(ReceiverTest, AFullQueueIsRetryable503) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.header("retry-after"), "1");
   EXPECT_NE(r.body.find("queue is full"), std::string::npos) << r.body;
+  // While it is full, the server's admission hook refuses the next request from its header: its
+  // body is neither read nor decoded (nor sent, by a client that waits for 100 Continue).
+  const http::RequestHead head{"POST", "/v1/logs", "application/json", 1024};
+  http::AdmitResult early = receiver_->admit(head);
+  ASSERT_TRUE(std::holds_alternative<http::Response>(early));
+  EXPECT_EQ(std::get<http::Response>(early).status, 503);
+  // Other paths and methods are left to the handler.
+  EXPECT_TRUE(std::holds_alternative<std::unique_ptr<http::Admission>>(
+      receiver_->admit({"GET", "/v1/logs", "", std::nullopt})));
   full.stop();
 }
 

@@ -300,6 +300,11 @@ void ExportCall::OnReadDone(bool ok) {
     }
     held_ = std::move(admitted.value());
   }
+  // A full queue: refused before a decoding thread spends anything on it.
+  if (Status queued = receiver_.core().admit(method_->signal, request_.Length()); !queued.isOk()) {
+    finishRetry(queued.message());
+    return;
+  }
   if (!receiver_.post(this)) {
     receiver_.core().countRefused(method_->signal);
     finishRetry("the receiver is busy; retry later");

@@ -68,9 +68,12 @@ http::AdmitResult OtlpHttpReceiver::admit(const http::RequestHead& head) {
   path = path.substr(0, path.find('?'));
   const std::optional<otlp::Signal> signal = signalOf(path);
   // Other paths and methods are answered by handle(); nothing to reserve for them.
-  if (options_.memoryLimiter == nullptr || !signal || head.method != "POST") {
-    return std::unique_ptr<http::Admission>();
+  if (!signal || head.method != "POST") return std::unique_ptr<http::Admission>();
+  // A full queue: refused before the body is read (or, with Expect: 100-continue, sent).
+  if (Status queued = core_.admit(*signal, head.contentLength.value_or(0)); !queued.isOk()) {
+    return statusResponse(encodingOf(head.contentType), queued);
   }
+  if (options_.memoryLimiter == nullptr) return std::unique_ptr<http::Admission>();
   auto admitted =
       options_.memoryLimiter->admit(head.contentLength.value_or(0), core_.memoryRefused());
   if (!admitted.isOk()) {

@@ -56,6 +56,12 @@ class OtlpIngestCore {
   void ingest(otlp::Signal signal, otlp::Encoding encoding, std::span<const uint8_t> body,
               ExportAnswer answer);
 
+  // Whether a request of about `bytes` could be queued now (Pipeline::admits): kUnavailable,
+  // counted as refused, when a routed queue that pushes back is full. Transports ask as early as
+  // they can (HTTP from the request's header, gRPC once the message has arrived); ingest() asks
+  // again before decoding.
+  Status admit(otlp::Signal signal, uint64_t bytes);
+
   // Requests the transport answers itself before decoding: refused for the data or its framing
   // (unsupported media type, body past its limit, bad compression, no message), or refused to
   // be retried (the memory limit, a busy receiver).
