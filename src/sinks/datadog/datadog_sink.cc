@@ -227,7 +227,11 @@ SendOutcome DatadogSink::post(const std::string& url, std::string_view contentTy
                      {"Content-Encoding", "gzip"},
                      {"DD-API-KEY", settings_.apiKey}};
   request.body = compressed_;
-  request.timeout = settings_.timeout;
+  // Within the call's deadline (pipeline/sink.h).
+  request.timeout = timeLeft(settings_.timeout);
+  if (request.timeout.count() <= 0) {
+    return {unavailable("datadog: the send timeout passed before the request")};
+  }
   request.maxResponseBodyBytes = 64 << 10;
   return datadogOutcome(client_->send(request), intake);
 }

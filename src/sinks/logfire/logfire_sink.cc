@@ -142,7 +142,11 @@ Status LogfireSink::write(std::span<const Batch* const> batches, std::string_vie
                            {"Content-Encoding", "gzip"},
                            {"Authorization", settings_.token}};
         request.body = compressed_;
-        request.timeout = settings_.timeout;
+        // Within the call's deadline (pipeline/sink.h).
+        request.timeout = timeLeft(settings_.timeout);
+        if (request.timeout.count() <= 0) {
+          return {unavailable("logfire: the send timeout passed before the request")};
+        }
         request.maxResponseBodyBytes = 64 << 10;
         const http::Response response = client_->send(request);
         SendOutcome outcome = logfireOutcome(response);

@@ -92,7 +92,11 @@ Status TinybirdSink::send(std::span<const Batch* const> batches, const std::stri
                            {"Content-Encoding", "gzip"},
                            {"Authorization", "Bearer " + settings_.token}};
         request.body = compressed_;
-        request.timeout = settings_.timeout;
+        // Within the call's deadline (pipeline/sink.h).
+        request.timeout = timeLeft(settings_.timeout);
+        if (request.timeout.count() <= 0) {
+          return {unavailable("tinybird: the send timeout passed before the request")};
+        }
         request.maxResponseBodyBytes = 64 << 10;
         const http::Response response = client_->send(request);
         SendOutcome outcome = tinybirdOutcome(response);
