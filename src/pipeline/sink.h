@@ -53,9 +53,14 @@ inline FailureClass failureClassOf(const Status& status) {
 // Time: each call has a deadline, the worker's send timeout (SinkWorkerOptions::sendTimeout, the
 // sink's `timeout` setting), as the OpenTelemetry Collector's exporter helper gives each send. A
 // call cannot be abandoned from outside (it owns the sink's buffers and connection until it
-// returns), so the sink honours the deadline itself: every request of the call is bounded by
-// timeLeft(), and once it has passed the call returns kUnavailable without sending more. The
-// worker reads a failure that ends past the deadline as a timeout: retryable.
+// returns), so the sink honours the deadline itself, in one of two ways:
+//   - a sink whose service deduplicates a retried request (the remote ClickHouse: the batch id is
+//     the insert's deduplication token) bounds every request of the call by timeLeft();
+//   - a sink whose service cannot (a vendor's intake API) starts no request once the deadline has
+//     passed (pastDeadline()) and gives a started one its own full timeout: cutting a request
+//     short would turn a slow answer into a lost one, and its retry into rows stored twice.
+// Either way the call then returns kUnavailable without sending more. The worker reads a failure
+// that ends past the deadline as a timeout: retryable.
 class Sink {
  public:
   using Clock = std::chrono::steady_clock;
@@ -80,6 +85,10 @@ class Sink {
     // Rounded up: a request given all of it ends at the deadline, not a fraction before.
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(callDeadline_ - Clock::now());
     return std::clamp(left, std::chrono::milliseconds(0), own);
+  }
+  // Whether the call's deadline has passed.
+  bool pastDeadline() const {
+    return callDeadline_ != Clock::time_point::max() && Clock::now() >= callDeadline_;
   }
 
  private:

@@ -26,11 +26,12 @@
 // Timeout: each call gets a deadline, sendTimeout from its start (Sink::setCallDeadline), which
 // the sink honours: its requests are bounded by what is left of it (sink.h). A call cannot be
 // cancelled from outside safely (it owns the sink's buffers and connection until it returns), so
-// this is a deadline passed in, not an interruption: a sink that ignored it would still hold its
-// worker (the embedded store's insert is bounded by the engine instead). A call that fails past
-// its deadline is a timeout: retryable (a permanent or throttled answer keeps its class), counted
-// in stackhouse_sink_send_timeouts_total and logged like any failure, once per failing episode; the
-// other signals are sent meanwhile, each lane waiting only for its own backoff.
+// this is a deadline passed in, not an interruption (how each kind of sink honours it: sink.h): a
+// sink that ignored it would still hold its worker (the embedded store's insert is bounded by the
+// engine instead). A call that fails past its deadline is a timeout: retryable (a permanent or
+// throttled answer keeps its class), counted in stackhouse_sink_send_timeouts_total and logged like
+// any failure, once per failing episode; the other signals are sent meanwhile, each lane waiting
+// only for its own backoff.
 #pragma once
 
 #include <atomic>

@@ -142,11 +142,12 @@ Status LogfireSink::write(std::span<const Batch* const> batches, std::string_vie
                            {"Content-Encoding", "gzip"},
                            {"Authorization", settings_.token}};
         request.body = compressed_;
-        // Within the call's deadline (pipeline/sink.h).
-        request.timeout = timeLeft(settings_.timeout);
-        if (request.timeout.count() <= 0) {
+        // No request starts past the call's deadline; a started one keeps its own timeout (the
+        // intake cannot deduplicate a retry: see pipeline/sink.h).
+        if (pastDeadline()) {
           return {unavailable("logfire: the send timeout passed before the request")};
         }
+        request.timeout = settings_.timeout;
         request.maxResponseBodyBytes = 64 << 10;
         const http::Response response = client_->send(request);
         SendOutcome outcome = logfireOutcome(response);
