@@ -1,6 +1,5 @@
 #include "app/remote_query.h"
 
-#include "common/log.h"
 #include "sinks/clickhouse/remote_factory.h"
 #include "store/clickhouse_http_executor.h"
 
@@ -18,12 +17,6 @@ Result<query::QueryService::RemoteExecutors> remoteQueryExecutors(
   options.caFile = sink->caFile;
   options.verifyPeer = sink->verifyPeer;
   options.bounds = bounds;
-  if (options.database != "otel") {
-    // The search, trace and metrics statements name otel.<table>; SQL with unqualified names
-    // reads the configured database.
-    log::warn("the search, trace and metrics APIs read the remote database otel, not the one set",
-              log::Fields().add("key", "otelConfig.exporters.clickhouse.database"));
-  }
   return query::QueryService::RemoteExecutors(
       [options](bool control) -> Result<std::unique_ptr<store::SqlExecutor>> {
         store::ClickhouseHttpOptions o = options;

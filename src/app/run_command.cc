@@ -108,6 +108,7 @@ int runStack(const config::Config& config) {
     auto remote = remoteQueryExecutors(config, queryBounds);
     if (!remote) return failedStart(remote.status());
     remoteQueries = std::move(remote.value());
+    queryOptions.database = config.otelConfig.exporters.clickhouse.database;
     log::info("the query API reads the remote ClickHouse",
               log::Fields().add("database", config.otelConfig.exporters.clickhouse.database));
   }

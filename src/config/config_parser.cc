@@ -1232,6 +1232,15 @@ std::vector<ConfigParser::Field> ConfigParser::clickhouseRemoteFields(const Slot
                      "with a digit)");
            return;
          }
+         // The engine's own databases, and the one of the schema views (store/schema.h).
+         for (std::string_view reserved :
+              {"system", "information_schema", "INFORMATION_SCHEMA", "stackhouse"}) {
+           if (*text == reserved) {
+             error(s.mark, s.path,
+                   quoted(*text) + " is reserved; name the telemetry database otherwise");
+             return;
+           }
+         }
          c.database = std::move(*text);
        }},
       {"username",

@@ -1,6 +1,8 @@
 // Sink: where the pipeline delivers batches.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <span>
 #include <string_view>
 
@@ -47,15 +49,50 @@ inline FailureClass failureClassOf(const Status& status) {
 //                      others as kIsolate calls, and drops those (counted and logged).
 //   kResourceExhausted throttled: the sink is overloaded; the group is tried again later.
 //   anything else      retryable: the sink could not take the group now.
+//
+// Time: each call has a deadline, the worker's send timeout (SinkWorkerOptions::sendTimeout, the
+// sink's `timeout` setting), as the OpenTelemetry Collector's exporter helper gives each send. A
+// call cannot be abandoned from outside (it owns the sink's buffers and connection until it
+// returns), so the sink honours the deadline itself, in one of two ways:
+//   - a sink whose service deduplicates a retried request (the remote ClickHouse: the batch id is
+//     the insert's deduplication token) bounds every request of the call by timeLeft();
+//   - a sink whose service cannot (a vendor's intake API) starts no request once the deadline has
+//     passed (pastDeadline()) and gives a started one its own full timeout: cutting a request
+//     short would turn a slow answer into a lost one, and its retry into rows stored twice.
+// Either way the call then returns kUnavailable without sending more. The worker reads a failure
+// that ends past the deadline as a timeout: retryable.
 class Sink {
  public:
+  using Clock = std::chrono::steady_clock;
   virtual ~Sink() = default;
+
+  // The deadline of the next call; set by the worker right before each write* call, on the
+  // worker thread. Clock::time_point::max(): none.
+  void setCallDeadline(Clock::time_point deadline) { callDeadline_ = deadline; }
+
   virtual Status writeLogs(std::span<const telemetry::LogBatch* const> batches,
                            std::string_view batchId, Attempt attempt) = 0;
   virtual Status writeSpans(std::span<const telemetry::SpanBatch* const> batches,
                             std::string_view batchId, Attempt attempt) = 0;
   virtual Status writeMetrics(std::span<const telemetry::MetricBatch* const> batches,
                               std::string_view batchId, Attempt attempt) = 0;
+
+ protected:
+  // What is left of the call's deadline, at most `own` (the request's own timeout); zero once the
+  // deadline has passed. For the sink's requests, on the worker thread.
+  std::chrono::milliseconds timeLeft(std::chrono::milliseconds own) const {
+    if (callDeadline_ == Clock::time_point::max()) return own;
+    // Rounded up: a request given all of it ends at the deadline, not a fraction before.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(callDeadline_ - Clock::now());
+    return std::clamp(left, std::chrono::milliseconds(0), own);
+  }
+  // Whether the call's deadline has passed.
+  bool pastDeadline() const {
+    return callDeadline_ != Clock::time_point::max() && Clock::now() >= callDeadline_;
+  }
+
+ private:
+  Clock::time_point callDeadline_ = Clock::time_point::max();  // worker thread only
 };
 
 }  // namespace stackhouse::pipeline

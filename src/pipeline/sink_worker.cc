@@ -83,6 +83,10 @@ SinkWorker::SinkWorker(Sink& sink, SinkQueue& queue, const SinkWorkerOptions& op
                     "stackhouse_sink_sends_total", "Calls to a sink, by outcome.",
                     {{"sink", sinkName}, {"signal", signal}, {"outcome", kOutcomes[i]}});
               }
+              l.timeouts = &metrics().counter(
+                  "stackhouse_sink_send_timeouts_total",
+                  "Calls to a sink that failed past their deadline (the sink's timeout).",
+                  {{"sink", sinkName}, {"signal", signal}});
               const DroppedCounters refused = droppedCounters(sinkName, signal, "refused");
               l.refused = refused.records;
               l.refusedRows = refused.rows;
@@ -204,6 +208,26 @@ void SinkWorker::clear(Lane<B>& lane) {
 }
 
 template <typename B>
+Status SinkWorker::call(Lane<B>& lane, std::span<const B* const> parts, std::string_view id,
+                        Attempt attempt) {
+  const auto started = Clock::now();
+  const bool bounded = options_.sendTimeout.count() > 0;
+  sink_.setCallDeadline(bounded ? started + options_.sendTimeout : Clock::time_point::max());
+  const int64_t start = monoNanos();
+  Status status = SignalTraits<B>::write(sink_, parts, id, attempt);
+  sendSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
+  sink_.setCallDeadline(Clock::time_point::max());
+  if (status.isOk() || !bounded || Clock::now() < started + options_.sendTimeout) return status;
+  // Past the deadline: unless the sink was answered for good (permanent) or told when to come
+  // back (throttled), the call timed out, whatever the sink made of it (a transport timeout, a
+  // request the deadline cut short), and is tried again.
+  if (failureClassOf(status) != FailureClass::kRetryable) return status;
+  lane.timeouts->inc();
+  return unavailable("the call did not finish within the send timeout (" +
+                     std::to_string(options_.sendTimeout.count()) + " ms): " + status.message());
+}
+
+template <typename B>
 Result<size_t> SinkWorker::isolate(Lane<B>& lane, std::span<const B* const> parts, size_t first,
                                    const std::string& id, Status failure, std::string& refusal,
                                    size_t& refusedRows) {
@@ -217,9 +241,7 @@ Result<size_t> SinkWorker::isolate(Lane<B>& lane, std::span<const B* const> part
   for (int side = 0; side < 2; ++side) {
     const auto sub = side == 0 ? parts.first(half) : parts.subspan(half);
     const std::string subId = id + (side == 0 ? "a" : "b");
-    const int64_t start = monoNanos();
-    const Status s = SignalTraits<B>::write(sink_, sub, subId, Attempt::kIsolate);
-    sendSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
+    const Status s = call(lane, sub, subId, Attempt::kIsolate);
     const Outcome outcome = outcomeOf(s);
     lane.sends[outcome]->inc();
     if (outcome == kOk) continue;
@@ -254,9 +276,7 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
   Status status;
   if (!parts.empty()) {
     const Attempt attempt = lane.replay || lane.failures > 0 ? Attempt::kRetry : Attempt::kFirst;
-    const int64_t start = monoNanos();
-    status = SignalTraits<B>::write(sink_, std::span<const B* const>(parts), id, attempt);
-    sendSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
+    status = call(lane, std::span<const B* const>(parts), id, attempt);
     sendRows_.observe(static_cast<double>(lane.rows));
   }
   Outcome outcome = outcomeOf(status);

@@ -23,8 +23,15 @@
 // position committed. After a kill, the range in flight is read again exactly and sent again
 // under the same id as Attempt::kRetry (the sink stores what the first call did not).
 //
-// A call is bounded by the sink itself (an HTTP client's timeout, the engine's execution limit):
-// the worker cannot interrupt a call in progress.
+// Timeout: each call gets a deadline, sendTimeout from its start (Sink::setCallDeadline), which
+// the sink honours: its requests are bounded by what is left of it (sink.h). A call cannot be
+// cancelled from outside safely (it owns the sink's buffers and connection until it returns), so
+// this is a deadline passed in, not an interruption (how each kind of sink honours it: sink.h): a
+// sink that ignored it would still hold its worker (the embedded store's insert is bounded by the
+// engine instead). A call that fails past its deadline is a timeout: retryable (a permanent or
+// throttled answer keeps its class), counted in stackhouse_sink_send_timeouts_total and logged like
+// any failure, once per failing episode; the other signals are sent meanwhile, each lane waiting
+// only for its own backoff.
 #pragma once
 
 #include <atomic>
@@ -55,6 +62,8 @@ struct SinkWorkerOptions {
   std::chrono::milliseconds throttleDelay{1000};
   // A server's Retry-After is honoured up to this: a wrong or hostile value cannot park a sink.
   std::chrono::milliseconds maxRetryAfter{300'000};
+  // The deadline of one call, from its start (the sink's `timeout` setting); 0: none.
+  std::chrono::milliseconds sendTimeout{0};
 };
 
 class SinkWorker {
@@ -95,7 +104,8 @@ class SinkWorker {
     uint64_t failedCallsUnlogged = 0;  // since the last line
     Clock::time_point firstRead{};
     Clock::time_point notBefore{};
-    Counter* sends[4] = {};  // by outcome: ok, retryable, throttled, permanent
+    Counter* sends[4] = {};       // by outcome: ok, retryable, throttled, permanent
+    Counter* timeouts = nullptr;  // calls that failed past their deadline
     Counter* refused = nullptr;
     Counter* refusedRows = nullptr;
   };
@@ -117,6 +127,9 @@ class SinkWorker {
                          size_t& refusedRows);
   template <typename B>
   void clear(Lane<B>& lane);
+  // One call to the sink under its deadline; a failure past the deadline becomes a timeout.
+  template <typename B>
+  Status call(Lane<B>& lane, std::span<const B* const> parts, std::string_view id, Attempt attempt);
   std::chrono::milliseconds backoff(int failures, bool throttled,
                                     std::chrono::milliseconds retryAfter = {});
 

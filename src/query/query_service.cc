@@ -86,6 +86,7 @@ void QueryService::work(size_t index) {
     UserQueryOptions options;
     options.maxAnswerBytes = options_.maxAnswerBytes;
     options.tag = worker.tag;
+    options.database = options_.database;
     store::SqlExecutor& executor =
         worker.remote ? *worker.remote : static_cast<store::SqlExecutor&>(*worker.connection);
     SqlApiReply reply =

@@ -35,6 +35,9 @@ struct QueryServiceOptions {
   int maxConcurrent = 4;      // queries accepted at once (running or about to)
   store::QueryBounds bounds;  // per query, on every worker's connection
   uint64_t maxAnswerBytes = 32ull << 20;
+  // The telemetry database the statements run in (UserQueryOptions::database): `otel`, or a
+  // remote ClickHouse's otelConfig.exporters.clickhouse.database.
+  std::string database = std::string(kLogicalDatabase);
 };
 
 class QueryService {

@@ -1,5 +1,6 @@
 #include "query/sql_guard.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -105,22 +106,112 @@ Status refuseTrailingClause(std::string_view type) {
   return refuse("the " + std::string(type) + " clause is not allowed");
 }
 
-Status checkTable(std::string_view name) {
+Status checkTable(std::string_view name, std::string_view database) {
   const size_t dot = name.find('.');
-  if (dot == std::string_view::npos) return Status::ok();  // resolved in `otel` (or a CTE)
+  // Resolved in the telemetry database (or a CTE): the one the read connection or the remote
+  // statement runs in.
+  if (dot == std::string_view::npos) return Status::ok();
   const std::string_view db = name.substr(0, dot);
   const std::string_view table = name.substr(dot + 1);
   if (table.find('.') == std::string_view::npos) {
-    if (db == "otel") return Status::ok();
+    if (db == database) return Status::ok();
     if (db == "stackhouse" && (table == "tables" || table == "columns")) return Status::ok();
   }
-  return refuse("only the telemetry tables (otel.*) and stackhouse.tables/columns can be read; " +
-                std::string(name) + " is not one");
+  return refuse("only the telemetry tables (" + std::string(database) +
+                ".*) and stackhouse.tables/columns can be read; " + std::string(name) +
+                " is not one");
+}
+
+bool isNameChar(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '$' || c == '.' || c == '`' || c == '"' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// A tree line as the mapping would print it, or empty when the line names nothing qualified by
+// `otel`: "Identifier otel.x (alias y)" and "TableIdentifier otel.x" with `database` for `otel`,
+// "Identifier otel" (SHOW CREATE TABLE's database) and "ShowCreateTableQuery otel x" likewise.
+std::string mappedLine(std::string_view line, std::string_view database) {
+  size_t depth = 0;
+  while (depth < line.size() && line[depth] == ' ') ++depth;
+  const std::string_view rest = line.substr(depth);
+  for (std::string_view type :
+       {std::string_view("TableIdentifier "), std::string_view("Identifier "),
+        std::string_view("ShowCreateTableQuery ")}) {
+    if (!rest.starts_with(type)) continue;
+    const std::string_view name = rest.substr(type.size());
+    if (!name.starts_with(kLogicalDatabase)) return {};
+    const std::string_view after = name.substr(kLogicalDatabase.size());
+    if (!after.empty() && after[0] != '.' && after[0] != ' ') return {};
+    std::string out(line.substr(0, depth + type.size()));
+    out.append(database).append(after);
+    return out;
+  }
+  return {};
 }
 
 }  // namespace
 
-Status checkQueryTree(std::string_view tree) {
+std::string quoteIdentifier(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '`';
+  return out;
+}
+
+std::string mapLogicalDatabase(std::string_view text, std::string_view database, size_t& replaced) {
+  replaced = 0;
+  const std::string qualifier = std::string(kLogicalDatabase) + ".";
+  const std::string target = quoteIdentifier(database) + ".";
+  std::string out;
+  out.reserve(text.size() + 64);
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\'' || c == '`' || c == '"') {
+      // A string literal or a quoted identifier, as the engine's formatter writes them
+      // (backslash escapes): copied whole.
+      size_t j = i + 1;
+      while (j < text.size() && text[j] != c) j += text[j] == '\\' ? 2 : 1;
+      j = std::min(j + 1, text.size());
+      out.append(text.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    if (text.substr(i).starts_with(qualifier) && (i == 0 || !isNameChar(text[i - 1]))) {
+      out += target;
+      i += qualifier.size();
+      ++replaced;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+bool sameTreeButDatabase(std::string_view original, std::string_view mapped,
+                         std::string_view database) {
+  for (;;) {
+    const size_t a = original.find('\n');
+    const size_t b = mapped.find('\n');
+    const std::string_view lineA = original.substr(0, a);
+    const std::string_view lineB = mapped.substr(0, b);
+    if (lineA != lineB) {
+      const std::string expected = mappedLine(lineA, database);
+      if (expected.empty() || expected != lineB) return false;
+    }
+    if (a == std::string_view::npos || b == std::string_view::npos) {
+      return a == std::string_view::npos && b == std::string_view::npos;
+    }
+    original.remove_prefix(a + 1);
+    mapped.remove_prefix(b + 1);
+  }
+}
+
+Status checkQueryTree(std::string_view tree, std::string_view database) {
   std::vector<Node> stack;  // the path from the root to the parent of the current line
   bool sawRoot = false;
   while (!tree.empty()) {
@@ -154,8 +245,8 @@ Status checkQueryTree(std::string_view tree) {
         return refuse("SHOW CREATE TABLE takes a telemetry table");
       }
       if (index == 0) parent->firstChildName = node.name;
-      if (index == 1 && parent->firstChildName != "otel") {
-        return refuse("only the telemetry tables (otel.*) can be shown; " +
+      if (index == 1 && parent->firstChildName != database) {
+        return refuse("only the telemetry tables (" + std::string(database) + ".*) can be shown; " +
                       std::string(parent->firstChildName) + "." + std::string(node.name) +
                       " is not one of them");
       }
@@ -188,14 +279,14 @@ Status checkQueryTree(std::string_view tree) {
       if (node.name.empty() || node.name == "?") {
         return refuse("a table name that is not a plain name is not allowed");
       }
-      STACKHOUSE_RETURN_IF_ERROR(checkTable(node.name));
+      STACKHOUSE_RETURN_IF_ERROR(checkTable(node.name, database));
     } else if (node.type == "Identifier") {
       if (node.name == "?") return refuse("an identifier that is not a plain name is not allowed");
       // The right side of IN, as a bare name, is a table.
       if (parent != nullptr && parent->type == "ExpressionList" && index == 1 &&
           stack.size() >= 2 && stack[stack.size() - 2].type == "Function" &&
           oneOf(stack[stack.size() - 2].name, kInFunctions)) {
-        STACKHOUSE_RETURN_IF_ERROR(checkTable(node.name));
+        STACKHOUSE_RETURN_IF_ERROR(checkTable(node.name, database));
       }
     } else if (node.type == "Set") {
       return refuse("SETTINGS are not allowed in queries");

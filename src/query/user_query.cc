@@ -93,7 +93,22 @@ SqlApiReply runUserQuery(store::ChdbConnection& connection, store::SqlExecutor& 
 
   auto tree = connection.query("EXPLAIN AST " + canonical, "TSV", params);
   if (!tree) return engineFailure(connection, tree.status(), false);
-  if (const Status allowed = checkQueryTree(tree->data); !allowed.isOk()) {
+  if (options.database != kLogicalDatabase) {
+    size_t replaced = 0;
+    std::string mapped = mapLogicalDatabase(canonical, options.database, replaced);
+    if (replaced > 0) {
+      auto mappedTree = connection.query("EXPLAIN AST " + mapped, "TSV", params);
+      if (!mappedTree || !sameTreeButDatabase(tree->data, mappedTree->data, options.database)) {
+        return errorReply(403, 0, "REFUSED",
+                          "the query's otel. names cannot be told apart from the rest of its "
+                          "text; name the tables " +
+                              options.database + ".<table> (the telemetry database here)");
+      }
+      canonical = std::move(mapped);
+      tree = std::move(mappedTree);
+    }
+  }
+  if (const Status allowed = checkQueryTree(tree->data, options.database); !allowed.isOk()) {
     return errorReply(403, 0, "REFUSED", allowed.message());
   }
 

@@ -6,7 +6,10 @@
 //      (never spliced). A syntax error or a second statement fails here.
 //   3. The engine prints the parse tree of the formatted text (`EXPLAIN AST <formatted>`; that
 //      text is the engine's own rendering of one statement, so it can be placed after EXPLAIN).
-//   4. checkQueryTree (sql_guard.h) decides.
+//   4. checkQueryTree (sql_guard.h) decides. When the telemetry database is not `otel` (a remote
+//      ClickHouse's otelConfig.exporters.clickhouse.database), the `otel.` qualifiers of the
+//      formatted text are first mapped to it and the mapped text parsed and compared again
+//      (sql_guard.h: mapLogicalDatabase); the mapped text is then the one checked and run.
 //   5. The formatted text runs, with the caller's query parameters, on the executor: the same read
 //      connection, or a remote ClickHouse (store/clickhouse_http_executor.h), bounded, readonly,
 //      in the telemetry database, under the tag as its query id, so that it can be cancelled
@@ -23,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "query/sql_guard.h"
 #include "store/chdb_connection.h"
 
 namespace stackhouse::query {
@@ -35,6 +39,9 @@ struct SqlApiReply {
 struct UserQueryOptions {
   uint64_t maxAnswerBytes = 32ull << 20;  // the JSON answer; larger: 413, never a truncated answer
   std::string tag;  // e.g. "stackhouse-query-17": the query id, the KILL QUERY handle
+  // The database the executor runs statements in, whose tables the query may read; queries name
+  // it `otel` too. A validated identifier.
+  std::string database = std::string(kLogicalDatabase);
 };
 
 SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql,

@@ -141,19 +141,8 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
   // What users may know of the schema, without the system tables (which show other databases,
   // host paths and other sessions' queries): views over system.tables and system.columns cut
   // to the telemetry database, in a database of their own that the query check allows.
-  for (const std::string& sql : {
-           std::string("CREATE DATABASE IF NOT EXISTS ") + std::string(kMetaDatabase) +
-               " ENGINE = Atomic",
-           "CREATE OR REPLACE VIEW " + std::string(kMetaDatabase) +
-               ".tables AS SELECT name, engine, engine_full, create_table_query, partition_key, "
-               "sorting_key, primary_key, total_rows, total_bytes FROM system.tables WHERE "
-               "database = '" +
-               std::string(kDatabase) + "'",
-           "CREATE OR REPLACE VIEW " + std::string(kMetaDatabase) +
-               ".columns AS SELECT table, name, type, position, comment FROM system.columns WHERE "
-               "database = '" +
-               std::string(kDatabase) + "'",
-       }) {
+  for (const std::string& sql :
+       schemaViewsSql(SchemaOptions{}, "'" + std::string(kDatabase) + "'")) {
     auto made = writer_->query(sql);
     if (!made) return made.status();
   }

@@ -279,6 +279,23 @@ std::string createDatabaseSql(const SchemaOptions& options) {
          " ENGINE = Atomic";
 }
 
+std::vector<std::string> schemaViewsSql(const SchemaOptions& options,
+                                        std::string_view databaseFilter) {
+  const std::string meta(kMetaDatabase);
+  const std::string onCluster = Naming{options}.onCluster();
+  const std::string filter(databaseFilter);
+  return {
+      "CREATE DATABASE IF NOT EXISTS " + meta + onCluster + " ENGINE = Atomic",
+      "CREATE OR REPLACE VIEW " + meta + ".tables" + onCluster +
+          " AS SELECT name, engine, engine_full, create_table_query, partition_key, sorting_key, "
+          "primary_key, total_rows, total_bytes FROM system.tables WHERE database = " +
+          filter,
+      "CREATE OR REPLACE VIEW " + meta + ".columns" + onCluster +
+          " AS SELECT table, name, type, position, comment FROM system.columns WHERE database = " +
+          filter,
+  };
+}
+
 std::vector<TableSpec> schemaTables(const SchemaOptions& options) {
   const Naming n{options};
   const uint64_t ttlSeconds = options.ttlSeconds;

@@ -65,6 +65,15 @@ std::string createDatabaseSql(const SchemaOptions& options);
 // Distributed table; the view reads and writes the local tables).
 std::vector<TableSpec> schemaTables(const SchemaOptions& options);
 
+// The schema views user queries may read instead of the system tables (which show other
+// databases, host paths and other sessions' queries): the database kMetaDatabase and its views
+// `tables` and `columns` over system.tables / system.columns, cut to the rows whose database is
+// `databaseFilter` (an SQL expression: the embedded store's 'otel'; on a remote ClickHouse
+// currentDatabase(), the database each statement runs in, so that one pair of views serves every
+// stackhouse reading that server, whatever its database). ON CLUSTER with a cluster.
+std::vector<std::string> schemaViewsSql(const SchemaOptions& options,
+                                        std::string_view databaseFilter);
+
 // The table that holds a table's rows: `<table>_local` on a cluster, else `table` itself.
 std::string storageTableOf(const SchemaOptions& options, std::string_view table);
 

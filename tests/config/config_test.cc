@@ -309,6 +309,14 @@ TEST(ParseConfig, InvalidCases) {
        "otelConfig:\n  exporters:\n    clickhouse: {database: \"otel; DROP\"}\n",
        "test.yaml:3:28: otelConfig.exporters.clickhouse.database: \"otel; DROP\" is not a database "
        "name (letters, digits and _, not starting with a digit)"},
+      {"database of the engine's own",
+       "otelConfig:\n  exporters:\n    clickhouse: {database: system}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.database: \"system\" is reserved; name "
+       "the telemetry database otherwise"},
+      {"database of the schema views",
+       "otelConfig:\n  exporters:\n    clickhouse: {database: stackhouse}\n",
+       "test.yaml:3:28: otelConfig.exporters.clickhouse.database: \"stackhouse\" is reserved; "
+       "name the telemetry database otherwise"},
       {"empty user name", "otelConfig:\n  exporters:\n    clickhouse: {username: \"\"}\n",
        "test.yaml:3:28: otelConfig.exporters.clickhouse.username: \"\" is not a user name (empty "
        "or "

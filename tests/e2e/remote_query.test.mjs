@@ -24,6 +24,7 @@ import { sendAll, storedRowTests, assertExportsSucceeded, otlpHttpTransport, TIM
 
 const CH_USER = 'reader';
 const CH_PASSWORD = 'remote-query-e2e-password';
+const DATABASE = 'telemetry_e2e';
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'remote-query-e2e-'));
 const secretsDir = path.join(workDir, 'secrets');
@@ -49,6 +50,7 @@ otelConfig:
   exporters:
     clickhouse:
       endpoint: "${standin.url}"
+      database: ${DATABASE}
       username: ${CH_USER}
       existingSecret: clickhouse
       secretKey: password
@@ -62,8 +64,8 @@ otelConfig:
   const deadline = Date.now() + 15_000;
   for (;;) {
     const [r] = await standin.sqlObjects(
-      "SELECT count() AS n FROM system.tables WHERE database = 'otel' AND has({tables:Array(String)}, name)",
-      { tables: `[${tables.map((t) => `'${t}'`).join(',')}]` });
+      'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND has({tables:Array(String)}, name)',
+      { db: DATABASE, tables: `[${tables.map((t) => `'${t}'`).join(',')}]` });
     if (Number(r.n) === tables.length) break;
     if (Date.now() > deadline) throw new Error(`the remote tables were not created within 15 s (${r.n} of ${tables.length})`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -116,6 +118,73 @@ test('the search API reads the remote', TIMEOUT, async () => {
   assert.ok(plain.length >= 3, 'test bug: the scenario has no plain text bodies');
   for (const log of plain) assert.ok(found.includes(log.body), `log ${JSON.stringify(log.body)} not found by the search API: ${text.slice(0, 500)}`);
   assert.ok((await standin.stats()).statements > before, 'the stand-in ran no statement for the search');
+});
+
+async function api(pathname, body) {
+  const res = await fetch(`${server.apiUrl}${pathname}`, body === undefined ? { headers: server.authHeaders() } : {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...server.authHeaders() },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, body: (() => { try { return JSON.parse(text); } catch { return null; } })() };
+}
+
+test('the SQL API: the logical name, the real one and unqualified names read the remote database', TIMEOUT, async () => {
+  const forms = ['otel.otel_logs', `${DATABASE}.otel_logs`, `\`${DATABASE}\`.otel_logs`, 'otel_logs', '"otel"."otel_logs"'];
+  for (const table of forms) {
+    const rows = await server.sqlObjects(`SELECT count() AS n FROM ${table} WHERE ServiceName = {svc:String}`, { svc: ctx.sent.svc });
+    assert.equal(Number(rows[0].n), ctx.sent.logs.length, `${table}: logs counted`);
+  }
+  const ran = (await standin.executed()).filter((s) => s.includes('count() AS n FROM') && s.includes('otel_logs WHERE ServiceName'));
+  assert.ok(ran.some((s) => s.includes(`\`${DATABASE}\`.otel_logs`)), `otel.otel_logs ran as ${DATABASE}.otel_logs: ${JSON.stringify(ran)}`);
+  assert.ok(!ran.some((s) => s.includes('otel.otel_logs')), `otel. reached the remote: ${JSON.stringify(ran)}`);
+  // A string that looks like a table name is left alone.
+  const [lit] = await server.sqlObjects("SELECT 'otel.otel_logs' AS s, count() AS n FROM otel.otel_traces WHERE ServiceName = {svc:String}", { svc: ctx.sent.svc });
+  assert.equal(lit.s, 'otel.otel_logs');
+  assert.ok(Number(lit.n) > 0);
+  // The schema views, made on the remote by the sink, cut to this database.
+  const tables = await server.sqlObjects('SELECT name FROM stackhouse.tables ORDER BY name');
+  assert.ok(tables.some((t) => t.name === 'otel_logs'), `stackhouse.tables: ${JSON.stringify(tables)}`);
+  const columns = await server.sqlObjects("SELECT name, type FROM stackhouse.columns WHERE table = 'otel_logs' AND name = 'Body'");
+  assert.deepEqual(columns, [{ name: 'Body', type: 'String' }]);
+  const show = await api('/api/v1/sql', { query: 'SHOW CREATE TABLE otel.otel_traces' });
+  assert.equal(show.status, 200, show.text);
+  assert.ok(show.text.includes(`${DATABASE}.otel_traces`), show.text.slice(0, 300));
+  const describe = await server.sqlObjects('DESCRIBE TABLE otel.otel_logs');
+  assert.ok(describe.some((c) => c.name === 'Body'), JSON.stringify(describe).slice(0, 300));
+});
+
+test('the SQL API on the remote: other databases and table functions stay out of reach', TIMEOUT, async () => {
+  const refused = ["SELECT 'refused-1' AS m, * FROM system.tables", "SELECT 'refused-2' AS m, * FROM default.otel_logs",
+    "SELECT 'refused-3' AS m, * FROM `otel.otel_logs`", "SELECT 'refused-4' AS m, * FROM remote('127.0.0.1', 'otel', 'otel_logs')",
+    "SELECT 'refused-5' AS m FROM otel_logs WHERE 1 IN system.one", "SELECT 'refused-6' AS m FROM `otel`.otel_logs AS l, system.tables AS t",
+    'SHOW CREATE TABLE system.tables', 'SHOW CREATE TABLE default.otel_logs'];
+  for (const query of refused) {
+    const r = await api('/api/v1/sql', { query });
+    assert.equal(r.status, 403, `${query}: HTTP ${r.status} ${r.text}`);
+  }
+  const executed = await standin.executed();
+  assert.ok(!executed.some((s) => s.includes('refused-') || s.startsWith('SHOW CREATE TABLE system') || s.startsWith('SHOW CREATE TABLE default')),
+    'a refused query reached the stand-in');
+});
+
+test('a trace and a metrics chart read the remote database', TIMEOUT, async () => {
+  const [top] = await server.sqlObjects(
+    'SELECT TraceId, count() AS n FROM otel.otel_traces WHERE ServiceName = {svc:String} GROUP BY TraceId ORDER BY n DESC, TraceId LIMIT 1',
+    { svc: ctx.sent.svc });
+  const trace = await api(`/api/v1/traces/${top.TraceId}`);
+  assert.equal(trace.status, 200, trace.text);
+  assert.equal(trace.body.traceId, top.TraceId);
+  assert.equal(trace.body.spans.length, Number(top.n), trace.text.slice(0, 300));
+  const chart = await api('/api/v1/metrics/query', { metric: 'e2e.temperature', groupBy: ['room'],
+    from: Date.now() - 3600_000, to: Date.now() + 60_000 });
+  assert.equal(chart.status, 200, chart.text);
+  const byRoom = Object.fromEntries(chart.body.series.map((s) => [s.labels.room, s.points.map((p) => Number(p[1]))]));
+  assert.deepEqual(byRoom, { a: [21.5], b: [-3.25] }, chart.text.slice(0, 500));
+  const ran = await standin.executed();
+  assert.ok(ran.some((s) => s.includes(`\`${DATABASE}\`.otel_metrics_gauge`)), 'the chart did not run on the remote database');
+  assert.ok(ran.some((s) => s.includes(`\`${DATABASE}\`.otel_traces`)), 'the trace did not run on the remote database');
 });
 
 test('a refused query never reaches the remote', TIMEOUT, async () => {

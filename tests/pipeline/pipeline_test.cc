@@ -270,6 +270,127 @@ TEST_F(PipelineTest, AFailingSignalDoesNotHoldBackAnother) {
   }));
 }
 
+// A sink whose logs endpoint never answers: each logs call waits for an answer until its deadline
+// (as an HTTP client does with the time the worker leaves it), then fails. Spans are stored.
+class HangingLogsSink : public Sink {
+ public:
+  Status writeLogs(std::span<const LogBatch* const> batches, std::string_view, Attempt) override {
+    const auto left = timeLeft(std::chrono::hours(1));
+    std::unique_lock lock(mu);
+    ++logCalls;
+    longestWait = std::max(longestWait, left);
+    if (!answered.wait_for(lock, left, [&] { return answers; })) {
+      return unavailable("no answer");
+    }
+    for (const LogBatch* b : batches) logs += b->rows();
+    return Status::ok();
+  }
+  Status writeSpans(std::span<const SpanBatch* const> batches, std::string_view, Attempt) override {
+    std::lock_guard lock(mu);
+    for (const SpanBatch* b : batches) spans += b->rows();
+    return Status::ok();
+  }
+  Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view,
+                      Attempt) override {
+    return Status::ok();
+  }
+
+  std::mutex mu;
+  std::condition_variable answered;
+  bool answers = false;  // guarded by mu
+  int logCalls = 0;
+  std::chrono::milliseconds longestWait{0};
+  size_t logs = 0;
+  size_t spans = 0;
+};
+
+PooledBatch<SpanBatch> oneSpan(Pipeline& p) {
+  auto spans = p.spanPool().acquire();
+  spans->forEachColumn([](auto, auto& c) {
+    using C = std::decay_t<decltype(c)>;
+    if constexpr (requires { c.endRow(); }) {
+      c.endRow();
+    } else if constexpr (std::is_same_v<C, telemetry::StringColumn>) {
+      c.append("");
+    } else {
+      c.append({});
+    }
+  });
+  return spans;
+}
+
+TEST_F(PipelineTest, ASendPastItsTimeoutIsRetriedAndOtherSignalsKeepFlowing) {
+  HangingLogsSink sink;
+  std::vector<PipelineSink> sinks(1);
+  sinks[0].sink = &sink;
+  sinks[0].queue.sink = "hanging";
+  sinks[0].worker.maxAge = std::chrono::milliseconds(5);
+  sinks[0].worker.backoffInitial = std::chrono::milliseconds(5);
+  sinks[0].worker.sendTimeout = std::chrono::milliseconds(150);
+  sinks[0].sources = {telemetry::Source::kLogs, telemetry::Source::kTraces};
+  Pipeline p(options(), std::move(sinks));
+  Counter& timeouts = metrics().counter("stackhouse_sink_send_timeouts_total", "",
+                                        {{"sink", "hanging"}, {"signal", "logs"}});
+  Counter& retried =
+      metrics().counter("stackhouse_sink_sends_total", "",
+                        {{"sink", "hanging"}, {"signal", "logs"}, {"outcome", "retryable"}});
+  const uint64_t timeoutsBefore = timeouts.value();
+  const uint64_t retriedBefore = retried.value();
+  const std::string logPath = dir_ + "/log.jsonl";
+  const int fd = ::open(logPath.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  log::setOutputFd(fd);
+  p.start();
+  ASSERT_TRUE(submitAndWait(p, logsOf(p, 3)).isOk());  // queued: acknowledged
+  // Spans keep being stored while every logs call hangs until its deadline.
+  for (int i = 1; i <= 5; ++i) {
+    std::promise<Status> done;
+    ASSERT_TRUE(p.submit(oneSpan(p), {}, [&](const Status& s) { done.set_value(s); }).isOk());
+    EXPECT_TRUE(done.get_future().get().isOk());
+    EXPECT_TRUE(eventually(
+        [&] {
+          std::lock_guard lock(sink.mu);
+          return sink.spans == static_cast<size_t>(i);
+        },
+        std::chrono::seconds(2)))
+        << "span " << i << " was held back by the hanging logs call";
+  }
+  EXPECT_TRUE(eventually([&] { return timeouts.value() >= timeoutsBefore + 2; }));
+  {
+    std::lock_guard lock(sink.mu);
+    EXPECT_GE(sink.logCalls, 2);
+    EXPECT_EQ(sink.logs, 0u);
+    EXPECT_LE(sink.longestWait.count(), 150) << "the sink was given more than the deadline";
+    EXPECT_GT(sink.longestWait.count(), 100);
+  }
+  EXPECT_GE(retried.value(), retriedBefore + 2) << "a timeout is a retryable failure";
+  // The endpoint answers again: the same range is stored.
+  {
+    std::lock_guard lock(sink.mu);
+    sink.answers = true;
+  }
+  sink.answered.notify_all();
+  EXPECT_TRUE(eventually([&] {
+    std::lock_guard lock(sink.mu);
+    return sink.logs == 3;
+  }));
+  p.stop();
+  log::setOutputFd(STDOUT_FILENO);
+  ::close(fd);
+  // One line at the start of the failing episode and one at its end, however many calls timed out.
+  std::ifstream in(logPath);
+  size_t failed = 0, recovered = 0;
+  for (std::string l; std::getline(in, l);) {
+    if (l.find("sink call failed") != std::string::npos) {
+      ++failed;
+      EXPECT_NE(l.find("send timeout (150 ms)"), std::string::npos) << l;
+    }
+    if (l.find("sink call succeeded again") != std::string::npos) ++recovered;
+  }
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(recovered, 1u);
+}
+
 TEST_F(PipelineTest, WhatIsQueuedSurvivesARestartAndIsSentAgainUnderTheSameId) {
   RecordingSink down;
   down.logsDown = true;

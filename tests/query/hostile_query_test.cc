@@ -257,6 +257,85 @@ TEST_F(HostileQueryTest, AnalystQueriesAreAllowed) {
   EXPECT_NE(exact.json.find(R"("rows":[["7"]])"), std::string::npos) << exact.json;
 }
 
+// Runs nothing: keeps the text it was given, as a remote ClickHouse would receive it.
+class RecordingExecutor : public store::SqlExecutor {
+ public:
+  Result<store::QueryOutput> run(std::string_view sql, std::string_view, const store::QueryParams&,
+                                 std::string_view) override {
+    ran.emplace_back(sql);
+    store::QueryOutput out;
+    out.data = R"({"meta": [{"name": "n", "type": "UInt8"}], "data": [[1]]})";
+    return out;
+  }
+  const store::EngineError& lastError() const override { return error_; }
+  std::string killStatement(std::string_view) const override { return {}; }
+
+  std::vector<std::string> ran;
+
+ private:
+  store::EngineError error_;
+};
+
+// On a remote whose telemetry database is `telemetry`: what the engine-parsed guard maps, allows
+// and refuses, and the exact text the remote receives.
+TEST_F(HostileQueryTest, ARemoteDatabaseIsReachedByItsLogicalOrRealNameOnly) {
+  struct Case {
+    std::string sql;
+    std::string ran;  // empty: refused (403), nothing sent
+  };
+  const std::vector<Case> cases = {
+      {"SELECT count() FROM otel.otel_logs", "SELECT count() FROM `telemetry`.otel_logs"},
+      {"select count() from `otel`.`otel_logs`", "SELECT count() FROM `telemetry`.otel_logs"},
+      {"SELECT count() FROM \"otel\".otel_logs", "SELECT count() FROM `telemetry`.otel_logs"},
+      {"SELECT count() FROM otel . otel_logs", "SELECT count() FROM `telemetry`.otel_logs"},
+      {"SELECT count() FROM telemetry.otel_logs", "SELECT count() FROM telemetry.otel_logs"},
+      {"SELECT count() FROM otel_logs", "SELECT count() FROM otel_logs"},
+      {"SELECT Body FROM otel.otel_logs WHERE Body = 'otel.otel_traces' AND `otel.x` = 1",
+       "SELECT Body FROM `telemetry`.otel_logs WHERE (Body = 'otel.otel_traces') AND (`otel.x` = "
+       "1)"},
+      {"SELECT count() FROM otel.otel_logs WHERE TraceId IN (SELECT TraceId FROM otel.otel_traces)",
+       "SELECT count() FROM `telemetry`.otel_logs WHERE TraceId IN (SELECT TraceId FROM "
+       "`telemetry`.otel_traces)"},
+      {"SELECT otel.otel_logs.Body FROM otel.otel_logs",
+       "SELECT `telemetry`.otel_logs.Body FROM `telemetry`.otel_logs"},
+      {"SHOW CREATE TABLE otel.otel_logs", "SHOW CREATE TABLE `telemetry`.otel_logs"},
+      {"DESCRIBE TABLE otel.otel_traces", "DESCRIBE TABLE `telemetry`.otel_traces"},
+      {"SELECT name FROM stackhouse.tables", "SELECT name FROM stackhouse.tables"},
+      // Other databases, however spelled, and table functions.
+      {"SELECT * FROM system.tables", ""},
+      {"SELECT * FROM `system`.`tables`", ""},
+      {"SELECT * FROM default.otel_logs", ""},
+      {"SELECT * FROM otelx.otel_logs", ""},
+      {"SELECT * FROM `otel.otel_logs`", ""},  // one name that prints as otel.otel_logs
+      {"SELECT * FROM otel.otel_logs, system.one", ""},
+      {"SELECT 1 FROM otel.otel_logs WHERE 1 IN system.one", ""},
+      {"SELECT * FROM remote('127.0.0.1', 'telemetry', 'otel_logs')", ""},
+      {"SELECT * FROM merge('telemetry', '.*')", ""},
+      {"SELECT * FROM cluster('default', otel.otel_logs)", ""},
+      {"SHOW CREATE TABLE system.tables", ""},
+      {"SHOW CREATE TABLE default.otel_logs", ""},
+      {"SELECT * FROM stackhouse.users", ""},
+      {"SELECT * FROM otel.otel_logs SETTINGS readonly = 0", ""},
+      {"SELECT * FROM otel.otel_logs INTO OUTFILE 'x'", ""},
+  };
+  auto connection = store_->openQueryConnection(store::QueryBounds{});
+  ASSERT_TRUE(connection.isOk()) << connection.status().toString();
+  UserQueryOptions options;
+  options.database = "telemetry";
+  for (const Case& c : cases) {
+    RecordingExecutor remote;
+    const SqlApiReply r = runUserQuery(*connection.value(), remote, c.sql, {}, options);
+    if (c.ran.empty()) {
+      EXPECT_TRUE(r.httpStatus == 403 || r.httpStatus == 400) << c.sql << " -> " << r.json;
+      EXPECT_TRUE(remote.ran.empty()) << c.sql << " reached the remote as " << remote.ran[0];
+    } else {
+      EXPECT_EQ(r.httpStatus, 200) << c.sql << " -> " << r.json;
+      ASSERT_EQ(remote.ran.size(), 1u) << c.sql;
+      EXPECT_EQ(remote.ran[0], c.ran) << c.sql;
+    }
+  }
+}
+
 // A statement that fails while it streams rows must not leak its partial output into the next
 // answer on the same connection (seen: the next client got 2.4 MB of the first one's rows).
 TEST_F(HostileQueryTest, AFailedQueryNeverLeaksIntoTheNextAnswer) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace stackhouse::query {
 namespace {
 
@@ -187,6 +190,160 @@ TEST(CheckQueryTree, Table) {
       EXPECT_NE(s.message().find(c.refusal), std::string::npos) << c.name << ": " << s.message();
     }
   }
+}
+
+// On a remote whose telemetry database is `telemetry`: which tables the check allows there.
+TEST(SqlGuardDatabase, AllowsTheConfiguredDatabaseOnly) {
+  auto select = [](const std::string& table) {
+    return "SelectWithUnionQuery (children 1)\n"
+           " ExpressionList (children 1)\n"
+           "  SelectQuery (children 2)\n"
+           "   ExpressionList (children 1)\n"
+           "    Asterisk\n"
+           "   TablesInSelectQuery (children 1)\n"
+           "    TablesInSelectQueryElement (children 1)\n"
+           "     TableExpression (children 1)\n"
+           "      TableIdentifier " +
+           table + "\n";
+  };
+  struct Case {
+    std::string table;
+    std::string database;
+    bool allowed;
+  };
+  const std::vector<Case> cases = {
+      {"telemetry.otel_logs", "telemetry", true},
+      {"otel_logs", "telemetry", true},  // resolved in the statement's database
+      {"stackhouse.tables", "telemetry", true},
+      {"stackhouse.columns", "telemetry", true},
+      {"otel.otel_logs", "telemetry", false},  // left unmapped: a database of its own there
+      {"system.tables", "telemetry", false},
+      {"default.otel_logs", "telemetry", false},
+      {"stackhouse.users", "telemetry", false},
+      {"telemetry.a.b", "telemetry", false},
+      {"telemetry2.otel_logs", "telemetry", false},
+      {"otel.otel_logs", "otel", true},
+      {"telemetry.otel_logs", "otel", false},
+  };
+  for (const Case& c : cases) {
+    const Status s = checkQueryTree(select(c.table), c.database);
+    EXPECT_EQ(s.isOk(), c.allowed) << c.table << " in " << c.database << ": " << s.toString();
+    if (!c.allowed) {
+      EXPECT_NE(s.message().find("only the telemetry tables (" + c.database + ".*)"),
+                std::string::npos)
+          << s.message();
+    }
+  }
+  const std::string show =
+      "ShowCreateTableQuery (children 2)\n Identifier telemetry\n Identifier otel_logs\n";
+  EXPECT_TRUE(checkQueryTree(show, "telemetry").isOk());
+  EXPECT_FALSE(checkQueryTree(show, "otel").isOk());
+}
+
+TEST(SqlGuardDatabase, MapsTheLogicalNameOutsideLiteralsAndQuotedNames) {
+  struct Case {
+    const char* formatted;  // as formatQuerySingleLine prints it
+    const char* mapped;
+    size_t replaced;
+  };
+  const std::vector<Case> cases = {
+      {"SELECT * FROM otel.otel_logs", "SELECT * FROM `tel`.otel_logs", 1},
+      {"SELECT otel.otel_logs.Body FROM otel.otel_logs WHERE x IN (otel.otel_traces)",
+       "SELECT `tel`.otel_logs.Body FROM `tel`.otel_logs WHERE x IN (`tel`.otel_traces)", 3},
+      {"SELECT 'otel.otel_logs', `otel.x` FROM otel_logs",
+       "SELECT 'otel.otel_logs', `otel.x` FROM otel_logs", 0},
+      {"SELECT 'it\\'s otel.x' AS `a\\`otel.b` FROM otel.t",
+       "SELECT 'it\\'s otel.x' AS `a\\`otel.b` FROM `tel`.t", 1},
+      {"SELECT myotel.x, a.otel.y, otel_logs.z FROM t",
+       "SELECT myotel.x, a.otel.y, otel_logs.z FROM t", 0},
+      {"SHOW CREATE TABLE otel.otel_logs", "SHOW CREATE TABLE `tel`.otel_logs", 1},
+      {"SELECT 1 FROM otel.otel_logs AS l, (SELECT * FROM otel.otel_traces) AS t",
+       "SELECT 1 FROM `tel`.otel_logs AS l, (SELECT * FROM `tel`.otel_traces) AS t", 2},
+      {"SELECT 'unterminated otel.x", "SELECT 'unterminated otel.x", 0},
+  };
+  for (const Case& c : cases) {
+    size_t replaced = 99;
+    EXPECT_EQ(mapLogicalDatabase(c.formatted, "tel", replaced), c.mapped) << c.formatted;
+    EXPECT_EQ(replaced, c.replaced) << c.formatted;
+  }
+  EXPECT_EQ(quoteIdentifier("a`b\\c"), "`a\\`b\\\\c`");
+}
+
+TEST(SqlGuardDatabase, AMappedTreeDiffersOnlyInTheQualifier) {
+  const std::string original =
+      "SelectWithUnionQuery (children 1)\n"
+      "   TableIdentifier otel.otel_logs (alias l)\n"
+      "       Identifier otel.otel_logs.Body\n"
+      "       Identifier otel\n"
+      "       Literal 'x'\n";
+  struct Case {
+    const char* name;
+    std::string mapped;
+    bool same;
+  };
+  const std::vector<Case> cases = {
+      {"every otel name mapped",
+       "SelectWithUnionQuery (children 1)\n"
+       "   TableIdentifier tel.otel_logs (alias l)\n"
+       "       Identifier tel.otel_logs.Body\n"
+       "       Identifier tel\n"
+       "       Literal 'x'\n",
+       true},
+      {"unchanged", original, true},
+      {"a literal changed too",
+       "SelectWithUnionQuery (children 1)\n"
+       "   TableIdentifier tel.otel_logs (alias l)\n"
+       "       Identifier tel.otel_logs.Body\n"
+       "       Identifier otel\n"
+       "       Literal 'y'\n",
+       false},
+      {"mapped to another database",
+       "SelectWithUnionQuery (children 1)\n"
+       "   TableIdentifier system.otel_logs (alias l)\n"
+       "       Identifier otel.otel_logs.Body\n"
+       "       Identifier otel\n"
+       "       Literal 'x'\n",
+       false},
+      {"the alias changed",
+       "SelectWithUnionQuery (children 1)\n"
+       "   TableIdentifier tel.otel_logs (alias m)\n"
+       "       Identifier otel.otel_logs.Body\n"
+       "       Identifier otel\n"
+       "       Literal 'x'\n",
+       false},
+      {"a node more", original + "       Literal 'z'\n", false},
+      {"a node fewer",
+       "SelectWithUnionQuery (children 1)\n"
+       "   TableIdentifier tel.otel_logs (alias l)\n",
+       false},
+      {"another node kind",
+       "SelectWithUnionQuery (children 1)\n"
+       "   TableIdentifier tel.otel_logs (alias l)\n"
+       "       Function tel.otel_logs.Body\n"
+       "       Identifier otel\n"
+       "       Literal 'x'\n",
+       false},
+      {"a name that only starts with otel",
+       "SelectWithUnionQuery (children 1)\n"
+       "   TableIdentifier tel.otel_logs (alias l)\n"
+       "       Identifier otel.otel_logs.Body\n"
+       "       Identifier telx\n"
+       "       Literal 'x'\n",
+       false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(sameTreeButDatabase(original, c.mapped, "tel"), c.same) << c.name;
+  }
+  EXPECT_FALSE(sameTreeButDatabase("Identifier otelx\n", "Identifier telx\n", "tel"));
+  // SHOW CREATE TABLE prints the database in its own line too.
+  EXPECT_TRUE(sameTreeButDatabase(
+      "ShowCreateTableQuery otel otel_logs (children 2)\n Identifier otel\n Identifier otel_logs\n",
+      "ShowCreateTableQuery tel otel_logs (children 2)\n Identifier tel\n Identifier otel_logs\n",
+      "tel"));
+  EXPECT_FALSE(sameTreeButDatabase(
+      "ShowCreateTableQuery otel otel_logs (children 2)\n Identifier otel\n Identifier otel_logs\n",
+      "ShowCreateTableQuery tel otel_traces (children 2)\n Identifier tel\n Identifier otel_logs\n",
+      "tel"));
 }
 
 }  // namespace

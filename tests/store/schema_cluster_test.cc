@@ -21,6 +21,9 @@ std::vector<std::string> clusterStatements() {
   SchemaOptions options{"telemetry", 15 * 24 * 3600, "prod-eu"};
   std::vector<std::string> statements{createDatabaseSql(options)};
   for (const TableSpec& t : schemaTables(options)) statements.push_back(t.createSql);
+  for (const std::string& view : schemaViewsSql(options, "currentDatabase()")) {
+    statements.push_back(view);
+  }
   return statements;
 }
 

@@ -146,11 +146,13 @@ Status ClickhouseHttpSink::run(const Statement& st, std::string_view what) {
     request.headers.emplace_back("X-ClickHouse-Key", options_.password);
   }
   request.timeout = options_.timeout;
+  bool ddl = false;
   if (st.data.empty()) {
     request.body = st.sql;
     request.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
     if (st.sql.starts_with("CREATE") || st.sql.starts_with("ALTER")) {
       request.timeout = std::max(options_.timeout, kMinDdlTimeout);
+      ddl = true;
     }
   } else if (options_.compression == http::Compression::kNone) {
     request.body = st.data;
@@ -162,6 +164,15 @@ Status ClickhouseHttpSink::run(const Statement& st, std::string_view what) {
     request.headers.emplace_back("Content-Type", "application/octet-stream");
     request.headers.emplace_back("Content-Encoding",
                                  std::string(http::compressionName(options_.compression)));
+  }
+  // Within the call's deadline (pipeline/sink.h); the schema's statements keep their longer
+  // bound (ON CLUSTER DDL waits for every node), once per start.
+  if (!ddl) {
+    request.timeout = timeLeft(request.timeout);
+    if (request.timeout.count() <= 0) {
+      return unavailable("ClickHouse " + std::string(what) +
+                         ": the send timeout passed before the request");
+    }
   }
   const http::Response response = client_->send(request);
   return classify(response, what);
@@ -229,6 +240,17 @@ Status ClickhouseHttpSink::ensureSchema() {
                {},
                {}},
               "alter table " + t.name));
+    }
+  }
+  // The schema views the query API reads (store/schema.h), cut to the database each statement
+  // runs in. Not needed to store rows: a user allowed its database only still gets its inserts.
+  for (const std::string& sql : store::schemaViewsSql(schema, "currentDatabase()")) {
+    if (const Status made = run({sql, {}, {}, {}}, "create schema view"); !made.isOk()) {
+      log::warn(
+          "the remote ClickHouse's schema views (stackhouse.tables, stackhouse.columns) "
+          "could not be made",
+          log::Fields().add("error", made.message()));
+      break;
     }
   }
   log::info("remote ClickHouse schema ready",

@@ -227,6 +227,11 @@ SendOutcome DatadogSink::post(const std::string& url, std::string_view contentTy
                      {"Content-Encoding", "gzip"},
                      {"DD-API-KEY", settings_.apiKey}};
   request.body = compressed_;
+  // No request starts past the call's deadline; a started one keeps its own timeout (the
+  // intake cannot deduplicate a retry: see pipeline/sink.h).
+  if (pastDeadline()) {
+    return {unavailable("datadog: the send timeout passed before the request")};
+  }
   request.timeout = settings_.timeout;
   request.maxResponseBodyBytes = 64 << 10;
   return datadogOutcome(client_->send(request), intake);

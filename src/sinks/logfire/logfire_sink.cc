@@ -142,6 +142,11 @@ Status LogfireSink::write(std::span<const Batch* const> batches, std::string_vie
                            {"Content-Encoding", "gzip"},
                            {"Authorization", settings_.token}};
         request.body = compressed_;
+        // No request starts past the call's deadline; a started one keeps its own timeout (the
+        // intake cannot deduplicate a retry: see pipeline/sink.h).
+        if (pastDeadline()) {
+          return {unavailable("logfire: the send timeout passed before the request")};
+        }
         request.timeout = settings_.timeout;
         request.maxResponseBodyBytes = 64 << 10;
         const http::Response response = client_->send(request);

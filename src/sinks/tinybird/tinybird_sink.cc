@@ -92,6 +92,11 @@ Status TinybirdSink::send(std::span<const Batch* const> batches, const std::stri
                            {"Content-Encoding", "gzip"},
                            {"Authorization", "Bearer " + settings_.token}};
         request.body = compressed_;
+        // No request starts past the call's deadline; a started one keeps its own timeout (the
+        // intake cannot deduplicate a retry: see pipeline/sink.h).
+        if (pastDeadline()) {
+          return {unavailable("tinybird: the send timeout passed before the request")};
+        }
         request.timeout = settings_.timeout;
         request.maxResponseBodyBytes = 64 << 10;
         const http::Response response = client_->send(request);

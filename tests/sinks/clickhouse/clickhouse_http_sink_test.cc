@@ -211,6 +211,36 @@ TEST_F(RemoteSinkTest, ARetryAfterALostAnswerStoresEachRowOnce) {
   EXPECT_EQ(count("lost", "otel_logs"), 200u);
 }
 
+// The worker's deadline for a call (pipeline/sink.h) bounds its requests below the sink's own
+// timeout, and a call whose deadline has passed sends nothing.
+TEST_F(RemoteSinkTest, TheCallDeadlineBoundsEachRequest) {
+  HttpSinkOptions o = options("deadline");
+  o.timeout = 10s;
+  auto s = sink(o);
+  ASSERT_TRUE(s->ensureSchema().isOk());
+  LogBatch b = logs(10);
+  const LogBatch* parts[] = {&b};
+  standin_->delayNext(1, 3000ms);
+  const auto start = std::chrono::steady_clock::now();
+  s->setCallDeadline(start + 400ms);
+  Status late = s->writeLogs(parts, "deadline-1", Attempt::kFirst);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(late.code(), StatusCode::kUnavailable) << late.toString();
+  EXPECT_EQ(s->lastError().transport, http::TransportError::kTimeout);
+  EXPECT_GE(took, 390ms);
+  EXPECT_LT(took, 2500ms) << "the request waited for the sink's own 10 s timeout";
+  std::this_thread::sleep_for(3000ms);  // the delayed insert finishes on the server
+  const uint64_t before = standin_->statementsRun();
+  s->setCallDeadline(std::chrono::steady_clock::now() - 1ms);
+  Status passed = s->writeLogs(parts, "deadline-1", Attempt::kRetry);
+  EXPECT_EQ(passed.code(), StatusCode::kUnavailable) << passed.toString();
+  EXPECT_NE(passed.message().find("send timeout passed"), std::string::npos) << passed.message();
+  EXPECT_EQ(standin_->statementsRun(), before) << "a call past its deadline sent a statement";
+  s->setCallDeadline(std::chrono::steady_clock::time_point::max());
+  ASSERT_TRUE(s->writeLogs(parts, "deadline-1", Attempt::kRetry).isOk());
+  EXPECT_EQ(count("deadline", "otel_logs"), 10u);
+}
+
 // Part of a group is stored (under another token, as a larger group's first insert may have),
 // then the group is retried: only what the table lacks is inserted, for every signal.
 TEST_F(RemoteSinkTest, ARetryInsertsOnlyTheRowsTheTableLacks) {

@@ -319,3 +319,9 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplica
 CREATE TABLE IF NOT EXISTS telemetry.otel_metrics_summary ON CLUSTER `prod-eu` AS telemetry.otel_metrics_summary_local
 ENGINE = Distributed(`prod-eu`, telemetry, otel_metrics_summary_local, cityHash64(ServiceName, MetricName, Attributes));
 
+CREATE DATABASE IF NOT EXISTS stackhouse ON CLUSTER `prod-eu` ENGINE = Atomic;
+
+CREATE OR REPLACE VIEW stackhouse.tables ON CLUSTER `prod-eu` AS SELECT name, engine, engine_full, create_table_query, partition_key, sorting_key, primary_key, total_rows, total_bytes FROM system.tables WHERE database = currentDatabase();
+
+CREATE OR REPLACE VIEW stackhouse.columns ON CLUSTER `prod-eu` AS SELECT table, name, type, position, comment FROM system.columns WHERE database = currentDatabase();
+
