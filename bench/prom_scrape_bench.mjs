@@ -91,6 +91,8 @@ ${scrapeConfig}`);
   child.stderr.on('data', () => {});
   for (let i = 0; i < 600 && !ready; i++) await sleep(100);
   if (!ready) throw new Error(`${label}: stackhouse did not become ready`);
+  // The pid, for a profiler: `perf record -F 499 -g -p <pid> -- sleep 40` during the window.
+  console.error(`${label}: stackhouse pid ${child.pid}`);
   // Warm-up: one full interval (every target scraped once, the store's first inserts done).
   await sleep((INTERVAL + 5) * 1000);
   const t0 = ticks(child.pid);

@@ -133,6 +133,8 @@ class ChdbStore {
  private:
   ChdbStore() = default;
   Status createSchema(uint64_t ttlSeconds);
+  // The metric tables' codecs of the embedded store (chdb_store.cc).
+  Status useEmbeddedMetricCodecs(const std::string& table);
   Status openReader(const StoreOptions& options);
   Status findMissingTables();
   Status insertStream(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts,

@@ -73,6 +73,30 @@ TEST_F(ChdbStoreTest, CreatesTheExporterSchema) {
             std::string::npos);
 }
 
+TEST_F(ChdbStoreTest, MetricTablesCompressWithLz4AndKeepTheExporterSchema) {
+  EXPECT_EQ(q("SELECT count() FROM system.columns WHERE database = 'otel' AND table LIKE "
+              "'otel_metrics_%' AND position(compression_codec, 'ZSTD') > 0"),
+            "0\n");
+  EXPECT_EQ(q("SELECT name, compression_codec FROM system.columns WHERE database = 'otel' AND "
+              "table = 'otel_metrics_sum' AND name IN ('Attributes', 'TimeUnix', "
+              "'Exemplars.FilteredAttributes', 'IsMonotonic') ORDER BY name"),
+            "Attributes\tCODEC(LZ4)\nExemplars.FilteredAttributes\tCODEC(LZ4)\n"
+            "IsMonotonic\tCODEC(Delta(1), LZ4)\nTimeUnix\tCODEC(Delta(8), LZ4)\n");
+  // Types, the materialized series id and the sort order are untouched.
+  EXPECT_EQ(q("SELECT type, default_kind, default_expression FROM system.columns WHERE database "
+              "= 'otel' AND table = 'otel_metrics_gauge' AND name IN ('Attributes', "
+              "'SeriesId') ORDER BY name"),
+            "Map(LowCardinality(String), String)\t\t\n"
+            "UInt64\tMATERIALIZED\tcityHash64(Attributes, ResourceAttributes)\n");
+  EXPECT_EQ(q("SELECT sorting_key FROM system.tables WHERE database = 'otel' AND name = "
+              "'otel_metrics_histogram'"),
+            "ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix)\n");
+  // Logs and traces keep the exporter's codecs.
+  EXPECT_EQ(q("SELECT compression_codec FROM system.columns WHERE database = 'otel' AND table = "
+              "'otel_logs' AND name = 'Body'"),
+            "CODEC(ZSTD(1))\n");
+}
+
 TEST_F(ChdbStoreTest, InsertsSeveralPartsAsOneDeduplicatedInsert) {
   LogBatch a, b;
   addLog(a, kNow + 123'456'789, "svc-a", "first");
