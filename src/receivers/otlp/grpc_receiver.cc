@@ -91,7 +91,6 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
  public:
   GrpcReceiverImpl(const OtlpGrpcOptions& options, pipeline::Pipeline& pipeline)
       : options_(options),
-        pipeline_(pipeline),
         service_(*this),
         core_("otlp-grpc", "grpc", pipeline, options.limits),
         logs_{otlp::Signal::kLogs},
@@ -245,7 +244,6 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
   }
 
   OtlpGrpcOptions options_;
-  pipeline::Pipeline& pipeline_;
   ExportService service_;
   OtlpIngestCore core_;
   Method logs_;
