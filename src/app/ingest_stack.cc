@@ -17,20 +17,6 @@ namespace stackhouse::app {
 
 namespace {
 
-// The deadline of one send to a sink (SinkWorkerOptions::sendTimeout): its `timeout` setting, as
-// the Collector's exporter helper applies its timeout to one send.
-std::chrono::milliseconds sendTimeoutOf(const config::Config& config, config::Sink kind) {
-  const config::ExportersConfig& e = config.otelConfig.exporters;
-  std::chrono::nanoseconds t = e.clickhouse.timeout;
-  switch (kind) {
-    case config::Sink::kClickhouse: break;
-    case config::Sink::kTinybird: t = e.tinybird.timeout; break;
-    case config::Sink::kDatadog: t = e.datadog.timeout; break;
-    case config::Sink::kLogfire: t = e.logfire.timeout; break;
-  }
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t);
-}
-
 double residentBytes() {
   std::ifstream statm("/proc/self/statm");
   uint64_t size = 0, resident = 0;
@@ -172,7 +158,8 @@ Status IngestStack::openPipeline(store::ChdbStore* embeddedStore) {
     sink.worker.maxRows = batch.sendBatchSize;
     sink.worker.maxBytes = batch.sendBatchMaxBytes;
     sink.worker.maxAge = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
-    sink.worker.sendTimeout = sendTimeoutOf(config, factory.kind);
+    sink.worker.sendTimeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(factory.timeout(config));
     sink.sources = routedSources(config, factory.kind);
     sinks_.push_back(std::move(created.value()));
     bound.push_back(std::move(sink));

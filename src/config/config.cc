@@ -188,6 +188,13 @@ bool sinkEnabled(const Config& config, Sink sink) {
   return false;
 }
 
+bool anySinkEnabled(const Config& config) {
+  for (Sink sink : kAllSinks) {
+    if (sinkEnabled(config, sink)) return true;
+  }
+  return false;
+}
+
 const QueueConfig& sinkQueue(const Config& config, Sink sink) {
   const ExportersConfig& exporters = config.otelConfig.exporters;
   switch (sink) {

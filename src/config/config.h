@@ -35,6 +35,8 @@ class ConfigError : public std::runtime_error {
 
 // The sinks an operator can route to (otelConfig.routing.<source> values).
 enum class Sink : unsigned char { kClickhouse, kTinybird, kDatadog, kLogfire };
+inline constexpr Sink kAllSinks[] = {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog,
+                                     Sink::kLogfire};
 
 // "clickhouse", "tinybird", "datadog", "logfire": the names used in configuration.
 std::string_view sinkName(Sink sink);
@@ -428,6 +430,8 @@ Config loadConfig(const std::string& path);
 // Whether the router should hand batches to this sink at all: its exporter is enabled, and for
 // clickhouse, clickstack.enabled too.
 bool sinkEnabled(const Config& config, Sink sink);
+// Whether any sink is enabled (start-up refuses a configuration with none).
+bool anySinkEnabled(const Config& config);
 
 // The durable queue settings of a sink (otelConfig.exporters.<sink>.queue).
 const QueueConfig& sinkQueue(const Config& config, Sink sink);

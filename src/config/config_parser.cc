@@ -121,8 +121,6 @@ std::string joinNames(const std::vector<std::string_view>& names, std::string_vi
   return out;
 }
 
-constexpr Sink kAllSinks[] = {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog, Sink::kLogfire};
-
 std::optional<Sink> sinkFromName(std::string_view name) {
   for (Sink sink : kAllSinks) {
     if (sinkName(sink) == name) return sink;
@@ -1066,7 +1064,7 @@ void ConfigParser::readRedaction(const Slot& slot, RedactionProcessorConfig& out
 void ConfigParser::checkQueueBudget(const Config& config) {
   uint64_t total = 0;
   std::string parts;
-  for (Sink sink : {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog, Sink::kLogfire}) {
+  for (Sink sink : kAllSinks) {
     if (!sinkEnabled(config, sink)) continue;
     uint64_t size = sinkQueue(config, sink).maxSize;
     total += size;

@@ -7,11 +7,7 @@ Validation validateConfigFile(const std::string& path) {
   try {
     const Config config = loadConfig(path);
     // What start-up refuses after the file has parsed: nothing to send to.
-    bool anySink = false;
-    for (Sink sink : {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog, Sink::kLogfire}) {
-      anySink = anySink || sinkEnabled(config, sink);
-    }
-    if (!anySink) {
+    if (!anySinkEnabled(config)) {
       v.text = path + ": nothing to send to: " +
                (config.clickstack.enabled
                     ? "otelConfig.exporters.clickhouse is disabled and so are tinybird, datadog "
@@ -37,7 +33,7 @@ std::string summarizeConfig(const Config& config, std::string_view path) {
   if (config.clickstack.enabled) out += ", API " + config.clickstack.hyperdx.listen.toString();
   out += ", admin " + otel.admin.endpoint.toString() + "; ";
   std::string sinks;
-  for (Sink sink : {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog, Sink::kLogfire}) {
+  for (Sink sink : kAllSinks) {
     if (!sinkEnabled(config, sink)) continue;
     sinks += sinks.empty() ? "sinks " : ", ";
     sinks += sinkName(sink);

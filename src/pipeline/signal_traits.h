@@ -20,7 +20,7 @@ struct SignalTraits;
 template <>
 struct SignalTraits<telemetry::LogBatch> {
   static constexpr telemetry::Signal kSignal = telemetry::Signal::kLogs;
-  static constexpr telemetry::Source kSource = telemetry::Source::kLogs;  // of OTLP requests
+  static constexpr telemetry::Source kSource = telemetry::otlpSource(kSignal);  // of OTLP requests
   static constexpr std::string_view kName = "logs";
   static Status write(Sink& sink, std::span<const telemetry::LogBatch* const> batches,
                       std::string_view id, Attempt attempt) {
@@ -31,7 +31,7 @@ struct SignalTraits<telemetry::LogBatch> {
 template <>
 struct SignalTraits<telemetry::SpanBatch> {
   static constexpr telemetry::Signal kSignal = telemetry::Signal::kTraces;
-  static constexpr telemetry::Source kSource = telemetry::Source::kTraces;
+  static constexpr telemetry::Source kSource = telemetry::otlpSource(kSignal);
   static constexpr std::string_view kName = "traces";
   static Status write(Sink& sink, std::span<const telemetry::SpanBatch* const> batches,
                       std::string_view id, Attempt attempt) {
@@ -42,7 +42,7 @@ struct SignalTraits<telemetry::SpanBatch> {
 template <>
 struct SignalTraits<telemetry::MetricBatch> {
   static constexpr telemetry::Signal kSignal = telemetry::Signal::kMetrics;
-  static constexpr telemetry::Source kSource = telemetry::Source::kMetrics;
+  static constexpr telemetry::Source kSource = telemetry::otlpSource(kSignal);
   static constexpr std::string_view kName = "metrics";
   static Status write(Sink& sink, std::span<const telemetry::MetricBatch* const> batches,
                       std::string_view id, Attempt attempt) {

@@ -57,7 +57,8 @@ inline FailureClass failureClassOf(const Status& status) {
 //   - a sink whose service deduplicates a retried request (the remote ClickHouse: the batch id is
 //     the insert's deduplication token) bounds every request of the call by timeLeft();
 //   - a sink whose service cannot (a vendor's intake API) starts no request once the deadline has
-//     passed (pastDeadline()) and gives a started one its own full timeout: cutting a request
+//     passed (pastDeadline(); sinks/common/chunked_send.h checks it before each request) and
+//     gives a started one its own full timeout: cutting a request
 //     short would turn a slow answer into a lost one, and its retry into rows stored twice.
 // Either way the call then returns kUnavailable without sending more. The worker reads a failure
 // that ends past the deadline as a timeout: retryable.
@@ -69,6 +70,10 @@ class Sink {
   // The deadline of the next call; set by the worker right before each write* call, on the
   // worker thread. Clock::time_point::max(): none.
   void setCallDeadline(Clock::time_point deadline) { callDeadline_ = deadline; }
+  // Whether the current call's deadline has passed; on the worker thread.
+  bool pastDeadline() const {
+    return callDeadline_ != Clock::time_point::max() && Clock::now() >= callDeadline_;
+  }
 
   virtual Status writeLogs(std::span<const telemetry::LogBatch* const> batches,
                            std::string_view batchId, Attempt attempt) = 0;
@@ -85,10 +90,6 @@ class Sink {
     // Rounded up: a request given all of it ends at the deadline, not a fraction before.
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(callDeadline_ - Clock::now());
     return std::clamp(left, std::chrono::milliseconds(0), own);
-  }
-  // Whether the call's deadline has passed.
-  bool pastDeadline() const {
-    return callDeadline_ != Clock::time_point::max() && Clock::now() >= callDeadline_;
   }
 
  private:

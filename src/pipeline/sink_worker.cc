@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <random>
 
-#include "common/clock.h"
 #include "common/log.h"
 #include "common/thread_name.h"
 #include "pipeline/record_codec.h"
@@ -213,11 +212,11 @@ Status SinkWorker::call(Lane<B>& lane, std::span<const B* const> parts, std::str
   const auto started = Clock::now();
   const bool bounded = options_.sendTimeout.count() > 0;
   sink_.setCallDeadline(bounded ? started + options_.sendTimeout : Clock::time_point::max());
-  const int64_t start = monoNanos();
   Status status = SignalTraits<B>::write(sink_, parts, id, attempt);
-  sendSeconds_.observe(static_cast<double>(monoNanos() - start) / 1e9);
+  const auto took = Clock::now() - started;
+  sendSeconds_.observe(std::chrono::duration<double>(took).count());
   sink_.setCallDeadline(Clock::time_point::max());
-  if (status.isOk() || !bounded || Clock::now() < started + options_.sendTimeout) return status;
+  if (status.isOk() || !bounded || took < options_.sendTimeout) return status;
   // Past the deadline: unless the sink was answered for good (permanent) or told when to come
   // back (throttled), the call timed out, whatever the sink made of it (a transport timeout, a
   // request the deadline cut short), and is tried again.
@@ -349,8 +348,8 @@ void SinkWorker::send(Lane<B>& lane, bool draining) {
                   .add("sink", queue_.options().sink)
                   .add("signal", SignalTraits<B>::kName)
                   .add("failed_calls", lane.failedCalls)
-                  .add("failed_for_ms", static_cast<int64_t>(
-                                            std::chrono::duration_cast<std::chrono::milliseconds>(
+                  .add("failed_for_ms",
+                       static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 Clock::now() - lane.failingSince)
                                                 .count())));
     lane.failedCalls = 0;

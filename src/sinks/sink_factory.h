@@ -2,6 +2,7 @@
 // factory; registry.cc lists them, one line each, so that a new sink is its folder plus that line.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <span>
 
@@ -26,6 +27,9 @@ struct SinkFactory {
   config::Sink kind;  // its name in otelConfig.routing and otelConfig.exporters
   // Its queue block, otelConfig.exporters.<sink>.queue.
   const config::QueueConfig& (*queue)(const config::Config& config);
+  // Its `timeout` (otelConfig.exporters.<sink>.timeout): the deadline of one send
+  // (pipeline::SinkWorkerOptions::sendTimeout).
+  std::chrono::nanoseconds (*timeout)(const config::Config& config);
   // Makes the sink; called at start-up for a sink that is enabled (config::sinkEnabled). An
   // error names the problem in one line.
   Result<std::unique_ptr<pipeline::Sink>> (*create)(const SinkContext& context);

@@ -22,6 +22,16 @@ inline constexpr Source kAllSources[] = {Source::kTraces,           Source::kMet
 // The three OTLP signals.
 enum class Signal : unsigned char { kLogs, kTraces, kMetrics };
 
+// The source of a signal's data received over OTLP.
+constexpr Source otlpSource(Signal s) {
+  switch (s) {
+    case Signal::kLogs: return Source::kLogs;
+    case Signal::kTraces: return Source::kTraces;
+    case Signal::kMetrics: return Source::kMetrics;
+  }
+  return Source::kLogs;
+}
+
 std::string_view sourceName(Source s);
 std::string_view signalName(Signal s);
 

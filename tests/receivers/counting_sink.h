@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,15 @@ class CountingSink : public pipeline::Sink {
   std::vector<std::string> bodies;                              // guarded by mu
   std::vector<std::pair<std::string, std::string>> attributes;  // guarded by mu
 };
+
+// A started pipeline into `sink` (its one store) that answers after at most 5 ms.
+inline std::unique_ptr<pipeline::Pipeline> startedPipeline(pipeline::Sink& sink) {
+  pipeline::PipelineOptions options;
+  options.timeout = std::chrono::milliseconds(5);
+  auto started = std::make_unique<pipeline::Pipeline>(options, sink);
+  started->start();
+  return started;
+}
 
 // A started pipeline whose one sink, `down`, fails and whose logs queue holds 2 KiB: the second
 // or third request finds it full (onFull: backpressure).

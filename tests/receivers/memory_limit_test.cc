@@ -10,6 +10,7 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "pipeline/memory_limiter.h"
+#include "receivers/counting_sink.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
 #include "support/http_client.h"
@@ -91,10 +92,7 @@ std::string logsRequest() {
 class OverLimitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pipeline::PipelineOptions po;
-    po.timeout = std::chrono::milliseconds(5);
-    pipeline_ = std::make_unique<pipeline::Pipeline>(po, sink_);
-    pipeline_->start();
+    pipeline_ = stackhouse::testing::startedPipeline(sink_);
     // The pipeline's real pending bytes plus a pretend backlog the test controls.
     limiter_ = std::make_unique<MemoryLimiter>(
         pipeline::MemoryLimiterOptions{1 << 20, 1 << 18},

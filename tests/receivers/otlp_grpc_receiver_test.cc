@@ -81,10 +81,7 @@ struct CallResult {
 class GrpcReceiverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pipeline::PipelineOptions po;
-    po.timeout = std::chrono::milliseconds(5);
-    pipeline_ = std::make_unique<pipeline::Pipeline>(po, sink_);
-    pipeline_->start();
+    pipeline_ = stackhouse::testing::startedPipeline(sink_);
     OtlpGrpcOptions ro;
     ro.maxMessageBytes = 1 << 20;
     ro.limits.maxResources = 2;

@@ -37,10 +37,7 @@ const std::string kBadIdJson =
 class ReceiverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pipeline::PipelineOptions po;
-    po.timeout = std::chrono::milliseconds(5);
-    pipeline_ = std::make_unique<pipeline::Pipeline>(po, sink_);
-    pipeline_->start();
+    pipeline_ = stackhouse::testing::startedPipeline(sink_);
     OtlpHttpOptions ro;
     ro.maxBodyBytes = 1 << 20;
     ro.limits.maxResources = 2;

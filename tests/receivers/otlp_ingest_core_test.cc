@@ -52,10 +52,7 @@ const std::string kOneGauge =
 class IngestCoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pipeline::PipelineOptions po;
-    po.timeout = std::chrono::milliseconds(5);
-    pipeline_ = std::make_unique<pipeline::Pipeline>(po, sink_);
-    pipeline_->start();
+    pipeline_ = stackhouse::testing::startedPipeline(sink_);
     core_ = std::make_unique<OtlpIngestCore>("otlp-core-test", "core-test", *pipeline_,
                                              otlp::DecodeLimits{});
   }

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <thread>
@@ -34,10 +35,6 @@ grpc::StatusCode grpcCode(StatusCode code) {
   return static_cast<grpc::StatusCode>(grpcStatusCode(code));
 }
 
-struct Method {
-  otlp::Signal signal;
-};
-
 class GrpcReceiverImpl;
 
 // One Export call. grpc owns it from CreateReactor until OnDone. It is finished exactly once:
@@ -46,12 +43,12 @@ class GrpcReceiverImpl;
 class ExportCall final : public grpc::ServerGenericBidiReactor {
  public:
   // Unauthenticated calls (a missing or wrong ingestion key) are answered UNAUTHENTICATED at once.
-  ExportCall(GrpcReceiverImpl& receiver, Method* method, bool authenticated);
+  ExportCall(GrpcReceiverImpl& receiver, std::optional<otlp::Signal> signal, bool authenticated);
 
   void OnReadDone(bool ok) override;
   void OnDone() override { delete this; }
 
-  Method& method() { return *method_; }
+  otlp::Signal signal() const { return *signal_; }
   grpc::ByteBuffer& request() { return request_; }
   // The request's memory reservation, for the decoding thread to hold until the batch is handed
   // over (the call itself may be gone by then).
@@ -72,7 +69,7 @@ class ExportCall final : public grpc::ServerGenericBidiReactor {
 
  private:
   GrpcReceiverImpl& receiver_;
-  Method* method_;  // null: not an OTLP Export method
+  std::optional<otlp::Signal> signal_;  // empty: not an OTLP Export method
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   pipeline::MemoryLimiter::Reservation held_;
@@ -93,9 +90,6 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
       : options_(options),
         service_(*this),
         core_("otlp-grpc", "grpc", pipeline, options.limits),
-        logs_{otlp::Signal::kLogs},
-        traces_{otlp::Signal::kTraces},
-        metrics_{otlp::Signal::kMetrics},
         busy_(metrics().counter(
             "stackhouse_receiver_grpc_busy_total",
             "OTLP/gRPC calls refused because every decoding thread was busy and the queue full.")),
@@ -164,11 +158,11 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
 
   ExportCall* createCall(grpc::GenericCallbackServerContext* ctx) {
     const std::string& name = ctx->method();
-    Method* method = nullptr;
-    if (name == kLogsMethod) method = &logs_;
-    if (name == kTraceMethod) method = &traces_;
-    if (name == kMetricsMethod) method = &metrics_;
-    if (method == nullptr) unknownMethod_.inc();
+    std::optional<otlp::Signal> signal;
+    if (name == kLogsMethod) signal = otlp::Signal::kLogs;
+    if (name == kTraceMethod) signal = otlp::Signal::kTraces;
+    if (name == kMetricsMethod) signal = otlp::Signal::kMetrics;
+    if (!signal) unknownMethod_.inc();
     if (!options_.ingestionKey.empty()) {
       const auto& metadata = ctx->client_metadata();
       const auto found = metadata.find("authorization");
@@ -177,10 +171,10 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
                                   : std::string_view(found->second.data(), found->second.size());
       if (!ingestionKeyAccepted(options_.ingestionKey, authorization)) {
         core_.countUnauthenticated();
-        return new ExportCall(*this, method, /*authenticated=*/false);
+        return new ExportCall(*this, signal, /*authenticated=*/false);
       }
     }
-    return new ExportCall(*this, method, /*authenticated=*/true);
+    return new ExportCall(*this, signal, /*authenticated=*/true);
   }
 
   pipeline::MemoryLimiter* memoryLimiter() const { return options_.memoryLimiter; }
@@ -220,7 +214,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
 
   void process(ExportCall& call) {
     const pipeline::MemoryLimiter::Reservation held = call.takeReservation();
-    const otlp::Signal signal = call.method().signal;
+    const otlp::Signal signal = call.signal();
     // One contiguous view of the message: grpc's own slice when it is one (the usual case for
     // small and inflated messages), else one copy.
     grpc::Slice slice;
@@ -246,9 +240,6 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
   OtlpGrpcOptions options_;
   ExportService service_;
   OtlpIngestCore core_;
-  Method logs_;
-  Method traces_;
-  Method metrics_;
   Counter& busy_;
   Counter& unknownMethod_;
   std::unique_ptr<grpc::Server> server_;
@@ -264,15 +255,16 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
   bool stopped_ = false;  // guarded by stopMu_
 };
 
-ExportCall::ExportCall(GrpcReceiverImpl& receiver, Method* method, bool authenticated)
-    : receiver_(receiver), method_(method) {
+ExportCall::ExportCall(GrpcReceiverImpl& receiver, std::optional<otlp::Signal> signal,
+                       bool authenticated)
+    : receiver_(receiver), signal_(signal) {
   if (!authenticated) {
     Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "this receiver requires the ingestion key: send the metadata "
                         "authorization: Bearer <key>"));
     return;
   }
-  if (method_ == nullptr) {
+  if (!signal_) {
     // Our own text, not the client's method name: that could carry anything.
     Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                         "unknown method: OTLP/gRPC serves the Export methods of "
@@ -285,26 +277,26 @@ ExportCall::ExportCall(GrpcReceiverImpl& receiver, Method* method, bool authenti
 void ExportCall::OnReadDone(bool ok) {
   if (!ok) {
     // The client half-closed (or the call was cancelled) before sending its request message.
-    receiver_.core().countInvalid(method_->signal);
+    receiver_.core().countInvalid(*signal_);
     finishError(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request message");
     return;
   }
   if (auto* limiter = receiver_.memoryLimiter(); limiter != nullptr) {
     auto admitted = limiter->admit(request_.Length(), receiver_.core().memoryRefused());
     if (!admitted.isOk()) {
-      receiver_.core().countRefused(method_->signal);
+      receiver_.core().countRefused(*signal_);
       finishRetry(admitted.status().message());
       return;
     }
     held_ = std::move(admitted.value());
   }
   // A full queue: refused before a decoding thread spends anything on it.
-  if (Status queued = receiver_.core().admit(method_->signal, request_.Length()); !queued.isOk()) {
+  if (Status queued = receiver_.core().admit(*signal_, request_.Length()); !queued.isOk()) {
     finishRetry(queued.message());
     return;
   }
   if (!receiver_.post(this)) {
-    receiver_.core().countRefused(method_->signal);
+    receiver_.core().countRefused(*signal_);
     finishRetry("the receiver is busy; retry later");
   }
 }

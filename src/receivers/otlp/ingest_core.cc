@@ -56,13 +56,7 @@ OtlpIngestCore::SignalCounters& OtlpIngestCore::of(otlp::Signal signal) {
 }
 
 Status OtlpIngestCore::admit(otlp::Signal signal, uint64_t bytes) {
-  telemetry::Source source = telemetry::Source::kLogs;
-  switch (signal) {
-    case otlp::Signal::kLogs: source = telemetry::Source::kLogs; break;
-    case otlp::Signal::kTraces: source = telemetry::Source::kTraces; break;
-    case otlp::Signal::kMetrics: source = telemetry::Source::kMetrics; break;
-  }
-  Status admitted = pipeline_.admits(source, bytes);
+  Status admitted = pipeline_.admits(telemetry::otlpSource(signal), bytes);
   if (!admitted.isOk()) of(signal).refused.inc();
   return admitted;
 }
@@ -88,11 +82,6 @@ void OtlpIngestCore::ingest(otlp::Signal signal, otlp::Encoding encoding,
 template <typename B, typename Decode>
 void OtlpIngestCore::run(otlp::Signal signal, pipeline::BatchPool<B>& pool,
                          std::span<const uint8_t> body, ExportAnswer& answer, Decode&& decode) {
-  // A full queue refuses the request before its decoding and redaction are paid for.
-  if (Status admitted = admit(signal, body.size()); !admitted.isOk()) {
-    answer({std::move(admitted), 0, {}});
-    return;
-  }
   SignalCounters& c = of(signal);
   auto batch = pool.acquire();
   otlp::DecodeStats stats;

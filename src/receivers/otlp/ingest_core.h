@@ -57,9 +57,9 @@ class OtlpIngestCore {
               ExportAnswer answer);
 
   // Whether a request of about `bytes` could be queued now (Pipeline::admits): kUnavailable,
-  // counted as refused, when a routed queue that pushes back is full. Transports ask as early as
-  // they can (HTTP from the request's header, gRPC once the message has arrived); ingest() asks
-  // again before decoding.
+  // counted as refused, when a routed queue that pushes back is full. Transports ask once, as
+  // early as they can (HTTP from the request's header, gRPC once the message has arrived), so that
+  // a refusal costs no decoding; ingest() does not ask again (submit() decides in the end).
   Status admit(otlp::Signal signal, uint64_t bytes);
 
   // Requests the transport answers itself before decoding: refused for the data or its framing

@@ -1,10 +1,10 @@
 #include "sinks/clickhouse/chdb_sink.h"
 
-#include "common/metrics.h"
-#include "sinks/clickhouse/remote_factory.h"
-
 #include <string>
 #include <vector>
+
+#include "common/metrics.h"
+#include "sinks/clickhouse/remote_factory.h"
 
 namespace stackhouse::sinks {
 
@@ -79,6 +79,7 @@ SinkFactory clickhouseFactory() {
       [](const config::Config& c) -> const config::QueueConfig& {
         return c.otelConfig.exporters.clickhouse.queue;
       },
+      [](const config::Config& c) { return c.otelConfig.exporters.clickhouse.timeout; },
       [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
         // An endpoint means a remote ClickHouse over its HTTP interface; none, the embedded store.
         if (context.config.otelConfig.exporters.clickhouse.remote()) {

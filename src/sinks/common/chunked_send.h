@@ -56,15 +56,19 @@ struct ChunkStats {
 // (uncompressed), `send(body, rows)` posts it. A request over the limit, or one the server
 // refuses as too large, is halved and encoded again; a single row that still does not fit is
 // skipped and counted in `stats` (one row never holds back the others). Stops at the first
-// failure; `progress` then records the rows already delivered. Returns OK when every row was
-// delivered or skipped.
+// failure; `progress` then records the rows already delivered. No request starts once `sink`'s
+// call deadline has passed (kUnavailable; a started one keeps its own timeout: a vendor intake
+// cannot deduplicate the retry of a request cut short, see pipeline/sink.h). Returns OK when
+// every row was delivered or skipped.
 template <typename Encode, typename Send>
-Status sendInChunks(size_t from, size_t to, size_t maxRows, size_t maxBytes,
-                    DeliveryProgress& progress, ChunkStats& stats, Encode&& encode, Send&& send) {
+Status sendInChunks(const pipeline::Sink& sink, size_t from, size_t to, size_t maxRows,
+                    size_t maxBytes, DeliveryProgress& progress, ChunkStats& stats, Encode&& encode,
+                    Send&& send) {
   std::string body;
   size_t chunk = std::max<size_t>(1, maxRows);
   size_t pos = from;
   while (pos < to) {
+    if (sink.pastDeadline()) return unavailable("the send timeout passed before the request");
     const size_t n = std::min(chunk, to - pos);
     body.clear();
     encode(pos, pos + n, body);

@@ -227,11 +227,6 @@ SendOutcome DatadogSink::post(const std::string& url, std::string_view contentTy
                      {"Content-Encoding", "gzip"},
                      {"DD-API-KEY", settings_.apiKey}};
   request.body = compressed_;
-  // No request starts past the call's deadline; a started one keeps its own timeout (the
-  // intake cannot deduplicate a retry: see pipeline/sink.h).
-  if (pastDeadline()) {
-    return {unavailable("datadog: the send timeout passed before the request")};
-  }
   request.timeout = settings_.timeout;
   request.maxResponseBodyBytes = 64 << 10;
   return datadogOutcome(client_->send(request), intake);
@@ -242,8 +237,8 @@ Status DatadogSink::writeLogs(std::span<const telemetry::LogBatch* const> batche
   const size_t from = logsProgress_.start(batchId, attempt);
   ChunkStats stats;
   Status st = sendInChunks(
-      from, telemetry::totalRows(batches), kMaxLogsPerRequest, kMaxLogsRequestBytes, logsProgress_,
-      stats,
+      *this, from, telemetry::totalRows(batches), kMaxLogsPerRequest, kMaxLogsRequestBytes,
+      logsProgress_, stats,
       [&](size_t begin, size_t end, std::string& body) {
         body += '[';
         bool first = true;
@@ -268,7 +263,7 @@ Status DatadogSink::writeSpans(std::span<const telemetry::SpanBatch* const> batc
   const size_t from = spansProgress_.start(batchId, attempt);
   ChunkStats stats;
   Status st = sendInChunks(
-      from, telemetry::totalRows(batches), kMaxSpansPerRequest, kMaxTraceRequestBytes,
+      *this, from, telemetry::totalRows(batches), kMaxSpansPerRequest, kMaxTraceRequestBytes,
       spansProgress_, stats,
       [&](size_t begin, size_t end, std::string& body) {
         const auto slices = telemetry::sliceRows(batches, begin, end);
@@ -428,7 +423,8 @@ Status DatadogSink::writeMetrics(std::span<const telemetry::MetricBatch* const> 
   }
   ChunkStats stats;
   Status st = sendInChunks(
-      from, series_.size(), kMaxSeriesPerRequest, kMaxSeriesRequestBytes, metricsProgress_, stats,
+      *this, from, series_.size(), kMaxSeriesPerRequest, kMaxSeriesRequestBytes, metricsProgress_,
+      stats,
       [&](size_t begin, size_t end, std::string& body) {
         body += "{\"series\":[";
         for (size_t k = begin; k < end; ++k) {
@@ -464,8 +460,10 @@ SinkFactory datadogFactory() {
           [](const config::Config& c) -> const config::QueueConfig& {
             return c.otelConfig.exporters.datadog.queue;
           },
+          [](const config::Config& c) { return c.otelConfig.exporters.datadog.timeout; },
           [](const SinkContext& context) {
-            return makeDatadogSink(context.config.otelConfig.exporters.datadog, context.config.clickstack.secretsDir);
+            return makeDatadogSink(context.config.otelConfig.exporters.datadog,
+                                   context.config.clickstack.secretsDir);
           }};
 }
 

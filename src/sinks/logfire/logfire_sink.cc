@@ -127,7 +127,7 @@ Status LogfireSink::write(std::span<const Batch* const> batches, std::string_vie
   ChunkStats stats;
   const std::string url = settings_.baseUrl + std::string(path);
   Status st = sendInChunks(
-      from, total, kMaxRowsPerRequest, settings_.maxRequestBytes, progress, stats,
+      *this, from, total, kMaxRowsPerRequest, settings_.maxRequestBytes, progress, stats,
       [&](size_t begin, size_t end, std::string& body) {
         const auto slices = telemetry::sliceRows(batches, begin, end);
         encode(std::span<const telemetry::RowSlice<Batch>>(slices), body);
@@ -142,11 +142,6 @@ Status LogfireSink::write(std::span<const Batch* const> batches, std::string_vie
                            {"Content-Encoding", "gzip"},
                            {"Authorization", settings_.token}};
         request.body = compressed_;
-        // No request starts past the call's deadline; a started one keeps its own timeout (the
-        // intake cannot deduplicate a retry: see pipeline/sink.h).
-        if (pastDeadline()) {
-          return {unavailable("logfire: the send timeout passed before the request")};
-        }
         request.timeout = settings_.timeout;
         request.maxResponseBodyBytes = 64 << 10;
         const http::Response response = client_->send(request);
@@ -214,8 +209,10 @@ SinkFactory logfireFactory() {
           [](const config::Config& c) -> const config::QueueConfig& {
             return c.otelConfig.exporters.logfire.queue;
           },
+          [](const config::Config& c) { return c.otelConfig.exporters.logfire.timeout; },
           [](const SinkContext& context) {
-            return makeLogfireSink(context.config.otelConfig.exporters.logfire, context.config.clickstack.secretsDir);
+            return makeLogfireSink(context.config.otelConfig.exporters.logfire,
+                                   context.config.clickstack.secretsDir);
           }};
 }
 

@@ -75,8 +75,8 @@ Status TinybirdSink::send(std::span<const Batch* const> batches, const std::stri
   ChunkStats stats;
   progress.setBase(base);
   Status st = sendInChunks(
-      from > base ? from - base : 0, total, kMaxRowsPerRequest, settings_.maxRequestBytes, progress,
-      stats,
+      *this, from > base ? from - base : 0, total, kMaxRowsPerRequest, settings_.maxRequestBytes,
+      progress, stats,
       [&](size_t begin, size_t end, std::string& body) {
         for (const auto& slice : telemetry::sliceRows(batches, begin, end)) {
           for (size_t i = slice.begin; i < slice.end; ++i) appendRowJson(*slice.batch, i, body);
@@ -92,11 +92,6 @@ Status TinybirdSink::send(std::span<const Batch* const> batches, const std::stri
                            {"Content-Encoding", "gzip"},
                            {"Authorization", "Bearer " + settings_.token}};
         request.body = compressed_;
-        // No request starts past the call's deadline; a started one keeps its own timeout (the
-        // intake cannot deduplicate a retry: see pipeline/sink.h).
-        if (pastDeadline()) {
-          return {unavailable("tinybird: the send timeout passed before the request")};
-        }
         request.timeout = settings_.timeout;
         request.maxResponseBodyBytes = 64 << 10;
         const http::Response response = client_->send(request);
@@ -182,8 +177,10 @@ SinkFactory tinybirdFactory() {
           [](const config::Config& c) -> const config::QueueConfig& {
             return c.otelConfig.exporters.tinybird.queue;
           },
+          [](const config::Config& c) { return c.otelConfig.exporters.tinybird.timeout; },
           [](const SinkContext& context) {
-            return makeTinybirdSink(context.config.otelConfig.exporters.tinybird, context.config.clickstack.secretsDir);
+            return makeTinybirdSink(context.config.otelConfig.exporters.tinybird,
+                                    context.config.clickstack.secretsDir);
           }};
 }
 
