@@ -87,6 +87,7 @@ void QueryService::work(size_t index) {
     options.maxAnswerBytes = options_.maxAnswerBytes;
     options.tag = worker.tag;
     options.database = options_.database;
+    options.checked = &checked_;
     store::SqlExecutor& executor =
         worker.remote ? *worker.remote : static_cast<store::SqlExecutor&>(*worker.connection);
     SqlApiReply reply =

@@ -12,7 +12,9 @@
 // Where queries run: each worker parses and checks on its own embedded read connection, always;
 // it runs the checked statement on that connection, or, when the service was started with a
 // RemoteExecutors factory (`stackhouse run` with a remote ClickHouse endpoint), on its own remote
-// executor, and the watch thread cancels on a remote control executor.
+// executor, and the watch thread cancels on a remote control executor. The statements that passed
+// the check are kept (checked_query_cache.h), shared by the workers: the searches, charts and
+// alerts ask the same few statement shapes again and again.
 #pragma once
 
 #include <atomic>
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "query/checked_query_cache.h"
 #include "query/sql_api.h"
 #include "store/chdb_store.h"
 
@@ -85,6 +88,7 @@ class QueryService {
   void watch();
 
   QueryServiceOptions options_;
+  CheckedQueryCache checked_;
   std::unique_ptr<store::SqlExecutor> control_;  // watch thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   std::thread watcher_;

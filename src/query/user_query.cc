@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <optional>
+#include <variant>
+
 #include "common/json_writer.h"
 #include "query/sql_guard.h"
 
@@ -37,6 +40,44 @@ SqlApiReply engineFailure(const store::SqlExecutor& c, const Status& status, boo
   if (wrapper) message = withoutWrapper(std::move(message));
   return errorReply(httpStatusCode(status.code()), e.code, e.name.empty() ? "ERROR" : e.name,
                     message);
+}
+
+// Steps 2 to 4 of user_query.h: the text the engine formatted (and, for another database, mapped
+// to it), once the check passed; otherwise the answer that says why not.
+std::variant<std::string, SqlApiReply> checkedText(store::ChdbConnection& connection,
+                                                   std::string_view sql,
+                                                   const store::QueryParams& params,
+                                                   const std::string& database) {
+  auto formatted = connection.query("SELECT formatQuerySingleLine({stackhouse_user_query:String})",
+                                    "RawBLOB", {{"stackhouse_user_query", escapeParamValue(sql)}});
+  if (!formatted) return engineFailure(connection, formatted.status(), true);
+  std::string& canonical = formatted->data;
+  while (!canonical.empty() && (canonical.back() == '\n' || canonical.back() == ' ')) {
+    canonical.pop_back();
+  }
+  if (canonical.empty()) return errorReply(400, 0, "BAD_REQUEST", "the query is empty");
+
+  auto tree = connection.query("EXPLAIN AST " + canonical, "TSV", params);
+  if (!tree) return engineFailure(connection, tree.status(), false);
+  if (database != kLogicalDatabase) {
+    size_t replaced = 0;
+    std::string mapped = mapLogicalDatabase(canonical, database, replaced);
+    if (replaced > 0) {
+      auto mappedTree = connection.query("EXPLAIN AST " + mapped, "TSV", params);
+      if (!mappedTree || !sameTreeButDatabase(tree->data, mappedTree->data, database)) {
+        return errorReply(403, 0, "REFUSED",
+                          "the query's otel. names cannot be told apart from the rest of its "
+                          "text; name the tables " +
+                              database + ".<table> (the telemetry database here)");
+      }
+      canonical = std::move(mapped);
+      tree = std::move(mappedTree);
+    }
+  }
+  if (const Status allowed = checkQueryTree(tree->data, database); !allowed.isOk()) {
+    return errorReply(403, 0, "REFUSED", allowed.message());
+  }
+  return std::move(canonical);
 }
 
 }  // namespace
@@ -82,34 +123,18 @@ SqlApiReply runUserQuery(store::ChdbConnection& connection, store::SqlExecutor& 
                       "the query is " + std::to_string(sql.size()) + " bytes; the limit is " +
                           std::to_string(kMaxUserQueryBytes));
   }
-  auto formatted = connection.query("SELECT formatQuerySingleLine({stackhouse_user_query:String})",
-                                    "RawBLOB", {{"stackhouse_user_query", escapeParamValue(sql)}});
-  if (!formatted) return engineFailure(connection, formatted.status(), true);
-  std::string& canonical = formatted->data;
-  while (!canonical.empty() && (canonical.back() == '\n' || canonical.back() == ' ')) {
-    canonical.pop_back();
-  }
-  if (canonical.empty()) return errorReply(400, 0, "BAD_REQUEST", "the query is empty");
-
-  auto tree = connection.query("EXPLAIN AST " + canonical, "TSV", params);
-  if (!tree) return engineFailure(connection, tree.status(), false);
-  if (options.database != kLogicalDatabase) {
-    size_t replaced = 0;
-    std::string mapped = mapLogicalDatabase(canonical, options.database, replaced);
-    if (replaced > 0) {
-      auto mappedTree = connection.query("EXPLAIN AST " + mapped, "TSV", params);
-      if (!mappedTree || !sameTreeButDatabase(tree->data, mappedTree->data, options.database)) {
-        return errorReply(403, 0, "REFUSED",
-                          "the query's otel. names cannot be told apart from the rest of its "
-                          "text; name the tables " +
-                              options.database + ".<table> (the telemetry database here)");
-      }
-      canonical = std::move(mapped);
-      tree = std::move(mappedTree);
+  std::optional<std::string> hit;
+  if (options.checked != nullptr) hit = options.checked->find(options.database, sql);
+  std::string canonical;
+  if (hit) {
+    canonical = std::move(*hit);
+  } else {
+    auto checked = checkedText(connection, sql, params, options.database);
+    if (auto* refused = std::get_if<SqlApiReply>(&checked)) return std::move(*refused);
+    canonical = std::move(std::get<std::string>(checked));
+    if (options.checked != nullptr && CheckedQueryCache::keepable(canonical)) {
+      options.checked->insert(options.database, sql, canonical);
     }
-  }
-  if (const Status allowed = checkQueryTree(tree->data, options.database); !allowed.isOk()) {
-    return errorReply(403, 0, "REFUSED", allowed.message());
   }
 
   auto out = executor.run(canonical, "JSONCompact", params, options.tag);

@@ -18,6 +18,9 @@
 //      decides, and the remote only ever receives the text that engine printed and passed.
 //   6. The answer is shaped as the API's JSON and refused if larger than maxAnswerBytes.
 //
+// With a CheckedQueryCache (checked_query_cache.h), a text that passed steps 2 to 4 before for the
+// same database goes straight to step 5 with the text that passed then.
+//
 // The connection passed in must be a read connection (ChdbStore::openQueryConnection); a failed
 // statement on it is never seen by the next one (ChdbConnection replaces itself after a failure).
 #pragma once
@@ -26,6 +29,7 @@
 #include <string>
 #include <string_view>
 
+#include "query/checked_query_cache.h"
 #include "query/sql_guard.h"
 #include "store/chdb_connection.h"
 
@@ -42,6 +46,7 @@ struct UserQueryOptions {
   // The database the executor runs statements in, whose tables the query may read; queries name
   // it `otel` too. A validated identifier.
   std::string database = std::string(kLogicalDatabase);
+  CheckedQueryCache* checked = nullptr;  // statements that passed steps 2 to 4 (may be null)
 };
 
 SqlApiReply runUserQuery(store::ChdbConnection& connection, std::string_view sql,
