@@ -154,6 +154,7 @@ struct Where {
   std::string prewhere;  // SQL mode: the time range
   std::string where;
   store::QueryParams params;
+  bool pinsAnId = false;  // search::SqlFilter::pinsAnId
 };
 
 std::string timeRange(Source source, std::string_view fromParam, std::string_view toParam,
@@ -192,6 +193,7 @@ std::variant<Where, SqlApiReply> buildWhere(const Common& c, int64_t fromNs, int
   }
   w.where = range;
   if (filter.value().where != "1") w.where += " AND " + filter.value().where;
+  w.pinsAnId = filter.value().pinsAnId;
   return w;
 }
 
@@ -475,10 +477,12 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
     hasCursor = true;
   }
   // The statement over [fromNs, to), after the cursor when there is one.
+  bool pinsAnId = false;
   auto statement = [&](int64_t fromNs) -> std::variant<SqlRequest, SqlApiReply> {
     auto where = buildWhere(c, fromNs, c.toNs);
     if (auto* e = std::get_if<SqlApiReply>(&where)) return std::move(*e);
     Where& w = std::get<Where>(where);
+    pinsAnId = w.pinsAnId;
     if (hasCursor) {
       w.params.emplace_back("c_ts", std::to_string(cursorTs));
       w.params.emplace_back("c_tie", std::to_string(cursorTie));
@@ -499,7 +503,9 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
   if (auto* e = std::get_if<SqlApiReply>(&full)) return std::move(*e);
   p.sql = std::move(std::get<SqlRequest>(full));
   // The narrowing windows, newest first: the rows newer than the page's oldest are all inside a
-  // window that holds a full page, so that window's page is the range's page.
+  // window that holds a full page, so that window's page is the range's page. None for an id
+  // lookup: one trace's records never fill a page, so a window would only add a statement.
+  if (pinsAnId) narrowWindows = 0;
   const int64_t top = std::max(c.fromNs, hasCursor && cursorTs < c.toNs ? cursorTs + 1 : c.toNs);
   const uint64_t span = static_cast<uint64_t>(top) - static_cast<uint64_t>(c.fromNs);
   for (uint64_t width = static_cast<uint64_t>(std::max<int64_t>(firstWindowNs, 0));

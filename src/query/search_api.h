@@ -31,7 +31,8 @@ namespace stackhouse::query {
 // a day reads the newest granules, not the day. Each is a user query like any other. One narrow
 // window, then the whole range: each statement costs 35-50 ms of engine time even when its index
 // keeps no granule, so a sparse match (a trace id, a rare token: the page never fills) paid for
-// four windows more than the whole range costs (docs/benchmarks.md, 2026-12-06).
+// four windows more than the whole range costs (docs/benchmarks.md, 2026-12-06). A query that
+// pins a trace or span id (search::SqlFilter::pinsAnId) reads the whole range at once.
 inline constexpr int64_t kFirstWindowNs = int64_t{3600} * 1000 * 1000 * 1000;
 inline constexpr int kNarrowWindows = 1;
 

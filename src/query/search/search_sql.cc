@@ -1,5 +1,6 @@
 #include "query/search/search_sql.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -476,11 +477,26 @@ std::vector<std::string> tokensOf(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// An exact id term (`trace_id:<id>`, `TraceId:"<id>"`), or an AND with one among its terms.
+bool pinsAnId(const Node& node, Source source) {
+  if (node.kind == NodeKind::kAnd) {
+    return std::any_of(node.children.begin(), node.children.end(),
+                       [source](const NodePtr& child) { return pinsAnId(*child, source); });
+  }
+  return node.kind == NodeKind::kTerm && !node.field.empty() &&
+         (node.match == MatchKind::kWord || node.match == MatchKind::kPhrase) &&
+         resolve(source, node.field).type == FieldType::kHex;
+}
+
+}  // namespace
+
 Result<SqlFilter> buildFilter(const Node& node, Source source, std::string_view prefix) {
   Builder b(source, prefix);
   auto where = b.build(node);
   if (!where.isOk()) return where.status();
-  return SqlFilter{std::move(where.value()), b.takeParams()};
+  return SqlFilter{std::move(where.value()), b.takeParams(), pinsAnId(node, source)};
 }
 
 Result<SqlFilter> searchToSql(std::string_view query, Source source) {

@@ -34,6 +34,10 @@ struct SqlParam {
 struct SqlFilter {
   std::string where;  // a boolean ClickHouse expression; "1" for the empty query
   std::vector<SqlParam> params;
+  // The query requires a trace or span id to equal a value (`trace_id:<id>`, alone or ANDed with
+  // more): it matches one trace's records at most, so its page never fills from a narrow window
+  // of the range and the search reads the whole range at once (search_api.h).
+  bool pinsAnId = false;
 };
 
 // Builds the filter of `node` for `source`. Parameter names start with `prefix` (default "p")

@@ -269,6 +269,41 @@ TEST_F(SearchResultTest, NarrowingWindowsGiveTheWholeRangesPages) {
   }
 }
 
+// A query that pins a trace or span id matches one trace's records: no narrowing window (it
+// would never fill a page, and costs a statement), the whole range at once.
+TEST_F(SearchResultTest, IdLookupsReadTheWholeRangeAtOnce) {
+  const std::string id = "5b8efff798038103d269b633813fc60c";
+  const struct {
+    const char* source;
+    std::string query;
+    bool whole;
+  } cases[] = {
+      {"logs", "trace_id:" + id, true},
+      {"logs", "TraceId:\"" + id + "\"", true},
+      {"logs", "span_id:051581bf3cb55c13", true},
+      {"logs", "reset trace_id:" + id, true},
+      {"logs", "service:api AND (trace_id:" + id + ")", true},
+      {"traces", "parent_span_id:051581bf3cb55c13 status:error", true},
+      {"logs", "reset OR trace_id:" + id, false},
+      {"logs", "-trace_id:" + id, false},
+      {"logs", "trace_id:5b8e*", false},
+      {"logs", "trace_id:*", false},
+      {"logs", "reset", false},
+      {"logs", id, false},
+  };
+  for (const auto& c : cases) {
+    auto prepared = prepareSearch(body(c.source, c.query, ""), kStartMs * 1000000, 60000000000, 4);
+    ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared)) << c.query;
+    const auto& p = std::get<PreparedSearch>(prepared);
+    if (c.whole) {
+      ASSERT_EQ(p.windows.size(), 1u) << c.query;
+      EXPECT_EQ(p.windows[0].sql, p.sql.sql) << c.query;
+    } else {
+      EXPECT_GT(p.windows.size(), 1u) << c.query;
+    }
+  }
+}
+
 TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {
   std::string why;
   EXPECT_EQ(searchCount("logs", "SeverityNumber = 17", &why, ", \"mode\": \"sql\""),
