@@ -16,7 +16,7 @@ for (const q of queries) {
   for (let i = 0; i < runs + 1; i++) {
     const res = await fetch(`${server.apiUrl}/api/v1/sql`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', ...server.authHeaders() },
-      body: JSON.stringify({ query: q, params: { m: 'bench.requests', t_from: String((Date.now() - 86400000 - 300000) * 1e6), t_to: String(Date.now() * 1e6), s_base: String(Math.floor((Date.now() - 86400000) / 300000) * 300000), s_step: '300000' } }),
+      body: JSON.stringify({ query: q, params: { m: 'bench.requests', t_from: String((Date.now() - 86400000 - 300000) * 1e6), t_to: String(Date.now() * 1e6), s_base: String(Math.floor((Date.now() - 86400000) / 300000) * 300000), s_step: '300000', w_from: String((Date.now() - 3600000) * 1e6), w_from_s: String(Math.floor(Date.now() / 1000) - 3600), t_to_s: String(Math.floor(Date.now() / 1000)) } }),
     });
     out = await res.json();
     if (res.status !== 200) { console.log('ERR', JSON.stringify(out).slice(0, 400)); break; }

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -210,15 +211,20 @@ std::string selectList(const std::vector<std::string>& columns, Source source);
 // every selected column runs out of memory on wide rows (measured: the 1 GiB bound hit on 10M
 // logs with their attribute maps), so the subquery finds the oldest timestamp of the page from
 // the Timestamp column and the filter's columns alone, and the outer query reads the wide columns
-// of the rows from that timestamp on only.
+// of the rows from that timestamp on only. With `cap` > 0 the outer query ends `LIMIT cap`
+// instead of `LIMIT limit WITH TIES`: the same rows whenever fewer than `cap` rows reach the
+// page's oldest timestamp, and a plain LIMIT lets the engine read the wide columns of the rows it
+// keeps only (lazy materialization; WITH TIES reads them for every row past the timestamp filter:
+// 77.6 against 57.0 ms of engine time for the newest 100 of 2M logs). An answer of `cap` rows may
+// lack some tied rows: the caller then runs the WITH TIES form (searchCapped).
 std::string newestRows(const std::vector<std::string>& select, const Common& c, const Where& w,
-                       int64_t limit, std::string_view hidden = {}) {
+                       int64_t limit, std::string_view hidden = {}, int64_t cap = 0) {
   const std::string from = fromClause(c, w);
   const std::string n = std::to_string(limit);
   return selectList(select, c.source) + std::string(hidden) + from +
          "\nAND Timestamp >= (SELECT min(Timestamp) FROM (SELECT Timestamp" + from +
-         "\nORDER BY Timestamp DESC LIMIT " + n + "))\nORDER BY Timestamp DESC LIMIT " + n +
-         " WITH TIES";
+         "\nORDER BY Timestamp DESC LIMIT " + n + "))\nORDER BY Timestamp DESC LIMIT " +
+         (cap > 0 ? std::to_string(cap) : n + " WITH TIES");
 }
 
 const std::vector<std::string>& defaultColumns(Source source) {
@@ -478,7 +484,8 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
   }
   // The statement over [fromNs, to), after the cursor when there is one.
   bool pinsAnId = false;
-  auto statement = [&](int64_t fromNs) -> std::variant<SqlRequest, SqlApiReply> {
+  const int64_t cap = 2 * limit;
+  auto statement = [&](int64_t fromNs) -> std::variant<std::array<SqlRequest, 2>, SqlApiReply> {
     auto where = buildWhere(c, fromNs, c.toNs);
     if (auto* e = std::get_if<SqlApiReply>(&where)) return std::move(*e);
     Where& w = std::get<Where>(where);
@@ -491,17 +498,23 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
           "fromUnixTimestamp64Nano({c_ts:Int64}) OR " +
           tiebreak(c.source) + " < {c_tie:UInt64})";
     }
-    SqlRequest sql;
-    sql.sql = newestRows(select, c, w, limit);
-    sql.params = std::move(w.params);
+    // Capped first, then the WITH TIES form of the same window (newestRows).
+    std::array<SqlRequest, 2> sql;
+    sql[0].sql = newestRows(select, c, w, limit, {}, cap);
+    sql[0].params = w.params;
+    sql[1].sql = newestRows(select, c, w, limit);
+    sql[1].params = std::move(w.params);
     return sql;
   };
   PreparedSearch p;
   p.limit = static_cast<int>(limit);
+  p.cap = static_cast<int>(cap);
   p.visibleColumns = select.size();
   auto full = statement(c.fromNs);
   if (auto* e = std::get_if<SqlApiReply>(&full)) return std::move(*e);
-  p.sql = std::move(std::get<SqlRequest>(full));
+  auto& fullPair = std::get<std::array<SqlRequest, 2>>(full);
+  p.sql = std::move(fullPair[0]);
+  SqlRequest fullTied = std::move(fullPair[1]);
   // The narrowing windows, newest first: the rows newer than the page's oldest are all inside a
   // window that holds a full page, so that window's page is the range's page. None for an id
   // lookup: one trace's records never fill a page, so a window would only add a statement.
@@ -513,9 +526,12 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
        width *= 4) {
     auto window = statement(top - static_cast<int64_t>(width));
     if (auto* e = std::get_if<SqlApiReply>(&window)) return std::move(*e);
-    p.windows.push_back(std::move(std::get<SqlRequest>(window)));
+    auto& pair = std::get<std::array<SqlRequest, 2>>(window);
+    p.windows.push_back(std::move(pair[0]));
+    p.tiedWindows.push_back(std::move(pair[1]));
   }
   p.windows.push_back(p.sql);
+  p.tiedWindows.push_back(std::move(fullTied));
   return p;
 }
 
@@ -525,6 +541,14 @@ bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiR
   double elapsed = 0;
   if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return true;
   return static_cast<int>(rows.rows.size()) >= prepared.limit;
+}
+
+bool searchCapped(const PreparedSearch& prepared, const SqlApiReply& raw) {
+  if (raw.httpStatus != 200 || prepared.cap <= 0) return false;
+  Rows rows;
+  double elapsed = 0;
+  if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return false;
+  return static_cast<int64_t>(rows.rows.size()) >= prepared.cap;
 }
 
 SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw) {

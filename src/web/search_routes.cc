@@ -40,19 +40,25 @@ query::SqlApiReply emptyAnswer(const query::PreparedTail& prepared) {
 }
 
 // Runs the search's windows newest first, one at a time, and answers with the first full page
-// (query/search_api.h).
+// (query/search_api.h); a window whose capped answer may lack tied rows runs again WITH TIES.
 void runSearchWindow(query::QueryService& queries, std::shared_ptr<query::PreparedSearch> p,
-                     size_t window, query::QueryService::ClientGone gone, http::Respond respond) {
-  query::SqlRequest sql = p->windows[window];
-  queries.submit(
-      std::move(sql), gone,
-      [&queries, p, window, gone, respond = std::move(respond)](query::SqlApiReply reply) mutable {
-        if (!query::searchAnswered(*p, window, reply) && !(gone && gone())) {
-          runSearchWindow(queries, p, window + 1, gone, std::move(respond));
-          return;
-        }
-        respond(toResponse("search", query::shapeSearchReply(*p, std::move(reply))));
-      });
+                     size_t window, bool tied, query::QueryService::ClientGone gone,
+                     http::Respond respond) {
+  query::SqlRequest sql = tied ? p->tiedWindows[window] : p->windows[window];
+  queries.submit(std::move(sql), gone,
+                 [&queries, p, window, tied, gone,
+                  respond = std::move(respond)](query::SqlApiReply reply) mutable {
+                   const bool goneNow = gone && gone();
+                   if (!tied && !goneNow && query::searchCapped(*p, reply)) {
+                     runSearchWindow(queries, p, window, true, gone, std::move(respond));
+                     return;
+                   }
+                   if (!goneNow && !query::searchAnswered(*p, window, reply)) {
+                     runSearchWindow(queries, p, window + 1, false, gone, std::move(respond));
+                     return;
+                   }
+                   respond(toResponse("search", query::shapeSearchReply(*p, std::move(reply))));
+                 });
 }
 
 }  // namespace
@@ -71,7 +77,7 @@ Route searchRoute(query::QueryService& queries, NowNs now) {
       return;
     }
     auto p = std::make_shared<query::PreparedSearch>(std::move(std::get<0>(prepared)));
-    runSearchWindow(queries, std::move(p), 0, goneOf(request), std::move(respond));
+    runSearchWindow(queries, std::move(p), 0, false, goneOf(request), std::move(respond));
   };
 }
 

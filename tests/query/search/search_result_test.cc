@@ -304,6 +304,67 @@ TEST_F(SearchResultTest, IdLookupsReadTheWholeRangeAtOnce) {
   }
 }
 
+// Rows that share one timestamp past the capped statement's LIMIT: the capped answer is seen to
+// be capped, the WITH TIES form of the same window runs instead (as the search route does), and
+// the pages still cover every row once, in (time, tiebreak) order.
+TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
+  auto tied = store_->execute(R"(INSERT INTO otel.otel_logs (Timestamp, ServiceName, Body)
+      SELECT toDateTime64('2026-01-01 02:00:00.5', 9, 'UTC') + toIntervalSecond(intDiv(number, 12)),
+        'tied', 'tied row ' || toString(number) FROM numbers(15))");
+  ASSERT_TRUE(tied.isOk()) << tied.status().toString();
+  const std::string range = R"("from": "2026-01-01T02:00:00Z", "to": "2026-01-01T02:01:00Z")";
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0, cappedAnswers = 0;
+  for (;;) {
+    std::string request = R"({"source": "logs", "query": "service:tied", "limit": 4, )" + range +
+                          R"(, "select": ["Timestamp", "Body"])";
+    if (!cursor.empty()) request += R"(, "cursor": ")" + cursor + "\"";
+    auto prepared = prepareSearch(request + "}", kStartMs * 1000000);
+    ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared));
+    const auto& p = std::get<PreparedSearch>(prepared);
+    ASSERT_EQ(p.cap, 8);
+    ASSERT_EQ(p.tiedWindows.size(), p.windows.size());
+    SqlApiReply raw;
+    for (size_t at = 0;; ++at) {
+      raw = runUserQuery(*reader_, p.windows[at].sql, p.windows[at].params, UserQueryOptions{});
+      if (searchCapped(p, raw)) {
+        ++cappedAnswers;
+        const auto& t = p.tiedWindows[at];
+        raw = runUserQuery(*reader_, t.sql, t.params, UserQueryOptions{});
+        // All the rows from the page's oldest timestamp on: more than the cap.
+        size_t rows = 0;
+        for (size_t i = 0; (i = raw.json.find("tied row ", i)) != std::string::npos; ++i) ++rows;
+        EXPECT_GT(rows, 8u) << raw.json;
+      }
+      if (searchAnswered(p, at, raw)) break;
+    }
+    const SqlApiReply reply = shapeSearchReply(p, std::move(raw));
+    ASSERT_EQ(reply.httpStatus, 200) << reply.json;
+    for (size_t at = 0; (at = reply.json.find("tied row ", at)) != std::string::npos; ++at) {
+      const size_t end = reply.json.find('"', at);
+      EXPECT_TRUE(seen.insert(reply.json.substr(at, end - at)).second) << reply.json;
+    }
+    ++pages;
+    const auto c = reply.json.find("\"cursor\":\"");
+    if (c == std::string::npos) break;
+    cursor = reply.json.substr(c + 10, reply.json.find('"', c + 10) - c - 10);
+    ASSERT_LT(pages, 20);
+  }
+  EXPECT_EQ(seen.size(), 15u);
+  // The first pages reach the twelve rows of one timestamp: more than the cap of 8.
+  EXPECT_GT(cappedAnswers, 0);
+  // And a page of rows that do not tie past the cap is answered by the capped form alone.
+  auto prepared = prepareSearch(body("logs", "reset", ", \"limit\": 5"), kStartMs * 1000000);
+  ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared));
+  const auto& p = std::get<PreparedSearch>(prepared);
+  EXPECT_EQ(p.windows.back().sql.find("WITH TIES"), std::string::npos);
+  EXPECT_NE(p.tiedWindows.back().sql.find("WITH TIES"), std::string::npos);
+  const SqlApiReply raw = runUserQuery(*reader_, p.sql.sql, p.sql.params, UserQueryOptions{});
+  ASSERT_EQ(raw.httpStatus, 200) << raw.json;
+  EXPECT_FALSE(searchCapped(p, raw));
+}
+
 TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {
   std::string why;
   EXPECT_EQ(searchCount("logs", "SeverityNumber = 17", &why, ", \"mode\": \"sql\""),
