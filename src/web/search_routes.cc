@@ -49,7 +49,7 @@ void runSearchWindow(query::QueryService& queries, std::shared_ptr<query::Prepar
                  [&queries, p, window, tied, gone,
                   respond = std::move(respond)](query::SqlApiReply reply) mutable {
                    const bool goneNow = gone && gone();
-                   if (!tied && !goneNow && query::searchCapped(*p, reply)) {
+                   if (!tied && !goneNow && query::searchCapped(*p, window, reply)) {
                      runSearchWindow(queries, p, window, true, gone, std::move(respond));
                      return;
                    }

@@ -298,6 +298,7 @@ TEST_F(SearchResultTest, IdLookupsReadTheWholeRangeAtOnce) {
     if (c.whole) {
       ASSERT_EQ(p.windows.size(), 1u) << c.query;
       EXPECT_EQ(p.windows[0].sql, p.sql.sql) << c.query;
+      EXPECT_EQ(p.cappedWindows, 0u) << c.query;
     } else {
       EXPECT_GT(p.windows.size(), 1u) << c.query;
     }
@@ -328,7 +329,7 @@ TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
     SqlApiReply raw;
     for (size_t at = 0;; ++at) {
       raw = runUserQuery(*reader_, p.windows[at].sql, p.windows[at].params, UserQueryOptions{});
-      if (searchCapped(p, raw)) {
+      if (searchCapped(p, at, raw)) {
         ++cappedAnswers;
         const auto& t = p.tiedWindows[at];
         raw = runUserQuery(*reader_, t.sql, t.params, UserQueryOptions{});
@@ -360,9 +361,11 @@ TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
   const auto& p = std::get<PreparedSearch>(prepared);
   EXPECT_EQ(p.windows.back().sql.find("WITH TIES"), std::string::npos);
   EXPECT_NE(p.tiedWindows.back().sql.find("WITH TIES"), std::string::npos);
-  const SqlApiReply raw = runUserQuery(*reader_, p.sql.sql, p.sql.params, UserQueryOptions{});
+  ASSERT_EQ(p.cappedWindows, 1u);
+  const auto& whole = p.windows.back();
+  const SqlApiReply raw = runUserQuery(*reader_, whole.sql, whole.params, UserQueryOptions{});
   ASSERT_EQ(raw.httpStatus, 200) << raw.json;
-  EXPECT_FALSE(searchCapped(p, raw));
+  EXPECT_FALSE(searchCapped(p, 0, raw));
 }
 
 TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {
