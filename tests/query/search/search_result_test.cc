@@ -318,7 +318,7 @@ TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
   std::string cursor;
   int pages = 0, cappedAnswers = 0;
   for (;;) {
-    std::string request = R"({"source": "logs", "query": "service:tied", "limit": 4, )" + range +
+    std::string request = R"({"source": "logs", "query": "", "limit": 4, )" + range +
                           R"(, "select": ["Timestamp", "Body"])";
     if (!cursor.empty()) request += R"(, "cursor": ")" + cursor + "\"";
     auto prepared = prepareSearch(request + "}", kStartMs * 1000000);
@@ -355,17 +355,23 @@ TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
   EXPECT_EQ(seen.size(), 15u);
   // The first pages reach the twelve rows of one timestamp: more than the cap of 8.
   EXPECT_GT(cappedAnswers, 0);
-  // And a page of rows that do not tie past the cap is answered by the capped form alone.
-  auto prepared = prepareSearch(body("logs", "reset", ", \"limit\": 5"), kStartMs * 1000000);
-  ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared));
-  const auto& p = std::get<PreparedSearch>(prepared);
-  EXPECT_EQ(p.windows.back().sql.find("WITH TIES"), std::string::npos);
-  EXPECT_NE(p.tiedWindows.back().sql.find("WITH TIES"), std::string::npos);
-  ASSERT_EQ(p.cappedWindows, 1u);
-  const auto& whole = p.windows.back();
-  const SqlApiReply raw = runUserQuery(*reader_, whole.sql, whole.params, UserQueryOptions{});
+  // A page of rows that do not tie past the cap is answered by the capped form alone.
+  auto newest = prepareSearch(body("logs", "", ", \"limit\": 5"), kStartMs * 1000000);
+  ASSERT_TRUE(std::holds_alternative<PreparedSearch>(newest));
+  const auto& n = std::get<PreparedSearch>(newest);
+  ASSERT_EQ(n.cappedWindows, 1u);
+  EXPECT_EQ(n.windows.front().sql.find("WITH TIES"), std::string::npos);
+  EXPECT_NE(n.tiedWindows.front().sql.find("WITH TIES"), std::string::npos);
+  const SqlApiReply raw =
+      runUserQuery(*reader_, n.windows[0].sql, n.windows[0].params, UserQueryOptions{});
   ASSERT_EQ(raw.httpStatus, 200) << raw.json;
-  EXPECT_FALSE(searchCapped(p, 0, raw));
+  EXPECT_FALSE(searchCapped(n, 0, raw));
+  // A filtered search is never capped.
+  auto filtered = prepareSearch(body("logs", "reset", ", \"limit\": 5"), kStartMs * 1000000);
+  ASSERT_TRUE(std::holds_alternative<PreparedSearch>(filtered));
+  const auto& f = std::get<PreparedSearch>(filtered);
+  EXPECT_EQ(f.cappedWindows, 0u);
+  for (const auto& w : f.windows) EXPECT_NE(w.sql.find("WITH TIES"), std::string::npos);
 }
 
 TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {
