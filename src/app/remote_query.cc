@@ -1,9 +1,21 @@
 #include "app/remote_query.h"
 
+#include <chrono>
+
+#include "query/user_query.h"
 #include "sinks/clickhouse/remote_factory.h"
 #include "store/clickhouse_http_executor.h"
 
 namespace stackhouse::app {
+
+store::QueryBounds queryBoundsOf(const config::Config& config) {
+  const config::QueryConfig& q = config.clickstack.hyperdx.query;
+  store::QueryBounds bounds;
+  bounds.maxExecutionSeconds = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(q.maxExecutionTime).count());
+  bounds.maxMemoryBytes = q.maxMemoryUsage;
+  return bounds;
+}
 
 Result<query::QueryService::RemoteExecutors> remoteQueryExecutors(
     const config::Config& config, const store::QueryBounds& bounds) {
@@ -28,6 +40,20 @@ Result<query::QueryService::RemoteExecutors> remoteQueryExecutors(
         }
         return std::unique_ptr<store::SqlExecutor>(std::move(executor.value()));
       });
+}
+
+query::SqlApiReply runOnRemote(const config::Config& config, store::ChdbStore& parser,
+                               const std::string& sql) {
+  const store::QueryBounds bounds = queryBoundsOf(config);
+  auto executors = remoteQueryExecutors(config, bounds);
+  if (!executors) return query::errorReply(400, 0, "BAD_CONFIG", executors.status().message());
+  auto executor = executors.value()(false);
+  if (!executor) return query::errorReply(503, 0, "UNAVAILABLE", executor.status().message());
+  auto connection = parser.openQueryConnection(bounds);
+  if (!connection) return query::errorReply(503, 0, "UNAVAILABLE", connection.status().message());
+  query::UserQueryOptions options;
+  options.database = config.otelConfig.exporters.clickhouse.database;
+  return query::runUserQuery(*connection.value(), *executor.value(), sql, {}, options);
 }
 
 }  // namespace stackhouse::app

@@ -9,8 +9,17 @@
 
 namespace stackhouse::app {
 
+// The bounds of every user query (clickstack.hyperdx.query): time and memory.
+store::QueryBounds queryBoundsOf(const config::Config& config);
+
 // Start-up only: fails (naming the key) when the secret cannot be read. Contacts nothing.
 Result<query::QueryService::RemoteExecutors> remoteQueryExecutors(const config::Config& config,
                                                                   const store::QueryBounds& bounds);
+
+// `stackhouse sql` and `audit` with no stack answering and a remote ClickHouse configured: the
+// query parsed and checked on `parser` (the data directory's embedded engine, read-only), and run
+// on the remote, in its database, as the query API runs it.
+query::SqlApiReply runOnRemote(const config::Config& config, store::ChdbStore& parser,
+                               const std::string& sql);
 
 }  // namespace stackhouse::app

@@ -69,10 +69,7 @@ int runStack(const config::Config& config) {
   const uint64_t engineMemoryBytes =
       uint64_t{config.otelConfig.processors.memoryLimiter.engineLimitMiB} << 20;
   const config::QueryConfig& queryConfig = config.clickstack.hyperdx.query;
-  store::QueryBounds queryBounds;
-  queryBounds.maxExecutionSeconds = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(queryConfig.maxExecutionTime).count());
-  queryBounds.maxMemoryBytes = queryConfig.maxMemoryUsage;
+  const store::QueryBounds queryBounds = queryBoundsOf(config);
   auto store = store::ChdbStore::open(
       {config.clickstack.dataDir + "/clickhouse", ttlSeconds, engineMemoryBytes, queryBounds});
   if (!store) {

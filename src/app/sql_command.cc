@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/read_only_store.h"
+#include "app/remote_query.h"
 #include "common/json_writer.h"
 #include "common/utf8.h"
 #include "query/sql_api.h"
@@ -216,7 +217,10 @@ Result<std::string> querySqlJson(const config::Config& config, const std::string
       if (!opened) return opened.status();
       store = std::move(opened.value());
     }
-    auto r = query::runSql(*store, sql, {});
+    // With a remote ClickHouse the telemetry is there, not in the embedded engine: the query is
+    // checked here and runs there, as the query API runs it.
+    auto r = config.otelConfig.exporters.clickhouse.remote() ? runOnRemote(config, *store, sql)
+                                                             : query::runSql(*store, sql, {});
     status = r.httpStatus;
     reply = std::move(r.json);
   }

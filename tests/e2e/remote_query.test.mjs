@@ -204,6 +204,25 @@ test('a refused query never reaches the remote', TIMEOUT, async () => {
   }
 });
 
+test('stackhouse sql with the remote config and no stack running reads the remote', TIMEOUT, async () => {
+  await server.stop();
+  const before = (await standin.stats()).statements;
+  const r = spawnSync(defaultBin(), ['sql', '--config', server.configPath, '--data-dir', server.dataDir, '--json',
+    `SELECT count() AS n FROM otel.otel_logs WHERE ServiceName = '${ctx.sent.svc}'`],
+  { encoding: 'utf8', cwd: workDir, timeout: 60_000 });
+  assert.equal(r.status, 0, `stackhouse sql: ${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(JSON.parse(r.stdout).rows, [[String(ctx.sent.logs.length)]], r.stdout);
+  assert.ok((await standin.stats()).statements > before, 'the stand-in ran no statement');
+  const ran = (await standin.executed()).filter((s) => s.startsWith('SELECT count() AS n FROM'));
+  assert.ok(ran.some((s) => s.includes(`${DATABASE}.otel_logs`) && s.includes("readonly = '1'")),
+    `the remote statement: ${JSON.stringify(ran.slice(-2))}`);
+  // Refused before anything reaches the remote, as through the API.
+  const refused = spawnSync(defaultBin(), ['sql', '--config', server.configPath, '--data-dir', server.dataDir,
+    "SELECT * FROM url('http://127.0.0.1:1/x', 'LineAsString')"], { encoding: 'utf8', cwd: workDir, timeout: 60_000 });
+  assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+  assert.ok(!(await standin.executed()).some((s) => s.includes("url('http://127.0.0.1:1")), 'url() reached the stand-in');
+});
+
 test('the embedded store holds none of the rows', TIMEOUT, async () => {
   await server.stop();
   const r = spawnSync(defaultBin(), ['sql', '--data-dir', server.dataDir, '--json',
