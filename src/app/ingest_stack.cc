@@ -165,14 +165,8 @@ Status IngestStack::openPipeline(store::ChdbStore* embeddedStore) {
     bound.push_back(std::move(sink));
   }
   if (sinks_.empty()) {
-    return invalidArgument(
-        embeddedStore == nullptr
-            ? "nothing to send to: the collector role (clickstack.enabled: false, or `stackhouse "
-              "collector`) has no embedded store; set otelConfig.exporters.clickhouse.endpoint "
-              "(a remote ClickHouse, with exporters.clickhouse.enabled) or enable "
-              "otelConfig.exporters.tinybird, datadog or logfire"
-            : "nothing to send to: otelConfig.exporters.clickhouse is disabled and so are "
-              "tinybird, datadog and logfire");
+    return invalidArgument("nothing to send to: " +
+                           std::string(config::nothingToSendTo(embeddedStore != nullptr)));
   }
   // The queues and the ledger live in the data directory (the embedded store, when there is one,
   // has made it already).

@@ -195,6 +195,16 @@ bool anySinkEnabled(const Config& config) {
   return false;
 }
 
+std::string_view nothingToSendTo(bool embeddedStore) {
+  return embeddedStore
+             ? "otelConfig.exporters.clickhouse is disabled and so are tinybird, datadog and "
+               "logfire"
+             : "the collector role (clickstack.enabled: false, or `stackhouse collector`) has no "
+               "embedded store; set otelConfig.exporters.clickhouse.endpoint (a remote "
+               "ClickHouse, with exporters.clickhouse.enabled) or enable "
+               "otelConfig.exporters.tinybird, datadog or logfire";
+}
+
 const QueueConfig& sinkQueue(const Config& config, Sink sink) {
   const ExportersConfig& exporters = config.otelConfig.exporters;
   switch (sink) {

@@ -432,6 +432,9 @@ Config loadConfig(const std::string& path);
 bool sinkEnabled(const Config& config, Sink sink);
 // Whether any sink is enabled (start-up refuses a configuration with none).
 bool anySinkEnabled(const Config& config);
+// Why a configuration with no sink is refused, after "nothing to send to: ", for a process with
+// an embedded store (`run`) or without one (`collector`, or clickstack.enabled: false).
+std::string_view nothingToSendTo(bool embeddedStore);
 
 // The durable queue settings of a sink (otelConfig.exporters.<sink>.queue).
 const QueueConfig& sinkQueue(const Config& config, Sink sink);

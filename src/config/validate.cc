@@ -9,12 +9,7 @@ Validation validateConfigFile(const std::string& path) {
     // What start-up refuses after the file has parsed: nothing to send to.
     if (!anySinkEnabled(config)) {
       v.text = path + ": nothing to send to: " +
-               (config.clickstack.enabled
-                    ? "otelConfig.exporters.clickhouse is disabled and so are tinybird, datadog "
-                      "and logfire"
-                    : "clickstack.enabled is false (no embedded store) and "
-                      "otelConfig.exporters.clickhouse has no endpoint; set one, or enable "
-                      "otelConfig.exporters.tinybird, datadog or logfire");
+               std::string(nothingToSendTo(config.clickstack.enabled));
       return v;
     }
     v.valid = true;

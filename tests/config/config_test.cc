@@ -892,9 +892,11 @@ TEST(Validate, Files) {
   const Validation all = validateConfigFile(kTestdata + "/all_keys.yaml");
   EXPECT_FALSE(all.valid);
   EXPECT_EQ(all.text, kTestdata +
-                          "/all_keys.yaml: nothing to send to: clickstack.enabled is false (no "
-                          "embedded store) and otelConfig.exporters.clickhouse has no endpoint; "
-                          "set one, or enable otelConfig.exporters.tinybird, datadog or logfire");
+                          "/all_keys.yaml: nothing to send to: the collector role "
+                          "(clickstack.enabled: false, or `stackhouse collector`) has no embedded "
+                          "store; set otelConfig.exporters.clickhouse.endpoint (a remote "
+                          "ClickHouse, with exporters.clickhouse.enabled) or enable "
+                          "otelConfig.exporters.tinybird, datadog or logfire");
 
   const Validation budget = validateConfigFile(kTestdata + "/queue_budget.yaml");
   EXPECT_FALSE(budget.valid);
