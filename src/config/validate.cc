@@ -8,8 +8,8 @@ Validation validateConfigFile(const std::string& path) {
     const Config config = loadConfig(path);
     // What start-up refuses after the file has parsed: nothing to send to.
     if (!anySinkEnabled(config)) {
-      v.text = path + ": nothing to send to: " +
-               std::string(nothingToSendTo(config.clickstack.enabled));
+      v.text =
+          path + ": nothing to send to: " + std::string(nothingToSendTo(config.clickstack.enabled));
       return v;
     }
     v.valid = true;

@@ -57,9 +57,10 @@ class CheckedQueryCache {
   const size_t maxEntries_;
   const size_t maxBytes_;
   mutable std::mutex mu_;
-  std::list<Entry> lru_;  // most recently used first; guarded by mu_
-  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views lru_'s keys
-  size_t bytes_ = 0;  // guarded by mu_
+  // Most recently used first. `index_` views the entries' keys. All three guarded by mu_.
+  std::list<Entry> lru_;
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
+  size_t bytes_ = 0;
 };
 
 }  // namespace stackhouse::query

@@ -61,7 +61,6 @@ TEST_F(SqlApiTest, BadRequests) {
   EXPECT_EQ(runSqlRequest(*store_, R"({"query": "SELECT 1", "params": [1]})").httpStatus, 400);
 }
 
-
 // What the checked-statement cache (checked_query_cache.h) rests on: in the parse tree the check
 // reads, a value parameter is a literal (only Literal lines differ between two values), while an
 // Identifier parameter is a name.
@@ -72,9 +71,9 @@ TEST_F(SqlApiTest, ParametersReachTheTreeAsLiteralsButIdentifiers) {
       "EXPLAIN AST SELECT {n:UInt64} + 1 FROM otel.otel_logs WHERE Body = {s:String} AND "
       "ServiceName IN {l:Array(String)}";
   auto a = c.value()->query(sql, "TSV", {{"n", "1"}, {"s", "a"}, {"l", "['x']"}});
-  auto b = c.value()->query(sql, "TSV",
-                            {{"n", "99"}, {"s", "') OR 1 --\\n TableIdentifier system.users"},
-                             {"l", "['y', 'z']"}});
+  auto b = c.value()->query(
+      sql, "TSV",
+      {{"n", "99"}, {"s", "') OR 1 --\\n TableIdentifier system.users"}, {"l", "['y', 'z']"}});
   ASSERT_TRUE(a.isOk()) << a.status().toString();
   ASSERT_TRUE(b.isOk()) << b.status().toString();
   auto nonLiteralLines = [](const std::string& tree) {
@@ -122,10 +121,10 @@ TEST_F(SqlApiTest, CheckedStatementsAreKeptAndRunWithTheirParameters) {
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(runUserQuery(*c.value(), "SELECT * FROM file('/etc/passwd')", {}, options).httpStatus,
               403);
-    EXPECT_EQ(runUserQuery(*c.value(), "SELECT * FROM {t:Identifier}", {{"t", "system.users"}},
-                           options)
-                  .httpStatus,
-              403);
+    EXPECT_EQ(
+        runUserQuery(*c.value(), "SELECT * FROM {t:Identifier}", {{"t", "system.users"}}, options)
+            .httpStatus,
+        403);
     EXPECT_EQ(runUserQuery(*c.value(), "SELEC 1", {}, options).httpStatus, 400);
   }
   EXPECT_EQ(cache.size(), 1u);
