@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -485,10 +484,10 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
     }
     hasCursor = true;
   }
-  // The statement over [fromNs, to), after the cursor when there is one.
+  // The statement over [fromNs, to), after the cursor when there is one; with `cap` > 0 it ends
+  // LIMIT cap instead of WITH TIES (newestRows).
   bool pinsAnId = false, matchAll = false;
-  const int64_t cap = 2 * limit;
-  auto statement = [&](int64_t fromNs) -> std::variant<std::array<SqlRequest, 2>, SqlApiReply> {
+  auto statement = [&](int64_t fromNs, int64_t cap) -> std::variant<SqlRequest, SqlApiReply> {
     auto where = buildWhere(c, fromNs, c.toNs);
     if (auto* e = std::get_if<SqlApiReply>(&where)) return std::move(*e);
     Where& w = std::get<Where>(where);
@@ -502,46 +501,44 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
           "fromUnixTimestamp64Nano({c_ts:Int64}) OR " +
           tiebreak(c.source) + " < {c_tie:UInt64})";
     }
-    // Capped first, then the WITH TIES form of the same window (newestRows).
-    std::array<SqlRequest, 2> sql;
-    sql[0].sql = newestRows(select, c, w, limit, {}, cap);
-    sql[0].params = w.params;
-    sql[1].sql = newestRows(select, c, w, limit);
-    sql[1].params = std::move(w.params);
+    SqlRequest sql;
+    sql.sql = newestRows(select, c, w, limit, {}, cap);
+    sql.params = std::move(w.params);
     return sql;
   };
   PreparedSearch p;
   p.limit = static_cast<int>(limit);
-  p.cap = static_cast<int>(cap);
+  p.cap = static_cast<int>(2 * limit);
   p.visibleColumns = select.size();
-  auto full = statement(c.fromNs);
+  auto full = statement(c.fromNs, 0);
   if (auto* e = std::get_if<SqlApiReply>(&full)) return std::move(*e);
-  auto& fullPair = std::get<std::array<SqlRequest, 2>>(full);
-  SqlRequest fullCapped = std::move(fullPair[0]);
-  p.sql = std::move(fullPair[1]);
+  p.sql = std::move(std::get<SqlRequest>(full));
   // The narrowing windows, newest first: the rows newer than the page's oldest are all inside a
   // window that holds a full page, so that window's page is the range's page. None for an id
   // lookup: one trace's records never fill a page, so a window would only add a statement.
   if (pinsAnId) narrowWindows = 0;
   const int64_t top = std::max(c.fromNs, hasCursor && cursorTs < c.toNs ? cursorTs + 1 : c.toNs);
   const uint64_t span = static_cast<uint64_t>(top) - static_cast<uint64_t>(c.fromNs);
+  int64_t firstFrom = c.fromNs;  // where the first window starts
   for (uint64_t width = static_cast<uint64_t>(std::max<int64_t>(firstWindowNs, 0));
        width > 0 && width < span && static_cast<int>(p.windows.size()) < narrowWindows;
        width *= 4) {
-    auto window = statement(top - static_cast<int64_t>(width));
+    auto window = statement(top - static_cast<int64_t>(width), 0);
     if (auto* e = std::get_if<SqlApiReply>(&window)) return std::move(*e);
-    auto& pair = std::get<std::array<SqlRequest, 2>>(window);
-    p.windows.push_back(p.windows.empty() && matchAll ? std::move(pair[0]) : pair[1]);
-    p.tiedWindows.push_back(std::move(pair[1]));
+    if (p.windows.empty()) firstFrom = top - static_cast<int64_t>(width);
+    p.windows.push_back(std::move(std::get<SqlRequest>(window)));
   }
+  p.windows.push_back(p.sql);
   // The newest rows with no filter (the first page anyone sees) come from the capped form of the
   // first window (62.9 against 93.6 ms p50 through the API for the newest 100 of 2M logs,
   // docs/benchmarks.md). With a filter the plain LIMIT read more where matches are sparse (44.1
   // against 38.9 ms of engine time for a rare token), so filtered searches, and every window
   // after the first, are the WITH TIES form at once.
-  p.cappedWindows = matchAll ? 1 : 0;
-  p.windows.push_back(p.windows.empty() && matchAll ? std::move(fullCapped) : p.sql);
-  p.tiedWindows.push_back(p.sql);
+  if (matchAll) {
+    auto capped = statement(firstFrom, p.cap);
+    if (auto* e = std::get_if<SqlApiReply>(&capped)) return std::move(*e);
+    p.capped = std::move(std::get<SqlRequest>(capped));
+  }
   return p;
 }
 
@@ -553,8 +550,8 @@ bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiR
   return static_cast<int>(rows.rows.size()) >= prepared.limit;
 }
 
-bool searchCapped(const PreparedSearch& prepared, size_t window, const SqlApiReply& raw) {
-  if (raw.httpStatus != 200 || window >= prepared.cappedWindows) return false;
+bool searchCapped(const PreparedSearch& prepared, const SqlApiReply& raw) {
+  if (raw.httpStatus != 200 || !prepared.capped) return false;
   Rows rows;
   double elapsed = 0;
   if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return false;

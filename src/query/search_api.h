@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -37,14 +38,13 @@ inline constexpr int64_t kFirstWindowNs = int64_t{3600} * 1000 * 1000 * 1000;
 inline constexpr int kNarrowWindows = 1;
 
 struct PreparedSearch {
-  SqlRequest sql;                   // the whole range, WITH TIES
-  std::vector<SqlRequest> windows;  // newest first; the last is the whole range
-  // The same windows ending `LIMIT limit WITH TIES` instead of `LIMIT cap`: run in place of a
-  // window whose answer held `cap` rows (searchCapped), where rows tied with the page's last
-  // one may have been left out. The engine reads the wide columns of the rows it keeps only
-  // under a plain LIMIT, so the capped form goes first.
-  std::vector<SqlRequest> tiedWindows;
-  size_t cappedWindows = 0;  // windows[0, cappedWindows) end LIMIT cap; the rest are WITH TIES
+  SqlRequest sql;  // the whole range
+  // Newest first, each ending `LIMIT limit WITH TIES`; the last is `sql`.
+  std::vector<SqlRequest> windows;
+  // A search with no filter: windows[0] ending `LIMIT cap` instead, run first. Under a plain LIMIT
+  // the engine reads the wide columns of the rows it keeps only; an answer of `cap` rows may lack
+  // rows tied with the page's last one (searchCapped), and windows[0] answers instead.
+  std::optional<SqlRequest> capped;
   int limit = 100;
   int cap = 200;
   size_t visibleColumns = 0;  // the hidden cursor columns follow these
@@ -80,9 +80,8 @@ struct PreparedTail {
 std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs,
                                                         int64_t firstWindowNs = kFirstWindowNs,
                                                         int narrowWindows = kNarrowWindows);
-// True when `raw`, the answer of windows[window], was capped and held `cap` rows:
-// tiedWindows[window] answers instead.
-bool searchCapped(const PreparedSearch& prepared, size_t window, const SqlApiReply& raw);
+// True when `raw`, the answer of `capped`, held `cap` rows: windows[0] answers instead.
+bool searchCapped(const PreparedSearch& prepared, const SqlApiReply& raw);
 // True when `raw`, the answer of windows[window], is the answer to give (its page is full, it is
 // the last window, or it is an error); false: run the next window.
 bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiReply& raw);

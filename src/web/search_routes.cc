@@ -40,17 +40,18 @@ query::SqlApiReply emptyAnswer(const query::PreparedTail& prepared) {
 }
 
 // Runs the search's windows newest first, one at a time, and answers with the first full page
-// (query/search_api.h); a window whose capped answer may lack tied rows runs again WITH TIES.
+// (query/search_api.h). The first window's capped form, when there is one, goes first; the window
+// itself (WITH TIES) when that answer may lack rows tied with its last.
 void runSearchWindow(query::QueryService& queries, std::shared_ptr<query::PreparedSearch> p,
-                     size_t window, bool tied, query::QueryService::ClientGone gone,
+                     size_t window, bool capped, query::QueryService::ClientGone gone,
                      http::Respond respond) {
-  query::SqlRequest sql = tied ? p->tiedWindows[window] : p->windows[window];
+  query::SqlRequest sql = capped ? *p->capped : p->windows[window];
   queries.submit(std::move(sql), gone,
-                 [&queries, p, window, tied, gone,
+                 [&queries, p, window, capped, gone,
                   respond = std::move(respond)](query::SqlApiReply reply) mutable {
                    const bool goneNow = gone && gone();
-                   if (!tied && !goneNow && query::searchCapped(*p, window, reply)) {
-                     runSearchWindow(queries, p, window, true, gone, std::move(respond));
+                   if (capped && !goneNow && query::searchCapped(*p, reply)) {
+                     runSearchWindow(queries, p, window, false, gone, std::move(respond));
                      return;
                    }
                    if (!goneNow && !query::searchAnswered(*p, window, reply)) {
@@ -77,7 +78,8 @@ Route searchRoute(query::QueryService& queries, NowNs now) {
       return;
     }
     auto p = std::make_shared<query::PreparedSearch>(std::move(std::get<0>(prepared)));
-    runSearchWindow(queries, std::move(p), 0, false, goneOf(request), std::move(respond));
+    const bool capped = p->capped.has_value();
+    runSearchWindow(queries, std::move(p), 0, capped, goneOf(request), std::move(respond));
   };
 }
 

@@ -97,6 +97,25 @@ class SearchResultTest : public ::testing::Test {
     return r.isOk() ? std::stoll(r.value().data) : -2;
   }
 
+  // Runs a prepared search as web/search_routes.cc does: the capped form of the first window when
+  // there is one (then that window WITH TIES when the capped answer may lack tied rows), then the
+  // windows newest first until one answers. `onTied` sees each WITH TIES answer that replaced a
+  // capped one.
+  template <typename OnTied>
+  static SqlApiReply runAsTheRoute(const PreparedSearch& p, OnTied&& onTied) {
+    auto run = [](const SqlRequest& s) {
+      return runUserQuery(*reader_, s.sql, s.params, UserQueryOptions{});
+    };
+    for (size_t at = 0;; ++at) {
+      SqlApiReply raw = run(at == 0 && p.capped ? *p.capped : p.windows[at]);
+      if (at == 0 && p.capped && searchCapped(p, raw)) {
+        raw = run(p.windows[0]);
+        onTied(raw);
+      }
+      if (searchAnswered(p, at, raw)) return raw;
+    }
+  }
+
   static stackhouse::testing::TempDir* dir_;
   static store::ChdbStore* store_;
   static store::ChdbConnection* reader_;
@@ -242,14 +261,7 @@ TEST_F(SearchResultTest, NarrowingWindowsGiveTheWholeRangesPages) {
       const auto& f = std::get<PreparedSearch>(whole);
       ASSERT_EQ(f.windows.size(), 1u);
       mostWindows = std::max(mostWindows, w.windows.size());
-      SqlApiReply raw;
-      size_t at = 0;
-      for (;; ++at) {
-        const auto& s = w.windows[at];
-        raw = runUserQuery(*reader_, s.sql, s.params, UserQueryOptions{});
-        if (searchAnswered(w, at, raw)) break;
-      }
-      const SqlApiReply a = shapeSearchReply(w, std::move(raw));
+      const SqlApiReply a = shapeSearchReply(w, runAsTheRoute(w, [](const SqlApiReply&) {}));
       const SqlApiReply b =
           shapeSearchReply(f, runUserQuery(*reader_, f.sql.sql, f.sql.params, UserQueryOptions{}));
       ASSERT_EQ(a.httpStatus, 200) << a.json;
@@ -298,7 +310,7 @@ TEST_F(SearchResultTest, IdLookupsReadTheWholeRangeAtOnce) {
     if (c.whole) {
       ASSERT_EQ(p.windows.size(), 1u) << c.query;
       EXPECT_EQ(p.windows[0].sql, p.sql.sql) << c.query;
-      EXPECT_EQ(p.cappedWindows, 0u) << c.query;
+      EXPECT_FALSE(p.capped) << c.query;
     } else {
       EXPECT_GT(p.windows.size(), 1u) << c.query;
     }
@@ -325,21 +337,16 @@ TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
     ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared));
     const auto& p = std::get<PreparedSearch>(prepared);
     ASSERT_EQ(p.cap, 8);
-    ASSERT_EQ(p.tiedWindows.size(), p.windows.size());
-    SqlApiReply raw;
-    for (size_t at = 0;; ++at) {
-      raw = runUserQuery(*reader_, p.windows[at].sql, p.windows[at].params, UserQueryOptions{});
-      if (searchCapped(p, at, raw)) {
-        ++cappedAnswers;
-        const auto& t = p.tiedWindows[at];
-        raw = runUserQuery(*reader_, t.sql, t.params, UserQueryOptions{});
-        // All the rows from the page's oldest timestamp on: more than the cap.
-        size_t rows = 0;
-        for (size_t i = 0; (i = raw.json.find("tied row ", i)) != std::string::npos; ++i) ++rows;
-        EXPECT_GT(rows, 8u) << raw.json;
+    ASSERT_TRUE(p.capped);
+    SqlApiReply raw = runAsTheRoute(p, [&](const SqlApiReply& tiedAnswer) {
+      ++cappedAnswers;
+      // All the rows from the page's oldest timestamp on: more than the cap.
+      size_t rows = 0;
+      for (size_t i = 0; (i = tiedAnswer.json.find("tied row ", i)) != std::string::npos; ++i) {
+        ++rows;
       }
-      if (searchAnswered(p, at, raw)) break;
-    }
+      EXPECT_GT(rows, 8u) << tiedAnswer.json;
+    });
     const SqlApiReply reply = shapeSearchReply(p, std::move(raw));
     ASSERT_EQ(reply.httpStatus, 200) << reply.json;
     for (size_t at = 0; (at = reply.json.find("tied row ", at)) != std::string::npos; ++at) {
@@ -359,18 +366,18 @@ TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
   auto newest = prepareSearch(body("logs", "", ", \"limit\": 5"), kStartMs * 1000000);
   ASSERT_TRUE(std::holds_alternative<PreparedSearch>(newest));
   const auto& n = std::get<PreparedSearch>(newest);
-  ASSERT_EQ(n.cappedWindows, 1u);
-  EXPECT_EQ(n.windows.front().sql.find("WITH TIES"), std::string::npos);
-  EXPECT_NE(n.tiedWindows.front().sql.find("WITH TIES"), std::string::npos);
+  ASSERT_TRUE(n.capped);
+  EXPECT_EQ(n.capped->sql.find("WITH TIES"), std::string::npos);
+  EXPECT_NE(n.windows.front().sql.find("WITH TIES"), std::string::npos);
   const SqlApiReply raw =
-      runUserQuery(*reader_, n.windows[0].sql, n.windows[0].params, UserQueryOptions{});
+      runUserQuery(*reader_, n.capped->sql, n.capped->params, UserQueryOptions{});
   ASSERT_EQ(raw.httpStatus, 200) << raw.json;
-  EXPECT_FALSE(searchCapped(n, 0, raw));
+  EXPECT_FALSE(searchCapped(n, raw));
   // A filtered search is never capped.
   auto filtered = prepareSearch(body("logs", "reset", ", \"limit\": 5"), kStartMs * 1000000);
   ASSERT_TRUE(std::holds_alternative<PreparedSearch>(filtered));
   const auto& f = std::get<PreparedSearch>(filtered);
-  EXPECT_EQ(f.cappedWindows, 0u);
+  EXPECT_FALSE(f.capped);
   for (const auto& w : f.windows) EXPECT_NE(w.sql.find("WITH TIES"), std::string::npos);
 }
 
