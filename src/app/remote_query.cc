@@ -44,16 +44,16 @@ Result<query::QueryService::RemoteExecutors> remoteQueryExecutors(
 
 query::SqlApiReply runOnRemote(const config::Config& config, store::ChdbStore& parser,
                                const std::string& sql) {
-  const store::QueryBounds bounds = queryBoundsOf(config);
-  auto executors = remoteQueryExecutors(config, bounds);
+  auto executors = remoteQueryExecutors(config, queryBoundsOf(config));
   if (!executors) return query::errorReply(400, 0, "BAD_CONFIG", executors.status().message());
   auto executor = executors.value()(false);
   if (!executor) return query::errorReply(503, 0, "UNAVAILABLE", executor.status().message());
-  auto connection = parser.openQueryConnection(bounds);
-  if (!connection) return query::errorReply(503, 0, "UNAVAILABLE", connection.status().message());
   query::UserQueryOptions options;
   options.database = config.otelConfig.exporters.clickhouse.database;
-  return query::runUserQuery(*connection.value(), *executor.value(), sql, {}, options);
+  // Parsed and checked on the store's own read connection, as query::runSql does.
+  return parser.withReader([&](store::ChdbConnection& connection) {
+    return query::runUserQuery(connection, *executor.value(), sql, {}, options);
+  });
 }
 
 }  // namespace stackhouse::app
