@@ -10,9 +10,9 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "pipeline/memory_limiter.h"
-#include "receivers/counting_sink.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
+#include "support/counting_sink.h"
 #include "support/http_client.h"
 
 namespace {
@@ -64,24 +64,6 @@ TEST(MemoryLimiter, DefaultsComeFromTheMachine) {
   EXPECT_LE(o.limitBytes, 2ull << 30);
   EXPECT_EQ(o.spikeLimitBytes, o.limitBytes / 5);
 }
-
-class NullSink : public pipeline::Sink {
- public:
-  Status writeLogs(std::span<const telemetry::LogBatch* const> batches, std::string_view,
-                   pipeline::Attempt) override {
-    for (const auto* b : batches) logs += b->rows();
-    return Status::ok();
-  }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view,
-                    pipeline::Attempt) override {
-    return Status::ok();
-  }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view,
-                      pipeline::Attempt) override {
-    return Status::ok();
-  }
-  std::atomic<size_t> logs{0};
-};
 
 std::string logsRequest() {
   opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest r;
@@ -135,7 +117,7 @@ class OverLimitTest : public ::testing::Test {
     return done.get_future().get();
   }
 
-  NullSink sink_;
+  stackhouse::testing::CountingSink sink_;
   std::atomic<uint64_t> backlog_{0};
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<MemoryLimiter> limiter_;

@@ -17,8 +17,8 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "receivers/counting_sink.h"
 #include "receivers/otlp/grpc_receiver.h"
+#include "support/counting_sink.h"
 
 namespace {
 // Waits until the pipeline's sinks hold everything it acknowledged (acknowledgement comes when

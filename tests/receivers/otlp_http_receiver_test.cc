@@ -7,9 +7,9 @@
 
 #include "common/metrics.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
-#include "receivers/counting_sink.h"
 #include "receivers/gzip_util.h"
 #include "receivers/otlp/http_receiver.h"
+#include "support/counting_sink.h"
 #include "support/http_client.h"
 
 namespace {

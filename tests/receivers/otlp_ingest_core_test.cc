@@ -7,8 +7,8 @@
 #include <string>
 
 #include "common/metrics.h"
-#include "receivers/counting_sink.h"
 #include "receivers/otlp/ingest_core.h"
+#include "support/counting_sink.h"
 
 namespace stackhouse::receivers {
 namespace {

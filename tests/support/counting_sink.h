@@ -1,5 +1,5 @@
-// A pipeline sink for the receiver tests: counts the rows it stores and keeps the log bodies and
-// attributes; `fail` makes it fail retryably (nothing leaves its queue), `refuse` for good.
+// A pipeline sink for tests: counts the rows it stores and keeps the log bodies and attributes;
+// `fail` makes it fail retryably (nothing leaves its queue), `refuse` for good.
 #pragma once
 
 #include <atomic>

@@ -9,25 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include "support/counting_sink.h"
+
 namespace stackhouse::sinks {
 namespace {
-
-// A sink whose deadline the test sets, as the worker does before each call.
-class DeadlineSink : public pipeline::Sink {
- public:
-  Status writeLogs(std::span<const telemetry::LogBatch* const>, std::string_view,
-                   pipeline::Attempt) override {
-    return Status::ok();
-  }
-  Status writeSpans(std::span<const telemetry::SpanBatch* const>, std::string_view,
-                    pipeline::Attempt) override {
-    return Status::ok();
-  }
-  Status writeMetrics(std::span<const telemetry::MetricBatch* const>, std::string_view,
-                      pipeline::Attempt) override {
-    return Status::ok();
-  }
-};
 
 // Rows are one byte each; the requests sent, as [begin, end) row ranges.
 struct Recorder {
@@ -42,7 +27,7 @@ struct Recorder {
 };
 
 TEST(SendInChunks, CutsToTheRowLimitAndRecordsProgress) {
-  DeadlineSink sink;
+  stackhouse::testing::CountingSink sink;
   DeliveryProgress progress;
   ChunkStats stats;
   Recorder r;
@@ -59,7 +44,7 @@ TEST(SendInChunks, CutsToTheRowLimitAndRecordsProgress) {
 }
 
 TEST(SendInChunks, NoRequestStartsPastTheDeadline) {
-  DeadlineSink sink;
+  stackhouse::testing::CountingSink sink;
   DeliveryProgress progress;
   ChunkStats stats;
   Recorder r;
