@@ -278,6 +278,55 @@ class RecordingExecutor : public store::SqlExecutor {
 
 // On a remote whose telemetry database is `telemetry`: what the engine-parsed guard maps, allows
 // and refuses, and the exact text the remote receives.
+// The query service keeps the statements that passed (checked_query_cache.h): every hostile query
+// is refused again when asked a second time, from the cache or not (one that passes the check and
+// fails in the engine, such as a table named `/etc/passwd` in the telemetry database, may be kept:
+// it then fails the same way), after the analysts' queries filled it; and a statement whose
+// Identifier parameter passed with one value is checked again with another.
+TEST_F(HostileQueryTest, TheCheckedStatementCacheNeverPassesAHostileQuery) {
+  auto connection = store_->openQueryConnection({});
+  ASSERT_TRUE(connection.isOk()) << connection.status().toString();
+  CheckedQueryCache cache;
+  UserQueryOptions options;
+  options.checked = &cache;
+  for (const char* sql : kAnalystQueries) {
+    const SqlApiReply r = runUserQuery(*connection.value(), sql, {}, options);
+    EXPECT_EQ(r.httpStatus, 200) << sql << " -> " << r.json.substr(0, 300);
+  }
+  EXPECT_GT(cache.size(), 0u);
+  for (const Hostile& h : hostileQueries()) {
+    const std::string shown = h.sql.size() > 120 ? h.sql.substr(0, 120) + "..." : h.sql;
+    int first = 0;
+    for (int round = 0; round < 2; ++round) {
+      const SqlApiReply r = runUserQuery(*connection.value(), h.sql, {}, options);
+      EXPECT_TRUE(r.httpStatus == 400 || r.httpStatus == 403 || r.httpStatus == 413)
+          << shown << " (round " << round << ") -> " << r.httpStatus << " "
+          << r.json.substr(0, 300);
+      if (round == 0) first = r.httpStatus;
+      EXPECT_EQ(r.httpStatus, first) << shown;
+    }
+    // Kept only when the engine-parsed check passed it.
+    if (cache.find(kLogicalDatabase, h.sql)) {
+      EXPECT_EQ(first, 400) << shown << ": kept, yet refused by the check";
+    }
+  }
+
+  const char* const named[] = {"SELECT count() FROM {d:Identifier}.otel_logs",
+                               "SELECT {c:Identifier} FROM otel.otel_logs LIMIT 1",
+                               "SELECT count() FROM {t:Identifier}"};
+  const store::QueryParams benign[] = {{{"d", "otel"}}, {{"c", "Body"}}, {{"t", "otel_logs"}}};
+  const store::QueryParams hostile[] = {
+      {{"d", "system"}}, {{"c", "file('/etc/passwd')"}}, {{"t", "system.users"}}};
+  for (size_t i = 0; i < std::size(named); ++i) {
+    EXPECT_EQ(runUserQuery(*connection.value(), named[i], benign[i], options).httpStatus, 200)
+        << named[i];
+    const SqlApiReply r = runUserQuery(*connection.value(), named[i], hostile[i], options);
+    EXPECT_TRUE(r.httpStatus == 400 || r.httpStatus == 403)
+        << named[i] << " -> " << r.httpStatus << " " << r.json.substr(0, 300);
+    EXPECT_FALSE(cache.find(kLogicalDatabase, named[i])) << named[i];
+  }
+}
+
 TEST_F(HostileQueryTest, ARemoteDatabaseIsReachedByItsLogicalOrRealNameOnly) {
   struct Case {
     std::string sql;
