@@ -27,9 +27,20 @@ if (args[0] !== 'run' || !arg('--config') || !arg('--data-dir')) {
 const dataDir = arg('--data-dir');
 fs.readFileSync(arg('--config'), 'utf8');
 const logFile = path.join(dataDir, 'logs.jsonl');
+// One line per stored request (a JSON array of its records), written in one write: a kill -9
+// during that write leaves a torn last line, a request that was never durable (nor acknowledged).
+// It is cut off at start, as a journal's torn tail is.
+function storedRequests() {
+  if (!fs.existsSync(logFile)) return [];
+  const text = fs.readFileSync(logFile, 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+if (fs.existsSync(logFile)) {
+  const text = fs.readFileSync(logFile, 'utf8');
+  fs.truncateSync(logFile, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+}
 // Requests already stored, by the hash of their bytes: a retried request is stored once.
-const seen = new Set(fs.existsSync(logFile)
-  ? fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).h) : []);
+const seen = new Set(storedRequests().map((records) => records[0]?.h));
 const log = (o) => process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'info', thread: 1, ...o })}\n`);
 
 if (mode === 'crash') { process.stderr.write('fake-stackhouse: crashing as asked\n'); process.exit(3); }
@@ -71,7 +82,7 @@ const otlp = http.createServer(async (req, res) => {
       if (seen.has(h) && bug !== 'dup') return;
       seen.add(h);
       const fd = fs.openSync(logFile, 'a');
-      fs.writeSync(fd, lines.map((l) => `${l}\n`).join(''));
+      fs.writeSync(fd, `[${lines.join(',')}]\n`);
       fs.fsyncSync(fd);
       fs.closeSync(fd);
     };
@@ -87,8 +98,7 @@ const otlp = http.createServer(async (req, res) => {
 });
 
 function readLogs() {
-  if (!fs.existsSync(logFile)) return [];
-  return fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return storedRequests().flat();
 }
 
 const api = http.createServer(async (req, res) => {
