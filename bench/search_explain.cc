@@ -3,8 +3,12 @@
 // engine's `EXPLAIN indexes = 1` (which parts and granules the primary key and each skip index
 // keep) when --explain is given, then the statement's time, rows and bytes read. --whole: the
 // whole range in one statement, as before the windows; --windows=N: up to N narrow windows.
-//   search_explain <engine data dir> [--explain] [--whole] [--windows=N] '<request JSON>'...
+//   search_explain <engine data dir> [--explain] [--whole] [--windows=N] [--sql '<statement>']
+//                  '<request JSON>'...
 // A request without "from"/"to" covers the 24 hours before now, as the search benchmark does.
+// --sql '<statement>' runs one statement as written instead (a schema experiment: ALTER TABLE
+// ... ADD INDEX, MATERIALIZE INDEX), with its time, rows and bytes read; give it again to time it
+// again.
 #include <unistd.h>
 
 #include <chrono>
@@ -40,6 +44,19 @@ int main(int argc, char** argv) {
       narrowWindows = std::atoi(body.c_str() + 10);
       continue;
     }
+    if (body == "--sql" && i + 1 < argc) {
+      const std::string sql = argv[++i];
+      auto out = store.value()->execute(sql, "TSV");
+      if (!out.isOk()) {
+        std::printf("-- %s\n", out.status().toString().c_str());
+        continue;
+      }
+      std::printf("%s-- %.1f ms, %llu rows read, %llu bytes read\n",
+                  out.value().data.substr(0, 4000).c_str(), out.value().elapsedSeconds * 1000,
+                  static_cast<unsigned long long>(out.value().rowsRead),
+                  static_cast<unsigned long long>(out.value().bytesRead));
+      continue;
+    }
     if (body == "--explain" || body == "--whole") {
       explain = explain || body == "--explain";
       if (body == "--whole") firstWindowNs = 0;
@@ -57,10 +74,10 @@ int main(int argc, char** argv) {
     const auto& p = std::get<query::PreparedSearch>(prepared);
     std::printf("== %s (%zu windows)\n", body.c_str(), p.windows.size());
     for (size_t w = 0; w < p.windows.size(); ++w) {
-      const auto& s = p.windows[w];
+      const auto& s = p.windows[w];  // the capped form (query/search_api.h)
       if (explain) {
         auto plan = store.value()->query("EXPLAIN indexes = 1 " + s.sql, "TSVRaw", s.params);
-        std::printf("-- window %zu plan\n%s\n", w,
+        std::printf("-- window %zu statement\n%s\n-- window %zu plan\n%s\n", w, s.sql.c_str(), w,
                     plan.isOk() ? plan.value().data.c_str() : plan.status().toString().c_str());
       }
       auto out = store.value()->query(s.sql, "JSONCompactEachRow", s.params);

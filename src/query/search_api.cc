@@ -155,7 +155,6 @@ struct Where {
   std::string where;
   store::QueryParams params;
   bool pinsAnId = false;  // search::SqlFilter::pinsAnId
-  bool matchAll = false;  // no filter but the time range
 };
 
 std::string timeRange(Source source, std::string_view fromParam, std::string_view toParam,
@@ -185,7 +184,6 @@ std::variant<Where, SqlApiReply> buildWhere(const Common& c, int64_t fromNs, int
     std::string_view expr = c.query;
     while (!expr.empty() && (expr.front() == ' ' || expr.front() == '\n')) expr.remove_prefix(1);
     w.where = expr.empty() ? "1" : "(" + c.query + "\n)";
-    w.matchAll = expr.empty();
     return w;
   }
   auto filter = search::searchToSql(c.query, c.source);
@@ -196,7 +194,6 @@ std::variant<Where, SqlApiReply> buildWhere(const Common& c, int64_t fromNs, int
   w.where = range;
   if (filter.value().where != "1") w.where += " AND " + filter.value().where;
   w.pinsAnId = filter.value().pinsAnId;
-  w.matchAll = filter.value().where == "1";
   return w;
 }
 
@@ -209,24 +206,31 @@ std::string fromClause(const Common& c, const Where& w) {
 
 std::string selectList(const std::vector<std::string>& columns, Source source);
 
-// The newest `limit` matching rows (and those tied with the last). A top-N sort that carries
-// every selected column runs out of memory on wide rows (measured: the 1 GiB bound hit on 10M
-// logs with their attribute maps), so the subquery finds the oldest timestamp of the page from
-// the Timestamp column and the filter's columns alone, and the outer query reads the wide columns
-// of the rows from that timestamp on only. With `cap` > 0 the outer query ends `LIMIT cap`
-// instead of `LIMIT limit WITH TIES`: the same rows whenever fewer than `cap` rows reach the
-// page's oldest timestamp, and a plain LIMIT lets the engine read the wide columns of the rows it
-// keeps only (lazy materialization; WITH TIES reads them for every row past the timestamp filter:
-// 77.6 against 57.0 ms of engine time for the newest 100 of 2M logs). An answer of `cap` rows may
-// lack some tied rows: the caller then runs the WITH TIES form (searchCapped).
+// The newest `limit` matching rows, in one of two forms.
+// With `capped`, the statement ends `LIMIT limit + 1`: under a plain LIMIT the engine reads the
+// sort key and the filter's columns, keeps the top rows, and reads the wide columns (Body, the
+// attribute maps) of those rows only (lazy materialization). The answer holds the page unless its
+// last row ties with the page's last (searchNeedsTies).
+// Otherwise it ends `LIMIT limit WITH TIES`, which the engine cannot materialize lazily, and a
+// top-N sort that carries every selected column runs out of memory on wide rows (measured: the
+// 1 GiB bound hit on 10M logs with their attribute maps); so a subquery finds the oldest
+// timestamp of the page from the Timestamp column and the filter's columns alone, and the outer
+// query reads the wide columns of the rows from that timestamp on only.
+// Engine time on 2M logs over 24 h (docs/benchmarks.md): the capped form took 17-20 against 31 ms
+// for a rare token, 39 against 78 for an attribute lookup, 93 against 130 for an attribute
+// equality that a third of the rows match.
 std::string newestRows(const std::vector<std::string>& select, const Common& c, const Where& w,
-                       int64_t limit, std::string_view hidden = {}, int64_t cap = 0) {
+                       int64_t limit, bool capped, std::string_view hidden = {}) {
   const std::string from = fromClause(c, w);
+  if (capped) {
+    return selectList(select, c.source) + std::string(hidden) + from +
+           "\nORDER BY Timestamp DESC LIMIT " + std::to_string(limit + 1);
+  }
   const std::string n = std::to_string(limit);
   return selectList(select, c.source) + std::string(hidden) + from +
          "\nAND Timestamp >= (SELECT min(Timestamp) FROM (SELECT Timestamp" + from +
-         "\nORDER BY Timestamp DESC LIMIT " + n + "))\nORDER BY Timestamp DESC LIMIT " +
-         (cap > 0 ? std::to_string(cap) : n + " WITH TIES");
+         "\nORDER BY Timestamp DESC LIMIT " + n + "))\nORDER BY Timestamp DESC LIMIT " + n +
+         " WITH TIES";
 }
 
 const std::vector<std::string>& defaultColumns(Source source) {
@@ -484,15 +488,15 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
     }
     hasCursor = true;
   }
-  // The statement over [fromNs, to), after the cursor when there is one; with `cap` > 0 it ends
-  // LIMIT cap instead of WITH TIES (newestRows).
-  bool pinsAnId = false, matchAll = false;
-  auto statement = [&](int64_t fromNs, int64_t cap) -> std::variant<SqlRequest, SqlApiReply> {
+  // The statement over [fromNs, to), after the cursor when there is one, in both forms
+  // (newestRows).
+  bool pinsAnId = false;
+  auto statement = [&](int64_t fromNs, SqlRequest* capped,
+                       SqlRequest* tied) -> std::optional<SqlApiReply> {
     auto where = buildWhere(c, fromNs, c.toNs);
     if (auto* e = std::get_if<SqlApiReply>(&where)) return std::move(*e);
     Where& w = std::get<Where>(where);
     pinsAnId = w.pinsAnId;
-    matchAll = w.matchAll;
     if (hasCursor) {
       w.params.emplace_back("c_ts", std::to_string(cursorTs));
       w.params.emplace_back("c_tie", std::to_string(cursorTie));
@@ -501,44 +505,35 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
           "fromUnixTimestamp64Nano({c_ts:Int64}) OR " +
           tiebreak(c.source) + " < {c_tie:UInt64})";
     }
-    SqlRequest sql;
-    sql.sql = newestRows(select, c, w, limit, {}, cap);
-    sql.params = std::move(w.params);
-    return sql;
+    capped->sql = newestRows(select, c, w, limit, /*capped=*/true);
+    capped->params = w.params;
+    tied->sql = newestRows(select, c, w, limit, /*capped=*/false);
+    tied->params = std::move(w.params);
+    return std::nullopt;
   };
   PreparedSearch p;
   p.limit = static_cast<int>(limit);
-  p.cap = static_cast<int>(2 * limit);
   p.visibleColumns = select.size();
-  auto full = statement(c.fromNs, 0);
-  if (auto* e = std::get_if<SqlApiReply>(&full)) return std::move(*e);
-  p.sql = std::move(std::get<SqlRequest>(full));
+  SqlRequest whole, wholeTied;
+  if (auto e = statement(c.fromNs, &whole, &wholeTied)) return std::move(*e);
   // The narrowing windows, newest first: the rows newer than the page's oldest are all inside a
   // window that holds a full page, so that window's page is the range's page. None for an id
   // lookup: one trace's records never fill a page, so a window would only add a statement.
   if (pinsAnId) narrowWindows = 0;
   const int64_t top = std::max(c.fromNs, hasCursor && cursorTs < c.toNs ? cursorTs + 1 : c.toNs);
   const uint64_t span = static_cast<uint64_t>(top) - static_cast<uint64_t>(c.fromNs);
-  int64_t firstFrom = c.fromNs;  // where the first window starts
   for (uint64_t width = static_cast<uint64_t>(std::max<int64_t>(firstWindowNs, 0));
        width > 0 && width < span && static_cast<int>(p.windows.size()) < narrowWindows;
        width *= 4) {
-    auto window = statement(top - static_cast<int64_t>(width), 0);
-    if (auto* e = std::get_if<SqlApiReply>(&window)) return std::move(*e);
-    if (p.windows.empty()) firstFrom = top - static_cast<int64_t>(width);
-    p.windows.push_back(std::move(std::get<SqlRequest>(window)));
+    SqlRequest window, windowTied;
+    if (auto e = statement(top - static_cast<int64_t>(width), &window, &windowTied)) {
+      return std::move(*e);
+    }
+    p.windows.push_back(std::move(window));
+    p.tiedWindows.push_back(std::move(windowTied));
   }
-  p.windows.push_back(p.sql);
-  // The newest rows with no filter (the first page anyone sees) come from the capped form of the
-  // first window (62.9 against 93.6 ms p50 through the API for the newest 100 of 2M logs,
-  // docs/benchmarks.md). With a filter the plain LIMIT read more where matches are sparse (44.1
-  // against 38.9 ms of engine time for a rare token), so filtered searches, and every window
-  // after the first, are the WITH TIES form at once.
-  if (matchAll) {
-    auto capped = statement(firstFrom, p.cap);
-    if (auto* e = std::get_if<SqlApiReply>(&capped)) return std::move(*e);
-    p.capped = std::move(std::get<SqlRequest>(capped));
-  }
+  p.windows.push_back(std::move(whole));
+  p.tiedWindows.push_back(std::move(wholeTied));
   return p;
 }
 
@@ -550,12 +545,16 @@ bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiR
   return static_cast<int>(rows.rows.size()) >= prepared.limit;
 }
 
-bool searchCapped(const PreparedSearch& prepared, const SqlApiReply& raw) {
-  if (raw.httpStatus != 200 || !prepared.capped) return false;
+bool searchNeedsTies(const PreparedSearch& prepared, const SqlApiReply& raw) {
+  if (raw.httpStatus != 200) return false;
   Rows rows;
   double elapsed = 0;
   if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return false;
-  return static_cast<int64_t>(rows.rows.size()) >= prepared.cap;
+  const auto n = static_cast<size_t>(prepared.limit);
+  if (rows.rows.size() <= n) return false;  // every matching row came
+  // Rows come newest first: past the page's last row, a row of the same time may be one of many.
+  return hiddenNumber(rows.rows[n - 1], prepared.visibleColumns) ==
+         hiddenNumber(rows.rows[n], prepared.visibleColumns);
 }
 
 SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw) {
@@ -709,7 +708,7 @@ std::variant<PreparedTail, SqlApiReply> prepareTail(std::string_view body, int64
   p.limit = static_cast<int>(limit);
   p.timeoutMs = static_cast<int>(timeout);
   p.visibleColumns = select.size();
-  p.sql.sql = newestRows(select, c, w, limit, ", _block_number AS _cursor_block");
+  p.sql.sql = newestRows(select, c, w, limit, /*capped=*/false, ", _block_number AS _cursor_block");
   p.sql.params = std::move(w.params);
   if (p.afterBlock < 0) {
     // The newest block in the window, whatever the filter: the rows stored up to it are the

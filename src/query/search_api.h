@@ -27,26 +27,23 @@ namespace stackhouse::query {
 
 // The newest page reads from the newest end of the range: `windows` are the same statement over
 // [to - w, to), [to - 4w, to), ... (w = kFirstWindowNs, at most kNarrowWindows of them; `to` the
-// cursor's time when paging), the last one the whole range (`sql`). The caller runs them in order
-// and answers with the first whose page is full (searchAnswered), so a page of the newest rows of
-// a day reads the newest granules, not the day. Each is a user query like any other. One narrow
-// window, then the whole range: each statement costs 35-50 ms of engine time even when its index
-// keeps no granule, so a sparse match (a trace id, a rare token: the page never fills) paid for
-// four windows more than the whole range costs (docs/benchmarks.md, 2026-12-06). A query that
-// pins a trace or span id (search::SqlFilter::pinsAnId) reads the whole range at once.
+// cursor's time when paging), the last one the whole range. The caller runs them in order and
+// answers with the first whose page is full (searchAnswered), so a page of the newest rows of a
+// day reads the newest granules, not the day. Each is a user query like any other. One narrow
+// window, then the whole range: a sparse match (a rare token: the page never fills) pays for
+// every window before the whole range (docs/benchmarks.md, 2026-12-06). A query that pins a trace
+// or span id (search::SqlFilter::pinsAnId) reads the whole range at once.
 inline constexpr int64_t kFirstWindowNs = int64_t{3600} * 1000 * 1000 * 1000;
 inline constexpr int kNarrowWindows = 1;
 
 struct PreparedSearch {
-  SqlRequest sql;  // the whole range
-  // Newest first, each ending `LIMIT limit WITH TIES`; the last is `sql`.
+  // Newest first, the last the whole range. Each ends `LIMIT limit + 1`: under a plain LIMIT the
+  // engine reads the wide columns of the rows it keeps only.
   std::vector<SqlRequest> windows;
-  // A search with no filter: windows[0] ending `LIMIT cap` instead, run first. Under a plain LIMIT
-  // the engine reads the wide columns of the rows it keeps only; an answer of `cap` rows may lack
-  // rows tied with the page's last one (searchCapped), and windows[0] answers instead.
-  std::optional<SqlRequest> capped;
+  // The same windows ending `LIMIT limit WITH TIES`, for when a window's answer may lack rows
+  // tied with the page's last (searchNeedsTies); the same window is then run in this form.
+  std::vector<SqlRequest> tiedWindows;
   int limit = 100;
-  int cap = 200;
   size_t visibleColumns = 0;  // the hidden cursor columns follow these
 };
 
@@ -80,10 +77,11 @@ struct PreparedTail {
 std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs,
                                                         int64_t firstWindowNs = kFirstWindowNs,
                                                         int narrowWindows = kNarrowWindows);
-// True when `raw`, the answer of `capped`, held `cap` rows: windows[0] answers instead.
-bool searchCapped(const PreparedSearch& prepared, const SqlApiReply& raw);
-// True when `raw`, the answer of windows[window], is the answer to give (its page is full, it is
-// the last window, or it is an error); false: run the next window.
+// True when `raw`, the answer of windows[w], came to its LIMIT and its last row has the time of
+// the page's last row: rows tied with that one may be missing, so tiedWindows[w] answers instead.
+bool searchNeedsTies(const PreparedSearch& prepared, const SqlApiReply& raw);
+// True when `raw`, the answer of windows[window] (or tiedWindows[window]), is the answer to give
+// (its page is full, it is the last window, or it is an error); false: run the next window.
 bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiReply& raw);
 // {columns, rows, elapsed_ms, cursor}: the hidden columns cut, cursor null on the last page.
 SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw);

@@ -113,6 +113,9 @@ Status ChdbConnection::connect(bool first) {
   if (options_.maxMemoryBytes != 0) {
     args.push_back("--max_server_memory_usage=" + std::to_string(options_.maxMemoryBytes));
   }
+  if (options_.uncompressedCacheBytes != 0) {
+    args.push_back("--uncompressed_cache_size=" + std::to_string(options_.uncompressedCacheBytes));
+  }
   // The configuration goes in through a memory file, so that nothing is written on disk for it.
   // The engine reads it during chdb_connect; it stays open with the connection, so that its path
   // names it for as long as the engine may look at it again.

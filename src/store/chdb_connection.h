@@ -32,6 +32,9 @@ struct ConnectOptions {
   // Not 0: caps the memory the whole engine tracks (ClickHouse's max_server_memory_usage): past
   // it, statements and merges fail with MEMORY_LIMIT_EXCEEDED instead of growing the process.
   uint64_t maxMemoryBytes = 0;
+  // Not 0: the engine keeps up to this many bytes of decompressed column blocks
+  // (uncompressed_cache_size) for the statements that ask for it (use_uncompressed_cache).
+  uint64_t uncompressedCacheBytes = 0;
   // For commands that only read a data directory. The engine is started with a configuration
   // under which it selects no merge (every part is above the largest size it may merge), keeps
   // outdated parts and temporary directories, and drops no empty part, so that what it does in

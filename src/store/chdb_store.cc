@@ -35,6 +35,11 @@ bool isSafeToken(std::string_view token) {
 
 }  // namespace
 
+uint64_t uncompressedCacheBytes(uint64_t engineMemoryBytes) {
+  constexpr uint64_t kMost = uint64_t{128} << 20;
+  return engineMemoryBytes == 0 ? kMost : std::min(kMost, engineMemoryBytes / 8);
+}
+
 Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) {
   std::unique_ptr<ChdbStore> store(new ChdbStore());
   store->dataDir_ = options.dataDir;
@@ -62,7 +67,9 @@ Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) 
   // Ingest while four clients search rose from 0.68 to 0.78-0.80 of its rate alone
   // (docs/benchmarks.md).
   auto writer = ChdbConnection::open(
-      options.dataDir, {.maxMemoryBytes = options.maxMemoryBytes, .setup = {"SET priority = 1"}});
+      options.dataDir, {.maxMemoryBytes = options.maxMemoryBytes,
+                        .uncompressedCacheBytes = uncompressedCacheBytes(options.maxMemoryBytes),
+                        .setup = {"SET priority = 1"}});
   if (!writer) return writer.status();
   store->writer_ = std::move(writer.value());
   store->ttlSeconds_ = options.ttlSeconds;
@@ -95,7 +102,8 @@ Result<std::unique_ptr<ChdbConnection>> ChdbStore::openQueryConnection(const Que
   // The `otel` database is the current one, so that an unqualified name never resolves to the
   // engine's default database (which in the embedded engine reads files of the working
   // directory). Low OS priority for query threads, and a lower query priority than the inserts'
-  // (the engine pauses them while an insert runs): ingest keeps the CPU when both want it.
+  // (the engine pauses them while an insert runs): ingest keeps the CPU when both want it. User
+  // queries read through the engine's cache of decompressed blocks (uncompressedCacheBytes).
   for (std::string sql : {
            std::string("SET output_format_json_quote_64bit_integers = 1"),
            std::string("SET output_format_json_quote_denormals = 1"),
@@ -107,19 +115,23 @@ Result<std::unique_ptr<ChdbConnection>> ChdbStore::openQueryConnection(const Que
            "SET max_query_size = " + std::to_string(b.maxQueryBytes),
            std::string("SET os_thread_priority = 10"),
            std::string("SET priority = 2"),
+           std::string("SET use_uncompressed_cache = 1"),
            "USE " + std::string(kDatabase),
            std::string("SET readonly = 1"),
        }) {
     setup.push_back(std::move(sql));
   }
-  return ChdbConnection::open(
-      dataDir_,
-      {.maxMemoryBytes = maxMemoryBytes_, .readOnly = readOnly_, .setup = std::move(setup)});
+  return ChdbConnection::open(dataDir_,
+                              {.maxMemoryBytes = maxMemoryBytes_,
+                               .uncompressedCacheBytes = uncompressedCacheBytes(maxMemoryBytes_),
+                               .readOnly = readOnly_,
+                               .setup = std::move(setup)});
 }
 
 Result<std::unique_ptr<ChdbConnection>> ChdbStore::openControlConnection() {
   return ChdbConnection::open(
       dataDir_, {.maxMemoryBytes = maxMemoryBytes_,
+                 .uncompressedCacheBytes = uncompressedCacheBytes(maxMemoryBytes_),
                  .readOnly = readOnly_,
                  .setup = {"USE " + std::string(kDatabase), "SET max_execution_time = 10"}});
 }

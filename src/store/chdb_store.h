@@ -50,6 +50,13 @@ struct StoreOptions {
   OpenMode mode = OpenMode::kReadWrite;
 };
 
+// The engine's cache of decompressed column blocks, which user queries read through: a page of
+// search results reads a few rows from each of many granules, and decompressing their blocks
+// again was most of a repeated search's time (docs/benchmarks.md, "The uncompressed cache").
+// 128 MiB, or an eighth of the engine's memory cap when that is smaller. Only user queries fill
+// it; inserts and merges do not.
+uint64_t uncompressedCacheBytes(uint64_t engineMemoryBytes);
+
 class ChdbStore {
  public:
   // Opens the engine; read-write, also creates the schema and applies the TTL. Start-up only.

@@ -40,18 +40,18 @@ query::SqlApiReply emptyAnswer(const query::PreparedTail& prepared) {
 }
 
 // Runs the search's windows newest first, one at a time, and answers with the first full page
-// (query/search_api.h). The first window's capped form, when there is one, goes first; the window
-// itself (WITH TIES) when that answer may lack rows tied with its last.
+// (query/search_api.h). A window whose answer may lack rows tied with the page's last runs again
+// in its WITH TIES form.
 void runSearchWindow(query::QueryService& queries, std::shared_ptr<query::PreparedSearch> p,
-                     size_t window, bool capped, query::QueryService::ClientGone gone,
+                     size_t window, bool tied, query::QueryService::ClientGone gone,
                      http::Respond respond) {
-  query::SqlRequest sql = capped ? *p->capped : p->windows[window];
+  query::SqlRequest sql = tied ? p->tiedWindows[window] : p->windows[window];
   queries.submit(std::move(sql), gone,
-                 [&queries, p, window, capped, gone,
+                 [&queries, p, window, tied, gone,
                   respond = std::move(respond)](query::SqlApiReply reply) mutable {
                    const bool goneNow = gone && gone();
-                   if (capped && !goneNow && query::searchCapped(*p, reply)) {
-                     runSearchWindow(queries, p, window, false, gone, std::move(respond));
+                   if (!tied && !goneNow && query::searchNeedsTies(*p, reply)) {
+                     runSearchWindow(queries, p, window, true, gone, std::move(respond));
                      return;
                    }
                    if (!goneNow && !query::searchAnswered(*p, window, reply)) {
@@ -78,8 +78,7 @@ Route searchRoute(query::QueryService& queries, NowNs now) {
       return;
     }
     auto p = std::make_shared<query::PreparedSearch>(std::move(std::get<0>(prepared)));
-    const bool capped = p->capped.has_value();
-    runSearchWindow(queries, std::move(p), 0, capped, goneOf(request), std::move(respond));
+    runSearchWindow(queries, std::move(p), 0, false, goneOf(request), std::move(respond));
   };
 }
 

@@ -310,6 +310,31 @@ TEST_F(ChdbStoreTest, ReadConnectionIsReadOnly) {
   }
 }
 
+// User queries read through the engine's cache of decompressed blocks: sized at the open, asked
+// for on every read connection, and a repeated read is served from it.
+TEST_F(ChdbStoreTest, UserQueriesReadThroughTheUncompressedCache) {
+  EXPECT_EQ(uncompressedCacheBytes(0), uint64_t{128} << 20);
+  EXPECT_EQ(uncompressedCacheBytes(uint64_t{4} << 30), uint64_t{128} << 20);
+  EXPECT_EQ(uncompressedCacheBytes(uint64_t{512} << 20), uint64_t{64} << 20);
+  EXPECT_EQ(q("SELECT value FROM system.server_settings WHERE name = 'uncompressed_cache_size'"),
+            std::to_string(uint64_t{128} << 20) + "\n");
+  EXPECT_EQ(q("SELECT getSetting('use_uncompressed_cache')"), "true\n");
+  LogBatch b;
+  for (int i = 0; i < 100; ++i)
+    addLog(b, kNow + i, "svc-cache", "cached body " + std::to_string(i));
+  const LogBatch* parts[] = {&b};
+  ASSERT_TRUE(store_->insert<LogBatch>(parts, "cache-1").isOk());
+  const std::string hits =
+      "SELECT sum(value) FROM system.events WHERE event = 'UncompressedCacheHits'";
+  const std::string read =
+      "SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-cache' "
+      "AND Body LIKE 'cached body%'";
+  EXPECT_EQ(q(read), "100\n");
+  const std::string before = q(hits);
+  EXPECT_EQ(q(read), "100\n");
+  EXPECT_GT(std::stoll("0" + q(hits)), std::stoll("0" + before));
+}
+
 TEST_F(ChdbStoreTest, QueryParametersAreBoundNotSpliced) {
   auto r = store_->query("SELECT {s:String} AS s, {n:UInt64} + 1 AS n", "TSV",
                          {{"s", "x'); DROP TABLE otel.otel_logs; --"}, {"n", "41"}});

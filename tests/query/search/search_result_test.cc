@@ -97,23 +97,25 @@ class SearchResultTest : public ::testing::Test {
     return r.isOk() ? std::stoll(r.value().data) : -2;
   }
 
-  // Runs a prepared search as web/search_routes.cc does: the capped form of the first window when
-  // there is one (then that window WITH TIES when the capped answer may lack tied rows), then the
-  // windows newest first until one answers. `onTied` sees each WITH TIES answer that replaced a
-  // capped one.
+  // Runs a prepared search as web/search_routes.cc does: the windows newest first until one
+  // answers, each in its WITH TIES form when its capped answer may lack tied rows. `onTied` sees
+  // each WITH TIES answer that replaced a capped one.
   template <typename OnTied>
   static SqlApiReply runAsTheRoute(const PreparedSearch& p, OnTied&& onTied) {
     auto run = [](const SqlRequest& s) {
       return runUserQuery(*reader_, s.sql, s.params, UserQueryOptions{});
     };
     for (size_t at = 0;; ++at) {
-      SqlApiReply raw = run(at == 0 && p.capped ? *p.capped : p.windows[at]);
-      if (at == 0 && p.capped && searchCapped(p, raw)) {
-        raw = run(p.windows[0]);
+      SqlApiReply raw = run(p.windows[at]);
+      if (searchNeedsTies(p, raw)) {
+        raw = run(p.tiedWindows[at]);
         onTied(raw);
       }
       if (searchAnswered(p, at, raw)) return raw;
     }
+  }
+  static SqlApiReply runAsTheRoute(const PreparedSearch& p) {
+    return runAsTheRoute(p, [](const SqlApiReply&) {});
   }
 
   static stackhouse::testing::TempDir* dir_;
@@ -218,8 +220,7 @@ TEST_F(SearchResultTest, CursorPagesCoverEveryRowOnce) {
     auto prepared = prepareSearch(body("logs", "reset OR paid", extra), kStartMs * 1000000);
     ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared));
     const auto& p = std::get<PreparedSearch>(prepared);
-    SqlApiReply reply =
-        shapeSearchReply(p, runUserQuery(*reader_, p.sql.sql, p.sql.params, UserQueryOptions{}));
+    SqlApiReply reply = shapeSearchReply(p, runAsTheRoute(p));
     ASSERT_EQ(reply.httpStatus, 200) << reply.json;
     // Each row's SpanId is unique in the fixture.
     for (size_t at = reply.json.find("\"rows\":");
@@ -261,9 +262,11 @@ TEST_F(SearchResultTest, NarrowingWindowsGiveTheWholeRangesPages) {
       const auto& f = std::get<PreparedSearch>(whole);
       ASSERT_EQ(f.windows.size(), 1u);
       mostWindows = std::max(mostWindows, w.windows.size());
-      const SqlApiReply a = shapeSearchReply(w, runAsTheRoute(w, [](const SqlApiReply&) {}));
+      // The windows as the route runs them against the whole range in the WITH TIES form alone.
+      const SqlApiReply a = shapeSearchReply(w, runAsTheRoute(w));
       const SqlApiReply b =
-          shapeSearchReply(f, runUserQuery(*reader_, f.sql.sql, f.sql.params, UserQueryOptions{}));
+          shapeSearchReply(f, runUserQuery(*reader_, f.tiedWindows[0].sql, f.tiedWindows[0].params,
+                                           UserQueryOptions{}));
       ASSERT_EQ(a.httpStatus, 200) << a.json;
       ASSERT_EQ(b.httpStatus, 200) << b.json;
       // elapsed_ms differs; the rows and the cursor must not.
@@ -309,8 +312,7 @@ TEST_F(SearchResultTest, IdLookupsReadTheWholeRangeAtOnce) {
     const auto& p = std::get<PreparedSearch>(prepared);
     if (c.whole) {
       ASSERT_EQ(p.windows.size(), 1u) << c.query;
-      EXPECT_EQ(p.windows[0].sql, p.sql.sql) << c.query;
-      EXPECT_FALSE(p.capped) << c.query;
+      EXPECT_EQ(p.tiedWindows.size(), 1u) << c.query;
     } else {
       EXPECT_GT(p.windows.size(), 1u) << c.query;
     }
@@ -318,67 +320,66 @@ TEST_F(SearchResultTest, IdLookupsReadTheWholeRangeAtOnce) {
 }
 
 // Rows that share one timestamp past the capped statement's LIMIT: the capped answer is seen to
-// be capped, the WITH TIES form of the same window runs instead (as the search route does), and
-// the pages still cover every row once, in (time, tiebreak) order.
+// lack tied rows, the WITH TIES form of the same window runs instead (as the search route does),
+// and the pages still cover every row once, in (time, tiebreak) order; with and without a filter.
 TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
   auto tied = store_->execute(R"(INSERT INTO otel.otel_logs (Timestamp, ServiceName, Body)
       SELECT toDateTime64('2026-01-01 02:00:00.5', 9, 'UTC') + toIntervalSecond(intDiv(number, 12)),
         'tied', 'tied row ' || toString(number) FROM numbers(15))");
   ASSERT_TRUE(tied.isOk()) << tied.status().toString();
   const std::string range = R"("from": "2026-01-01T02:00:00Z", "to": "2026-01-01T02:01:00Z")";
-  std::set<std::string> seen;
-  std::string cursor;
-  int pages = 0, cappedAnswers = 0;
-  for (;;) {
-    std::string request = R"({"source": "logs", "query": "", "limit": 4, )" + range +
-                          R"(, "select": ["Timestamp", "Body"])";
-    if (!cursor.empty()) request += R"(, "cursor": ")" + cursor + "\"";
-    auto prepared = prepareSearch(request + "}", kStartMs * 1000000);
-    ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared));
-    const auto& p = std::get<PreparedSearch>(prepared);
-    ASSERT_EQ(p.cap, 8);
-    ASSERT_TRUE(p.capped);
-    SqlApiReply raw = runAsTheRoute(p, [&](const SqlApiReply& tiedAnswer) {
-      ++cappedAnswers;
-      // All the rows from the page's oldest timestamp on: more than the cap.
-      size_t rows = 0;
-      for (size_t i = 0; (i = tiedAnswer.json.find("tied row ", i)) != std::string::npos; ++i) {
-        ++rows;
+  for (std::string_view query : {"", "tied"}) {
+    std::set<std::string> seen;
+    std::string cursor;
+    int pages = 0, tiedAnswers = 0;
+    for (;;) {
+      std::string request = R"({"source": "logs", "query": ")" + std::string(query) +
+                            R"(", "limit": 4, )" + range + R"(, "select": ["Timestamp", "Body"])";
+      if (!cursor.empty()) request += R"(, "cursor": ")" + cursor + "\"";
+      auto prepared = prepareSearch(request + "}", kStartMs * 1000000);
+      ASSERT_TRUE(std::holds_alternative<PreparedSearch>(prepared));
+      const auto& p = std::get<PreparedSearch>(prepared);
+      SqlApiReply raw = runAsTheRoute(p, [&](const SqlApiReply& tiedAnswer) {
+        ++tiedAnswers;
+        // All the rows from the page's oldest timestamp on: more than the capped form's 5.
+        size_t rows = 0;
+        for (size_t i = 0; (i = tiedAnswer.json.find("tied row ", i)) != std::string::npos; ++i) {
+          ++rows;
+        }
+        EXPECT_GT(rows, 5u) << tiedAnswer.json;
+      });
+      const SqlApiReply reply = shapeSearchReply(p, std::move(raw));
+      ASSERT_EQ(reply.httpStatus, 200) << reply.json;
+      for (size_t at = 0; (at = reply.json.find("tied row ", at)) != std::string::npos; ++at) {
+        const size_t end = reply.json.find('"', at);
+        EXPECT_TRUE(seen.insert(reply.json.substr(at, end - at)).second) << reply.json;
       }
-      EXPECT_GT(rows, 8u) << tiedAnswer.json;
-    });
-    const SqlApiReply reply = shapeSearchReply(p, std::move(raw));
-    ASSERT_EQ(reply.httpStatus, 200) << reply.json;
-    for (size_t at = 0; (at = reply.json.find("tied row ", at)) != std::string::npos; ++at) {
-      const size_t end = reply.json.find('"', at);
-      EXPECT_TRUE(seen.insert(reply.json.substr(at, end - at)).second) << reply.json;
+      ++pages;
+      const auto c = reply.json.find("\"cursor\":\"");
+      if (c == std::string::npos) break;
+      cursor = reply.json.substr(c + 10, reply.json.find('"', c + 10) - c - 10);
+      ASSERT_LT(pages, 20);
     }
-    ++pages;
-    const auto c = reply.json.find("\"cursor\":\"");
-    if (c == std::string::npos) break;
-    cursor = reply.json.substr(c + 10, reply.json.find('"', c + 10) - c - 10);
-    ASSERT_LT(pages, 20);
+    EXPECT_EQ(seen.size(), 15u) << query;
+    // The first pages reach the twelve rows of one timestamp: more than the capped form holds.
+    EXPECT_GT(tiedAnswers, 0) << query;
   }
-  EXPECT_EQ(seen.size(), 15u);
-  // The first pages reach the twelve rows of one timestamp: more than the cap of 8.
-  EXPECT_GT(cappedAnswers, 0);
-  // A page of rows that do not tie past the cap is answered by the capped form alone.
-  auto newest = prepareSearch(body("logs", "", ", \"limit\": 5"), kStartMs * 1000000);
-  ASSERT_TRUE(std::holds_alternative<PreparedSearch>(newest));
-  const auto& n = std::get<PreparedSearch>(newest);
-  ASSERT_TRUE(n.capped);
-  EXPECT_EQ(n.capped->sql.find("WITH TIES"), std::string::npos);
-  EXPECT_NE(n.windows.front().sql.find("WITH TIES"), std::string::npos);
-  const SqlApiReply raw =
-      runUserQuery(*reader_, n.capped->sql, n.capped->params, UserQueryOptions{});
-  ASSERT_EQ(raw.httpStatus, 200) << raw.json;
-  EXPECT_FALSE(searchCapped(n, raw));
-  // A filtered search is never capped.
-  auto filtered = prepareSearch(body("logs", "reset", ", \"limit\": 5"), kStartMs * 1000000);
-  ASSERT_TRUE(std::holds_alternative<PreparedSearch>(filtered));
-  const auto& f = std::get<PreparedSearch>(filtered);
-  EXPECT_FALSE(f.capped);
-  for (const auto& w : f.windows) EXPECT_NE(w.sql.find("WITH TIES"), std::string::npos);
+  // A page of rows that do not tie past the cap is answered by the capped form alone, filtered
+  // or not.
+  for (std::string_view query : {"", "reset"}) {
+    auto newest = prepareSearch(body("logs", query, ", \"limit\": 5"), kStartMs * 1000000);
+    ASSERT_TRUE(std::holds_alternative<PreparedSearch>(newest));
+    const auto& n = std::get<PreparedSearch>(newest);
+    ASSERT_EQ(n.windows.size(), n.tiedWindows.size());
+    for (const auto& w : n.windows) EXPECT_NE(w.sql.find("LIMIT 6"), std::string::npos) << w.sql;
+    for (const auto& w : n.windows) EXPECT_EQ(w.sql.find("WITH TIES"), std::string::npos);
+    for (const auto& w : n.tiedWindows) EXPECT_NE(w.sql.find("WITH TIES"), std::string::npos);
+    const SqlApiReply raw =
+        runUserQuery(*reader_, n.windows.back().sql, n.windows.back().params, UserQueryOptions{});
+    ASSERT_EQ(raw.httpStatus, 200) << raw.json;
+    EXPECT_NE(raw.json.find("\"rows\""), std::string::npos);
+    EXPECT_FALSE(searchNeedsTies(n, raw)) << query;
+  }
 }
 
 TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {
