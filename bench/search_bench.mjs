@@ -14,7 +14,7 @@ const rows = Number(process.env.BENCH_SEARCH_ROWS || 2_000_000);
 const runs = Number(process.env.BENCH_SEARCH_RUNS || 20);
 const loader = path.join(repoRoot, 'build', 'bench', 'search_bench_load');
 
-// The ingest cost of the search's skip index beyond the exporter's (idx_body_lower): the same
+// The ingest cost of the search's skip index beyond the exporter's (idx_body_text): the same
 // load into a second fresh directory without it, in the same run.
 // BENCH_SEARCH_BARE=0 leaves that load out (half the set-up time at 10M rows).
 const withBare = process.env.BENCH_SEARCH_BARE !== '0';
@@ -68,7 +68,7 @@ try {
   ];
   const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
   console.log(`search benchmark: ${loaded.rows} logs over 24 h, loaded in ${loaded.seconds} s ` +
-    `(${loaded.rows_per_s} rows/s, INSERT ... SELECT in the engine; without idx_body_lower: ` +
+    `(${loaded.rows_per_s} rows/s, INSERT ... SELECT in the engine; without idx_body_text: ` +
     `${bareLoad.seconds} s, ${bareLoad.rows_per_s} rows/s); ${runs} runs per query`);
   console.log('| query | rows | p50 ms | p95 ms | engine p50 ms | goal p50 ms |');
   console.log('|---|---|---|---|---|---|');

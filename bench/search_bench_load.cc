@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   for (int i = 3; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--without-lower-body-index") {
-      without.push_back("idx_body_lower");
+      without.push_back("idx_body_text");
     } else if (arg.starts_with("--without-index=") && arg.size() > 16) {
       without.push_back(arg.substr(16));
     } else {

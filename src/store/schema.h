@@ -32,6 +32,9 @@ struct TableSpec {
   bool distributed = false;
   // Table settings beyond kPartSettings (in createSql too), set on a table made before them.
   std::vector<std::string> addedSettings;
+  // Skip indexes an earlier version added that this one replaced: dropped from a table made
+  // before (ALTER TABLE DROP INDEX IF EXISTS).
+  std::vector<std::string> droppedIndexes;
 };
 
 // The live tail follows insert order (query/search_api.h): each row keeps the number of the insert
@@ -57,6 +60,9 @@ struct SchemaOptions {
   // inserts and queries use), as the OpenTelemetry Collector's exporter does with cluster_name and
   // a Replicated table_engine. The server needs the {shard} and {replica} macros.
   std::string cluster;
+  // The free-text search's index over lower(Body) as an inverted text index (the embedded
+  // engine's, ClickHouse 26.2 and later) instead of a token bloom filter (any server).
+  bool bodyTextIndex = false;
 };
 
 // The statements that create the database (CREATE DATABASE IF NOT EXISTS, ON CLUSTER with one).

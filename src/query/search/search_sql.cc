@@ -309,6 +309,22 @@ class Builder {
     return "hasTokenCaseInsensitive(" + column + ", " + param(token) + ")";
   }
 
+  // `value` anywhere in the column, any case (ASCII letters fold, as positionCaseInsensitive
+  // does). On Body as lower(Body) LIKE '%value%': the same meaning, and the text index over
+  // lower(Body) (store/schema.cc) serves it from its dictionary; nothing serves
+  // positionCaseInsensitive.
+  std::string containsAnyCase(const std::string& column, const std::string& value) {
+    if (column != "Body") {
+      return "positionCaseInsensitive(" + column + ", " + param(value) + ") > 0";
+    }
+    std::string pattern = "%";
+    for (char ch : asciiLower(value)) {
+      if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
+      pattern += ch;
+    }
+    return "lower(Body) LIKE " + param(pattern + "%");
+  }
+
   Result<std::string> text(const Node& n, const std::string& column) {
     switch (n.match) {
       case MatchKind::kWord:
@@ -326,11 +342,10 @@ class Builder {
           seen.push_back(lowered);
           out += hasToken(column, t) + " AND ";
         }
-        out += "positionCaseInsensitive(" + column + ", " + param(n.value) + ") > 0)";
+        out += containsAnyCase(column, n.value) + ")";
         return out;
       }
-      case MatchKind::kSubstring:
-        return "positionCaseInsensitive(" + column + ", " + param(n.value) + ") > 0";
+      case MatchKind::kSubstring: return containsAnyCase(column, n.value);
       case MatchKind::kPrefix:
         return "match(" + column + ", " + param(prefixPattern(n.value)) + ")";
       case MatchKind::kSuffix:

@@ -147,6 +147,12 @@ TEST_F(SearchResultTest, LogCountsMatchHandWrittenSql) {
       {"priority", "hasToken(lower(Body), 'priority')"},
       {"/v1/parse", "position(Body, '/v1/parse') > 0"},
       {"*eset*", "position(lower(Body), 'eset') > 0"},
+      // Substrings across token separators, an underscore that is no wildcard (priority-3 and
+      // priority_3 are both in the fixture), and case folded for ASCII letters only.
+      {"*/v1/p*", "position(lower(Body), '/v1/p') > 0"},
+      {"*Y_3*", "position(Body, 'y_3') > 0"},
+      {"*RESET BY*", "positionCaseInsensitive(Body, 'reset by') > 0"},
+      {"*CAFé*", "positionCaseInsensitive(Body, 'CAFé') > 0"},
       {"reset*", "arrayExists(t -> startsWith(t, 'reset'), splitByNonAlpha(lower(Body)))"},
       {"*tion", "arrayExists(t -> endsWith(t, 'tion'), splitByNonAlpha(lower(Body)))"},
       {"café", "hasToken(Body, 'café')"},
