@@ -40,8 +40,10 @@ std::string ttlClause(const std::string& ttlExpression) {
   return ttlExpression.empty() ? std::string() : "TTL " + ttlExpression + "\n";
 }
 
-std::string settings(const Naming& n, const std::vector<std::string>& added = {}) {
-  std::string sql = std::string("SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, ") +
+std::string settings(const Naming& n, const std::vector<std::string>& added = {},
+                     int granularity = 8192) {
+  std::string sql = "SETTINGS index_granularity = " + std::to_string(granularity) +
+                    ", ttl_only_drop_parts = 1, " +
                     (n.replicated() ? "replicated_deduplication_window = "
                                     : "non_replicated_deduplication_window = ") +
                     std::to_string(kDeduplicationWindow);
@@ -84,11 +86,20 @@ constexpr std::string_view kLowerResAttrIndex =
     "idx_res_attr_value_lower arrayMap(v -> lower(v), mapValues(ResourceAttributes)) TYPE "
     "bloom_filter(0.01) GRANULARITY 1";
 
+// A search reads whole granules: the rows a filter keeps are in a few granules each (an attribute
+// value in 10 rows of 2M logs: 10 granules), and the engine reads and decompresses every row of
+// those granules' columns to check the filter and show the page. Granules of 2048 rows instead of
+// 8192, on 2M logs over 24 h (engine time, one part a day): an attribute lookup 33 against 44 ms,
+// the newest page of the last hour 27 against 43 ms, the histogram 39 against 37 ms; an
+// INSERT ... SELECT of the 2M rows 7.6-8.1 against 8.4-8.6 s, 4 % more on disk. Only a table
+// made with it has it (the engine cannot change a table's granularity).
+constexpr int kEmbeddedLogsGranularity = 2048;
+
 TableSpec logsTable(const Naming& n, uint64_t ttl) {
   TableSpec t{"otel_logs", "", ttlFor("TimestampTime", ttl)};
-  const std::string_view bodyIndex = n.o.bodyTextIndex ? kLowerBodyTextIndex : kLowerBodyIndex;
+  const std::string_view bodyIndex = n.o.embedded ? kLowerBodyTextIndex : kLowerBodyIndex;
   t.addedIndexes.emplace_back(bodyIndex);
-  if (n.o.bodyTextIndex) t.droppedIndexes.emplace_back("idx_body_lower");
+  if (n.o.embedded) t.droppedIndexes.emplace_back("idx_body_lower");
   t.addedIndexes.emplace_back(kLowerLogAttrIndex);
   t.addedIndexes.emplace_back(kLowerResAttrIndex);
   t.addedSettings.emplace_back(kInsertOrderSetting);
@@ -128,7 +139,7 @@ PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
 )" + ttlClause(t.ttlExpression) +
-                settings(n, t.addedSettings);
+                settings(n, t.addedSettings, n.o.embedded ? kEmbeddedLogsGranularity : 8192);
   return t;
 }
 
@@ -269,7 +280,8 @@ ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
 }  // namespace
 
 std::vector<TableSpec> schemaTables(uint64_t ttlSeconds) {
-  return schemaTables(SchemaOptions{std::string(kDatabase), ttlSeconds, "", true});
+  return schemaTables(SchemaOptions{
+      .database = std::string(kDatabase), .ttlSeconds = ttlSeconds, .embedded = true});
 }
 
 std::string_view shardingKeyOf(std::string_view table) {

@@ -60,9 +60,11 @@ struct SchemaOptions {
   // inserts and queries use), as the OpenTelemetry Collector's exporter does with cluster_name and
   // a Replicated table_engine. The server needs the {shard} and {replica} macros.
   std::string cluster;
-  // The free-text search's index over lower(Body) as an inverted text index (the embedded
-  // engine's, ClickHouse 26.2 and later) instead of a token bloom filter (any server).
-  bool bodyTextIndex = false;
+  // The embedded engine's own choices for search (store/schema.cc, logsTable): the index over
+  // lower(Body) as an inverted text index (ClickHouse 26.2 and later) instead of a token bloom
+  // filter, and otel_logs in granules of 2048 rows instead of the exporter's 8192. A remote
+  // server gets the exporter's table.
+  bool embedded = false;
 };
 
 // The statements that create the database (CREATE DATABASE IF NOT EXISTS, ON CLUSTER with one).

@@ -73,6 +73,39 @@ TEST_F(ChdbStoreTest, CreatesTheExporterSchema) {
             std::string::npos);
 }
 
+// otel_logs is made for search in the embedded engine: free text has an inverted index over
+// lower(Body), and granules are 2048 rows (store/schema.cc). A table made by an earlier version,
+// with the token bloom filter, gets the text index and loses the bloom filter at the next open;
+// its rows stay.
+TEST_F(ChdbStoreTest, TheLogsTableIsMadeForSearch) {
+  const std::string indexes =
+      "SELECT name, type FROM system.data_skipping_indices WHERE database = 'otel' AND table = "
+      "'otel_logs' AND name LIKE 'idx_body%' ORDER BY name";
+  EXPECT_EQ(q(indexes), "idx_body\ttokenbf_v1\nidx_body_text\ttext\n");
+  EXPECT_NE(q("SELECT engine_full FROM system.tables WHERE database = 'otel' AND name = "
+              "'otel_logs'")
+                .find("index_granularity = 2048"),
+            std::string::npos);
+  LogBatch b;
+  addLog(b, kNow + 7, "upgrade-check", "kept across the upgrade");
+  const LogBatch* parts[] = {&b};
+  ASSERT_TRUE(store_->insert<LogBatch>(parts, "upgrade-1").isOk());
+  for (std::string_view sql :
+       {"ALTER TABLE otel.otel_logs DROP INDEX idx_body_text",
+        "ALTER TABLE otel.otel_logs ADD INDEX idx_body_lower lower(Body) TYPE tokenbf_v1(32768, 3, "
+        "0) GRANULARITY 8"}) {
+    auto r = store_->execute(sql);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+  }
+  EXPECT_EQ(q(indexes), "idx_body\ttokenbf_v1\nidx_body_lower\ttokenbf_v1\n");
+  auto again = ChdbStore::open({dir_->path() + "/db", 72 * 3600});
+  ASSERT_TRUE(again.isOk()) << again.status().toString();
+  EXPECT_EQ(q(indexes), "idx_body\ttokenbf_v1\nidx_body_text\ttext\n");
+  EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'upgrade-check' AND "
+              "hasToken(lower(Body), 'upgrade')"),
+            "1\n");
+}
+
 TEST_F(ChdbStoreTest, MetricTablesCompressWithLz4AndKeepTheExporterSchema) {
   EXPECT_EQ(q("SELECT count() FROM system.columns WHERE database = 'otel' AND table LIKE "
               "'otel_metrics_%' AND position(compression_codec, 'ZSTD') > 0"),
