@@ -155,6 +155,7 @@ struct Where {
   std::string where;
   store::QueryParams params;
   bool pinsAnId = false;  // search::SqlFilter::pinsAnId
+  bool matchAll = false;  // no filter but the time range
 };
 
 std::string timeRange(Source source, std::string_view fromParam, std::string_view toParam,
@@ -184,6 +185,7 @@ std::variant<Where, SqlApiReply> buildWhere(const Common& c, int64_t fromNs, int
     std::string_view expr = c.query;
     while (!expr.empty() && (expr.front() == ' ' || expr.front() == '\n')) expr.remove_prefix(1);
     w.where = expr.empty() ? "1" : "(" + c.query + "\n)";
+    w.matchAll = expr.empty();
     return w;
   }
   auto filter = search::searchToSql(c.query, c.source);
@@ -194,6 +196,7 @@ std::variant<Where, SqlApiReply> buildWhere(const Common& c, int64_t fromNs, int
   w.where = range;
   if (filter.value().where != "1") w.where += " AND " + filter.value().where;
   w.pinsAnId = filter.value().pinsAnId;
+  w.matchAll = filter.value().where == "1";
   return w;
 }
 
@@ -613,11 +616,35 @@ std::variant<PreparedHistogram, SqlApiReply> prepareHistogram(std::string_view b
   w.params.emplace_back("h_base", std::to_string(p.baseMs));
   w.params.emplace_back("h_width", std::to_string(width));
   const char* group = c.source == Source::kLogs ? "SeverityText" : "StatusCode";
-  p.sql.sql =
+  const std::string rows =
       "SELECT intDiv(toUnixTimestamp64Milli(Timestamp) - {h_base:Int64}, {h_width:Int64}) "
       "AS bucket, " +
-      std::string(group) + " AS grp, count() AS n" + fromClause(c, w) +
-      "\nGROUP BY bucket, grp ORDER BY bucket, grp";
+      std::string(group) + " AS grp, count() AS n";
+  // Logs with no filter, in buckets of whole minutes: the whole minutes of the range are counted
+  // from the per-minute counts the embedded store keeps by severity (store/schema.h,
+  // kLogsHistogramProjection), the rest of the range from its rows. A bucket starts at a multiple
+  // of its width (baseMs), so every row of a minute falls in that minute's bucket; the minutes
+  // [lo, hi) and the rows outside them split [from, to) exactly (TimestampTime is Timestamp's
+  // second). A server without the projection computes the same from the rows.
+  constexpr int64_t kNsPerMinute = int64_t{60} * 1000 * 1000 * 1000;
+  const int64_t loS = (c.fromNs / kNsPerMinute + (c.fromNs % kNsPerMinute > 0 ? 1 : 0)) * 60;
+  const int64_t hiS = c.toNs / kNsPerMinute * 60;
+  if (c.source == Source::kLogs && w.matchAll && width % 60000 == 0 && c.fromNs >= 0 && loS < hiS) {
+    w.params.emplace_back("h_lo", std::to_string(loS));
+    w.params.emplace_back("h_hi", std::to_string(hiS));
+    const std::string minute = "toStartOfMinute(TimestampTime)";
+    p.sql.sql =
+        "SELECT bucket, grp, sum(n) AS n FROM (\nSELECT intDiv(toUnixTimestamp(" + minute +
+        ") * 1000 - {h_base:Int64}, {h_width:Int64}) AS bucket, SeverityText AS grp, count() AS n "
+        "FROM otel.otel_logs WHERE " +
+        minute + " >= toDateTime({h_lo:Int64}) AND " + minute +
+        " < toDateTime({h_hi:Int64}) GROUP BY bucket, grp\nUNION ALL\n" + rows + fromClause(c, w) +
+        " AND (TimestampTime < toDateTime({h_lo:Int64}) OR TimestampTime >= "
+        "toDateTime({h_hi:Int64})) GROUP BY bucket, grp)\nGROUP BY bucket, grp ORDER BY bucket, "
+        "grp";
+  } else {
+    p.sql.sql = rows + fromClause(c, w) + "\nGROUP BY bucket, grp ORDER BY bucket, grp";
+  }
   p.sql.params = std::move(w.params);
   return p;
 }

@@ -172,8 +172,10 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
     // An existing table keeps the TTL it was created with; apply a changed one. Parts are not
     // rewritten (materialize_ttl_after_modify = 0): with ttl_only_drop_parts, whole parts simply
     // expire under the new rule.
+    // As written (TSVRaw): a setting's quoted value ('rebuild') is compared with the statement.
     auto current = writer_->query("SELECT engine_full FROM system.tables WHERE database = '" +
-                                  std::string(kDatabase) + "' AND name = '" + t.name + "'");
+                                      std::string(kDatabase) + "' AND name = '" + t.name + "'",
+                                  "TSVRaw");
     if (!current) return current.status();
     for (const std::string& column : t.addedColumns) {
       auto added = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
@@ -183,6 +185,17 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
     for (const std::string& index : t.addedIndexes) {
       auto added = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
                                   " ADD INDEX IF NOT EXISTS " + index);
+      if (!added) return added.status();
+    }
+    for (const std::string& projection : t.addedProjections) {
+      const std::string name = projection.substr(0, projection.find(' '));
+      auto present = writer_->query("SELECT count() FROM system.projections WHERE database = '" +
+                                    std::string(kDatabase) + "' AND table = '" + t.name +
+                                    "' AND name = '" + name + "'");
+      if (!present) return present.status();
+      if (!present->data.starts_with("0")) continue;
+      auto added = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
+                                  " ADD PROJECTION IF NOT EXISTS " + projection);
       if (!added) return added.status();
     }
     // Only when it is there: run at every start, DROP INDEX IF EXISTS of an index the table never

@@ -95,6 +95,18 @@ constexpr std::string_view kLowerResAttrIndex =
 // made with it has it (the engine cannot change a table's granularity).
 constexpr int kEmbeddedLogsGranularity = 2048;
 
+}  // namespace
+
+// Each part also keeps its rows counted by minute and severity, which the histogram with no
+// filter reads instead of the rows (query/search_api.cc, prepareHistogram): on 2M logs over 24 h,
+// 5 against 36 ms of engine time. Building it at every insert and merge costs little: 170 ms to
+// add it to the 2M rows' parts.
+const std::string_view kLogsHistogramProjection =
+    "p_histogram (SELECT toStartOfMinute(TimestampTime), SeverityText, count() GROUP BY "
+    "toStartOfMinute(TimestampTime), SeverityText)";
+
+namespace {
+
 TableSpec logsTable(const Naming& n, uint64_t ttl) {
   TableSpec t{"otel_logs", "", ttlFor("TimestampTime", ttl)};
   const std::string_view bodyIndex = n.o.embedded ? kLowerBodyTextIndex : kLowerBodyIndex;
@@ -103,6 +115,12 @@ TableSpec logsTable(const Naming& n, uint64_t ttl) {
   t.addedIndexes.emplace_back(kLowerLogAttrIndex);
   t.addedIndexes.emplace_back(kLowerResAttrIndex);
   t.addedSettings.emplace_back(kInsertOrderSetting);
+  if (n.o.embedded) {
+    t.addedProjections.emplace_back(kLogsHistogramProjection);
+    // A lightweight DELETE (an operator removing rows) rebuilds the parts' projection instead of
+    // failing, which is what the engine does by default on a table with one.
+    t.addedSettings.emplace_back("lightweight_mutation_projection_mode = 'rebuild'");
+  }
   t.createSql = n.createTable(t.name) + R"( (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TimestampTime DateTime DEFAULT toDateTime(Timestamp),
@@ -132,6 +150,7 @@ TableSpec logsTable(const Naming& n, uint64_t ttl) {
     INDEX )" + std::string(bodyIndex) +
                 ",\n    INDEX " + std::string(kLowerLogAttrIndex) + ",\n    INDEX " +
                 std::string(kLowerResAttrIndex) +
+                (n.o.embedded ? ",\n    PROJECTION " + std::string(kLogsHistogramProjection) : "") +
                 R"(
 ) ENGINE = )" + n.engine() +
                 R"(

@@ -35,7 +35,13 @@ struct TableSpec {
   // Skip indexes an earlier version added that this one replaced: dropped from a table made
   // before (ALTER TABLE DROP INDEX IF EXISTS).
   std::vector<std::string> droppedIndexes;
+  // Projections (in createSql too), added to a table made before them (ALTER TABLE ADD
+  // PROJECTION IF NOT EXISTS: new parts and merged ones get them; a query reads the others' rows).
+  std::vector<std::string> addedProjections;
 };
+
+// otel_logs' projection of counts by minute and severity, in the embedded store (schema.cc).
+extern const std::string_view kLogsHistogramProjection;
 
 // The live tail follows insert order (query/search_api.h): each row keeps the number of the insert
 // block it came in (`_block_number`) across merges, instead of taking its merged part's. Set on

@@ -74,8 +74,9 @@ TEST_F(ChdbStoreTest, CreatesTheExporterSchema) {
 }
 
 // otel_logs is made for search in the embedded engine: free text has an inverted index over
-// lower(Body), and granules are 2048 rows (store/schema.cc). A table made by an earlier version,
-// with the token bloom filter, gets the text index and loses the bloom filter at the next open;
+// lower(Body), granules are 2048 rows, and counts by minute are kept for the histogram
+// (store/schema.cc). A table made by an earlier version, with the token bloom filter and no
+// projection, gets the text index and the projection and loses the bloom filter at the next open;
 // its rows stay.
 TEST_F(ChdbStoreTest, TheLogsTableIsMadeForSearch) {
   const std::string indexes =
@@ -90,17 +91,23 @@ TEST_F(ChdbStoreTest, TheLogsTableIsMadeForSearch) {
   addLog(b, kNow + 7, "upgrade-check", "kept across the upgrade");
   const LogBatch* parts[] = {&b};
   ASSERT_TRUE(store_->insert<LogBatch>(parts, "upgrade-1").isOk());
+  const std::string projections =
+      "SELECT name FROM system.projections WHERE database = 'otel' AND table = 'otel_logs'";
+  EXPECT_EQ(q(projections), "p_histogram\n");
   for (std::string_view sql :
-       {"ALTER TABLE otel.otel_logs DROP INDEX idx_body_text",
+       {"ALTER TABLE otel.otel_logs DROP PROJECTION p_histogram",
+        "ALTER TABLE otel.otel_logs DROP INDEX idx_body_text",
         "ALTER TABLE otel.otel_logs ADD INDEX idx_body_lower lower(Body) TYPE tokenbf_v1(32768, 3, "
         "0) GRANULARITY 8"}) {
     auto r = store_->execute(sql);
     ASSERT_TRUE(r.isOk()) << r.status().toString();
   }
   EXPECT_EQ(q(indexes), "idx_body\ttokenbf_v1\nidx_body_lower\ttokenbf_v1\n");
+  EXPECT_EQ(q(projections), "");
   auto again = ChdbStore::open({dir_->path() + "/db", 72 * 3600});
   ASSERT_TRUE(again.isOk()) << again.status().toString();
   EXPECT_EQ(q(indexes), "idx_body\ttokenbf_v1\nidx_body_text\ttext\n");
+  EXPECT_EQ(q(projections), "p_histogram\n");
   EXPECT_EQ(q("SELECT count() FROM otel.otel_logs WHERE ServiceName = 'upgrade-check' AND "
               "hasToken(lower(Body), 'upgrade')"),
             "1\n");

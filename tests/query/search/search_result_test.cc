@@ -388,6 +388,75 @@ TEST_F(SearchResultTest, TiedRowsPastTheCapAreReadWithTies) {
   }
 }
 
+// The histogram with no filter counts the range's whole minutes from the table's per-minute
+// projection and the rest from the rows: every bucket as the rows alone count it, for ranges
+// that start and end on a minute, between minutes (to the nanosecond), around one whole minute,
+// and for buckets that are not whole minutes (the rows alone).
+TEST_F(SearchResultTest, TheHistogramWithNoFilterCountsWholeMinutesFromTheProjection) {
+  const struct {
+    const char* from;
+    const char* to;
+    int buckets;
+    bool minutes;  // whole-minute buckets: the projection's statement
+  } cases[] = {
+      {"2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", 60, true},
+      {"2026-01-01T00:00:00.000000001Z", "2026-01-01T00:59:59.999999999Z", 60, true},
+      {"2026-01-01T00:03:17.4Z", "2026-01-01T00:51:02.7Z", 7, true},
+      {"2026-01-01T00:10:30Z", "2026-01-01T00:12:20Z", 1, true},   // one whole minute
+      {"2026-01-01T00:10:30Z", "2026-01-01T00:11:20Z", 1, false},  // none (a 50 s bucket)
+      {"2026-01-01T00:03:17.4Z", "2026-01-01T00:13:02.7Z", 60, false},
+  };
+  for (const auto& c : cases) {
+    const std::string request = std::string(R"({"source": "logs", "query": "", "from": ")") +
+                                c.from + R"(", "to": ")" + c.to + R"(", "buckets": )" +
+                                std::to_string(c.buckets) + "}";
+    auto prepared = prepareHistogram(request, kStartMs * 1000000);
+    ASSERT_TRUE(std::holds_alternative<PreparedHistogram>(prepared)) << request;
+    const auto& p = std::get<PreparedHistogram>(prepared);
+    EXPECT_EQ(p.sql.sql.find("UNION ALL") != std::string::npos, c.minutes) << request;
+    const SqlApiReply reply =
+        shapeHistogramReply(p, runUserQuery(*reader_, p.sql.sql, p.sql.params, UserQueryOptions{}));
+    ASSERT_EQ(reply.httpStatus, 200) << reply.json;
+    auto rows = store_->execute(
+        "SELECT intDiv(toUnixTimestamp64Milli(Timestamp) - " + std::to_string(p.baseMs) + ", " +
+        std::to_string(p.widthMs) +
+        ") AS b, count() FROM otel.otel_logs WHERE Timestamp >= parseDateTime64BestEffort('" +
+        c.from + "', 9, 'UTC') AND Timestamp < parseDateTime64BestEffort('" + c.to +
+        "', 9, 'UTC') GROUP BY b ORDER BY b");
+    ASSERT_TRUE(rows.isOk()) << rows.status().toString();
+    std::string expected, got;
+    uint64_t total = 0;
+    for (std::string_view data = rows.value().data; !data.empty();) {
+      const size_t eol = data.find('\n');
+      const std::string_view line = data.substr(0, eol);
+      data.remove_prefix(eol + 1);
+      const size_t tab = line.find('\t');
+      const int64_t b = std::stoll(std::string(line.substr(0, tab)));
+      const std::string n(line.substr(tab + 1));
+      expected += std::to_string(p.baseMs + b * p.widthMs) + ":" + n + " ";
+      total += std::stoull(n);
+    }
+    // {"start":<ms>,"count":<n>,...} for every bucket; the empty ones are left out here.
+    for (size_t at = 0; (at = reply.json.find("{\"start\":", at)) != std::string::npos; ++at) {
+      const std::string start = reply.json.substr(at + 9, reply.json.find(',', at) - at - 9);
+      const size_t count = reply.json.find("\"count\":", at) + 8;
+      const std::string n = reply.json.substr(count, reply.json.find_first_of(",}", count) - count);
+      if (n != "0") got += start + ":" + n + " ";
+    }
+    EXPECT_EQ(got, expected) << request << "\n" << reply.json;
+    EXPECT_NE(reply.json.find("\"total\":" + std::to_string(total)), std::string::npos)
+        << reply.json;
+    EXPECT_GT(total, 0u) << request;
+    if (c.minutes && c.buckets == 60) {
+      // The whole minutes come from the projection.
+      auto plan = store_->query("EXPLAIN " + p.sql.sql, "TSVRaw", p.sql.params);
+      ASSERT_TRUE(plan.isOk()) << plan.status().toString();
+      EXPECT_NE(plan.value().data.find("ReadFromMergeTree (p_histogram)"), std::string::npos)
+          << plan.value().data;
+    }
+  }
+}
+
 TEST_F(SearchResultTest, SqlModeIsCheckedAndKeepsTheTimeRange) {
   std::string why;
   EXPECT_EQ(searchCount("logs", "SeverityNumber = 17", &why, ", \"mode\": \"sql\""),
