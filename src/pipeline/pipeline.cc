@@ -166,7 +166,7 @@ Status Pipeline::queueFull(const Bound& sink) const {
 Status Pipeline::admits(telemetry::Source source, uint64_t bytes) const {
   for (size_t i : routes_[static_cast<size_t>(source)]) {
     const SinkQueue* queue = sinks_[i].queue.get();
-    if (queue != nullptr && !queue->fits(bytes)) return queueFull(sinks_[i]);
+    if (queue != nullptr && !queue->admits(bytes)) return queueFull(sinks_[i]);
   }
   return Status::ok();
 }

@@ -33,7 +33,8 @@ DroppedCounters droppedCounters(const std::string& sink, std::string_view signal
 SinkQueue::SinkQueue(const SinkQueueOptions& options)
     : options_(options),
       refused_(metrics().counter("stackhouse_queue_refused_appends_total",
-                                 "Requests refused because a sink's queue was full (backpressure).",
+                                 "Requests refused because a sink's queue was full (backpressure): "
+                                 "before their body was read, or at the append.",
                                  {{"sink", options.sink}})),
       bytesGauge_(metrics().gauge("stackhouse_queue_bytes", "Bytes of a sink's queue on disk.",
                                   {{"sink", options.sink}})) {
@@ -125,6 +126,12 @@ uint64_t SinkQueue::bytes() const {
 
 bool SinkQueue::fits(uint64_t bytes) const {
   return options_.onFull == OnFull::kDropOldest || this->bytes() + bytes <= options_.maxBytes;
+}
+
+bool SinkQueue::admits(uint64_t bytes) const {
+  if (fits(bytes)) return true;
+  refused_.inc();
+  return false;
 }
 
 bool SinkQueue::dropOldest() {

@@ -66,6 +66,9 @@ class SinkQueue {
 
   // Whether `bytes` more fit now (always true with kDropOldest, which makes room).
   bool fits(uint64_t bytes) const;
+  // fits(), for a request the receivers have not read yet (Pipeline::admits): a refusal is
+  // counted as a refused append, as append() counts its own.
+  bool admits(uint64_t bytes) const;
   // Appends one record to `signal`'s log (see the class comment for a full queue).
   Result<QueuePosition> append(telemetry::Signal signal, std::span<const iovec> payload,
                                size_t payloadBytes, uint32_t rows);

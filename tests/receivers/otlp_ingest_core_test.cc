@@ -121,10 +121,15 @@ TEST_F(IngestCoreTest, AFullQueueIsRetryable) {
     r = ingestOne(core, otlp::Signal::kLogs, kTwoLogs);
   EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status.message().find("queue is full"), std::string::npos) << r.status.message();
-  // Asked before anything is read or decoded (for a request of 1 KiB): refused, and counted.
+  // Asked before anything is read or decoded (for a request of 1 KiB): refused, and counted by
+  // the receiver and by the queue.
+  Counter& queueRefused =
+      metrics().counter("stackhouse_queue_refused_appends_total", "", {{"sink", "core-full"}});
   const uint64_t before = requests("logs", "refused");
+  const uint64_t queueBefore = queueRefused.value();
   EXPECT_EQ(core.admit(otlp::Signal::kLogs, 1024).code(), StatusCode::kUnavailable);
   EXPECT_EQ(requests("logs", "refused") - before, 1u);
+  EXPECT_EQ(queueRefused.value() - queueBefore, 1u);
   // Other signals are not routed to that queue.
   EXPECT_TRUE(core.admit(otlp::Signal::kTraces, 1024).isOk());
   full.stop();
