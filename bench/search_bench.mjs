@@ -66,6 +66,8 @@ try {
     ['histogram of the 24 h by severity', '/api/v1/search/histogram', { query: '' }, 100],
     ['*substring* (*ebraco*)', '/api/v1/search', { query: '*ebraco*', limit: 100 }, 300],
   ];
+  // A case's request body: the same every run, or one per run.
+  const bodyOf = (body, i) => (typeof body === 'function' ? body(i) : body);
   const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
   console.log(`search benchmark: ${loaded.rows} logs over 24 h, loaded in ${loaded.seconds} s ` +
     `(${loaded.rows_per_s} rows/s, INSERT ... SELECT in the engine; without idx_body_text: ` +
@@ -73,12 +75,11 @@ try {
   console.log('| query | rows | p50 ms | p95 ms | engine p50 ms | goal p50 ms |');
   console.log('|---|---|---|---|---|---|');
   for (const [name, endpoint, body, goal] of cases) {
-    const bodyOf = (i) => (typeof body === 'function' ? body(i) : body);
     let last;
-    for (let i = 0; i < 2; i++) last = await post(endpoint, bodyOf(runs + i));
+    for (let i = 0; i < 2; i++) last = await post(endpoint, bodyOf(body, runs + i));
     const times = [], engine = [];
     for (let i = 0; i < runs; i++) {
-      last = await post(endpoint, bodyOf(i));
+      last = await post(endpoint, bodyOf(body, i));
       times.push(last.ms);
       engine.push(last.json.elapsed_ms);
     }
@@ -125,7 +126,7 @@ try {
     for (let i = k; searching; i++) {
       const [, endpoint, body] = cases[i % cases.length];
       try {
-        await post(endpoint, typeof body === 'function' ? body(i) : body);
+        await post(endpoint, bodyOf(body, i));
         searches++;
       } catch {
         searchFailures++;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "common/json_writer.h"
 #include "query/search/search_parser.h"
@@ -213,7 +214,7 @@ std::string selectList(const std::vector<std::string>& columns, Source source);
 // With `capped`, the statement ends `LIMIT limit + 1`: under a plain LIMIT the engine reads the
 // sort key and the filter's columns, keeps the top rows, and reads the wide columns (Body, the
 // attribute maps) of those rows only (lazy materialization). The answer holds the page unless its
-// last row ties with the page's last (searchNeedsTies).
+// last row ties with the page's last (searchStep).
 // Otherwise it ends `LIMIT limit WITH TIES`, which the engine cannot materialize lazily, and a
 // top-N sort that carries every selected column runs out of memory on wide rows (measured: the
 // 1 GiB bound hit on 10M logs with their attribute maps); so a subquery finds the oldest
@@ -540,24 +541,21 @@ std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, i
   return p;
 }
 
-bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiReply& raw) {
-  if (window + 1 >= prepared.windows.size() || raw.httpStatus != 200) return true;
+SearchStep searchStep(const PreparedSearch& prepared, size_t window, bool tied,
+                      const SqlApiReply& raw) {
+  if (raw.httpStatus != 200) return SearchStep::kAnswer;
   Rows rows;
   double elapsed = 0;
-  if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return true;
-  return static_cast<int>(rows.rows.size()) >= prepared.limit;
-}
-
-bool searchNeedsTies(const PreparedSearch& prepared, const SqlApiReply& raw) {
-  if (raw.httpStatus != 200) return false;
-  Rows rows;
-  double elapsed = 0;
-  if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return false;
+  if (!readRows(raw.json, prepared.visibleColumns, &rows, &elapsed)) return SearchStep::kAnswer;
   const auto n = static_cast<size_t>(prepared.limit);
-  if (rows.rows.size() <= n) return false;  // every matching row came
   // Rows come newest first: past the page's last row, a row of the same time may be one of many.
-  return hiddenNumber(rows.rows[n - 1], prepared.visibleColumns) ==
-         hiddenNumber(rows.rows[n], prepared.visibleColumns);
+  if (!tied && rows.rows.size() > n &&
+      hiddenNumber(rows.rows[n - 1], prepared.visibleColumns) ==
+          hiddenNumber(rows.rows[n], prepared.visibleColumns)) {
+    return SearchStep::kTied;
+  }
+  if (rows.rows.size() < n && window + 1 < prepared.windows.size()) return SearchStep::kNextWindow;
+  return SearchStep::kAnswer;
 }
 
 SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw) {
@@ -615,13 +613,16 @@ std::variant<PreparedHistogram, SqlApiReply> prepareHistogram(std::string_view b
   p.buckets = (toMs - p.baseMs + width - 1) / width;
   w.params.emplace_back("h_base", std::to_string(p.baseMs));
   w.params.emplace_back("h_width", std::to_string(width));
-  const char* group = c.source == Source::kLogs ? "SeverityText" : "StatusCode";
-  const std::string rows =
-      "SELECT intDiv(toUnixTimestamp64Milli(Timestamp) - {h_base:Int64}, {h_width:Int64}) "
-      "AS bucket, " +
-      std::string(group) + " AS grp, count() AS n";
+  const std::string group = c.source == Source::kLogs ? "SeverityText" : "StatusCode";
+  // The count per bucket and group of the rows `from` (a FROM ... WHERE ...) holds, the bucket
+  // taken from `ms`, a row's time in milliseconds.
+  auto counts = [&](const std::string& ms, const std::string& from) {
+    return "SELECT intDiv(" + ms + " - {h_base:Int64}, {h_width:Int64}) AS bucket, " + group +
+           " AS grp, count() AS n" + from + "\nGROUP BY bucket, grp";
+  };
+  const std::string rowsMs = "toUnixTimestamp64Milli(Timestamp)";
   // Logs with no filter, in buckets of whole minutes: the whole minutes of the range are counted
-  // from the per-minute counts the embedded store keeps by severity (store/schema.h,
+  // from the per-minute counts the embedded store keeps by severity (store/schema.cc,
   // kLogsHistogramProjection), the rest of the range from its rows. A bucket starts at a multiple
   // of its width (baseMs), so every row of a minute falls in that minute's bucket; the minutes
   // [lo, hi) and the rows outside them split [from, to) exactly (TimestampTime is Timestamp's
@@ -633,17 +634,17 @@ std::variant<PreparedHistogram, SqlApiReply> prepareHistogram(std::string_view b
     w.params.emplace_back("h_lo", std::to_string(loS));
     w.params.emplace_back("h_hi", std::to_string(hiS));
     const std::string minute = "toStartOfMinute(TimestampTime)";
-    p.sql.sql =
-        "SELECT bucket, grp, sum(n) AS n FROM (\nSELECT intDiv(toUnixTimestamp(" + minute +
-        ") * 1000 - {h_base:Int64}, {h_width:Int64}) AS bucket, SeverityText AS grp, count() AS n "
-        "FROM otel.otel_logs WHERE " +
-        minute + " >= toDateTime({h_lo:Int64}) AND " + minute +
-        " < toDateTime({h_hi:Int64}) GROUP BY bucket, grp\nUNION ALL\n" + rows + fromClause(c, w) +
-        " AND (TimestampTime < toDateTime({h_lo:Int64}) OR TimestampTime >= "
-        "toDateTime({h_hi:Int64})) GROUP BY bucket, grp)\nGROUP BY bucket, grp ORDER BY bucket, "
-        "grp";
+    const std::string minutes = " FROM otel." + std::string(search::tableOf(c.source)) + " WHERE " +
+                                minute + " >= toDateTime({h_lo:Int64}) AND " + minute +
+                                " < toDateTime({h_hi:Int64})";
+    const std::string edges = fromClause(c, w) +
+                              "\nAND (TimestampTime < toDateTime({h_lo:Int64}) OR TimestampTime >= "
+                              "toDateTime({h_hi:Int64}))";
+    p.sql.sql = "SELECT bucket, grp, sum(n) AS n FROM (\n" +
+                counts("toUnixTimestamp(" + minute + ") * 1000", minutes) + "\nUNION ALL\n" +
+                counts(rowsMs, edges) + ")\nGROUP BY bucket, grp ORDER BY bucket, grp";
   } else {
-    p.sql.sql = rows + fromClause(c, w) + "\nGROUP BY bucket, grp ORDER BY bucket, grp";
+    p.sql.sql = counts(rowsMs, fromClause(c, w)) + " ORDER BY bucket, grp";
   }
   p.sql.params = std::move(w.params);
   return p;

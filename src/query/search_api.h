@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -28,7 +27,7 @@ namespace stackhouse::query {
 // The newest page reads from the newest end of the range: `windows` are the same statement over
 // [to - w, to), [to - 4w, to), ... (w = kFirstWindowNs, at most kNarrowWindows of them; `to` the
 // cursor's time when paging), the last one the whole range. The caller runs them in order and
-// answers with the first whose page is full (searchAnswered), so a page of the newest rows of a
+// answers with the first whose page is full (searchStep), so a page of the newest rows of a
 // day reads the newest granules, not the day. Each is a user query like any other. One narrow
 // window, then the whole range: a sparse match (a rare token: the page never fills) pays for
 // every window before the whole range (docs/benchmarks.md, 2026-12-06). A query that pins a trace
@@ -41,7 +40,7 @@ struct PreparedSearch {
   // engine reads the wide columns of the rows it keeps only.
   std::vector<SqlRequest> windows;
   // The same windows ending `LIMIT limit WITH TIES`, for when a window's answer may lack rows
-  // tied with the page's last (searchNeedsTies); the same window is then run in this form.
+  // tied with the page's last (searchStep); the same window is then run in this form.
   std::vector<SqlRequest> tiedWindows;
   int limit = 100;
   size_t visibleColumns = 0;  // the hidden cursor columns follow these
@@ -77,12 +76,14 @@ struct PreparedTail {
 std::variant<PreparedSearch, SqlApiReply> prepareSearch(std::string_view body, int64_t nowNs,
                                                         int64_t firstWindowNs = kFirstWindowNs,
                                                         int narrowWindows = kNarrowWindows);
-// True when `raw`, the answer of windows[w], came to its LIMIT and its last row has the time of
-// the page's last row: rows tied with that one may be missing, so tiedWindows[w] answers instead.
-bool searchNeedsTies(const PreparedSearch& prepared, const SqlApiReply& raw);
-// True when `raw`, the answer of windows[window] (or tiedWindows[window]), is the answer to give
-// (its page is full, it is the last window, or it is an error); false: run the next window.
-bool searchAnswered(const PreparedSearch& prepared, size_t window, const SqlApiReply& raw);
+// What follows `raw`, the answer of windows[window] (`tied`: of tiedWindows[window]):
+//   kTied        it came to its LIMIT and its last row has the time of the page's last: rows tied
+//                with that one may be missing, so tiedWindows[window] answers instead;
+//   kNextWindow  its page is not full and a wider window follows;
+//   kAnswer      it is the answer to give (a full page, the last window, or an error).
+enum class SearchStep { kAnswer, kTied, kNextWindow };
+SearchStep searchStep(const PreparedSearch& prepared, size_t window, bool tied,
+                      const SqlApiReply& raw);
 // {columns, rows, elapsed_ms, cursor}: the hidden columns cut, cursor null on the last page.
 SqlApiReply shapeSearchReply(const PreparedSearch& prepared, SqlApiReply raw);
 

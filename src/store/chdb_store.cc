@@ -66,10 +66,7 @@ Result<std::unique_ptr<ChdbStore>> ChdbStore::open(const StoreOptions& options) 
   // priority runs: inserts come first, user queries (priority 2, openQueryConnection) wait.
   // Ingest while four clients search rose from 0.68 to 0.78-0.80 of its rate alone
   // (docs/benchmarks.md).
-  auto writer = ChdbConnection::open(
-      options.dataDir, {.maxMemoryBytes = options.maxMemoryBytes,
-                        .uncompressedCacheBytes = uncompressedCacheBytes(options.maxMemoryBytes),
-                        .setup = {"SET priority = 1"}});
+  auto writer = store->openConnection({"SET priority = 1"});
   if (!writer) return writer.status();
   store->writer_ = std::move(writer.value());
   store->ttlSeconds_ = options.ttlSeconds;
@@ -121,6 +118,16 @@ Result<std::unique_ptr<ChdbConnection>> ChdbStore::openQueryConnection(const Que
        }) {
     setup.push_back(std::move(sql));
   }
+  return openConnection(std::move(setup));
+}
+
+Result<std::unique_ptr<ChdbConnection>> ChdbStore::openControlConnection() {
+  return openConnection({"USE " + std::string(kDatabase), "SET max_execution_time = 10"});
+}
+
+// Every connection carries the engine's options: the first open of the process sets them.
+Result<std::unique_ptr<ChdbConnection>> ChdbStore::openConnection(
+    std::vector<std::string> setup) const {
   return ChdbConnection::open(dataDir_,
                               {.maxMemoryBytes = maxMemoryBytes_,
                                .uncompressedCacheBytes = uncompressedCacheBytes(maxMemoryBytes_),
@@ -128,12 +135,13 @@ Result<std::unique_ptr<ChdbConnection>> ChdbStore::openQueryConnection(const Que
                                .setup = std::move(setup)});
 }
 
-Result<std::unique_ptr<ChdbConnection>> ChdbStore::openControlConnection() {
-  return ChdbConnection::open(
-      dataDir_, {.maxMemoryBytes = maxMemoryBytes_,
-                 .uncompressedCacheBytes = uncompressedCacheBytes(maxMemoryBytes_),
-                 .readOnly = readOnly_,
-                 .setup = {"USE " + std::string(kDatabase), "SET max_execution_time = 10"}});
+Result<bool> ChdbStore::tableHas(std::string_view catalog, const std::string& table,
+                                 const std::string& name) {
+  auto n = writer_->query("SELECT count() FROM system." + std::string(catalog) +
+                          " WHERE database = '" + std::string(kDatabase) + "' AND table = '" +
+                          table + "' AND name = '" + name + "'");
+  if (!n) return n.status();
+  return !n->data.starts_with("0");
 }
 
 Status ChdbStore::findMissingTables() {
@@ -188,12 +196,9 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
       if (!added) return added.status();
     }
     for (const std::string& projection : t.addedProjections) {
-      const std::string name = projection.substr(0, projection.find(' '));
-      auto present = writer_->query("SELECT count() FROM system.projections WHERE database = '" +
-                                    std::string(kDatabase) + "' AND table = '" + t.name +
-                                    "' AND name = '" + name + "'");
+      auto present = tableHas("projections", t.name, projection.substr(0, projection.find(' ')));
       if (!present) return present.status();
-      if (!present->data.starts_with("0")) continue;
+      if (present.value()) continue;
       auto added = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
                                   " ADD PROJECTION IF NOT EXISTS " + projection);
       if (!added) return added.status();
@@ -203,11 +208,9 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
     // had kept otherwise (tests/store/restart_dedup_test.cc). The ALTER that replaces the index
     // runs once, at the first start of this version.
     for (const std::string& index : t.droppedIndexes) {
-      auto present = writer_->query(
-          "SELECT count() FROM system.data_skipping_indices WHERE database = '" +
-          std::string(kDatabase) + "' AND table = '" + t.name + "' AND name = '" + index + "'");
+      auto present = tableHas("data_skipping_indices", t.name, index);
       if (!present) return present.status();
-      if (present->data.starts_with("0")) continue;
+      if (!present.value()) continue;
       auto dropped = writer_->query("ALTER TABLE " + std::string(kDatabase) + "." + t.name +
                                     " DROP INDEX IF EXISTS " + index);
       if (!dropped) return dropped.status();

@@ -151,6 +151,11 @@ class ChdbStore {
   Status insertMissing(std::string_view table, const std::vector<telemetry::ArrowExport*>& parts);
   // The insert setting that keeps valid rows under the engine's partitions-per-insert limit.
   std::string partitionLimit() const;
+  // A connection with the engine's options (memory cap, uncompressed cache, read-only) and `setup`.
+  Result<std::unique_ptr<ChdbConnection>> openConnection(std::vector<std::string> setup) const;
+  // Whether otel.<table> has a `name` in system.<catalog> (projections, data_skipping_indices).
+  Result<bool> tableHas(std::string_view catalog, const std::string& table,
+                        const std::string& name);
   // How many blocks the engine has skipped as already stored, since it started.
   Result<uint64_t> skippedBlocks();
   // Registers `parts` as one Arrow stream and runs `sql` (an INSERT INTO … up to its SELECT)

@@ -40,9 +40,6 @@ struct TableSpec {
   std::vector<std::string> addedProjections;
 };
 
-// otel_logs' projection of counts by minute and severity, in the embedded store (schema.cc).
-extern const std::string_view kLogsHistogramProjection;
-
 // The live tail follows insert order (query/search_api.h): each row keeps the number of the insert
 // block it came in (`_block_number`) across merges, instead of taking its merged part's. Set on
 // otel_logs and otel_traces, the tables a tail reads.

@@ -49,16 +49,16 @@ void runSearchWindow(query::QueryService& queries, std::shared_ptr<query::Prepar
   queries.submit(std::move(sql), gone,
                  [&queries, p, window, tied, gone,
                   respond = std::move(respond)](query::SqlApiReply reply) mutable {
-                   const bool goneNow = gone && gone();
-                   if (!tied && !goneNow && query::searchNeedsTies(*p, reply)) {
+                   const query::SearchStep next = gone && gone()
+                                                      ? query::SearchStep::kAnswer
+                                                      : query::searchStep(*p, window, tied, reply);
+                   if (next == query::SearchStep::kTied) {
                      runSearchWindow(queries, p, window, true, gone, std::move(respond));
-                     return;
-                   }
-                   if (!goneNow && !query::searchAnswered(*p, window, reply)) {
+                   } else if (next == query::SearchStep::kNextWindow) {
                      runSearchWindow(queries, p, window + 1, false, gone, std::move(respond));
-                     return;
+                   } else {
+                     respond(toResponse("search", query::shapeSearchReply(*p, std::move(reply))));
                    }
-                   respond(toResponse("search", query::shapeSearchReply(*p, std::move(reply))));
                  });
 }
 

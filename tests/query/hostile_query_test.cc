@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "query/search_api.h"
 #include "query/sql_api.h"
 #include "query/sql_guard.h"
 #include "query/user_query.h"
@@ -324,6 +325,67 @@ TEST_F(HostileQueryTest, TheCheckedStatementCacheNeverPassesAHostileQuery) {
     EXPECT_TRUE(r.httpStatus == 400 || r.httpStatus == 403)
         << named[i] << " -> " << r.httpStatus << " " << r.json.substr(0, 300);
     EXPECT_FALSE(cache.find(kLogicalDatabase, named[i])) << named[i];
+  }
+}
+
+// The search API builds its statements from user text: the search language's values reach the
+// engine as parameters only (a LIKE pattern's wildcards escaped), and SQL mode's expression sits in
+// every statement the search and histogram routes may run (each window, capped and WITH TIES, the
+// histogram over whole minutes and over rows), each checked by the engine like any user query.
+TEST_F(HostileQueryTest, SearchTextReachesTheEngineOnlyCheckedOrAsParameters) {
+  auto connection = store_->openQueryConnection({});
+  ASSERT_TRUE(connection.isOk()) << connection.status().toString();
+  // Every statement a request may run: the search's windows in both forms, then the histogram.
+  auto statements = [](const std::string& request) {
+    std::vector<SqlRequest> all;
+    auto search = prepareSearch(request, int64_t{1767225600000} * 1000000);
+    if (auto* p = std::get_if<PreparedSearch>(&search)) {
+      all.insert(all.end(), p->windows.begin(), p->windows.end());
+      all.insert(all.end(), p->tiedWindows.begin(), p->tiedWindows.end());
+    }
+    auto histogram = prepareHistogram(request, int64_t{1767225600000} * 1000000);
+    if (auto* p = std::get_if<PreparedHistogram>(&histogram)) all.push_back(p->sql);
+    return all;
+  };
+  const std::string range = R"("from": "2025-12-31T00:00:00Z", "to": "2026-01-01T00:00:00Z")";
+  const char* const values[] = {R"(*%' OR 1=1 --*)", R"(*\\*)", R"(*_*)",
+                                R"(\"') UNION ALL SELECT * FROM file('/etc/passwd') --\")",
+                                R"(LogAttributes.x:\"'; DROP TABLE otel.otel_logs; --\")"};
+  for (const char* value : values) {
+    const auto all =
+        statements(R"({"source": "logs", "query": ")" + std::string(value) + "\", " + range + "}");
+    ASSERT_GE(all.size(), 3u) << value;
+    for (const SqlRequest& s : all) {
+      EXPECT_EQ(s.sql.find("passwd"), std::string::npos) << s.sql;
+      EXPECT_EQ(s.sql.find("DROP"), std::string::npos) << s.sql;
+      const SqlApiReply r = runUserQuery(*connection.value(), s.sql, s.params, {});
+      EXPECT_EQ(r.httpStatus, 200) << value << " -> " << r.json.substr(0, 300) << "\n" << s.sql;
+    }
+  }
+  const char* const expressions[] = {
+      R"(file('/etc/passwd') != '')",
+      R"(Body IN (SELECT * FROM file('/etc/passwd', 'LineAsString')))",
+      R"(1) UNION ALL SELECT * FROM url('http://127.0.0.1:1/x', 'TSV') WHERE (1)", R"(1 /*)",
+      R"(1 SETTINGS max_memory_usage = 0)"};
+  for (const char* expression : expressions) {
+    const std::string query = R"({"source": "logs", "mode": "sql", "query": ")" +
+                              std::string(expression) + "\", " + range + "}";
+    const auto all = statements(query);
+    ASSERT_GE(all.size(), 3u) << expression;
+    for (const SqlRequest& s : all) {
+      const SqlApiReply r = runUserQuery(*connection.value(), s.sql, s.params, {});
+      EXPECT_TRUE(r.httpStatus == 400 || r.httpStatus == 403)
+          << expression << " -> " << r.httpStatus << " " << r.json.substr(0, 300) << "\n"
+          << s.sql;
+    }
+  }
+  // With no expression, the histogram counts whole minutes from the projection: checked too.
+  const auto plain = statements(R"({"source": "logs", "mode": "sql", "query": "", )" + range + "}");
+  ASSERT_FALSE(plain.empty());
+  EXPECT_NE(plain.back().sql.find("toStartOfMinute(TimestampTime)"), std::string::npos);
+  for (const SqlRequest& s : plain) {
+    const SqlApiReply r = runUserQuery(*connection.value(), s.sql, s.params, {});
+    EXPECT_EQ(r.httpStatus, 200) << r.json.substr(0, 300) << "\n" << s.sql;
   }
 }
 
