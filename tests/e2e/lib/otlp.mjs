@@ -11,7 +11,10 @@ import http from 'node:http';
 // resolves {status, headers, text} for an answer, or {error} when none came in time. The time is
 // timeoutMs without traffic on the socket; with `afterSent`, it is timeoutMs from the moment the
 // whole request was handed to the kernel, so a client that gives up has still delivered its bytes
-// (on a loaded machine a few milliseconds from the start may not even cover the connect).
+// (on a loaded machine a few milliseconds from the start may not even cover the connect). With
+// `afterSent` and timeoutMs 0 the client gives up as soon as the request is sent, before its
+// event loop can read any answer: a timer of even 1 ms loses that race on a loaded machine, where
+// the answer is read in the same turn of the loop that would have fired it.
 export function postLogs(baseUrl, body, agent, timeoutMs, { afterSent = false } = {}) {
   return new Promise((resolve) => {
     let timer;
@@ -26,7 +29,7 @@ export function postLogs(baseUrl, body, agent, timeoutMs, { afterSent = false } 
       res.on('end', () => done({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (e) => done({ error: e.message }));
     });
-    if (afterSent) req.on('finish', () => { timer = setTimeout(giveUp, timeoutMs); });
+    if (afterSent) req.on('finish', () => { if (timeoutMs <= 0) giveUp(); else timer = setTimeout(giveUp, timeoutMs); });
     else req.setTimeout(timeoutMs, giveUp);
     req.on('error', (e) => done({ error: e.code ?? e.message }));
     req.end(body);
