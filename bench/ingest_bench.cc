@@ -2,9 +2,8 @@
 // the same rows as the ceiling, in one run on one machine (see docs/benchmarks.md).
 //
 //   ingest_bench --server build/stackhouse [--seconds 15] [--clients 4] [--records 500]
-//                [--overload-limit-mib 256] [--overload-engine-mib 512] [--overload-expect-continue
-//                1]
-//                [--only overload]
+//                [--overload-limit-mib 256] [--overload-engine-mib 512] [--overload-queue-mib 256]
+//                [--overload-expect-continue 1] [--only overload|queue] [--server-cpu N]
 //   ingest_bench --load-port P [--load-grpc 1] [--load-spans 1] [--seconds S] [--clients N]
 //   [--records R]
 //                (load only, against a running server's OTLP/HTTP or OTLP/gRPC port, for profiling)
@@ -26,16 +25,20 @@
 //      tables through the Arrow interface, in groups of the server's batch size; then again in
 //      groups of the rows per insert the end-to-end phases made (from the server's /metrics);
 //   5. overload (run before the ceiling): one server with a memory limit (--overload-limit-mib,
-//      --overload-engine-mib), logs from `clients` closed-loop clients, then ten times that rate
-//      offered open-loop over many connections that do not back off when refused; the two
-//      acknowledged rates, the offered rate, the peak RSS and the most bytes the memory limiter
-//      held. The overload clients send `Expect: 100-continue`, so a refused request costs its
-//      header alone; without it (--overload-expect-continue 0) one 2-core machine cannot offer
-//      10x. `--only overload` runs this phase alone.
+//      --overload-engine-mib) and a small queue (--overload-queue-mib, so that it is full within
+//      seconds), logs from `clients` closed-loop clients (the unloaded rate, end to end), then ten
+//      times that rate offered open-loop over many connections that do not back off when refused
+//      (the rate acknowledged once the queue is full); the offered rate, the rate stored meanwhile,
+//      the server's CPU, the peak RSS and the most bytes the memory limiter held (runOverload).
+//      The overload clients send `Expect: 100-continue`, so a refused request costs its header
+//      alone; without it (--overload-expect-continue 0) one 2-core machine cannot offer 10x.
+//      `--only overload` runs this phase alone.
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +57,7 @@
 #include <thread>
 #include <vector>
 
+#include "open_loop_client.h"
 #include "otlp/decode.h"
 #include "otlp_payloads.h"
 #include "store/chdb_store.h"
@@ -80,7 +84,9 @@ struct Args {
   bool loadSpans = false;  // with loadPort: send spans instead of logs
   uint32_t overloadLimitMiB = 256;   // phase 5: otelConfig.processors.memoryLimiter.limitMiB
   uint32_t overloadEngineMiB = 512;  // phase 5: memoryLimiter.engineLimitMiB
+  uint64_t overloadQueueMiB = 256;   // phase 5: the store's queue.maxSize (small: full soon)
   std::string only;                  // "overload": phase 5 alone
+  int serverCpu = -1;                // --server-cpu: the servers on this CPU, the clients elsewhere
   // Phase 5: overload clients send Expect: 100-continue, so a refused request costs its header
   // alone (lets one 2-core machine offer 10x; SDKs send the whole body).
   bool overloadExpectContinue = true;
@@ -93,6 +99,17 @@ double secondsSince(Clock::time_point t) {
 std::string tempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "stackhouse-bench-XXXXXX").string();
   return mkdtemp(tmpl.data());
+}
+
+// --server-cpu: the CPU every server child runs on (the benchmark itself runs on the others);
+// -1: anywhere.
+int serverCpu = -1;
+
+void pinTo(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : cpus) CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) throw std::runtime_error("sched_setaffinity");
 }
 
 // A `stackhouse run` child on free ports.
@@ -111,6 +128,7 @@ class ServerProcess {
     if (pipe(out) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
     if (pid_ == 0) {
+      if (serverCpu >= 0) pinTo({serverCpu});
       dup2(out[1], 1);
       const int devnull = open("/dev/null", O_WRONLY);
       dup2(devnull, 2);
@@ -404,34 +422,53 @@ LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false, bool red
 struct OverloadResult {
   uint32_t limitMiB = 0;
   uint32_t engineLimitMiB = 0;
-  double unloadedRowsPerSecond = 0;
-  double overloadedRowsPerSecond = 0;  // acknowledged
-  double offeredRowsPerSecond = 0;     // acknowledged + refused, under overload
+  uint64_t queueMiB = 0;
+  double unloadedRowsPerSecond = 0;       // end to end: acknowledged rows over the time to store
+  double unloadedAckedRowsPerSecond = 0;  // acknowledged (queued) while the clients ran
+  double overloadedRowsPerSecond = 0;     // acknowledged, once the queue is full
+  double overloadedStoredRowsPerSecond = 0;
+  double offeredRowsPerSecond = 0;  // acknowledged + refused, under overload
   uint64_t refused = 0;
   uint64_t refusedByLimiter = 0;  // of them, by the memory limiter (the server's counter)
   uint64_t failed = 0;            // neither 200 nor 503/429 with Retry-After
   double unloadedPeakRssMiB = 0;
   double overloadedPeakRssMiB = 0;
-  double maxHeldMiB = 0;  // the limiter's held bytes, sampled every 100 ms
+  double maxHeldMiB = 0;   // the limiter's held bytes, sampled every 100 ms
+  double serverCores = 0;  // the server's CPU over the overloaded window, in cores
   uint64_t acknowledged = 0;
   uint64_t stored = 0;
   int connections = 0;
 };
 
-// Phase 5: on one server with a memory limit, logs from `clients` closed-loop clients (unloaded),
-// then ten times that rate offered open-loop over many connections that do not back off when
-// refused (overload). Both rates are rows acknowledged per second; memory is the peak RSS of each
+// The clients of phase 5 stand for machines other than the server's: on a shared 2-core machine
+// their threads run at the lowest priority, so that they take the CPU the server leaves. The
+// rate they offer is measured, so a load they fail to offer shows.
+void yieldToTheServer() { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19); }
+
+// Phase 5: on one server with a memory limit and a queue of --overload-queue-mib, logs from
+// `clients` closed-loop clients (unloaded), then ten times that rate offered open-loop over many
+// connections that do not back off when refused (overload).
+//
+// The two rates compared are what the server sustains. Acknowledgement is at queue time, so the
+// unloaded rate is end to end (its acknowledged rows over the time until all are stored, as in
+// the other phases: the queue absorbs a burst faster than the store takes it, and that is not a
+// rate it can keep). The overloaded rate is the rows acknowledged once the queue is full (after
+// an onset of 3 s that fills it), when every acknowledgement waits for the store to make room;
+// the rows the store took in that window are reported beside it. Memory is the peak RSS of each
 // part and the most bytes the memory limiter counted as held.
 OverloadResult runOverload(const Args& args) {
   OverloadResult r;
   r.limitMiB = args.overloadLimitMiB;
   r.engineLimitMiB = args.overloadEngineMiB;
+  r.queueMiB = args.overloadQueueMiB;
   const std::string dir = tempDir();
   {
     ServerProcess server(
         args.server, dir,
         "  processors:\n    memoryLimiter: {limitMiB: " + std::to_string(r.limitMiB) +
-            ", engineLimitMiB: " + std::to_string(r.engineLimitMiB) + "}\n");
+            ", engineLimitMiB: " + std::to_string(r.engineLimitMiB) +
+            "}\n  exporters:\n    clickhouse:\n      queue: {maxSize: " +
+            std::to_string(r.queueMiB) + "Mi}\n");
     std::vector<std::string> payloads;
     for (int i = 0; i < 32; ++i) payloads.push_back(bench::makeLogsRequest(args.records, 1000 + i));
     std::atomic<uint64_t> acknowledged{0};
@@ -441,6 +478,7 @@ OverloadResult runOverload(const Args& args) {
       const auto start = Clock::now();
       for (int c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
+          yieldToTheServer();
           testing::HttpClient client(server.otlpPort());
           for (size_t i = static_cast<size_t>(c); secondsSince(start) < seconds; ++i) {
             auto reply = client.post("/v1/logs", "application/x-protobuf",
@@ -459,10 +497,19 @@ OverloadResult runOverload(const Args& args) {
       for (auto& t : threads) t.join();
       acknowledged += rows;
     };
+    auto waitStored = [&](uint64_t expected) {
+      const auto deadline = Clock::now() + std::chrono::seconds(300);
+      while (server.count("otel_logs") < expected && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    };
     std::atomic<uint64_t> warm{0}, unloaded{0}, overloaded{0}, refused{0}, failed{0};
     drive(args.clients, 2, warm, refused, failed);
+    waitStored(warm);
     auto start = Clock::now();
     drive(args.clients, args.seconds, unloaded, refused, failed);
+    r.unloadedAckedRowsPerSecond = static_cast<double>(unloaded) / secondsSince(start);
+    waitStored(acknowledged);
     r.unloadedRowsPerSecond = static_cast<double>(unloaded) / secondsSince(start);
     r.unloadedPeakRssMiB = server.peakRssMiB();
     refused = 0;
@@ -482,52 +529,53 @@ OverloadResult runOverload(const Args& args) {
       }
     });
     // Open loop: ten times the unloaded rate, paced over many connections, each sending its next
-    // request at its next slot whatever the last answer was (a late one is sent at once).
+    // request at its next slot whatever the last answer was (a late one is sent at once). The
+    // first kOnset seconds fill the queue and are not counted.
+    constexpr double kOnset = 3;
     const double offeredRequestsPerSecond = 10 * r.unloadedRowsPerSecond / args.records;
     // Enough connections that the ones waiting for their (slow, queued) acknowledgement leave the
     // others free to keep the pace; below the server's 4096.
     const int connections =
         std::min(4000, std::max(args.clients * 10, static_cast<int>(offeredRequestsPerSecond * 8)));
     r.connections = connections;
-    start = Clock::now();
-    {
-      std::vector<std::thread> threads;
-      for (int c = 0; c < connections; ++c) {
-        threads.emplace_back([&, c] {
-          testing::HttpClient client(server.otlpPort());
-          const double interval = connections / offeredRequestsPerSecond;
-          for (size_t i = 0;; ++i) {
-            const double due = interval * static_cast<double>(i) + interval * c / connections;
-            if (due >= args.seconds) break;
-            const double wait = due - secondsSince(start);
-            if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-            const std::string body =
-                payloads[(i + static_cast<size_t>(c)) % payloads.size()] + uniqueTail();
-            auto reply =
-                args.overloadExpectContinue
-                    ? client.postExpectingContinue("/v1/logs", "application/x-protobuf", body)
-                    : client.post("/v1/logs", "application/x-protobuf", body);
-            if (reply.status == 200) {
-              overloaded += static_cast<uint64_t>(args.records);
-            } else if ((reply.status == 503 || reply.status == 429) &&
-                       !reply.header("retry-after").empty()) {
-              ++refused;
-            } else {
-              ++failed;
-            }
-          }
-        });
-      }
-      for (auto& t : threads) t.join();
-      acknowledged += overloaded;
-    }
-    const double elapsed = secondsSince(start);
+    bench::OpenLoopOptions load;
+    load.port = server.otlpPort();
+    load.connections = connections;
+    load.requestsPerSecond = offeredRequestsPerSecond;
+    load.seconds = kOnset + args.seconds;
+    load.onsetSeconds = kOnset;
+    load.expectContinue = args.overloadExpectContinue;
+    load.body = [&payloads](int connection, uint64_t n) {
+      return payloads[(n + static_cast<size_t>(connection)) % payloads.size()] + uniqueTail();
+    };
+    uint64_t storedAtOnset = 0, storedAtEnd = 0;
+    double cpuAtOnset = 0, cpuAtEnd = 0;
+    std::thread probe([&] {
+      std::this_thread::sleep_for(std::chrono::duration<double>(kOnset));
+      storedAtOnset = server.count("otel_logs");
+      cpuAtOnset = server.cpuSeconds();
+      std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
+      storedAtEnd = server.count("otel_logs");
+      cpuAtEnd = server.cpuSeconds();
+    });
+    bench::OpenLoopResult answers;
+    std::thread generator([&] { answers = bench::runOpenLoop(load); });
+    generator.join();
+    probe.join();
+    const double elapsed = args.seconds;
+    const bench::OpenLoopCounts& counted = answers.counted;
+    acknowledged += answers.all.ok * static_cast<uint64_t>(args.records);
+    r.serverCores = (cpuAtEnd - cpuAtOnset) / elapsed;
+    r.overloadedRowsPerSecond =
+        static_cast<double>(counted.ok * static_cast<uint64_t>(args.records)) / elapsed;
+    r.overloadedStoredRowsPerSecond = static_cast<double>(storedAtEnd - storedAtOnset) / elapsed;
+    r.offeredRowsPerSecond = static_cast<double>((counted.ok + counted.refused + counted.failed) *
+                                                 static_cast<uint64_t>(args.records)) /
+                             elapsed;
+    refused = counted.refused;
+    failed = counted.failed;
     sampling = false;
     sampler.join();
-    r.overloadedRowsPerSecond = static_cast<double>(overloaded) / elapsed;
-    r.offeredRowsPerSecond =
-        static_cast<double>(overloaded + (refused + failed) * static_cast<uint64_t>(args.records)) /
-        elapsed;
     r.refused = refused;
     r.failed = failed;
     r.overloadedPeakRssMiB = maxRss;
@@ -535,6 +583,7 @@ OverloadResult runOverload(const Args& args) {
     r.refusedByLimiter = static_cast<uint64_t>(
         metricValue(testing::HttpClient(server.adminPort()).get("/metrics").body,
                     "stackhouse_memory_limiter_refused_total{receiver=\"otlp-http\"}"));
+    waitStored(acknowledged);
     r.acknowledged = acknowledged;
     r.stored = server.count("otel_logs");
   }
@@ -724,8 +773,12 @@ int main(int argc, char** argv) {
       args.overloadLimitMiB = static_cast<uint32_t>(std::stoul(v));
     else if (k == "--overload-engine-mib")
       args.overloadEngineMiB = static_cast<uint32_t>(std::stoul(v));
+    else if (k == "--overload-queue-mib")
+      args.overloadQueueMiB = std::stoull(v);
     else if (k == "--only")
       args.only = v;
+    else if (k == "--server-cpu")
+      args.serverCpu = std::stoi(v);
     else if (k == "--overload-expect-continue")
       args.overloadExpectContinue = v == "1";
   }
@@ -739,26 +792,39 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  const unsigned cores = std::thread::hardware_concurrency();
+  if (args.serverCpu >= 0) {
+    serverCpu = args.serverCpu;
+    std::vector<int> others;
+    for (int cpu = 0; cpu < static_cast<int>(cores); ++cpu) {
+      if (cpu != serverCpu) others.push_back(cpu);
+    }
+    pinTo(others);
+  }
   std::printf(
       "stackhouse ingest benchmark: %d clients, %d records/request, %.0f s per phase, "
-      "batch %d rows, %u cores\n",
-      args.clients, args.records, args.seconds, args.batchSize,
-      std::thread::hardware_concurrency());
+      "batch %d rows, %u cores%s\n",
+      args.clients, args.records, args.seconds, args.batchSize, cores,
+      args.serverCpu >= 0 ? (", the servers on CPU " + std::to_string(args.serverCpu) +
+                             " and the clients on the others")
+                                .c_str()
+                          : "");
   std::fflush(stdout);
   auto overloadRow = [&args](const OverloadResult& o) {
     std::printf(
-        "overload (logs, memoryLimiter limitMiB %u, engineLimitMiB %u): unloaded %d clients %9.0f "
-        "rows/s, "
-        "peak RSS %.0f MiB | 10x offered open-loop%s on %d connections: %9.0f rows/s, acknowledged "
-        "%9.0f "
-        "rows/s, ratio %.2f | peak RSS %.0f MiB, limiter held at most %.0f MiB | refused %llu "
-        "(%llu of them by the memory limiter over both parts), other "
+        "overload (logs, memoryLimiter limitMiB %u, engineLimitMiB %u, queue %llu MiB): unloaded "
+        "%d clients %9.0f rows/s end to end (acknowledged %9.0f rows/s), peak RSS %.0f MiB | 10x "
+        "offered open-loop%s on %d connections: %9.0f rows/s, acknowledged %9.0f rows/s (stored "
+        "%9.0f rows/s), ratio %.2f | server CPU %.2f cores | peak RSS %.0f MiB, limiter held at "
+        "most %.0f MiB | refused %llu (%llu of them by the memory limiter over both parts), other "
         "failures %llu | acknowledged %llu, stored %llu\n",
-        o.limitMiB, o.engineLimitMiB, args.clients, o.unloadedRowsPerSecond, o.unloadedPeakRssMiB,
+        o.limitMiB, o.engineLimitMiB, static_cast<unsigned long long>(o.queueMiB), args.clients,
+        o.unloadedRowsPerSecond, o.unloadedAckedRowsPerSecond, o.unloadedPeakRssMiB,
         args.overloadExpectContinue ? " (Expect: 100-continue)" : "", o.connections,
-        o.offeredRowsPerSecond, o.overloadedRowsPerSecond,
+        o.offeredRowsPerSecond, o.overloadedRowsPerSecond, o.overloadedStoredRowsPerSecond,
         o.unloadedRowsPerSecond > 0 ? o.overloadedRowsPerSecond / o.unloadedRowsPerSecond : 0.0,
-        o.overloadedPeakRssMiB, o.maxHeldMiB, static_cast<unsigned long long>(o.refused),
+        o.serverCores, o.overloadedPeakRssMiB, o.maxHeldMiB,
+        static_cast<unsigned long long>(o.refused),
         static_cast<unsigned long long>(o.refusedByLimiter),
         static_cast<unsigned long long>(o.failed), static_cast<unsigned long long>(o.acknowledged),
         static_cast<unsigned long long>(o.stored));

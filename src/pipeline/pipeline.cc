@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "common/log.h"
@@ -163,12 +164,37 @@ Status Pipeline::queueFull(const Bound& sink) const {
                      std::to_string(sink.config.queue.maxBytes) + " bytes); retry later");
 }
 
-Status Pipeline::admits(telemetry::Source source, uint64_t bytes) const {
-  for (size_t i : routes_[static_cast<size_t>(source)]) {
-    const SinkQueue* queue = sinks_[i].queue.get();
-    if (queue != nullptr && !queue->admits(bytes)) return queueFull(sinks_[i]);
+Admission& Admission::operator=(Admission&& other) noexcept {
+  if (this != &other) {
+    reset();
+    held_ = std::move(other.held_);
+    other.held_.clear();
   }
-  return Status::ok();
+  return *this;
+}
+
+uint64_t Admission::heldIn(const SinkQueue* queue) const {
+  for (const auto& [q, bytes] : held_) {
+    if (q == queue) return bytes;
+  }
+  return 0;
+}
+
+void Admission::reset() {
+  for (const auto& [queue, bytes] : held_) queue->release(bytes);
+  held_.clear();
+}
+
+Result<Admission> Pipeline::admit(telemetry::Source source, uint64_t bytes) {
+  Admission admission;
+  for (size_t i : routes_[static_cast<size_t>(source)]) {
+    SinkQueue* queue = sinks_[i].queue.get();
+    if (queue == nullptr) continue;
+    const std::optional<uint64_t> held = queue->reserve(bytes);
+    if (!held) return queueFull(sinks_[i]);  // `admission` gives back what it holds
+    if (*held > 0) admission.held_.emplace_back(queue, *held);
+  }
+  return admission;
 }
 
 uint64_t Pipeline::pendingBytes() const {

@@ -29,6 +29,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/metrics.h"
@@ -73,6 +74,31 @@ struct PipelineOptions {
   Stage* stage = nullptr;           // not owned; null: batches are queued as decoded
 };
 
+class Pipeline;
+
+// Room held in the queues a request is routed to, from its header until submit() appends it (or
+// the request is dropped): requests admitted together cannot promise more room than a queue has,
+// so under overload a full queue refuses them from their header, before their bodies are read
+// and decoded. One admitted is refused after decoding only when its records outgrow the room its
+// header announced. Move-only; gives the room back when destroyed.
+class Admission {
+ public:
+  Admission() = default;
+  Admission(Admission&& other) noexcept : held_(std::move(other.held_)) { other.held_.clear(); }
+  Admission& operator=(Admission&& other) noexcept;
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+  ~Admission() { reset(); }
+
+  // The bytes held in `queue` (0 when none).
+  uint64_t heldIn(const SinkQueue* queue) const;
+  void reset();
+
+ private:
+  friend class Pipeline;
+  std::vector<std::pair<SinkQueue*, uint64_t>> held_;
+};
+
 class Pipeline {
  public:
   Pipeline(const PipelineOptions& options, std::vector<PipelineSink> sinks);
@@ -100,20 +126,26 @@ class Pipeline {
   // `key` (from keyOf; empty for none) identifies the request's content: a request whose key is
   // already recorded is answered OK at once without being queued again, and one whose key is
   // being appended waits for that one's outcome.
+  // `admission` (from admit(), for the same source) is the room the request's header reserved:
+  // the request may use it, and it is given back when submit() returns.
   template <typename B>
   Status submit(PooledBatch<B> batch, telemetry::Source source, const RequestKey& key,
-                Completion done);
+                Completion done, Admission admission = {});
   // The same, with the source of the OTLP signal (logs, traces, metrics).
   template <typename B>
-  Status submit(PooledBatch<B> batch, const RequestKey& key, Completion done) {
-    return submit(std::move(batch), SignalTraits<B>::kSource, key, std::move(done));
+  Status submit(PooledBatch<B> batch, const RequestKey& key, Completion done,
+                Admission admission = {}) {
+    return submit(std::move(batch), SignalTraits<B>::kSource, key, std::move(done),
+                  std::move(admission));
   }
 
-  // Whether a request of about `bytes` for `source` could be queued now: kUnavailable (retry
-  // later) when a routed queue with onFull: backpressure has no room for it. Receivers ask before
+  // Reserves room for a request of about `bytes` for `source` in every routed queue with
+  // onFull: backpressure, or refuses it there and then: kUnavailable (retry later) when one has
+  // no room beside what it holds and what other admitted requests reserved. Receivers ask before
   // reading or decoding a request, so that a full queue costs a refused request its header, not
-  // its decoding and redaction; submit() still decides. Thread-safe; after open().
-  Status admits(telemetry::Source source, uint64_t bytes) const;
+  // its decoding and redaction, and hand the Admission to submit(), which still decides.
+  // Thread-safe; after open().
+  Result<Admission> admit(telemetry::Source source, uint64_t bytes);
 
   // The key of a request body for submit(); empty when there is no ledger.
   RequestKey keyOf(uint8_t signal, std::span<const uint8_t> body) const {
@@ -183,7 +215,7 @@ class Pipeline {
 
 template <typename B>
 Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const RequestKey& key,
-                        Completion done) {
+                        Completion done, Admission admission) {
   if (options_.ledger != nullptr && options_.ledger->isCommitted(key)) {
     // A retry of a request already queued: its earlier answer was lost.
     retriedRequests_.inc();
@@ -218,7 +250,8 @@ Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const Re
     }
     // Refused by a full queue before any queue is written: no sink gets it twice on the retry.
     for (size_t i : route) {
-      if (!sinks_[i].queue->fits(payloadBytes + 16)) {
+      const SinkQueue* queue = sinks_[i].queue.get();
+      if (!queue->fits(payloadBytes + 16, admission.heldIn(queue))) {
         if (!key.empty()) inFlight_.erase(key);
         return queueFull(sinks_[i]);
       }
@@ -226,7 +259,9 @@ Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const Re
     Pending p{std::move(done), key, {}, true};
     p.appended.reserve(route.size());
     for (size_t i : route) {
-      auto end = sinks_[i].queue->append(signal, iov, payloadBytes, static_cast<uint32_t>(rows));
+      SinkQueue* queue = sinks_[i].queue.get();
+      auto end = queue->append(signal, iov, payloadBytes, static_cast<uint32_t>(rows),
+                               admission.heldIn(queue));
       if (!end) {
         if (!key.empty()) inFlight_.erase(key);
         // Queues appended to before this one keep the record (their sinks store it; a retry

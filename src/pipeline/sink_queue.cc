@@ -124,15 +124,25 @@ uint64_t SinkQueue::bytes() const {
   return n;
 }
 
-bool SinkQueue::fits(uint64_t bytes) const {
-  return options_.onFull == OnFull::kDropOldest || this->bytes() + bytes <= options_.maxBytes;
+bool SinkQueue::fits(uint64_t bytes, uint64_t reservedByCaller) const {
+  return options_.onFull == OnFull::kDropOldest ||
+         this->bytes() + (reservedBytes() - reservedByCaller) + bytes <= options_.maxBytes;
 }
 
-bool SinkQueue::admits(uint64_t bytes) const {
-  if (fits(bytes)) return true;
-  refused_.inc();
-  return false;
+std::optional<uint64_t> SinkQueue::reserve(uint64_t bytes) {
+  if (options_.onFull == OnFull::kDropOldest) return 0;
+  const uint64_t held = this->bytes();
+  uint64_t reserved = reserved_.load(std::memory_order_relaxed);
+  do {
+    if (held + reserved + bytes > options_.maxBytes) {
+      refused_.inc();
+      return std::nullopt;
+    }
+  } while (!reserved_.compare_exchange_weak(reserved, reserved + bytes, std::memory_order_relaxed));
+  return bytes;
 }
+
+void SinkQueue::release(uint64_t bytes) { reserved_.fetch_sub(bytes, std::memory_order_relaxed); }
 
 bool SinkQueue::dropOldest() {
   SegmentLog* oldest = nullptr;
@@ -161,14 +171,18 @@ bool SinkQueue::dropOldest() {
 }
 
 Result<QueuePosition> SinkQueue::append(telemetry::Signal signal, std::span<const iovec> payload,
-                                        size_t payloadBytes, uint32_t rows) {
+                                        size_t payloadBytes, uint32_t rows,
+                                        uint64_t reservedByCaller) {
   const uint64_t need = payloadBytes + kRecordHeaderBytes;
   if (need > options_.maxBytes) {
     return unavailable("the " + options_.sink + " queue (" + std::to_string(options_.maxBytes) +
                        " bytes) cannot hold a request this large");
   }
   bool dropped = false;
-  while (bytes() + need > options_.maxBytes) {
+  // Room promised to requests still being read or decoded is not this one's (kDropOldest
+  // queues hold no reservations).
+  const uint64_t others = reservedBytes() - reservedByCaller;
+  while (bytes() + others + need > options_.maxBytes) {
     if (options_.onFull == OnFull::kBackpressure || !dropOldest()) {
       refused_.inc();
       return unavailable("the " + options_.sink + " queue is full (" +

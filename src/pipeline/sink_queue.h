@@ -5,9 +5,12 @@
 // retry and backoff), so a signal that the sink cannot take now never holds back the others, and
 // a permanent failure is isolated among records of one table.
 //
-// When an append would take the queue past maxBytes:
+// When an append would take the queue past maxBytes (what it holds, plus the room reserved for
+// requests admitted from their headers and not yet appended: reserve()):
 //   kBackpressure  the append is refused (kUnavailable: receivers answer 503 + Retry-After or
-//                  UNAVAILABLE + RetryInfo), nothing is dropped;
+//                  UNAVAILABLE + RetryInfo), nothing is dropped; a reservation past it too, so
+//                  under overload requests are refused from their headers, before their bodies
+//                  are read and decoded, not after;
 //   kDropOldest    whole segments are dropped, oldest first (never records the worker has read),
 //                  until the record fits; every dropped record is counted
 //                  (stackhouse_queue_dropped_records_total{reason="full"}, and their rows in
@@ -17,12 +20,14 @@
 //                  drop removes a sliver of the oldest records.
 //
 // Thread-safety: append() is called with the pipeline's append lock held (appends are
-// serialised); sync() from the pipeline's sync thread; the logs' reader side from the sink's
-// worker.
+// serialised); reserve() and release() from any thread; sync() from the pipeline's sync thread;
+// the logs' reader side from the sink's worker.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -64,14 +69,21 @@ class SinkQueue {
   // The number of records and rows a read-only look at <dir> finds not yet stored.
   static Result<SegmentLog::Summary> peek(const std::string& dir);
 
-  // Whether `bytes` more fit now (always true with kDropOldest, which makes room).
-  bool fits(uint64_t bytes) const;
-  // fits(), for a request the receivers have not read yet (Pipeline::admits): a refusal is
-  // counted as a refused append, as append() counts its own.
-  bool admits(uint64_t bytes) const;
-  // Appends one record to `signal`'s log (see the class comment for a full queue).
+  // Whether `bytes` more fit now beside what the queue holds and every reservation but the
+  // caller's own (`reservedByCaller`); always true with kDropOldest, which makes room.
+  bool fits(uint64_t bytes, uint64_t reservedByCaller = 0) const;
+  // Holds `bytes` of room for a request the receivers have not read yet (Pipeline::admit) until
+  // release(): requests admitted together cannot promise more room than there is, so a full
+  // queue refuses them from their header rather than after their decoding. Returns the bytes
+  // held (0 with kDropOldest, which never refuses), or nullopt, counted as a refused append, when
+  // the room is taken.
+  std::optional<uint64_t> reserve(uint64_t bytes);
+  void release(uint64_t bytes);
+  uint64_t reservedBytes() const { return reserved_.load(std::memory_order_relaxed); }
+  // Appends one record to `signal`'s log (see the class comment for a full queue);
+  // `reservedByCaller` as for fits().
   Result<QueuePosition> append(telemetry::Signal signal, std::span<const iovec> payload,
-                               size_t payloadBytes, uint32_t rows);
+                               size_t payloadBytes, uint32_t rows, uint64_t reservedByCaller = 0);
   // fdatasync of what was appended since the last sync (none with fsync: never, which only
   // closes the descriptors of sealed segments).
   Status sync();
@@ -95,6 +107,7 @@ class SinkQueue {
   Counter* droppedRows_[kSignalCount];
   Counter& refused_;
   Gauge& bytesGauge_;
+  std::atomic<uint64_t> reserved_{0};  // held by reserve() for requests not yet appended
 };
 
 }  // namespace stackhouse::pipeline

@@ -138,6 +138,18 @@ class PipelineTest : public ::testing::Test {
     return f.get();
   }
 
+  // One sink, `sink`, fed logs through a 64 KiB queue of 8 KiB segments.
+  static std::vector<PipelineSink> smallQueue(Sink& sink, const std::string& name,
+                                              OnFull onFull = OnFull::kBackpressure) {
+    std::vector<PipelineSink> sinks(1);
+    sinks[0].sink = &sink;
+    sinks[0].queue.sink = name;
+    sinks[0].queue.maxBytes = 64 << 10;
+    sinks[0].queue.segmentBytes = 8 << 10;
+    sinks[0].queue.onFull = onFull;
+    sinks[0].sources = {telemetry::Source::kLogs};
+    return sinks;
+  }
   std::string dir_;
 };
 
@@ -458,13 +470,7 @@ TEST_F(PipelineTest, RoutesEachSourceToItsSinksOnly) {
 TEST_F(PipelineTest, AFullQueuePushesBack) {
   RecordingSink sink;
   sink.logsDown = true;
-  std::vector<PipelineSink> sinks(1);
-  sinks[0].sink = &sink;
-  sinks[0].queue.sink = "clickhouse";
-  sinks[0].queue.maxBytes = 64 << 10;
-  sinks[0].queue.segmentBytes = 8 << 10;
-  sinks[0].sources = {telemetry::Source::kLogs};
-  Pipeline p(options(), std::move(sinks));
+  Pipeline p(options(), smallQueue(sink, "clickhouse"));
   p.start();
   Status last;
   int accepted = 0;
@@ -476,18 +482,74 @@ TEST_F(PipelineTest, AFullQueuePushesBack) {
   EXPECT_GT(accepted, 10);
 }
 
+// Room reserved from requests' headers (Pipeline::admit) counts against the queue until the
+// request is appended or dropped: requests admitted together cannot promise more than the queue
+// has, a request may use the room it reserved, and nothing stays reserved once they are gone.
+TEST_F(PipelineTest, AdmittedRequestsCannotPromiseMoreRoomThanTheQueueHas) {
+  RecordingSink sink;
+  sink.logsDown = true;  // nothing leaves the queue
+  Pipeline p(options(), smallQueue(sink, "clickhouse"));
+  p.start();
+  constexpr uint64_t kRequest = 20 << 10;
+  std::vector<Admission> admitted;
+  for (int i = 0; i < 3; ++i) {
+    auto a = p.admit(telemetry::Source::kLogs, kRequest);
+    ASSERT_TRUE(a.isOk()) << i;
+    admitted.push_back(std::move(a.value()));
+  }
+  // 60 KiB of 64 promised: a fourth is refused from its header, a small one still fits.
+  const auto fourth = p.admit(telemetry::Source::kLogs, kRequest);
+  ASSERT_FALSE(fourth.isOk());
+  EXPECT_EQ(fourth.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(p.admit(telemetry::Source::kLogs, 1 << 10).isOk());
+  // A source routed nowhere reserves nothing and is never refused.
+  EXPECT_TRUE(p.admit(telemetry::Source::kTraces, 1 << 30).isOk());
+
+  // Records of ~10 KiB: without a reservation the promised room is not theirs...
+  const std::string body(1000, 'y');
+  EXPECT_EQ(submitAndWait(p, logsOf(p, 10, body)).code(), StatusCode::kUnavailable);
+  // ...with one, they use it; the room is given back once they are queued.
+  {
+    std::promise<Status> done;
+    auto answered = done.get_future();
+    ASSERT_TRUE(p.submit(
+                     logsOf(p, 10, body), RequestKey{}, [&](const Status& s) { done.set_value(s); },
+                     std::move(admitted[0]))
+                    .isOk());
+    ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_TRUE(answered.get().isOk());
+  }
+  // 40 KiB still promised, ~10 KiB queued: 14 KiB free.
+  EXPECT_FALSE(p.admit(telemetry::Source::kLogs, kRequest).isOk());
+  EXPECT_TRUE(p.admit(telemetry::Source::kLogs, 12 << 10).isOk());
+  admitted.clear();  // dropped requests (a bad body, a client gone) give their room back
+  auto most = p.admit(telemetry::Source::kLogs, 48 << 10);
+  EXPECT_TRUE(most.isOk());
+  most = Admission();
+  EXPECT_TRUE(p.admit(telemetry::Source::kLogs, 48 << 10).isOk());
+}
+
+// A queue that drops its oldest records never refuses, so it reserves nothing.
+TEST_F(PipelineTest, DropOldestQueuesReserveNothing) {
+  RecordingSink sink;
+  sink.logsDown = true;
+  Pipeline p(options(), smallQueue(sink, "dropper", OnFull::kDropOldest));
+  p.start();
+  std::vector<Admission> admitted;
+  for (int i = 0; i < 10; ++i) {
+    auto a = p.admit(telemetry::Source::kLogs, 20 << 10);
+    ASSERT_TRUE(a.isOk()) << i;
+    admitted.push_back(std::move(a.value()));
+  }
+  EXPECT_TRUE(submitAndWait(p, logsOf(p, 10, std::string(1000, 'y'))).isOk());
+}
+
 TEST_F(PipelineTest, DropOldestKeepsAcceptingAndCountsWhatItDrops) {
   RecordingSink sink;
   sink.logsDown = true;
-  std::vector<PipelineSink> sinks(1);
-  sinks[0].sink = &sink;
-  sinks[0].queue.sink = "dropper";
-  sinks[0].queue.maxBytes = 64 << 10;
-  sinks[0].queue.segmentBytes = 8 << 10;
-  sinks[0].queue.onFull = OnFull::kDropOldest;
+  std::vector<PipelineSink> sinks = smallQueue(sink, "dropper", OnFull::kDropOldest);
   // The range the worker holds (and retries) is never dropped: keep it small.
   sinks[0].worker.maxRows = 20;
-  sinks[0].sources = {telemetry::Source::kLogs};
   Pipeline p(options(), std::move(sinks));
   p.start();
   for (int i = 0; i < 200; ++i) {

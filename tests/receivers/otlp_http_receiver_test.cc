@@ -175,6 +175,62 @@ TEST_F(ReceiverTest, AFullQueueIsRetryable503) {
   full.stop();
 }
 
+// A request admitted from its header holds room in the queue until its records are queued (or it
+// is dropped): room promised to one is refused to the next, and nothing stays promised after
+// requests went through the server, accepted or refused.
+TEST_F(ReceiverTest, AdmittedRequestsHoldTheirRoomInTheQueueUntilQueued) {
+  CountingSink down;
+  down.fail = true;  // nothing leaves the queue
+  constexpr uint64_t kQueueBytes = 64 << 10;
+  std::vector<pipeline::PipelineSink> sinks(1);
+  sinks[0].sink = &down;
+  sinks[0].queue.sink = "held-http";
+  sinks[0].queue.maxBytes = kQueueBytes;
+  sinks[0].sources = {telemetry::Source::kLogs};
+  pipeline::Pipeline queued(pipeline::PipelineOptions{}, std::move(sinks));
+  queued.start();
+  receiver_ = std::make_unique<OtlpHttpReceiver>(OtlpHttpOptions{}, queued);
+  http::ServerOptions so;
+  so.name = "otlp-http-held";
+  so.admit = [this](const http::RequestHead& head) { return receiver_->admit(head); };
+  auto server = http::Server::start(so, [this](http::Request&& r, http::Respond respond) {
+    receiver_->handle(std::move(r), std::move(respond));
+  });
+  ASSERT_TRUE(server.isOk());
+  HttpClient client((*server)->port());
+  const Gauge& queueBytes = metrics().gauge("stackhouse_queue_bytes", "", {{"sink", "held-http"}});
+  auto head = [](uint64_t bytes) {
+    return http::RequestHead{"POST", "/v1/logs", "application/json", bytes};
+  };
+  auto refused = [](const http::AdmitResult& r) {
+    return std::holds_alternative<http::Response>(r) && std::get<http::Response>(r).status == 503;
+  };
+
+  // Requests through the server, each admitted from its header: accepted, and one whose header
+  // asks for more room than the queue has, refused before its body is read.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(client.post("/v1/logs", "application/json", kLogsJson).status, 200) << i;
+  }
+  EXPECT_EQ(
+      client.postExpectingContinue("/v1/logs", "application/json", std::string(kQueueBytes, ' '))
+          .status,
+      503);
+  // Nothing stays promised: exactly the room the queue does not hold can be reserved.
+  const uint64_t free = kQueueBytes - static_cast<uint64_t>(queueBytes.value());
+  ASSERT_GT(free, 16u << 10);
+  EXPECT_TRUE(refused(receiver_->admit(head(free + 1))));
+  http::AdmitResult first = receiver_->admit(head(free - (8 << 10)));
+  ASSERT_FALSE(refused(first));
+  // What the first holds is not the next one's...
+  EXPECT_TRUE(refused(receiver_->admit(head(16 << 10))));
+  EXPECT_FALSE(refused(receiver_->admit(head(4 << 10))));
+  // ...until it is gone (a request that failed before its records were queued).
+  first = http::AdmitResult{};
+  EXPECT_FALSE(refused(receiver_->admit(head(16 << 10))));
+  (*server)->stop();
+  queued.stop();
+}
+
 TEST_F(ReceiverTest, AStoreFailureDoesNotReachTheClient) {
   // Acknowledged once queued: the sink's worker retries until the store takes the rows.
   sink_.fail = true;

@@ -127,7 +127,7 @@ TEST_F(IngestCoreTest, AFullQueueIsRetryable) {
       metrics().counter("stackhouse_queue_refused_appends_total", "", {{"sink", "core-full"}});
   const uint64_t before = requests("logs", "refused");
   const uint64_t queueBefore = queueRefused.value();
-  EXPECT_EQ(core.admit(otlp::Signal::kLogs, 1024).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(core.admit(otlp::Signal::kLogs, 1024).status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(requests("logs", "refused") - before, 1u);
   EXPECT_EQ(queueRefused.value() - queueBefore, 1u);
   // Other signals are not routed to that queue.

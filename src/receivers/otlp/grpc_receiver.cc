@@ -53,6 +53,8 @@ class ExportCall final : public grpc::ServerGenericBidiReactor {
   // The request's memory reservation, for the decoding thread to hold until the batch is handed
   // over (the call itself may be gone by then).
   pipeline::MemoryLimiter::Reservation takeReservation() { return std::move(held_); }
+  // The room its message reserved in the routed queues, for the decoding thread to hand over.
+  pipeline::Admission takeAdmission() { return std::move(admission_); }
 
   void finishOk(otlp::Signal signal, uint64_t rejected, const std::string& message) {
     const std::string body =
@@ -73,6 +75,7 @@ class ExportCall final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   pipeline::MemoryLimiter::Reservation held_;
+  pipeline::Admission admission_;
 };
 
 class ExportService final : public grpc::CallbackGenericService {
@@ -214,6 +217,7 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
 
   void process(ExportCall& call) {
     const pipeline::MemoryLimiter::Reservation held = call.takeReservation();
+    pipeline::Admission admission = call.takeAdmission();
     const otlp::Signal signal = call.signal();
     // One contiguous view of the message: grpc's own slice when it is one (the usual case for
     // small and inflated messages), else one copy.
@@ -226,15 +230,18 @@ class GrpcReceiverImpl final : public OtlpGrpcReceiver {
     }
     call.request().Clear();
     const std::span<const uint8_t> bytes(slice.begin(), slice.size());
-    core_.ingest(signal, otlp::Encoding::kProtobuf, bytes, [&call, signal](ExportResult result) {
-      if (result.status.isOk()) {
-        call.finishOk(signal, result.rejected, result.message);
-      } else if (result.status.code() == StatusCode::kUnavailable) {
-        call.finishRetry(result.status.message());
-      } else {
-        call.finishError(grpcCode(result.status.code()), result.status.message());
-      }
-    });
+    core_.ingest(
+        signal, otlp::Encoding::kProtobuf, bytes,
+        [&call, signal](ExportResult result) {
+          if (result.status.isOk()) {
+            call.finishOk(signal, result.rejected, result.message);
+          } else if (result.status.code() == StatusCode::kUnavailable) {
+            call.finishRetry(result.status.message());
+          } else {
+            call.finishError(grpcCode(result.status.code()), result.status.message());
+          }
+        },
+        std::move(admission));
   }
 
   OtlpGrpcOptions options_;
@@ -291,10 +298,12 @@ void ExportCall::OnReadDone(bool ok) {
     held_ = std::move(admitted.value());
   }
   // A full queue: refused before a decoding thread spends anything on it.
-  if (Status queued = receiver_.core().admit(*signal_, request_.Length()); !queued.isOk()) {
-    finishRetry(queued.message());
+  auto queued = receiver_.core().admit(*signal_, request_.Length());
+  if (!queued.isOk()) {
+    finishRetry(queued.status().message());
     return;
   }
+  admission_ = std::move(queued.value());
   if (!receiver_.post(this)) {
     receiver_.core().countRefused(*signal_);
     finishRetry("the receiver is busy; retry later");

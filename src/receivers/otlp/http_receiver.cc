@@ -52,9 +52,10 @@ std::optional<otlp::Signal> signalOf(std::string_view path) {
   return std::nullopt;
 }
 
-// The memory reservation of a request admitted from its header.
+// What a request admitted from its header holds until its records are queued: room in the
+// routed queues and its body's share of the memory limit.
 struct HeldBody final : http::Admission {
-  explicit HeldBody(pipeline::MemoryLimiter::Reservation r) : reservation(std::move(r)) {}
+  pipeline::Admission queued;
   pipeline::MemoryLimiter::Reservation reservation;
 };
 
@@ -70,17 +71,20 @@ http::AdmitResult OtlpHttpReceiver::admit(const http::RequestHead& head) {
   // Other paths and methods are answered by handle(); nothing to reserve for them.
   if (!signal || head.method != "POST") return std::unique_ptr<http::Admission>();
   // A full queue: refused before the body is read (or, with Expect: 100-continue, sent).
-  if (Status queued = core_.admit(*signal, head.contentLength.value_or(0)); !queued.isOk()) {
-    return statusResponse(encodingOf(head.contentType), queued);
+  auto held = std::make_unique<HeldBody>();
+  auto queued = core_.admit(*signal, head.contentLength.value_or(0));
+  if (!queued.isOk()) return statusResponse(encodingOf(head.contentType), queued.status());
+  held->queued = std::move(queued.value());
+  if (options_.memoryLimiter != nullptr) {
+    auto admitted =
+        options_.memoryLimiter->admit(head.contentLength.value_or(0), core_.memoryRefused());
+    if (!admitted.isOk()) {
+      core_.countRefused(*signal);
+      return statusResponse(encodingOf(head.contentType), admitted.status());
+    }
+    held->reservation = std::move(admitted.value());
   }
-  if (options_.memoryLimiter == nullptr) return std::unique_ptr<http::Admission>();
-  auto admitted =
-      options_.memoryLimiter->admit(head.contentLength.value_or(0), core_.memoryRefused());
-  if (!admitted.isOk()) {
-    core_.countRefused(*signal);
-    return statusResponse(encodingOf(head.contentType), admitted.status());
-  }
-  return std::unique_ptr<http::Admission>(std::make_unique<HeldBody>(std::move(admitted.value())));
+  return std::unique_ptr<http::Admission>(std::move(held));
 }
 
 void OtlpHttpReceiver::handle(http::Request&& request, http::Respond respond) {
@@ -127,11 +131,16 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   // The body counts against the memory limit until its batch is in the pipeline (whose pending
   // bytes the limiter counts from then on).
   pipeline::MemoryLimiter::Reservation held;
+  pipeline::Admission queued;
   if (request.admission != nullptr) {
     // Admitted from its header (admit()): a chunked body, or one longer than announced, is
     // counted in full now.
-    held = std::move(static_cast<HeldBody&>(*request.admission).reservation);
-    if (request.body.size() > held.bytes()) held.grow(request.body.size() - held.bytes());
+    auto& admitted = static_cast<HeldBody&>(*request.admission);
+    queued = std::move(admitted.queued);
+    held = std::move(admitted.reservation);
+    if (options_.memoryLimiter != nullptr && request.body.size() > held.bytes()) {
+      held.grow(request.body.size() - held.bytes());
+    }
   } else if (options_.memoryLimiter != nullptr) {
     auto admitted = options_.memoryLimiter->admit(request.body.size(), core_.memoryRefused());
     if (!admitted.isOk()) {
@@ -169,19 +178,20 @@ void OtlpHttpReceiver::ingest(http::Request&& request, http::Respond respond, ot
   }
 
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
-  core_.ingest(signal, encoding, bytes,
-               [respond = std::move(respond), signal, encoding](ExportResult result) {
-                 if (!result.status.isOk()) {
-                   respond(statusResponse(encoding, result.status));
-                   return;
-                 }
-                 http::Response r;
-                 r.status = 200;
-                 r.contentType = contentTypeOf(encoding);
-                 r.body =
-                     otlp::encodeExportResponse(signal, encoding, result.rejected, result.message);
-                 respond(std::move(r));
-               });
+  core_.ingest(
+      signal, encoding, bytes,
+      [respond = std::move(respond), signal, encoding](ExportResult result) {
+        if (!result.status.isOk()) {
+          respond(statusResponse(encoding, result.status));
+          return;
+        }
+        http::Response r;
+        r.status = 200;
+        r.contentType = contentTypeOf(encoding);
+        r.body = otlp::encodeExportResponse(signal, encoding, result.rejected, result.message);
+        respond(std::move(r));
+      },
+      std::move(queued));
 }
 
 }  // namespace stackhouse::receivers

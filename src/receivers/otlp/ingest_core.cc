@@ -55,25 +55,26 @@ OtlpIngestCore::SignalCounters& OtlpIngestCore::of(otlp::Signal signal) {
   return logs_;
 }
 
-Status OtlpIngestCore::admit(otlp::Signal signal, uint64_t bytes) {
-  Status admitted = pipeline_.admits(telemetry::otlpSource(signal), bytes);
+Result<pipeline::Admission> OtlpIngestCore::admit(otlp::Signal signal, uint64_t bytes) {
+  Result<pipeline::Admission> admitted = pipeline_.admit(telemetry::otlpSource(signal), bytes);
   if (!admitted.isOk()) of(signal).refused.inc();
   return admitted;
 }
 
 void OtlpIngestCore::ingest(otlp::Signal signal, otlp::Encoding encoding,
-                            std::span<const uint8_t> body, ExportAnswer answer) {
+                            std::span<const uint8_t> body, ExportAnswer answer,
+                            pipeline::Admission admission) {
   switch (signal) {
     case otlp::Signal::kLogs:
-      run(signal, pipeline_.logPool(), body, answer,
+      run(signal, pipeline_.logPool(), body, answer, admission,
           [encoding](auto in, auto&... out) { return otlp::decodeLogs(in, encoding, out...); });
       return;
     case otlp::Signal::kTraces:
-      run(signal, pipeline_.spanPool(), body, answer,
+      run(signal, pipeline_.spanPool(), body, answer, admission,
           [encoding](auto in, auto&... out) { return otlp::decodeSpans(in, encoding, out...); });
       return;
     case otlp::Signal::kMetrics:
-      run(signal, pipeline_.metricPool(), body, answer,
+      run(signal, pipeline_.metricPool(), body, answer, admission,
           [encoding](auto in, auto&... out) { return otlp::decodeMetrics(in, encoding, out...); });
       return;
   }
@@ -81,7 +82,8 @@ void OtlpIngestCore::ingest(otlp::Signal signal, otlp::Encoding encoding,
 
 template <typename B, typename Decode>
 void OtlpIngestCore::run(otlp::Signal signal, pipeline::BatchPool<B>& pool,
-                         std::span<const uint8_t> body, ExportAnswer& answer, Decode&& decode) {
+                         std::span<const uint8_t> body, ExportAnswer& answer,
+                         pipeline::Admission& admission, Decode&& decode) {
   SignalCounters& c = of(signal);
   auto batch = pool.acquire();
   otlp::DecodeStats stats;
@@ -108,24 +110,25 @@ void OtlpIngestCore::run(otlp::Signal signal, pipeline::BatchPool<B>& pool,
   // Answered once: by the pipeline's completion, or here when the pipeline did not take it.
   auto once = std::make_shared<ExportAnswer>(std::move(answer));
   const pipeline::RequestKey key = pipeline_.keyOf(static_cast<uint8_t>(signal), body);
-  const Status submitted =
-      pipeline_.submit(std::move(batch), key,
-                       [once, &c, accepted = stats.accepted, rejected = stats.rejected,
-                        message = std::move(message)](const Status& outcome) {
-                         if (outcome.isOk()) {
-                           c.accepted.inc();
-                           c.recordsAccepted.inc(accepted);
-                           (*once)({Status::ok(), rejected, message});
-                         } else if (outcome.code() == StatusCode::kInvalidArgument) {
-                           // A sink refused these rows for good (see Pipeline): retrying is futile.
-                           c.invalid.inc();
-                           (*once)({outcome, 0, {}});
-                         } else {
-                           // Made durable nowhere: the client retries.
-                           c.failed.inc();
-                           (*once)({Status(StatusCode::kUnavailable, outcome.message()), 0, {}});
-                         }
-                       });
+  const Status submitted = pipeline_.submit(
+      std::move(batch), key,
+      [once, &c, accepted = stats.accepted, rejected = stats.rejected,
+       message = std::move(message)](const Status& outcome) {
+        if (outcome.isOk()) {
+          c.accepted.inc();
+          c.recordsAccepted.inc(accepted);
+          (*once)({Status::ok(), rejected, message});
+        } else if (outcome.code() == StatusCode::kInvalidArgument) {
+          // A sink refused these rows for good (see Pipeline): retrying is futile.
+          c.invalid.inc();
+          (*once)({outcome, 0, {}});
+        } else {
+          // Made durable nowhere: the client retries.
+          c.failed.inc();
+          (*once)({Status(StatusCode::kUnavailable, outcome.message()), 0, {}});
+        }
+      },
+      std::move(admission));
   if (!submitted.isOk()) {
     c.refused.inc();
     (*once)({Status(StatusCode::kUnavailable, submitted.message()), 0, {}});

@@ -52,15 +52,17 @@ class OtlpIngestCore {
   OtlpIngestCore(std::string_view receiver, std::string_view transport,
                  pipeline::Pipeline& pipeline, const otlp::DecodeLimits& limits);
 
-  // Decodes `body` (read only during the call), submits its records and answers.
+  // Decodes `body` (read only during the call), submits its records and answers. `admission`
+  // (from admit()) is handed to the pipeline with the records.
   void ingest(otlp::Signal signal, otlp::Encoding encoding, std::span<const uint8_t> body,
-              ExportAnswer answer);
+              ExportAnswer answer, pipeline::Admission admission = {});
 
-  // Whether a request of about `bytes` could be queued now (Pipeline::admits): kUnavailable,
-  // counted as refused, when a routed queue that pushes back is full. Transports ask once, as
-  // early as they can (HTTP from the request's header, gRPC once the message has arrived), so that
-  // a refusal costs no decoding; ingest() does not ask again (submit() decides in the end).
-  Status admit(otlp::Signal signal, uint64_t bytes);
+  // Reserves room for a request of about `bytes` in the queues it is routed to
+  // (Pipeline::admit): kUnavailable, counted as refused, when a routed queue that pushes back has
+  // none. Transports ask once, as early as they can (HTTP from the request's header, gRPC once
+  // the message has arrived), so that a refusal costs no decoding, and hand the Admission to
+  // ingest() (submit() decides in the end).
+  Result<pipeline::Admission> admit(otlp::Signal signal, uint64_t bytes);
 
   // Requests the transport answers itself before decoding: refused for the data or its framing
   // (unsupported media type, body past its limit, bad compression, no message), or refused to
@@ -85,7 +87,7 @@ class OtlpIngestCore {
 
   template <typename B, typename Decode>
   void run(otlp::Signal signal, pipeline::BatchPool<B>& pool, std::span<const uint8_t> body,
-           ExportAnswer& answer, Decode&& decode);
+           ExportAnswer& answer, pipeline::Admission& admission, Decode&& decode);
 
   pipeline::Pipeline& pipeline_;
   otlp::DecodeLimits limits_;
