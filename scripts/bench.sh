@@ -18,6 +18,12 @@ out=build/bench-results.txt
   fi
   build/bench/ingest_bench --server build/stackhouse --seconds "${BENCH_SECONDS:-15}" \
     --clients "${BENCH_CLIENTS:-4}" --records 500
+  # The overload phase again with the server on CPU 0 and its clients on the others: what the
+  # server keeps under overload without sharing its cores with the load generator.
+  if [ "$(nproc)" -ge 2 ]; then
+    build/bench/ingest_bench --server build/stackhouse --clients "${BENCH_CLIENTS:-4}" \
+      --records 500 --only overload --server-cpu 0
+  fi
   # 200 targets of node-exporter size every 15 s, against the idle server (about 3 minutes).
   if command -v node >/dev/null; then
     node bench/prom_scrape_bench.mjs --seconds "${BENCH_SCRAPE_SECONDS:-60}"
