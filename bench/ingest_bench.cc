@@ -38,7 +38,6 @@
 #include <grpcpp/grpcpp.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +84,7 @@ struct Args {
   uint32_t overloadLimitMiB = 256;   // phase 5: otelConfig.processors.memoryLimiter.limitMiB
   uint32_t overloadEngineMiB = 512;  // phase 5: memoryLimiter.engineLimitMiB
   uint64_t overloadQueueMiB = 256;   // phase 5: the store's queue.maxSize (small: full soon)
+  double overloadFactor = 10;        // phase 5: the load offered, in multiples of the unloaded
   std::string only;                  // "overload": phase 5 alone
   int serverCpu = -1;                // --server-cpu: the servers on this CPU, the clients elsewhere
   // Phase 5: overload clients send Expect: 100-continue, so a refused request costs its header
@@ -279,7 +279,7 @@ class GrpcExportClient {
         "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(), channelArgs));
   }
   // `payload` (shared, not copied) followed by a unique tail.
-  bool call(const grpc::Slice& payload) {
+  grpc::Status call(const grpc::Slice& payload) {
     const grpc::Slice slices[2] = {payload, grpc::Slice(uniqueTail())};
     const grpc::ByteBuffer request(slices, 2);
     grpc::ClientContext ctx;
@@ -288,7 +288,7 @@ class GrpcExportClient {
     std::promise<grpc::Status> done;
     stub_->UnaryCall(&ctx, method_, grpc::StubOptions(), &request, &response,
                      [&done](grpc::Status s) { done.set_value(std::move(s)); });
-    return done.get_future().get().ok();
+    return done.get_future().get();
   }
 
  private:
@@ -333,9 +333,10 @@ ClientLoad makeClientLoad(const Args& args, bool spans) {
   return load;
 }
 
-// `args.clients` closed-loop clients, each sending its next request once the last is answered,
-// for `seconds`, over OTLP/gRPC or OTLP/HTTP (protobuf, keep-alive) to `port`. Adds the rows of
-// acknowledged requests to `rows` and counts the others in `refused`.
+// `args.clients` closed-loop clients, each sending its next request once the last is answered
+// (a refused one after the delay the server asked for), for `seconds`, over OTLP/gRPC or
+// OTLP/HTTP (protobuf, keep-alive) to `port`. Adds the rows of acknowledged requests to `rows`
+// and counts the others in `refused`.
 void driveClients(const Args& args, const ClientLoad& load, bool overGrpc, uint16_t port,
                   double seconds, std::atomic<uint64_t>& rows, std::atomic<uint64_t>& refused) {
   const char* path = load.spans ? "/v1/traces" : "/v1/logs";
@@ -351,15 +352,31 @@ void driveClients(const Args& args, const ClientLoad& load, bool overGrpc, uint1
       else
         httpClient.emplace(port);
       for (size_t i = static_cast<size_t>(c); secondsSince(start) < seconds; ++i) {
-        const bool ok = overGrpc ? grpcClient->call(load.grpcPayloads[i % n])
-                                 : httpClient
-                                           ->post(path, "application/x-protobuf",
-                                                  load.payloads[i % n] + uniqueTail())
-                                           .status == 200;
+        bool ok = false;
+        double retryAfter = 0;  // seconds the server asked to wait before the next request
+        if (overGrpc) {
+          const grpc::Status status = grpcClient->call(load.grpcPayloads[i % n]);
+          ok = status.ok();
+          // The receiver's RetryInfo says 1 s (OtlpGrpcOptions::retryDelayMillis).
+          if (status.error_code() == grpc::StatusCode::UNAVAILABLE) retryAfter = 1;
+        } else {
+          const auto reply =
+              httpClient->post(path, "application/x-protobuf", load.payloads[i % n] + uniqueTail());
+          ok = reply.status == 200;
+          const std::string after = reply.header("retry-after");
+          if (!ok && !after.empty()) retryAfter = std::stod(after);
+        }
         if (ok) {
           rows += static_cast<uint64_t>(args.records);
         } else {
           ++refused;
+          // As the OpenTelemetry SDKs do: a refused request is sent again after the delay the
+          // server gave, not at once (a client that retries at once spends the CPU the store
+          // needs to drain the queue on requests it cannot take yet).
+          const double left = seconds - secondsSince(start);
+          if (retryAfter > 0 && left > 0) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(std::min(retryAfter, left)));
+          }
         }
       }
     });
@@ -423,39 +440,39 @@ struct OverloadResult {
   uint32_t limitMiB = 0;
   uint32_t engineLimitMiB = 0;
   uint64_t queueMiB = 0;
-  double unloadedRowsPerSecond = 0;       // end to end: acknowledged rows over the time to store
-  double unloadedAckedRowsPerSecond = 0;  // acknowledged (queued) while the clients ran
-  double overloadedRowsPerSecond = 0;     // acknowledged, once the queue is full
+  double unloadedRowsPerSecond = 0;  // acknowledged in the window (the queue full)
+  double unloadedStoredRowsPerSecond = 0;
+  double unloadedEndToEndRowsPerSecond = 0;  // all it acknowledged over the time until stored
+  double unloadedOnsetSeconds = 0;
+  double overloadedRowsPerSecond = 0;  // acknowledged, once the queue is full
   double overloadedStoredRowsPerSecond = 0;
   double offeredRowsPerSecond = 0;  // acknowledged + refused, under overload
   uint64_t refused = 0;
   uint64_t refusedByLimiter = 0;  // of them, by the memory limiter (the server's counter)
+  uint64_t refusedDecoded = 0;    // refused by the queue after their decoding (both parts)
   uint64_t failed = 0;            // neither 200 nor 503/429 with Retry-After
   double unloadedPeakRssMiB = 0;
   double overloadedPeakRssMiB = 0;
-  double maxHeldMiB = 0;   // the limiter's held bytes, sampled every 100 ms
-  double serverCores = 0;  // the server's CPU over the overloaded window, in cores
+  double maxHeldMiB = 0;    // the limiter's held bytes, sampled every 100 ms
+  double onsetSeconds = 0;  // from the start of the overload until the queue was full
+  double serverCores = 0;   // the server's CPU over the overloaded window, in cores
   uint64_t acknowledged = 0;
   uint64_t stored = 0;
   int connections = 0;
 };
 
-// The clients of phase 5 stand for machines other than the server's: on a shared 2-core machine
-// their threads run at the lowest priority, so that they take the CPU the server leaves. The
-// rate they offer is measured, so a load they fail to offer shows.
-void yieldToTheServer() { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19); }
-
 // Phase 5: on one server with a memory limit and a queue of --overload-queue-mib, logs from
-// `clients` closed-loop clients (unloaded), then ten times that rate offered open-loop over many
-// connections that do not back off when refused (overload).
+// `clients` closed-loop clients that wait as long as a refusal's Retry-After says, as the
+// OpenTelemetry SDKs do (unloaded), then --overload-factor times that rate offered open-loop over
+// many connections that do not back off when refused (overload).
 //
-// The two rates compared are what the server sustains. Acknowledgement is at queue time, so the
-// unloaded rate is end to end (its acknowledged rows over the time until all are stored, as in
-// the other phases: the queue absorbs a burst faster than the store takes it, and that is not a
-// rate it can keep). The overloaded rate is the rows acknowledged once the queue is full (after
-// an onset of 3 s that fills it), when every acknowledgement waits for the store to make room;
-// the rows the store took in that window are reported beside it. Memory is the peak RSS of each
-// part and the most bytes the memory limiter counted as held.
+// The two rates compared are what the server sustains, taken the same way: acknowledgement is at
+// queue time, and the queue absorbs a burst faster than the store takes it, so each part's rate is
+// the rows acknowledged in a window that starts once the queue is full (it holds 90 % of its
+// size), when every acknowledgement waits for the store to make room. The rows the store took in
+// each window are reported beside them, and the unloaded part's rate end to end (all it
+// acknowledged over the time until stored, which counts the store's drain with nothing else
+// running). Memory is the peak RSS of each part and the most bytes the memory limiter held.
 OverloadResult runOverload(const Args& args) {
   OverloadResult r;
   r.limitMiB = args.overloadLimitMiB;
@@ -469,32 +486,12 @@ OverloadResult runOverload(const Args& args) {
             ", engineLimitMiB: " + std::to_string(r.engineLimitMiB) +
             "}\n  exporters:\n    clickhouse:\n      queue: {maxSize: " +
             std::to_string(r.queueMiB) + "Mi}\n");
-    std::vector<std::string> payloads;
-    for (int i = 0; i < 32; ++i) payloads.push_back(bench::makeLogsRequest(args.records, 1000 + i));
+    const ClientLoad logs = makeClientLoad(args, false);
+    const std::vector<std::string>& payloads = logs.payloads;
     std::atomic<uint64_t> acknowledged{0};
-    auto drive = [&](int clients, double seconds, std::atomic<uint64_t>& rows,
-                     std::atomic<uint64_t>& refused, std::atomic<uint64_t>& failed) {
-      std::vector<std::thread> threads;
-      const auto start = Clock::now();
-      for (int c = 0; c < clients; ++c) {
-        threads.emplace_back([&, c] {
-          yieldToTheServer();
-          testing::HttpClient client(server.otlpPort());
-          for (size_t i = static_cast<size_t>(c); secondsSince(start) < seconds; ++i) {
-            auto reply = client.post("/v1/logs", "application/x-protobuf",
-                                     payloads[i % payloads.size()] + uniqueTail());
-            if (reply.status == 200) {
-              rows += static_cast<uint64_t>(args.records);
-            } else if ((reply.status == 503 || reply.status == 429) &&
-                       !reply.header("retry-after").empty()) {
-              ++refused;
-            } else {
-              ++failed;
-            }
-          }
-        });
-      }
-      for (auto& t : threads) t.join();
+    auto drive = [&](double seconds, std::atomic<uint64_t>& rows) {
+      std::atomic<uint64_t> refused{0};
+      driveClients(args, logs, false, server.otlpPort(), seconds, rows, refused);
       acknowledged += rows;
     };
     auto waitStored = [&](uint64_t expected) {
@@ -503,17 +500,40 @@ OverloadResult runOverload(const Args& args) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     };
-    std::atomic<uint64_t> warm{0}, unloaded{0}, overloaded{0}, refused{0}, failed{0};
-    drive(args.clients, 2, warm, refused, failed);
+    std::atomic<uint64_t> warm{0}, unloaded{0};
+    // Each part's window starts once the store's queue is full (90 % of its size, or kOnset
+    // seconds after the part started if it never gets there) and lasts args.seconds.
+    constexpr double kOnset = 10;
+    const double full = 0.9 * static_cast<double>(r.queueMiB << 20);
+    auto awaitFullQueue = [&](Clock::time_point partStart) {
+      testing::HttpClient admin(server.adminPort());
+      while (secondsSince(partStart) < kOnset &&
+             metricValue(admin.get("/metrics").body,
+                         "stackhouse_queue_bytes{sink=\"clickhouse\"}") < full) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      return secondsSince(partStart);
+    };
+    drive(2, warm);
     waitStored(warm);
     auto start = Clock::now();
-    drive(args.clients, args.seconds, unloaded, refused, failed);
-    r.unloadedAckedRowsPerSecond = static_cast<double>(unloaded) / secondsSince(start);
+    std::thread closedLoop([&] { drive(kOnset + args.seconds, unloaded); });
+    r.unloadedOnsetSeconds = awaitFullQueue(start);
+    {
+      const uint64_t acked0 = unloaded;
+      const uint64_t stored0 = server.count("otel_logs");
+      const auto windowStart = Clock::now();
+      std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
+      const uint64_t acked1 = unloaded;
+      const uint64_t stored1 = server.count("otel_logs");
+      const double window = secondsSince(windowStart);
+      r.unloadedRowsPerSecond = static_cast<double>(acked1 - acked0) / window;
+      r.unloadedStoredRowsPerSecond = static_cast<double>(stored1 - stored0) / window;
+    }
+    closedLoop.join();
     waitStored(acknowledged);
-    r.unloadedRowsPerSecond = static_cast<double>(unloaded) / secondsSince(start);
+    r.unloadedEndToEndRowsPerSecond = static_cast<double>(unloaded) / secondsSince(start);
     r.unloadedPeakRssMiB = server.peakRssMiB();
-    refused = 0;
-    failed = 0;
     // Sample RSS and the limiter's held bytes while overloaded.
     std::atomic<bool> sampling{true};
     double maxRss = 0;
@@ -529,40 +549,42 @@ OverloadResult runOverload(const Args& args) {
       }
     });
     // Open loop: ten times the unloaded rate, paced over many connections, each sending its next
-    // request at its next slot whatever the last answer was (a late one is sent at once). The
-    // first kOnset seconds fill the queue and are not counted.
-    constexpr double kOnset = 3;
-    const double offeredRequestsPerSecond = 10 * r.unloadedRowsPerSecond / args.records;
+    // request at its next slot whatever the last answer was (a late one is sent at once); the
+    // load stops with the window.
+    const double offeredRequestsPerSecond =
+        args.overloadFactor * r.unloadedRowsPerSecond / args.records;
     // Enough connections that the ones waiting for their (slow, queued) acknowledgement leave the
     // others free to keep the pace; below the server's 4096.
     const int connections =
         std::min(4000, std::max(args.clients * 10, static_cast<int>(offeredRequestsPerSecond * 8)));
     r.connections = connections;
+    std::atomic<bool> counting{false}, stop{false};
     bench::OpenLoopOptions load;
     load.port = server.otlpPort();
     load.connections = connections;
     load.requestsPerSecond = offeredRequestsPerSecond;
-    load.seconds = kOnset + args.seconds;
-    load.onsetSeconds = kOnset;
+    load.seconds = kOnset + args.seconds + 30;  // a bound: `stop` ends it
+    load.stop = &stop;
+    load.counting = &counting;
     load.expectContinue = args.overloadExpectContinue;
     load.body = [&payloads](int connection, uint64_t n) {
       return payloads[(n + static_cast<size_t>(connection)) % payloads.size()] + uniqueTail();
     };
-    uint64_t storedAtOnset = 0, storedAtEnd = 0;
-    double cpuAtOnset = 0, cpuAtEnd = 0;
-    std::thread probe([&] {
-      std::this_thread::sleep_for(std::chrono::duration<double>(kOnset));
-      storedAtOnset = server.count("otel_logs");
-      cpuAtOnset = server.cpuSeconds();
-      std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
-      storedAtEnd = server.count("otel_logs");
-      cpuAtEnd = server.cpuSeconds();
-    });
     bench::OpenLoopResult answers;
+    const auto loadStart = Clock::now();
     std::thread generator([&] { answers = bench::runOpenLoop(load); });
+    r.onsetSeconds = awaitFullQueue(loadStart);
+    const uint64_t storedAtOnset = server.count("otel_logs");
+    const double cpuAtOnset = server.cpuSeconds();
+    const auto windowStart = Clock::now();
+    counting = true;
+    std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
+    counting = false;
+    const double elapsed = secondsSince(windowStart);
+    const uint64_t storedAtEnd = server.count("otel_logs");
+    const double cpuAtEnd = server.cpuSeconds();
+    stop = true;
     generator.join();
-    probe.join();
-    const double elapsed = args.seconds;
     const bench::OpenLoopCounts& counted = answers.counted;
     acknowledged += answers.all.ok * static_cast<uint64_t>(args.records);
     r.serverCores = (cpuAtEnd - cpuAtOnset) / elapsed;
@@ -572,17 +594,19 @@ OverloadResult runOverload(const Args& args) {
     r.offeredRowsPerSecond = static_cast<double>((counted.ok + counted.refused + counted.failed) *
                                                  static_cast<uint64_t>(args.records)) /
                              elapsed;
-    refused = counted.refused;
-    failed = counted.failed;
+    r.refused = counted.refused;
+    r.failed = counted.failed;
     sampling = false;
     sampler.join();
-    r.refused = refused;
-    r.failed = failed;
     r.overloadedPeakRssMiB = maxRss;
     r.maxHeldMiB = maxHeld;
-    r.refusedByLimiter = static_cast<uint64_t>(
-        metricValue(testing::HttpClient(server.adminPort()).get("/metrics").body,
-                    "stackhouse_memory_limiter_refused_total{receiver=\"otlp-http\"}"));
+    {
+      const std::string metrics = testing::HttpClient(server.adminPort()).get("/metrics").body;
+      r.refusedByLimiter = static_cast<uint64_t>(
+          metricValue(metrics, "stackhouse_memory_limiter_refused_total{receiver=\"otlp-http\"}"));
+      r.refusedDecoded = static_cast<uint64_t>(
+          metricValue(metrics, "stackhouse_queue_refused_decoded_total{sink=\"clickhouse\"}"));
+    }
     waitStored(acknowledged);
     r.acknowledged = acknowledged;
     r.stored = server.count("otel_logs");
@@ -773,6 +797,8 @@ int main(int argc, char** argv) {
       args.overloadLimitMiB = static_cast<uint32_t>(std::stoul(v));
     else if (k == "--overload-engine-mib")
       args.overloadEngineMiB = static_cast<uint32_t>(std::stoul(v));
+    else if (k == "--overload-factor")
+      args.overloadFactor = std::stod(v);
     else if (k == "--overload-queue-mib")
       args.overloadQueueMiB = std::stoull(v);
     else if (k == "--only")
@@ -812,20 +838,25 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   auto overloadRow = [&args](const OverloadResult& o) {
     std::printf(
-        "overload (logs, memoryLimiter limitMiB %u, engineLimitMiB %u, queue %llu MiB): unloaded "
-        "%d clients %9.0f rows/s end to end (acknowledged %9.0f rows/s), peak RSS %.0f MiB | 10x "
-        "offered open-loop%s on %d connections: %9.0f rows/s, acknowledged %9.0f rows/s (stored "
-        "%9.0f rows/s), ratio %.2f | server CPU %.2f cores | peak RSS %.0f MiB, limiter held at "
-        "most %.0f MiB | refused %llu (%llu of them by the memory limiter over both parts), other "
-        "failures %llu | acknowledged %llu, stored %llu\n",
+        "overload (logs, memoryLimiter limitMiB %u, engineLimitMiB %u, queue %llu MiB): unloaded, "
+        "%d clients: acknowledged %9.0f rows/s (stored %9.0f rows/s; end to end %9.0f rows/s; "
+        "window from %.1f s), peak RSS %.0f MiB | %.0fx offered open-loop%s on %d connections: "
+        "%9.0f rows/s, acknowledged %9.0f rows/s (stored %9.0f rows/s; window from %.1f s), "
+        "ratio %.2f | server CPU %.2f cores | peak RSS %.0f MiB, limiter held at most %.0f MiB | "
+        "refused %llu (over both parts: %llu by the memory limiter, %llu after decoding), other "
+        "failures %llu | "
+        "acknowledged %llu, stored %llu\n",
         o.limitMiB, o.engineLimitMiB, static_cast<unsigned long long>(o.queueMiB), args.clients,
-        o.unloadedRowsPerSecond, o.unloadedAckedRowsPerSecond, o.unloadedPeakRssMiB,
+        o.unloadedRowsPerSecond, o.unloadedStoredRowsPerSecond, o.unloadedEndToEndRowsPerSecond,
+        o.unloadedOnsetSeconds, o.unloadedPeakRssMiB, args.overloadFactor,
         args.overloadExpectContinue ? " (Expect: 100-continue)" : "", o.connections,
         o.offeredRowsPerSecond, o.overloadedRowsPerSecond, o.overloadedStoredRowsPerSecond,
+        o.onsetSeconds,
         o.unloadedRowsPerSecond > 0 ? o.overloadedRowsPerSecond / o.unloadedRowsPerSecond : 0.0,
         o.serverCores, o.overloadedPeakRssMiB, o.maxHeldMiB,
         static_cast<unsigned long long>(o.refused),
         static_cast<unsigned long long>(o.refusedByLimiter),
+        static_cast<unsigned long long>(o.refusedDecoded),
         static_cast<unsigned long long>(o.failed), static_cast<unsigned long long>(o.acknowledged),
         static_cast<unsigned long long>(o.stored));
   };

@@ -109,7 +109,7 @@ class Generator {
       while (!due_.empty() && due_.top().first <= now()) {
         const size_t c = due_.top().second;
         due_.pop();
-        if (now() < o_.seconds) send(c);
+        if (!stopped(now())) send(c);
       }
     }
     return result_;
@@ -117,12 +117,15 @@ class Generator {
 
  private:
   double now() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+  bool stopped(double t) const {
+    return t >= o_.seconds || (o_.stop != nullptr && o_.stop->load());
+  }
 
   // Queues connection c's next request at its slot (or at once, when the slot has passed).
   void schedule(size_t c) {
     const double due = interval_ * static_cast<double>(connections_[c].next) +
                        interval_ * static_cast<double>(c) / o_.connections;
-    if (due < o_.seconds) due_.emplace(due, c);
+    if (due < o_.seconds && !stopped(now())) due_.emplace(due, c);
   }
 
   void send(size_t index) {
@@ -246,7 +249,7 @@ class Generator {
       (outcome == 1 ? counts.ok : outcome == 2 ? counts.refused : counts.failed)++;
     };
     count(result_.all);
-    if (t >= o_.onsetSeconds && t < o_.seconds) count(result_.counted);
+    if ((o_.counting == nullptr || o_.counting->load()) && !stopped(t)) count(result_.counted);
     schedule(index);
   }
 

@@ -12,6 +12,7 @@
 // thousands of them are runnable.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -24,8 +25,10 @@ struct OpenLoopOptions {
   std::string contentType = "application/x-protobuf";
   int connections = 100;
   double requestsPerSecond = 100;
-  double seconds = 10;      // no request is sent from then on
-  double onsetSeconds = 0;  // answers before this are not in OpenLoopResult::counted
+  double seconds = 10;  // no request is sent from then on, nor once `stop` is true
+  const std::atomic<bool>* stop = nullptr;
+  // Answers are in OpenLoopResult::counted while this is true (always when null).
+  const std::atomic<bool>* counting = nullptr;
   bool expectContinue = true;
   // The body of a connection's n-th request.
   std::function<std::string(int connection, uint64_t n)> body;
@@ -38,8 +41,8 @@ struct OpenLoopCounts {
 };
 
 struct OpenLoopResult {
-  OpenLoopCounts all;      // every answer, those after `seconds` included
-  OpenLoopCounts counted;  // the answers that came between onsetSeconds and seconds
+  OpenLoopCounts all;      // every answer, those after the load stopped included
+  OpenLoopCounts counted;  // the answers that came while `counting`, before the load stopped
 };
 
 // Runs the load, then waits (at most 60 s) for the answers still owed. Throws

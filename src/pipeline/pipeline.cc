@@ -168,7 +168,9 @@ Admission& Admission::operator=(Admission&& other) noexcept {
   if (this != &other) {
     reset();
     held_ = std::move(other.held_);
+    announced_ = other.announced_;
     other.held_.clear();
+    other.announced_ = 0;
   }
   return *this;
 }
@@ -185,12 +187,30 @@ void Admission::reset() {
   held_.clear();
 }
 
+void Pipeline::learnQueuedBytes(telemetry::Source source, uint64_t queued, uint64_t announced) {
+  constexpr uint64_t kMost = 64 * 1024;  // 64 queue bytes per announced byte: a gzip bomb's worth
+  const auto ratio = static_cast<int64_t>(std::min(kMost, queued * 1024 / announced));
+  std::atomic<uint32_t>& average = queuedPerAnnounced_[static_cast<size_t>(source)];
+  const auto old = static_cast<int64_t>(average.load(std::memory_order_relaxed));
+  // A moving average over about the last eight requests; concurrent updates may lose one.
+  const int64_t next = old == 0 ? ratio : old + (ratio - old) / 8;
+  average.store(static_cast<uint32_t>(std::max<int64_t>(next, 1)), std::memory_order_relaxed);
+}
+
+uint64_t Pipeline::reservationFor(telemetry::Source source, uint64_t announced) const {
+  const uint64_t perAnnounced =
+      queuedPerAnnounced_[static_cast<size_t>(source)].load(std::memory_order_relaxed);
+  return perAnnounced == 0 ? announced : announced * perAnnounced / 1024;
+}
+
 Result<Admission> Pipeline::admit(telemetry::Source source, uint64_t bytes) {
   Admission admission;
+  admission.announced_ = bytes;
+  const uint64_t room = reservationFor(source, bytes);
   for (size_t i : routes_[static_cast<size_t>(source)]) {
     SinkQueue* queue = sinks_[i].queue.get();
     if (queue == nullptr) continue;
-    const std::optional<uint64_t> held = queue->reserve(bytes);
+    const std::optional<uint64_t> held = queue->reserve(room);
     if (!held) return queueFull(sinks_[i]);  // `admission` gives back what it holds
     if (*held > 0) admission.held_.emplace_back(queue, *held);
   }

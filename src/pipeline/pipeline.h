@@ -20,6 +20,8 @@
 // (stackhouse_router_unrouted_records_total{source}); open() warns of such sources.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -84,7 +86,11 @@ class Pipeline;
 class Admission {
  public:
   Admission() = default;
-  Admission(Admission&& other) noexcept : held_(std::move(other.held_)) { other.held_.clear(); }
+  Admission(Admission&& other) noexcept
+      : held_(std::move(other.held_)), announced_(other.announced_) {
+    other.held_.clear();
+    other.announced_ = 0;
+  }
   Admission& operator=(Admission&& other) noexcept;
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
@@ -92,11 +98,14 @@ class Admission {
 
   // The bytes held in `queue` (0 when none).
   uint64_t heldIn(const SinkQueue* queue) const;
+  // The request's size as its header announced it.
+  uint64_t announced() const { return announced_; }
   void reset();
 
  private:
   friend class Pipeline;
   std::vector<std::pair<SinkQueue*, uint64_t>> held_;
+  uint64_t announced_ = 0;
 };
 
 class Pipeline {
@@ -139,13 +148,17 @@ class Pipeline {
                   std::move(admission));
   }
 
-  // Reserves room for a request of about `bytes` for `source` in every routed queue with
-  // onFull: backpressure, or refuses it there and then: kUnavailable (retry later) when one has
-  // no room beside what it holds and what other admitted requests reserved. Receivers ask before
-  // reading or decoding a request, so that a full queue costs a refused request its header, not
-  // its decoding and redaction, and hand the Admission to submit(), which still decides.
-  // Thread-safe; after open().
+  // Reserves room for a request of `bytes` (as its header announces it) for `source` in every
+  // routed queue with onFull: backpressure, or refuses it there and then: kUnavailable (retry
+  // later) when one has no room beside what it holds and what other admitted requests reserved.
+  // The room reserved is what such a request's records took in a queue per announced byte, learnt
+  // from the source's requests so far (queue records repeat each row's resource, and a gzip body
+  // inflates: the announced size alone under-reserves). Receivers ask before reading or decoding
+  // a request, so that a full queue costs a refused request its header, not its decoding and
+  // redaction, and hand the Admission to submit(), which still decides. Thread-safe; after open().
   Result<Admission> admit(telemetry::Source source, uint64_t bytes);
+  // The room admit() reserves now for a request of `announced` bytes.
+  uint64_t reservationFor(telemetry::Source source, uint64_t announced) const;
 
   // The key of a request body for submit(); empty when there is no ledger.
   RequestKey keyOf(uint8_t signal, std::span<const uint8_t> body) const {
@@ -211,6 +224,10 @@ class Pipeline {
   Counter& syncFailures_;
   Counter* unrouted_[kSourceCount];
   Histogram& roundRequests_;
+  // Per source: queue bytes per announced byte of the requests submitted with an Admission,
+  // x 1024 (a moving average; 0 until the first). admit() reserves by it.
+  std::array<std::atomic<uint32_t>, kSourceCount> queuedPerAnnounced_{};
+  void learnQueuedBytes(telemetry::Source source, uint64_t queued, uint64_t announced);
 };
 
 template <typename B>
@@ -234,6 +251,7 @@ Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const Re
   std::vector<uint64_t> scratch;
   std::vector<iovec> iov;
   const size_t payloadBytes = encodeRecord(*batch, key, source, scratch, iov);
+  if (admission.announced() > 0) learnQueuedBytes(source, payloadBytes, admission.announced());
   constexpr telemetry::Signal signal = SignalTraits<B>::kSignal;
   bool wake = false;
   {
@@ -250,7 +268,7 @@ Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const Re
     }
     // Refused by a full queue before any queue is written: no sink gets it twice on the retry.
     for (size_t i : route) {
-      const SinkQueue* queue = sinks_[i].queue.get();
+      SinkQueue* queue = sinks_[i].queue.get();
       if (!queue->fits(payloadBytes + 16, admission.heldIn(queue))) {
         if (!key.empty()) inFlight_.erase(key);
         return queueFull(sinks_[i]);

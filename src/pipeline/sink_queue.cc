@@ -36,6 +36,11 @@ SinkQueue::SinkQueue(const SinkQueueOptions& options)
                                  "Requests refused because a sink's queue was full (backpressure): "
                                  "before their body was read, or at the append.",
                                  {{"sink", options.sink}})),
+      refusedDecoded_(metrics().counter(
+          "stackhouse_queue_refused_decoded_total",
+          "Of the refused appends, those refused at the append: after the request was read and "
+          "decoded (its records outgrew the room its header reserved).",
+          {{"sink", options.sink}})),
       bytesGauge_(metrics().gauge("stackhouse_queue_bytes", "Bytes of a sink's queue on disk.",
                                   {{"sink", options.sink}})) {
   forEachSignal([&](auto tag) {
@@ -124,9 +129,14 @@ uint64_t SinkQueue::bytes() const {
   return n;
 }
 
-bool SinkQueue::fits(uint64_t bytes, uint64_t reservedByCaller) const {
-  return options_.onFull == OnFull::kDropOldest ||
-         this->bytes() + (reservedBytes() - reservedByCaller) + bytes <= options_.maxBytes;
+bool SinkQueue::fits(uint64_t bytes, uint64_t reservedByCaller) {
+  if (options_.onFull == OnFull::kDropOldest ||
+      this->bytes() + (reservedBytes() - reservedByCaller) + bytes <= options_.maxBytes) {
+    return true;
+  }
+  refused_.inc();
+  refusedDecoded_.inc();
+  return false;
 }
 
 std::optional<uint64_t> SinkQueue::reserve(uint64_t bytes) {
@@ -185,6 +195,7 @@ Result<QueuePosition> SinkQueue::append(telemetry::Signal signal, std::span<cons
   while (bytes() + others + need > options_.maxBytes) {
     if (options_.onFull == OnFull::kBackpressure || !dropOldest()) {
       refused_.inc();
+      refusedDecoded_.inc();
       return unavailable("the " + options_.sink + " queue is full (" +
                          std::to_string(options_.maxBytes) + " bytes); retry later");
     }

@@ -69,9 +69,10 @@ class SinkQueue {
   // The number of records and rows a read-only look at <dir> finds not yet stored.
   static Result<SegmentLog::Summary> peek(const std::string& dir);
 
-  // Whether `bytes` more fit now beside what the queue holds and every reservation but the
-  // caller's own (`reservedByCaller`); always true with kDropOldest, which makes room.
-  bool fits(uint64_t bytes, uint64_t reservedByCaller = 0) const;
+  // Whether a record of `bytes` fits now beside what the queue holds and every reservation but
+  // the caller's own (`reservedByCaller`); always true with kDropOldest, which makes room. A
+  // refusal is counted as one at the append (the request was read and decoded).
+  bool fits(uint64_t bytes, uint64_t reservedByCaller = 0);
   // Holds `bytes` of room for a request the receivers have not read yet (Pipeline::admit) until
   // release(): requests admitted together cannot promise more room than there is, so a full
   // queue refuses them from their header rather than after their decoding. Returns the bytes
@@ -106,6 +107,7 @@ class SinkQueue {
   Counter* droppedRecords_[kSignalCount];
   Counter* droppedRows_[kSignalCount];
   Counter& refused_;
+  Counter& refusedDecoded_;  // of them, refused at the append (after decoding)
   Gauge& bytesGauge_;
   std::atomic<uint64_t> reserved_{0};  // held by reserve() for requests not yet appended
 };

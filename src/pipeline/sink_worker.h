@@ -100,7 +100,7 @@ class SinkWorker {
     // it lasts, and at its end, however many calls fail meanwhile.
     Clock::time_point failingSince{};
     Clock::time_point lastFailureLog{};
-    uint64_t failedCalls = 0;         // in the episode (0: not failing)
+    uint64_t failedCalls = 0;          // in the episode (0: not failing)
     uint64_t failedCallsUnlogged = 0;  // since the last line
     Clock::time_point firstRead{};
     Clock::time_point notBefore{};

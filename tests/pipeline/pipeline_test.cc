@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "pipeline/sink_queue.h"
 #include "support/log_rows.h"
 
@@ -488,9 +489,11 @@ TEST_F(PipelineTest, AFullQueuePushesBack) {
 TEST_F(PipelineTest, AdmittedRequestsCannotPromiseMoreRoomThanTheQueueHas) {
   RecordingSink sink;
   sink.logsDown = true;  // nothing leaves the queue
-  Pipeline p(options(), smallQueue(sink, "clickhouse"));
+  Pipeline p(options(), smallQueue(sink, "promises"));
   p.start();
+  // Nothing learnt yet: a request reserves the size its header announces.
   constexpr uint64_t kRequest = 20 << 10;
+  ASSERT_EQ(p.reservationFor(telemetry::Source::kLogs, kRequest), kRequest);
   std::vector<Admission> admitted;
   for (int i = 0; i < 3; ++i) {
     auto a = p.admit(telemetry::Source::kLogs, kRequest);
@@ -498,9 +501,15 @@ TEST_F(PipelineTest, AdmittedRequestsCannotPromiseMoreRoomThanTheQueueHas) {
     admitted.push_back(std::move(a.value()));
   }
   // 60 KiB of 64 promised: a fourth is refused from its header, a small one still fits.
+  Counter& refused =
+      metrics().counter("stackhouse_queue_refused_appends_total", "", {{"sink", "promises"}});
+  Counter& refusedDecoded =
+      metrics().counter("stackhouse_queue_refused_decoded_total", "", {{"sink", "promises"}});
   const auto fourth = p.admit(telemetry::Source::kLogs, kRequest);
   ASSERT_FALSE(fourth.isOk());
   EXPECT_EQ(fourth.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused.value(), 1u);
+  EXPECT_EQ(refusedDecoded.value(), 0u);
   EXPECT_TRUE(p.admit(telemetry::Source::kLogs, 1 << 10).isOk());
   // A source routed nowhere reserves nothing and is never refused.
   EXPECT_TRUE(p.admit(telemetry::Source::kTraces, 1 << 30).isOk());
@@ -508,6 +517,8 @@ TEST_F(PipelineTest, AdmittedRequestsCannotPromiseMoreRoomThanTheQueueHas) {
   // Records of ~10 KiB: without a reservation the promised room is not theirs...
   const std::string body(1000, 'y');
   EXPECT_EQ(submitAndWait(p, logsOf(p, 10, body)).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused.value(), 2u);
+  EXPECT_EQ(refusedDecoded.value(), 1u);  // refused after its decoding
   // ...with one, they use it; the room is given back once they are queued.
   {
     std::promise<Status> done;
@@ -519,14 +530,59 @@ TEST_F(PipelineTest, AdmittedRequestsCannotPromiseMoreRoomThanTheQueueHas) {
     ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     EXPECT_TRUE(answered.get().isOk());
   }
-  // 40 KiB still promised, ~10 KiB queued: 14 KiB free.
-  EXPECT_FALSE(p.admit(telemetry::Source::kLogs, kRequest).isOk());
-  EXPECT_TRUE(p.admit(telemetry::Source::kLogs, 12 << 10).isOk());
-  admitted.clear();  // dropped requests (a bad body, a client gone) give their room back
-  auto most = p.admit(telemetry::Source::kLogs, 48 << 10);
-  EXPECT_TRUE(most.isOk());
-  most = Admission();
-  EXPECT_TRUE(p.admit(telemetry::Source::kLogs, 48 << 10).isOk());
+  // Dropped requests (a bad body, a client gone) give their room back: nothing stays promised,
+  // so exactly the room the queue does not hold can be reserved.
+  admitted.clear();
+  const Gauge& queued = metrics().gauge("stackhouse_queue_bytes", "", {{"sink", "promises"}});
+  const uint64_t free = (64 << 10) - static_cast<uint64_t>(queued.value());
+  // The announced size that reserves `room` now (the reservation per announced byte was learnt
+  // from the request just queued).
+  auto announcedFor = [&](uint64_t room) {
+    const uint64_t perMiB = p.reservationFor(telemetry::Source::kLogs, 1 << 20);
+    return room * (1 << 20) / perMiB;
+  };
+  EXPECT_FALSE(p.admit(telemetry::Source::kLogs, announcedFor(free + 64)).isOk());
+  EXPECT_TRUE(p.admit(telemetry::Source::kLogs, announcedFor(free - 64)).isOk());
+}
+
+// What admit() reserves follows what requests' records took in the queue per byte their headers
+// announced: requests whose records take ten times their announced size reserve about ten times.
+TEST_F(PipelineTest, TheRoomReservedIsLearntFromWhatRecordsTakeInTheQueue) {
+  RecordingSink sink;
+  std::vector<PipelineSink> sinks = smallQueue(sink, "learning");
+  sinks[0].queue.maxBytes = 1 << 20;
+  Pipeline p(options(), std::move(sinks));
+  p.start();
+  // Before anything is learnt, the announced size: 16 of 64 KiB fit in 1 MiB.
+  {
+    std::vector<Admission> held;
+    for (int i = 0; i < 16; ++i) {
+      auto a = p.admit(telemetry::Source::kLogs, 64 << 10);
+      ASSERT_TRUE(a.isOk()) << i;
+      held.push_back(std::move(a.value()));
+    }
+  }
+  // Records of ~1 KiB each, announced as 100 bytes a row.
+  for (int i = 0; i < 20; ++i) {
+    auto a = p.admit(telemetry::Source::kLogs, 1000);
+    ASSERT_TRUE(a.isOk());
+    std::promise<Status> done;
+    auto answered = done.get_future();
+    ASSERT_TRUE(p.submit(
+                     logsOf(p, 10, std::string(1000, 'y')), RequestKey{},
+                     [&](const Status& s) { done.set_value(s); }, std::move(a.value()))
+                    .isOk());
+    ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  }
+  ASSERT_TRUE(eventually([&] { return sink.storedRows() == 200; }));
+  const uint64_t reserved = p.reservationFor(telemetry::Source::kLogs, 1000);
+  EXPECT_GT(reserved, 8000u);
+  EXPECT_LT(reserved, 14000u);
+  EXPECT_EQ(p.reservationFor(telemetry::Source::kTraces, 1000), 1000u);
+  // Now 64 KiB announced reserve ~640 KiB: a second one does not fit beside the first.
+  auto first = p.admit(telemetry::Source::kLogs, 64 << 10);
+  ASSERT_TRUE(first.isOk());
+  EXPECT_FALSE(p.admit(telemetry::Source::kLogs, 64 << 10).isOk());
 }
 
 // A queue that drops its oldest records never refuses, so it reserves nothing.

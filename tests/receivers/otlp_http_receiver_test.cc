@@ -215,18 +215,22 @@ TEST_F(ReceiverTest, AdmittedRequestsHoldTheirRoomInTheQueueUntilQueued) {
       client.postExpectingContinue("/v1/logs", "application/json", std::string(kQueueBytes, ' '))
           .status,
       503);
-  // Nothing stays promised: exactly the room the queue does not hold can be reserved.
+  // Nothing stays promised: exactly the room the queue does not hold can be reserved. (A request
+  // reserves what the requests before it took in the queue per byte their headers announced.)
+  auto announcedFor = [&](uint64_t room) {
+    return room * (1 << 20) / queued.reservationFor(telemetry::Source::kLogs, 1 << 20);
+  };
   const uint64_t free = kQueueBytes - static_cast<uint64_t>(queueBytes.value());
   ASSERT_GT(free, 16u << 10);
-  EXPECT_TRUE(refused(receiver_->admit(head(free + 1))));
-  http::AdmitResult first = receiver_->admit(head(free - (8 << 10)));
+  EXPECT_TRUE(refused(receiver_->admit(head(announcedFor(free + 64)))));
+  http::AdmitResult first = receiver_->admit(head(announcedFor(free - (8 << 10))));
   ASSERT_FALSE(refused(first));
   // What the first holds is not the next one's...
-  EXPECT_TRUE(refused(receiver_->admit(head(16 << 10))));
-  EXPECT_FALSE(refused(receiver_->admit(head(4 << 10))));
+  EXPECT_TRUE(refused(receiver_->admit(head(announcedFor(16 << 10)))));
+  EXPECT_FALSE(refused(receiver_->admit(head(announcedFor(4 << 10)))));
   // ...until it is gone (a request that failed before its records were queued).
   first = http::AdmitResult{};
-  EXPECT_FALSE(refused(receiver_->admit(head(16 << 10))));
+  EXPECT_FALSE(refused(receiver_->admit(head(announcedFor(16 << 10)))));
   (*server)->stop();
   queued.stop();
 }
