@@ -24,6 +24,12 @@ out=build/bench-results.txt
     build/bench/ingest_bench --server build/stackhouse --clients "${BENCH_CLIENTS:-4}" \
       --records 500 --only overload --server-cpu 0
   fi
+  # SIGUSR2 stack dumps under load, each held to its one-second budget (the same scenario as the
+  # end-to-end test, which allows three times that beside other tests).
+  if command -v node >/dev/null; then
+    STACKHOUSE_BIN="$root/build/stackhouse" STACKHOUSE_DUMP_TIMING=strict \
+      node --test --test-reporter=spec tests/e2e/stackdump.test.mjs
+  fi
   # 200 targets of node-exporter size every 15 s, against the idle server (about 3 minutes).
   if command -v node >/dev/null; then
     node bench/prom_scrape_bench.mjs --seconds "${BENCH_SCRAPE_SECONDS:-60}"
