@@ -199,6 +199,14 @@ test('dashboards, saved searches and a search alert that fires and resolves', as
   await page.getByTestId('dashboard-title').filter({ hasText: 'stackhouse health' }).waitFor();
   assert.equal(await page.getByTestId('tile').count(), 10);
   await page.getByText('stackhouse\'s own metrics').waitFor();
+  // Every tile has answered (a chart, or its empty state), none still loading.
+  await page.waitForFunction(() => {
+    const tiles = [...document.querySelectorAll('[data-testid=tile]')];
+    return tiles.length === 10 && tiles.every((t) => !/Loading…/.test(t.textContent));
+  }, null, { timeout: 30_000 });
+  // A metric with no points yet (the self scrape's first round) is an empty chart, not an error.
+  assert.equal(await page.locator('[data-testid=tile] .tile-message.error').count(), 0,
+    await page.locator('[data-testid=tile] .tile-message.error').allTextContents().then((t) => t.join(' | ')));
   await shot(page, 'dashboards-health');
 
   // A new dashboard: four tiles, one moved and resized.

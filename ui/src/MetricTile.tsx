@@ -35,6 +35,12 @@ export function MetricTile({ config, filter, from, to, tz, generation }: { confi
       .then(setSeries)
       .catch((e: unknown) => {
         if (ctl.signal.aborted) return;
+        // A metric with no points in the range (e.g. the self scrape has not stored any yet) is
+        // an empty chart, not an error.
+        if (e instanceof ApiError && e.errorName === 'NO_SUCH_METRIC') {
+          setSeries([]);
+          return;
+        }
         setSeries(null);
         setError(e instanceof ApiError && e.status === 404 ? 'The metrics query is not available on this server.' : e instanceof Error ? e.message : String(e));
       });

@@ -52,6 +52,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly retryAfterSeconds?: number,
+    // The error's name in the answer's body (e.g. NO_SUCH_METRIC), when it has one.
+    readonly errorName?: string,
   ) {
     super(message);
   }
@@ -125,11 +127,11 @@ async function send<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, 
     // a non-JSON answer (a proxy's error page): reported below by status
   }
   if (!res.ok) {
-    const err = (json as { error?: { message?: string } } | null)?.error;
+    const err = (json as { error?: { message?: string; name?: string } } | null)?.error;
     const message = err?.message ?? (text.slice(0, 200) || `HTTP ${res.status}`);
     const retry = Number(res.headers.get('Retry-After'));
     if (res.status === 401 && !path.endsWith('/auth/login')) onUnauthorized();
-    throw new ApiError(res.status, message, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+    throw new ApiError(res.status, message, Number.isFinite(retry) && retry > 0 ? retry : undefined, err?.name);
   }
   return json as T;
 }
