@@ -139,6 +139,17 @@ class PipelineTest : public ::testing::Test {
     return f.get();
   }
 
+  // `n` requests of `bytes` each admitted for logs, as long as they are (the caller checks how
+  // many were).
+  static std::vector<Admission> admitLogs(Pipeline& p, int n, uint64_t bytes) {
+    std::vector<Admission> admitted;
+    for (int i = 0; i < n; ++i) {
+      auto a = p.admit(telemetry::Source::kLogs, bytes);
+      if (!a.isOk()) break;
+      admitted.push_back(std::move(a.value()));
+    }
+    return admitted;
+  }
   // One sink, `sink`, fed logs through a 64 KiB queue of 8 KiB segments.
   static std::vector<PipelineSink> smallQueue(Sink& sink, const std::string& name,
                                               OnFull onFull = OnFull::kBackpressure) {
@@ -494,12 +505,8 @@ TEST_F(PipelineTest, AdmittedRequestsCannotPromiseMoreRoomThanTheQueueHas) {
   // Nothing learnt yet: a request reserves the size its header announces.
   constexpr uint64_t kRequest = 20 << 10;
   ASSERT_EQ(p.reservationFor(telemetry::Source::kLogs, kRequest), kRequest);
-  std::vector<Admission> admitted;
-  for (int i = 0; i < 3; ++i) {
-    auto a = p.admit(telemetry::Source::kLogs, kRequest);
-    ASSERT_TRUE(a.isOk()) << i;
-    admitted.push_back(std::move(a.value()));
-  }
+  std::vector<Admission> admitted = admitLogs(p, 3, kRequest);
+  ASSERT_EQ(admitted.size(), 3u);
   // 60 KiB of 64 promised: a fourth is refused from its header, a small one still fits.
   Counter& refused =
       metrics().counter("stackhouse_queue_refused_appends_total", "", {{"sink", "promises"}});
@@ -554,14 +561,7 @@ TEST_F(PipelineTest, TheRoomReservedIsLearntFromWhatRecordsTakeInTheQueue) {
   Pipeline p(options(), std::move(sinks));
   p.start();
   // Before anything is learnt, the announced size: 16 of 64 KiB fit in 1 MiB.
-  {
-    std::vector<Admission> held;
-    for (int i = 0; i < 16; ++i) {
-      auto a = p.admit(telemetry::Source::kLogs, 64 << 10);
-      ASSERT_TRUE(a.isOk()) << i;
-      held.push_back(std::move(a.value()));
-    }
-  }
+  EXPECT_EQ(admitLogs(p, 16, 64 << 10).size(), 16u);
   // Records of ~1 KiB each, announced as 100 bytes a row.
   for (int i = 0; i < 20; ++i) {
     auto a = p.admit(telemetry::Source::kLogs, 1000);
@@ -591,12 +591,8 @@ TEST_F(PipelineTest, DropOldestQueuesReserveNothing) {
   sink.logsDown = true;
   Pipeline p(options(), smallQueue(sink, "dropper", OnFull::kDropOldest));
   p.start();
-  std::vector<Admission> admitted;
-  for (int i = 0; i < 10; ++i) {
-    auto a = p.admit(telemetry::Source::kLogs, 20 << 10);
-    ASSERT_TRUE(a.isOk()) << i;
-    admitted.push_back(std::move(a.value()));
-  }
+  const std::vector<Admission> admitted = admitLogs(p, 10, 20 << 10);
+  EXPECT_EQ(admitted.size(), 10u);
   EXPECT_TRUE(submitAndWait(p, logsOf(p, 10, std::string(1000, 'y'))).isOk());
 }
 
