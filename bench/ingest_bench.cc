@@ -514,22 +514,35 @@ OverloadResult runOverload(const Args& args) {
       }
       return secondsSince(partStart);
     };
+    // args.seconds from now: the rows `acked` counted and the store took, and the server's CPU,
+    // per second; `counting` (when given) is true meanwhile.
+    struct Window {
+      double seconds = 0, ackedPerSecond = 0, storedPerSecond = 0, cores = 0;
+    };
+    auto measureWindow = [&](const std::atomic<uint64_t>* acked, std::atomic<bool>* counting) {
+      const uint64_t acked0 = acked != nullptr ? acked->load() : 0;
+      const uint64_t stored0 = server.count("otel_logs");
+      const double cpu0 = server.cpuSeconds();
+      const auto windowStart = Clock::now();
+      if (counting != nullptr) *counting = true;
+      std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
+      if (counting != nullptr) *counting = false;
+      Window w;
+      w.seconds = secondsSince(windowStart);
+      const uint64_t acked1 = acked != nullptr ? acked->load() : 0;
+      w.ackedPerSecond = static_cast<double>(acked1 - acked0) / w.seconds;
+      w.storedPerSecond = static_cast<double>(server.count("otel_logs") - stored0) / w.seconds;
+      w.cores = (server.cpuSeconds() - cpu0) / w.seconds;
+      return w;
+    };
     drive(2, warm);
     waitStored(warm);
     auto start = Clock::now();
     std::thread closedLoop([&] { drive(kOnset + args.seconds, unloaded); });
     r.unloadedOnsetSeconds = awaitFullQueue(start);
-    {
-      const uint64_t acked0 = unloaded;
-      const uint64_t stored0 = server.count("otel_logs");
-      const auto windowStart = Clock::now();
-      std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
-      const uint64_t acked1 = unloaded;
-      const uint64_t stored1 = server.count("otel_logs");
-      const double window = secondsSince(windowStart);
-      r.unloadedRowsPerSecond = static_cast<double>(acked1 - acked0) / window;
-      r.unloadedStoredRowsPerSecond = static_cast<double>(stored1 - stored0) / window;
-    }
+    const Window quiet = measureWindow(&unloaded, nullptr);
+    r.unloadedRowsPerSecond = quiet.ackedPerSecond;
+    r.unloadedStoredRowsPerSecond = quiet.storedPerSecond;
     closedLoop.join();
     waitStored(acknowledged);
     r.unloadedEndToEndRowsPerSecond = static_cast<double>(unloaded) / secondsSince(start);
@@ -574,23 +587,16 @@ OverloadResult runOverload(const Args& args) {
     const auto loadStart = Clock::now();
     std::thread generator([&] { answers = bench::runOpenLoop(load); });
     r.onsetSeconds = awaitFullQueue(loadStart);
-    const uint64_t storedAtOnset = server.count("otel_logs");
-    const double cpuAtOnset = server.cpuSeconds();
-    const auto windowStart = Clock::now();
-    counting = true;
-    std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds));
-    counting = false;
-    const double elapsed = secondsSince(windowStart);
-    const uint64_t storedAtEnd = server.count("otel_logs");
-    const double cpuAtEnd = server.cpuSeconds();
+    const Window overloaded = measureWindow(nullptr, &counting);
+    const double elapsed = overloaded.seconds;
     stop = true;
     generator.join();
     const bench::OpenLoopCounts& counted = answers.counted;
     acknowledged += answers.all.ok * static_cast<uint64_t>(args.records);
-    r.serverCores = (cpuAtEnd - cpuAtOnset) / elapsed;
+    r.serverCores = overloaded.cores;
     r.overloadedRowsPerSecond =
         static_cast<double>(counted.ok * static_cast<uint64_t>(args.records)) / elapsed;
-    r.overloadedStoredRowsPerSecond = static_cast<double>(storedAtEnd - storedAtOnset) / elapsed;
+    r.overloadedStoredRowsPerSecond = overloaded.storedPerSecond;
     r.offeredRowsPerSecond = static_cast<double>((counted.ok + counted.refused + counted.failed) *
                                                  static_cast<uint64_t>(args.records)) /
                              elapsed;

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "common/log.h"
 #include "common/thread_name.h"
@@ -113,6 +113,9 @@ Status Pipeline::open() {
     b.queue = std::move(queue.value());
     b.worker = std::make_unique<SinkWorker>(*b.config.sink, *b.queue, b.config.worker);
   }
+  for (size_t source = 0; source < kSourceCount; ++source) {
+    for (size_t i : routes_[source]) routeQueues_[source].push_back(sinks_[i].queue.get());
+  }
   // Requests in a queue were appended, and perhaps answered: a retry must find their keys.
   std::erase_if(recovered, [](const RequestKey& k) { return k.empty(); });
   if (options_.ledger != nullptr && !recovered.empty()) {
@@ -167,24 +170,17 @@ Status Pipeline::queueFull(const Bound& sink) const {
 Admission& Admission::operator=(Admission&& other) noexcept {
   if (this != &other) {
     reset();
-    held_ = std::move(other.held_);
-    announced_ = other.announced_;
-    other.held_.clear();
-    other.announced_ = 0;
+    route_ = std::exchange(other.route_, nullptr);
+    room_ = std::exchange(other.room_, 0);
+    announced_ = std::exchange(other.announced_, 0);
   }
   return *this;
 }
 
-uint64_t Admission::heldIn(const SinkQueue* queue) const {
-  for (const auto& [q, bytes] : held_) {
-    if (q == queue) return bytes;
-  }
-  return 0;
-}
-
 void Admission::reset() {
-  for (const auto& [queue, bytes] : held_) queue->release(bytes);
-  held_.clear();
+  if (route_ == nullptr) return;
+  for (SinkQueue* queue : *route_) queue->release(room_);
+  route_ = nullptr;
 }
 
 void Pipeline::learnQueuedBytes(telemetry::Source source, uint64_t queued, uint64_t announced) {
@@ -204,16 +200,17 @@ uint64_t Pipeline::reservationFor(telemetry::Source source, uint64_t announced) 
 }
 
 Result<Admission> Pipeline::admit(telemetry::Source source, uint64_t bytes) {
-  Admission admission;
-  admission.announced_ = bytes;
+  const std::vector<SinkQueue*>& route = routeQueues_[static_cast<size_t>(source)];
   const uint64_t room = reservationFor(source, bytes);
-  for (size_t i : routes_[static_cast<size_t>(source)]) {
-    SinkQueue* queue = sinks_[i].queue.get();
-    if (queue == nullptr) continue;
-    const std::optional<uint64_t> held = queue->reserve(room);
-    if (!held) return queueFull(sinks_[i]);  // `admission` gives back what it holds
-    if (*held > 0) admission.held_.emplace_back(queue, *held);
+  for (size_t n = 0; n < route.size(); ++n) {
+    if (route[n]->reserve(room)) continue;
+    for (size_t k = 0; k < n; ++k) route[k]->release(room);
+    return queueFull(sinks_[routes_[static_cast<size_t>(source)][n]]);
   }
+  Admission admission;
+  admission.route_ = &route;
+  admission.room_ = room;
+  admission.announced_ = bytes;
   return admission;
 }
 

@@ -82,29 +82,27 @@ class Pipeline;
 // the request is dropped): requests admitted together cannot promise more room than a queue has,
 // so under overload a full queue refuses them from their header, before their bodies are read
 // and decoded. One admitted is refused after decoding only when its records outgrow the room its
-// header announced. Move-only; gives the room back when destroyed.
+// header reserved. The same room is held in every routed queue that reserves (kBackpressure), so
+// the source's route says where. Move-only; gives the room back when destroyed.
 class Admission {
  public:
   Admission() = default;
-  Admission(Admission&& other) noexcept
-      : held_(std::move(other.held_)), announced_(other.announced_) {
-    other.held_.clear();
-    other.announced_ = 0;
-  }
+  Admission(Admission&& other) noexcept { *this = std::move(other); }
   Admission& operator=(Admission&& other) noexcept;
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
   ~Admission() { reset(); }
 
-  // The bytes held in `queue` (0 when none).
-  uint64_t heldIn(const SinkQueue* queue) const;
+  // The bytes held in `queue`, one of the request's route (0 when none).
+  uint64_t heldIn(const SinkQueue* queue) const { return queue->reserves() ? room_ : 0; }
   // The request's size as its header announced it.
   uint64_t announced() const { return announced_; }
   void reset();
 
  private:
   friend class Pipeline;
-  std::vector<std::pair<SinkQueue*, uint64_t>> held_;
+  const std::vector<SinkQueue*>* route_ = nullptr;  // the pipeline's; null: holds nothing
+  uint64_t room_ = 0;
   uint64_t announced_ = 0;
 };
 
@@ -203,6 +201,8 @@ class Pipeline {
   PipelineOptions options_;
   std::vector<Bound> sinks_;
   std::array<std::vector<size_t>, kSourceCount> routes_;  // source -> indices into sinks_
+  // source -> the queues of its route (once open)
+  std::array<std::vector<SinkQueue*>, kSourceCount> routeQueues_;
   BatchPool<telemetry::LogBatch> logPool_;
   BatchPool<telemetry::SpanBatch> spanPool_;
   BatchPool<telemetry::MetricBatch> metricPool_;
@@ -277,9 +277,7 @@ Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const Re
     Pending p{std::move(done), key, {}, true};
     p.appended.reserve(route.size());
     for (size_t i : route) {
-      SinkQueue* queue = sinks_[i].queue.get();
-      auto end = queue->append(signal, iov, payloadBytes, static_cast<uint32_t>(rows),
-                               admission.heldIn(queue));
+      auto end = sinks_[i].queue->append(signal, iov, payloadBytes, static_cast<uint32_t>(rows));
       if (!end) {
         if (!key.empty()) inFlight_.erase(key);
         // Queues appended to before this one keep the record (their sinks store it; a retry

@@ -130,7 +130,7 @@ uint64_t SinkQueue::bytes() const {
 }
 
 bool SinkQueue::fits(uint64_t bytes, uint64_t reservedByCaller) {
-  if (options_.onFull == OnFull::kDropOldest ||
+  if (!reserves() ||
       this->bytes() + (reservedBytes() - reservedByCaller) + bytes <= options_.maxBytes) {
     return true;
   }
@@ -139,20 +139,22 @@ bool SinkQueue::fits(uint64_t bytes, uint64_t reservedByCaller) {
   return false;
 }
 
-std::optional<uint64_t> SinkQueue::reserve(uint64_t bytes) {
-  if (options_.onFull == OnFull::kDropOldest) return 0;
+bool SinkQueue::reserve(uint64_t bytes) {
+  if (!reserves()) return true;
   const uint64_t held = this->bytes();
   uint64_t reserved = reserved_.load(std::memory_order_relaxed);
   do {
     if (held + reserved + bytes > options_.maxBytes) {
       refused_.inc();
-      return std::nullopt;
+      return false;
     }
   } while (!reserved_.compare_exchange_weak(reserved, reserved + bytes, std::memory_order_relaxed));
-  return bytes;
+  return true;
 }
 
-void SinkQueue::release(uint64_t bytes) { reserved_.fetch_sub(bytes, std::memory_order_relaxed); }
+void SinkQueue::release(uint64_t bytes) {
+  if (reserves()) reserved_.fetch_sub(bytes, std::memory_order_relaxed);
+}
 
 bool SinkQueue::dropOldest() {
   SegmentLog* oldest = nullptr;
@@ -181,18 +183,16 @@ bool SinkQueue::dropOldest() {
 }
 
 Result<QueuePosition> SinkQueue::append(telemetry::Signal signal, std::span<const iovec> payload,
-                                        size_t payloadBytes, uint32_t rows,
-                                        uint64_t reservedByCaller) {
+                                        size_t payloadBytes, uint32_t rows) {
   const uint64_t need = payloadBytes + kRecordHeaderBytes;
   if (need > options_.maxBytes) {
     return unavailable("the " + options_.sink + " queue (" + std::to_string(options_.maxBytes) +
                        " bytes) cannot hold a request this large");
   }
   bool dropped = false;
-  // Room promised to requests still being read or decoded is not this one's (kDropOldest
-  // queues hold no reservations).
-  const uint64_t others = reservedBytes() - reservedByCaller;
-  while (bytes() + others + need > options_.maxBytes) {
+  // Not the reservations: fits() weighed them under the append lock, and one made since (on a
+  // receiver's thread) must not refuse a record after another queue of its route took it.
+  while (bytes() + need > options_.maxBytes) {
     if (options_.onFull == OnFull::kBackpressure || !dropOldest()) {
       refused_.inc();
       refusedDecoded_.inc();

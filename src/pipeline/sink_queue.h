@@ -5,8 +5,8 @@
 // retry and backoff), so a signal that the sink cannot take now never holds back the others, and
 // a permanent failure is isolated among records of one table.
 //
-// When an append would take the queue past maxBytes (what it holds, plus the room reserved for
-// requests admitted from their headers and not yet appended: reserve()):
+// When a record would take the queue past maxBytes (for fits(): what it holds, plus the room
+// reserved for requests admitted from their headers and not yet appended: reserve()):
 //   kBackpressure  the append is refused (kUnavailable: receivers answer 503 + Retry-After or
 //                  UNAVAILABLE + RetryInfo), nothing is dropped; a reservation past it too, so
 //                  under overload requests are refused from their headers, before their bodies
@@ -27,7 +27,6 @@
 #include <array>
 #include <atomic>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -71,20 +70,23 @@ class SinkQueue {
 
   // Whether a record of `bytes` fits now beside what the queue holds and every reservation but
   // the caller's own (`reservedByCaller`); always true with kDropOldest, which makes room. A
-  // refusal is counted as one at the append (the request was read and decoded).
+  // refusal is counted as one at the append (the request was read and decoded). The pipeline asks
+  // this of every routed queue before appending to any: it decides, under the append lock.
   bool fits(uint64_t bytes, uint64_t reservedByCaller = 0);
+  // Whether this queue holds reservations: only kBackpressure queues refuse, so only they reserve.
+  bool reserves() const { return options_.onFull == OnFull::kBackpressure; }
   // Holds `bytes` of room for a request the receivers have not read yet (Pipeline::admit) until
-  // release(): requests admitted together cannot promise more room than there is, so a full
-  // queue refuses them from their header rather than after their decoding. Returns the bytes
-  // held (0 with kDropOldest, which never refuses), or nullopt, counted as a refused append, when
-  // the room is taken.
-  std::optional<uint64_t> reserve(uint64_t bytes);
+  // release(bytes): requests admitted together cannot promise more room than there is, so a full
+  // queue refuses them from their header rather than after their decoding. False, counted as a
+  // refused append, when the room is taken. Both hold nothing (and reserve never refuses) unless
+  // reserves().
+  bool reserve(uint64_t bytes);
   void release(uint64_t bytes);
   uint64_t reservedBytes() const { return reserved_.load(std::memory_order_relaxed); }
-  // Appends one record to `signal`'s log (see the class comment for a full queue);
-  // `reservedByCaller` as for fits().
+  // Appends one record to `signal`'s log (see the class comment for a full queue). Reservations
+  // are fits()'s business: a kBackpressure queue refuses here only past what it holds.
   Result<QueuePosition> append(telemetry::Signal signal, std::span<const iovec> payload,
-                               size_t payloadBytes, uint32_t rows, uint64_t reservedByCaller = 0);
+                               size_t payloadBytes, uint32_t rows);
   // fdatasync of what was appended since the last sync (none with fsync: never, which only
   // closes the descriptors of sealed segments).
   Status sync();

@@ -585,6 +585,26 @@ TEST_F(PipelineTest, TheRoomReservedIsLearntFromWhatRecordsTakeInTheQueue) {
   EXPECT_FALSE(p.admit(telemetry::Source::kLogs, 64 << 10).isOk());
 }
 
+// A request routed to two queues that push back is refused when either has no room, and then
+// holds nothing in the other.
+TEST_F(PipelineTest, ARefusedAdmissionHoldsNothingInTheOtherQueuesOfItsRoute) {
+  RecordingSink sink;
+  sink.logsDown = true;
+  std::vector<PipelineSink> sinks = smallQueue(sink, "wide");
+  sinks[0].queue.maxBytes = 128 << 10;
+  sinks[0].sources = {telemetry::Source::kLogs, telemetry::Source::kTraces};
+  std::vector<PipelineSink> narrow = smallQueue(sink, "narrow");
+  sinks.push_back(std::move(narrow[0]));  // 64 KiB, logs only
+  Pipeline p(options(), std::move(sinks));
+  p.start();
+  auto first = p.admit(telemetry::Source::kLogs, 48 << 10);
+  ASSERT_TRUE(first.isOk());
+  EXPECT_FALSE(p.admit(telemetry::Source::kLogs, 48 << 10).isOk());  // "narrow" has 16 KiB left
+  // "wide" holds the first request's 48 KiB only: 80 KiB are left there, for traces.
+  EXPECT_FALSE(p.admit(telemetry::Source::kTraces, 81 << 10).isOk());
+  EXPECT_TRUE(p.admit(telemetry::Source::kTraces, 79 << 10).isOk());
+}
+
 // A queue that drops its oldest records never refuses, so it reserves nothing.
 TEST_F(PipelineTest, DropOldestQueuesReserveNothing) {
   RecordingSink sink;

@@ -212,7 +212,8 @@ TEST_F(ReceiverTest, AdmittedRequestsHoldTheirRoomInTheQueueUntilQueued) {
     EXPECT_EQ(client.post("/v1/logs", "application/json", kLogsJson).status, 200) << i;
   }
   EXPECT_EQ(
-      client.postExpectingContinue("/v1/logs", "application/json", std::string(kQueueBytes, ' '))
+      client
+          .postExpectingContinue("/v1/logs", "application/json", std::string(4 * kQueueBytes, ' '))
           .status,
       503);
   // Nothing stays promised: exactly the room the queue does not hold can be reserved. (A request
