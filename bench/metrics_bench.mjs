@@ -30,6 +30,19 @@ try {
     loaded = JSON.parse(load.stdout.trim());
   }
   await server.restart();
+  // The server rolls the loaded day up into 5-minute buckets at its start (store/metric_rollup.h);
+  // the charts are measured once every closed bucket is rolled. The time that takes is the
+  // rollup's cost for these 17.28M points.
+  const rollStart = performance.now();
+  const closed = Math.floor((Date.now() - 60_000) / 300_000) * 300;
+  for (;;) {
+    const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
+    const m = text.match(/^stackhouse_metric_rollup_rolled_until_seconds (\d+)/m);
+    if (m && Number(m[1]) >= closed) break;
+    if (performance.now() - rollStart > 600_000) throw new Error('the rollup did not catch up in 10 min');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const rolledMs = performance.now() - rollStart;
   const to = Date.now();
   const from = to - 24 * 3600 * 1000;
 
@@ -62,7 +75,7 @@ try {
   const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
   console.log(`metrics benchmark: ${loaded.rows} points (2 metrics x 1,000 series x 8,640), ` +
     (loaded.reused ? 'copied from a loaded directory' : `loaded in ${loaded.seconds} s (${loaded.rows_per_s} rows/s)`) +
-    `; ${runs} runs per chart`);
+    `; rolled up into 5-minute buckets in ${(rolledMs / 1000).toFixed(1)} s; ${runs} runs per chart`);
   console.log('| chart over 24 h | series x points | p50 ms | p95 ms | engine p50 ms | p50 / baseline | goal p50 ms |');
   console.log('|---|---|---|---|---|---|---|');
   let baseline = 0;

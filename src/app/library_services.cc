@@ -26,9 +26,10 @@ Result<std::string> runMetricsQuery(query::QueryService& queries, const std::str
                                        std::function<void(query::SqlApiReply)> then) {
     queries.submit(std::move(sql), {}, std::move(then));
   };
-  query::runMetricQuery(request, nowNs, run, [promise](query::SqlApiReply reply) {
-    promise->set_value(std::move(reply));
-  });
+  query::runMetricQuery(
+      request, nowNs, run,
+      [promise](query::SqlApiReply reply) { promise->set_value(std::move(reply)); },
+      queries.metricRollupMs());
   if (answer.wait_for(timeout) != std::future_status::ready) {
     return unavailable("the metrics query did not answer within " +
                        std::to_string(timeout.count() / 1000) + " s");

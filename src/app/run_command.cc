@@ -21,6 +21,7 @@
 #include "stackdump/stackdump.h"
 #include "store/chdb_store.h"
 #include "store/disk_budget.h"
+#include "store/metric_rollup.h"
 #include "web/admin_handler.h"
 #include "web/api_handler.h"
 #include "web/auth/auth_service.h"
@@ -28,8 +29,8 @@
 #include "web/auth/secrets.h"
 #include "web/metrics_routes.h"
 #include "web/search_routes.h"
-#include "web/trace_routes.h"
 #include "web/static_assets.h"
+#include "web/trace_routes.h"
 
 namespace stackhouse::app {
 
@@ -90,6 +91,20 @@ int runStack(const config::Config& config) {
     return 1;
   }
   diskBudget.value()->start();
+  // Charts over days read 5-minute rollups of the metric points; the embedded store keeps them
+  // when it is where metrics are written (not with a remote ClickHouse).
+  std::unique_ptr<store::MetricRollup> rollup;
+  if (!config.otelConfig.exporters.clickhouse.remote()) {
+    auto opened = store::MetricRollup::open(*store.value(), {}, &metrics());
+    if (!opened) {
+      log::error("cannot start the metric rollup",
+                 log::Fields().add("error", opened.status().message()));
+      return 1;
+    }
+    rollup = std::move(opened.value());
+    store.value()->setRollup(rollup.get());
+    rollup->start();
+  }
 
   // Receivers, redaction, router, queues and sink workers (ingest_stack.h).
   auto ingest = IngestStack::open(config, store.value().get(), adminServer.value()->port());
@@ -98,6 +113,7 @@ int runStack(const config::Config& config) {
   query::QueryServiceOptions queryOptions;
   queryOptions.maxConcurrent = static_cast<int>(queryConfig.maxConcurrent);
   queryOptions.bounds = queryBounds;
+  if (rollup) queryOptions.metricRollupMs = [r = rollup.get()] { return r->rolledMs(); };
   // With a remote ClickHouse, user queries are still parsed and checked on the embedded engine,
   // and run on the remote one, where the sink writes.
   query::QueryService::RemoteExecutors remoteQueries;
@@ -242,6 +258,8 @@ int runStack(const config::Config& config) {
   apiServer.value()->stop();
   queries.value()->stop();
   diskBudget.value()->stop();
+  if (rollup) rollup->stop();  // after the ingest side: the late points it was told of rolled
+  store.value()->setRollup(nullptr);
   store.value().reset();
   adminServer.value()->stop();
   log::info("stopped");

@@ -12,6 +12,7 @@
 #include "query/metrics/metric_math.h"
 #include "query/search/search_sql.h"
 #include "query/search_api.h"
+#include "store/schema.h"
 
 namespace stackhouse::query {
 
@@ -543,6 +544,7 @@ struct Plan {
   int64_t stepMs = 0;
   int64_t baseMs = 0;  // the start of step 0
   int64_t steps = 0;
+  int64_t rolledUntilMs = 0;  // the end of the store's 5-minute rollups; 0: none
 };
 
 std::optional<double> quantileOf(std::string_view aggregation) {
@@ -567,6 +569,124 @@ std::string lag(std::string_view expr, std::string_view as) {
   return "lagInFrame(" + std::string(expr) + ")" + std::string(kWindow) + " AS " + std::string(as);
 }
 
+// The rollup of the points of a gauge or sum table (store/schema.h), or empty.
+std::optional<std::string_view> rollupOf(MetricType type) {
+  const std::string_view table = tableOf(type);
+  for (const store::RollupTable& t : store::kRollupTables) {
+    if (t.source == table) return t.rollup;
+  }
+  return std::nullopt;
+}
+
+// A chart below this much of rolled-up range reads the points alone.
+constexpr int64_t kMinRolledMs = 3600 * 1000;
+
+// The statement of one period of a gauge or sum chart whose step is a multiple of the rollups'
+// bucket, when the rollups cover at least kMinRolledMs of it; else empty. The period's points are
+// read per series and 5-minute bucket, the same columns from both sources: the rollup rows of the
+// whole buckets in [R0, R1) (R1 the end of the rolled range at most) and, grouped here, the points
+// before R0 and from R1. Above that, the statement is the points' statement with buckets in place
+// of points: the reset-aware increase of a step is the sum of its buckets' increases within them
+// and across each pair of neighbouring buckets of a series, as the points' statement adds it over
+// points in time order; a step's last value is its last bucket's, an average the sum of the
+// points' values over their count. The filter and group-by read the rollup rows' copy of the
+// series' columns.
+std::optional<SqlRequest> rolledStatement(const MetricRequest& m, const Plan& p, int64_t baseMs,
+                                          int64_t toMs, int64_t readFrom,
+                                          const search::SqlFilter& filter) {
+  constexpr int64_t kB = store::kRollupBucketMs;
+  const auto rollup = rollupOf(p.type);
+  // Each bucket must fall within one step: steps of whole buckets, from a bucket's start.
+  if (!rollup || p.shape != Shape::kValues || p.rolledUntilMs <= 0 || p.stepMs % kB != 0 ||
+      baseMs % kB != 0) {
+    return std::nullopt;
+  }
+  const int64_t r0 = readFrom + ((kB - readFrom % kB) % kB);
+  const int64_t r1 = std::min(p.rolledUntilMs, toMs - (toMs % kB + kB) % kB);
+  if (r1 - r0 < kMinRolledMs) return std::nullopt;
+
+  SqlRequest sql;
+  auto& params = sql.params;
+  params.emplace_back("m", escapeParamValue(m.metric));
+  for (const auto& f : filter.params) params.emplace_back(f.name, escapeParamValue(f.value));
+  for (size_t i = 0; i < m.groupBy.size(); ++i) {
+    params.emplace_back("gk" + std::to_string(i), escapeParamValue(m.groupBy[i]));
+  }
+  params.emplace_back("s_base", std::to_string(baseMs));
+  params.emplace_back("s_step", std::to_string(p.stepMs));
+  params.emplace_back("r_from", std::to_string(r0 / 1000));
+  params.emplace_back("r_to", std::to_string(r1 / 1000));
+  params.emplace_back("t_from", std::to_string(readFrom * kNsPerMs));
+  params.emplace_back("t_r0", std::to_string(r0 * kNsPerMs));
+  params.emplace_back("t_r1", std::to_string(r1 * kNsPerMs));
+  params.emplace_back("t_to", std::to_string(toMs * kNsPerMs));
+  const std::string userFilter = filter.where != "1" ? " AND (" + filter.where + ")" : "";
+  const size_t g = m.groupBy.size();
+  const std::string labels =
+      labelExpr(0, g) + " AS g0, " + labelExpr(1, g) + " AS g1, " + labelExpr(2, g) + " AS g2";
+  const std::string anyLabels = "any(" + labelExpr(0, g) + ") AS g0, any(" + labelExpr(1, g) +
+                                ") AS g1, any(" + labelExpr(2, g) + ") AS g2";
+  const std::string columns = "first, last, lastTime, within, n, mn, mx, s";
+  const std::string rolled =
+      "SELECT " + labels +
+      ", Sid AS sid, SeriesId AS series, toInt64(toUnixTimestamp(Bucket)) * 1000 AS b, First AS "
+      "first, Last AS last, LastTime AS lastTime, Within AS within, Count AS n, Min AS mn, Max AS "
+      "mx, Sum AS s FROM otel." +
+      std::string(*rollup) +
+      " WHERE MetricName = {m:String} AND Bucket >= toDateTime({r_from:Int64}) AND Bucket < "
+      "toDateTime({r_to:Int64})" +
+      userFilter;
+  const std::string points =
+      "SELECT " + anyLabels +
+      ", cityHash64(SeriesId, StartTimeUnix) AS sid, any(SeriesId) AS series, "
+      "intDiv(toUnixTimestamp64Milli(TimeUnix), " +
+      std::to_string(kB) + ") * " + std::to_string(kB) +
+      " AS b, vs[1] AS first, vs[-1] AS last, max(toUnixTimestamp64Nano(TimeUnix)) AS lastTime, "
+      "arraySum(arrayMap((d, x) -> if(d >= 0, d, x), arrayPopFront(arrayDifference(vs)), "
+      "arrayPopFront(vs))) AS within, count() AS n, min(Value) AS mn, max(Value) AS mx, sum(Value) "
+      "AS s, arraySort((v, t) -> (t, v), groupArray(Value), "
+      "groupArray(toUnixTimestamp64Nano(TimeUnix))) AS vs FROM otel." +
+      std::string(tableOf(p.type)) +
+      " WHERE MetricName = {m:String} AND ((TimeUnix >= fromUnixTimestamp64Nano({t_from:Int64}) "
+      "AND TimeUnix < fromUnixTimestamp64Nano({t_r0:Int64})) OR (TimeUnix >= "
+      "fromUnixTimestamp64Nano({t_r1:Int64}) AND TimeUnix < "
+      "fromUnixTimestamp64Nano({t_to:Int64})))" +
+      userFilter + " GROUP BY sid, b";
+  const std::string buckets = "SELECT g0, g1, g2, sid, series, b, " + columns +
+                              ", if(b < {s_base:Int64}, -1, intDiv(b - {s_base:Int64}, "
+                              "{s_step:Int64})) AS step FROM (" +
+                              rolled + "\nUNION ALL\nSELECT g0, g1, g2, sid, series, b, " +
+                              columns + " FROM (" + points + "))";
+  const std::string limit = " LIMIT " + std::to_string(kMaxMetricRows + 1);
+  const std::string order = " ORDER BY g0, g1, g2, step";
+  const std::string& a = p.aggregation;
+  if (p.type == MetricType::kSum && !p.delta && (a == "rate" || a == "increase")) {
+    const std::string w =
+        " OVER (PARTITION BY sid ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
+    sql.sql =
+        "SELECT g0, g1, g2, step, sum(inc) AS v FROM (\n"
+        "SELECT g0, g1, g2, step, within + if(hasPrev = 1, if(first >= prev, first - prev, "
+        "first), 0) AS inc FROM (\n"
+        "SELECT g0, g1, g2, step, first, within, n, lagInFrame(last)" +
+        w + " AS prev, lagInFrame(toUInt8(1))" + w + " AS hasPrev FROM (\n" + buckets +
+        "))\nWHERE step >= 0 AND (hasPrev = 1 OR n > 1))\nGROUP BY g0, g1, g2, step" + order +
+        limit;
+  } else if (a == "last" || a == "avg") {
+    const std::string inner = a == "last" ? "argMax(last, lastTime)" : "sum(s) / sum(n)";
+    const std::string outer = a == "last" ? "sum" : "avg";
+    sql.sql =
+        "SELECT g0, g1, g2, step, " + outer +
+        "(v) AS v FROM (\nSELECT any(g0) AS g0, any(g1) AS g1, any(g2) AS g2, series, step, " +
+        inner + " AS v FROM (\n" + buckets +
+        ")\nGROUP BY series, step)\nWHERE step >= 0\nGROUP BY g0, g1, g2, step" + order + limit;
+  } else {
+    const std::string fn = a == "min" ? "min(mn)" : a == "max" ? "max(mx)" : "sum(s)";
+    sql.sql = "SELECT g0, g1, g2, step, " + fn + " AS v FROM (\n" + buckets +
+              ")\nGROUP BY g0, g1, g2, step HAVING step >= 0" + order + limit;
+  }
+  return sql;
+}
+
 // The statement of one period. `filter` is the user's `where` built already (its parameters in
 // `params`).
 SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int64_t toMs,
@@ -578,6 +698,7 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
   const bool needsPrevious = cumulative && (p.type != MetricType::kSum || p.aggregation == "rate" ||
                                             p.aggregation == "increase");
   const int64_t readFrom = needsPrevious ? baseMs - std::max(p.stepMs, kLookbackMs) : baseMs;
+  if (auto rolled = rolledStatement(m, p, baseMs, toMs, readFrom, filter)) return *rolled;
   std::string where = "MetricName = {m:String} AND " + timeFilter(params, readFrom, toMs);
   params.emplace_back("m", escapeParamValue(m.metric));
   for (const auto& f : filter.params) params.emplace_back(f.name, escapeParamValue(f.value));
@@ -1015,7 +1136,7 @@ void runMain(const std::shared_ptr<Run>& r, SqlApiReply raw) {
 }  // namespace
 
 void runMetricQuery(std::string_view body, int64_t nowNs, const RunStatement& run,
-                    std::function<void(SqlApiReply)> done) {
+                    std::function<void(SqlApiReply)> done, int64_t rolledUntilMs) {
   auto parsed = readMetricRequest(body, nowNs);
   if (auto* e = std::get_if<SqlApiReply>(&parsed)) {
     done(std::move(*e));
@@ -1034,6 +1155,7 @@ void runMetricQuery(std::string_view body, int64_t nowNs, const RunStatement& ru
   // The filter's parameters are named p0, p1, ...; ours never start with p.
   r->filter = std::move(filter.value());
   Plan& p = r->plan;
+  p.rolledUntilMs = rolledUntilMs;
   const int64_t rangeMs = m.range.toMs - m.range.fromMs;
   p.stepMs = m.stepMs > 0 ? m.stepMs : metrics::autoStepMs(rangeMs);
   p.baseMs = m.range.fromMs - ((m.range.fromMs % p.stepMs) + p.stepMs) % p.stepMs;

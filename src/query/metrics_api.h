@@ -57,8 +57,11 @@ using RunStatement = std::function<void(SqlRequest, std::function<void(SqlApiRep
 
 // Answers one /query request: the metric's lookup when the request does not give its type, the
 // statement of [from, to) and, with comparePrevious, of the range just before it; `done` is
-// called exactly once, on whichever thread `run` calls back on.
+// called exactly once, on whichever thread `run` calls back on. `rolledUntilMs`: the end of the
+// embedded store's 5-minute rollups of gauges and sums (store/metric_rollup.h; 0: none): a chart
+// whose step is a multiple of 5 minutes reads the closed buckets before it from the rollups and
+// the rest of its range from the points, with the same answer.
 void runMetricQuery(std::string_view body, int64_t nowNs, const RunStatement& run,
-                    std::function<void(SqlApiReply)> done);
+                    std::function<void(SqlApiReply)> done, int64_t rolledUntilMs = 0);
 
 }  // namespace stackhouse::query

@@ -41,6 +41,9 @@ struct QueryServiceOptions {
   // The telemetry database the statements run in (UserQueryOptions::database): `otel`, or a
   // remote ClickHouse's otelConfig.exporters.clickhouse.database.
   std::string database = std::string(kLogicalDatabase);
+  // The end of the embedded store's metric rollups (store/metric_rollup.h, Unix ms): charts read
+  // the buckets before it from the rollups. Empty when there are none (a remote ClickHouse).
+  std::function<int64_t()> metricRollupMs;
 };
 
 class QueryService {
@@ -63,6 +66,9 @@ class QueryService {
   // Runs `request`; `done` is called exactly once (at once with 429 when full or stopped).
   // `clientGone` (may be empty) is polled from the watch thread while the query runs.
   void submit(SqlRequest request, ClientGone clientGone, Done done);
+
+  // The end of the rolled-up metric range (QueryServiceOptions::metricRollupMs); 0: none.
+  int64_t metricRollupMs() const { return options_.metricRollupMs ? options_.metricRollupMs() : 0; }
 
   // Answers what is queued with 503, waits for running queries, joins the threads. Idempotent.
   void stop();

@@ -125,6 +125,14 @@ Result<std::unique_ptr<ChdbConnection>> ChdbStore::openControlConnection() {
   return openConnection({"USE " + std::string(kDatabase), "SET max_execution_time = 10"});
 }
 
+Result<std::unique_ptr<ChdbConnection>> ChdbStore::openMaintenanceConnection(
+    uint64_t maxMemoryBytes) {
+  if (readOnly_) return Status(StatusCode::kPermissionDenied, "the store is open read-only");
+  return openConnection({"USE " + std::string(kDatabase), "SET max_execution_time = 600",
+                         "SET max_memory_usage = " + std::to_string(maxMemoryBytes),
+                         "SET os_thread_priority = 10", "SET priority = 2"});
+}
+
 // Every connection carries the engine's options: the first open of the process sets them.
 Result<std::unique_ptr<ChdbConnection>> ChdbStore::openConnection(
     std::vector<std::string> setup) const {
@@ -173,7 +181,9 @@ Status ChdbStore::createSchema(uint64_t ttlSeconds) {
     auto made = writer_->query(sql);
     if (!made) return made.status();
   }
-  for (const TableSpec& t : schemaTables(ttlSeconds)) {
+  std::vector<TableSpec> tables = schemaTables(ttlSeconds);
+  for (TableSpec& t : rollupTableSpecs(ttlSeconds)) tables.push_back(std::move(t));
+  for (const TableSpec& t : tables) {
     auto created = writer_->query(t.createSql);
     if (!created) return created.status();
     if (t.view) continue;

@@ -29,6 +29,8 @@
 
 namespace stackhouse::store {
 
+class MetricRollup;
+
 enum class OpenMode : unsigned char {
   // Creates the data path and the schema, applies the TTL and the part settings: `run` only.
   kReadWrite,
@@ -130,6 +132,16 @@ class ChdbStore {
   // went away); never sees user text.
   Result<std::unique_ptr<ChdbConnection>> openControlConnection();
 
+  // A write connection for the store's own background work (store/metric_rollup.h): in the
+  // `otel` database, at a low OS and query priority, each statement bounded to `maxMemoryBytes`
+  // and 10 minutes. Never sees user text. kPermissionDenied when read-only.
+  Result<std::unique_ptr<ChdbConnection>> openMaintenanceConnection(uint64_t maxMemoryBytes);
+
+  // The rollup of metric points kept beside this store (store/metric_rollup.h), which the insert
+  // path tells of the points it commits; null when there is none. Set at start-up, before inserts.
+  void setRollup(MetricRollup* rollup) { rollup_ = rollup; }
+  MetricRollup* rollup() const { return rollup_; }
+
   // Runs a statement on the write connection (maintenance and tests).
   Result<QueryOutput> execute(std::string_view sql, std::string_view format = "TSV");
 
@@ -172,6 +184,7 @@ class ChdbStore {
   std::vector<std::string> missingTables_;  // set at open
   uint64_t ttlSeconds_ = 0;                 // 0: no retention
   EngineError lastInsertError_;             // insert thread only
+  MetricRollup* rollup_ = nullptr;          // set before inserts start
 };
 
 }  // namespace stackhouse::store

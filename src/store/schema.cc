@@ -57,6 +57,7 @@ std::string settings(const Naming& n, const std::vector<std::string>& added = {}
 std::string_view timeColumnOf(std::string_view table) {
   if (table == "otel_logs") return "TimestampTime";
   if (table == "otel_traces") return "Timestamp";
+  if (table.ends_with("_5m")) return "Bucket";  // the embedded store's rollups
   if (table.starts_with("otel_metrics_")) return "TimeUnix";
   return {};
 }
@@ -292,6 +293,44 @@ ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
   return t;
 }
 
+// The embedded store's 5-minute rollup of a metric table (store/metric_rollup.h): one row per
+// metric, bucket and series with its start time (Sid = cityHash64(SeriesId, StartTimeUnix)), the
+// columns a chart's filter and group-by read, and what a chart's aggregations need of the bucket's
+// points. Written only by the rollup pass, never by inserts.
+TableSpec rollupTable(const Naming& n, std::string_view name, uint64_t ttl) {
+  TableSpec t{std::string(name), "", ttlFor("Bucket", ttl)};
+  t.createSql = n.createTable(t.name) + R"( (
+    MetricName LowCardinality(String) CODEC(ZSTD(1)),
+    Bucket DateTime CODEC(Delta, ZSTD(1)),
+    Sid UInt64 CODEC(ZSTD(1)),
+    SeriesId UInt64 CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    ResourceSchemaUrl String CODEC(ZSTD(1)),
+    ScopeSchemaUrl String CODEC(ZSTD(1)),
+    MetricUnit String CODEC(ZSTD(1)),
+    MetricDescription String CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    Attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    First Float64 CODEC(ZSTD(1)),
+    Last Float64 CODEC(ZSTD(1)),
+    LastTime Int64 CODEC(ZSTD(1)),
+    Within Float64 CODEC(ZSTD(1)),
+    Min Float64 CODEC(ZSTD(1)),
+    Max Float64 CODEC(ZSTD(1)),
+    Sum Float64 CODEC(ZSTD(1)),
+    Count UInt64 CODEC(ZSTD(1)),
+    Version UInt64 CODEC(ZSTD(1))
+) ENGINE = MergeTree
+PARTITION BY toDate(Bucket)
+ORDER BY (MetricName, Bucket, Sid)
+)" + ttlClause(t.ttlExpression) +
+                settings(n);
+  return t;
+}
+
 }  // namespace
 
 std::vector<TableSpec> schemaTables(uint64_t ttlSeconds) {
@@ -403,6 +442,14 @@ std::vector<TableSpec> schemaTables(const SchemaOptions& options) {
     ) CODEC(ZSTD(1)),
     Flags UInt32 CODEC(ZSTD(1)),)",
                   ttlSeconds));
+  return tables;
+}
+
+std::vector<TableSpec> rollupTableSpecs(uint64_t ttlSeconds) {
+  const SchemaOptions options{.ttlSeconds = ttlSeconds, .embedded = true};
+  const Naming n{options};
+  std::vector<TableSpec> tables;
+  for (const RollupTable& t : kRollupTables) tables.push_back(rollupTable(n, t.rollup, ttlSeconds));
   return tables;
 }
 

@@ -45,6 +45,18 @@ struct TableSpec {
 // otel_logs and otel_traces, the tables a tail reads.
 inline constexpr std::string_view kInsertOrderSetting = "enable_block_number_column = 1";
 
+// The metric tables the embedded store rolls up into 5-minute buckets (store/metric_rollup.h), and
+// their rollup tables.
+struct RollupTable {
+  std::string_view source;
+  std::string_view rollup;
+};
+inline constexpr RollupTable kRollupTables[] = {
+    {"otel_metrics_gauge", "otel_metrics_gauge_5m"},
+    {"otel_metrics_sum", "otel_metrics_sum_5m"},
+};
+inline constexpr int64_t kRollupBucketMs = 5 * 60 * 1000;
+
 // The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):
 // the column to narrow a search for a group's rows by. Empty for a table not in the schema.
 std::string_view timeColumnOf(std::string_view table);
@@ -69,6 +81,10 @@ struct SchemaOptions {
   // server gets the exporter's table.
   bool embedded = false;
 };
+
+// The embedded store's rollup tables (kRollupTables; store/metric_rollup.h), beside the exporter's:
+// created by the embedded store only, written by the rollup only.
+std::vector<TableSpec> rollupTableSpecs(uint64_t ttlSeconds);
 
 // The statements that create the database (CREATE DATABASE IF NOT EXISTS, ON CLUSTER with one).
 std::string createDatabaseSql(const SchemaOptions& options);

@@ -49,10 +49,12 @@ Route metricQueryRoute(query::QueryService& queries, NowNs now) {
                                                std::function<void(query::SqlApiReply)> then) {
       queries.submit(std::move(sql), gone, std::move(then));
     };
-    query::runMetricQuery(request.body, now(), run,
-                          [respond = std::move(respond)](query::SqlApiReply reply) {
-                            respond(toResponse("metrics_query", std::move(reply)));
-                          });
+    query::runMetricQuery(
+        request.body, now(), run,
+        [respond = std::move(respond)](query::SqlApiReply reply) {
+          respond(toResponse("metrics_query", std::move(reply)));
+        },
+        queries.metricRollupMs());
   };
 }
 

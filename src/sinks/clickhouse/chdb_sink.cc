@@ -5,6 +5,7 @@
 
 #include "common/metrics.h"
 #include "sinks/clickhouse/remote_factory.h"
+#include "store/metric_rollup.h"
 
 namespace stackhouse::sinks {
 
@@ -66,6 +67,11 @@ Status ChdbSink::writeMetrics(std::span<const telemetry::MetricBatch* const> bat
   STACKHOUSE_RETURN_IF_ERROR(
       classify(store_.insert<telemetry::GaugeBatch>(gauge, id + "-gauge", mode)));
   STACKHOUSE_RETURN_IF_ERROR(classify(store_.insert<telemetry::SumBatch>(sum, id + "-sum", mode)));
+  // Committed: the rollup rolls again the buckets it read before these points arrived.
+  if (store::MetricRollup* rollup = store_.rollup()) {
+    for (const auto* g : gauge) rollup->inserted(telemetry::GaugeBatch::kTable, g->common.timeUnix);
+    for (const auto* s : sum) rollup->inserted(telemetry::SumBatch::kTable, s->common.timeUnix);
+  }
   STACKHOUSE_RETURN_IF_ERROR(
       classify(store_.insert<telemetry::HistogramBatch>(histogram, id + "-histogram", mode)));
   STACKHOUSE_RETURN_IF_ERROR(classify(

@@ -1,0 +1,293 @@
+#include "store/metric_rollup.h"
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/thread_name.h"
+#include "store/schema.h"
+
+namespace stackhouse::store {
+namespace {
+
+constexpr int64_t kBucket = kRollupBucketMs;
+
+int64_t floorTo(int64_t ms, int64_t unit) { return ms - (((ms % unit) + unit) % unit); }
+
+int64_t toI64(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  int64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+std::string msLiteral(int64_t ms) {
+  return "fromUnixTimestamp64Milli(toInt64(" + std::to_string(ms) + "))";
+}
+
+// The columns every rollup row takes from its bucket's points (any(): constant within a series
+// in practice; a chart filters and groups rollup rows by them as it would the points).
+constexpr std::string_view kCarried[] = {
+    "SeriesId",           "ServiceName",     "ScopeName",  "ScopeVersion",
+    "ResourceSchemaUrl",  "ScopeSchemaUrl",  "MetricUnit", "MetricDescription",
+    "ResourceAttributes", "ScopeAttributes", "Attributes",
+};
+
+// INSERT ... SELECT of the buckets of [fromMs, toMs) of one table. A sum's reset-aware increase
+// within the bucket (Within) is computed as the metrics chart computes it over the points (the
+// values in (time, value) order; a drop is a reset, the value after it all increase), so a chart
+// that adds the buckets' increases and the pairs across their boundaries gets the points' answer.
+// A gauge needs none of that: its first and last by time.
+std::string rollSql(size_t t, int64_t fromMs, int64_t toMs, uint64_t version) {
+  const bool sum = kRollupTables[t].source == "otel_metrics_sum";
+  std::string inner = "SELECT MetricName, toDateTime(intDiv(toUnixTimestamp64Milli(TimeUnix), " +
+                      std::to_string(kBucket) + ") * " + std::to_string(kBucket / 1000) +
+                      ") AS Bucket, cityHash64(SeriesId, StartTimeUnix) AS Sid";
+  std::string outer = "SELECT MetricName, Bucket, Sid";
+  for (std::string_view c : kCarried) {
+    inner += ", any(" + std::string(c) + ") AS a_" + std::string(c);
+    outer += ", a_" + std::string(c);
+  }
+  if (sum) {
+    inner +=
+        ", arraySort((v, t) -> (t, v), groupArray(Value), "
+        "groupArray(toUnixTimestamp64Nano(TimeUnix))) AS vs";
+    outer +=
+        ", vs[1], vs[-1], a_LastTime, arraySum(arrayMap((d, x) -> if(d >= 0, d, x), "
+        "arrayPopFront(arrayDifference(vs)), arrayPopFront(vs)))";
+  } else {
+    inner += ", argMin(Value, TimeUnix) AS a_First, argMax(Value, TimeUnix) AS a_Last";
+    outer += ", a_First, a_Last, a_LastTime, 0";
+  }
+  inner +=
+      ", max(toUnixTimestamp64Nano(TimeUnix)) AS a_LastTime, min(Value) AS a_Min, max(Value) AS "
+      "a_Max, sum(Value) AS a_Sum, count() AS a_Count";
+  outer += ", a_Min, a_Max, a_Sum, a_Count, toUInt64(" + std::to_string(version) + ")";
+  return "INSERT INTO " + std::string(kDatabase) + "." + std::string(kRollupTables[t].rollup) +
+         " " + outer + " FROM (" + inner + " FROM " + std::string(kDatabase) + "." +
+         std::string(kRollupTables[t].source) + " WHERE TimeUnix >= " + msLiteral(fromMs) +
+         " AND TimeUnix < " + msLiteral(toMs) + " GROUP BY MetricName, Bucket, Sid)";
+}
+
+}  // namespace
+
+MetricRollup::MetricRollup(MetricRollupOptions options, MetricsRegistry* metrics)
+    : options_(std::move(options)) {
+  if (!options_.nowMs) {
+    options_.nowMs = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  if (metrics != nullptr) {
+    constexpr std::string_view kBuckets = "stackhouse_metric_rollup_buckets_total";
+    constexpr std::string_view kHelp = "5-minute buckets of metric points rolled up, by cause";
+    closedBuckets_ = &metrics->counter(kBuckets, kHelp, {{"kind", "closed"}});
+    lateBuckets_ = &metrics->counter(kBuckets, kHelp, {{"kind", "late"}});
+    failures_ = &metrics->counter("stackhouse_metric_rollup_failures_total",
+                                  "Rollup statements that failed (retried at the next pass)");
+    seconds_ = &metrics->counter("stackhouse_metric_rollup_milliseconds_total",
+                                 "Time spent rolling up metric points");
+    rolledUntil_ = &metrics->gauge("stackhouse_metric_rollup_rolled_until_seconds",
+                                   "End of the rolled-up range of metric points (Unix seconds)");
+  }
+}
+
+MetricRollup::~MetricRollup() { stop(); }
+
+Result<std::unique_ptr<MetricRollup>> MetricRollup::open(ChdbStore& store,
+                                                         MetricRollupOptions options,
+                                                         MetricsRegistry* metrics) {
+  std::unique_ptr<MetricRollup> r(new MetricRollup(std::move(options), metrics));
+  auto conn = store.openMaintenanceConnection(r->options_.maxMemoryBytes);
+  if (!conn) return conn.status();
+  r->conn_ = std::move(conn.value());
+  STACKHOUSE_RETURN_IF_ERROR(r->findRolledRange());
+  return r;
+}
+
+// Where the rolled range ends: after the newest rolled bucket; with no rollups, at the oldest
+// point (everything stored is rolled at the first pass); with no points either, now.
+Status MetricRollup::findRolledRange() {
+  int64_t newest = 0;
+  int64_t oldest = INT64_MAX;
+  for (const RollupTable& t : kRollupTables) {
+    auto r = conn_->query("SELECT toInt64(max(toUnixTimestamp(Bucket))) * 1000, count() > 0 FROM " +
+                          std::string(kDatabase) + "." + std::string(t.rollup));
+    if (!r) return r.status();
+    const std::string_view line = r->data;
+    const size_t tab = line.find('\t');
+    if (tab != std::string_view::npos && line.substr(tab + 1).starts_with("1")) {
+      newest = std::max(newest, toI64(line.substr(0, tab)) + kBucket);
+    }
+    auto p =
+        conn_->query("SELECT toInt64(min(toUnixTimestamp64Milli(TimeUnix))), count() > 0 FROM " +
+                     std::string(kDatabase) + "." + std::string(t.source));
+    if (!p) return p.status();
+    const std::string_view points = p->data;
+    const size_t ptab = points.find('\t');
+    if (ptab != std::string_view::npos && points.substr(ptab + 1).starts_with("1")) {
+      oldest = std::min(oldest, floorTo(toI64(points.substr(0, ptab)), kBucket));
+    }
+  }
+  int64_t start = newest;
+  if (start == 0) {
+    start = oldest != INT64_MAX
+                ? oldest
+                : floorTo(now() - static_cast<int64_t>(options_.lateness.count()), kBucket);
+  }
+  rolledMs_.store(start, std::memory_order_release);
+  claimedMs_.store(start, std::memory_order_release);
+  if (rolledUntil_ != nullptr) rolledUntil_->set(start / 1000);
+  return Status::ok();
+}
+
+int64_t MetricRollup::now() const { return options_.nowMs(); }
+
+void MetricRollup::inserted(std::string_view table, const telemetry::TimestampColumn& times) {
+  size_t t = 0;
+  while (t < std::size(kRollupTables) && kRollupTables[t].source != table) ++t;
+  if (t == std::size(kRollupTables)) return;
+  const int64_t claimedNs = claimedMs_.load(std::memory_order_acquire) * 1'000'000;
+  const size_t n = times.size();
+  int64_t oldest = INT64_MAX;
+  for (size_t i = 0; i < n; ++i) oldest = std::min(oldest, times.at(i));
+  if (oldest >= claimedNs) return;
+  std::lock_guard lock(dirtyMu_);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t ns = times.at(i);
+    if (ns < claimedNs) dirty_.emplace(t, floorTo(ns / 1'000'000, kBucket));
+  }
+}
+
+Status MetricRollup::roll(size_t t, int64_t fromMs, int64_t toMs, uint64_t version) {
+  auto r = conn_->query(rollSql(t, fromMs, toMs, version));
+  if (!r) {
+    if (failures_ != nullptr) failures_->inc();
+    return r.status();
+  }
+  return Status::ok();
+}
+
+Status MetricRollup::runOnce() {
+  const auto started = std::chrono::steady_clock::now();
+  const int64_t from = rolledMs_.load(std::memory_order_acquire);
+  const int64_t to = floorTo(now() - static_cast<int64_t>(options_.lateness.count()), kBucket);
+  Status status = Status::ok();
+  if (to > from) {
+    // Claimed before the read: an insert that commits after this and holds points before `to`
+    // is reported dirty, whether or not the statements below saw it.
+    claimedMs_.store(to, std::memory_order_release);
+    const int64_t chunk = std::max<int64_t>(kBucket, floorTo(options_.chunk.count(), kBucket));
+    int64_t done = from;
+    while (done < to && status.isOk()) {
+      const int64_t end = std::min(to, done + chunk);
+      const uint64_t version = ++version_;
+      for (size_t t = 0; t < std::size(kRollupTables) && status.isOk(); ++t) {
+        status = roll(t, done, end, version);
+      }
+      if (!status.isOk()) break;
+      if (closedBuckets_ != nullptr)
+        closedBuckets_->inc(static_cast<uint64_t>((end - done) / kBucket));
+      done = end;
+      rolledMs_.store(done, std::memory_order_release);
+      if (rolledUntil_ != nullptr) rolledUntil_->set(done / 1000);
+    }
+  }
+  Status dirty = rollDirty();
+  if (seconds_ != nullptr) {
+    seconds_->inc(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - started)
+                                            .count()));
+  }
+  return status.isOk() ? dirty : status;
+}
+
+// Rolls each run of consecutive dirty buckets again at a new version, then deletes the runs'
+// rows of lower versions. Between the two a chart may count such a bucket twice, for the moment
+// the DELETE takes.
+Status MetricRollup::rollDirty() {
+  std::set<std::pair<size_t, int64_t>> dirty;
+  {
+    std::lock_guard lock(dirtyMu_);
+    dirty.swap(dirty_);
+  }
+  if (dirty.empty()) return Status::ok();
+  Status status = Status::ok();
+  auto it = dirty.begin();
+  while (it != dirty.end()) {
+    const size_t t = it->first;
+    const int64_t from = it->second;
+    int64_t to = from + kBucket;
+    auto next = std::next(it);
+    while (next != dirty.end() && next->first == t && next->second == to &&
+           to - from < options_.chunk.count()) {
+      to += kBucket;
+      ++next;
+    }
+    const uint64_t version = ++version_;
+    Status s = roll(t, from, to, version);
+    if (s.isOk()) {
+      auto d =
+          conn_->query("DELETE FROM " + std::string(kDatabase) + "." +
+                       std::string(kRollupTables[t].rollup) + " WHERE Bucket >= toDateTime(" +
+                       std::to_string(from / 1000) + ") AND Bucket < toDateTime(" +
+                       std::to_string(to / 1000) + ") AND Version < " + std::to_string(version));
+      if (!d) {
+        if (failures_ != nullptr) failures_->inc();
+        s = d.status();
+      }
+    }
+    if (s.isOk()) {
+      if (lateBuckets_ != nullptr) lateBuckets_->inc(static_cast<uint64_t>((to - from) / kBucket));
+    } else {
+      // Kept dirty for the next pass.
+      std::lock_guard lock(dirtyMu_);
+      for (auto k = it; k != next; ++k) dirty_.insert(*k);
+      status = s;
+    }
+    it = next;
+  }
+  return status;
+}
+
+void MetricRollup::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void MetricRollup::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+    Status s = rollDirty();
+    if (!s.isOk()) {
+      log::warn("metric rollup: late points not rolled up at stop",
+                log::Fields().add("error", s.message()));
+    }
+  }
+}
+
+void MetricRollup::run() {
+  setThreadName("metric-rollup");
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    Status s = runOnce();
+    if (!s.isOk()) {
+      log::warn("metric rollup failed; retried at the next pass",
+                log::Fields().add("error", s.message()));
+    }
+    lock.lock();
+    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+  }
+}
+
+}  // namespace stackhouse::store
