@@ -109,19 +109,31 @@ Result<std::unique_ptr<MetricRollup>> MetricRollup::open(ChdbStore& store,
   return r;
 }
 
-// Where the rolled range ends: after the newest rolled bucket; with no rollups, at the oldest
-// point (everything stored is rolled at the first pass); with no points either, now.
+// Where each table's rolled range ends: after its newest rolled bucket; with no rollups, at the
+// oldest point (everything stored is rolled at the first pass); with no points either, now. The
+// last chunk before that end is rolled again, replacing what is there: a pass killed during an
+// INSERT ... SELECT may have written some of that chunk's buckets and not others.
 Status MetricRollup::findRolledRange() {
-  int64_t newest = 0;
-  int64_t oldest = INT64_MAX;
-  for (const RollupTable& t : kRollupTables) {
-    auto r = conn_->query("SELECT toInt64(max(toUnixTimestamp(Bucket))) * 1000, count() > 0 FROM " +
-                          std::string(kDatabase) + "." + std::string(t.rollup));
+  const int64_t chunk = chunkMs();
+  for (size_t i = 0; i < std::size(kRollupTables); ++i) {
+    const RollupTable& t = kRollupTables[i];
+    auto r = conn_->query(
+        "SELECT toInt64(max(toUnixTimestamp(Bucket))) * 1000, count() > 0, max(Version) FROM " +
+        std::string(kDatabase) + "." + std::string(t.rollup));
     if (!r) return r.status();
-    const std::string_view line = r->data;
+    std::string_view line = r->data;
+    // Versions go on from the highest stored: a replacing roll deletes the lower ones.
+    const size_t lastTab = line.rfind('\t');
+    if (lastTab != std::string_view::npos) {
+      version_ = std::max(version_, static_cast<uint64_t>(toI64(line.substr(lastTab + 1))));
+      line = line.substr(0, lastTab);
+    }
     const size_t tab = line.find('\t');
     if (tab != std::string_view::npos && line.substr(tab + 1).starts_with("1")) {
-      newest = std::max(newest, toI64(line.substr(0, tab)) + kBucket);
+      const int64_t end = toI64(line.substr(0, tab)) + kBucket;
+      rolled_[i] = end - chunk;
+      replaceUntil_[i] = end;
+      continue;
     }
     auto p =
         conn_->query("SELECT toInt64(min(toUnixTimestamp64Milli(TimeUnix))), count() > 0 FROM " +
@@ -129,20 +141,24 @@ Status MetricRollup::findRolledRange() {
     if (!p) return p.status();
     const std::string_view points = p->data;
     const size_t ptab = points.find('\t');
-    if (ptab != std::string_view::npos && points.substr(ptab + 1).starts_with("1")) {
-      oldest = std::min(oldest, floorTo(toI64(points.substr(0, ptab)), kBucket));
-    }
+    rolled_[i] = ptab != std::string_view::npos && points.substr(ptab + 1).starts_with("1")
+                     ? floorTo(toI64(points.substr(0, ptab)), kBucket)
+                     : floorTo(now() - static_cast<int64_t>(options_.lateness.count()), kBucket);
   }
-  int64_t start = newest;
-  if (start == 0) {
-    start = oldest != INT64_MAX
-                ? oldest
-                : floorTo(now() - static_cast<int64_t>(options_.lateness.count()), kBucket);
-  }
-  rolledMs_.store(start, std::memory_order_release);
-  claimedMs_.store(start, std::memory_order_release);
-  if (rolledUntil_ != nullptr) rolledUntil_->set(start / 1000);
+  publish();
+  claimedMs_.store(*std::min_element(std::begin(rolled_), std::end(rolled_)),
+                   std::memory_order_release);
   return Status::ok();
+}
+
+void MetricRollup::publish() {
+  const int64_t rolled = *std::min_element(std::begin(rolled_), std::end(rolled_));
+  rolledMs_.store(rolled, std::memory_order_release);
+  if (rolledUntil_ != nullptr) rolledUntil_->set(rolled / 1000);
+}
+
+int64_t MetricRollup::chunkMs() const {
+  return std::max<int64_t>(kBucket, floorTo(options_.chunk.count(), kBucket));
 }
 
 int64_t MetricRollup::now() const { return options_.nowMs(); }
@@ -163,38 +179,49 @@ void MetricRollup::inserted(std::string_view table, const telemetry::TimestampCo
   }
 }
 
-Status MetricRollup::roll(size_t t, int64_t fromMs, int64_t toMs, uint64_t version) {
+Status MetricRollup::roll(size_t t, int64_t fromMs, int64_t toMs, bool replace) {
+  const uint64_t version = ++version_;
   auto r = conn_->query(rollSql(t, fromMs, toMs, version));
-  if (!r) {
-    if (failures_ != nullptr) failures_->inc();
-    return r.status();
+  if (r && replace) {
+    r = conn_->query("DELETE FROM " + std::string(kDatabase) + "." +
+                     std::string(kRollupTables[t].rollup) + " WHERE Bucket >= toDateTime(" +
+                     std::to_string(fromMs / 1000) + ") AND Bucket < toDateTime(" +
+                     std::to_string(toMs / 1000) + ") AND Version < " + std::to_string(version));
   }
-  return Status::ok();
+  if (r) return Status::ok();
+  if (failures_ != nullptr) failures_->inc();
+  // A failed INSERT ... SELECT may have written some of its buckets: whatever rolls this range
+  // again replaces them. A long range is tried again in halves (a statement past its memory
+  // bound over an hour of many series fits in five minutes).
+  if (toMs - fromMs <= kBucket) return r.status();
+  const int64_t mid = fromMs + floorTo((toMs - fromMs) / 2, kBucket);
+  STACKHOUSE_RETURN_IF_ERROR(roll(t, fromMs, mid, true));
+  return roll(t, mid, toMs, true);
 }
 
 Status MetricRollup::runOnce() {
   const auto started = std::chrono::steady_clock::now();
-  const int64_t from = rolledMs_.load(std::memory_order_acquire);
-  const int64_t to = floorTo(now() - static_cast<int64_t>(options_.lateness.count()), kBucket);
+  const int64_t target = floorTo(now() - static_cast<int64_t>(options_.lateness.count()), kBucket);
+  // Claimed before the reads: an insert that commits after this and holds points before
+  // `target` is reported dirty, whether or not the statements below saw it.
+  if (target > claimedMs_.load(std::memory_order_acquire)) {
+    claimedMs_.store(target, std::memory_order_release);
+  }
   Status status = Status::ok();
-  if (to > from) {
-    // Claimed before the read: an insert that commits after this and holds points before `to`
-    // is reported dirty, whether or not the statements below saw it.
-    claimedMs_.store(to, std::memory_order_release);
-    const int64_t chunk = std::max<int64_t>(kBucket, floorTo(options_.chunk.count(), kBucket));
-    int64_t done = from;
-    while (done < to && status.isOk()) {
-      const int64_t end = std::min(to, done + chunk);
-      const uint64_t version = ++version_;
-      for (size_t t = 0; t < std::size(kRollupTables) && status.isOk(); ++t) {
-        status = roll(t, done, end, version);
+  for (size_t t = 0; t < std::size(kRollupTables); ++t) {
+    while (rolled_[t] < target) {
+      const int64_t end = std::min(target, rolled_[t] + chunkMs());
+      Status s = roll(t, rolled_[t], end, rolled_[t] < replaceUntil_[t]);
+      if (!s.isOk()) {
+        replaceUntil_[t] = std::max(replaceUntil_[t], end);
+        status = s;
+        break;
       }
-      if (!status.isOk()) break;
-      if (closedBuckets_ != nullptr)
-        closedBuckets_->inc(static_cast<uint64_t>((end - done) / kBucket));
-      done = end;
-      rolledMs_.store(done, std::memory_order_release);
-      if (rolledUntil_ != nullptr) rolledUntil_->set(done / 1000);
+      if (closedBuckets_ != nullptr) {
+        closedBuckets_->inc(static_cast<uint64_t>((end - rolled_[t]) / kBucket));
+      }
+      rolled_[t] = end;
+      publish();
     }
   }
   Status dirty = rollDirty();
@@ -206,16 +233,15 @@ Status MetricRollup::runOnce() {
   return status.isOk() ? dirty : status;
 }
 
-// Rolls each run of consecutive dirty buckets again at a new version, then deletes the runs'
-// rows of lower versions. Between the two a chart may count such a bucket twice, for the moment
-// the DELETE takes.
+// Rolls each run of consecutive dirty buckets again, replacing their earlier rows (a new
+// version, then a lightweight DELETE of the lower ones: between the two a chart may count such
+// a bucket twice, for the moment the DELETE takes).
 Status MetricRollup::rollDirty() {
   std::set<std::pair<size_t, int64_t>> dirty;
   {
     std::lock_guard lock(dirtyMu_);
     dirty.swap(dirty_);
   }
-  if (dirty.empty()) return Status::ok();
   Status status = Status::ok();
   auto it = dirty.begin();
   while (it != dirty.end()) {
@@ -223,24 +249,11 @@ Status MetricRollup::rollDirty() {
     const int64_t from = it->second;
     int64_t to = from + kBucket;
     auto next = std::next(it);
-    while (next != dirty.end() && next->first == t && next->second == to &&
-           to - from < options_.chunk.count()) {
+    while (next != dirty.end() && next->first == t && next->second == to && to - from < chunkMs()) {
       to += kBucket;
       ++next;
     }
-    const uint64_t version = ++version_;
-    Status s = roll(t, from, to, version);
-    if (s.isOk()) {
-      auto d =
-          conn_->query("DELETE FROM " + std::string(kDatabase) + "." +
-                       std::string(kRollupTables[t].rollup) + " WHERE Bucket >= toDateTime(" +
-                       std::to_string(from / 1000) + ") AND Bucket < toDateTime(" +
-                       std::to_string(to / 1000) + ") AND Version < " + std::to_string(version));
-      if (!d) {
-        if (failures_ != nullptr) failures_->inc();
-        s = d.status();
-      }
-    }
+    Status s = roll(t, from, to, true);
     if (s.isOk()) {
       if (lateBuckets_ != nullptr) lateBuckets_->inc(static_cast<uint64_t>((to - from) / kBucket));
     } else {

@@ -16,9 +16,12 @@
 // buckets are held in memory: those reported in the last interval before a kill are not rolled
 // again (stop() rolls them).
 //
-// After a restart the rolled range starts again from the newest bucket in the rollup tables (a
-// bucket rolled twice keeps the newer version; earlier rows are deleted). Points written into the
-// data directory by anything but `stackhouse run` are not seen (nothing else writes it).
+// A failed statement is counted and logged, and its range rolled again at the next pass, replacing
+// whatever the failure left (a long range in halves, down to one bucket: a statement past its
+// memory bound over an hour of many series fits in less). After a restart each table's rolled
+// range starts again an hour (`chunk`) before its newest rolled bucket's end, replacing that hour:
+// a kill during an insert may have left part of it. Points written into the data directory by
+// anything but `stackhouse run` are not seen (nothing else writes it).
 //
 // Statements run on a connection of the rollup's own (never the insert or query connections),
 // at a low priority and bounded in memory and time. Counted on /metrics:
@@ -34,6 +37,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -44,6 +48,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "store/chdb_store.h"
+#include "store/schema.h"
 #include "telemetry/columns.h"
 
 namespace stackhouse::store {
@@ -82,9 +87,13 @@ class MetricRollup {
  private:
   MetricRollup(MetricRollupOptions options, MetricsRegistry* metrics);
   Status findRolledRange();
-  // Rolls [fromMs, toMs) of table `t` (an index of kRollupTables) at `version`.
-  Status roll(size_t t, int64_t fromMs, int64_t toMs, uint64_t version);
+  // Rolls [fromMs, toMs) of table `t` (an index of kRollupTables) at a new version; `replace`:
+  // then deletes the range's rows of lower versions.
+  Status roll(size_t t, int64_t fromMs, int64_t toMs, bool replace);
   Status rollDirty();
+  // rolledMs_ = the least of rolled_.
+  void publish();
+  int64_t chunkMs() const;
   void run();
   int64_t now() const;
 
@@ -94,6 +103,10 @@ class MetricRollup {
   // The end of what a pass has read or is reading: points inserted before it are dirty.
   std::atomic<int64_t> claimedMs_{0};
   uint64_t version_ = 0;  // of the last statement; strictly increasing
+  // Per table of kRollupTables (the rollup thread's): where its rolled range ends, and below
+  // which a range rolled again replaces what is there (after a failure, and at start).
+  int64_t rolled_[std::size(kRollupTables)] = {};
+  int64_t replaceUntil_[std::size(kRollupTables)] = {};
 
   std::mutex dirtyMu_;
   std::set<std::pair<size_t, int64_t>> dirty_;  // (table, bucket start ms); guarded by dirtyMu_

@@ -15,8 +15,10 @@
 #include <map>
 #include <random>
 
+#include "otlp/decode.h"
 #include "query/metrics_api.h"
 #include "query/user_query.h"
+#include "sinks/clickhouse/chdb_sink.h"
 #include "store/schema.h"
 #include "support/temp_dir.h"
 
@@ -282,14 +284,63 @@ TEST_F(MetricRollupTest, ChartsFromRollupsEqualChartsFromPoints) {
   // A restart finds the rolled range again, and a chart over a short range reads the points.
   auto again = MetricRollup::open(*store_, {.nowMs = [&now] { return now; }}, nullptr);
   ASSERT_TRUE(again.isOk()) << again.status().toString();
-  // (From after the newest bucket with points: the empty buckets after it are read again.)
-  EXPECT_EQ(again.value()->rolledMs(), kT0Ms + 8 * kHourMs);
+  // From an hour before the end of the newest bucket with points (the empty buckets after it
+  // are read again), replacing that hour.
+  EXPECT_EQ(again.value()->rolledMs(), kT0Ms + 7 * kHourMs);
+  ASSERT_TRUE(again.value()->runOnce().isOk());
+  EXPECT_EQ(again.value()->rolledMs(), rollup.rolledMs());
+  expectSameCharts(again.value()->rolledMs(), kT0Ms, kT0Ms + 8 * kHourMs);
+  auto dupesAfter = store_->execute(
+      "SELECT count() FROM (SELECT MetricName, Bucket, Sid FROM otel.otel_metrics_gauge_5m GROUP "
+      "BY MetricName, Bucket, Sid HAVING count() > 1)");
+  ASSERT_TRUE(dupesAfter.isOk()) << dupesAfter.status().toString();
+  EXPECT_EQ(dupesAfter->data, "0\n");
   bool usedRollup = true;
   chart(R"("metric": "c.requests")", kT0Ms, kT0Ms + 30 * 60'000, rollup.rolledMs(), &usedRollup);
   EXPECT_FALSE(usedRollup);
   chart(R"("metric": "c.requests", "step": "1m")", kT0Ms, kT0Ms + 4 * kHourMs, rollup.rolledMs(),
         &usedRollup);
   EXPECT_FALSE(usedRollup) << "a step that is not a multiple of 5 minutes reads the points";
+}
+
+// The ClickHouse sink tells the rollup of the points it commits: a point for a bucket rolled
+// already is in the rollups after the next pass.
+TEST_F(MetricRollupTest, ThePointsTheSinkCommitsLateAreRolledAgain) {
+  const int64_t now = kT0Ms + 30 * kHourMs;
+  auto opened = MetricRollup::open(*store_, {.nowMs = [now] { return now; }}, nullptr);
+  ASSERT_TRUE(opened.isOk()) << opened.status().toString();
+  MetricRollup& rollup = *opened.value();
+  ASSERT_TRUE(rollup.runOnce().isOk());
+  ASSERT_EQ(rollup.rolledMs(), kT0Ms + 30 * kHourMs - 300'000);
+
+  const int64_t lateNs = (kT0Ms + 2 * kHourMs + 61'000) * 1'000'000;
+  const std::string body =
+      R"({"resourceMetrics": [{"resource": {"attributes": [{"key": "service.name", "value":
+      {"stringValue": "late"}}]}, "scopeMetrics": [{"metrics": [{"name": "g.late", "gauge":
+      {"dataPoints": [{"timeUnixNano": ")" +
+      std::to_string(lateNs) + R"(", "asDouble": 42.5}]}}]}]}]})";
+  telemetry::MetricBatch batch;
+  otlp::DecodeStats stats;
+  ASSERT_TRUE(otlp::decodeMetrics({reinterpret_cast<const uint8_t*>(body.data()), body.size()},
+                                  otlp::Encoding::kJson, batch, stats)
+                  .isOk());
+  ASSERT_EQ(batch.gauge.rows(), 1u);
+  store_->setRollup(&rollup);
+  sinks::ChdbSink sink(*store_);
+  const telemetry::MetricBatch* parts[] = {&batch};
+  ASSERT_TRUE(sink.writeMetrics(parts, "late-1", pipeline::Attempt::kFirst).isOk());
+  store_->setRollup(nullptr);
+
+  const std::string fields = R"("metric": "g.late", "aggregation": "last", "step": "5m")";
+  auto before = chart(fields, kT0Ms, kT0Ms + 8 * kHourMs, rollup.rolledMs());
+  EXPECT_TRUE(before.empty() || before.begin()->second.empty()) << "not rolled again yet";
+  ASSERT_TRUE(rollup.runOnce().isOk());
+  bool usedRollup = false;
+  auto after = chart(fields, kT0Ms, kT0Ms + 8 * kHourMs, rollup.rolledMs(), &usedRollup);
+  EXPECT_TRUE(usedRollup);
+  ASSERT_EQ(after.size(), 1u);
+  const std::map<int64_t, double> want{{kT0Ms + 2 * kHourMs, 42.5}};
+  EXPECT_EQ(after.begin()->second, want);
 }
 
 }  // namespace
