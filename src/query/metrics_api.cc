@@ -22,10 +22,10 @@ using metrics::ExplicitHistogram;
 using metrics::ExponentialHistogram;
 
 constexpr int64_t kNsPerMs = 1000000;
-constexpr int64_t kDefaultRangeMs = 3600 * 1000;
+constexpr int64_t kDefaultRangeMs = int64_t{3600} * 1000;
 // A cumulative series' first step needs the point before it: points this long before the first
 // step are read (at least one step).
-constexpr int64_t kLookbackMs = 5 * 60 * 1000;
+constexpr int64_t kLookbackMs = int64_t{5} * 60 * 1000;
 constexpr size_t kMaxMetricNameBytes = 1024;
 
 SqlApiReply badRequest(std::string_view message) {
@@ -579,7 +579,7 @@ std::optional<std::string_view> rollupOf(MetricType type) {
 }
 
 // A chart below this much of rolled-up range reads the points alone.
-constexpr int64_t kMinRolledMs = 3600 * 1000;
+constexpr int64_t kMinRolledMs = int64_t{3600} * 1000;
 
 // The statement of one period of a gauge or sum chart whose step is a multiple of the rollups'
 // bucket, when the rollups cover at least kMinRolledMs of it; else empty. The period's points are
