@@ -172,10 +172,19 @@ void MetricRollup::inserted(std::string_view table, const telemetry::TimestampCo
   int64_t oldest = INT64_MAX;
   for (size_t i = 0; i < n; ++i) oldest = std::min(oldest, times.at(i));
   if (oldest >= claimedNs) return;
+  const int64_t chunk = chunkMs();
   std::lock_guard lock(dirtyMu_);
   for (size_t i = 0; i < n; ++i) {
     const int64_t ns = times.at(i);
-    if (ns < claimedNs) dirty_.emplace(t, floorTo(ns / 1'000'000, kBucket));
+    if (ns >= claimedNs) continue;
+    const int64_t bucket = floorTo(ns / 1'000'000, kBucket);
+    // Past maxDirtyBuckets (points spread over many old buckets: a backfill, a client whose
+    // clock jumps), whole chunks: the set and the statements of a pass stay bounded.
+    if (dirty_.size() < options_.maxDirtyBuckets || dirty_.count({t, bucket}) != 0) {
+      dirty_.emplace(t, bucket);
+    } else {
+      dirtyChunks_.emplace(t, floorTo(bucket, chunk));
+    }
   }
 }
 
@@ -238,11 +247,28 @@ Status MetricRollup::runOnce() {
 // a bucket twice, for the moment the DELETE takes).
 Status MetricRollup::rollDirty() {
   std::set<std::pair<size_t, int64_t>> dirty;
+  std::set<std::pair<size_t, int64_t>> chunks;
   {
     std::lock_guard lock(dirtyMu_);
     dirty.swap(dirty_);
+    chunks.swap(dirtyChunks_);
   }
   Status status = Status::ok();
+  const int64_t chunk = chunkMs();
+  for (const auto& [t, from] : chunks) {
+    Status s = roll(t, from, from + chunk, true);
+    if (s.isOk()) {
+      if (lateBuckets_ != nullptr) lateBuckets_->inc(static_cast<uint64_t>(chunk / kBucket));
+    } else {
+      std::lock_guard lock(dirtyMu_);
+      dirtyChunks_.emplace(t, from);
+      status = s;
+    }
+  }
+  // Buckets within a chunk rolled whole need nothing more.
+  std::erase_if(dirty, [&](const std::pair<size_t, int64_t>& b) {
+    return chunks.count({b.first, floorTo(b.second, chunk)}) != 0;
+  });
   auto it = dirty.begin();
   while (it != dirty.end()) {
     const size_t t = it->first;

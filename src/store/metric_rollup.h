@@ -23,6 +23,10 @@
 // a kill during an insert may have left part of it. Points written into the data directory by
 // anything but `stackhouse run` are not seen (nothing else writes it).
 //
+// At most 4,096 dirty buckets are kept; late points past that mark their whole hour (`chunk`),
+// so a backfill over weeks, or a client whose clock jumps, costs a bounded set and a bounded
+// number of statements a pass.
+//
 // Statements run on a connection of the rollup's own (never the insert or query connections),
 // at a low priority and bounded in memory and time. Counted on /metrics:
 //   stackhouse_metric_rollup_buckets_total{kind="closed"|"late"}, ..._failures_total,
@@ -58,7 +62,8 @@ struct MetricRollupOptions {
   std::chrono::milliseconds lateness{60'000};  // a bucket is closed this long after its end
   std::chrono::milliseconds chunk{3'600'000};  // the most one statement rolls
   uint64_t maxMemoryBytes = 512ull << 20;      // per statement
-  std::function<int64_t()> nowMs;              // Unix ms; default the system clock
+  size_t maxDirtyBuckets = 4096;   // late buckets kept one by one; past it, their chunks
+  std::function<int64_t()> nowMs;  // Unix ms; default the system clock
 };
 
 class MetricRollup {
@@ -110,6 +115,8 @@ class MetricRollup {
 
   std::mutex dirtyMu_;
   std::set<std::pair<size_t, int64_t>> dirty_;  // (table, bucket start ms); guarded by dirtyMu_
+  // Past maxDirtyBuckets: (table, start of a `chunk`-aligned range ms); guarded by dirtyMu_.
+  std::set<std::pair<size_t, int64_t>> dirtyChunks_;
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -238,7 +238,9 @@ ChdbConnection* MetricRollupTest::reader_ = nullptr;
 
 TEST_F(MetricRollupTest, ChartsFromRollupsEqualChartsFromPoints) {
   int64_t now = kT0Ms + 5 * kHourMs + 123'456;
-  auto opened = MetricRollup::open(*store_, {.nowMs = [&now] { return now; }}, nullptr);
+  // Late buckets past 8 are rolled again by their whole hour.
+  auto opened =
+      MetricRollup::open(*store_, {.maxDirtyBuckets = 8, .nowMs = [&now] { return now; }}, nullptr);
   ASSERT_TRUE(opened.isOk()) << opened.status().toString();
   MetricRollup& rollup = *opened.value();
   // Nothing rolled yet: the range starts at the oldest point's bucket.
@@ -258,11 +260,12 @@ TEST_F(MetricRollupTest, ChartsFromRollupsEqualChartsFromPoints) {
   expectSameCharts(rollup.rolledMs(), kT0Ms + 20 * 60'000, kT0Ms + 8 * kHourMs);
 
   // Late points into buckets rolled already (a drop among them): dirty once the insert is
-  // reported, rolled again at the next pass, and the charts agree again.
+  // reported, rolled again at the next pass, and the charts agree again. Twenty buckets over
+  // two hours: eight one by one, the rest by their hours.
   std::vector<Point> late;
   telemetry::TimestampColumn sumTimes, gaugeTimes;
   for (int i = 0; i < 20; ++i) {
-    const int64_t ns = (kT0Ms + kHourMs + i * 97'000 + 5) * 1'000'000;
+    const int64_t ns = (kT0Ms + kHourMs + i * 397'000 + 5) * 1'000'000;
     late.push_back({"c.requests", 4, kT0Ms - 2 * kHourMs, ns, i == 7 ? 1.0 : 9e5 + i, 2, true});
     late.push_back({"g.depth", 5, 0, ns, 1e4 + i, 0, false});
     sumTimes.append(ns);
