@@ -89,8 +89,8 @@ MetricRollup::MetricRollup(MetricRollupOptions options, MetricsRegistry* metrics
     lateBuckets_ = &metrics->counter(kBuckets, kHelp, {{"kind", "late"}});
     failures_ = &metrics->counter("stackhouse_metric_rollup_failures_total",
                                   "Rollup statements that failed (retried at the next pass)");
-    seconds_ = &metrics->counter("stackhouse_metric_rollup_milliseconds_total",
-                                 "Time spent rolling up metric points");
+    milliseconds_ = &metrics->counter("stackhouse_metric_rollup_milliseconds_total",
+                                      "Time spent rolling up metric points");
     rolledUntil_ = &metrics->gauge("stackhouse_metric_rollup_rolled_until_seconds",
                                    "End of the rolled-up range of metric points (Unix seconds)");
   }
@@ -234,10 +234,10 @@ Status MetricRollup::runOnce() {
     }
   }
   Status dirty = rollDirty();
-  if (seconds_ != nullptr) {
-    seconds_->inc(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::steady_clock::now() - started)
-                                            .count()));
+  if (milliseconds_ != nullptr) {
+    milliseconds_->inc(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::steady_clock::now() - started)
+                                                 .count()));
   }
   return status.isOk() ? dirty : status;
 }

@@ -126,7 +126,7 @@ class MetricRollup {
   Counter* closedBuckets_ = nullptr;
   Counter* lateBuckets_ = nullptr;
   Counter* failures_ = nullptr;
-  Counter* seconds_ = nullptr;
+  Counter* milliseconds_ = nullptr;
   Gauge* rolledUntil_ = nullptr;
 };
 
