@@ -569,6 +569,29 @@ std::string lag(std::string_view expr, std::string_view as) {
   return "lagInFrame(" + std::string(expr) + ")" + std::string(kWindow) + " AS " + std::string(as);
 }
 
+// The parameters every chart statement takes: the metric, the filter's, the group-by keys, and
+// the steps' base and length.
+void addChartParams(store::QueryParams& params, const MetricRequest& m, const Plan& p,
+                    int64_t baseMs, const search::SqlFilter& filter) {
+  params.emplace_back("m", escapeParamValue(m.metric));
+  for (const auto& f : filter.params) params.emplace_back(f.name, escapeParamValue(f.value));
+  for (size_t i = 0; i < m.groupBy.size(); ++i) {
+    params.emplace_back("gk" + std::to_string(i), escapeParamValue(m.groupBy[i]));
+  }
+  params.emplace_back("s_base", std::to_string(baseMs));
+  params.emplace_back("s_step", std::to_string(p.stepMs));
+}
+
+// The group-by labels as g0, g1, g2: of each row, or (`any`) of a group of rows.
+std::string labelColumns(size_t groups, bool any) {
+  std::string out;
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string expr = labelExpr(i, groups);
+    out += (i == 0 ? "" : ", ") + (any ? "any(" + expr + ")" : expr) + " AS g" + std::to_string(i);
+  }
+  return out;
+}
+
 // The rollup of the points of a gauge or sum table (store/schema.h), or empty.
 std::optional<std::string_view> rollupOf(MetricType type) {
   const std::string_view table = tableOf(type);
@@ -607,13 +630,7 @@ std::optional<SqlRequest> rolledStatement(const MetricRequest& m, const Plan& p,
 
   SqlRequest sql;
   auto& params = sql.params;
-  params.emplace_back("m", escapeParamValue(m.metric));
-  for (const auto& f : filter.params) params.emplace_back(f.name, escapeParamValue(f.value));
-  for (size_t i = 0; i < m.groupBy.size(); ++i) {
-    params.emplace_back("gk" + std::to_string(i), escapeParamValue(m.groupBy[i]));
-  }
-  params.emplace_back("s_base", std::to_string(baseMs));
-  params.emplace_back("s_step", std::to_string(p.stepMs));
+  addChartParams(params, m, p, baseMs, filter);
   params.emplace_back("r_from", std::to_string(r0 / 1000));
   params.emplace_back("r_to", std::to_string(r1 / 1000));
   params.emplace_back("t_from", std::to_string(readFrom * kNsPerMs));
@@ -621,11 +638,8 @@ std::optional<SqlRequest> rolledStatement(const MetricRequest& m, const Plan& p,
   params.emplace_back("t_r1", std::to_string(r1 * kNsPerMs));
   params.emplace_back("t_to", std::to_string(toMs * kNsPerMs));
   const std::string userFilter = filter.where != "1" ? " AND (" + filter.where + ")" : "";
-  const size_t g = m.groupBy.size();
-  const std::string labels =
-      labelExpr(0, g) + " AS g0, " + labelExpr(1, g) + " AS g1, " + labelExpr(2, g) + " AS g2";
-  const std::string anyLabels = "any(" + labelExpr(0, g) + ") AS g0, any(" + labelExpr(1, g) +
-                                ") AS g1, any(" + labelExpr(2, g) + ") AS g2";
+  const std::string labels = labelColumns(m.groupBy.size(), false);
+  const std::string anyLabels = labelColumns(m.groupBy.size(), true);
   const std::string columns = "first, last, lastTime, within, n, mn, mx, s";
   const std::string rolled =
       "SELECT " + labels +
@@ -700,19 +714,10 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
   const int64_t readFrom = needsPrevious ? baseMs - std::max(p.stepMs, kLookbackMs) : baseMs;
   if (auto rolled = rolledStatement(m, p, baseMs, toMs, readFrom, filter)) return *rolled;
   std::string where = "MetricName = {m:String} AND " + timeFilter(params, readFrom, toMs);
-  params.emplace_back("m", escapeParamValue(m.metric));
-  for (const auto& f : filter.params) params.emplace_back(f.name, escapeParamValue(f.value));
+  addChartParams(params, m, p, baseMs, filter);
   if (filter.where != "1") where += " AND (" + filter.where + ")";
-  for (size_t i = 0; i < m.groupBy.size(); ++i) {
-    params.emplace_back("gk" + std::to_string(i), escapeParamValue(m.groupBy[i]));
-  }
-  params.emplace_back("s_base", std::to_string(baseMs));
-  params.emplace_back("s_step", std::to_string(p.stepMs));
-  const size_t g = m.groupBy.size();
-  const std::string labels =
-      labelExpr(0, g) + " AS g0, " + labelExpr(1, g) + " AS g1, " + labelExpr(2, g) + " AS g2";
-  const std::string anyLabels = "any(" + labelExpr(0, g) + ") AS g0, any(" + labelExpr(1, g) +
-                                ") AS g1, any(" + labelExpr(2, g) + ") AS g2";
+  const std::string labels = labelColumns(m.groupBy.size(), false);
+  const std::string anyLabels = labelColumns(m.groupBy.size(), true);
   const std::string step =
       "if(toUnixTimestamp64Milli(TimeUnix) < {s_base:Int64}, -1, "
       "intDiv(toUnixTimestamp64Milli(TimeUnix) - {s_base:Int64}, {s_step:Int64})) AS step";
