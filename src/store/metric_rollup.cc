@@ -13,6 +13,8 @@ namespace stackhouse::store {
 namespace {
 
 constexpr int64_t kBucket = kRollupBucketMs;
+// Every statement of the rollup starts with this, by which stop() cancels the running one.
+constexpr std::string_view kStatementTag = "/* metric-rollup */ ";
 
 int64_t floorTo(int64_t ms, int64_t unit) { return ms - (((ms % unit) + unit) % unit); }
 
@@ -65,10 +67,11 @@ std::string rollSql(size_t t, int64_t fromMs, int64_t toMs, uint64_t version) {
       ", max(toUnixTimestamp64Nano(TimeUnix)) AS a_LastTime, min(Value) AS a_Min, max(Value) AS "
       "a_Max, sum(Value) AS a_Sum, count() AS a_Count";
   outer += ", a_Min, a_Max, a_Sum, a_Count, toUInt64(" + std::to_string(version) + ")";
-  return "INSERT INTO " + std::string(kDatabase) + "." + std::string(kRollupTables[t].rollup) +
-         " " + outer + " FROM (" + inner + " FROM " + std::string(kDatabase) + "." +
-         std::string(kRollupTables[t].source) + " WHERE TimeUnix >= " + msLiteral(fromMs) +
-         " AND TimeUnix < " + msLiteral(toMs) + " GROUP BY MetricName, Bucket, Sid)";
+  return std::string(kStatementTag) + "INSERT INTO " + std::string(kDatabase) + "." +
+         std::string(kRollupTables[t].rollup) + " " + outer + " FROM (" + inner + " FROM " +
+         std::string(kDatabase) + "." + std::string(kRollupTables[t].source) +
+         " WHERE TimeUnix >= " + msLiteral(fromMs) + " AND TimeUnix < " + msLiteral(toMs) +
+         " GROUP BY MetricName, Bucket, Sid)";
 }
 
 }  // namespace
@@ -105,6 +108,9 @@ Result<std::unique_ptr<MetricRollup>> MetricRollup::open(ChdbStore& store,
   auto conn = store.openMaintenanceConnection(r->options_.maxMemoryBytes);
   if (!conn) return conn.status();
   r->conn_ = std::move(conn.value());
+  auto control = store.openControlConnection();
+  if (!control) return control.status();
+  r->control_ = std::move(control.value());
   STACKHOUSE_RETURN_IF_ERROR(r->findRolledRange());
   return r;
 }
@@ -192,12 +198,14 @@ Status MetricRollup::roll(size_t t, int64_t fromMs, int64_t toMs, bool replace) 
   const uint64_t version = ++version_;
   auto r = conn_->query(rollSql(t, fromMs, toMs, version));
   if (r && replace) {
-    r = conn_->query("DELETE FROM " + std::string(kDatabase) + "." +
+    r = conn_->query(std::string(kStatementTag) + "DELETE FROM " + std::string(kDatabase) + "." +
                      std::string(kRollupTables[t].rollup) + " WHERE Bucket >= toDateTime(" +
                      std::to_string(fromMs / 1000) + ") AND Bucket < toDateTime(" +
                      std::to_string(toMs / 1000) + ") AND Version < " + std::to_string(version));
   }
   if (r) return Status::ok();
+  // Cancelled by stop(): the range is rolled again, replacing, at the next start.
+  if (cancelled_.load(std::memory_order_acquire)) return r.status();
   if (failures_ != nullptr) failures_->inc();
   // A failed INSERT ... SELECT may have written some of its buckets: whatever rolls this range
   // again replaces them. A long range is tried again in halves (a statement past its memory
@@ -218,7 +226,7 @@ Status MetricRollup::runOnce() {
   }
   Status status = Status::ok();
   for (size_t t = 0; t < std::size(kRollupTables); ++t) {
-    while (rolled_[t] < target) {
+    while (rolled_[t] < target && !cancelled_.load(std::memory_order_acquire)) {
       const int64_t end = std::min(target, rolled_[t] + chunkMs());
       Status s = roll(t, rolled_[t], end, rolled_[t] < replaceUntil_[t]);
       if (!s.isOk()) {
@@ -305,7 +313,17 @@ void MetricRollup::stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) {
+    // A pass may be in a long statement (the first start on a large store rolls it all): cancel
+    // it rather than wait. Its range is rolled again, replacing, at the next start.
+    cancelled_.store(true, std::memory_order_release);
+    auto killed = control_->query("KILL QUERY WHERE startsWith(query, '" +
+                                  std::string(kStatementTag) + "') ASYNC");
+    if (!killed) {
+      log::warn("metric rollup: cannot cancel the running statement",
+                log::Fields().add("error", killed.status().message()));
+    }
     thread_.join();
+    cancelled_.store(false, std::memory_order_release);
     Status s = rollDirty();
     if (!s.isOk()) {
       log::warn("metric rollup: late points not rolled up at stop",
@@ -320,7 +338,7 @@ void MetricRollup::run() {
   while (!stopping_) {
     lock.unlock();
     Status s = runOnce();
-    if (!s.isOk()) {
+    if (!s.isOk() && !cancelled_.load(std::memory_order_acquire)) {
       log::warn("metric rollup failed; retried at the next pass",
                 log::Fields().add("error", s.message()));
     }

@@ -32,6 +32,9 @@
 //   stackhouse_metric_rollup_buckets_total{kind="closed"|"late"}, ..._failures_total,
 //   stackhouse_metric_rollup_milliseconds_total, stackhouse_metric_rollup_rolled_until_seconds.
 //
+// stop() cancels a running statement (KILL QUERY on a control connection) instead of waiting for
+// it; the range it was rolling is rolled again, replacing, at the next start.
+//
 // Thread-safety: inserted() and rolledMs() from any thread; start()/stop() from the owner's;
 // runOnce() from tests (not while the thread runs).
 #pragma once
@@ -103,7 +106,9 @@ class MetricRollup {
   int64_t now() const;
 
   MetricRollupOptions options_;
-  std::unique_ptr<ChdbConnection> conn_;  // the rollup thread's (or runOnce's caller's)
+  std::unique_ptr<ChdbConnection> conn_;     // the rollup thread's (or runOnce's caller's)
+  std::unique_ptr<ChdbConnection> control_;  // stop()'s, to cancel the running statement
+  std::atomic<bool> cancelled_{false};       // set by stop() while it cancels
   std::atomic<int64_t> rolledMs_{0};
   // The end of what a pass has read or is reading: points inserted before it are dirty.
   std::atomic<int64_t> claimedMs_{0};
