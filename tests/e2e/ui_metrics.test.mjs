@@ -332,8 +332,12 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
   await shot(page, '07-histogram-number');
 
   // The URL holds the state: a reload shows the same chart. (The page before the reload may still
-  // hold the server's query slots for a moment; the UI waits out a 429 and asks again.)
-  answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/metrics/query') && r.status() === 200);
+  // hold the server's query slots for a moment; the UI waits out a 429 and asks again.) Only an
+  // answer to a request the reloaded page made: one the page before it still had in flight may
+  // arrive first, and its body is gone with that page.
+  const reloadedAt = Date.now();
+  answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/metrics/query') && r.status() === 200 &&
+    r.request().timing().startTime >= reloadedAt);
   await page.reload();
   assert.equal((await (await answer).json()).metric, HISTOGRAM);
   await page.getByTestId('metric-number').first().waitFor();
