@@ -651,15 +651,13 @@ std::optional<SqlRequest> rolledStatement(const MetricRequest& m, const Plan& p,
       "toDateTime({r_to:Int64})" +
       userFilter;
   const std::string points =
-      "SELECT " + anyLabels +
-      ", cityHash64(SeriesId, StartTimeUnix) AS sid, any(SeriesId) AS series, "
-      "intDiv(toUnixTimestamp64Milli(TimeUnix), " +
+      "SELECT " + anyLabels + ", " + std::string(store::kSeriesWithStartSql) +
+      " AS sid, any(SeriesId) AS series, intDiv(toUnixTimestamp64Milli(TimeUnix), " +
       std::to_string(kB) + ") * " + std::to_string(kB) +
-      " AS b, vs[1] AS first, vs[-1] AS last, max(toUnixTimestamp64Nano(TimeUnix)) AS lastTime, "
-      "arraySum(arrayMap((d, x) -> if(d >= 0, d, x), arrayPopFront(arrayDifference(vs)), "
-      "arrayPopFront(vs))) AS within, count() AS n, min(Value) AS mn, max(Value) AS mx, sum(Value) "
-      "AS s, arraySort((v, t) -> (t, v), groupArray(Value), "
-      "groupArray(toUnixTimestamp64Nano(TimeUnix))) AS vs FROM otel." +
+      " AS b, vs[1] AS first, vs[-1] AS last, max(toUnixTimestamp64Nano(TimeUnix)) AS lastTime, " +
+      std::string(store::kIncreaseWithinSql) +
+      " AS within, count() AS n, min(Value) AS mn, max(Value) AS mx, sum(Value) AS s, " +
+      std::string(store::kValuesInTimeOrderSql) + " AS vs FROM otel." +
       std::string(tableOf(p.type)) +
       " WHERE MetricName = {m:String} AND ((TimeUnix >= fromUnixTimestamp64Nano({t_from:Int64}) "
       "AND TimeUnix < fromUnixTimestamp64Nano({t_r0:Int64})) OR (TimeUnix >= "
@@ -723,7 +721,7 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
       "intDiv(toUnixTimestamp64Milli(TimeUnix) - {s_base:Int64}, {s_step:Int64})) AS step";
   const std::string from = " FROM otel." + std::string(tableOf(p.type)) + " WHERE " + where;
   // SeriesId is cityHash64(Attributes, ResourceAttributes), computed at insert (store/schema.cc).
-  const std::string seriesWithStart = "cityHash64(SeriesId, StartTimeUnix) AS sid";
+  const std::string seriesWithStart = std::string(store::kSeriesWithStartSql) + " AS sid";
   const std::string series = "SeriesId AS sid";
   const std::string limit = " LIMIT " + std::to_string(kMaxMetricRows + 1);
   const std::string order = " ORDER BY g0, g1, g2, step";
@@ -737,10 +735,8 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
         // after the drop is all increase, as Prometheus's rate reads it), and the step's first
         // and last value; the pair across each step boundary is added from the previous step. A
         // step where a series has no pair (its first point alone) has no increase, not 0. The
-        // points are gathered as two arrays of plain numbers (values, and times as Int64
-        // nanoseconds) and the values sorted by (time, value): an array of (DateTime64, Float64)
-        // tuples gave the same order at 2.5 times the engine's cost (docs/benchmarks.md). The
-        // arrays end before the window, which then orders scalars only.
+        // points in order and their increase are store/schema.h's, which the rollups use too.
+        // The arrays end before the window, which then orders scalars only.
         sql.sql =
             "SELECT g0, g1, g2, step, sum(inc) AS v FROM (\n"
             "SELECT g0, g1, g2, step, within + if(hasPrev = 1, if(first >= prev, first - prev, "
@@ -748,14 +744,12 @@ SqlRequest statement(const MetricRequest& m, const Plan& p, int64_t baseMs, int6
             "SELECT g0, g1, g2, sid, step, first, within, n, " +
             lag("last", "prev") + ", " + lag("toUInt8(1)", "hasPrev") +
             " FROM (\n"
-            "SELECT g0, g1, g2, sid, step, vs[1] AS first, vs[-1] AS last, length(vs) AS n, "
-            "arraySum(arrayMap((d, x) -> if(d >= 0, d, x), arrayPopFront(arrayDifference(vs)), "
-            "arrayPopFront(vs))) AS within FROM (\n"
+            "SELECT g0, g1, g2, sid, step, vs[1] AS first, vs[-1] AS last, length(vs) AS n, " +
+            std::string(store::kIncreaseWithinSql) +
+            " AS within FROM (\n"
             "SELECT " +
-            anyLabels + ", " + seriesWithStart + ", " + step +
-            ", arraySort((v, t) -> (t, v), groupArray(Value), "
-            "groupArray(toUnixTimestamp64Nano(TimeUnix))) AS vs" +
-            from +
+            anyLabels + ", " + seriesWithStart + ", " + step + ", " +
+            std::string(store::kValuesInTimeOrderSql) + " AS vs" + from +
             "\nGROUP BY sid, step)))\nWHERE step >= 0 AND (hasPrev = 1 OR n > 1))\n"
             "GROUP BY g0, g1, g2, step" +
             order + limit;

@@ -46,19 +46,15 @@ std::string rollSql(size_t t, int64_t fromMs, int64_t toMs, uint64_t version) {
   const bool sum = kRollupTables[t].source == "otel_metrics_sum";
   std::string inner = "SELECT MetricName, toDateTime(intDiv(toUnixTimestamp64Milli(TimeUnix), " +
                       std::to_string(kBucket) + ") * " + std::to_string(kBucket / 1000) +
-                      ") AS Bucket, cityHash64(SeriesId, StartTimeUnix) AS Sid";
+                      ") AS Bucket, " + std::string(kSeriesWithStartSql) + " AS Sid";
   std::string outer = "SELECT MetricName, Bucket, Sid";
   for (std::string_view c : kCarried) {
     inner += ", any(" + std::string(c) + ") AS a_" + std::string(c);
     outer += ", a_" + std::string(c);
   }
   if (sum) {
-    inner +=
-        ", arraySort((v, t) -> (t, v), groupArray(Value), "
-        "groupArray(toUnixTimestamp64Nano(TimeUnix))) AS vs";
-    outer +=
-        ", vs[1], vs[-1], a_LastTime, arraySum(arrayMap((d, x) -> if(d >= 0, d, x), "
-        "arrayPopFront(arrayDifference(vs)), arrayPopFront(vs)))";
+    inner += ", " + std::string(kValuesInTimeOrderSql) + " AS vs";
+    outer += ", vs[1], vs[-1], a_LastTime, " + std::string(kIncreaseWithinSql);
   } else {
     inner += ", argMin(Value, TimeUnix) AS a_First, argMax(Value, TimeUnix) AS a_Last";
     outer += ", a_First, a_Last, a_LastTime, 0";
@@ -123,38 +119,40 @@ Status MetricRollup::findRolledRange() {
   const int64_t chunk = chunkMs();
   for (size_t i = 0; i < std::size(kRollupTables); ++i) {
     const RollupTable& t = kRollupTables[i];
-    auto r = conn_->query(
-        "SELECT toInt64(max(toUnixTimestamp(Bucket))) * 1000, count() > 0, max(Version) FROM " +
-        std::string(kDatabase) + "." + std::string(t.rollup));
-    if (!r) return r.status();
-    std::string_view line = r->data;
+    // Aggregates of no rows are 0: no bucket is at the epoch, nor any point.
+    auto rolled =
+        numbers("SELECT toInt64(max(toUnixTimestamp(Bucket))) * 1000, max(Version) FROM " +
+                std::string(kDatabase) + "." + std::string(t.rollup));
+    if (!rolled) return rolled.status();
+    const auto [newestBucket, newestVersion] = rolled.value();
     // Versions go on from the highest stored: a replacing roll deletes the lower ones.
-    const size_t lastTab = line.rfind('\t');
-    if (lastTab != std::string_view::npos) {
-      version_ = std::max(version_, static_cast<uint64_t>(toI64(line.substr(lastTab + 1))));
-      line = line.substr(0, lastTab);
-    }
-    const size_t tab = line.find('\t');
-    if (tab != std::string_view::npos && line.substr(tab + 1).starts_with("1")) {
-      const int64_t end = toI64(line.substr(0, tab)) + kBucket;
+    version_ = std::max(version_, static_cast<uint64_t>(newestVersion));
+    if (newestBucket > 0) {
+      const int64_t end = newestBucket + kBucket;
       rolled_[i] = end - chunk;
       replaceUntil_[i] = end;
       continue;
     }
-    auto p =
-        conn_->query("SELECT toInt64(min(toUnixTimestamp64Milli(TimeUnix))), count() > 0 FROM " +
-                     std::string(kDatabase) + "." + std::string(t.source));
-    if (!p) return p.status();
-    const std::string_view points = p->data;
-    const size_t ptab = points.find('\t');
-    rolled_[i] = ptab != std::string_view::npos && points.substr(ptab + 1).starts_with("1")
-                     ? floorTo(toI64(points.substr(0, ptab)), kBucket)
+    auto oldest = numbers("SELECT toInt64(min(toUnixTimestamp64Milli(TimeUnix))), 0 FROM " +
+                          std::string(kDatabase) + "." + std::string(t.source));
+    if (!oldest) return oldest.status();
+    rolled_[i] = oldest.value().first > 0
+                     ? floorTo(oldest.value().first, kBucket)
                      : floorTo(now() - static_cast<int64_t>(options_.lateness.count()), kBucket);
   }
   publish();
   claimedMs_.store(*std::min_element(std::begin(rolled_), std::end(rolled_)),
                    std::memory_order_release);
   return Status::ok();
+}
+
+Result<std::pair<int64_t, int64_t>> MetricRollup::numbers(const std::string& sql) {
+  auto r = conn_->query(sql);
+  if (!r) return r.status();
+  const std::string_view line = r->data;
+  const size_t tab = line.find('\t');
+  if (tab == std::string_view::npos) return unavailable("unexpected answer: " + r->data);
+  return std::pair{toI64(line.substr(0, tab)), toI64(line.substr(tab + 1))};
 }
 
 void MetricRollup::publish() {
@@ -283,7 +281,7 @@ Status MetricRollup::rollDirty() {
     const int64_t from = it->second;
     int64_t to = from + kBucket;
     auto next = std::next(it);
-    while (next != dirty.end() && next->first == t && next->second == to && to - from < chunkMs()) {
+    while (next != dirty.end() && next->first == t && next->second == to && to - from < chunk) {
       to += kBucket;
       ++next;
     }

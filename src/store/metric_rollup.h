@@ -48,6 +48,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -95,6 +96,8 @@ class MetricRollup {
  private:
   MetricRollup(MetricRollupOptions options, MetricsRegistry* metrics);
   Status findRolledRange();
+  // The two numbers of a one-row, two-column answer.
+  Result<std::pair<int64_t, int64_t>> numbers(const std::string& sql);
   // Rolls [fromMs, toMs) of table `t` (an index of kRollupTables) at a new version; `replace`:
   // then deletes the range's rows of lower versions.
   Status roll(size_t t, int64_t fromMs, int64_t toMs, bool replace);

@@ -296,33 +296,34 @@ ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
 // The embedded store's 5-minute rollup of a metric table (store/metric_rollup.h): one row per
 // metric, bucket and series with its start time (Sid = cityHash64(SeriesId, StartTimeUnix)), the
 // columns a chart's filter and group-by read, and what a chart's aggregations need of the bucket's
-// points. Written only by the rollup pass, never by inserts.
+// points. Written only by the rollup pass, never by inserts. LZ4, as the embedded store's metric
+// tables (ChdbStore::useEmbeddedMetricCodecs).
 TableSpec rollupTable(const Naming& n, std::string_view name, uint64_t ttl) {
   TableSpec t{std::string(name), "", ttlFor("Bucket", ttl)};
   t.createSql = n.createTable(t.name) + R"( (
-    MetricName LowCardinality(String) CODEC(ZSTD(1)),
-    Bucket DateTime CODEC(Delta, ZSTD(1)),
-    Sid UInt64 CODEC(ZSTD(1)),
-    SeriesId UInt64 CODEC(ZSTD(1)),
-    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-    ScopeName String CODEC(ZSTD(1)),
-    ScopeVersion String CODEC(ZSTD(1)),
-    ResourceSchemaUrl String CODEC(ZSTD(1)),
-    ScopeSchemaUrl String CODEC(ZSTD(1)),
-    MetricUnit String CODEC(ZSTD(1)),
-    MetricDescription String CODEC(ZSTD(1)),
-    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    Attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    First Float64 CODEC(ZSTD(1)),
-    Last Float64 CODEC(ZSTD(1)),
-    LastTime Int64 CODEC(ZSTD(1)),
-    Within Float64 CODEC(ZSTD(1)),
-    Min Float64 CODEC(ZSTD(1)),
-    Max Float64 CODEC(ZSTD(1)),
-    Sum Float64 CODEC(ZSTD(1)),
-    Count UInt64 CODEC(ZSTD(1)),
-    Version UInt64 CODEC(ZSTD(1))
+    MetricName LowCardinality(String) CODEC(LZ4),
+    Bucket DateTime CODEC(Delta, LZ4),
+    Sid UInt64 CODEC(LZ4),
+    SeriesId UInt64 CODEC(LZ4),
+    ServiceName LowCardinality(String) CODEC(LZ4),
+    ScopeName String CODEC(LZ4),
+    ScopeVersion String CODEC(LZ4),
+    ResourceSchemaUrl String CODEC(LZ4),
+    ScopeSchemaUrl String CODEC(LZ4),
+    MetricUnit String CODEC(LZ4),
+    MetricDescription String CODEC(LZ4),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(LZ4),
+    ScopeAttributes Map(LowCardinality(String), String) CODEC(LZ4),
+    Attributes Map(LowCardinality(String), String) CODEC(LZ4),
+    First Float64 CODEC(LZ4),
+    Last Float64 CODEC(LZ4),
+    LastTime Int64 CODEC(LZ4),
+    Within Float64 CODEC(LZ4),
+    Min Float64 CODEC(LZ4),
+    Max Float64 CODEC(LZ4),
+    Sum Float64 CODEC(LZ4),
+    Count UInt64 CODEC(LZ4),
+    Version UInt64 CODEC(LZ4)
 ) ENGINE = MergeTree
 PARTITION BY toDate(Bucket)
 ORDER BY (MetricName, Bucket, Sid)

@@ -57,6 +57,20 @@ inline constexpr RollupTable kRollupTables[] = {
 };
 inline constexpr int64_t kRollupBucketMs = 5 * 60 * 1000;
 
+// The SQL the rollups and the metrics charts share, so that a chart answered from the rollups
+// computes exactly what it computes from the points:
+// - a series with its start time (a cumulative series restarts under a new one);
+inline constexpr std::string_view kSeriesWithStartSql = "cityHash64(SeriesId, StartTimeUnix)";
+// - a group's values in time order (ties by value), as `vs`: two arrays of plain numbers, which
+//   the engine gathers on a fast path (an array of (time, value) tuples cost 2.5 times as much);
+inline constexpr std::string_view kValuesInTimeOrderSql =
+    "arraySort((v, t) -> (t, v), groupArray(Value), groupArray(toUnixTimestamp64Nano(TimeUnix)))";
+// - the reset-aware increase over `vs`: each rise, and after a drop (the counter restarted from
+//   0) the whole value, as Prometheus's rate reads it.
+inline constexpr std::string_view kIncreaseWithinSql =
+    "arraySum(arrayMap((d, x) -> if(d >= 0, d, x), arrayPopFront(arrayDifference(vs)), "
+    "arrayPopFront(vs)))";
+
 // The column of a table's rows' time that its partitions follow ("TimestampTime" for otel_logs):
 // the column to narrow a search for a group's rows by. Empty for a table not in the schema.
 std::string_view timeColumnOf(std::string_view table);

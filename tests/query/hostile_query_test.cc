@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "query/metrics_api.h"
 #include "query/search_api.h"
 #include "query/sql_api.h"
 #include "query/sql_guard.h"
@@ -386,6 +387,58 @@ TEST_F(HostileQueryTest, SearchTextReachesTheEngineOnlyCheckedOrAsParameters) {
   for (const SqlRequest& s : plain) {
     const SqlApiReply r = runUserQuery(*connection.value(), s.sql, s.params, {});
     EXPECT_EQ(r.httpStatus, 200) << r.json.substr(0, 300) << "\n" << s.sql;
+  }
+}
+
+// The metrics charts take user text too (the filter, the group-by keys, the metric name), and a
+// chart over the rollups builds a statement of its own (query/metrics_api.cc, rolledStatement):
+// every statement of both forms goes through the engine-parsed check, with the text only as
+// parameters.
+TEST_F(HostileQueryTest, MetricChartTextReachesTheEngineOnlyCheckedOrAsParameters) {
+  auto inserted = store_->execute(
+      "INSERT INTO otel.otel_metrics_sum (ServiceName, MetricName, Attributes, StartTimeUnix, "
+      "TimeUnix, Value, AggregationTemporality, IsMonotonic) SELECT 'api', 'h.requests', "
+      "map('route', '/a'), toDateTime64('2026-01-01 00:00:00', 9, 'UTC'), "
+      "toDateTime64('2026-01-01 00:00:00', 9, 'UTC') + toIntervalSecond(number * 10), number, 2, "
+      "true FROM numbers(1080)");
+  ASSERT_TRUE(inserted.isOk()) << inserted.status().toString();
+  auto connection = store_->openQueryConnection({});
+  ASSERT_TRUE(connection.isOk()) << connection.status().toString();
+  constexpr int64_t kT0Ms = 1767225600000;
+  const std::string range = R"("from": 1767225600000, "to": 1767236400000, "step": "5m")";
+  const std::string hostile[] = {
+      R"("metric": "h.requests", "where": "route:\"'; DROP TABLE otel.otel_logs; --\"")",
+      R"("metric": "h.requests", "where": "route:*%'_\\--*")",
+      R"("metric": "h.requests", "groupBy": ["') UNION ALL SELECT * FROM file('/etc/passwd') --"])",
+      R"("metric": "h.requests", "aggregation": "increase", "groupBy": ["x\\' , file('/etc/passwd'), '"])",
+      R"("metric": "h.requests') UNION ALL SELECT * FROM file('/etc/passwd') --")",
+  };
+  for (const std::string& fields : hostile) {
+    for (const int64_t rolledUntilMs : {int64_t{0}, kT0Ms + 2 * 3600 * 1000}) {
+      std::vector<std::string> statements;
+      RunStatement run = [&](SqlRequest sql, std::function<void(SqlApiReply)> then) {
+        EXPECT_EQ(sql.sql.find("passwd"), std::string::npos) << sql.sql;
+        EXPECT_EQ(sql.sql.find("DROP"), std::string::npos) << sql.sql;
+        statements.push_back(sql.sql);
+        SqlApiReply r = runUserQuery(*connection.value(), sql.sql, sql.params, {});
+        EXPECT_EQ(r.httpStatus, 200) << fields << " -> " << r.json.substr(0, 300) << "\n"
+                                     << sql.sql;
+        then(std::move(r));
+      };
+      SqlApiReply answer;
+      runMetricQuery(
+          "{" + fields + ", " + range + "}", kT0Ms * 1000000, run,
+          [&](SqlApiReply r) { answer = std::move(r); }, rolledUntilMs);
+      // A metric of that name does not exist (404); the others are charted (200).
+      EXPECT_TRUE(answer.httpStatus == 200 || answer.httpStatus == 404)
+          << fields << " -> " << answer.json.substr(0, 300);
+      const bool chart = answer.httpStatus == 200;
+      ASSERT_EQ(statements.size(), chart ? 2u : 1u) << fields;
+      if (chart) {
+        EXPECT_EQ(statements.back().find("_5m") != std::string::npos, rolledUntilMs > 0)
+            << "the chart read the rollups only when they were there: " << statements.back();
+      }
+    }
   }
 }
 

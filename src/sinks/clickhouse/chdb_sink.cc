@@ -64,12 +64,16 @@ Status ChdbSink::writeMetrics(std::span<const telemetry::MetricBatch* const> bat
   }
   const std::string id(batchId);
   const store::ChdbStore::Mode mode = modeOf(attempt);
+  // Once a table's insert commits, the rollup rolls again the buckets it read before these points
+  // arrived (at once: a later table's failure must not leave committed points unreported).
+  store::MetricRollup* rollup = store_.rollup();
   STACKHOUSE_RETURN_IF_ERROR(
       classify(store_.insert<telemetry::GaugeBatch>(gauge, id + "-gauge", mode)));
-  STACKHOUSE_RETURN_IF_ERROR(classify(store_.insert<telemetry::SumBatch>(sum, id + "-sum", mode)));
-  // Committed: the rollup rolls again the buckets it read before these points arrived.
-  if (store::MetricRollup* rollup = store_.rollup()) {
+  if (rollup != nullptr) {
     for (const auto* g : gauge) rollup->inserted(telemetry::GaugeBatch::kTable, g->common.timeUnix);
+  }
+  STACKHOUSE_RETURN_IF_ERROR(classify(store_.insert<telemetry::SumBatch>(sum, id + "-sum", mode)));
+  if (rollup != nullptr) {
     for (const auto* s : sum) rollup->inserted(telemetry::SumBatch::kTable, s->common.timeUnix);
   }
   STACKHOUSE_RETURN_IF_ERROR(
