@@ -11,6 +11,7 @@
 #include "common/metrics.h"
 #include "config/secret.h"
 #include "processors/redaction/redaction_config.h"
+#include "sinks/clickhouse/chdb_sink.h"
 #include "sinks/sink_factory.h"
 
 namespace stackhouse::app {
@@ -51,7 +52,7 @@ pipeline::SinkQueueOptions queueOptions(std::string sink, const config::QueueCon
 }
 
 // The sources whose data `sink` receives: listed for it in otelConfig.routing and enabled.
-std::vector<telemetry::Source> routedSources(const config::Config& config, config::Sink sink) {
+std::vector<telemetry::Source> routedSources(const config::Config& config, std::string_view sink) {
   std::vector<telemetry::Source> sources;
   for (telemetry::Source source : telemetry::kAllSources) {
     const auto sinks = config::routedSinks(config, telemetry::sourceName(source));
@@ -145,28 +146,34 @@ Status IngestStack::openPipeline(store::ChdbStore* embeddedStore) {
   // Every enabled sink, from its factory, with its queue and the sources routed to it.
   std::vector<pipeline::PipelineSink> bound;
   for (const sinks::SinkFactory& factory : sinks::sinkFactories()) {
-    if (!config::sinkEnabled(config, factory.kind)) continue;
-    const std::string name(config::sinkName(factory.kind));
-    auto created = factory.create({config, embeddedStore});
+    if (!config::sinkEnabled(config, factory.name)) continue;
+    const std::string name(factory.name);
+    sinks::SinkContext context{config, nullptr};
+    if (embeddedStore != nullptr) {
+      context.embeddedSink = [embeddedStore] {
+        return std::unique_ptr<pipeline::Sink>(std::make_unique<sinks::ChdbSink>(*embeddedStore));
+      };
+    }
+    auto created = factory.create(context);
     if (!created) return withContext("cannot create the sink " + name, created.status());
     // Sends as large as otelConfig.processors.batch says, whatever the number of requests in
     // flight.
     const auto& batch = config.otelConfig.processors.batch;
     pipeline::PipelineSink sink;
     sink.sink = created.value().get();
-    sink.queue = queueOptions(name, factory.queue(config));
+    sink.queue = queueOptions(name, config::sinkQueue(config, name));
     sink.worker.maxRows = batch.sendBatchSize;
     sink.worker.maxBytes = batch.sendBatchMaxBytes;
     sink.worker.maxAge = std::chrono::duration_cast<std::chrono::milliseconds>(batch.timeout);
     sink.worker.sendTimeout =
-        std::chrono::duration_cast<std::chrono::milliseconds>(factory.timeout(config));
-    sink.sources = routedSources(config, factory.kind);
+        std::chrono::duration_cast<std::chrono::milliseconds>(config::sinkTimeout(config, name));
+    sink.sources = routedSources(config, name);
     sinks_.push_back(std::move(created.value()));
     bound.push_back(std::move(sink));
   }
   if (sinks_.empty()) {
     return invalidArgument("nothing to send to: " +
-                           std::string(config::nothingToSendTo(embeddedStore != nullptr)));
+                           config::nothingToSendTo(config, embeddedStore != nullptr));
   }
   // The queues and the ledger live in the data directory (the embedded store, when there is one,
   // has made it already).

@@ -31,6 +31,7 @@
 #include "common/thread_name.h"
 #include "config/config.h"
 #include "config/validate.h"
+#include "sinks/sink_factory.h"
 #include "stackdump/stackdump.h"
 
 namespace {
@@ -45,7 +46,8 @@ namespace {
 
 stackhouse::config::Config loadConfig(const std::string& path, const std::string& dataDir) {
   stackhouse::config::Config config =
-      path.empty() ? stackhouse::config::defaultConfig() : stackhouse::config::loadConfig(path);
+      path.empty() ? stackhouse::config::defaultConfig(stackhouse::sinks::exporterKinds())
+                   : stackhouse::config::loadConfig(path, stackhouse::sinks::exporterKinds());
   if (!dataDir.empty()) config.clickstack.dataDir = dataDir;
   return config;
 }
@@ -111,7 +113,8 @@ int main(int argc, char** argv) {
   }
   if (validate->parsed()) {
     // Reads the file as `run` would and reports; no listener, store or thread is started.
-    const stackhouse::config::Validation v = stackhouse::config::validateConfigFile(configPath);
+    const stackhouse::config::Validation v =
+        stackhouse::config::validateConfigFile(configPath, stackhouse::sinks::exporterKinds());
     std::fprintf(v.valid ? stdout : stderr, "%s\n", v.text.c_str());
     leave(v.valid ? 0 : 1);
   }

@@ -11,11 +11,11 @@ void line(std::string& out, int depth, std::string_view text) {
   out += '\n';
 }
 
-std::string sinkList(const std::vector<Sink>& sinks) {
+std::string sinkList(const std::vector<std::string>& sinks) {
   std::string out = "[";
   for (size_t i = 0; i < sinks.size(); ++i) {
     if (i > 0) out += ", ";
-    out += sinkName(sinks[i]);
+    out += sinks[i];
   }
   out += ']';
   return out;
@@ -146,14 +146,6 @@ std::string_view redactionActionName(RedactionAction action) {
   return "mask";
 }
 
-const std::vector<std::string_view>& datadogSites() {
-  static const std::vector<std::string_view> sites = {
-      "datadoghq.com",     "us3.datadoghq.com", "us5.datadoghq.com",
-      "datadoghq.eu",      "ap1.datadoghq.com", "ap2.datadoghq.com",
-      "uk1.datadoghq.com", "ddog-gov.com",      "us2.ddog-gov.com"};
-  return sites;
-}
-
 const std::vector<std::string_view>& redactionRuleNames() {
   static const std::vector<std::string_view> names = {
       "blockedKeys", "bearerTokens",      "jwts",   "cloudKeys",   "privateKeys",
@@ -162,62 +154,80 @@ const std::vector<std::string_view>& redactionRuleNames() {
   return names;
 }
 
-std::string_view sinkName(Sink sink) {
-  switch (sink) {
-    case Sink::kClickhouse: return "clickhouse";
-    case Sink::kTinybird: return "tinybird";
-    case Sink::kDatadog: return "datadog";
-    case Sink::kLogfire: return "logfire";
-  }
-  return "unknown";
+Config defaultConfig(ExporterKinds exporters) {
+  Config config;
+  config.otelConfig.exporters.vendors = ExporterSections::defaults(exporters);
+  // The deployment docs' defaults: traces, metrics and the Kubernetes sources to every sink (the
+  // vendors first, as their values file lists them), logs and scrapes to clickhouse alone.
+  std::vector<std::string> every;
+  for (const ExporterKind* kind : exporters) every.emplace_back(kind->name);
+  every.emplace_back(kClickhouseSink);
+  RoutingConfig& r = config.otelConfig.routing;
+  r.traces = r.metrics = r.k8sMetrics = r.k8sEvents = every;
+  return config;
 }
 
-Config defaultConfig() { return Config{}; }
+std::vector<std::string_view> sinkNames(const Config& config) {
+  std::vector<std::string_view> names{kClickhouseSink};
+  for (const auto& e : config.otelConfig.exporters.vendors.entries()) names.push_back(e.name);
+  return names;
+}
 
-bool sinkEnabled(const Config& config, Sink sink) {
+bool sinkEnabled(const Config& config, std::string_view sink) {
   const ExportersConfig& exporters = config.otelConfig.exporters;
-  switch (sink) {
-    // The embedded store exists only with clickstack.enabled; a remote ClickHouse needs no stack.
-    case Sink::kClickhouse:
-      return exporters.clickhouse.enabled &&
-             (config.clickstack.enabled || exporters.clickhouse.remote());
-    case Sink::kTinybird: return exporters.tinybird.enabled;
-    case Sink::kDatadog: return exporters.datadog.enabled;
-    case Sink::kLogfire: return exporters.logfire.enabled;
+  // The embedded store exists only with clickstack.enabled; a remote ClickHouse needs no stack.
+  if (sink == kClickhouseSink) {
+    return exporters.clickhouse.enabled &&
+           (config.clickstack.enabled || exporters.clickhouse.remote());
   }
-  return false;
+  const ExporterSection* section = exporters.vendors.find(sink);
+  return section != nullptr && section->enabled;
 }
 
 bool anySinkEnabled(const Config& config) {
-  for (Sink sink : kAllSinks) {
+  for (std::string_view sink : sinkNames(config)) {
     if (sinkEnabled(config, sink)) return true;
   }
   return false;
 }
 
-std::string_view nothingToSendTo(bool embeddedStore) {
-  return embeddedStore
-             ? "otelConfig.exporters.clickhouse is disabled and so are tinybird, datadog and "
-               "logfire"
-             : "the collector role (clickstack.enabled: false, or `stackhouse collector`) has no "
-               "embedded store; set otelConfig.exporters.clickhouse.endpoint (a remote "
-               "ClickHouse, with exporters.clickhouse.enabled) or enable "
-               "otelConfig.exporters.tinybird, datadog or logfire";
+std::string nothingToSendTo(const Config& config, bool embeddedStore) {
+  const auto& entries = config.otelConfig.exporters.vendors.entries();
+  auto vendorList = [&entries](std::string_view last) {
+    std::string out;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i > 0) out += i + 1 == entries.size() ? last : ", ";
+      out += entries[i].name;
+    }
+    return out;
+  };
+  if (embeddedStore) {
+    std::string out = "otelConfig.exporters.clickhouse is disabled";
+    if (!entries.empty()) {
+      out += entries.size() == 1 ? " and so is " : " and so are ";
+      out += vendorList(" and ");
+    }
+    return out;
+  }
+  const std::string vendors = vendorList(" or ");
+  std::string out =
+      "the collector role (clickstack.enabled: false, or `stackhouse collector`) has no "
+      "embedded store; set otelConfig.exporters.clickhouse.endpoint (a remote ClickHouse, with "
+      "exporters.clickhouse.enabled)";
+  if (!vendors.empty()) out += " or enable otelConfig.exporters." + vendors;
+  return out;
 }
 
-const QueueConfig& sinkQueue(const Config& config, Sink sink) {
+const QueueConfig& sinkQueue(const Config& config, std::string_view sink) {
   const ExportersConfig& exporters = config.otelConfig.exporters;
-  switch (sink) {
-    case Sink::kClickhouse:
-      return exporters.clickhouse.queue;
-    case Sink::kTinybird:
-      return exporters.tinybird.queue;
-    case Sink::kDatadog:
-      return exporters.datadog.queue;
-    case Sink::kLogfire:
-      return exporters.logfire.queue;
-  }
-  return exporters.clickhouse.queue;
+  const ExporterSection* section = exporters.vendors.find(sink);
+  return section != nullptr ? section->queue : exporters.clickhouse.queue;
+}
+
+std::chrono::nanoseconds sinkTimeout(const Config& config, std::string_view sink) {
+  const ExportersConfig& exporters = config.otelConfig.exporters;
+  const ExporterSection* section = exporters.vendors.find(sink);
+  return section != nullptr ? section->timeout : exporters.clickhouse.timeout;
 }
 
 std::string_view httpCompressionName(HttpCompression compression) {
@@ -230,12 +240,6 @@ std::string_view httpCompressionName(HttpCompression compression) {
 }
 
 namespace {
-
-std::string queueLine(const QueueConfig& q) {
-  return "queue: {maxSize: " + formatByteSize(q.maxSize) + ", fsync: " +
-         (q.fsync == QueueConfig::Fsync::kAlways ? "always" : "never") + ", onFull: " +
-         (q.onFull == QueueConfig::OnFull::kBackpressure ? "backpressure" : "dropOldest") + "}";
-}
 
 void describeClickhouseRemote(std::string& out, const ClickhouseExporterConfig& c) {
   line(out, 3, "endpoint: " + quoted(c.endpoint, std::string::npos));
@@ -252,62 +256,20 @@ void describeClickhouseRemote(std::string& out, const ClickhouseExporterConfig& 
   line(out, 3, "timeout: " + formatDuration(c.timeout));
 }
 
-// The credential's keys; the secret itself is never in the configuration, only where it is.
-void describeCredential(std::string& out, const CredentialConfig& c, std::string_view fileKey) {
-  line(out, 3, "existingSecret: " + quoted(c.existingSecret, std::string::npos));
-  line(out, 3, "secretKey: " + quoted(c.secretKey, std::string::npos));
-  line(out, 3, std::string(fileKey) + ": " + quoted(c.file, std::string::npos));
-}
-
-void describeVendorExporters(std::string& out, const ExportersConfig& e) {
-  line(out, 2, "tinybird:");
-  line(out, 3, "enabled: " + boolText(e.tinybird.enabled));
-  line(out, 3, "endpoint: " + quoted(e.tinybird.endpoint, std::string::npos));
-  describeCredential(out, e.tinybird.token, "tokenFile");
-  const TinybirdDatasourcesConfig& d = e.tinybird.datasources;
-  line(out, 3, "datasources:");
-  line(out, 4, "logs: " + quoted(d.logs, std::string::npos));
-  line(out, 4, "traces: " + quoted(d.traces, std::string::npos));
-  line(out, 4, "gauge: " + quoted(d.gauge, std::string::npos));
-  line(out, 4, "sum: " + quoted(d.sum, std::string::npos));
-  line(out, 4, "histogram: " + quoted(d.histogram, std::string::npos));
-  line(out, 4, "exponentialHistogram: " + quoted(d.exponentialHistogram, std::string::npos));
-  line(out, 4, "summary: " + quoted(d.summary, std::string::npos));
-  line(out, 3, "wait: " + boolText(e.tinybird.wait));
-  line(out, 3, "timeout: " + formatDuration(e.tinybird.timeout));
-  line(out, 3, "maxRequestSize: " + formatByteSize(e.tinybird.maxRequestSize));
-  line(out, 3, queueLine(e.tinybird.queue));
-  line(out, 2, "datadog:");
-  line(out, 3, "enabled: " + boolText(e.datadog.enabled));
-  line(out, 3, "site: " + quoted(e.datadog.site, std::string::npos));
-  describeCredential(out, e.datadog.apiKey, "apiKeyFile");
-  line(out, 3, "endpoint: " + quoted(e.datadog.endpoint, std::string::npos));
-  line(out, 3, "timeout: " + formatDuration(e.datadog.timeout));
-  line(out, 3, queueLine(e.datadog.queue));
-  line(out, 2, "logfire:");
-  line(out, 3, "enabled: " + boolText(e.logfire.enabled));
-  line(out, 3, "region: " + quoted(e.logfire.region, std::string::npos));
-  line(out, 3, "endpoint: " + quoted(e.logfire.endpoint, std::string::npos));
-  describeCredential(out, e.logfire.token, "tokenFile");
-  line(out, 3, "timeout: " + formatDuration(e.logfire.timeout));
-  line(out, 3, "maxRequestSize: " + formatByteSize(e.logfire.maxRequestSize));
-  line(out, 3, queueLine(e.logfire.queue));
-}
-
 }  // namespace
 
-std::vector<Sink> routedSinks(const Config& config, std::string_view source) {
+std::vector<std::string> routedSinks(const Config& config, std::string_view source) {
   const RoutingConfig& r = config.otelConfig.routing;
-  const std::vector<Sink>* listed = source == "traces"             ? &r.traces
-                                    : source == "metrics"          ? &r.metrics
-                                    : source == "k8sMetrics"       ? &r.k8sMetrics
-                                    : source == "k8sEvents"        ? &r.k8sEvents
-                                    : source == "prometheusScrape" ? &r.prometheusScrape
-                                    : source == "logs"             ? &r.logs
-                                                                   : nullptr;
-  std::vector<Sink> out;
+  const std::vector<std::string>* listed = source == "traces"             ? &r.traces
+                                           : source == "metrics"          ? &r.metrics
+                                           : source == "k8sMetrics"       ? &r.k8sMetrics
+                                           : source == "k8sEvents"        ? &r.k8sEvents
+                                           : source == "prometheusScrape" ? &r.prometheusScrape
+                                           : source == "logs"             ? &r.logs
+                                                                          : nullptr;
+  std::vector<std::string> out;
   if (listed == nullptr) return out;
-  for (Sink sink : *listed) {
+  for (const std::string& sink : *listed) {
     if (sinkEnabled(config, sink)) out.push_back(sink);
   }
   return out;
@@ -387,8 +349,11 @@ std::string describeConfig(const Config& config) {
   describeClickhouseRemote(out, otel.exporters.clickhouse);
   line(out, 3, "enabled: " + boolText(otel.exporters.clickhouse.enabled));
   line(out, 3, "ttl: " + formatDuration(otel.exporters.clickhouse.ttl));
-  line(out, 3, queueLine(otel.exporters.clickhouse.queue));
-  describeVendorExporters(out, otel.exporters);
+  SectionWriter(out, 3).queue(otel.exporters.clickhouse.queue);
+  for (const auto& [name, section] : otel.exporters.vendors.entries()) {
+    SectionWriter writer = SectionWriter(out, 2).nested(name);
+    section->describe(writer);
+  }
   line(out, 1, "processors:");
   line(out, 2, "batch:");
   line(out, 3, "sendBatchSize: " + std::to_string(otel.processors.batch.sendBatchSize));

@@ -23,6 +23,7 @@
 
 #include "config/endpoint.h"
 #include "config/prometheus_scrape_config.h"
+#include "config/section.h"
 #include "config/units.h"
 
 namespace stackhouse::config {
@@ -33,13 +34,10 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The sinks an operator can route to (otelConfig.routing.<source> values).
-enum class Sink : unsigned char { kClickhouse, kTinybird, kDatadog, kLogfire };
-inline constexpr Sink kAllSinks[] = {Sink::kClickhouse, Sink::kTinybird, Sink::kDatadog,
-                                     Sink::kLogfire};
-
-// "clickhouse", "tinybird", "datadog", "logfire": the names used in configuration.
-std::string_view sinkName(Sink sink);
+// The sinks an operator can route to (otelConfig.routing.<source> values) are named by their
+// section under otelConfig.exporters: clickhouse, and the vendor sinks whose kinds the parse was
+// given (section.h; a stackhouse binary's list is sinks::exporterKinds()).
+inline constexpr std::string_view kClickhouseSink = "clickhouse";
 
 // Bounds on every user query (SQL API, `stackhouse sql`, and the UI's SQL mode and tiles).
 struct QueryConfig {
@@ -192,14 +190,16 @@ struct AdminConfig {
 
 // Source -> sinks. A batch goes to each sink that is listed for its source AND enabled (see
 // sinkEnabled), so the defaults list every sink and enabling one is enough to feed it.
-// No sink appears twice in one list.
+// No sink appears twice in one list. The defaults below are those of a parse that knows no
+// vendor sink; defaultConfig(kinds) lists every sink for traces, metrics, k8sMetrics and
+// k8sEvents, as the deployment docs do.
 struct RoutingConfig {
-  std::vector<Sink> traces{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
-  std::vector<Sink> metrics{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
-  std::vector<Sink> k8sMetrics{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
-  std::vector<Sink> k8sEvents{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
-  std::vector<Sink> prometheusScrape{Sink::kClickhouse};
-  std::vector<Sink> logs{Sink::kClickhouse};
+  std::vector<std::string> traces{std::string(kClickhouseSink)};
+  std::vector<std::string> metrics{std::string(kClickhouseSink)};
+  std::vector<std::string> k8sMetrics{std::string(kClickhouseSink)};
+  std::vector<std::string> k8sEvents{std::string(kClickhouseSink)};
+  std::vector<std::string> prometheusScrape{std::string(kClickhouseSink)};
+  std::vector<std::string> logs{std::string(kClickhouseSink)};
 
   bool operator==(const RoutingConfig&) const = default;
 };
@@ -207,24 +207,6 @@ struct RoutingConfig {
 // Compression of the rows sent to a remote ClickHouse (Content-Encoding).
 enum class HttpCompression : unsigned char { kNone, kGzip, kZstd };
 std::string_view httpCompressionName(HttpCompression compression);
-
-// A sink's durable queue (otelConfig.exporters.<sink>.queue; see src/pipeline/README.md).
-struct QueueConfig {
-  enum class Fsync : unsigned char { kAlways, kNever };
-  enum class OnFull : unsigned char { kBackpressure, kDropOldest };
-  uint64_t maxSize = 2 * kGiB;  // bytes on disk, at least 64Mi
-  Fsync fsync = Fsync::kAlways;
-  OnFull onFull = OnFull::kBackpressure;
-
-  bool operator==(const QueueConfig&) const = default;
-};
-
-// The default queue of a sink outside this machine: onFull dropOldest.
-inline QueueConfig vendorQueue() {
-  QueueConfig q;
-  q.onFull = QueueConfig::OnFull::kDropOldest;
-  return q;
-}
 
 struct ClickhouseExporterConfig {
   // The embedded store with clickstack.enabled, else a remote ClickHouse when `endpoint` is set.
@@ -251,84 +233,10 @@ struct ClickhouseExporterConfig {
   bool remote() const { return !endpoint.empty(); }
 };
 
-// A vendor sink's credential: <secretsDir>/<existingSecret>/<secretKey> (a mounted secret), or
-// `file`. When the sink is enabled exactly one of the two is set.
-struct CredentialConfig {
-  std::string existingSecret;
-  std::string secretKey;
-  std::string file;
-
-  bool operator==(const CredentialConfig&) const = default;
-};
-
-// otelConfig.exporters.logfire: OTLP/HTTP protobuf to Logfire (src/sinks/logfire).
-struct LogfireExporterConfig {
-  bool enabled = false;
-  std::string region = "us";  // us: https://logfire-us.pydantic.dev, eu: logfire-eu
-  std::string endpoint;       // http(s)://host[:port][/path]: overrides region
-  CredentialConfig token;     // the write token (keys existingSecret, secretKey, tokenFile)
-  std::chrono::nanoseconds timeout = std::chrono::seconds(30);  // one request, 1s..5m
-  uint64_t maxRequestSize = 4 * kMiB;  // bytes of one request before gzip; larger is split
-
-  // Its durable queue; a vendor's outage drops the oldest data rather than stopping ingest.
-  QueueConfig queue = vendorQueue();
-
-  bool operator==(const LogfireExporterConfig&) const = default;
-};
-
-// The Tinybird data source each table's rows go to.
-struct TinybirdDatasourcesConfig {
-  std::string logs = "otel_logs";
-  std::string traces = "otel_traces";
-  std::string gauge = "otel_metrics_gauge";
-  std::string sum = "otel_metrics_sum";
-  std::string histogram = "otel_metrics_histogram";
-  std::string exponentialHistogram = "otel_metrics_exponential_histogram";
-  std::string summary = "otel_metrics_summary";
-
-  bool operator==(const TinybirdDatasourcesConfig&) const = default;
-};
-
-// otelConfig.exporters.tinybird: the Events API, NDJSON (src/sinks/tinybird).
-struct TinybirdExporterConfig {
-  bool enabled = false;
-  std::string endpoint = "https://api.tinybird.co";  // the workspace's region host
-  CredentialConfig token;  // a DATASOURCE:APPEND token (existingSecret, secretKey, tokenFile)
-  TinybirdDatasourcesConfig datasources;
-  bool wait = true;  // wait=true: a request succeeds once the write is acknowledged
-  std::chrono::nanoseconds timeout = std::chrono::seconds(30);
-  uint64_t maxRequestSize = 10 * kMiB;  // the Events API's per-request limit; larger is split
-
-  // Its durable queue; a vendor's outage drops the oldest data rather than stopping ingest.
-  QueueConfig queue = vendorQueue();
-
-  bool operator==(const TinybirdExporterConfig&) const = default;
-};
-
-// otelConfig.exporters.datadog: logs intake v2, series v2, OTLP traces intake
-// (src/sinks/datadog).
-struct DatadogExporterConfig {
-  bool enabled = false;
-  std::string site = "datadoghq.com";  // datadoghq.eu, us3.datadoghq.com, ddog-gov.com, ...
-  CredentialConfig apiKey;             // existingSecret, secretKey, apiKeyFile
-  // (stackhouse) one base URL for every intake instead of the site's hosts: a proxy, a test.
-  std::string endpoint;
-  std::chrono::nanoseconds timeout = std::chrono::seconds(30);
-
-  // Its durable queue; a vendor's outage drops the oldest data rather than stopping ingest.
-  QueueConfig queue = vendorQueue();
-
-  bool operator==(const DatadogExporterConfig&) const = default;
-};
-
-// The Datadog sites (the `site` values Datadog documents).
-const std::vector<std::string_view>& datadogSites();
-
 struct ExportersConfig {
   ClickhouseExporterConfig clickhouse;
-  TinybirdExporterConfig tinybird;
-  DatadogExporterConfig datadog;
-  LogfireExporterConfig logfire;
+  // The vendor sinks' sections (otelConfig.exporters.<name>), each owned by its sink folder.
+  ExporterSections vendors;
 
   bool operator==(const ExportersConfig&) const = default;
 };
@@ -417,32 +325,38 @@ struct Config {
   bool operator==(const Config&) const = default;
 };
 
-// Every default; the same as parsing an empty file.
-Config defaultConfig();
+// Every default; the same as parsing an empty file with the same kinds.
+Config defaultConfig(ExporterKinds exporters = {});
 
-// Parses a whole file's text. fileName only labels messages. Empty text (or only comments) gives
-// the defaults; a missing key keeps its default. Throws ConfigError listing every error found.
-Config parseConfig(std::string_view yaml, std::string_view fileName);
+// Parses a whole file's text. fileName only labels messages. `exporters` are the vendor sinks
+// whose sections (otelConfig.exporters.<name>) and names (otelConfig.routing) are known; any
+// other name is an error. Empty text (or only comments) gives the defaults; a missing key keeps
+// its default. Throws ConfigError listing every error found.
+Config parseConfig(std::string_view yaml, std::string_view fileName, ExporterKinds exporters = {});
 
 // Reads and parses the file at path; ConfigError also when it cannot be read.
-Config loadConfig(const std::string& path);
+Config loadConfig(const std::string& path, ExporterKinds exporters = {});
 
+// Every sink the configuration knows: clickhouse, then the vendor sinks in their kinds' order.
+std::vector<std::string_view> sinkNames(const Config& config);
 // Whether the router should hand batches to this sink at all: its exporter is enabled, and for
-// clickhouse, clickstack.enabled too.
-bool sinkEnabled(const Config& config, Sink sink);
+// clickhouse, clickstack.enabled too (or a remote endpoint). False for a name it does not know.
+bool sinkEnabled(const Config& config, std::string_view sink);
 // Whether any sink is enabled (start-up refuses a configuration with none).
 bool anySinkEnabled(const Config& config);
 // Why a configuration with no sink is refused, after "nothing to send to: ", for a process with
 // an embedded store (`run`) or without one (`collector`, or clickstack.enabled: false).
-std::string_view nothingToSendTo(bool embeddedStore);
+std::string nothingToSendTo(const Config& config, bool embeddedStore);
 
-// The durable queue settings of a sink (otelConfig.exporters.<sink>.queue).
-const QueueConfig& sinkQueue(const Config& config, Sink sink);
+// The durable queue settings of a known sink (otelConfig.exporters.<sink>.queue).
+const QueueConfig& sinkQueue(const Config& config, std::string_view sink);
+// The deadline of one send of a known sink (otelConfig.exporters.<sink>.timeout).
+std::chrono::nanoseconds sinkTimeout(const Config& config, std::string_view sink);
 
 // The sinks that receive the data of `source` ("traces", "metrics", "k8sMetrics", "k8sEvents",
 // "prometheusScrape", "logs"): those listed in otelConfig.routing.<source> that are also enabled,
 // in the listed order. Empty for an unknown source.
-std::vector<Sink> routedSinks(const Config& config, std::string_view source);
+std::vector<std::string> routedSinks(const Config& config, std::string_view source);
 
 // The effective configuration as YAML (every key, defaults included) for --print-config;
 // parseConfig reads it back as an equal Config.

@@ -121,13 +121,6 @@ std::string joinNames(const std::vector<std::string_view>& names, std::string_vi
   return out;
 }
 
-std::optional<Sink> sinkFromName(std::string_view name) {
-  for (Sink sink : kAllSinks) {
-    if (sinkName(sink) == name) return sink;
-  }
-  return std::nullopt;
-}
-
 // yaml-cpp's message for a tab in indentation ("illegal map value") does not mention the tab.
 std::string tabHint(std::string_view yaml, const YAML::Mark& mark) {
   if (mark.line < 0) return "";
@@ -145,7 +138,8 @@ std::string tabHint(std::string_view yaml, const YAML::Mark& mark) {
 
 class ConfigParser {
  public:
-  explicit ConfigParser(std::string_view fileName) : fileName_(fileName) {}
+  ConfigParser(std::string_view fileName, ExporterKinds exporters)
+      : fileName_(fileName), exporters_(exporters) {}
 
   Config parse(std::string_view yaml);
 
@@ -187,18 +181,9 @@ class ConfigParser {
   void readDuration(const Slot& slot, std::chrono::nanoseconds& out, std::chrono::nanoseconds min,
                     std::optional<std::chrono::nanoseconds> max, bool wholeSeconds);
   void readByteSize(const Slot& slot, uint64_t& out, uint64_t min);
-  void readSinks(const Slot& slot, std::vector<Sink>& out);
-  // The vendor sinks' sections (otelConfig.exporters.logfire, tinybird, datadog).
-  void readLogfire(const Slot& slot, LogfireExporterConfig& out);
-  void readTinybird(const Slot& slot, TinybirdExporterConfig& out);
-  void readDatadog(const Slot& slot, DatadogExporterConfig& out);
+  void readSinks(const Slot& slot, std::vector<std::string>& out);
   // An http:// or https:// URL without user info, query or fragment; "" allowed when `optional`.
   void readUrl(const Slot& slot, std::string& out, bool optional);
-  // The credential keys of a vendor section: existingSecret, secretKey and `fileKey`.
-  std::vector<Field> credentialFields(CredentialConfig& out, std::string_view fileKey);
-  // Exactly one credential source when the sink is enabled; existingSecret needs secretKey.
-  void checkCredential(const Slot& slot, bool enabled, const CredentialConfig& c,
-                       std::string_view fileKey);
   void readQueue(const Slot& slot, QueueConfig& out);
   void checkListeners(const Config& config);
   void checkQueueBudget(const Config& config);
@@ -211,13 +196,73 @@ class ConfigParser {
   std::string location(const YAML::Mark& mark) const;
   void error(const YAML::Mark& mark, std::string_view path, std::string_view problem);
 
+  friend class SlotReader;
+
   std::string fileName_;
+  ExporterKinds exporters_;
   std::vector<std::string> errors_;
   size_t moreErrors_ = 0;
   // Where each listener endpoint was set in the file, to point collision errors at it.
   std::map<std::string, YAML::Mark, std::less<>> endpointMarks_;
   YAML::Mark logSizeMark_;
   std::optional<Slot> clickhouseSection_;  // otelConfig.exporters.clickhouse, when present
+};
+
+// A vendor sink's section (section.h) read through the parser: the same checks, the same
+// messages, the same list of errors as every other key.
+class SlotReader final : public SectionReader {
+ public:
+  SlotReader(ConfigParser& parser, const Slot& slot) : parser_(parser), slot_(slot) {}
+
+  const std::string& path() const override { return slot_.path; }
+
+  void map(const std::vector<SectionKey>& keys) override {
+    std::vector<ConfigParser::Field> fields;
+    fields.reserve(keys.size());
+    for (const SectionKey& key : keys) {
+      fields.push_back({key.name, [this, &key](const Slot& value) {
+                          SlotReader reader(parser_, value);
+                          key.read(reader);
+                        }});
+    }
+    parser_.readMap(slot_, fields);
+  }
+  std::optional<std::string> scalar(std::string_view expected) override {
+    return parser_.scalar(slot_, expected);
+  }
+  void boolean(bool& out) override { parser_.readBool(slot_, out); }
+  void string(std::string& out) override { parser_.readString(slot_, out); }
+  void url(std::string& out, bool optional) override { parser_.readUrl(slot_, out, optional); }
+  void duration(std::chrono::nanoseconds& out, std::chrono::nanoseconds min,
+                std::optional<std::chrono::nanoseconds> max) override {
+    parser_.readDuration(slot_, out, min, max, /*wholeSeconds=*/false);
+  }
+  void byteSize(uint64_t& out, uint64_t min) override { parser_.readByteSize(slot_, out, min); }
+  void queue(QueueConfig& out) override { parser_.readQueue(slot_, out); }
+  void oneOf(std::string& out, const std::vector<std::string_view>& choices,
+             std::string_view what) override {
+    auto text = scalar(std::string(what) + " such as " + std::string(choices.front()));
+    if (!text) return;
+    if (std::find(choices.begin(), choices.end(), *text) != choices.end()) {
+      out = std::move(*text);
+      return;
+    }
+    std::string problem =
+        quoted(*text) + " is not " + std::string(what) + "; expected " + joinNames(choices, " or ");
+    if (auto near = suggest(*text, choices)) {
+      problem += "; did you mean ";
+      problem += *near;
+      problem += "?";
+    }
+    error(problem, {});
+  }
+  void error(std::string_view problem, std::string_view subkey) override {
+    parser_.error(slot_.mark, subkey.empty() ? slot_.path : joinPath(slot_.path, subkey), problem);
+  }
+
+ private:
+  ConfigParser& parser_;
+  const Slot& slot_;
 };
 
 std::string ConfigParser::location(const YAML::Mark& mark) const {
@@ -252,7 +297,7 @@ Config ConfigParser::parse(std::string_view yaml) {
   }
   // Empty documents (a leading or trailing ---) are harmless; a second real one is ambiguous.
   std::erase_if(documents, [](const YAML::Node& d) { return d.IsNull(); });
-  Config config;
+  Config config = defaultConfig(exporters_);
   if (documents.size() > 1) {
     error(documents[1].Mark(), "", "a second YAML document; the file must hold one");
   } else if (documents.size() == 1) {
@@ -454,16 +499,16 @@ void ConfigParser::readByteSize(const Slot& slot, uint64_t& out, uint64_t min) {
   }
 }
 
-void ConfigParser::readSinks(const Slot& slot, std::vector<Sink>& out) {
-  std::vector<std::string_view> names;
-  for (Sink sink : kAllSinks) names.push_back(sinkName(sink));
+void ConfigParser::readSinks(const Slot& slot, std::vector<std::string>& out) {
+  std::vector<std::string_view> names{kClickhouseSink};
+  for (const ExporterKind* kind : exporters_) names.push_back(kind->name);
   const std::string expectedSink = joinNames(names, " or ");
   if (!slot.node.IsSequence()) {
     error(slot.mark, slot.path,
           "expected a list of sinks such as [clickhouse]; got " + describeNode(slot.node));
     return;
   }
-  std::vector<Sink> sinks;
+  std::vector<std::string> sinks;
   bool valid = true;
   size_t index = 0;
   for (const auto& item : slot.node) {
@@ -474,8 +519,8 @@ void ConfigParser::readSinks(const Slot& slot, std::vector<Sink>& out) {
       valid = false;
       continue;
     }
-    auto sink = sinkFromName(item.Scalar());
-    if (!sink) {
+    const std::string& sink = item.Scalar();
+    if (std::find(names.begin(), names.end(), sink) == names.end()) {
       std::string problem = quoted(item.Scalar()) + " is not a sink; expected " + expectedSink;
       if (auto near = suggest(item.Scalar(), names)) {
         problem += "; did you mean ";
@@ -486,12 +531,12 @@ void ConfigParser::readSinks(const Slot& slot, std::vector<Sink>& out) {
       valid = false;
       continue;
     }
-    if (std::find(sinks.begin(), sinks.end(), *sink) != sinks.end()) {
-      error(mark, path, std::string(sinkName(*sink)) + " is listed twice");
+    if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) {
+      error(mark, path, sink + " is listed twice");
       valid = false;
       continue;
     }
-    sinks.push_back(*sink);
+    sinks.push_back(sink);
   }
   if (valid) out = std::move(sinks);
 }
@@ -532,141 +577,6 @@ void ConfigParser::readUrl(const Slot& slot, std::string& out, bool optional) {
   out = std::string(url);
 }
 
-std::vector<ConfigParser::Field> ConfigParser::credentialFields(CredentialConfig& out,
-                                                                std::string_view fileKey) {
-  return {{"existingSecret", [&](const Slot& v) { readString(v, out.existingSecret); }},
-          {"secretKey", [&](const Slot& v) { readString(v, out.secretKey); }},
-          {fileKey, [&](const Slot& v) { readString(v, out.file); }}};
-}
-
-void ConfigParser::checkCredential(const Slot& slot, bool enabled, const CredentialConfig& c,
-                                   std::string_view fileKey) {
-  if (!c.existingSecret.empty() && c.secretKey.empty()) {
-    error(slot.mark, slot.path + ".secretKey", "existingSecret is set but secretKey is empty");
-  } else if (!c.existingSecret.empty() && !c.file.empty()) {
-    error(slot.mark, slot.path,
-          "set existingSecret and secretKey, or " + std::string(fileKey) + ", not both");
-  } else if (enabled && c.existingSecret.empty() && c.file.empty()) {
-    error(slot.mark, slot.path,
-          "enabled: true needs a credential: existingSecret and secretKey (a secret under "
-          "clickstack.secretsDir), or " +
-              std::string(fileKey));
-  }
-}
-
-void ConfigParser::readLogfire(const Slot& slot, LogfireExporterConfig& out) {
-  std::vector<Field> fields;
-  fields.push_back({"enabled", [&](const Slot& e) { readBool(e, out.enabled); }});
-  fields.push_back({"region", [&](const Slot& e) {
-                      auto text = scalar(e, "us or eu");
-                      if (!text) return;
-                      if (*text != "us" && *text != "eu") {
-                        error(e.mark, e.path,
-                              quoted(*text) +
-                                  " is not a Logfire region; expected us or eu (or "
-                                  "set endpoint)");
-                        return;
-                      }
-                      out.region = std::move(*text);
-                    }});
-  fields.push_back({"endpoint", [&](const Slot& e) { readUrl(e, out.endpoint, true); }});
-  fields.push_back({"timeout", [&](const Slot& e) {
-                      readDuration(e, out.timeout, std::chrono::seconds(1), std::chrono::minutes(5),
-                                   /*wholeSeconds=*/false);
-                    }});
-  fields.push_back(
-      {"maxRequestSize", [&](const Slot& e) { readByteSize(e, out.maxRequestSize, 64 * kKiB); }});
-  for (Field& f : credentialFields(out.token, "tokenFile")) fields.push_back(std::move(f));
-  fields.push_back({"queue", [&](const Slot& e) { readQueue(e, out.queue); }});
-  readMap(slot, fields);
-  checkCredential(slot, out.enabled, out.token, "tokenFile");
-}
-
-void ConfigParser::readTinybird(const Slot& slot, TinybirdExporterConfig& out) {
-  auto datasource = [&](std::string& name) {
-    return [&](const Slot& e) {
-      auto text = scalar(e, "a data source name");
-      if (!text) return;
-      // Tinybird names: a letter or underscore, then letters, digits and underscores.
-      bool valid =
-          !text->empty() && text->size() <= 256 && !(text->front() >= '0' && text->front() <= '9');
-      for (char c : *text) {
-        valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                          (c >= '0' && c <= '9') || c == '_');
-      }
-      if (!valid) {
-        error(e.mark, e.path,
-              quoted(*text) +
-                  " is not a data source name (letters, digits and _, not starting "
-                  "with a digit)");
-        return;
-      }
-      name = std::move(*text);
-    };
-  };
-  TinybirdDatasourcesConfig& d = out.datasources;
-  std::vector<Field> fields;
-  fields.push_back({"enabled", [&](const Slot& e) { readBool(e, out.enabled); }});
-  fields.push_back({"endpoint", [&](const Slot& e) { readUrl(e, out.endpoint, false); }});
-  for (Field& f : credentialFields(out.token, "tokenFile")) fields.push_back(std::move(f));
-  fields.push_back({"datasources", [&](const Slot& e) {
-                      readMap(e, {{"logs", datasource(d.logs)},
-                                  {"traces", datasource(d.traces)},
-                                  {"gauge", datasource(d.gauge)},
-                                  {"sum", datasource(d.sum)},
-                                  {"histogram", datasource(d.histogram)},
-                                  {"exponentialHistogram", datasource(d.exponentialHistogram)},
-                                  {"summary", datasource(d.summary)}});
-                    }});
-  fields.push_back({"wait", [&](const Slot& e) { readBool(e, out.wait); }});
-  fields.push_back({"timeout", [&](const Slot& e) {
-                      readDuration(e, out.timeout, std::chrono::seconds(1), std::chrono::minutes(5),
-                                   /*wholeSeconds=*/false);
-                    }});
-  fields.push_back({"maxRequestSize", [&](const Slot& e) {
-                      readByteSize(e, out.maxRequestSize, 64 * kKiB);
-                      if (out.maxRequestSize > 100 * kMiB) {
-                        error(e.mark, e.path,
-                              "is above 100Mi, the largest request the Events API takes on any "
-                              "plan");
-                      }
-                    }});
-  fields.push_back({"queue", [&](const Slot& e) { readQueue(e, out.queue); }});
-  readMap(slot, fields);
-  checkCredential(slot, out.enabled, out.token, "tokenFile");
-}
-
-void ConfigParser::readDatadog(const Slot& slot, DatadogExporterConfig& out) {
-  std::vector<Field> fields;
-  fields.push_back({"enabled", [&](const Slot& e) { readBool(e, out.enabled); }});
-  fields.push_back({"site", [&](const Slot& e) {
-                      const std::vector<std::string_view>& sites = datadogSites();
-                      auto text = scalar(e, "a Datadog site such as datadoghq.com");
-                      if (!text) return;
-                      if (std::find(sites.begin(), sites.end(), *text) == sites.end()) {
-                        std::string problem = quoted(*text) + " is not a Datadog site; expected " +
-                                              joinNames(sites, " or ");
-                        if (auto near = suggest(*text, sites)) {
-                          problem += "; did you mean ";
-                          problem += *near;
-                          problem += "?";
-                        }
-                        error(e.mark, e.path, problem);
-                        return;
-                      }
-                      out.site = std::move(*text);
-                    }});
-  fields.push_back({"endpoint", [&](const Slot& e) { readUrl(e, out.endpoint, true); }});
-  fields.push_back({"timeout", [&](const Slot& e) {
-                      readDuration(e, out.timeout, std::chrono::seconds(1), std::chrono::minutes(5),
-                                   /*wholeSeconds=*/false);
-                    }});
-  for (Field& f : credentialFields(out.apiKey, "apiKeyFile")) fields.push_back(std::move(f));
-  fields.push_back({"queue", [&](const Slot& e) { readQueue(e, out.queue); }});
-  readMap(slot, fields);
-  checkCredential(slot, out.enabled, out.apiKey, "apiKeyFile");
-}
-
 void ConfigParser::readQueue(const Slot& slot, QueueConfig& out) {
   auto readChoice = [this](const Slot& s, std::initializer_list<std::string_view> choices,
                            auto set) {
@@ -700,11 +610,10 @@ void ConfigParser::readQueue(const Slot& slot, QueueConfig& out) {
 }
 
 void ConfigParser::readRoot(const Slot& slot, Config& config) {
-  readMap(slot,
-          {{"clickstack", [&](const Slot& s) { readClickstack(s, config.clickstack); }},
-           {"otelConfig", [&](const Slot& s) { readOtelConfig(s, config.otelConfig); }},
-           {"prometheusScrape",
-            [&](const Slot& s) { readPrometheusScrape(s, config.prometheusScrape); }}});
+  readMap(slot, {{"clickstack", [&](const Slot& s) { readClickstack(s, config.clickstack); }},
+                 {"otelConfig", [&](const Slot& s) { readOtelConfig(s, config.otelConfig); }},
+                 {"prometheusScrape",
+                  [&](const Slot& s) { readPrometheusScrape(s, config.prometheusScrape); }}});
 }
 
 void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
@@ -876,7 +785,8 @@ void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
                 {fields[7]},
                 {fields[8]},
                 {fields[9]},
-                {"ttl", [&](const Slot& e) {
+                {"ttl",
+                 [&](const Slot& e) {
                    // 0 first: readDuration's minimum applies to every other value.
                    auto text = scalar(e, "a duration such as 72h");
                    if (!text) return;
@@ -888,10 +798,16 @@ void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
                  }},
                 {"queue", [&](const Slot& e) { readQueue(e, clickhouse.queue); }}});
   };
-  readMap(slot, {{"clickhouse", readClickhouse},
-                 {"tinybird", [&](const Slot& s) { readTinybird(s, out.tinybird); }},
-                 {"datadog", [&](const Slot& s) { readDatadog(s, out.datadog); }},
-                 {"logfire", [&](const Slot& s) { readLogfire(s, out.logfire); }}});
+  std::vector<Field> sections{{kClickhouseSink, readClickhouse}};
+  // Each vendor sink reads its own section (its folder's ExporterSection::read).
+  for (auto& [name, section] : out.vendors.entries()) {
+    ExporterSection& own = *section;
+    sections.push_back({name, [this, &own](const Slot& s) {
+                          SlotReader reader(*this, s);
+                          own.read(reader);
+                        }});
+  }
+  readMap(slot, sections);
 }
 
 void ConfigParser::readProcessors(const Slot& slot, ProcessorsConfig& out) {
@@ -1064,12 +980,12 @@ void ConfigParser::readRedaction(const Slot& slot, RedactionProcessorConfig& out
 void ConfigParser::checkQueueBudget(const Config& config) {
   uint64_t total = 0;
   std::string parts;
-  for (Sink sink : kAllSinks) {
+  for (std::string_view sink : sinkNames(config)) {
     if (!sinkEnabled(config, sink)) continue;
     uint64_t size = sinkQueue(config, sink).maxSize;
     total += size;
     if (!parts.empty()) parts += " + ";
-    parts += std::string(sinkName(sink)) + " " + formatByteSize(size);
+    parts += std::string(sink) + " " + formatByteSize(size);
   }
   uint64_t budget = config.clickstack.persistence.logSize;
   if (total <= budget) return;
@@ -1613,11 +1529,11 @@ void ConfigParser::readScrapeJob(const Slot& slot, ScrapeJobConfig& out,
 
 }  // namespace
 
-Config parseConfig(std::string_view yaml, std::string_view fileName) {
-  return ConfigParser(fileName).parse(yaml);
+Config parseConfig(std::string_view yaml, std::string_view fileName, ExporterKinds exporters) {
+  return ConfigParser(fileName, exporters).parse(yaml);
 }
 
-Config loadConfig(const std::string& path) {
+Config loadConfig(const std::string& path, ExporterKinds exporters) {
   struct Closer {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
@@ -1634,7 +1550,7 @@ Config loadConfig(const std::string& path) {
     if (n < sizeof buffer) break;
   }
   if (std::ferror(file.get())) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
-  return parseConfig(text, path);
+  return parseConfig(text, path, exporters);
 }
 
 }  // namespace stackhouse::config

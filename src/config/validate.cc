@@ -2,14 +2,13 @@
 
 namespace stackhouse::config {
 
-Validation validateConfigFile(const std::string& path) {
+Validation validateConfigFile(const std::string& path, ExporterKinds exporters) {
   Validation v;
   try {
-    const Config config = loadConfig(path);
+    const Config config = loadConfig(path, exporters);
     // What start-up refuses after the file has parsed: nothing to send to.
     if (!anySinkEnabled(config)) {
-      v.text =
-          path + ": nothing to send to: " + std::string(nothingToSendTo(config.clickstack.enabled));
+      v.text = path + ": nothing to send to: " + nothingToSendTo(config, config.clickstack.enabled);
       return v;
     }
     v.valid = true;
@@ -28,11 +27,11 @@ std::string summarizeConfig(const Config& config, std::string_view path) {
   if (config.clickstack.enabled) out += ", API " + config.clickstack.hyperdx.listen.toString();
   out += ", admin " + otel.admin.endpoint.toString() + "; ";
   std::string sinks;
-  for (Sink sink : kAllSinks) {
+  for (std::string_view sink : sinkNames(config)) {
     if (!sinkEnabled(config, sink)) continue;
     sinks += sinks.empty() ? "sinks " : ", ";
-    sinks += sinkName(sink);
-    if (sink == Sink::kClickhouse)
+    sinks += sink;
+    if (sink == kClickhouseSink)
       sinks += " (ttl " + formatDuration(otel.exporters.clickhouse.ttl) + ")";
   }
   out += sinks.empty() ? "no sink enabled" : sinks;

@@ -5,9 +5,11 @@
 #include <functional>
 
 #include "config/validate.h"
+#include "config/with_sinks.h"
 #include "parse_error.h"
 
 namespace stackhouse::config {
+using namespace ::stackhouse::config::test;
 namespace {
 
 using namespace std::chrono_literals;
@@ -18,7 +20,7 @@ using testing::errorOf;
 using testing::validationOf;
 
 TEST(Config, Defaults) {
-  const Config c = defaultConfig();
+  const Config c = defaults();
   EXPECT_TRUE(c.clickstack.enabled);
   EXPECT_EQ(c.clickstack.dataDir, "./data");
   EXPECT_EQ(c.clickstack.hyperdx.listen, (Endpoint{"127.0.0.1", 8080}));
@@ -35,18 +37,18 @@ TEST(Config, Defaults) {
   EXPECT_EQ(limits.maxAttributeValueLength, 64 * kKiB);
   EXPECT_EQ(limits.maxValueDepth, 32u);
   EXPECT_EQ(c.otelConfig.admin.endpoint, (Endpoint{"127.0.0.1", 8888}));
-  const std::vector<Sink> every{Sink::kTinybird, Sink::kDatadog, Sink::kLogfire, Sink::kClickhouse};
+  const std::vector<std::string> every{kTinybird, kDatadog, kLogfire, kClickhouse};
   EXPECT_EQ(c.otelConfig.routing.traces, every);
   EXPECT_EQ(c.otelConfig.routing.metrics, every);
   EXPECT_EQ(c.otelConfig.routing.k8sMetrics, every);
   EXPECT_EQ(c.otelConfig.routing.k8sEvents, every);
-  EXPECT_EQ(c.otelConfig.routing.prometheusScrape, std::vector<Sink>{Sink::kClickhouse});
-  EXPECT_EQ(c.otelConfig.routing.logs, std::vector<Sink>{Sink::kClickhouse});
+  EXPECT_EQ(c.otelConfig.routing.prometheusScrape, std::vector<std::string>{kClickhouse});
+  EXPECT_EQ(c.otelConfig.routing.logs, std::vector<std::string>{kClickhouse});
   EXPECT_TRUE(c.otelConfig.exporters.clickhouse.enabled);
   EXPECT_EQ(c.otelConfig.exporters.clickhouse.ttl, 72h);
-  EXPECT_FALSE(c.otelConfig.exporters.tinybird.enabled);
-  EXPECT_FALSE(c.otelConfig.exporters.datadog.enabled);
-  EXPECT_FALSE(c.otelConfig.exporters.logfire.enabled);
+  EXPECT_FALSE(tinybird(c.otelConfig.exporters).enabled);
+  EXPECT_FALSE(datadog(c.otelConfig.exporters).enabled);
+  EXPECT_FALSE(logfire(c.otelConfig.exporters).enabled);
   EXPECT_EQ(c.otelConfig.processors.batch.sendBatchSize, 50000u);
   EXPECT_EQ(c.otelConfig.processors.batch.timeout, 200ms);
   EXPECT_EQ(c.otelConfig.processors.batch.sendBatchMaxBytes, 256 * kMiB);
@@ -54,11 +56,11 @@ TEST(Config, Defaults) {
 }
 
 TEST(Config, SinkEnabled) {
-  Config c = defaultConfig();
-  EXPECT_TRUE(sinkEnabled(c, Sink::kClickhouse));
-  EXPECT_FALSE(sinkEnabled(c, Sink::kDatadog));
+  Config c = defaults();
+  EXPECT_TRUE(sinkEnabled(c, kClickhouse));
+  EXPECT_FALSE(sinkEnabled(c, kDatadog));
   c.clickstack.enabled = false;  // no embedded store: nothing for the clickhouse sink to write to
-  EXPECT_FALSE(sinkEnabled(c, Sink::kClickhouse));
+  EXPECT_FALSE(sinkEnabled(c, kClickhouse));
 }
 
 struct ValidCase {
@@ -212,8 +214,8 @@ TEST(ParseConfig, ValidCases) {
        "      - datadog\n    metrics: *both\n",
        [](Config& c) {
          c.otelConfig.routing.traces = {};
-         c.otelConfig.routing.logs = {Sink::kClickhouse, Sink::kDatadog};
-         c.otelConfig.routing.metrics = {Sink::kClickhouse, Sink::kDatadog};
+         c.otelConfig.routing.logs = {kClickhouse, kDatadog};
+         c.otelConfig.routing.metrics = {kClickhouse, kDatadog};
        }},
       {"the reference's routing and exporters snippet, pasted",
        "otelConfig:\n"
@@ -235,10 +237,10 @@ TEST(ParseConfig, ValidCases) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    Config expected = defaultConfig();
+    Config expected = defaults();
     c.expect(expected);
     Config parsed;
-    ASSERT_NO_THROW(parsed = parseConfig(c.yaml, "test.yaml")) << errorOf(c.yaml);
+    ASSERT_NO_THROW(parsed = parseYaml(c.yaml, "test.yaml")) << errorOf(c.yaml);
     EXPECT_EQ(describeConfig(parsed), describeConfig(expected));
     EXPECT_EQ(parsed, expected);
     // stackhouse validate: the summary, or, with no sink left to send to (start-up refuses it),
@@ -453,7 +455,8 @@ TEST(ParseConfig, InvalidCases) {
        "test.yaml:3:28: clickstack.clickhouse.persistence.logSize: 3Gi cannot hold the enabled "
        "sinks' queues (clickhouse 2Gi + datadog 1536Mi = 3584Mi): raise logSize or lower "
        "otelConfig.exporters.<sink>.queue.maxSize"},
-      {"log budget below its floor", "clickstack:\n  clickhouse:\n    persistence: {logSize: 1Mi}\n",
+      {"log budget below its floor",
+       "clickstack:\n  clickhouse:\n    persistence: {logSize: 1Mi}\n",
        "test.yaml:3:28: clickstack.clickhouse.persistence.logSize: \"1Mi\" is smaller than the "
        "minimum 64Mi"},
       // Duplicates.
@@ -673,17 +676,17 @@ TEST(ParseConfig, LongValuesAreCutInMessages) {
 // The whole reference file, verbatim (a copy of the key set operators paste): every key is
 // accepted, and its values are this build's defaults.
 TEST(ReferenceFile, EveryKeyIsAcceptedWithItsDefault) {
-  Config expected = defaultConfig();
+  Config expected = defaults();
   config::ScrapeJobConfig job;
   job.jobName = "nginx-ingress";
   job.scrapeInterval = std::chrono::seconds(30);
   job.targets = {"ingress-nginx-controller-metrics.ingress-nginx.svc.cluster.local:10254"};
   expected.prometheusScrape.scrapeJobs.push_back(job);
-  EXPECT_EQ(loadConfig(kTestdata + "/reference.yaml"), expected);
+  EXPECT_EQ(loadFile(kTestdata + "/reference.yaml"), expected);
 }
 
 TEST(LoadConfig, EveryKey) {
-  Config expected;
+  Config expected = defaults();
   expected.clickstack.enabled = false;
   expected.clickstack.dataDir = "/var/lib/stackhouse";
   expected.clickstack.secretsDir = "/etc/stackhouse/secrets";
@@ -702,30 +705,30 @@ TEST(LoadConfig, EveryKey) {
   expected.otelConfig.receivers.otlp.limits = {500, 20000, 64, 256, 4 * kKiB, 8, 5min};
   expected.otelConfig.receivers.otlp.auth = {"otlp", "INGEST_KEY"};
   expected.otelConfig.admin.endpoint = {"localhost", 0};
-  expected.otelConfig.routing = {.traces = {Sink::kClickhouse},
-                                 .metrics = {Sink::kDatadog},
+  expected.otelConfig.routing = {.traces = {kClickhouse},
+                                 .metrics = {kDatadog},
                                  .k8sMetrics = {},
-                                 .k8sEvents = {Sink::kLogfire, Sink::kTinybird},
+                                 .k8sEvents = {kLogfire, kTinybird},
                                  .prometheusScrape = {},
-                                 .logs = {Sink::kClickhouse, Sink::kDatadog}};
+                                 .logs = {kClickhouse, kDatadog}};
   expected.otelConfig.exporters.clickhouse = {false, 360h};
   expected.otelConfig.processors.batch = {8192, 1500ms, 1'000'000'000};
   expected.otelConfig.processors.memoryLimiter = {1024, 256, 768};
-  Config loaded = loadConfig(kTestdata + "/all_keys.yaml");
+  Config loaded = loadFile(kTestdata + "/all_keys.yaml");
   EXPECT_EQ(describeConfig(loaded), describeConfig(expected));
   EXPECT_EQ(loaded, expected);
 }
 
 TEST(LoadConfig, UnreadableFiles) {
   try {
-    loadConfig(kTestdata + "/missing.yaml");
+    loadFile(kTestdata + "/missing.yaml");
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
               kTestdata + "/missing.yaml: cannot open: No such file or directory");
   }
   try {
-    loadConfig(kTestdata);
+    loadFile(kTestdata);
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()), kTestdata + ": cannot read: Is a directory");
@@ -733,7 +736,7 @@ TEST(LoadConfig, UnreadableFiles) {
 }
 
 TEST(DescribeConfig, Defaults) {
-  EXPECT_EQ(describeConfig(defaultConfig()),
+  EXPECT_EQ(describeConfig(defaults()),
             "clickstack:\n"
             "  enabled: true\n"
             "  dataDir: \"./data\"\n"
@@ -873,23 +876,24 @@ TEST(DescribeConfig, Defaults) {
 }
 
 TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
-  Config c = loadConfig(kTestdata + "/all_keys.yaml");
+  Config c = loadFile(kTestdata + "/all_keys.yaml");
   c.clickstack.dataDir = "/odd \"dir\"\\with\ttabs: and # marks";
-  EXPECT_EQ(parseConfig(describeConfig(c), "described.yaml"), c);
-  EXPECT_EQ(parseConfig(describeConfig(defaultConfig()), "described.yaml"), defaultConfig());
+  EXPECT_EQ(parseYaml(describeConfig(c), "described.yaml"), c);
+  EXPECT_EQ(parseYaml(describeConfig(defaults()), "described.yaml"), defaults());
 }
 
 // stackhouse validate on the files of testdata: a summary line for a valid one, every error of
 // an invalid one, and a file that cannot be read.
 TEST(Validate, Files) {
-  const Validation built = validateConfigFile(kTestdata + "/reference.yaml");
+  const Validation built =
+      validateConfigFile(kTestdata + "/reference.yaml", sinks::exporterKinds());
   EXPECT_TRUE(built.valid);
   EXPECT_EQ(built.text, kTestdata +
                             "/reference.yaml: valid; OTLP/gRPC 127.0.0.1:4317, OTLP/HTTP "
                             "127.0.0.1:4318, API 127.0.0.1:8080, admin 127.0.0.1:8888; sinks "
                             "clickhouse (ttl 72h); redaction on");
   // Every key set, and no sink left to send to: it parses, and start-up would refuse it.
-  const Validation all = validateConfigFile(kTestdata + "/all_keys.yaml");
+  const Validation all = validateConfigFile(kTestdata + "/all_keys.yaml", sinks::exporterKinds());
   EXPECT_FALSE(all.valid);
   EXPECT_EQ(all.text, kTestdata +
                           "/all_keys.yaml: nothing to send to: the collector role "
@@ -898,10 +902,11 @@ TEST(Validate, Files) {
                           "ClickHouse, with exporters.clickhouse.enabled) or enable "
                           "otelConfig.exporters.tinybird, datadog or logfire");
 
-  const Validation budget = validateConfigFile(kTestdata + "/queue_budget.yaml");
+  const Validation budget =
+      validateConfigFile(kTestdata + "/queue_budget.yaml", sinks::exporterKinds());
   EXPECT_FALSE(budget.valid);
   try {
-    loadConfig(kTestdata + "/queue_budget.yaml");
+    loadFile(kTestdata + "/queue_budget.yaml");
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(budget.text, e.what());
@@ -911,13 +916,14 @@ TEST(Validate, Files) {
                              "1Gi cannot hold the enabled sinks' queues (clickhouse 2Gi = 2Gi): "
                              "raise logSize or lower otelConfig.exporters.<sink>.queue.maxSize");
 
-  const Validation missing = validateConfigFile(kTestdata + "/missing.yaml");
+  const Validation missing =
+      validateConfigFile(kTestdata + "/missing.yaml", sinks::exporterKinds());
   EXPECT_FALSE(missing.valid);
   EXPECT_EQ(missing.text, kTestdata + "/missing.yaml: cannot open: No such file or directory");
 }
 
 TEST(Validate, SummaryNamesWhatWouldRun) {
-  Config c = defaultConfig();
+  Config c = defaults();
   c.otelConfig.processors.redaction.enabled = false;
   c.otelConfig.exporters.clickhouse.ttl = std::chrono::hours(360);
   EXPECT_EQ(summarizeConfig(c, "x.yaml"),

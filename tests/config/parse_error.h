@@ -1,5 +1,5 @@
-// The message parseConfig throws for a YAML text, and what `stackhouse validate` reports for it:
-// what the config tests check.
+// The message parseConfig throws for a YAML text (every sink's section known), and what `stackhouse
+// validate` reports for it: what the config tests check.
 #pragma once
 
 #include <fstream>
@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "config/validate.h"
+#include "config/with_sinks.h"
 #include "support/temp_dir.h"
 
 namespace stackhouse::config::testing {
@@ -15,7 +16,7 @@ namespace stackhouse::config::testing {
 // The message parseConfig throws for `yaml` (file name "test.yaml"), or "" when it parses.
 inline std::string errorOf(std::string_view yaml) {
   try {
-    parseConfig(yaml, "test.yaml");
+    test::parseYaml(yaml, "test.yaml");
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -28,7 +29,7 @@ inline Validation validationOf(std::string_view yaml) {
   const stackhouse::testing::TempDir dir;
   const std::string path = dir.path() + "/test.yaml";
   std::ofstream(path, std::ios::binary) << yaml;
-  Validation v = validateConfigFile(path);
+  Validation v = validateConfigFile(path, sinks::exporterKinds());
   for (size_t at = v.text.find(path); at != std::string::npos; at = v.text.find(path, at)) {
     v.text.replace(at, path.size(), "test.yaml");
   }

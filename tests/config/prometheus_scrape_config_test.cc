@@ -3,14 +3,16 @@
 #include <gtest/gtest.h>
 
 #include "config/parse_error.h"
+#include "config/with_sinks.h"
 
 namespace stackhouse::config {
+using namespace ::stackhouse::config::test;
 namespace {
 
 using testing::errorOf;
 
 TEST(PrometheusScrapeConfig, Defaults) {
-  const PrometheusScrapeConfig p = defaultConfig().prometheusScrape;
+  const PrometheusScrapeConfig p = defaults().prometheusScrape;
   EXPECT_FALSE(p.enabled);
   EXPECT_TRUE(p.self);
   EXPECT_EQ(p.scrapeInterval, std::chrono::minutes(1));
@@ -21,7 +23,7 @@ TEST(PrometheusScrapeConfig, Defaults) {
 }
 
 TEST(PrometheusScrapeConfig, OperatorSnippetPastesUnchanged) {
-  const Config c = parseConfig(
+  const Config c = parseYaml(
       "prometheusScrape:\n"
       "  enabled: true\n"
       "  scrapeJobs:\n"
@@ -44,7 +46,7 @@ TEST(PrometheusScrapeConfig, OperatorSnippetPastesUnchanged) {
 }
 
 TEST(PrometheusScrapeConfig, EveryJobKey) {
-  const Config c = parseConfig(
+  const Config c = parseYaml(
       "prometheusScrape:\n"
       "  enabled: true\n"
       "  self: false\n"
@@ -89,7 +91,7 @@ TEST(PrometheusScrapeConfig, EveryJobKey) {
   EXPECT_EQ(j.bodySizeLimit, 1ull << 20);
   EXPECT_EQ(p.scrapeJobs[1].basicAuth.password.file, "/pw");
   // --print-config reads back as the same configuration.
-  EXPECT_EQ(parseConfig(describeConfig(c), "described.yaml"), c);
+  EXPECT_EQ(parseYaml(describeConfig(c), "described.yaml"), c);
 }
 
 struct Bad {

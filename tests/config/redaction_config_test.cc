@@ -4,9 +4,11 @@
 #include <functional>
 
 #include "config/config.h"
+#include "config/with_sinks.h"
 #include "parse_error.h"
 
 namespace stackhouse::config {
+using namespace ::stackhouse::config::test;
 namespace {
 
 using testing::errorOf;
@@ -19,13 +21,12 @@ std::string redactionYaml(std::string_view body) {
 }
 
 TEST(RedactionConfig, DefaultsAreOn) {
-  const RedactionProcessorConfig r = defaultConfig().otelConfig.processors.redaction;
+  const RedactionProcessorConfig r = defaults().otelConfig.processors.redaction;
   EXPECT_TRUE(r.enabled);
   EXPECT_EQ(r.action, RedactionAction::kMask);
   EXPECT_TRUE(r.rules.empty());
   EXPECT_FALSE(r.allowListMode);
-  EXPECT_EQ(parseConfig("otelConfig:\n  processors:\n    redaction: {}\n", "t.yaml"),
-            defaultConfig());
+  EXPECT_EQ(parseYaml("otelConfig:\n  processors:\n    redaction: {}\n", "t.yaml"), defaults());
 }
 
 TEST(RedactionConfig, ValidCases) {
@@ -77,16 +78,16 @@ TEST(RedactionConfig, ValidCases) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    Config expected;
+    Config expected = defaults();
     c.expect(expected.otelConfig.processors.redaction);
     Config parsed;
-    ASSERT_NO_THROW(parsed = parseConfig(redactionYaml(c.body), "test.yaml"))
+    ASSERT_NO_THROW(parsed = parseYaml(redactionYaml(c.body), "test.yaml"))
         << errorOf(redactionYaml(c.body));
     EXPECT_EQ(parsed, expected);
     EXPECT_TRUE(validationOf(redactionYaml(c.body)).valid);  // stackhouse validate
     if (expected.otelConfig.processors.redaction.hmacKey.empty()) {
       // --print-config reads back (a set hmacKey is shown as <set>, never printed).
-      EXPECT_EQ(parseConfig(describeConfig(parsed), "described.yaml"), parsed);
+      EXPECT_EQ(parseYaml(describeConfig(parsed), "described.yaml"), parsed);
     }
   }
 }

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "config/with_sinks.h"
 #include "parse_error.h"
 
 namespace stackhouse::config {
+using namespace ::stackhouse::config::test;
 namespace {
 
 using testing::errorOf;
@@ -14,12 +16,12 @@ struct RoutingCase {
   std::string_view name;
   std::string_view yaml;
   // Expected sinks per source, in otelConfig.routing order of sources.
-  std::vector<Sink> traces, metrics, k8sMetrics, k8sEvents, prometheusScrape, logs;
+  std::vector<std::string> traces, metrics, k8sMetrics, k8sEvents, prometheusScrape, logs;
 };
 
 TEST(Routing, ListedAndEnabled) {
-  const std::vector<Sink> ch{Sink::kClickhouse};
-  const std::vector<Sink> none;
+  const std::vector<std::string> ch{kClickhouse};
+  const std::vector<std::string> none;
   const RoutingCase cases[] = {
       // Defaults: every list names every sink, or [clickhouse]; only clickhouse is enabled.
       {"defaults", "", ch, ch, ch, ch, ch, ch},
@@ -29,15 +31,15 @@ TEST(Routing, ListedAndEnabled) {
       {"no embedded store", "clickstack: {enabled: false}\n", none, none, none, none, none, none},
       // Enabled but not listed: nothing for that source.
       {"logs routed nowhere", "otelConfig: {routing: {logs: []}}\n", ch, ch, ch, ch, ch, none},
-      {"traces to the planned sinks only",
-       "otelConfig: {routing: {traces: [datadog, tinybird]}}\n", none, ch, ch, ch, ch, ch},
+      {"traces to the planned sinks only", "otelConfig: {routing: {traces: [datadog, tinybird]}}\n",
+       none, ch, ch, ch, ch, ch},
       // Overrides keep their order.
       {"metrics relisted", "otelConfig: {routing: {metrics: [clickhouse, logfire]}}\n", ch, ch, ch,
        ch, ch, ch},
   };
   for (const RoutingCase& c : cases) {
     SCOPED_TRACE(c.name);
-    const Config config = parseConfig(c.yaml, "test.yaml");
+    const Config config = parseYaml(c.yaml, "test.yaml");
     EXPECT_EQ(routedSinks(config, "traces"), c.traces);
     EXPECT_EQ(routedSinks(config, "metrics"), c.metrics);
     EXPECT_EQ(routedSinks(config, "k8sMetrics"), c.k8sMetrics);
@@ -58,11 +60,11 @@ TEST(Routing, UnknownSinkNamesAreErrorsWithTheirPlace) {
 }
 
 TEST(Queue, DefaultsAndValues) {
-  const QueueConfig d = defaultConfig().otelConfig.exporters.clickhouse.queue;
+  const QueueConfig d = defaults().otelConfig.exporters.clickhouse.queue;
   EXPECT_EQ(d.maxSize, 2 * kGiB);
   EXPECT_EQ(d.fsync, QueueConfig::Fsync::kAlways);
   EXPECT_EQ(d.onFull, QueueConfig::OnFull::kBackpressure);
-  const Config c = parseConfig(
+  const Config c = parseYaml(
       "otelConfig:\n  exporters:\n    clickhouse:\n"
       "      queue: {maxSize: 512Mi, fsync: never, onFull: dropOldest}\n",
       "test.yaml");
@@ -71,10 +73,10 @@ TEST(Queue, DefaultsAndValues) {
   EXPECT_EQ(q.fsync, QueueConfig::Fsync::kNever);
   EXPECT_EQ(q.onFull, QueueConfig::OnFull::kDropOldest);
   // The reference's own line.
-  EXPECT_EQ(parseConfig("otelConfig:\n  exporters:\n    clickhouse:\n"
-                        "      queue: {maxSize: 2Gi, fsync: always, onFull: backpressure}\n",
-                        "test.yaml"),
-            defaultConfig());
+  EXPECT_EQ(parseYaml("otelConfig:\n  exporters:\n    clickhouse:\n"
+                      "      queue: {maxSize: 2Gi, fsync: always, onFull: backpressure}\n",
+                      "test.yaml"),
+            defaults());
 }
 
 TEST(Queue, BadValuesAreErrorsWithTheirPlace) {

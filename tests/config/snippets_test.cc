@@ -16,11 +16,10 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/with_sinks.h"
 
 namespace stackhouse::config {
-
-// Sinks by name in gtest's messages.
-void PrintTo(Sink sink, std::ostream* os) { *os << sinkName(sink); }
+using namespace ::stackhouse::config::test;
 
 namespace {
 
@@ -87,12 +86,12 @@ struct SnippetCase {
   std::string_view values;            // the operator's file before pasting ("" for none)
   std::vector<std::string> snippets;  // pasted in this order
   bool scraping;                      // prometheusScrape.enabled with the documented job
-  std::vector<Sink> traces, metrics, k8sMetrics, k8sEvents, prometheusScrape, logs;
+  std::vector<std::string> traces, metrics, k8sMetrics, k8sEvents, prometheusScrape, logs;
 };
 
 TEST(Snippets, EachRoutesAsDocumented) {
-  const auto ch = Sink::kClickhouse, tb = Sink::kTinybird, dd = Sink::kDatadog, lf = Sink::kLogfire;
-  const std::vector<Sink> only{ch};
+  const auto ch = kClickhouse, tb = kTinybird, dd = kDatadog, lf = kLogfire;
+  const std::vector<std::string> only{ch};
   const SnippetCase cases[] = {
       // Alone: the defaults route everything to the embedded store, the only sink enabled.
       {"scrape jobs", "", {"scrape_jobs.yaml"}, true, only, only, only, only, only, only},
@@ -158,7 +157,7 @@ TEST(Snippets, EachRoutesAsDocumented) {
     SCOPED_TRACE(values);
     Config config;
     try {
-      config = parseConfig(values, "values.yaml");
+      config = parseYaml(values, "values.yaml");
     } catch (const ConfigError& e) {
       ADD_FAILURE() << e.what();
       continue;
@@ -196,10 +195,13 @@ TEST(Snippets, EachRoutesAsDocumented) {
 
 // The full routing block is the documented defaults: pasting it changes nothing.
 TEST(Snippets, TheFullRoutingBlockIsTheDefault) {
-  const Config pasted = parseConfig(snippet("routing_full.yaml"), "values.yaml");
-  const Config defaults = parseConfig("", "values.yaml");
+  const Config pasted = parseYaml(snippet("routing_full.yaml"), "values.yaml");
+  const Config defaults = parseYaml("", "values.yaml");
   EXPECT_EQ(pasted.otelConfig.routing, defaults.otelConfig.routing);
-  EXPECT_EQ(pasted.otelConfig.routing, RoutingConfig{});
+  // The docs' defaults: traces, metrics and the Kubernetes sources to all four sinks.
+  const std::vector<std::string> every{kTinybird, kDatadog, kLogfire, kClickhouse};
+  EXPECT_EQ(pasted.otelConfig.routing,
+            (RoutingConfig{every, every, every, every, {kClickhouse}, {kClickhouse}}));
 }
 
 // The snippet files are what the docs print: a paste that changed them would prove nothing.

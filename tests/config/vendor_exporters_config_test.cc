@@ -5,9 +5,11 @@
 #include <functional>
 
 #include "config/config.h"
+#include "config/with_sinks.h"
 #include "parse_error.h"
 
 namespace stackhouse::config {
+using namespace ::stackhouse::config::test;
 namespace {
 
 using namespace std::chrono_literals;
@@ -19,31 +21,31 @@ std::string exporters(std::string_view body) {
 }
 
 TEST(VendorExporterConfig, Defaults) {
-  const ExportersConfig e = defaultConfig().otelConfig.exporters;
-  EXPECT_FALSE(e.logfire.enabled);
-  EXPECT_EQ(e.logfire.region, "us");
-  EXPECT_EQ(e.logfire.endpoint, "");
-  EXPECT_EQ(e.logfire.timeout, 30s);
-  EXPECT_EQ(e.logfire.maxRequestSize, 4 * kMiB);
-  EXPECT_FALSE(e.tinybird.enabled);
-  EXPECT_EQ(e.tinybird.endpoint, "https://api.tinybird.co");
-  EXPECT_EQ(e.tinybird.datasources.logs, "otel_logs");
-  EXPECT_EQ(e.tinybird.datasources.traces, "otel_traces");
-  EXPECT_EQ(e.tinybird.datasources.gauge, "otel_metrics_gauge");
-  EXPECT_EQ(e.tinybird.datasources.exponentialHistogram, "otel_metrics_exponential_histogram");
-  EXPECT_TRUE(e.tinybird.wait);
-  EXPECT_EQ(e.tinybird.maxRequestSize, 10 * kMiB);
-  EXPECT_FALSE(e.datadog.enabled);
-  EXPECT_EQ(e.datadog.site, "datadoghq.com");
-  EXPECT_EQ(e.datadog.endpoint, "");
-  EXPECT_EQ(e.datadog.timeout, 30s);
+  const ExportersConfig e = defaults().otelConfig.exporters;
+  EXPECT_FALSE(logfire(e).enabled);
+  EXPECT_EQ(logfire(e).region, "us");
+  EXPECT_EQ(logfire(e).endpoint, "");
+  EXPECT_EQ(logfire(e).timeout, 30s);
+  EXPECT_EQ(logfire(e).maxRequestSize, 4 * kMiB);
+  EXPECT_FALSE(tinybird(e).enabled);
+  EXPECT_EQ(tinybird(e).endpoint, "https://api.tinybird.co");
+  EXPECT_EQ(tinybird(e).datasources.logs, "otel_logs");
+  EXPECT_EQ(tinybird(e).datasources.traces, "otel_traces");
+  EXPECT_EQ(tinybird(e).datasources.gauge, "otel_metrics_gauge");
+  EXPECT_EQ(tinybird(e).datasources.exponentialHistogram, "otel_metrics_exponential_histogram");
+  EXPECT_TRUE(tinybird(e).wait);
+  EXPECT_EQ(tinybird(e).maxRequestSize, 10 * kMiB);
+  EXPECT_FALSE(datadog(e).enabled);
+  EXPECT_EQ(datadog(e).site, "datadoghq.com");
+  EXPECT_EQ(datadog(e).endpoint, "");
+  EXPECT_EQ(datadog(e).timeout, 30s);
   // A vendor's outage must not stop ingest into the other sinks: its queue drops its oldest data.
-  for (const QueueConfig* q : {&e.logfire.queue, &e.tinybird.queue, &e.datadog.queue}) {
+  for (const QueueConfig* q : {&logfire(e).queue, &tinybird(e).queue, &datadog(e).queue}) {
     EXPECT_EQ(q->onFull, QueueConfig::OnFull::kDropOldest);
     EXPECT_EQ(q->fsync, QueueConfig::Fsync::kAlways);
     EXPECT_EQ(q->maxSize, 2 * kGiB);
   }
-  EXPECT_EQ(defaultConfig().otelConfig.exporters.clickhouse.queue.onFull,
+  EXPECT_EQ(defaults().otelConfig.exporters.clickhouse.queue.onFull,
             QueueConfig::OnFull::kBackpressure);
 }
 
@@ -61,30 +63,31 @@ TEST(VendorExporterConfig, ValidCases) {
                  "    logfire: {enabled: false}\n"),
        [](ExportersConfig&) {}},
       {"a vendor's queue",
-       exporters("    datadog:\n      queue: {maxSize: 512Mi, fsync: never, onFull: backpressure}\n"),
+       exporters(
+           "    datadog:\n      queue: {maxSize: 512Mi, fsync: never, onFull: backpressure}\n"),
        [](ExportersConfig& e) {
-         e.datadog.queue.maxSize = 512 * kMiB;
-         e.datadog.queue.fsync = QueueConfig::Fsync::kNever;
-         e.datadog.queue.onFull = QueueConfig::OnFull::kBackpressure;
+         datadog(e).queue.maxSize = 512 * kMiB;
+         datadog(e).queue.fsync = QueueConfig::Fsync::kNever;
+         datadog(e).queue.onFull = QueueConfig::OnFull::kBackpressure;
        }},
       {"logfire from a mounted secret",
        exporters("    logfire:\n      enabled: true\n      region: eu\n"
                  "      existingSecret: logfire\n      secretKey: token\n"),
        [](ExportersConfig& e) {
-         e.logfire.enabled = true;
-         e.logfire.region = "eu";
-         e.logfire.token = {"logfire", "token", ""};
+         logfire(e).enabled = true;
+         logfire(e).region = "eu";
+         logfire(e).token = {"logfire", "token", ""};
        }},
       {"logfire endpoint, trailing slash dropped, token file",
        exporters("    logfire:\n      enabled: true\n      endpoint: http://127.0.0.1:9999/\n"
                  "      tokenFile: /run/logfire-token\n      timeout: 5s\n"
                  "      maxRequestSize: 1Mi\n"),
        [](ExportersConfig& e) {
-         e.logfire.enabled = true;
-         e.logfire.endpoint = "http://127.0.0.1:9999";
-         e.logfire.token.file = "/run/logfire-token";
-         e.logfire.timeout = 5s;
-         e.logfire.maxRequestSize = kMiB;
+         logfire(e).enabled = true;
+         logfire(e).endpoint = "http://127.0.0.1:9999";
+         logfire(e).token.file = "/run/logfire-token";
+         logfire(e).timeout = 5s;
+         logfire(e).maxRequestSize = kMiB;
        }},
       {"tinybird region host and data sources",
        exporters("    tinybird:\n      enabled: true\n"
@@ -92,42 +95,42 @@ TEST(VendorExporterConfig, ValidCases) {
                  "      existingSecret: tinybird\n      secretKey: TB_TOKEN\n"
                  "      datasources: {logs: app_logs, summary: _sums2}\n      wait: false\n"),
        [](ExportersConfig& e) {
-         e.tinybird.enabled = true;
-         e.tinybird.endpoint = "https://api.us-east.aws.tinybird.co";
-         e.tinybird.token = {"tinybird", "TB_TOKEN", ""};
-         e.tinybird.datasources.logs = "app_logs";
-         e.tinybird.datasources.summary = "_sums2";
-         e.tinybird.wait = false;
+         tinybird(e).enabled = true;
+         tinybird(e).endpoint = "https://api.us-east.aws.tinybird.co";
+         tinybird(e).token = {"tinybird", "TB_TOKEN", ""};
+         tinybird(e).datasources.logs = "app_logs";
+         tinybird(e).datasources.summary = "_sums2";
+         tinybird(e).wait = false;
        }},
       {"datadog EU with an API key file",
        exporters("    datadog:\n      enabled: true\n      site: datadoghq.eu\n"
                  "      apiKeyFile: /etc/dd/api_key\n"),
        [](ExportersConfig& e) {
-         e.datadog.enabled = true;
-         e.datadog.site = "datadoghq.eu";
-         e.datadog.apiKey.file = "/etc/dd/api_key";
+         datadog(e).enabled = true;
+         datadog(e).site = "datadoghq.eu";
+         datadog(e).apiKey.file = "/etc/dd/api_key";
        }},
       {"datadog gov with a secret and an endpoint",
        exporters("    datadog:\n      enabled: true\n      site: ddog-gov.com\n"
                  "      existingSecret: dd\n      secretKey: api-key\n"
                  "      endpoint: https://dd-proxy.internal:8443\n"),
        [](ExportersConfig& e) {
-         e.datadog.enabled = true;
-         e.datadog.site = "ddog-gov.com";
-         e.datadog.apiKey = {"dd", "api-key", ""};
-         e.datadog.endpoint = "https://dd-proxy.internal:8443";
+         datadog(e).enabled = true;
+         datadog(e).site = "ddog-gov.com";
+         datadog(e).apiKey = {"dd", "api-key", ""};
+         datadog(e).endpoint = "https://dd-proxy.internal:8443";
        }},
       {"disabled needs no credential", exporters("    datadog: {site: us5.datadoghq.com}\n"),
-       [](ExportersConfig& e) { e.datadog.site = "us5.datadoghq.com"; }},
+       [](ExportersConfig& e) { datadog(e).site = "us5.datadoghq.com"; }},
   };
   for (const ValidCase& c : cases) {
     SCOPED_TRACE(c.name);
-    Config expected = defaultConfig();
+    Config expected = defaults();
     c.expect(expected.otelConfig.exporters);
     EXPECT_EQ(errorOf(c.yaml), "");
-    EXPECT_EQ(parseConfig(c.yaml, "test.yaml"), expected);
+    EXPECT_EQ(parseYaml(c.yaml, "test.yaml"), expected);
     // --print-config reads back as the same configuration.
-    EXPECT_EQ(parseConfig(describeConfig(expected), "printed.yaml"), expected);
+    EXPECT_EQ(parseYaml(describeConfig(expected), "printed.yaml"), expected);
   }
 }
 
@@ -210,8 +213,8 @@ TEST(VendorExporterConfig, InvalidCases) {
 
 TEST(VendorExporterConfig, SummaryNamesEnabledSinks) {
   const Config c =
-      parseConfig(exporters("    logfire: {enabled: true, tokenFile: /t}\n"), "test.yaml");
-  EXPECT_TRUE(sinkEnabled(c, Sink::kLogfire));
+      parseYaml(exporters("    logfire: {enabled: true, tokenFile: /t}\n"), "test.yaml");
+  EXPECT_TRUE(sinkEnabled(c, kLogfire));
   EXPECT_NE(summarizeConfig(c, "x.yaml").find("sinks clickhouse (ttl 72h), logfire"),
             std::string::npos)
       << summarizeConfig(c, "x.yaml");

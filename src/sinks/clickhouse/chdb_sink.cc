@@ -3,8 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "common/metrics.h"
-#include "sinks/clickhouse/remote_factory.h"
 #include "store/metric_rollup.h"
 
 namespace stackhouse::sinks {
@@ -81,29 +79,6 @@ Status ChdbSink::writeMetrics(std::span<const telemetry::MetricBatch* const> bat
   STACKHOUSE_RETURN_IF_ERROR(classify(
       store_.insert<telemetry::ExpHistogramBatch>(expHistogram, id + "-exphistogram", mode)));
   return classify(store_.insert<telemetry::SummaryBatch>(summary, id + "-summary", mode));
-}
-
-SinkFactory clickhouseFactory() {
-  return {
-      config::Sink::kClickhouse,
-      [](const config::Config& c) -> const config::QueueConfig& {
-        return c.otelConfig.exporters.clickhouse.queue;
-      },
-      [](const config::Config& c) { return c.otelConfig.exporters.clickhouse.timeout; },
-      [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
-        // An endpoint means a remote ClickHouse over its HTTP interface; none, the embedded store.
-        if (context.config.otelConfig.exporters.clickhouse.remote()) {
-          auto remote = clickhouse::createRemoteClickhouseSink(context.config, &metrics());
-          if (!remote) return remote.status();
-          return std::unique_ptr<pipeline::Sink>(std::move(remote.value()));
-        }
-        if (context.embeddedStore == nullptr) {
-          return invalidArgument(
-              "otelConfig.exporters.clickhouse: no embedded store to write to "
-              "(clickstack.enabled is false)");
-        }
-        return std::unique_ptr<pipeline::Sink>(std::make_unique<ChdbSink>(*context.embeddedStore));
-      }};
 }
 
 }  // namespace stackhouse::sinks

@@ -5,7 +5,6 @@
 #pragma once
 
 #include "pipeline/sink.h"
-#include "sinks/sink_factory.h"
 #include "store/chdb_store.h"
 
 namespace stackhouse::sinks {
@@ -26,8 +25,5 @@ class ChdbSink final : public pipeline::Sink {
   Status classify(Status s) const;
   store::ChdbStore& store_;
 };
-
-// The clickhouse sink's factory: the embedded store (otelConfig.exporters.clickhouse).
-SinkFactory clickhouseFactory();
 
 }  // namespace stackhouse::sinks

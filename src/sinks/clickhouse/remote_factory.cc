@@ -47,4 +47,21 @@ Result<std::unique_ptr<ClickhouseHttpSink>> createRemoteClickhouseSink(const con
   return sink;
 }
 
+SinkFactory clickhouseFactory() {
+  return {config::kClickhouseSink, nullptr,
+          [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
+            if (context.config.otelConfig.exporters.clickhouse.remote()) {
+              auto remote = createRemoteClickhouseSink(context.config, &metrics());
+              if (!remote) return remote.status();
+              return std::unique_ptr<pipeline::Sink>(std::move(remote.value()));
+            }
+            if (!context.embeddedSink) {
+              return invalidArgument(
+                  "otelConfig.exporters.clickhouse: no embedded store to write to "
+                  "(clickstack.enabled is false)");
+            }
+            return context.embeddedSink();
+          }};
+}
+
 }  // namespace stackhouse::sinks::clickhouse

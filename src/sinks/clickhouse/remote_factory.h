@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "config/config.h"
 #include "sinks/clickhouse/clickhouse_http_sink.h"
+#include "sinks/sink_factory.h"
 
 namespace stackhouse::sinks::clickhouse {
 
@@ -24,5 +25,10 @@ Result<HttpSinkOptions> remoteSinkOptions(const config::Config& config);
 // remoteSinkOptions, then ClickhouseHttpSink::create. Contacts nothing.
 Result<std::unique_ptr<ClickhouseHttpSink>> createRemoteClickhouseSink(const config::Config& config,
                                                                        MetricsRegistry* metrics);
+
+// The clickhouse sink's entry in the registry (sinks/registry.cc): a remote ClickHouse when
+// otelConfig.exporters.clickhouse.endpoint is set, else the embedded store's sink
+// (SinkContext::embeddedSink).
+SinkFactory clickhouseFactory();
 
 }  // namespace stackhouse::sinks::clickhouse

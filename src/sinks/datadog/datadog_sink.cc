@@ -169,7 +169,7 @@ void appendSeries(std::string& out, const SeriesPoint& p, const std::vector<std:
 
 }  // namespace
 
-DatadogSettings datadogUrls(const config::DatadogExporterConfig& config) {
+DatadogSettings datadogUrls(const DatadogConfig& config) {
   DatadogSettings s;
   if (!config.endpoint.empty()) {
     s.logsUrl = config.endpoint + "/api/v2/logs";
@@ -441,7 +441,7 @@ Status DatadogSink::writeMetrics(std::span<const telemetry::MetricBatch* const> 
   return st;
 }
 
-Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const config::DatadogExporterConfig& config,
+Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const DatadogConfig& config,
                                                         const std::string& secretsDir) {
   auto key = readCredential(
       {secretsDir, config.apiKey.existingSecret, config.apiKey.secretKey, config.apiKey.file},
@@ -456,14 +456,11 @@ Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const config::DatadogExp
 }
 
 SinkFactory datadogFactory() {
-  return {config::Sink::kDatadog,
-          [](const config::Config& c) -> const config::QueueConfig& {
-            return c.otelConfig.exporters.datadog.queue;
-          },
-          [](const config::Config& c) { return c.otelConfig.exporters.datadog.timeout; },
-          [](const SinkContext& context) {
-            return makeDatadogSink(context.config.otelConfig.exporters.datadog,
-                                   context.config.clickstack.secretsDir);
+  return {kDatadogSection.name, &kDatadogSection,
+          [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
+            auto section = sectionOf<DatadogConfig>(context, kDatadogSection);
+            if (!section) return section.status();
+            return makeDatadogSink(*section.value(), context.config.clickstack.secretsDir);
           }};
 }
 

@@ -13,9 +13,10 @@
 #include "common/metrics.h"
 #include "config/config.h"
 #include "pipeline/sink.h"
-#include "sinks/sink_factory.h"
 #include "sinks/common/chunked_send.h"
+#include "sinks/datadog/datadog_config.h"
 #include "sinks/http/http_client.h"
+#include "sinks/sink_factory.h"
 
 namespace stackhouse::sinks::datadog {
 
@@ -28,7 +29,7 @@ struct DatadogSettings {
 };
 
 // The intake URLs for a site, or under `endpoint` when it is set.
-DatadogSettings datadogUrls(const config::DatadogExporterConfig& config);
+DatadogSettings datadogUrls(const DatadogConfig& config);
 
 // The documented limits.
 inline constexpr size_t kMaxLogsPerRequest = 1000;               // entries of one array
@@ -86,10 +87,10 @@ class DatadogSink final : public pipeline::Sink {
   Counter& oversized_;
 };
 
-Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const config::DatadogExporterConfig& config,
+Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const DatadogConfig& config,
                                                         const std::string& secretsDir);
 
-// Its entry in the sink registry (sinks/registry.cc): kind, queue block, create.
+// Its entry in the sink registry (sinks/registry.cc): name, config section, create.
 SinkFactory datadogFactory();
 
 }  // namespace stackhouse::sinks::datadog

@@ -48,7 +48,7 @@ bool skipField(std::string_view& in, uint64_t wire) {
 
 }  // namespace
 
-std::string logfireBaseUrl(const config::LogfireExporterConfig& config) {
+std::string logfireBaseUrl(const LogfireConfig& config) {
   if (!config.endpoint.empty()) return config.endpoint;
   return "https://logfire-" + config.region + ".pydantic.dev";
 }
@@ -187,7 +187,7 @@ Status LogfireSink::writeMetrics(std::span<const telemetry::MetricBatch* const> 
                [](auto slices, std::string& out) { otlp::encodeMetricsRequest(slices, out); });
 }
 
-Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const config::LogfireExporterConfig& config,
+Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const LogfireConfig& config,
                                                         const std::string& secretsDir) {
   auto token = readCredential(
       {secretsDir, config.token.existingSecret, config.token.secretKey, config.token.file},
@@ -205,14 +205,11 @@ Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const config::LogfireExp
 }
 
 SinkFactory logfireFactory() {
-  return {config::Sink::kLogfire,
-          [](const config::Config& c) -> const config::QueueConfig& {
-            return c.otelConfig.exporters.logfire.queue;
-          },
-          [](const config::Config& c) { return c.otelConfig.exporters.logfire.timeout; },
-          [](const SinkContext& context) {
-            return makeLogfireSink(context.config.otelConfig.exporters.logfire,
-                                   context.config.clickstack.secretsDir);
+  return {kLogfireSection.name, &kLogfireSection,
+          [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
+            auto section = sectionOf<LogfireConfig>(context, kLogfireSection);
+            if (!section) return section.status();
+            return makeLogfireSink(*section.value(), context.config.clickstack.secretsDir);
           }};
 }
 

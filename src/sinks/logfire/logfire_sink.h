@@ -12,9 +12,10 @@
 #include "common/status.h"
 #include "config/config.h"
 #include "pipeline/sink.h"
-#include "sinks/sink_factory.h"
 #include "sinks/common/chunked_send.h"
 #include "sinks/http/http_client.h"
+#include "sinks/logfire/logfire_config.h"
+#include "sinks/sink_factory.h"
 
 namespace stackhouse::sinks::logfire {
 
@@ -27,7 +28,7 @@ struct LogfireSettings {
 };
 
 // The base URL for a region ("us", "eu") or an explicit endpoint (which wins).
-std::string logfireBaseUrl(const config::LogfireExporterConfig& config);
+std::string logfireBaseUrl(const LogfireConfig& config);
 
 // The reading of one Logfire answer, the sink's only status mapping (OTLP/HTTP's rules):
 //   2xx                    OK (a partial success in the body is counted by the caller)
@@ -76,7 +77,7 @@ class LogfireSink final : public pipeline::Sink {
 
 // The factory: reads the write token (secret or file) and opens the HTTP client. Fails
 // (kInvalidArgument, at start-up) when the token cannot be read.
-Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const config::LogfireExporterConfig& config,
+Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const LogfireConfig& config,
                                                         const std::string& secretsDir);
 
 // Its entry in the sink registry (sinks/registry.cc): kind, queue block, create.

@@ -145,7 +145,7 @@ Status TinybirdSink::writeMetrics(std::span<const telemetry::MetricBatch* const>
     base += telemetry::totalRows(view);
     return st;
   };
-  const config::TinybirdDatasourcesConfig& d = settings_.datasources;
+  const TinybirdDatasources& d = settings_.datasources;
   STACKHOUSE_RETURN_IF_ERROR(kind(&telemetry::MetricBatch::gauge, d.gauge));
   STACKHOUSE_RETURN_IF_ERROR(kind(&telemetry::MetricBatch::sum, d.sum));
   STACKHOUSE_RETURN_IF_ERROR(kind(&telemetry::MetricBatch::histogram, d.histogram));
@@ -153,8 +153,8 @@ Status TinybirdSink::writeMetrics(std::span<const telemetry::MetricBatch* const>
   return kind(&telemetry::MetricBatch::summary, d.summary);
 }
 
-Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(
-    const config::TinybirdExporterConfig& config, const std::string& secretsDir) {
+Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(const TinybirdConfig& config,
+                                                         const std::string& secretsDir) {
   auto token = readCredential(
       {secretsDir, config.token.existingSecret, config.token.secretKey, config.token.file},
       "otelConfig.exporters.tinybird");
@@ -173,14 +173,11 @@ Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(
 }
 
 SinkFactory tinybirdFactory() {
-  return {config::Sink::kTinybird,
-          [](const config::Config& c) -> const config::QueueConfig& {
-            return c.otelConfig.exporters.tinybird.queue;
-          },
-          [](const config::Config& c) { return c.otelConfig.exporters.tinybird.timeout; },
-          [](const SinkContext& context) {
-            return makeTinybirdSink(context.config.otelConfig.exporters.tinybird,
-                                    context.config.clickstack.secretsDir);
+  return {kTinybirdSection.name, &kTinybirdSection,
+          [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
+            auto section = sectionOf<TinybirdConfig>(context, kTinybirdSection);
+            if (!section) return section.status();
+            return makeTinybirdSink(*section.value(), context.config.clickstack.secretsDir);
           }};
 }
 

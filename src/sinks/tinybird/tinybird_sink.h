@@ -11,16 +11,17 @@
 #include "common/metrics.h"
 #include "config/config.h"
 #include "pipeline/sink.h"
-#include "sinks/sink_factory.h"
 #include "sinks/common/chunked_send.h"
 #include "sinks/http/http_client.h"
+#include "sinks/sink_factory.h"
+#include "sinks/tinybird/tinybird_config.h"
 
 namespace stackhouse::sinks::tinybird {
 
 struct TinybirdSettings {
   std::string endpoint;  // https://api.tinybird.co, without a trailing slash
   std::string token;     // a token with DATASOURCE:APPEND on the data sources
-  config::TinybirdDatasourcesConfig datasources;
+  TinybirdDatasources datasources;
   bool wait = true;
   std::chrono::milliseconds timeout{30'000};
   uint64_t maxRequestBytes = 10 << 20;  // NDJSON bytes of one request, before gzip
@@ -73,8 +74,8 @@ class TinybirdSink final : public pipeline::Sink {
   Counter& oversized_;
 };
 
-Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(
-    const config::TinybirdExporterConfig& config, const std::string& secretsDir);
+Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(const TinybirdConfig& config,
+                                                         const std::string& secretsDir);
 
 // Its entry in the sink registry (sinks/registry.cc): kind, queue block, create.
 SinkFactory tinybirdFactory();

@@ -142,7 +142,7 @@ std::string checkDatadog(const Received& r) {
 
 struct Fixture {
   Fixture() : standIn(checkDatadog, Answer{202, "{\"errors\":[]}"}) {
-    config::DatadogExporterConfig config;
+    datadog::DatadogConfig config;
     config.endpoint = standIn.url();
     DatadogSettings settings = datadogUrls(config);
     settings.apiKey = std::string(kApiKey);
@@ -196,7 +196,7 @@ telemetry::LogBatch randomLogs(uint64_t seeds) {
 }
 
 TEST(DatadogSink, SiteUrls) {
-  config::DatadogExporterConfig config;
+  datadog::DatadogConfig config;
   DatadogSettings s = datadogUrls(config);
   EXPECT_EQ(s.logsUrl, "https://http-intake.logs.datadoghq.com/api/v2/logs");
   EXPECT_EQ(s.seriesUrl, "https://api.datadoghq.com/api/v2/series");
@@ -533,7 +533,7 @@ TEST(DatadogSink, FactoryReadsTheApiKey) {
   std::filesystem::create_directories(dir.path() + "/datadog");
   std::ofstream(dir.path() + "/datadog/api-key") << kApiKey << "\n";
   Fixture f;
-  config::DatadogExporterConfig config;
+  datadog::DatadogConfig config;
   config.enabled = true;
   config.endpoint = f.standIn.url();
   config.apiKey = {"datadog", "api-key", ""};

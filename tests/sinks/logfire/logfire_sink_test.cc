@@ -327,7 +327,7 @@ TEST(LogfireSink, FactoryReadsTheTokenAndPicksTheRegion) {
   const stackhouse::testing::TempDir dir;
   std::filesystem::create_directories(dir.path() + "/logfire");
   std::ofstream(dir.path() + "/logfire/token") << kToken << "\n";
-  config::LogfireExporterConfig config;
+  logfire::LogfireConfig config;
   config.enabled = true;
   config.token = {"logfire", "token", ""};
   EXPECT_EQ(logfireBaseUrl(config), "https://logfire-us.pydantic.dev");

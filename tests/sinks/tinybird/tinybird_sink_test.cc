@@ -296,7 +296,7 @@ TEST(TinybirdSink, FactoryReadsTheToken) {
   const stackhouse::testing::TempDir dir;
   std::ofstream(dir.path() + "/tb-token") << kToken << "\n";
   Fixture f;
-  config::TinybirdExporterConfig config;
+  tinybird::TinybirdConfig config;
   config.enabled = true;
   config.endpoint = f.standIn.url();
   config.token.file = dir.path() + "/tb-token";

@@ -1,0 +1,117 @@
+#include "config/section.h"
+
+#include "config/quote.h"
+
+namespace stackhouse::config {
+
+std::vector<SectionKey> SectionReader::credentialKeys(CredentialConfig& out,
+                                                      std::string_view fileKey) {
+  return {{"existingSecret", [&out](SectionReader& v) { v.string(out.existingSecret); }},
+          {"secretKey", [&out](SectionReader& v) { v.string(out.secretKey); }},
+          {fileKey, [&out](SectionReader& v) { v.string(out.file); }}};
+}
+
+void SectionReader::checkCredential(bool enabled, const CredentialConfig& c,
+                                    std::string_view fileKey) {
+  if (!c.existingSecret.empty() && c.secretKey.empty()) {
+    error("existingSecret is set but secretKey is empty", "secretKey");
+  } else if (!c.existingSecret.empty() && !c.file.empty()) {
+    error("set existingSecret and secretKey, or " + std::string(fileKey) + ", not both");
+  } else if (enabled && c.existingSecret.empty() && c.file.empty()) {
+    error(
+        "enabled: true needs a credential: existingSecret and secretKey (a secret under "
+        "clickstack.secretsDir), or " +
+        std::string(fileKey));
+  }
+}
+
+void SectionWriter::line(std::string_view key, std::string_view text) {
+  out_.append(static_cast<size_t>(depth_) * 2, ' ');
+  out_ += key;
+  out_ += ':';
+  if (!text.empty()) {
+    out_ += ' ';
+    out_ += text;
+  }
+  out_ += '\n';
+}
+
+void SectionWriter::boolean(std::string_view key, bool value) {
+  line(key, value ? "true" : "false");
+}
+
+void SectionWriter::string(std::string_view key, std::string_view value) {
+  line(key, quoted(value, std::string::npos));
+}
+
+void SectionWriter::duration(std::string_view key, std::chrono::nanoseconds value) {
+  line(key, formatDuration(value));
+}
+
+void SectionWriter::byteSize(std::string_view key, uint64_t value) {
+  line(key, formatByteSize(value));
+}
+
+void SectionWriter::queue(const QueueConfig& q) {
+  line("queue",
+       "{maxSize: " + formatByteSize(q.maxSize) + ", fsync: " +
+           (q.fsync == QueueConfig::Fsync::kAlways ? "always" : "never") + ", onFull: " +
+           (q.onFull == QueueConfig::OnFull::kBackpressure ? "backpressure" : "dropOldest") + "}");
+}
+
+void SectionWriter::credential(const CredentialConfig& c, std::string_view fileKey) {
+  string("existingSecret", c.existingSecret);
+  string("secretKey", c.secretKey);
+  string(fileKey, c.file);
+}
+
+SectionWriter SectionWriter::nested(std::string_view key) {
+  line(key, "");
+  return SectionWriter(out_, depth_ + 1);
+}
+
+ExporterSections::ExporterSections(const ExporterSections& other) { *this = other; }
+
+ExporterSections& ExporterSections::operator=(const ExporterSections& other) {
+  if (this == &other) return *this;
+  std::vector<Entry> copy;
+  copy.reserve(other.entries_.size());
+  for (const Entry& e : other.entries_) copy.push_back({e.name, e.section->clone()});
+  entries_ = std::move(copy);
+  return *this;
+}
+
+bool ExporterSections::operator==(const ExporterSections& other) const {
+  if (entries_.size() != other.entries_.size()) return false;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& a = entries_[i];
+    const Entry& b = other.entries_[i];
+    if (a.name != b.name || !a.section->equals(*b.section)) return false;
+  }
+  return true;
+}
+
+ExporterSections ExporterSections::defaults(ExporterKinds kinds) {
+  ExporterSections out;
+  out.entries_.reserve(kinds.size());
+  for (const ExporterKind* kind : kinds) {
+    out.entries_.push_back({std::string(kind->name), kind->makeDefault()});
+  }
+  return out;
+}
+
+const ExporterSection* ExporterSections::find(std::string_view name) const {
+  for (const Entry& e : entries_) {
+    if (e.name == name) return e.section.get();
+  }
+  return nullptr;
+}
+
+ExporterSection* ExporterSections::find(std::string_view name) {
+  for (Entry& e : entries_) {
+    if (e.name == name) return e.section.get();
+  }
+  return nullptr;
+}
+
+}  // namespace stackhouse::config
