@@ -415,6 +415,15 @@ test('log search in Chromium: login, search, histogram, zoom, detail, filter, li
     await shot(page, '10-phone');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal scroll of the page at 390 px (${overflow} px over)`);
+    // Every page link is on screen at 390 and at 360 px: none cut off, none scrolled away.
+    for (const width of [390, 360]) {
+      await page.setViewportSize({ width, height: 844 });
+      for (const link of await page.getByTestId('nav').locator('a').all()) {
+        const box = await link.boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= width, `${await link.textContent()} is on screen at ${width} px`);
+      }
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
     await page.getByTestId('row').first().click();
     await page.getByTestId('detail').waitFor();
     await shot(page, '11-phone-detail');

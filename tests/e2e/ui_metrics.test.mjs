@@ -346,6 +346,14 @@ test('metrics page: a counter rate and a histogram p99 drawn and checked against
   await page.setViewportSize({ width: 390, height: 800 });
   await page.getByTestId('metric-display').selectOption('line');
   await page.locator('[data-testid="metric-plot"] canvas').waitFor();
+  // The select names the chart's aggregation at once, and offers them all once the catalogue
+  // answered; every page link is on screen (none cut off or scrolled away).
+  assert.equal(await page.getByTestId('metric-aggregation').inputValue(), 'p99');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="metric-aggregation"]').disabled);
+  for (const link of await page.getByTestId('nav').locator('a').all()) {
+    const box = await link.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${await link.textContent()} is on screen`);
+  }
   await shot(page, '08-phone');
   assert.deepEqual(errors, []);
   await context.close();

@@ -254,7 +254,9 @@ export function MetricsPage({ email, onLogout }: { email: string; onLogout: () =
     return attributes.filter((a) => (seen.has(a.key) ? false : (seen.add(a.key), true)));
   }, [attributes]);
 
-  const aggregations = info?.aggregations ?? [];
+  // Until the catalogue answers (a shared link opens on the chart), the select shows the
+  // aggregation the chart was drawn with rather than nothing.
+  const aggregations = info?.aggregations ?? (result && result.metric === state.metric ? [state.agg || result.aggregation] : []);
   const unit = result ? valueUnit(result) : null;
 
   return (
@@ -292,7 +294,7 @@ export function MetricsPage({ email, onLogout }: { email: string; onLogout: () =
             {aggregations.map((a, i) => (
               <option value={a} key={a}>
                 {aggregationNames[a] ?? a}
-                {i === 0 ? ' (default)' : ''}
+                {info && i === 0 ? ' (default)' : ''}
               </option>
             ))}
           </select>

@@ -2,7 +2,7 @@
 // who is logged in, and Log out. Pages are plain links: each page reads its state from the URL.
 import type { ComponentChildren } from 'preact';
 
-import './traces.css';
+import './nav.css';
 
 export interface NavPage {
   path: string;
