@@ -16,15 +16,19 @@ fuzz_seconds="${FUZZ_SECONDS:-30}"
 status=0
 
 section() { printf '\n=== %s ===\n' "$*"; }
+# Each stage's temporary files go to a folder of its build, emptied before the stage: the tests
+# that open the embedded store leave without removing their directories (chdb_test_main.cc), and
+# /tmp must not grow by a hundred data directories every run.
+fresh_tmp() { rm -rf "$1/tmp"; mkdir -p "$1/tmp"; printf '%s' "$root/$1/tmp"; }
 
 section "normal build: unit, integration and end-to-end tests"
-ctest --test-dir build --output-on-failure -j "$jobs" || status=1
+TMPDIR="$(fresh_tmp build)" ctest --test-dir build --output-on-failure -j "$jobs" || status=1
 
 section "AddressSanitizer build: everything that does not load the embedded store"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSTACKHOUSE_SANITIZE=address -DSTACKHOUSE_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 TMPDIR="$(fresh_tmp build-asan)" \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE e2e || status=1
 
 # libFuzzer needs clang; only the fuzz targets (and what they link) are built here. (The ASan
@@ -64,7 +68,7 @@ cmake -S . -B build-ubsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build build-ubsan -j "$jobs"
 # The web UI's browser tests (e2e_ui*) are left out here: what they add over the API tests is the
 # page's own script, which no C++ sanitizer sees; the normal build runs them.
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TMPDIR="$(fresh_tmp build-ubsan)" \
   ctest --test-dir build-ubsan --output-on-failure -j "$jobs" -E '^e2e_ui' || status=1
 
 section "summary"
