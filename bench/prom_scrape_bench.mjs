@@ -6,6 +6,10 @@
 // run.
 //
 //   node bench/prom_scrape_bench.mjs [--targets 200] [--interval 15] [--seconds 60] [--scraper-only 1]
+//                                    [--idle-seconds N] [--scraper-alone 0]
+// --idle-seconds measures the idle server over a shorter window than the scraping one (its cost
+// is flat; a window of several minutes is what catches the store's merges); --scraper-alone 0
+// leaves out the last phase.
 //
 // The body: tests/fixtures/receivers/prometheus/node_exporter.prom (a real node-exporter 1.5
 // answer, 505 samples) repeated for three cpus/devices, ~1,500 samples and ~170 KB a target:
@@ -27,6 +31,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const TARGETS = Number(args.targets ?? 200);
 const INTERVAL = Number(args.interval ?? 15);
 const SECONDS = Number(args.seconds ?? 60);
+const IDLE_SECONDS = Number(args['idle-seconds'] ?? SECONDS);
 const bin = process.env.STACKHOUSE_BIN || path.join(root, 'build', 'stackhouse');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,7 +80,7 @@ async function startFixture() {
   return { servers, ports };
 }
 
-async function runServer(scrapeConfig, label) {
+async function runServer(scrapeConfig, label, seconds = SECONDS) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'prom-bench-'));
   fs.writeFileSync(path.join(work, 'config.yaml'), `clickstack:
   hyperdx: {listen: "127.0.0.1:0"}
@@ -100,7 +105,7 @@ ${scrapeConfig}`);
   let rssMax = 0;
   let rssSum = 0;
   let n = 0;
-  while (Date.now() - w0 < SECONDS * 1000) {
+  while (Date.now() - w0 < seconds * 1000) {
     await sleep(1000);
     const r = rssMiB(child.pid);
     rssMax = Math.max(rssMax, r);
@@ -117,7 +122,7 @@ ${scrapeConfig}`);
 const { servers, ports } = await startFixture();
 try {
   if (args['scraper-only'] === undefined) {
-  const idle = await runServer('', 'idle');
+  const idle = await runServer('', 'idle', IDLE_SECONDS);
   const targets = ports.map((p) => `"127.0.0.1:${p}"`).join(', ');
   const busy = await runServer(`prometheusScrape:
   enabled: true
@@ -130,14 +135,14 @@ try {
 `, 'scraping');
   const rate = (TARGETS * samples) / INTERVAL;
   console.log(`prom_scrape_bench: ${TARGETS} targets x ${samples} samples (${(body.length / 1024).toFixed(0)} KiB, ` +
-    `${(gz.length / 1024).toFixed(0)} KiB gzip) every ${INTERVAL}s = ${Math.round(rate)} samples/s, window ${SECONDS}s`);
+    `${(gz.length / 1024).toFixed(0)} KiB gzip) every ${INTERVAL}s = ${Math.round(rate)} samples/s, window ${SECONDS}s (idle ${IDLE_SECONDS}s)`);
   console.log(`  idle:     cpu ${(idle.cpu * 100).toFixed(1)}% of one core, rss avg ${idle.rssAvg.toFixed(0)} MiB, max ${idle.rssMax.toFixed(0)} MiB`);
   console.log(`  scraping: cpu ${(busy.cpu * 100).toFixed(1)}% of one core, rss avg ${busy.rssAvg.toFixed(0)} MiB, max ${busy.rssMax.toFixed(0)} MiB`);
   console.log(`  scraping cost: cpu +${((busy.cpu - idle.cpu) * 100).toFixed(1)}% of one core, ` +
     `memory +${(busy.rssMax - idle.rssMax).toFixed(0)} MiB (max over max)`);
   }
   const alone = path.join(root, 'build/tests/receivers/prometheus/prometheus_scrape_bench');
-  if (fs.existsSync(alone)) {
+  if (args['scraper-alone'] !== '0' && fs.existsSync(alone)) {
     const child = spawn(alone, ['--interval', String(INTERVAL), '--seconds', String(SECONDS), ...ports.map(String)],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
