@@ -909,6 +909,7 @@ void ConfigParser::readRedaction(const Slot& slot, RedactionProcessorConfig& out
       return;
     }
     std::vector<Field> fields;
+    fields.reserve(ruleNames.size());
     for (std::string_view name : ruleNames) {
       fields.push_back({name, [&, name](const Slot& r) {
                           RedactionRuleConfig rule;
