@@ -83,6 +83,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // does not reset the connection before the client has read the answer.
   void lingerClose();
   void drain();
+  void discardBody();
   void watchClose();
   beast::tcp_stream& tcpStream() { return tcpOf(stream_); }
   tcp::socket& socket() { return tcpStream().socket(); }
@@ -91,8 +92,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Read room for a request body, and the most a connection keeps between requests.
   static constexpr size_t kReadRoom = 256 * 1024;
   static constexpr size_t kIdleRoom = 16 * 1024;
+  // The largest body of a request refused from its header that is read and dropped to keep the
+  // connection, rather than closing it.
+  static constexpr uint64_t kDiscardLimit = 256 * 1024;
 
   size_t drained_ = 0;
+  uint64_t discardLeft_ = 0;  // body bytes of a refused request still to read and drop
   std::array<char, 16384> discard_{};
 
   Stream stream_;
@@ -305,7 +310,18 @@ void Session<Stream>::onHeader(beast::error_code ec) {
     if (const auto len = parser_->content_length()) head.contentLength = *len;
     AdmitResult admitted = admit(head);
     if (auto* refusal = std::get_if<Response>(&admitted)) {
-      // Before any 100 Continue: a client that waits for one never sends the body.
+      // A client that sends its body at once (the OpenTelemetry SDKs do) keeps its connection
+      // when the body is small: the body is read after the refusal and dropped, never held, and
+      // the next request reuses the connection instead of opening another. Before any 100
+      // Continue, a client that waits for one never sends its body, so nothing tells where the
+      // next request would start: that connection closes, as does one with a larger or chunked
+      // body.
+      const auto length = parser_->content_length();
+      if (keepAlive_ && length && *length <= kDiscardLimit && !parser_->chunked() &&
+          !beast::iequals(req[bhttp::field::expect], "100-continue")) {
+        discardLeft_ = *length;
+        return write(std::move(*refusal), false);
+      }
       keepAlive_ = false;
       return write(std::move(*refusal), true);
     }
@@ -416,8 +432,29 @@ void Session<Stream>::write(Response response, bool close) {
                      [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
                        if (ec) return self->shutdown();
                        if (close) return self->lingerClose();
+                       if (self->discardLeft_ > 0) return self->discardBody();
                        self->readHeader();
                      });
+}
+
+// The body of a request refused from its header: what came with the header is in buffer_, the
+// rest is read into a scratch buffer and dropped, never past the body (the next request's bytes
+// stay on the socket), within the read timeout.
+template <class Stream>
+void Session<Stream>::discardBody() {
+  const auto buffered = static_cast<uint64_t>(buffer_.size());
+  const uint64_t fromBuffer = std::min(buffered, discardLeft_);
+  buffer_.consume(static_cast<size_t>(fromBuffer));
+  discardLeft_ -= fromBuffer;
+  if (discardLeft_ == 0) return readHeader();
+  tcpStream().expires_after(server_.options().readTimeout);
+  const auto want = static_cast<size_t>(std::min<uint64_t>(discardLeft_, discard_.size()));
+  stream_.async_read_some(net::buffer(discard_.data(), want),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec) return self->shutdown();
+                            self->discardLeft_ -= n;
+                            self->discardBody();
+                          });
 }
 
 template <class Stream>

@@ -232,6 +232,76 @@ TEST(HttpServer, AdmitRefusesFromTheHeaderAndHandsOverWhatItAdmitted) {
   EXPECT_EQ(admitted.load(), 2);
 }
 
+// A request refused from its header whose client sent the body at once (no Expect) keeps the
+// connection: the body is dropped and the next request, pipelined right behind it, is answered.
+// A larger body, or a client that waits for 100 Continue, still closes it.
+TEST(HttpServer, ARefusedRequestWithItsBodyKeepsTheConnection) {
+  ServerOptions options;
+  options.name = "test";
+  std::atomic<int> handled{0};
+  options.admit = [](const RequestHead& head) -> AdmitResult {
+    if (head.contentLength.value_or(0) > 1000) {
+      Response r = textResponse(503, "too big for now");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    return std::unique_ptr<Admission>();
+  };
+  auto server = Server::start(options, [&handled](Request&& req, Respond respond) {
+    ++handled;
+    respond(textResponse(200, "got " + std::to_string(req.body.size())));
+  });
+  ASSERT_TRUE(server.isOk());
+  auto exchange = [&](const std::string& bytes) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server.value()->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    shutdown(fd, SHUT_WR);
+    std::string got;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return got;
+  };
+  // The refused body holds what looks like a request: it must be dropped, not parsed.
+  std::string body = "GET /inside-the-body HTTP/1.1\r\nHost: x\r\n\r\n";
+  body.resize(5000, 'a');
+  const std::string refused =
+      "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+      body;
+  const std::string next = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+  const std::string got = exchange(refused + next);
+  EXPECT_EQ(got.rfind("HTTP/1.1 503", 0), 0u) << got;
+  EXPECT_EQ(got.find("Connection: close"), std::string::npos) << got;
+  const size_t second = got.find("HTTP/1.1 200");
+  ASSERT_NE(second, std::string::npos) << got;
+  EXPECT_NE(got.find("got 3", second), std::string::npos) << got;
+  EXPECT_EQ(got.find("HTTP/1.1", second + 1), std::string::npos) << got;  // nothing else answered
+  EXPECT_EQ(handled.load(), 1);
+
+  // A body over the discard limit: the refusal closes the connection; the next request is not read.
+  std::string large(300 * 1024, 'b');
+  const std::string got2 =
+      exchange("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(large.size()) +
+               "\r\n\r\n" + large + next);
+  EXPECT_EQ(got2.rfind("HTTP/1.1 503", 0), 0u) << got2.substr(0, 200);
+  EXPECT_NE(got2.find("Connection: close"), std::string::npos) << got2.substr(0, 200);
+  EXPECT_EQ(got2.find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(handled.load(), 1);
+
+  // Expect: 100-continue and refused: the body never comes, so the connection closes.
+  const std::string got3 = exchange(
+      "POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+  EXPECT_EQ(got3.rfind("HTTP/1.1 503", 0), 0u) << got3;
+  EXPECT_NE(got3.find("Connection: close"), std::string::npos) << got3;
+  EXPECT_EQ(handled.load(), 1);
+}
+
 TEST(HttpServer, StopWithoutRequests) {
   auto server = startEcho();
   server->stop();
