@@ -37,6 +37,30 @@ std::unique_ptr<Server> startEcho(ServerOptions options = {}) {
   return std::move(server.value());
 }
 
+int connectTo(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  return fd;
+}
+
+// Writes `bytes` on a new connection (and, with `endWrites`, ends the writing side), then reads
+// until the server closes: every answer the server gave, as raw text.
+std::string exchangeRaw(uint16_t port, const std::string& bytes, bool endWrites) {
+  const int fd = connectTo(port);
+  EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  if (endWrites) shutdown(fd, SHUT_WR);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return got;
+}
+
 TEST(HttpServer, AnswersOnAKeptAliveConnection) {
   auto server = startEcho();
   ASSERT_NE(server->port(), 0);
@@ -116,16 +140,6 @@ TEST(HttpServer, ClosesAClientThatSendsHeadersThenNothing) {
   // The connection is closed once the read timeout passes (a slow client gets no more time).
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   EXPECT_EQ(got.find("200"), std::string::npos) << got;
-}
-
-int connectTo(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  return fd;
 }
 
 // A new connection that never sends a byte holds its slot for the read timeout, not for the
@@ -213,19 +227,9 @@ TEST(HttpServer, AdmitRefusesFromTheHeaderAndHandsOverWhatItAdmitted) {
   EXPECT_EQ(refusedEarly.header("retry-after"), "1");
   EXPECT_EQ(admitted.load(), 2);
 
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(server.value()->port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string req = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc";
-  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
-  std::string got;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
-  close(fd);
+  const std::string got = exchangeRaw(
+      server.value()->port(), "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc",
+      /*endWrites=*/false);
   EXPECT_EQ(got.rfind("HTTP/1.1 503", 0), 0u) << got;
   EXPECT_NE(got.find("Retry-After: 1"), std::string::npos) << got;
   EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
@@ -253,20 +257,7 @@ TEST(HttpServer, ARefusedRequestWithItsBodyKeepsTheConnection) {
   });
   ASSERT_TRUE(server.isOk());
   auto exchange = [&](const std::string& bytes) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(server.value()->port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-    shutdown(fd, SHUT_WR);
-    std::string got;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
-    close(fd);
-    return got;
+    return exchangeRaw(server.value()->port(), bytes, /*endWrites=*/true);
   };
   // The refused body holds what looks like a request: it must be dropped, not parsed.
   std::string body = "GET /inside-the-body HTTP/1.1\r\nHost: x\r\n\r\n";
