@@ -145,15 +145,16 @@ Status IngestStack::openPipeline(store::ChdbStore* embeddedStore) {
   const config::Config& config = config_;
   // Every enabled sink, from its factory, with its queue and the sources routed to it.
   std::vector<pipeline::PipelineSink> bound;
+  sinks::SinkContext context{config, {}, nullptr};
+  if (embeddedStore != nullptr) {
+    context.embeddedSink = [embeddedStore] {
+      return std::unique_ptr<pipeline::Sink>(std::make_unique<sinks::ChdbSink>(*embeddedStore));
+    };
+  }
   for (const sinks::SinkFactory& factory : sinks::sinkFactories()) {
     if (!config::sinkEnabled(config, factory.name)) continue;
     const std::string name(factory.name);
-    sinks::SinkContext context{config, nullptr};
-    if (embeddedStore != nullptr) {
-      context.embeddedSink = [embeddedStore] {
-        return std::unique_ptr<pipeline::Sink>(std::make_unique<sinks::ChdbSink>(*embeddedStore));
-      };
-    }
+    context.name = factory.name;
     auto created = factory.create(context);
     if (!created) return withContext("cannot create the sink " + name, created.status());
     // Sends as large as otelConfig.processors.batch says, whatever the number of requests in

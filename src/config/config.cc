@@ -192,29 +192,21 @@ bool anySinkEnabled(const Config& config) {
 }
 
 std::string nothingToSendTo(const Config& config, bool embeddedStore) {
-  const auto& entries = config.otelConfig.exporters.vendors.entries();
-  auto vendorList = [&entries](std::string_view last) {
-    std::string out;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (i > 0) out += i + 1 == entries.size() ? last : ", ";
-      out += entries[i].name;
-    }
-    return out;
-  };
+  std::vector<std::string_view> vendors = sinkNames(config);
+  vendors.erase(vendors.begin());  // clickhouse, named on its own
   if (embeddedStore) {
     std::string out = "otelConfig.exporters.clickhouse is disabled";
-    if (!entries.empty()) {
-      out += entries.size() == 1 ? " and so is " : " and so are ";
-      out += vendorList(" and ");
+    if (!vendors.empty()) {
+      out += vendors.size() == 1 ? " and so is " : " and so are ";
+      out += joinNames(vendors, " and ");
     }
     return out;
   }
-  const std::string vendors = vendorList(" or ");
   std::string out =
       "the collector role (clickstack.enabled: false, or `stackhouse collector`) has no "
       "embedded store; set otelConfig.exporters.clickhouse.endpoint (a remote ClickHouse, with "
       "exporters.clickhouse.enabled)";
-  if (!vendors.empty()) out += " or enable otelConfig.exporters." + vendors;
+  if (!vendors.empty()) out += " or enable otelConfig.exporters." + joinNames(vendors, " or ");
   return out;
 }
 

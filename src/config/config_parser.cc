@@ -112,13 +112,17 @@ std::optional<std::string_view> suggest(std::string_view name,
   return best;
 }
 
-std::string joinNames(const std::vector<std::string_view>& names, std::string_view lastSeparator) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += i + 1 == names.size() ? lastSeparator : std::string_view(", ");
-    out += names[i];
+// `"text" is not <what>; expected a, b or c`, and the closest choice when it looks like a typo.
+std::string notAmong(std::string_view text, std::string_view what,
+                     const std::vector<std::string_view>& choices) {
+  std::string problem =
+      quoted(text) + " is not " + std::string(what) + "; expected " + joinNames(choices, " or ");
+  if (auto near = suggest(text, choices)) {
+    problem += "; did you mean ";
+    problem += *near;
+    problem += "?";
   }
-  return out;
+  return problem;
 }
 
 // yaml-cpp's message for a tab in indentation ("illegal map value") does not mention the tab.
@@ -247,14 +251,7 @@ class SlotReader final : public SectionReader {
       out = std::move(*text);
       return;
     }
-    std::string problem =
-        quoted(*text) + " is not " + std::string(what) + "; expected " + joinNames(choices, " or ");
-    if (auto near = suggest(*text, choices)) {
-      problem += "; did you mean ";
-      problem += *near;
-      problem += "?";
-    }
-    error(problem, {});
+    error(notAmong(*text, what, choices), {});
   }
   void error(std::string_view problem, std::string_view subkey) override {
     parser_.error(slot_.mark, subkey.empty() ? slot_.path : joinPath(slot_.path, subkey), problem);
@@ -521,13 +518,7 @@ void ConfigParser::readSinks(const Slot& slot, std::vector<std::string>& out) {
     }
     const std::string& sink = item.Scalar();
     if (std::find(names.begin(), names.end(), sink) == names.end()) {
-      std::string problem = quoted(item.Scalar()) + " is not a sink; expected " + expectedSink;
-      if (auto near = suggest(item.Scalar(), names)) {
-        problem += "; did you mean ";
-        problem += *near;
-        problem += "?";
-      }
-      error(mark, path, problem);
+      error(mark, path, notAmong(sink, "a sink", names));
       valid = false;
       continue;
     }

@@ -37,4 +37,13 @@ std::string quoted(std::string_view text, size_t maxBytes) {
   return out;
 }
 
+std::string joinNames(const std::vector<std::string_view>& names, std::string_view lastSeparator) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? lastSeparator : std::string_view(", ");
+    out += names[i];
+  }
+  return out;
+}
+
 }  // namespace stackhouse::config

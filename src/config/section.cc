@@ -4,11 +4,11 @@
 
 namespace stackhouse::config {
 
-std::vector<SectionKey> SectionReader::credentialKeys(CredentialConfig& out,
-                                                      std::string_view fileKey) {
-  return {{"existingSecret", [&out](SectionReader& v) { v.string(out.existingSecret); }},
-          {"secretKey", [&out](SectionReader& v) { v.string(out.secretKey); }},
-          {fileKey, [&out](SectionReader& v) { v.string(out.file); }}};
+void SectionReader::addCredentialKeys(std::vector<SectionKey>& keys, CredentialConfig& out,
+                                      std::string_view fileKey) {
+  keys.push_back({"existingSecret", [&out](SectionReader& v) { v.string(out.existingSecret); }});
+  keys.push_back({"secretKey", [&out](SectionReader& v) { v.string(out.secretKey); }});
+  keys.push_back({fileKey, [&out](SectionReader& v) { v.string(out.file); }});
 }
 
 void SectionReader::checkCredential(bool enabled, const CredentialConfig& c,
@@ -68,6 +68,20 @@ void SectionWriter::credential(const CredentialConfig& c, std::string_view fileK
 SectionWriter SectionWriter::nested(std::string_view key) {
   line(key, "");
   return SectionWriter(out_, depth_ + 1);
+}
+
+SectionKey ExporterSection::enabledKey() {
+  return {"enabled", [this](SectionReader& v) { v.boolean(enabled); }};
+}
+
+SectionKey ExporterSection::timeoutKey() {
+  return {"timeout", [this](SectionReader& v) {
+            v.duration(timeout, std::chrono::seconds(1), std::chrono::minutes(5));
+          }};
+}
+
+SectionKey ExporterSection::queueKey() {
+  return {"queue", [this](SectionReader& v) { v.queue(queue); }};
 }
 
 ExporterSections::ExporterSections(const ExporterSections& other) { *this = other; }

@@ -5,14 +5,14 @@
 //   struct AcmeConfig final : config::ExporterSectionOf<AcmeConfig> {
 //     std::string endpoint = "https://intake.acme.example";
 //     void read(config::SectionReader& in) override {
-//       in.map({{"enabled", [&](config::SectionReader& v) { v.boolean(enabled); }},
-//               {"endpoint", [&](config::SectionReader& v) { v.url(endpoint, false); }},
-//               {"queue", [&](config::SectionReader& v) { v.queue(queue); }}});
+//       in.map({enabledKey(),
+//               {"endpoint", [this](config::SectionReader& v) { v.url(endpoint, false); }},
+//               timeoutKey(), queueKey()});
 //     }
 //     void describe(config::SectionWriter& out) const override { ... }
 //     bool operator==(const AcmeConfig&) const = default;
 //   };
-//   const config::ExporterKind kAcme{"acme", [] { return ...make_unique<AcmeConfig>(); }};
+//   const config::ExporterKind kAcme = config::exporterKind<AcmeConfig>("acme");
 //
 // The parser is handed the kinds it knows (parseConfig's `exporters`, the sink registry's list
 // in a stackhouse binary), so the config library never names a vendor.
@@ -102,8 +102,9 @@ class SectionReader {
   // key inside it that the problem is about.
   virtual void error(std::string_view problem, std::string_view subkey = {}) = 0;
 
-  // The keys existingSecret, secretKey and `fileKey` (e.g. apiKeyFile), for a section's map.
-  static std::vector<SectionKey> credentialKeys(CredentialConfig& out, std::string_view fileKey);
+  // Adds the keys existingSecret, secretKey and `fileKey` (e.g. apiKeyFile) to a section's map.
+  static void addCredentialKeys(std::vector<SectionKey>& keys, CredentialConfig& out,
+                                std::string_view fileKey);
   // After the section's map: existingSecret needs secretKey, not both sources, and an enabled
   // sink needs one.
   void checkCredential(bool enabled, const CredentialConfig& c, std::string_view fileKey);
@@ -154,6 +155,16 @@ class ExporterSection {
   // Same kind and every key equal.
   virtual bool equals(const ExporterSection& other) const = 0;
 
+ protected:
+  // The keys every section has, for read()'s map, in the order the section lists them: enabled,
+  // timeout (1s to 5m) and queue.
+  SectionKey enabledKey();
+  SectionKey timeoutKey();
+  SectionKey queueKey();
+
+ public:
+  // The common keys only, for the defaulted comparisons of the sections (which must reach it):
+  // compare two sections through equals(), which knows their type.
   bool operator==(const ExporterSection&) const = default;
 };
 
@@ -179,6 +190,12 @@ struct ExporterKind {
   std::string_view name;
   std::unique_ptr<ExporterSection> (*makeDefault)();
 };
+
+// The kind of section `T`, named `name`.
+template <typename T>
+constexpr ExporterKind exporterKind(std::string_view name) {
+  return {name, [] { return std::unique_ptr<ExporterSection>(std::make_unique<T>()); }};
+}
 
 using ExporterKinds = std::span<const ExporterKind* const>;
 

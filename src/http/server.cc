@@ -432,14 +432,18 @@ void Session<Stream>::write(Response response, bool close) {
                      [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
                        if (ec) return self->shutdown();
                        if (close) return self->lingerClose();
-                       if (self->discardLeft_ > 0) return self->discardBody();
+                       if (self->discardLeft_ > 0) {
+                         // The whole body within one read timeout, as any request's.
+                         self->tcpStream().expires_after(self->server_.options().readTimeout);
+                         return self->discardBody();
+                       }
                        self->readHeader();
                      });
 }
 
 // The body of a request refused from its header: what came with the header is in buffer_, the
 // rest is read into a scratch buffer and dropped, never past the body (the next request's bytes
-// stay on the socket), within the read timeout.
+// stay on the socket), before the deadline write() set (a trickle of bytes does not extend it).
 template <class Stream>
 void Session<Stream>::discardBody() {
   const auto buffered = static_cast<uint64_t>(buffer_.size());
@@ -447,7 +451,6 @@ void Session<Stream>::discardBody() {
   buffer_.consume(static_cast<size_t>(fromBuffer));
   discardLeft_ -= fromBuffer;
   if (discardLeft_ == 0) return readHeader();
-  tcpStream().expires_after(server_.options().readTimeout);
   const auto want = static_cast<size_t>(std::min<uint64_t>(discardLeft_, discard_.size()));
   stream_.async_read_some(net::buffer(discard_.data(), want),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {

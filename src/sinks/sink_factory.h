@@ -19,6 +19,7 @@ namespace stackhouse::sinks {
 // What a factory may use to build its sink. Borrowed for the create() call.
 struct SinkContext {
   const config::Config& config;
+  std::string_view name;  // the sink's (SinkFactory::name)
   // Makes the embedded store's sink; empty when the stack has no embedded store (the collector
   // role). Only the clickhouse sink uses it.
   std::function<std::unique_ptr<pipeline::Sink>()> embeddedSink;
@@ -42,15 +43,20 @@ std::span<const SinkFactory> sinkFactories();
 // The sections of the sinks this build has, for config::parseConfig and loadConfig.
 config::ExporterKinds exporterKinds();
 
-// A factory's own section, as its type.
-template <typename T>
-Result<const T*> sectionOf(const SinkContext& context, const config::ExporterKind& kind) {
-  const T* section = context.config.otelConfig.exporters.vendors.get<T>(kind.name);
-  if (section == nullptr) {
-    return invalidArgument("otelConfig.exporters." + std::string(kind.name) +
-                           ": the configuration was read without this sink's section");
-  }
-  return section;
+// The factory of a vendor sink: its section `T` (named by `kind`) and `make`, which builds the
+// sink from the section and clickstack.secretsDir (where its credential is read).
+template <typename T,
+          Result<std::unique_ptr<pipeline::Sink>> (*make)(const T&, const std::string& secretsDir)>
+SinkFactory vendorFactory(const config::ExporterKind& kind) {
+  return {kind.name, &kind,
+          [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
+            const T* section = context.config.otelConfig.exporters.vendors.get<T>(context.name);
+            if (section == nullptr) {
+              return invalidArgument("otelConfig.exporters." + std::string(context.name) +
+                                     ": the configuration was read without this sink's section");
+            }
+            return make(*section, context.config.clickstack.secretsDir);
+          }};
 }
 
 }  // namespace stackhouse::sinks

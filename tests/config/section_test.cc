@@ -22,16 +22,17 @@ struct AcmeConfig final : ExporterSectionOf<AcmeConfig> {
 
   void read(SectionReader& in) override {
     std::vector<SectionKey> keys{
-        {"enabled", [this](SectionReader& v) { v.boolean(enabled); }},
+        enabledKey(),
         {"endpoint", [this](SectionReader& v) { v.url(endpoint, false); }},
         {"region",
          [this](SectionReader& v) {
            v.oneOf(region, {"north", "south"}, "a region");
          }},
+        // Its own bound, not timeoutKey()'s: a section may narrow the common keys.
         {"timeout", [this](SectionReader& v) { v.duration(timeout, 1s, 60s); }},
         {"maxRequestSize", [this](SectionReader& v) { v.byteSize(maxRequestSize, kKiB); }},
-        {"queue", [this](SectionReader& v) { v.queue(queue); }}};
-    for (auto& k : SectionReader::credentialKeys(key, "keyFile")) keys.push_back(k);
+        queueKey()};
+    SectionReader::addCredentialKeys(keys, key, "keyFile");
     in.map(keys);
     in.checkCredential(enabled, key, "keyFile");
   }
@@ -47,7 +48,7 @@ struct AcmeConfig final : ExporterSectionOf<AcmeConfig> {
   bool operator==(const AcmeConfig&) const = default;
 };
 
-const ExporterKind kAcme{"acme", [] { return std::unique_ptr<ExporterSection>(new AcmeConfig()); }};
+const ExporterKind kAcme = exporterKind<AcmeConfig>("acme");
 const ExporterKind* const kKinds[] = {&kAcme};
 
 std::string errorOf(std::string_view yaml, ExporterKinds kinds) {

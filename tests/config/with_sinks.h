@@ -27,24 +27,15 @@ inline const std::string kTinybird = "tinybird";
 inline const std::string kDatadog = "datadog";
 inline const std::string kLogfire = "logfire";
 
-// A vendor sink's section of a configuration read with them.
-inline sinks::tinybird::TinybirdConfig& tinybird(ExportersConfig& e) {
-  return *e.vendors.get<sinks::tinybird::TinybirdConfig>("tinybird");
+// A vendor sink's section of a configuration read with them (const or not, as `e` is).
+inline auto& tinybird(auto& e) {
+  return *e.vendors.template get<sinks::tinybird::TinybirdConfig>("tinybird");
 }
-inline const sinks::tinybird::TinybirdConfig& tinybird(const ExportersConfig& e) {
-  return *e.vendors.get<sinks::tinybird::TinybirdConfig>("tinybird");
+inline auto& datadog(auto& e) {
+  return *e.vendors.template get<sinks::datadog::DatadogConfig>("datadog");
 }
-inline sinks::datadog::DatadogConfig& datadog(ExportersConfig& e) {
-  return *e.vendors.get<sinks::datadog::DatadogConfig>("datadog");
-}
-inline const sinks::datadog::DatadogConfig& datadog(const ExportersConfig& e) {
-  return *e.vendors.get<sinks::datadog::DatadogConfig>("datadog");
-}
-inline sinks::logfire::LogfireConfig& logfire(ExportersConfig& e) {
-  return *e.vendors.get<sinks::logfire::LogfireConfig>("logfire");
-}
-inline const sinks::logfire::LogfireConfig& logfire(const ExportersConfig& e) {
-  return *e.vendors.get<sinks::logfire::LogfireConfig>("logfire");
+inline auto& logfire(auto& e) {
+  return *e.vendors.template get<sinks::logfire::LogfireConfig>("logfire");
 }
 
 }  // namespace stackhouse::config::test

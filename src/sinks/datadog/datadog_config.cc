@@ -13,14 +13,12 @@ const std::vector<std::string_view>& datadogSites() {
 void DatadogConfig::read(config::SectionReader& in) {
   using config::SectionReader;
   std::vector<config::SectionKey> keys{
-      {"enabled", [this](SectionReader& v) { v.boolean(enabled); }},
+      enabledKey(),
       {"site", [this](SectionReader& v) { v.oneOf(site, datadogSites(), "a Datadog site"); }},
       {"endpoint", [this](SectionReader& v) { v.url(endpoint, /*optional=*/true); }},
-      {"timeout", [this](SectionReader& v) {
-         v.duration(timeout, std::chrono::seconds(1), std::chrono::minutes(5));
-       }}};
-  for (auto& key : SectionReader::credentialKeys(apiKey, "apiKeyFile")) keys.push_back(key);
-  keys.push_back({"queue", [this](SectionReader& v) { v.queue(queue); }});
+      timeoutKey()};
+  SectionReader::addCredentialKeys(keys, apiKey, "apiKeyFile");
+  keys.push_back(queueKey());
   in.map(keys);
   in.checkCredential(enabled, apiKey, "apiKeyFile");
 }
@@ -34,7 +32,6 @@ void DatadogConfig::describe(config::SectionWriter& out) const {
   out.queue(queue);
 }
 
-const config::ExporterKind kDatadogSection{
-    "datadog", [] { return std::unique_ptr<config::ExporterSection>(new DatadogConfig()); }};
+const config::ExporterKind kDatadogSection = config::exporterKind<DatadogConfig>("datadog");
 
 }  // namespace stackhouse::sinks::datadog

@@ -456,12 +456,7 @@ Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const DatadogConfig& con
 }
 
 SinkFactory datadogFactory() {
-  return {kDatadogSection.name, &kDatadogSection,
-          [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
-            auto section = sectionOf<DatadogConfig>(context, kDatadogSection);
-            if (!section) return section.status();
-            return makeDatadogSink(*section.value(), context.config.clickstack.secretsDir);
-          }};
+  return vendorFactory<DatadogConfig, makeDatadogSink>(kDatadogSection);
 }
 
 }  // namespace stackhouse::sinks::datadog

@@ -7,7 +7,7 @@ namespace stackhouse::sinks::logfire {
 void LogfireConfig::read(config::SectionReader& in) {
   using config::SectionReader;
   std::vector<config::SectionKey> keys{
-      {"enabled", [this](SectionReader& v) { v.boolean(enabled); }},
+      enabledKey(),
       {"region",
        [this](SectionReader& v) {
          auto text = v.scalar("us or eu");
@@ -20,14 +20,11 @@ void LogfireConfig::read(config::SectionReader& in) {
          region = std::move(*text);
        }},
       {"endpoint", [this](SectionReader& v) { v.url(endpoint, /*optional=*/true); }},
-      {"timeout",
-       [this](SectionReader& v) {
-         v.duration(timeout, std::chrono::seconds(1), std::chrono::minutes(5));
-       }},
+      timeoutKey(),
       {"maxRequestSize",
        [this](SectionReader& v) { v.byteSize(maxRequestSize, 64 * config::kKiB); }}};
-  for (auto& key : SectionReader::credentialKeys(token, "tokenFile")) keys.push_back(key);
-  keys.push_back({"queue", [this](SectionReader& v) { v.queue(queue); }});
+  SectionReader::addCredentialKeys(keys, token, "tokenFile");
+  keys.push_back(queueKey());
   in.map(keys);
   in.checkCredential(enabled, token, "tokenFile");
 }
@@ -42,7 +39,6 @@ void LogfireConfig::describe(config::SectionWriter& out) const {
   out.queue(queue);
 }
 
-const config::ExporterKind kLogfireSection{
-    "logfire", [] { return std::unique_ptr<config::ExporterSection>(new LogfireConfig()); }};
+const config::ExporterKind kLogfireSection = config::exporterKind<LogfireConfig>("logfire");
 
 }  // namespace stackhouse::sinks::logfire

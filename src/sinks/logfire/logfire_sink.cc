@@ -205,12 +205,7 @@ Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const LogfireConfig& con
 }
 
 SinkFactory logfireFactory() {
-  return {kLogfireSection.name, &kLogfireSection,
-          [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
-            auto section = sectionOf<LogfireConfig>(context, kLogfireSection);
-            if (!section) return section.status();
-            return makeLogfireSink(*section.value(), context.config.clickstack.secretsDir);
-          }};
+  return vendorFactory<LogfireConfig, makeLogfireSink>(kLogfireSection);
 }
 
 }  // namespace stackhouse::sinks::logfire

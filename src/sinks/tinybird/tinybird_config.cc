@@ -36,10 +36,10 @@ std::function<void(config::SectionReader&)> datasource(std::string& name) {
 void TinybirdConfig::read(config::SectionReader& in) {
   using config::SectionReader;
   TinybirdDatasources& d = datasources;
-  std::vector<config::SectionKey> keys{
-      {"enabled", [this](SectionReader& v) { v.boolean(enabled); }},
-      {"endpoint", [this](SectionReader& v) { v.url(endpoint, /*optional=*/false); }}};
-  for (auto& key : SectionReader::credentialKeys(token, "tokenFile")) keys.push_back(key);
+  std::vector<config::SectionKey> keys{enabledKey(), {"endpoint", [this](SectionReader& v) {
+                                                        v.url(endpoint, /*optional=*/false);
+                                                      }}};
+  SectionReader::addCredentialKeys(keys, token, "tokenFile");
   keys.push_back({"datasources", [&d](SectionReader& v) {
                     v.map({{"logs", datasource(d.logs)},
                            {"traces", datasource(d.traces)},
@@ -50,9 +50,7 @@ void TinybirdConfig::read(config::SectionReader& in) {
                            {"summary", datasource(d.summary)}});
                   }});
   keys.push_back({"wait", [this](SectionReader& v) { v.boolean(wait); }});
-  keys.push_back({"timeout", [this](SectionReader& v) {
-                    v.duration(timeout, std::chrono::seconds(1), std::chrono::minutes(5));
-                  }});
+  keys.push_back(timeoutKey());
   keys.push_back({"maxRequestSize", [this](SectionReader& v) {
                     v.byteSize(maxRequestSize, 64 * config::kKiB);
                     if (maxRequestSize > 100 * config::kMiB) {
@@ -60,7 +58,7 @@ void TinybirdConfig::read(config::SectionReader& in) {
                           "is above 100Mi, the largest request the Events API takes on any plan");
                     }
                   }});
-  keys.push_back({"queue", [this](SectionReader& v) { v.queue(queue); }});
+  keys.push_back(queueKey());
   in.map(keys);
   in.checkCredential(enabled, token, "tokenFile");
 }
@@ -83,7 +81,6 @@ void TinybirdConfig::describe(config::SectionWriter& out) const {
   out.queue(queue);
 }
 
-const config::ExporterKind kTinybirdSection{
-    "tinybird", [] { return std::unique_ptr<config::ExporterSection>(new TinybirdConfig()); }};
+const config::ExporterKind kTinybirdSection = config::exporterKind<TinybirdConfig>("tinybird");
 
 }  // namespace stackhouse::sinks::tinybird

@@ -173,12 +173,7 @@ Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(const TinybirdConfig& c
 }
 
 SinkFactory tinybirdFactory() {
-  return {kTinybirdSection.name, &kTinybirdSection,
-          [](const SinkContext& context) -> Result<std::unique_ptr<pipeline::Sink>> {
-            auto section = sectionOf<TinybirdConfig>(context, kTinybirdSection);
-            if (!section) return section.status();
-            return makeTinybirdSink(*section.value(), context.config.clickstack.secretsDir);
-          }};
+  return vendorFactory<TinybirdConfig, makeTinybirdSink>(kTinybirdSection);
 }
 
 }  // namespace stackhouse::sinks::tinybird
