@@ -220,9 +220,16 @@ Status IngestStack::openPipeline(store::ChdbStore* embeddedStore) {
 
 Status IngestStack::openReceivers(uint16_t adminPort) {
   const config::Config& config = config_;
-  auto scrapes = receivers::prometheus::ScrapeReceiver::create(config, *pipeline_, adminPort);
-  if (!scrapes) return withContext("cannot start Prometheus scraping", scrapes.status());
-  scrapes_ = std::move(scrapes.value());
+  for (const receivers::ReceiverFactory& factory : receivers::receiverFactories()) {
+    const config::Section* section = config.receivers.find(factory.name);
+    const std::string what = "cannot start the receiver " + std::string(factory.name);
+    if (section == nullptr) {
+      return withContext(what, invalidArgument("the configuration was read without its section"));
+    }
+    auto made = factory.create({config, *section, *pipeline_, *memoryLimiter_, adminPort});
+    if (!made) return withContext(what, made.status());
+    receivers_.push_back({&factory, std::move(made.value())});
+  }
 
   const config::OtlpReceiverConfig& otlp = config.otelConfig.receivers.otlp;
   if (!otlp.auth.existingSecret.empty()) {
@@ -268,8 +275,10 @@ Status IngestStack::startReceivers() {
   if (!otlpGrpc) return withContext("cannot start otlp-grpc", otlpGrpc.status());
   otlpGrpc_ = std::move(otlpGrpc.value());
 
-  if (Status started = scrapes_->start(); !started.isOk()) {
-    return withContext("cannot start Prometheus scraping", started);
+  for (const OwnReceiver& own : receivers_) {
+    if (Status started = own.receiver->start(); !started.isOk()) {
+      return withContext("cannot start the receiver " + std::string(own.factory->name), started);
+    }
   }
   return Status::ok();
 }
@@ -277,10 +286,20 @@ Status IngestStack::startReceivers() {
 void IngestStack::stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (scrapes_) scrapes_->stop();
+  for (const OwnReceiver& own : receivers_) own.receiver->stop();
   if (pipeline_) pipeline_->stop();
   if (otlpGrpc_) otlpGrpc_->stop(std::chrono::milliseconds(500));
   if (otlpServer_) otlpServer_->stop(std::chrono::milliseconds(500));
+}
+
+std::vector<IngestStack::StateRoute> IngestStack::stateRoutes() const {
+  std::vector<StateRoute> routes;
+  for (const OwnReceiver& own : receivers_) {
+    if (!own.factory->statePath.empty()) {
+      routes.push_back({own.factory->statePath, own.receiver.get()});
+    }
+  }
+  return routes;
 }
 
 void IngestStack::addListeners(log::Fields& fields) const {

@@ -27,7 +27,7 @@
 #include "processors/redaction/redactor.h"
 #include "receivers/otlp/grpc_receiver.h"
 #include "receivers/otlp/http_receiver.h"
-#include "receivers/prometheus/scrape_receiver.h"
+#include "receivers/receiver_factory.h"
 #include "web/admin_handler.h"
 
 namespace stackhouse::store {
@@ -69,17 +69,23 @@ class IngestStack {
   IngestStack& operator=(const IngestStack&) = delete;
   ~IngestStack();
 
-  // Starts the OTLP/HTTP and OTLP/gRPC listeners and the Prometheus scrapes. Once, after open().
+  // Starts the OTLP/HTTP and OTLP/gRPC listeners and the registry's receivers (Prometheus
+  // scraping). Once, after open().
   Status startReceivers();
 
-  // Reverse order of start: scraping stops, then the pipeline (every appended request is
-  // answered, each worker sends what it holds once, the rest stays queued; requests arriving
-  // meanwhile get a retryable 503), then the OTLP listeners after a moment to write their answers.
-  // Idempotent.
+  // Reverse order of start: the registry's receivers stop, then the pipeline (every appended
+  // request is answered, each worker sends what it holds once, the rest stays queued; requests
+  // arriving meanwhile get a retryable 503), then the OTLP listeners after a moment to write their
+  // answers. Idempotent.
   void stop();
 
-  // The scrape targets' state (GET /api/v1/scrape/targets where a role serves an API).
-  const receivers::prometheus::ScrapeReceiver& scrapes() const { return *scrapes_; }
+  // The registry's receivers (receivers/receiver_factory.h): each one's state route, for a role
+  // that serves the API (GET /api/v1/scrape/targets).
+  struct StateRoute {
+    std::string_view path;
+    const receivers::Receiver* receiver;
+  };
+  std::vector<StateRoute> stateRoutes() const;
   // The bound OTLP ports (the chosen ones for port 0); 0 before startReceivers().
   uint16_t otlpHttpPort() const { return otlpServer_ ? otlpServer_->port() : 0; }
   uint16_t otlpGrpcPort() const { return otlpGrpc_ ? otlpGrpc_->port() : 0; }
@@ -99,7 +105,11 @@ class IngestStack {
   std::unique_ptr<redaction::Redactor> redactor_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<pipeline::MemoryLimiter> memoryLimiter_;
-  std::unique_ptr<receivers::prometheus::ScrapeReceiver> scrapes_;
+  struct OwnReceiver {
+    const receivers::ReceiverFactory* factory;
+    std::unique_ptr<receivers::Receiver> receiver;
+  };
+  std::vector<OwnReceiver> receivers_;
   receivers::OtlpHttpOptions otlpOptions_;
   std::unique_ptr<receivers::OtlpHttpReceiver> otlpReceiver_;
   std::unique_ptr<http::Server> otlpServer_;

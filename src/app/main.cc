@@ -31,6 +31,7 @@
 #include "common/thread_name.h"
 #include "config/config.h"
 #include "config/validate.h"
+#include "receivers/receiver_factory.h"
 #include "sinks/sink_factory.h"
 #include "stackdump/stackdump.h"
 
@@ -44,10 +45,15 @@ namespace {
   _exit(code);
 }
 
+// The sections of every sink and receiver this build has.
+stackhouse::config::SectionKinds sectionKinds() {
+  return stackhouse::receivers::sectionKinds(stackhouse::sinks::exporterKinds());
+}
+
 stackhouse::config::Config loadConfig(const std::string& path, const std::string& dataDir) {
-  stackhouse::config::Config config =
-      path.empty() ? stackhouse::config::defaultConfig(stackhouse::sinks::exporterKinds())
-                   : stackhouse::config::loadConfig(path, stackhouse::sinks::exporterKinds());
+  stackhouse::config::Config config = path.empty()
+                                          ? stackhouse::config::defaultConfig(sectionKinds())
+                                          : stackhouse::config::loadConfig(path, sectionKinds());
   if (!dataDir.empty()) config.clickstack.dataDir = dataDir;
   return config;
 }
@@ -114,7 +120,7 @@ int main(int argc, char** argv) {
   if (validate->parsed()) {
     // Reads the file as `run` would and reports; no listener, store or thread is started.
     const stackhouse::config::Validation v =
-        stackhouse::config::validateConfigFile(configPath, stackhouse::sinks::exporterKinds());
+        stackhouse::config::validateConfigFile(configPath, sectionKinds());
     std::fprintf(v.valid ? stdout : stderr, "%s\n", v.text.c_str());
     leave(v.valid ? 0 : 1);
   }

@@ -202,11 +202,13 @@ int runStack(const config::Config& config) {
   api.add("POST", "/api/v1/search/tail", tails.route());
   web::addTraceRoutes(api, *queries.value());
   web::addMetricRoutes(api, *queries.value());
-  // Prometheus scraping's targets' state.
-  api.add("GET", "/api/v1/scrape/targets",
-          [&scrapes = ingest.value()->scrapes()](http::Request&&, http::Respond respond) {
-            respond(http::Response{200, "application/json", scrapes.targetsJson(), {}});
-          });
+  // The receivers' state (Prometheus scraping's targets).
+  for (const IngestStack::StateRoute& route : ingest.value()->stateRoutes()) {
+    api.add("GET", std::string(route.path),
+            [receiver = route.receiver](http::Request&&, http::Respond respond) {
+              respond(http::Response{200, "application/json", receiver->stateJson(), {}});
+            });
+  }
   api.setFallback(web::staticRoute(web::uiAssets()));
   // Saved searches, dashboards, alerts.
   auto library = LibraryServices::create(config.clickstack.dataDir, api, auth, *queries.value());

@@ -33,78 +33,6 @@ std::string stringList(const std::vector<std::string>& items) {
   return out;
 }
 
-void describeCredential(std::string& out, int depth, const ScrapeCredentialConfig& c,
-                        std::string_view fileKey) {
-  if (!c.file.empty())
-    line(out, depth, std::string(fileKey) + ": " + quoted(c.file, std::string::npos));
-  if (!c.existingSecret.empty()) {
-    line(out, depth, "existingSecret: " + quoted(c.existingSecret, std::string::npos));
-    line(out, depth, "secretKey: " + quoted(c.secretKey, std::string::npos));
-  }
-}
-
-void describePrometheusScrape(std::string& out, const PrometheusScrapeConfig& p) {
-  line(out, 0, "prometheusScrape:");
-  line(out, 1, "enabled: " + boolText(p.enabled));
-  line(out, 1, "self: " + boolText(p.self));
-  line(out, 1, "scrapeInterval: " + formatDuration(p.scrapeInterval));
-  line(out, 1, "scrapeTimeout: " + formatDuration(p.scrapeTimeout));
-  line(out, 1, "bodySizeLimit: " + formatByteSize(p.bodySizeLimit));
-  line(out, 1, "maxConcurrentScrapes: " + std::to_string(p.maxConcurrentScrapes));
-  if (p.scrapeJobs.empty()) {
-    line(out, 1, "scrapeJobs: []");
-    return;
-  }
-  line(out, 1, "scrapeJobs:");
-  for (const ScrapeJobConfig& j : p.scrapeJobs) {
-    line(out, 2, "- jobName: " + quoted(j.jobName, std::string::npos));
-    if (j.scrapeInterval.count() != 0) {
-      line(out, 3, "scrapeInterval: " + formatDuration(j.scrapeInterval));
-    }
-    if (j.scrapeTimeout.count() != 0)
-      line(out, 3, "scrapeTimeout: " + formatDuration(j.scrapeTimeout));
-    line(out, 3, "metricsPath: " + quoted(j.metricsPath, std::string::npos));
-    line(out, 3, "scheme: " + j.scheme);
-    if (!j.params.empty()) {
-      line(out, 3, "params:");
-      for (const auto& [name, values] : j.params) {
-        line(out, 4, quoted(name, std::string::npos) + ": " + stringList(values));
-      }
-    }
-    line(out, 3, "honorLabels: " + boolText(j.honorLabels));
-    line(out, 3, "honorTimestamps: " + boolText(j.honorTimestamps));
-    line(out, 3, "targets: " + stringList(j.targets));
-    if (!j.labels.empty()) {
-      line(out, 3, "labels:");
-      for (const auto& [name, value] : j.labels) {
-        line(out, 4, name + ": " + quoted(value, std::string::npos));
-      }
-    }
-    line(out, 3, "sampleLimit: " + std::to_string(j.sampleLimit));
-    line(out, 3, "labelLimit: " + std::to_string(j.labelLimit));
-    line(out, 3, "labelNameLengthLimit: " + std::to_string(j.labelNameLengthLimit));
-    line(out, 3, "labelValueLengthLimit: " + std::to_string(j.labelValueLengthLimit));
-    if (j.bodySizeLimit != 0) line(out, 3, "bodySizeLimit: " + formatByteSize(j.bodySizeLimit));
-    if (!j.basicAuth.username.empty()) {
-      line(out, 3, "basicAuth:");
-      line(out, 4, "username: " + quoted(j.basicAuth.username, std::string::npos));
-      describeCredential(out, 4, j.basicAuth.password, "passwordFile");
-    }
-    if (!j.bearerToken.empty()) {
-      line(out, 3, "bearerToken:");
-      describeCredential(out, 4, j.bearerToken, "file");
-    }
-    if (j.scheme == "https") {
-      line(out, 3, "tls:");
-      line(out, 4, "caFile: " + quoted(j.tls.caFile, std::string::npos));
-      line(out, 4, "certFile: " + quoted(j.tls.certFile, std::string::npos));
-      line(out, 4, "keyFile: " + quoted(j.tls.keyFile, std::string::npos));
-      line(out, 4, "serverName: " + quoted(j.tls.serverName, std::string::npos));
-      line(out, 4, "insecureSkipVerify: " + boolText(j.tls.insecureSkipVerify));
-    }
-  }
-}
-
 void describeRedaction(std::string& out, const RedactionProcessorConfig& r) {
   line(out, 2, "redaction:");
   line(out, 3, "enabled: " + boolText(r.enabled));
@@ -154,13 +82,14 @@ const std::vector<std::string_view>& redactionRuleNames() {
   return names;
 }
 
-Config defaultConfig(ExporterKinds exporters) {
+Config defaultConfig(const SectionKinds& kinds) {
   Config config;
-  config.otelConfig.exporters.vendors = ExporterSections::defaults(exporters);
+  config.otelConfig.exporters.vendors = ExporterSections::defaults(kinds.exporters);
+  config.receivers = ReceiverSections::defaults(kinds.receivers);
   // The deployment docs' defaults: traces, metrics and the Kubernetes sources to every sink (the
   // vendors first, as their values file lists them), logs and scrapes to clickhouse alone.
   std::vector<std::string> every;
-  for (const ExporterKind* kind : exporters) every.emplace_back(kind->name);
+  for (const ExporterKind* kind : kinds.exporters) every.emplace_back(kind->name);
   every.emplace_back(kClickhouseSink);
   RoutingConfig& r = config.otelConfig.routing;
   r.traces = r.metrics = r.k8sMetrics = r.k8sEvents = every;
@@ -357,7 +286,10 @@ std::string describeConfig(const Config& config) {
            ", engineLimitMiB: " + std::to_string(otel.processors.memoryLimiter.engineLimitMiB) +
            "}");
   describeRedaction(out, otel.processors.redaction);
-  describePrometheusScrape(out, config.prometheusScrape);
+  for (const auto& [name, section] : config.receivers.entries()) {
+    SectionWriter writer = SectionWriter(out, 0).nested(name);
+    section->describe(writer);
+  }
   return out;
 }
 

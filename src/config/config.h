@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "config/endpoint.h"
-#include "config/prometheus_scrape_config.h"
 #include "config/section.h"
 #include "config/units.h"
 
@@ -320,22 +319,26 @@ struct OtelConfig {
 struct Config {
   ClickstackConfig clickstack;
   OtelConfig otelConfig;
-  PrometheusScrapeConfig prometheusScrape;
+  // The receivers' own top-level sections (prometheusScrape), in their kinds' order; each read
+  // and printed by its receiver's code (section.h).
+  ReceiverSections receivers;
 
   bool operator==(const Config&) const = default;
 };
 
 // Every default; the same as parsing an empty file with the same kinds.
-Config defaultConfig(ExporterKinds exporters = {});
+Config defaultConfig(const SectionKinds& kinds = {});
 
-// Parses a whole file's text. fileName only labels messages. `exporters` are the vendor sinks
-// whose sections (otelConfig.exporters.<name>) and names (otelConfig.routing) are known; any
-// other name is an error. Empty text (or only comments) gives the defaults; a missing key keeps
-// its default. Throws ConfigError listing every error found.
-Config parseConfig(std::string_view yaml, std::string_view fileName, ExporterKinds exporters = {});
+// Parses a whole file's text. fileName only labels messages. `kinds.exporters` are the vendor
+// sinks whose sections (otelConfig.exporters.<name>) and names (otelConfig.routing) are known,
+// `kinds.receivers` the receivers whose top-level sections are; any other name is an error. Empty
+// text (or only comments) gives the defaults; a missing key keeps its default. Throws ConfigError
+// listing every error found.
+Config parseConfig(std::string_view yaml, std::string_view fileName,
+                   const SectionKinds& kinds = {});
 
 // Reads and parses the file at path; ConfigError also when it cannot be read.
-Config loadConfig(const std::string& path, ExporterKinds exporters = {});
+Config loadConfig(const std::string& path, const SectionKinds& kinds = {});
 
 // Every sink the configuration knows: clickhouse, then the vendor sinks in their kinds' order.
 std::vector<std::string_view> sinkNames(const Config& config);

@@ -142,8 +142,8 @@ std::string tabHint(std::string_view yaml, const YAML::Mark& mark) {
 
 class ConfigParser {
  public:
-  ConfigParser(std::string_view fileName, ExporterKinds exporters)
-      : fileName_(fileName), exporters_(exporters) {}
+  ConfigParser(std::string_view fileName, const SectionKinds& kinds)
+      : fileName_(fileName), kinds_(kinds) {}
 
   Config parse(std::string_view yaml);
 
@@ -176,7 +176,8 @@ class ConfigParser {
   // The scalar's text, or an error naming `expected` when the node is a map, list or null.
   std::optional<std::string> scalar(const Slot& slot, std::string_view expected);
   bool readBool(const Slot& slot, bool& out);
-  void readPath(const Slot& slot, std::string& out);
+  // A non-empty path without a NUL byte; `what` names it in messages.
+  void readPath(const Slot& slot, std::string& out, std::string_view what = "a directory path");
   // Any string, empty included (names, e-mail addresses, secret names).
   void readString(const Slot& slot, std::string& out);
   void readQuery(const Slot& slot, QueryConfig& out);
@@ -191,11 +192,9 @@ class ConfigParser {
   void readQueue(const Slot& slot, QueueConfig& out);
   void checkListeners(const Config& config);
   void checkQueueBudget(const Config& config);
-  // prometheusScrape (prometheus_scrape_config.h).
-  void readPrometheusScrape(const Slot& slot, PrometheusScrapeConfig& out);
-  void readScrapeJob(const Slot& slot, ScrapeJobConfig& out, const PrometheusScrapeConfig& scrape);
-  void readScrapeCredential(const Slot& slot, ScrapeCredentialConfig& out, bool withFile,
-                            std::string_view fileKey);
+
+  // The reader of a section owned by a sink or a receiver (section.h).
+  std::function<void(const Slot&)> ownSection(Section& section);
 
   std::string location(const YAML::Mark& mark) const;
   void error(const YAML::Mark& mark, std::string_view path, std::string_view problem);
@@ -203,7 +202,7 @@ class ConfigParser {
   friend class SlotReader;
 
   std::string fileName_;
-  ExporterKinds exporters_;
+  SectionKinds kinds_;
   std::vector<std::string> errors_;
   size_t moreErrors_ = 0;
   // Where each listener endpoint was set in the file, to point collision errors at it.
@@ -212,8 +211,8 @@ class ConfigParser {
   std::optional<Slot> clickhouseSection_;  // otelConfig.exporters.clickhouse, when present
 };
 
-// A vendor sink's section (section.h) read through the parser: the same checks, the same
-// messages, the same list of errors as every other key.
+// A sink's or a receiver's own section (section.h) read through the parser: the same checks, the
+// same messages, the same list of errors as every other key.
 class SlotReader final : public SectionReader {
  public:
   SlotReader(ConfigParser& parser, const Slot& slot) : parser_(parser), slot_(slot) {}
@@ -223,13 +222,22 @@ class SlotReader final : public SectionReader {
   void map(const std::vector<SectionKey>& keys) override {
     std::vector<ConfigParser::Field> fields;
     fields.reserve(keys.size());
+    std::vector<std::pair<const SectionKey*, Slot>> later;
     for (const SectionKey& key : keys) {
-      fields.push_back({key.name, [this, &key](const Slot& value) {
+      fields.push_back({key.name, [this, &key, &later](const Slot& value) {
+                          if (key.afterOthers) {
+                            later.emplace_back(&key, value);
+                            return;
+                          }
                           SlotReader reader(parser_, value);
                           key.read(reader);
                         }});
     }
     parser_.readMap(slot_, fields);
+    for (const auto& [key, value] : later) {
+      SlotReader reader(parser_, value);
+      key->read(reader);
+    }
   }
   std::optional<std::string> scalar(std::string_view expected) override {
     return parser_.scalar(slot_, expected);
@@ -253,6 +261,48 @@ class SlotReader final : public SectionReader {
     }
     error(notAmong(*text, what, choices), {});
   }
+  void filePath(std::string& out) override { parser_.readPath(slot_, out, "a file path"); }
+  void count(uint32_t& out, uint32_t min, uint32_t max) override {
+    parser_.readRowCount(slot_, out, min, max);
+  }
+  void stringList(std::vector<std::string>& out, std::string_view what) override {
+    parser_.readStringList(slot_, out, what);
+  }
+  void list(std::string_view expected, const std::function<void(SectionReader&)>& item) override {
+    if (slot_.node.IsNull()) return;
+    if (!slot_.node.IsSequence()) {
+      error("expected " + std::string(expected) + "; got " + describeNode(slot_.node), {});
+      return;
+    }
+    size_t index = 0;
+    for (const auto& node : slot_.node) {
+      const Slot s{node, node.IsNull() ? slot_.mark : node.Mark(),
+                   slot_.path + "[" + std::to_string(index++) + "]"};
+      SlotReader reader(parser_, s);
+      item(reader);
+    }
+  }
+  void entries(std::string_view expected,
+               const std::function<void(const std::string&, SectionReader&)>& entry) override {
+    if (slot_.node.IsNull()) return;
+    if (!slot_.node.IsMap()) {
+      error("expected " + std::string(expected) + "; got " + describeNode(slot_.node), {});
+      return;
+    }
+    for (const auto& kv : slot_.node) {
+      if (!kv.first.IsScalar()) {
+        parser_.error(kv.first.Mark(), slot_.path,
+                      "a key must be a name; got " + describeNode(kv.first));
+        continue;
+      }
+      const std::string& name = kv.first.Scalar();
+      const Slot s{kv.second, kv.first.Mark(), joinPath(slot_.path, name)};
+      SlotReader reader(parser_, s);
+      entry(name, reader);
+    }
+  }
+  bool isList() const override { return slot_.node.IsSequence(); }
+  int line() const override { return slot_.mark.line + 1; }
   void error(std::string_view problem, std::string_view subkey) override {
     parser_.error(slot_.mark, subkey.empty() ? slot_.path : joinPath(slot_.path, subkey), problem);
   }
@@ -261,6 +311,13 @@ class SlotReader final : public SectionReader {
   ConfigParser& parser_;
   const Slot& slot_;
 };
+
+std::function<void(const Slot&)> ConfigParser::ownSection(Section& section) {
+  return [this, &section](const Slot& s) {
+    SlotReader reader(*this, s);
+    section.read(reader);
+  };
+}
 
 std::string ConfigParser::location(const YAML::Mark& mark) const {
   // yaml-cpp marks are 0-based; editors count from 1. yaml-cpp's "no position" mark (-1) is
@@ -294,7 +351,7 @@ Config ConfigParser::parse(std::string_view yaml) {
   }
   // Empty documents (a leading or trailing ---) are harmless; a second real one is ambiguous.
   std::erase_if(documents, [](const YAML::Node& d) { return d.IsNull(); });
-  Config config = defaultConfig(exporters_);
+  Config config = defaultConfig(kinds_);
   if (documents.size() > 1) {
     error(documents[1].Mark(), "", "a second YAML document; the file must hold one");
   } else if (documents.size() == 1) {
@@ -404,13 +461,14 @@ bool ConfigParser::readBool(const Slot& slot, bool& out) {
   return false;
 }
 
-void ConfigParser::readPath(const Slot& slot, std::string& out) {
-  auto text = scalar(slot, "a directory path");
+void ConfigParser::readPath(const Slot& slot, std::string& out, std::string_view what) {
+  auto text = scalar(slot, what);
   if (!text) return;
   if (text->empty()) {
-    error(slot.mark, slot.path, "expected a directory path; got \"\"");
+    error(slot.mark, slot.path, "expected " + std::string(what) + "; got \"\"");
   } else if (text->find('\0') != std::string::npos) {
-    error(slot.mark, slot.path, quoted(*text) + " contains a NUL byte; expected a directory path");
+    error(slot.mark, slot.path,
+          quoted(*text) + " contains a NUL byte; expected " + std::string(what));
   } else {
     out = std::move(*text);
   }
@@ -498,7 +556,7 @@ void ConfigParser::readByteSize(const Slot& slot, uint64_t& out, uint64_t min) {
 
 void ConfigParser::readSinks(const Slot& slot, std::vector<std::string>& out) {
   std::vector<std::string_view> names{kClickhouseSink};
-  for (const ExporterKind* kind : exporters_) names.push_back(kind->name);
+  for (const ExporterKind* kind : kinds_.exporters) names.push_back(kind->name);
   const std::string expectedSink = joinNames(names, " or ");
   if (!slot.node.IsSequence()) {
     error(slot.mark, slot.path,
@@ -601,10 +659,14 @@ void ConfigParser::readQueue(const Slot& slot, QueueConfig& out) {
 }
 
 void ConfigParser::readRoot(const Slot& slot, Config& config) {
-  readMap(slot, {{"clickstack", [&](const Slot& s) { readClickstack(s, config.clickstack); }},
-                 {"otelConfig", [&](const Slot& s) { readOtelConfig(s, config.otelConfig); }},
-                 {"prometheusScrape",
-                  [&](const Slot& s) { readPrometheusScrape(s, config.prometheusScrape); }}});
+  std::vector<Field> sections{
+      {"clickstack", [&](const Slot& s) { readClickstack(s, config.clickstack); }},
+      {"otelConfig", [&](const Slot& s) { readOtelConfig(s, config.otelConfig); }}};
+  // Each receiver reads its own top-level section.
+  for (auto& [name, section] : config.receivers.entries()) {
+    sections.push_back({name, ownSection(*section)});
+  }
+  readMap(slot, sections);
 }
 
 void ConfigParser::readClickstack(const Slot& slot, ClickstackConfig& out) {
@@ -792,11 +854,7 @@ void ConfigParser::readExporters(const Slot& slot, ExportersConfig& out) {
   std::vector<Field> sections{{kClickhouseSink, readClickhouse}};
   // Each vendor sink reads its own section (its folder's ExporterSection::read).
   for (auto& [name, section] : out.vendors.entries()) {
-    ExporterSection& own = *section;
-    sections.push_back({name, [this, &own](const Slot& s) {
-                          SlotReader reader(*this, s);
-                          own.read(reader);
-                        }});
+    sections.push_back({name, ownSection(*section)});
   }
   readMap(slot, sections);
 }
@@ -1235,297 +1293,13 @@ void ConfigParser::readPersistence(const Slot& slot, PersistenceConfig& out) {
                   }}});
 }
 
-namespace {
-bool isLabelName(std::string_view n) {
-  if (n.empty()) return false;
-  for (size_t i = 0; i < n.size(); ++i) {
-    const char c = n[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-// host:port: a DNS name or an IPv4 address, or [IPv6]; a port of 1..65535; nothing else (no
-// scheme, path or query: those are the job's scheme, metricsPath and params).
-bool isScrapeTarget(std::string_view t) {
-  const size_t colon = t.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  std::string_view host = t.substr(0, colon);
-  std::string_view port = t.substr(colon + 1);
-  if (port.empty() || port.size() > 5) return false;
-  uint32_t n = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (n == 0 || n > 65535) return false;
-  if (host.front() == '[') {
-    if (host.back() != ']' || host.size() < 3) return false;
-    for (char c : host.substr(1, host.size() - 2)) {
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-            c == ':' || c == '.'))
-        return false;
-    }
-    return true;
-  }
-  if (host.size() > 253) return false;
-  for (char c : host) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-          c == '.' || c == '_'))
-      return false;
-  }
-  return true;
-}
 }  // namespace
 
-void ConfigParser::readScrapeCredential(const Slot& slot, ScrapeCredentialConfig& out,
-                                        bool withFile, std::string_view fileKey) {
-  std::vector<Field> fields = {
-      {"existingSecret", [&](const Slot& s) { readString(s, out.existingSecret); }},
-      {"secretKey", [&](const Slot& s) { readString(s, out.secretKey); }}};
-  if (withFile) fields.push_back({fileKey, [&](const Slot& s) { readPath(s, out.file); }});
-  readMap(slot, fields);
+Config parseConfig(std::string_view yaml, std::string_view fileName, const SectionKinds& kinds) {
+  return ConfigParser(fileName, kinds).parse(yaml);
 }
 
-void ConfigParser::readPrometheusScrape(const Slot& slot, PrometheusScrapeConfig& out) {
-  // Defaults of the jobs come first in a file or not: read the section, then the jobs.
-  YAML::Node jobs;
-  YAML::Mark jobsMark;
-  readMap(slot,
-          {{"enabled", [&](const Slot& s) { readBool(s, out.enabled); }},
-           {"self", [&](const Slot& s) { readBool(s, out.self); }},
-           {"scrapeInterval",
-            [&](const Slot& s) {
-              readDuration(s, out.scrapeInterval, std::chrono::seconds(1), std::chrono::hours(24),
-                           false);
-            }},
-           {"scrapeTimeout",
-            [&](const Slot& s) {
-              readDuration(s, out.scrapeTimeout, std::chrono::milliseconds(10),
-                           std::chrono::hours(24), false);
-            }},
-           {"bodySizeLimit", [&](const Slot& s) { readByteSize(s, out.bodySizeLimit, kKiB); }},
-           {"maxConcurrentScrapes",
-            [&](const Slot& s) { readRowCount(s, out.maxConcurrentScrapes, 1, 4096); }},
-           {"scrapeJobs", [&](const Slot& s) {
-              jobs = s.node;
-              jobsMark = s.mark;
-            }}});
-  if (!jobs || jobs.IsNull()) return;
-  const std::string path = joinPath(slot.path, "scrapeJobs");
-  if (!jobs.IsSequence()) {
-    error(jobsMark, path, "expected a list of jobs (- jobName: ...); got " + describeNode(jobs));
-    return;
-  }
-  size_t index = 0;
-  std::vector<std::pair<std::string, YAML::Mark>> names;
-  for (const auto& item : jobs) {
-    Slot job{item, item.IsNull() ? jobsMark : item.Mark(),
-             path + "[" + std::to_string(index++) + "]"};
-    ScrapeJobConfig parsed;
-    readScrapeJob(job, parsed, out);
-    for (const auto& [name, mark] : names) {
-      if (!parsed.jobName.empty() && name == parsed.jobName) {
-        error(job.mark, job.path + ".jobName",
-              quoted(parsed.jobName) + " is the name of another job (line " +
-                  std::to_string(mark.line + 1) + "); job names must be unique");
-      }
-    }
-    if (parsed.jobName == "stackhouse" && out.self) {
-      error(job.mark, job.path + ".jobName",
-            "\"stackhouse\" is the job of prometheusScrape.self; choose another name");
-    }
-    names.emplace_back(parsed.jobName, job.mark);
-    out.scrapeJobs.push_back(std::move(parsed));
-  }
-}
-
-void ConfigParser::readScrapeJob(const Slot& slot, ScrapeJobConfig& out,
-                                 const PrometheusScrapeConfig& scrape) {
-  if (!slot.node.IsMap()) {
-    error(slot.mark, slot.path,
-          "expected a job, a map with jobName, scrapeInterval and targets; got " +
-              describeNode(slot.node));
-    return;
-  }
-  YAML::Mark intervalMark = slot.mark, timeoutMark = slot.mark, tlsMark = slot.mark;
-  bool tlsSet = false;
-  readMap(
-      slot,
-      {{"jobName", [&](const Slot& s) { readString(s, out.jobName); }},
-       {"scrapeInterval",
-        [&](const Slot& s) {
-          intervalMark = s.mark;
-          readDuration(s, out.scrapeInterval, std::chrono::seconds(1), std::chrono::hours(24),
-                       false);
-        }},
-       {"scrapeTimeout",
-        [&](const Slot& s) {
-          timeoutMark = s.mark;
-          readDuration(s, out.scrapeTimeout, std::chrono::milliseconds(10), std::chrono::hours(24),
-                       false);
-        }},
-       {"metricsPath",
-        [&](const Slot& s) {
-          readString(s, out.metricsPath);
-          if (out.metricsPath.empty() || out.metricsPath[0] != '/' ||
-              out.metricsPath.find_first_of("?# \t\r\n") != std::string::npos) {
-            error(s.mark, s.path,
-                  quoted(out.metricsPath) +
-                      " is not a URL path such as /metrics (query parameters go in params)");
-          }
-        }},
-       {"scheme",
-        [&](const Slot& s) {
-          readString(s, out.scheme);
-          if (out.scheme != "http" && out.scheme != "https") {
-            error(s.mark, s.path, quoted(out.scheme) + " is not http or https");
-          }
-        }},
-       {"params",
-        [&](const Slot& s) {
-          if (!s.node.IsMap()) {
-            error(s.mark, s.path,
-                  "expected a map of query parameters such as {module: [http_2xx]}; got " +
-                      describeNode(s.node));
-            return;
-          }
-          for (const auto& entry : s.node) {
-            const std::string name = entry.first.Scalar();
-            std::vector<std::string> values;
-            Slot v{entry.second, entry.second.IsNull() ? entry.first.Mark() : entry.second.Mark(),
-                   joinPath(s.path, name)};
-            if (v.node.IsScalar()) {
-              values.push_back(v.node.Scalar());
-            } else {
-              readStringList(v, values, "values");
-            }
-            out.params.emplace_back(name, std::move(values));
-          }
-        }},
-       {"honorLabels", [&](const Slot& s) { readBool(s, out.honorLabels); }},
-       {"honorTimestamps", [&](const Slot& s) { readBool(s, out.honorTimestamps); }},
-       {"targets",
-        [&](const Slot& s) {
-          readStringList(s, out.targets, "targets such as host:9100");
-          size_t i = 0;
-          for (const std::string& t : out.targets) {
-            const std::string p = s.path + "[" + std::to_string(i) + "]";
-            YAML::Mark mark = s.node.IsSequence() && s.node[i] ? s.node[i].Mark() : s.mark;
-            ++i;
-            if (!isScrapeTarget(t)) {
-              error(mark, p,
-                    quoted(t) +
-                        " is not a target such as host:9100 (a host and a port, no "
-                        "scheme or path)");
-            }
-            for (size_t j = 0; j + 1 < i; ++j) {
-              if (out.targets[j] == t) error(mark, p, quoted(t) + " is listed twice");
-            }
-          }
-        }},
-       {"labels",
-        [&](const Slot& s) {
-          if (!s.node.IsMap()) {
-            error(s.mark, s.path,
-                  "expected a map of labels such as {env: prod}; got " + describeNode(s.node));
-            return;
-          }
-          for (const auto& entry : s.node) {
-            const std::string name = entry.first.Scalar();
-            const std::string p = joinPath(s.path, name);
-            if (!isLabelName(name) || name.starts_with("__")) {
-              error(entry.first.Mark(), p,
-                    "not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)");
-              continue;
-            }
-            if (name == "job" || name == "instance") {
-              error(entry.first.Mark(), p, "job and instance are set by the scrape itself");
-              continue;
-            }
-            if (!entry.second.IsScalar()) {
-              error(entry.second.Mark(), p, "expected a string; got " + describeNode(entry.second));
-              continue;
-            }
-            out.labels.emplace_back(name, entry.second.Scalar());
-          }
-        }},
-       {"sampleLimit", [&](const Slot& s) { readRowCount(s, out.sampleLimit, 0, 100'000'000); }},
-       {"labelLimit", [&](const Slot& s) { readRowCount(s, out.labelLimit, 0, 1024); }},
-       {"labelNameLengthLimit",
-        [&](const Slot& s) { readRowCount(s, out.labelNameLengthLimit, 0, 1u << 20); }},
-       {"labelValueLengthLimit",
-        [&](const Slot& s) { readRowCount(s, out.labelValueLengthLimit, 0, 1u << 24); }},
-       {"bodySizeLimit", [&](const Slot& s) { readByteSize(s, out.bodySizeLimit, kKiB); }},
-       {"basicAuth",
-        [&](const Slot& s) {
-          readMap(
-              s,
-              {{"username", [&](const Slot& u) { readString(u, out.basicAuth.username); }},
-               {"passwordFile", [&](const Slot& f) { readPath(f, out.basicAuth.password.file); }},
-               {"existingSecret",
-                [&](const Slot& e) { readString(e, out.basicAuth.password.existingSecret); }},
-               {"secretKey",
-                [&](const Slot& k) { readString(k, out.basicAuth.password.secretKey); }}});
-          const ScrapeCredentialConfig& pw = out.basicAuth.password;
-          if (out.basicAuth.username.empty()) {
-            error(s.mark, s.path + ".username", "basic auth needs a username");
-          } else if (pw.file.empty() == pw.existingSecret.empty()) {
-            error(s.mark, s.path, "set passwordFile or existingSecret + secretKey, exactly one");
-          } else if (!pw.existingSecret.empty() && pw.secretKey.empty()) {
-            error(s.mark, s.path, "existingSecret needs its secretKey");
-          }
-        }},
-       {"bearerToken",
-        [&](const Slot& s) {
-          readScrapeCredential(s, out.bearerToken, true, "file");
-          const ScrapeCredentialConfig& t = out.bearerToken;
-          if (t.file.empty() == t.existingSecret.empty()) {
-            error(s.mark, s.path, "set file or existingSecret + secretKey, exactly one");
-          } else if (!t.existingSecret.empty() && t.secretKey.empty()) {
-            error(s.mark, s.path, "existingSecret needs its secretKey");
-          }
-        }},
-       {"tls", [&](const Slot& s) {
-          tlsSet = true;
-          tlsMark = s.mark;
-          readMap(s, {{"caFile", [&](const Slot& f) { readPath(f, out.tls.caFile); }},
-                      {"certFile", [&](const Slot& f) { readPath(f, out.tls.certFile); }},
-                      {"keyFile", [&](const Slot& f) { readPath(f, out.tls.keyFile); }},
-                      {"serverName", [&](const Slot& f) { readString(f, out.tls.serverName); }},
-                      {"insecureSkipVerify",
-                       [&](const Slot& f) { readBool(f, out.tls.insecureSkipVerify); }}});
-          if (out.tls.certFile.empty() != out.tls.keyFile.empty()) {
-            error(s.mark, s.path, "a client certificate needs both certFile and keyFile");
-          }
-        }}});
-  if (out.jobName.empty()) error(slot.mark, slot.path + ".jobName", "every job needs a jobName");
-  if (out.targets.empty()) {
-    error(slot.mark, slot.path + ".targets", "every job needs at least one target");
-  }
-  if (!out.basicAuth.username.empty() && !out.bearerToken.empty()) {
-    error(slot.mark, slot.path, "set basicAuth or bearerToken, not both");
-  }
-  if (tlsSet && out.scheme != "https") {
-    error(tlsMark, slot.path + ".tls", "tls is set but the scheme is " + quoted(out.scheme));
-  }
-  const auto interval =
-      out.scrapeInterval.count() != 0 ? out.scrapeInterval : scrape.scrapeInterval;
-  if (out.scrapeTimeout.count() != 0 && out.scrapeTimeout > interval) {
-    error(timeoutMark, slot.path + ".scrapeTimeout",
-          formatDuration(out.scrapeTimeout) + " is longer than the scrape interval " +
-              formatDuration(interval));
-  }
-  (void)intervalMark;
-}
-
-}  // namespace
-
-Config parseConfig(std::string_view yaml, std::string_view fileName, ExporterKinds exporters) {
-  return ConfigParser(fileName, exporters).parse(yaml);
-}
-
-Config loadConfig(const std::string& path, ExporterKinds exporters) {
+Config loadConfig(const std::string& path, const SectionKinds& kinds) {
   struct Closer {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
@@ -1542,7 +1316,7 @@ Config loadConfig(const std::string& path, ExporterKinds exporters) {
     if (n < sizeof buffer) break;
   }
   if (std::ferror(file.get())) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
-  return parseConfig(text, path, exporters);
+  return parseConfig(text, path, kinds);
 }
 
 }  // namespace stackhouse::config

@@ -26,7 +26,13 @@ void SectionReader::checkCredential(bool enabled, const CredentialConfig& c,
 }
 
 void SectionWriter::line(std::string_view key, std::string_view text) {
-  out_.append(static_cast<size_t>(depth_) * 2, ' ');
+  if (itemStart_) {
+    out_.append(static_cast<size_t>(depth_ - 1) * 2, ' ');
+    out_ += "- ";
+    itemStart_ = false;
+  } else {
+    out_.append(static_cast<size_t>(depth_) * 2, ' ');
+  }
   out_ += key;
   out_ += ':';
   if (!text.empty()) {
@@ -65,9 +71,34 @@ void SectionWriter::credential(const CredentialConfig& c, std::string_view fileK
   string(fileKey, c.file);
 }
 
+void SectionWriter::number(std::string_view key, uint64_t value) {
+  line(key, std::to_string(value));
+}
+
+void SectionWriter::strings(std::string_view key, const std::vector<std::string>& values) {
+  std::string text = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += quoted(values[i], std::string::npos);
+  }
+  text += ']';
+  line(key, text);
+}
+
 SectionWriter SectionWriter::nested(std::string_view key) {
   line(key, "");
   return SectionWriter(out_, depth_ + 1);
+}
+
+SectionWriter SectionWriter::list(std::string_view key, size_t size) {
+  line(key, size == 0 ? "[]" : "");
+  return SectionWriter(out_, depth_ + 1);
+}
+
+SectionWriter SectionWriter::item() {
+  SectionWriter out(out_, depth_ + 1);
+  out.itemStart_ = true;
+  return out;
 }
 
 SectionKey ExporterSection::enabledKey() {
@@ -82,50 +113,6 @@ SectionKey ExporterSection::timeoutKey() {
 
 SectionKey ExporterSection::queueKey() {
   return {"queue", [this](SectionReader& v) { v.queue(queue); }};
-}
-
-ExporterSections::ExporterSections(const ExporterSections& other) { *this = other; }
-
-ExporterSections& ExporterSections::operator=(const ExporterSections& other) {
-  if (this == &other) return *this;
-  std::vector<Entry> copy;
-  copy.reserve(other.entries_.size());
-  for (const Entry& e : other.entries_) copy.push_back({e.name, e.section->clone()});
-  entries_ = std::move(copy);
-  return *this;
-}
-
-bool ExporterSections::operator==(const ExporterSections& other) const {
-  if (entries_.size() != other.entries_.size()) return false;
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    const Entry& a = entries_[i];
-    const Entry& b = other.entries_[i];
-    if (a.name != b.name || !a.section->equals(*b.section)) return false;
-  }
-  return true;
-}
-
-ExporterSections ExporterSections::defaults(ExporterKinds kinds) {
-  ExporterSections out;
-  out.entries_.reserve(kinds.size());
-  for (const ExporterKind* kind : kinds) {
-    out.entries_.push_back({std::string(kind->name), kind->makeDefault()});
-  }
-  return out;
-}
-
-const ExporterSection* ExporterSections::find(std::string_view name) const {
-  for (const Entry& e : entries_) {
-    if (e.name == name) return e.section.get();
-  }
-  return nullptr;
-}
-
-ExporterSection* ExporterSections::find(std::string_view name) {
-  for (Entry& e : entries_) {
-    if (e.name == name) return e.section.get();
-  }
-  return nullptr;
 }
 
 }  // namespace stackhouse::config

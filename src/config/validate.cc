@@ -2,10 +2,10 @@
 
 namespace stackhouse::config {
 
-Validation validateConfigFile(const std::string& path, ExporterKinds exporters) {
+Validation validateConfigFile(const std::string& path, const SectionKinds& kinds) {
   Validation v;
   try {
-    const Config config = loadConfig(path, exporters);
+    const Config config = loadConfig(path, kinds);
     // What start-up refuses after the file has parsed: nothing to send to.
     if (!anySinkEnabled(config)) {
       v.text = path + ": nothing to send to: " + nothingToSendTo(config, config.clickstack.enabled);

@@ -18,9 +18,9 @@ struct Validation {
   std::string text;
 };
 
-// Reads and parses the file at `path` knowing the vendor sinks `exporters` (loadConfig). Never
-// throws for a bad file: the errors are the result.
-Validation validateConfigFile(const std::string& path, ExporterKinds exporters = {});
+// Reads and parses the file at `path` knowing the sections of `kinds` (loadConfig). Never throws
+// for a bad file: the errors are the result.
+Validation validateConfigFile(const std::string& path, const SectionKinds& kinds = {});
 
 // One line naming what the configuration would run: `path: valid; OTLP/gRPC 127.0.0.1:4317,
 // OTLP/HTTP 127.0.0.1:4318, API 127.0.0.1:8080, admin 127.0.0.1:8888; sinks clickhouse (ttl 72h);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "receivers/receiver_factory.h"
 #include "sinks/sink_factory.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -26,7 +27,7 @@ config::Config collectorConfig(const std::string& dataDir, std::string_view expo
       "\"127.0.0.1:0\"}}}\n"
       "  admin: {endpoint: \"127.0.0.1:0\"}\n" +
           std::string(exporters),
-      "test.yaml", sinks::exporterKinds());
+      "test.yaml", receivers::sectionKinds(sinks::exporterKinds()));
   config.clickstack.dataDir = dataDir;
   return config;
 }

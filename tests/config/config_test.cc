@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "config/validate.h"
-#include "config/with_sinks.h"
+#include "config/with_sections.h"
 #include "parse_error.h"
 
 namespace stackhouse::config {
@@ -677,11 +677,11 @@ TEST(ParseConfig, LongValuesAreCutInMessages) {
 // accepted, and its values are this build's defaults.
 TEST(ReferenceFile, EveryKeyIsAcceptedWithItsDefault) {
   Config expected = defaults();
-  config::ScrapeJobConfig job;
+  receivers::prometheus::ScrapeJobConfig job;
   job.jobName = "nginx-ingress";
   job.scrapeInterval = std::chrono::seconds(30);
   job.targets = {"ingress-nginx-controller-metrics.ingress-nginx.svc.cluster.local:10254"};
-  expected.prometheusScrape.scrapeJobs.push_back(job);
+  scrape(expected).scrapeJobs.push_back(job);
   EXPECT_EQ(loadFile(kTestdata + "/reference.yaml"), expected);
 }
 
@@ -885,15 +885,14 @@ TEST(DescribeConfig, ReadsBackAsTheSameConfig) {
 // stackhouse validate on the files of testdata: a summary line for a valid one, every error of
 // an invalid one, and a file that cannot be read.
 TEST(Validate, Files) {
-  const Validation built =
-      validateConfigFile(kTestdata + "/reference.yaml", sinks::exporterKinds());
+  const Validation built = validateConfigFile(kTestdata + "/reference.yaml", test::kinds());
   EXPECT_TRUE(built.valid);
   EXPECT_EQ(built.text, kTestdata +
                             "/reference.yaml: valid; OTLP/gRPC 127.0.0.1:4317, OTLP/HTTP "
                             "127.0.0.1:4318, API 127.0.0.1:8080, admin 127.0.0.1:8888; sinks "
                             "clickhouse (ttl 72h); redaction on");
   // Every key set, and no sink left to send to: it parses, and start-up would refuse it.
-  const Validation all = validateConfigFile(kTestdata + "/all_keys.yaml", sinks::exporterKinds());
+  const Validation all = validateConfigFile(kTestdata + "/all_keys.yaml", test::kinds());
   EXPECT_FALSE(all.valid);
   EXPECT_EQ(all.text, kTestdata +
                           "/all_keys.yaml: nothing to send to: the collector role "
@@ -902,8 +901,7 @@ TEST(Validate, Files) {
                           "ClickHouse, with exporters.clickhouse.enabled) or enable "
                           "otelConfig.exporters.tinybird, datadog or logfire");
 
-  const Validation budget =
-      validateConfigFile(kTestdata + "/queue_budget.yaml", sinks::exporterKinds());
+  const Validation budget = validateConfigFile(kTestdata + "/queue_budget.yaml", test::kinds());
   EXPECT_FALSE(budget.valid);
   try {
     loadFile(kTestdata + "/queue_budget.yaml");
@@ -916,8 +914,7 @@ TEST(Validate, Files) {
                              "1Gi cannot hold the enabled sinks' queues (clickhouse 2Gi = 2Gi): "
                              "raise logSize or lower otelConfig.exporters.<sink>.queue.maxSize");
 
-  const Validation missing =
-      validateConfigFile(kTestdata + "/missing.yaml", sinks::exporterKinds());
+  const Validation missing = validateConfigFile(kTestdata + "/missing.yaml", test::kinds());
   EXPECT_FALSE(missing.valid);
   EXPECT_EQ(missing.text, kTestdata + "/missing.yaml: cannot open: No such file or directory");
 }

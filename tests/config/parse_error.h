@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 #include "config/validate.h"
-#include "config/with_sinks.h"
+#include "config/with_sections.h"
 #include "support/temp_dir.h"
 
 namespace stackhouse::config::testing {
@@ -29,7 +29,7 @@ inline Validation validationOf(std::string_view yaml) {
   const stackhouse::testing::TempDir dir;
   const std::string path = dir.path() + "/test.yaml";
   std::ofstream(path, std::ios::binary) << yaml;
-  Validation v = validateConfigFile(path, sinks::exporterKinds());
+  Validation v = validateConfigFile(path, test::kinds());
   for (size_t at = v.text.find(path); at != std::string::npos; at = v.text.find(path, at)) {
     v.text.replace(at, path.size(), "test.yaml");
   }

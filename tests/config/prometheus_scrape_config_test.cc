@@ -3,16 +3,19 @@
 #include <gtest/gtest.h>
 
 #include "config/parse_error.h"
-#include "config/with_sinks.h"
+#include "config/with_sections.h"
 
 namespace stackhouse::config {
 using namespace ::stackhouse::config::test;
 namespace {
 
+using receivers::prometheus::PrometheusScrapeConfig;
+using receivers::prometheus::ScrapeJobConfig;
 using testing::errorOf;
 
 TEST(PrometheusScrapeConfig, Defaults) {
-  const PrometheusScrapeConfig p = defaults().prometheusScrape;
+  const Config d = defaults();
+  const PrometheusScrapeConfig& p = scrape(d);
   EXPECT_FALSE(p.enabled);
   EXPECT_TRUE(p.self);
   EXPECT_EQ(p.scrapeInterval, std::chrono::minutes(1));
@@ -32,9 +35,9 @@ TEST(PrometheusScrapeConfig, OperatorSnippetPastesUnchanged) {
       "      targets:\n"
       "        - ingress-nginx-controller-metrics.ingress-nginx.svc.cluster.local:10254\n",
       "test.yaml");
-  ASSERT_EQ(c.prometheusScrape.scrapeJobs.size(), 1u);
-  const ScrapeJobConfig& j = c.prometheusScrape.scrapeJobs[0];
-  EXPECT_TRUE(c.prometheusScrape.enabled);
+  ASSERT_EQ(scrape(c).scrapeJobs.size(), 1u);
+  const ScrapeJobConfig& j = scrape(c).scrapeJobs[0];
+  EXPECT_TRUE(scrape(c).enabled);
   EXPECT_EQ(j.jobName, "nginx-ingress");
   EXPECT_EQ(j.scrapeInterval, std::chrono::seconds(30));
   EXPECT_EQ(j.scrapeTimeout.count(), 0);  // the section's 10s, capped by the interval
@@ -77,7 +80,7 @@ TEST(PrometheusScrapeConfig, EveryJobKey) {
       "      targets: [\"b:9100\"]\n"
       "      basicAuth: {username: u, passwordFile: /pw}\n",
       "test.yaml");
-  const PrometheusScrapeConfig& p = c.prometheusScrape;
+  const PrometheusScrapeConfig& p = scrape(c);
   EXPECT_FALSE(p.self);
   EXPECT_EQ(p.maxConcurrentScrapes, 8u);
   ASSERT_EQ(p.scrapeJobs.size(), 2u);

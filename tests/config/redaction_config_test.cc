@@ -4,7 +4,7 @@
 #include <functional>
 
 #include "config/config.h"
-#include "config/with_sinks.h"
+#include "config/with_sections.h"
 #include "parse_error.h"
 
 namespace stackhouse::config {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
-#include "config/with_sinks.h"
+#include "config/with_sections.h"
 #include "parse_error.h"
 
 namespace stackhouse::config {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "config/with_sinks.h"
+#include "config/with_sections.h"
 
 namespace stackhouse::config {
 using namespace ::stackhouse::config::test;
@@ -24,6 +24,7 @@ using namespace ::stackhouse::config::test;
 namespace {
 
 using namespace std::chrono_literals;
+using receivers::prometheus::ScrapeJobConfig;
 
 std::string snippet(const std::string& name) {
   std::ifstream in(std::string(STACKHOUSE_CONFIG_TESTDATA) + "/snippets/" + name, std::ios::binary);
@@ -169,7 +170,7 @@ TEST(Snippets, EachRoutesAsDocumented) {
     EXPECT_EQ(routedSinks(config, "prometheusScrape"), c.prometheusScrape);
     EXPECT_EQ(routedSinks(config, "logs"), c.logs);
 
-    const PrometheusScrapeConfig& scrape = config.prometheusScrape;
+    const auto& scrape = test::scrape(config);
     EXPECT_EQ(scrape.enabled, c.scraping);
     if (!c.scraping) {
       EXPECT_TRUE(scrape.scrapeJobs.empty());

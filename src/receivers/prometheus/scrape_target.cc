@@ -9,8 +9,8 @@ namespace {
 
 constexpr size_t kMaxCredentialBytes = 64 * 1024;
 
-Result<std::string> readCredential(const config::ScrapeCredentialConfig& c,
-                                   const std::string& secretsDir, const std::string& what) {
+Result<std::string> readCredential(const ScrapeCredentialConfig& c, const std::string& secretsDir,
+                                   const std::string& what) {
   const std::string path =
       !c.file.empty() ? c.file : secretsDir + "/" + c.existingSecret + "/" + c.secretKey;
   std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -69,18 +69,18 @@ std::chrono::nanoseconds scrapeOffset(const ScrapeTarget& target) {
   return std::chrono::nanoseconds(interval == 0 ? 0 : static_cast<int64_t>(h % interval));
 }
 
-Result<std::vector<ScrapeTarget>> resolveTargets(const config::PrometheusScrapeConfig& config,
+Result<std::vector<ScrapeTarget>> resolveTargets(const PrometheusScrapeConfig& config,
                                                  const std::string& secretsDir, uint16_t selfPort) {
   std::vector<ScrapeTarget> out;
-  std::vector<config::ScrapeJobConfig> jobs = config.scrapeJobs;
+  std::vector<ScrapeJobConfig> jobs = config.scrapeJobs;
   if (config.self && selfPort != 0) {
-    config::ScrapeJobConfig self;
+    ScrapeJobConfig self;
     self.jobName = "stackhouse";
     self.targets = {"127.0.0.1:" + std::to_string(selfPort)};
     jobs.insert(jobs.begin(), std::move(self));
   }
   for (size_t i = 0; i < jobs.size(); ++i) {
-    const config::ScrapeJobConfig& job = jobs[i];
+    const ScrapeJobConfig& job = jobs[i];
     const std::string key = job.jobName == "stackhouse" && i == 0 && config.self && selfPort != 0
                                 ? std::string("prometheusScrape.self")
                                 : "prometheusScrape.scrapeJobs (job " + job.jobName + ")";

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "config/prometheus_scrape_config.h"
+#include "receivers/prometheus/scrape_config.h"
 #include "receivers/prometheus/scrape_mapper.h"
 
 namespace stackhouse::receivers::prometheus {
@@ -25,14 +25,14 @@ struct ScrapeTarget {
   std::string bearerToken;
   std::string basicUsername;
   std::string basicPassword;
-  config::ScrapeTlsConfig tls;
+  ScrapeTlsConfig tls;
 };
 
 // The targets of every job, and when `selfPort` is not 0 and config.self is on, stackhouse's own
 // admin /metrics (job "stackhouse", instance 127.0.0.1:<selfPort>). Reads the credentials
 // (files, or <secretsDir>/<existingSecret>/<secretKey>); a credential that cannot be read is an
 // error naming the job and the key, never its content.
-Result<std::vector<ScrapeTarget>> resolveTargets(const config::PrometheusScrapeConfig& config,
+Result<std::vector<ScrapeTarget>> resolveTargets(const PrometheusScrapeConfig& config,
                                                  const std::string& secretsDir, uint16_t selfPort);
 
 // Prometheus's stable spread of a target over its interval: the offset of its scrapes within

@@ -13,18 +13,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
-config::ScrapeJobConfig job(const std::string& name, std::vector<std::string> targets) {
-  config::ScrapeJobConfig j;
+ScrapeJobConfig job(const std::string& name, std::vector<std::string> targets) {
+  ScrapeJobConfig j;
   j.jobName = name;
   j.targets = std::move(targets);
   return j;
 }
 
 TEST(ResolveTargets, UrlsDefaultsAndSelf) {
-  config::PrometheusScrapeConfig c;
+  PrometheusScrapeConfig c;
   c.enabled = true;
   c.scrapeInterval = 5s;  // shorter than the 10s default timeout: the timeout is capped
-  config::ScrapeJobConfig j = job("probe", {"a.example:9115", "[::1]:9115"});
+  ScrapeJobConfig j = job("probe", {"a.example:9115", "[::1]:9115"});
   j.metricsPath = "/probe";
   j.params = {{"module", {"http_2xx"}}, {"target", {"https://x.example/?a=b c"}}};
   j.labels = {{"env", "prod"}};
@@ -60,14 +60,14 @@ TEST(ResolveTargets, Credentials) {
   std::filesystem::create_directories(dir.path() + "/scrape");
   std::ofstream(dir.path() + "/scrape/token") << "t0ken\n";
   std::ofstream(dir.path() + "/pw") << "secret";
-  config::PrometheusScrapeConfig c;
-  config::ScrapeJobConfig bearer = job("bearer", {"a:1"});
+  PrometheusScrapeConfig c;
+  ScrapeJobConfig bearer = job("bearer", {"a:1"});
   bearer.bearerToken.existingSecret = "scrape";
   bearer.bearerToken.secretKey = "token";
-  config::ScrapeJobConfig basic = job("basic", {"b:1"});
+  ScrapeJobConfig basic = job("basic", {"b:1"});
   basic.basicAuth.username = "u";
   basic.basicAuth.password.file = dir.path() + "/pw";
-  config::ScrapeJobConfig tls = job("tls", {"10.0.0.1:443"});
+  ScrapeJobConfig tls = job("tls", {"10.0.0.1:443"});
   tls.scheme = "https";
   tls.tls.serverName = "api.internal";
   c.scrapeJobs = {bearer, basic, tls};

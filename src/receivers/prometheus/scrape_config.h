@@ -1,6 +1,7 @@
 // prometheusScrape: the scrape jobs, as operators paste them from the deployment docs, plus what
-// Prometheus users expect per job. Parsed and checked (file:line:column) by the config walker;
-// the receiver that runs them is src/receivers/prometheus (see its README for the table).
+// Prometheus users expect per job. The receiver's own section of the file (config/section.h):
+// read and checked here, with the same file:line:column errors as every other key; the settings
+// table is in this folder's README.
 #pragma once
 
 #include <chrono>
@@ -9,7 +10,9 @@
 #include <utility>
 #include <vector>
 
-namespace stackhouse::config {
+#include "config/section.h"
+
+namespace stackhouse::receivers::prometheus {
 
 // A credential read from a file, or from <secretsDir>/<existingSecret>/<secretKey>; at most one.
 struct ScrapeCredentialConfig {
@@ -41,8 +44,8 @@ struct ScrapeTlsConfig {
 struct ScrapeJobConfig {
   std::string jobName;
   std::chrono::nanoseconds scrapeInterval{0};  // 0: prometheusScrape.scrapeInterval
-  std::chrono::nanoseconds scrapeTimeout{
-      0};  // 0: prometheusScrape.scrapeTimeout, at most the interval
+  // 0: prometheusScrape.scrapeTimeout, at most the interval
+  std::chrono::nanoseconds scrapeTimeout{0};
   std::string metricsPath = "/metrics";
   std::string scheme = "http";                                           // or https
   std::vector<std::pair<std::string, std::vector<std::string>>> params;  // URL query parameters
@@ -62,7 +65,7 @@ struct ScrapeJobConfig {
   bool operator==(const ScrapeJobConfig&) const = default;
 };
 
-struct PrometheusScrapeConfig {
+struct PrometheusScrapeConfig final : config::SectionOf<PrometheusScrapeConfig> {
   bool enabled = false;
   bool self = true;  // also scrape stackhouse's own admin /metrics (only when enabled)
   std::chrono::nanoseconds scrapeInterval = std::chrono::minutes(1);  // jobs' default
@@ -71,7 +74,13 @@ struct PrometheusScrapeConfig {
   uint32_t maxConcurrentScrapes = 64;                                 // 1..4096
   std::vector<ScrapeJobConfig> scrapeJobs;
 
+  void read(config::SectionReader& in) override;
+  void describe(config::SectionWriter& out) const override;
   bool operator==(const PrometheusScrapeConfig&) const = default;
 };
 
-}  // namespace stackhouse::config
+// The section's top-level key.
+inline constexpr std::string_view kPrometheusScrape = "prometheusScrape";
+extern const config::ReceiverKind kPrometheusScrapeKind;
+
+}  // namespace stackhouse::receivers::prometheus
