@@ -4,6 +4,7 @@
 //   ingest_bench --server build/stackhouse [--seconds 15] [--clients 4] [--records 500]
 //                [--overload-limit-mib 256] [--overload-engine-mib 512] [--overload-queue-mib 256]
 //                [--overload-expect-continue 1] [--only overload|queue] [--server-cpu N]
+//                [--batch 50000] [--server-batch N]
 //   ingest_bench --load-port P [--load-grpc 1] [--load-spans 1] [--seconds S] [--clients N]
 //   [--records R]
 //                (load only, against a running server's OTLP/HTTP or OTLP/gRPC port, for profiling)
@@ -75,6 +76,7 @@ struct Args {
   int clients = 4;
   int records = 500;
   int batchSize = 50000;
+  int serverBatch = 0;  // the servers' sendBatchSize in the load phases; 0: their default
   std::string ceiling;  // internal: "logs" or "spans" runs the ceiling phase in this process
   std::string dir;
   bool oneBlock = false;
@@ -389,9 +391,13 @@ LoadResult runLoad(const Args& args, bool spans, bool overGrpc = false, bool red
   const std::string dir = tempDir();
   LoadResult r;
   {
-    ServerProcess server(
-        args.server, dir,
-        (redactionOff ? "  processors:\n    redaction: {enabled: false}\n" : "") + extraConfig);
+    std::string processors;
+    if (redactionOff) processors += "    redaction: {enabled: false}\n";
+    if (args.serverBatch > 0) {
+      processors += "    batch: {sendBatchSize: " + std::to_string(args.serverBatch) + "}\n";
+    }
+    if (!processors.empty()) processors = "  processors:\n" + processors;
+    ServerProcess server(args.server, dir, processors + extraConfig);
     const ClientLoad load = makeClientLoad(args, spans);
     const uint16_t port = overGrpc ? server.grpcPort() : server.otlpPort();
     auto drive = [&](double seconds, std::atomic<uint64_t>& rows, std::atomic<uint64_t>& refused) {
@@ -787,6 +793,8 @@ int main(int argc, char** argv) {
       args.records = std::stoi(v);
     else if (k == "--batch")
       args.batchSize = std::stoi(v);
+    else if (k == "--server-batch")
+      args.serverBatch = std::stoi(v);
     else if (k == "--ceiling")
       args.ceiling = v;
     else if (k == "--dir")

@@ -94,5 +94,47 @@ TEST(IngestStack, TheEmbeddedClickhouseSinkNeedsAStore) {
       << stack.status().message();
 }
 
+// The receivers of the registry (receivers/registry.cc) are made from their own sections, started
+// with the OTLP listeners, and expose their state route; a configuration read without their
+// sections cannot start them, and says which.
+TEST(IngestStack, MakesTheRegistryReceiversFromTheirSections) {
+  testing::TempDir dir;
+  config::Config config = config::parseConfig(
+      "clickstack: {enabled: false}\n"
+      "otelConfig:\n"
+      "  receivers: {otlp: {grpc: {endpoint: \"127.0.0.1:0\"}, http: {endpoint: "
+      "\"127.0.0.1:0\"}}}\n"
+      "  admin: {endpoint: \"127.0.0.1:0\"}\n" +
+          std::string(kRemote) +
+          "prometheusScrape:\n"
+          "  enabled: true\n"
+          "  self: false\n"
+          "  scrapeJobs: [{jobName: nothing-there, targets: [\"127.0.0.1:9\"]}]\n",
+      "test.yaml", receivers::sectionKinds(sinks::exporterKinds()));
+  config.clickstack.dataDir = dir.path() + "/data";
+  auto stack = IngestStack::open(config, nullptr, 0);
+  ASSERT_TRUE(stack.isOk()) << stack.status().toString();
+  ASSERT_TRUE(stack.value()->startReceivers().isOk());
+  const auto routes = stack.value()->stateRoutes();
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].path, "/api/v1/scrape/targets");
+  const std::string state = routes[0].receiver->stateJson();
+  EXPECT_NE(state.find("\"job\":\"nothing-there\""), std::string::npos) << state;
+  EXPECT_NE(state.find("127.0.0.1:9"), std::string::npos) << state;
+  stack.value()->stop();
+
+  testing::TempDir other;
+  config::Config without = collectorConfig(other.path() + "/data", kRemote);
+  without.receivers = {};  // read without the receivers' sections
+  auto refused = IngestStack::open(without, nullptr, 0);
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find(
+                "cannot start the receiver prometheusScrape: the configuration was read without "
+                "its section"),
+            std::string::npos)
+      << refused.status().message();
+}
+
 }  // namespace
 }  // namespace stackhouse::app
