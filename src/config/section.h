@@ -1,6 +1,8 @@
-// A sink's own configuration section: what a sink folder (src/sinks/<name>/) implements so that
-// its keys under otelConfig.exporters.<name> are read, checked, compared and printed by the code
-// that sends its data, while the parser keeps one way of reporting errors for the whole file.
+// A sink's or a receiver's own configuration section: what a sink folder (src/sinks/<name>/,
+// its keys under otelConfig.exporters.<name>) or a receiver folder (src/receivers/<name>/, a
+// top-level key such as prometheusScrape) implements so that its keys are read, checked,
+// compared and printed by the code that uses them, while the parser keeps one way of reporting
+// errors for the whole file.
 //
 //   struct AcmeConfig final : config::ExporterSectionOf<AcmeConfig> {
 //     std::string endpoint = "https://intake.acme.example";
@@ -14,8 +16,10 @@
 //   };
 //   const config::ExporterKind kAcme = config::exporterKind<AcmeConfig>("acme");
 //
-// The parser is handed the kinds it knows (parseConfig's `exporters`, the sink registry's list
-// in a stackhouse binary), so the config library never names a vendor.
+// A receiver's section derives from config::SectionOf<Self> and has a ReceiverKind
+// (receiverKind<T>("acmeWatch")). The parser is handed the kinds it knows (parseConfig's
+// SectionKinds: in a stackhouse binary, the sink registry's and the receiver registry's), so the
+// config library never names a vendor or a receiver.
 #pragma once
 
 #include <chrono>
