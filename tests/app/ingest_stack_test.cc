@@ -18,15 +18,16 @@ namespace stackhouse::app {
 namespace {
 
 // Every listener on a free port; the remote ClickHouse on a port nothing listens on (the sink
-// contacts nothing until it sends, and a refused send is retried from the queue).
-config::Config collectorConfig(const std::string& dataDir, std::string_view exporters) {
+// contacts nothing until it sends, and a refused send is retried from the queue). `tail` goes
+// after otelConfig's keys: its exporters, then any top-level section.
+config::Config collectorConfig(const std::string& dataDir, std::string_view tail) {
   config::Config config = config::parseConfig(
       "clickstack: {enabled: false}\n"
       "otelConfig:\n"
       "  receivers: {otlp: {grpc: {endpoint: \"127.0.0.1:0\"}, http: {endpoint: "
       "\"127.0.0.1:0\"}}}\n"
       "  admin: {endpoint: \"127.0.0.1:0\"}\n" +
-          std::string(exporters),
+          std::string(tail),
       "test.yaml", receivers::sectionKinds(sinks::exporterKinds()));
   config.clickstack.dataDir = dataDir;
   return config;
@@ -99,19 +100,13 @@ TEST(IngestStack, TheEmbeddedClickhouseSinkNeedsAStore) {
 // sections cannot start them, and says which.
 TEST(IngestStack, MakesTheRegistryReceiversFromTheirSections) {
   testing::TempDir dir;
-  config::Config config = config::parseConfig(
-      "clickstack: {enabled: false}\n"
-      "otelConfig:\n"
-      "  receivers: {otlp: {grpc: {endpoint: \"127.0.0.1:0\"}, http: {endpoint: "
-      "\"127.0.0.1:0\"}}}\n"
-      "  admin: {endpoint: \"127.0.0.1:0\"}\n" +
-          std::string(kRemote) +
-          "prometheusScrape:\n"
-          "  enabled: true\n"
-          "  self: false\n"
-          "  scrapeJobs: [{jobName: nothing-there, targets: [\"127.0.0.1:9\"]}]\n",
-      "test.yaml", receivers::sectionKinds(sinks::exporterKinds()));
-  config.clickstack.dataDir = dir.path() + "/data";
+  const config::Config config =
+      collectorConfig(dir.path() + "/data", std::string(kRemote) +
+                                                "prometheusScrape:\n"
+                                                "  enabled: true\n"
+                                                "  self: false\n"
+                                                "  scrapeJobs: [{jobName: nothing-there, "
+                                                "targets: [\"127.0.0.1:9\"]}]\n");
   auto stack = IngestStack::open(config, nullptr, 0);
   ASSERT_TRUE(stack.isOk()) << stack.status().toString();
   ASSERT_TRUE(stack.value()->startReceivers().isOk());
