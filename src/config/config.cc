@@ -23,16 +23,6 @@ std::string sinkList(const std::vector<std::string>& sinks) {
 
 std::string boolText(bool value) { return value ? "true" : "false"; }
 
-std::string stringList(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += quoted(items[i], std::string::npos);
-  }
-  out += ']';
-  return out;
-}
-
 void describeRedaction(std::string& out, const RedactionProcessorConfig& r) {
   line(out, 2, "redaction:");
   line(out, 3, "enabled: " + boolText(r.enabled));
@@ -48,13 +38,14 @@ void describeRedaction(std::string& out, const RedactionProcessorConfig& r) {
     }
   }
   line(out, 3, "allowListMode: " + boolText(r.allowListMode));
-  line(out, 3, "allowedKeys: " + stringList(r.allowedKeys));
-  line(out, 3, "ignoredKeys: " + stringList(r.ignoredKeys));
-  line(out, 3, "allowedValues: " + stringList(r.allowedValues));
-  line(out, 3, "blockedKeys: " + stringList(r.blockedKeys));
-  line(out, 3, "urlKeys: " + stringList(r.urlKeys));
-  line(out, 3, "fileNameKeys: " + stringList(r.fileNameKeys));
-  line(out, 3, "safeQueryKeys: " + stringList(r.safeQueryKeys));
+  SectionWriter keys(out, 3);
+  keys.strings("allowedKeys", r.allowedKeys);
+  keys.strings("ignoredKeys", r.ignoredKeys);
+  keys.strings("allowedValues", r.allowedValues);
+  keys.strings("blockedKeys", r.blockedKeys);
+  keys.strings("urlKeys", r.urlKeys);
+  keys.strings("fileNameKeys", r.fileNameKeys);
+  keys.strings("safeQueryKeys", r.safeQueryKeys);
   line(out, 3, "urls:");
   line(out, 4, "hashHosts: " + boolText(r.hashUrlHosts));
   // The key itself is a secret: --print-config shows only whether one is set.

@@ -61,6 +61,9 @@ struct CredentialConfig {
   std::string secretKey;
   std::string file;
 
+  // Neither source set.
+  bool empty() const { return existingSecret.empty() && file.empty(); }
+
   bool operator==(const CredentialConfig&) const = default;
 };
 
@@ -257,8 +260,6 @@ using ReceiverKinds = std::span<const ReceiverKind* const>;
 // The sections a parse knows besides the config library's own: a stackhouse binary's are its
 // sink registry's and its receiver registry's.
 struct SectionKinds {
-  SectionKinds(ExporterKinds sinks = {}, ReceiverKinds own = {})  // NOLINT: implicit
-      : exporters(sinks), receivers(own) {}
   ExporterKinds exporters;
   ReceiverKinds receivers;
 };

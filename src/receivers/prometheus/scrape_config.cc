@@ -60,7 +60,7 @@ bool isScrapeTarget(std::string_view t) {
 }
 
 // The keys of a credential: existingSecret and secretKey, and `fileKey` (passwordFile, file).
-void addCredentialKeys(std::vector<SectionKey>& keys, ScrapeCredentialConfig& out,
+void addCredentialKeys(std::vector<SectionKey>& keys, config::CredentialConfig& out,
                        std::string_view fileKey) {
   keys.push_back({"existingSecret", [&out](SectionReader& v) { v.string(out.existingSecret); }});
   keys.push_back({"secretKey", [&out](SectionReader& v) { v.string(out.secretKey); }});
@@ -68,7 +68,8 @@ void addCredentialKeys(std::vector<SectionKey>& keys, ScrapeCredentialConfig& ou
 }
 
 // Exactly one source: the file, or existingSecret with its secretKey.
-void checkCredential(SectionReader& in, const ScrapeCredentialConfig& c, std::string_view fileKey) {
+void checkCredential(SectionReader& in, const config::CredentialConfig& c,
+                     std::string_view fileKey) {
   if (c.file.empty() == c.existingSecret.empty()) {
     in.error("set " + std::string(fileKey) + " or existingSecret + secretKey, exactly one");
   } else if (!c.existingSecret.empty() && c.secretKey.empty()) {
@@ -205,7 +206,7 @@ void readJob(SectionReader& in, ScrapeJobConfig& out, const PrometheusScrapeConf
   }
 }
 
-void describeCredential(SectionWriter& out, const ScrapeCredentialConfig& c,
+void describeCredential(SectionWriter& out, const config::CredentialConfig& c,
                         std::string_view fileKey) {
   if (!c.file.empty()) out.string(fileKey, c.file);
   if (!c.existingSecret.empty()) {

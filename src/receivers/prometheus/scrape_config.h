@@ -14,19 +14,9 @@
 
 namespace stackhouse::receivers::prometheus {
 
-// A credential read from a file, or from <secretsDir>/<existingSecret>/<secretKey>; at most one.
-struct ScrapeCredentialConfig {
-  std::string file;
-  std::string existingSecret;
-  std::string secretKey;
-
-  bool empty() const { return file.empty() && existingSecret.empty(); }
-  bool operator==(const ScrapeCredentialConfig&) const = default;
-};
-
 struct ScrapeBasicAuthConfig {
-  std::string username;             // empty: no basic auth
-  ScrapeCredentialConfig password;  // passwordFile, or existingSecret + secretKey
+  std::string username;               // empty: no basic auth
+  config::CredentialConfig password;  // passwordFile, or existingSecret + secretKey
 
   bool operator==(const ScrapeBasicAuthConfig&) const = default;
 };
@@ -59,7 +49,7 @@ struct ScrapeJobConfig {
   uint32_t labelValueLengthLimit = 0;                       // bytes; 0: none
   uint64_t bodySizeLimit = 0;  // bytes after decompression; 0: prometheusScrape.bodySizeLimit
   ScrapeBasicAuthConfig basicAuth;
-  ScrapeCredentialConfig bearerToken;  // bearerToken.file, or existingSecret + secretKey
+  config::CredentialConfig bearerToken;  // bearerToken.file, or existingSecret + secretKey
   ScrapeTlsConfig tls;
 
   bool operator==(const ScrapeJobConfig&) const = default;

@@ -9,7 +9,7 @@ namespace {
 
 constexpr size_t kMaxCredentialBytes = 64 * 1024;
 
-Result<std::string> readCredential(const ScrapeCredentialConfig& c, const std::string& secretsDir,
+Result<std::string> readCredential(const config::CredentialConfig& c, const std::string& secretsDir,
                                    const std::string& what) {
   const std::string path =
       !c.file.empty() ? c.file : secretsDir + "/" + c.existingSecret + "/" + c.secretKey;

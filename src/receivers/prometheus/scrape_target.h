@@ -1,4 +1,4 @@
-// The factory of the scrape receiver: prometheusScrape (config) resolved into the targets to
+// The scrape receiver's targets: prometheusScrape (scrape_config.h) resolved into the targets to
 // scrape, credentials read, URLs built, limits and defaults applied.
 #pragma once
 
