@@ -1,31 +1,9 @@
 #include "receivers/prometheus/scrape_target.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include "config/secret.h"
 
 namespace stackhouse::receivers::prometheus {
 namespace {
-
-constexpr size_t kMaxCredentialBytes = 64 * 1024;
-
-Result<std::string> readCredential(const config::CredentialConfig& c, const std::string& secretsDir,
-                                   const std::string& what) {
-  const std::string path =
-      !c.file.empty() ? c.file : secretsDir + "/" + c.existingSecret + "/" + c.secretKey;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return invalidArgument(what + ": cannot read " + path + ": " + std::strerror(errno));
-  }
-  std::string value(kMaxCredentialBytes + 1, '\0');
-  const size_t n = std::fread(value.data(), 1, value.size(), f);
-  std::fclose(f);
-  if (n > kMaxCredentialBytes) return invalidArgument(what + ": " + path + " is over 64 KiB");
-  value.resize(n);
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  if (value.empty()) return invalidArgument(what + ": " + path + " is empty");
-  return value;
-}
 
 // Percent-encoding of a query component (RFC 3986 unreserved characters kept).
 void appendQueryEscaped(std::string& out, std::string_view s) {
@@ -86,12 +64,12 @@ Result<std::vector<ScrapeTarget>> resolveTargets(const PrometheusScrapeConfig& c
                                 : "prometheusScrape.scrapeJobs (job " + job.jobName + ")";
     std::string bearer, user, password;
     if (!job.bearerToken.empty()) {
-      auto token = readCredential(job.bearerToken, secretsDir, key + " bearerToken");
+      auto token = config::readCredential(job.bearerToken, secretsDir, key + " bearerToken");
       if (!token.isOk()) return token.status();
       bearer = std::move(token.value());
     }
     if (!job.basicAuth.username.empty()) {
-      auto pw = readCredential(job.basicAuth.password, secretsDir, key + " basicAuth");
+      auto pw = config::readCredential(job.basicAuth.password, secretsDir, key + " basicAuth");
       if (!pw.isOk()) return pw.status();
       user = job.basicAuth.username;
       password = std::move(pw.value());

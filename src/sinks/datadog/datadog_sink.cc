@@ -7,8 +7,8 @@
 
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "config/secret.h"
 #include "otlp/request_encode.h"
-#include "sinks/common/credential.h"
 #include "sinks/http/compression.h"
 #include "telemetry/row_slice.h"
 
@@ -443,9 +443,7 @@ Status DatadogSink::writeMetrics(std::span<const telemetry::MetricBatch* const> 
 
 Result<std::unique_ptr<pipeline::Sink>> makeDatadogSink(const DatadogConfig& config,
                                                         const std::string& secretsDir) {
-  auto key = readCredential(
-      {secretsDir, config.apiKey.existingSecret, config.apiKey.secretKey, config.apiKey.file},
-      "otelConfig.exporters.datadog");
+  auto key = config::readCredential(config.apiKey, secretsDir, "otelConfig.exporters.datadog");
   if (!key.isOk()) return key.status();
   auto client = http::Client::create(http::ClientOptions{});
   if (!client.isOk()) return client.status();

@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "common/log.h"
+#include "config/secret.h"
 #include "otlp/request_encode.h"
-#include "sinks/common/credential.h"
 #include "sinks/http/compression.h"
 #include "telemetry/row_slice.h"
 
@@ -189,9 +189,7 @@ Status LogfireSink::writeMetrics(std::span<const telemetry::MetricBatch* const> 
 
 Result<std::unique_ptr<pipeline::Sink>> makeLogfireSink(const LogfireConfig& config,
                                                         const std::string& secretsDir) {
-  auto token = readCredential(
-      {secretsDir, config.token.existingSecret, config.token.secretKey, config.token.file},
-      "otelConfig.exporters.logfire");
+  auto token = config::readCredential(config.token, secretsDir, "otelConfig.exporters.logfire");
   if (!token.isOk()) return token.status();
   auto client = http::Client::create(http::ClientOptions{});
   if (!client.isOk()) return client.status();

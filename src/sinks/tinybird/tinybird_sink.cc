@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "common/log.h"
-#include "sinks/common/credential.h"
+#include "config/secret.h"
 #include "sinks/http/compression.h"
 #include "sinks/tinybird/row_json.h"
 #include "telemetry/row_slice.h"
@@ -155,9 +155,7 @@ Status TinybirdSink::writeMetrics(std::span<const telemetry::MetricBatch* const>
 
 Result<std::unique_ptr<pipeline::Sink>> makeTinybirdSink(const TinybirdConfig& config,
                                                          const std::string& secretsDir) {
-  auto token = readCredential(
-      {secretsDir, config.token.existingSecret, config.token.secretKey, config.token.file},
-      "otelConfig.exporters.tinybird");
+  auto token = config::readCredential(config.token, secretsDir, "otelConfig.exporters.tinybird");
   if (!token.isOk()) return token.status();
   auto client = http::Client::create(http::ClientOptions{});
   if (!client.isOk()) return client.status();
