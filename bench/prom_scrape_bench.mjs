@@ -6,10 +6,11 @@
 // run.
 //
 //   node bench/prom_scrape_bench.mjs [--targets 200] [--interval 15] [--seconds 60] [--scraper-only 1]
-//                                    [--idle-seconds N] [--scraper-alone 0]
+//                                    [--idle-seconds N] [--scraper-alone 0] [--timeline file]
 // --idle-seconds measures the idle server over a shorter window than the scraping one (its cost
 // is flat; a window of several minutes is what catches the store's merges); --scraper-alone 0
-// leaves out the last phase.
+// leaves out the last phase. --timeline <file> writes the scraping server's memory each second
+// (wall-clock time, RSS, anonymous, file-backed, MiB), to place its peaks against the store's work.
 //
 // The body: tests/fixtures/receivers/prometheus/node_exporter.prom (a real node-exporter 1.5
 // answer, 505 samples) repeated for three cpus/devices, ~1,500 samples and ~170 KB a target:
@@ -55,9 +56,13 @@ function ticks(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);  // utime + stime, clock ticks
 }
+// Resident memory, whole and split: anonymous (the heap: what the process allocated) and
+// file-backed (pages of the binary and of the engine's library, shared and reclaimable by the
+// kernel, which grow as code paths run for the first time).
 function rssMiB(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+  const kib = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)[1]) / 1024;
+  return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile') };
 }
 
 async function startFixture() {
@@ -80,7 +85,7 @@ async function startFixture() {
   return { servers, ports };
 }
 
-async function runServer(scrapeConfig, label, seconds = SECONDS) {
+async function runServer(scrapeConfig, label, seconds = SECONDS, timeline = undefined) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'prom-bench-'));
   fs.writeFileSync(path.join(work, 'config.yaml'), `clickstack:
   hyperdx: {listen: "127.0.0.1:0"}
@@ -104,19 +109,28 @@ ${scrapeConfig}`);
   const w0 = Date.now();
   let rssMax = 0;
   let rssSum = 0;
+  let anonMax = 0;
+  let anonSum = 0;
+  let fileMax = 0;
   let n = 0;
   while (Date.now() - w0 < seconds * 1000) {
     await sleep(1000);
     const r = rssMiB(child.pid);
-    rssMax = Math.max(rssMax, r);
-    rssSum += r;
+    rssMax = Math.max(rssMax, r.rss);
+    rssSum += r.rss;
+    anonMax = Math.max(anonMax, r.anon);
+    if (timeline) {
+      fs.appendFileSync(timeline, `${new Date().toISOString()} ${r.rss.toFixed(0)} ${r.anon.toFixed(0)} ${r.file.toFixed(0)}\n`);
+    }
+    anonSum += r.anon;
+    fileMax = Math.max(fileMax, r.file);
     n += 1;
   }
   const cpu = (ticks(child.pid) - t0) / 100 / ((Date.now() - w0) / 1000);  // USER_HZ 100
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
   fs.rmSync(work, { recursive: true, force: true });
-  return { cpu, rssAvg: rssSum / n, rssMax };
+  return { cpu, rssAvg: rssSum / n, rssMax, anonAvg: anonSum / n, anonMax, fileMax };
 }
 
 const { servers, ports } = await startFixture();
@@ -132,14 +146,18 @@ try {
     - jobName: node
       scrapeInterval: ${INTERVAL}s
       targets: [${targets}]
-`, 'scraping');
+`, 'scraping', SECONDS, args.timeline);
   const rate = (TARGETS * samples) / INTERVAL;
   console.log(`prom_scrape_bench: ${TARGETS} targets x ${samples} samples (${(body.length / 1024).toFixed(0)} KiB, ` +
     `${(gz.length / 1024).toFixed(0)} KiB gzip) every ${INTERVAL}s = ${Math.round(rate)} samples/s, window ${SECONDS}s (idle ${IDLE_SECONDS}s)`);
-  console.log(`  idle:     cpu ${(idle.cpu * 100).toFixed(1)}% of one core, rss avg ${idle.rssAvg.toFixed(0)} MiB, max ${idle.rssMax.toFixed(0)} MiB`);
-  console.log(`  scraping: cpu ${(busy.cpu * 100).toFixed(1)}% of one core, rss avg ${busy.rssAvg.toFixed(0)} MiB, max ${busy.rssMax.toFixed(0)} MiB`);
+  const line = (name, r) => console.log(`  ${name} cpu ${(r.cpu * 100).toFixed(1)}% of one core, ` +
+    `rss avg ${r.rssAvg.toFixed(0)} / max ${r.rssMax.toFixed(0)} MiB ` +
+    `(anonymous avg ${r.anonAvg.toFixed(0)} / max ${r.anonMax.toFixed(0)}, file-backed max ${r.fileMax.toFixed(0)})`);
+  line('idle:    ', idle);
+  line('scraping:', busy);
   console.log(`  scraping cost: cpu +${((busy.cpu - idle.cpu) * 100).toFixed(1)}% of one core, ` +
-    `memory +${(busy.rssMax - idle.rssMax).toFixed(0)} MiB (max over max)`);
+    `memory +${(busy.rssMax - idle.rssMax).toFixed(0)} MiB rss (max over max), ` +
+    `+${(busy.anonMax - idle.anonMax).toFixed(0)} MiB anonymous, +${(busy.fileMax - idle.fileMax).toFixed(0)} MiB file-backed`);
   }
   const alone = path.join(root, 'build/tests/receivers/prometheus/prometheus_scrape_bench');
   if (args['scraper-alone'] !== '0' && fs.existsSync(alone)) {
