@@ -7,10 +7,12 @@
 //
 //   node bench/prom_scrape_bench.mjs [--targets 200] [--interval 15] [--seconds 60] [--scraper-only 1]
 //                                    [--idle-seconds N] [--scraper-alone 0] [--timeline file]
+//                                    [--keep dir]
 // --idle-seconds measures the idle server over a shorter window than the scraping one (its cost
 // is flat; a window of several minutes is what catches the store's merges); --scraper-alone 0
 // leaves out the last phase. --timeline <file> writes the scraping server's memory each second
-// (wall-clock time, RSS, anonymous, file-backed, MiB), to place its peaks against the store's work.
+// (wall-clock time, RSS, anonymous, file-backed, MiB), to place its peaks against the store's work;
+// --keep <dir> moves its data directory there at the end (to replay the store's statements on it).
 //
 // The body: tests/fixtures/receivers/prometheus/node_exporter.prom (a real node-exporter 1.5
 // answer, 505 samples) repeated for three cpus/devices, ~1,500 samples and ~170 KB a target:
@@ -85,7 +87,7 @@ async function startFixture() {
   return { servers, ports };
 }
 
-async function runServer(scrapeConfig, label, seconds = SECONDS, timeline = undefined) {
+async function runServer(scrapeConfig, label, seconds = SECONDS, timeline = undefined, keep = undefined) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'prom-bench-'));
   fs.writeFileSync(path.join(work, 'config.yaml'), `clickstack:
   hyperdx: {listen: "127.0.0.1:0"}
@@ -129,6 +131,7 @@ ${scrapeConfig}`);
   const cpu = (ticks(child.pid) - t0) / 100 / ((Date.now() - w0) / 1000);  // USER_HZ 100
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
+  if (keep) fs.renameSync(path.join(work, 'data'), keep);
   fs.rmSync(work, { recursive: true, force: true });
   return { cpu, rssAvg: rssSum / n, rssMax, anonAvg: anonSum / n, anonMax, fileMax };
 }
@@ -146,7 +149,7 @@ try {
     - jobName: node
       scrapeInterval: ${INTERVAL}s
       targets: [${targets}]
-`, 'scraping', SECONDS, args.timeline);
+`, 'scraping', SECONDS, args.timeline, args.keep);
   const rate = (TARGETS * samples) / INTERVAL;
   console.log(`prom_scrape_bench: ${TARGETS} targets x ${samples} samples (${(body.length / 1024).toFixed(0)} KiB, ` +
     `${(gz.length / 1024).toFixed(0)} KiB gzip) every ${INTERVAL}s = ${Math.round(rate)} samples/s, window ${SECONDS}s (idle ${IDLE_SECONDS}s)`);
