@@ -22,6 +22,10 @@ Result<std::string> readSecretFile(const std::string& path, std::string_view wha
   constexpr size_t kMaxBytes = 64 * 1024;
   std::string value(kMaxBytes + 1, '\0');
   value.resize(std::fread(value.data(), 1, value.size(), file.get()));
+  if (std::ferror(file.get())) {  // a directory opens, and fails here (EISDIR)
+    return invalidArgument(std::string(what) + ": cannot read " + path + ": " +
+                           std::strerror(errno));
+  }
   if (value.size() > kMaxBytes) {
     return invalidArgument(std::string(what) + ": " + path + " is larger than 64 KiB");
   }

@@ -85,11 +85,17 @@ TEST_F(SecretTest, RefusesWhatNoHeaderMayCarryAndNamesTheKeyNeverTheContent) {
   }
 }
 
-TEST_F(SecretTest, AMissingFileIsNamedWithItsKey) {
+TEST_F(SecretTest, AMissingFileOrADirectoryIsNamedWithItsKey) {
   auto value = readSecret(dir(), "absent", "key", "clickstack.hyperdx.seedUser");
   ASSERT_FALSE(value.isOk());
   EXPECT_EQ(value.status().message(), "clickstack.hyperdx.seedUser: cannot read " + dir() +
                                           "/absent/key: No such file or directory");
+
+  std::filesystem::create_directories(dir() + "/ch/password");
+  auto directory = readSecret(dir(), "ch", "password", "otelConfig.exporters.clickhouse");
+  ASSERT_FALSE(directory.isOk());
+  EXPECT_EQ(directory.status().message(), "otelConfig.exporters.clickhouse: cannot read " + dir() +
+                                              "/ch/password: Is a directory");
 }
 
 }  // namespace
