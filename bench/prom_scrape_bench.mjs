@@ -10,7 +10,8 @@
 //                                    [--keep dir]
 // --idle-seconds measures the idle server over a shorter window than the scraping one (its cost
 // is flat; a window of several minutes is what catches the store's merges); --scraper-alone 0
-// leaves out the last phase. --timeline <file> writes the scraping server's memory each second
+// leaves out the last phase, --alone-seconds sets its window (at most 60 s unless given: the
+// scraper alone has no store whose merges need a long window). --timeline <file> writes the scraping server's memory each second
 // (wall-clock time, RSS, anonymous, file-backed, MiB), to place its peaks against the store's work;
 // --keep <dir> moves its data directory there at the end (to replay the store's statements on it).
 //
@@ -35,6 +36,7 @@ const TARGETS = Number(args.targets ?? 200);
 const INTERVAL = Number(args.interval ?? 15);
 const SECONDS = Number(args.seconds ?? 60);
 const IDLE_SECONDS = Number(args['idle-seconds'] ?? SECONDS);
+const ALONE_SECONDS = Number(args['alone-seconds'] ?? Math.min(SECONDS, 60));
 const bin = process.env.STACKHOUSE_BIN || path.join(root, 'build', 'stackhouse');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -164,7 +166,7 @@ try {
   }
   const alone = path.join(root, 'build/tests/receivers/prometheus/prometheus_scrape_bench');
   if (args['scraper-alone'] !== '0' && fs.existsSync(alone)) {
-    const child = spawn(alone, ['--interval', String(INTERVAL), '--seconds', String(SECONDS), ...ports.map(String)],
+    const child = spawn(alone, ['--interval', String(INTERVAL), '--seconds', String(ALONE_SECONDS), ...ports.map(String)],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     child.stdout.on('data', (d) => { text += d; });
