@@ -7,7 +7,7 @@
 //
 //   node bench/prom_scrape_bench.mjs [--targets 200] [--interval 15] [--seconds 60] [--scraper-only 1]
 //                                    [--idle-seconds N] [--scraper-alone 0] [--timeline file]
-//                                    [--keep dir]
+//                                    [--keep dir] [--alone-seconds N]
 // --idle-seconds measures the idle server over a shorter window than the scraping one (its cost
 // is flat; a window of several minutes is what catches the store's merges); --scraper-alone 0
 // leaves out the last phase, --alone-seconds sets its window (at most 60 s unless given: the
