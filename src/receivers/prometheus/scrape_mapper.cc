@@ -183,7 +183,11 @@ Status ScrapeMapper::map(std::string_view body, Format format, const ScrapeLimit
     telemetry::truncateBatch(out.expHistogram, rows[3]);
     telemetry::truncateBatch(out.summary, rows[4]);
     if (series_.size() != seriesBefore) {
-      std::erase_if(series_, [](const auto& e) { return e.second.fresh; });
+      std::erase_if(series_, [this](const auto& e) {
+        if (e.second.fresh) forget(e.second);
+        return e.second.fresh;
+      });
+      compactIdentities();
     }
     familyOpen_ = false;
     return status;
@@ -192,16 +196,18 @@ Status ScrapeMapper::map(std::string_view body, Format format, const ScrapeLimit
   // Staleness: series of the last scrape that this one did not have.
   for (auto it = series_.begin(); it != series_.end();) {
     if (it->second.generation != generation_) {
-      if (it->second.trackStale) {
+      if (it->second.trackStale && it->second.hasIdentity) {
         appendStale(it->second, scrapeNanos, out);
         ++counts.staleMarkers;
       }
+      forget(it->second);
       it = series_.erase(it);
     } else {
       it->second.fresh = false;
       ++it;
     }
   }
+  compactIdentities();
   return Status::ok();
 }
 
@@ -466,25 +472,35 @@ int64_t ScrapeMapper::startFor(uint64_t key, const Group& g, Kind kind, bool mon
     s.kind = kind;
     s.monotonic = monotonic;
     s.fresh = true;
-    // Identity for the stale point: name, job, instance, then the attributes.
+    // Identity for the stale point: name, job and instance unless they are the target's, then
+    // the attributes.
     const LabelRef* refs = labelRefs_.data() + g.labelsBegin;
-    std::string_view job = target_.job, instance = target_.instance;
-    if (g.jobLabel != kNone)
-      job = arenaView(refs[g.jobLabel].valueBegin, refs[g.jobLabel].valueSize);
-    if (g.instanceLabel != kNone) {
-      instance = arenaView(refs[g.instanceLabel].valueBegin, refs[g.instanceLabel].valueSize);
-    }
-    auto put = [&s](std::string_view v) {
-      s.identity.append(v);
-      s.identity += '\0';
-    };
-    put(name);
-    put(job);
-    put(instance);
-    for (uint32_t i = 0; i < g.labelsCount; ++i) {
-      if (i == g.jobLabel || i == g.instanceLabel) continue;
-      put(arenaView(refs[i].nameBegin, refs[i].nameSize));
-      put(arenaView(refs[i].valueBegin, refs[i].valueSize));
+    s.ownTarget = g.jobLabel == kNone && g.instanceLabel == kNone;
+    size_t bytes = name.size() + 1;
+    for (uint32_t i = 0; i < g.labelsCount; ++i) bytes += refs[i].nameSize + refs[i].valueSize + 2;
+    if (!s.ownTarget) bytes += target_.job.size() + target_.instance.size() + 2;
+    if (identities_.size() + bytes > UINT32_MAX) compactIdentities();
+    s.hasIdentity = identities_.size() + bytes <= UINT32_MAX;
+    if (s.hasIdentity) {
+      s.identityBegin = static_cast<uint32_t>(identities_.size());
+      auto put = [this](std::string_view v) {
+        identities_.append(v);
+        identities_ += '\0';
+      };
+      put(name);
+      if (!s.ownTarget) {
+        put(g.jobLabel != kNone ? arenaView(refs[g.jobLabel].valueBegin, refs[g.jobLabel].valueSize)
+                                : std::string_view(target_.job));
+        put(g.instanceLabel != kNone
+                ? arenaView(refs[g.instanceLabel].valueBegin, refs[g.instanceLabel].valueSize)
+                : std::string_view(target_.instance));
+      }
+      for (uint32_t i = 0; i < g.labelsCount; ++i) {
+        if (i == g.jobLabel || i == g.instanceLabel) continue;
+        put(arenaView(refs[i].nameBegin, refs[i].nameSize));
+        put(arenaView(refs[i].valueBegin, refs[i].valueSize));
+      }
+      s.identitySize = static_cast<uint32_t>(identities_.size() - s.identityBegin);
     }
   }
   s.generation = generation_;
@@ -602,10 +618,11 @@ void ScrapeMapper::emitGroup(const Group& g, Kind kind, int64_t scrapeNanos,
 }
 
 void ScrapeMapper::appendStale(const SeriesState& s, int64_t nanos, telemetry::MetricBatch& out) {
-  // Unpack the identity into a temporary group whose labels live in the arena.
+  // Unpack the identity into a temporary group whose labels live in the arena (the name stays a
+  // view of identities_, which nothing changes before the point is written).
   beginFamily({}, MetricType::kUnknown);
   familyOpen_ = false;
-  std::string_view id = s.identity;
+  std::string_view id = std::string_view(identities_).substr(s.identityBegin, s.identitySize);
   auto take = [&id]() {
     const size_t z = id.find('\0');
     std::string_view v = id.substr(0, z);
@@ -615,15 +632,19 @@ void ScrapeMapper::appendStale(const SeriesState& s, int64_t nanos, telemetry::M
   const std::string_view name = take();
   Group g{};
   g.labelsBegin = 0;
-  LabelRef job{}, instance{};
-  job.valueBegin = arenaAdd(take());
-  job.valueSize = static_cast<uint32_t>(arena_.size() - job.valueBegin);
-  instance.valueBegin = arenaAdd(take());
-  instance.valueSize = static_cast<uint32_t>(arena_.size() - instance.valueBegin);
-  labelRefs_.push_back(job);
-  labelRefs_.push_back(instance);
-  g.jobLabel = 0;
-  g.instanceLabel = 1;
+  g.jobLabel = kNone;  // the target's job and instance
+  g.instanceLabel = kNone;
+  if (!s.ownTarget) {
+    LabelRef job{}, instance{};
+    job.valueBegin = arenaAdd(take());
+    job.valueSize = static_cast<uint32_t>(arena_.size() - job.valueBegin);
+    instance.valueBegin = arenaAdd(take());
+    instance.valueSize = static_cast<uint32_t>(arena_.size() - instance.valueBegin);
+    labelRefs_.push_back(job);
+    labelRefs_.push_back(instance);
+    g.jobLabel = 0;
+    g.instanceLabel = 1;
+  }
   while (!id.empty()) {
     LabelRef r{};
     r.nameBegin = arenaAdd(take());
@@ -673,12 +694,29 @@ void ScrapeMapper::appendStale(const SeriesState& s, int64_t nanos, telemetry::M
 uint64_t ScrapeMapper::markAllStale(int64_t nanos, telemetry::MetricBatch& out) {
   uint64_t n = 0;
   for (const auto& [key, state] : series_) {
-    if (state.fresh || !state.trackStale) continue;
+    if (state.fresh || !state.trackStale || !state.hasIdentity) continue;
     appendStale(state, nanos, out);
     ++n;
   }
   series_.clear();
+  identities_.clear();
+  identities_.shrink_to_fit();
+  identityGarbage_ = 0;
   return n;
+}
+
+void ScrapeMapper::compactIdentities() {
+  if (identityGarbage_ <= identities_.size() / 2) return;
+  std::string kept;
+  kept.reserve(identities_.size() - identityGarbage_);
+  for (auto& [key, state] : series_) {
+    if (!state.hasIdentity) continue;
+    const auto begin = static_cast<uint32_t>(kept.size());
+    kept.append(identities_, state.identityBegin, state.identitySize);
+    state.identityBegin = begin;
+  }
+  identities_ = std::move(kept);
+  identityGarbage_ = 0;
 }
 
 void ScrapeMapper::appendScrapeSeries(bool up, double durationSeconds, const ScrapeCounts& counts,

@@ -262,6 +262,62 @@ TEST(ScrapeMapper, LabelClashesWithHonorLabels) {
             "10.0.0.1:8080");
 }
 
+// The series' identities share one buffer that is rewritten once most of it belongs to series
+// gone: after 190 of 200 series disappear (their stale points written from the buffer), the ten
+// left still get stale points with their own name, labels and honored job.
+TEST(ScrapeMapper, StalePointsKeepTheirIdentityWhenTheIdentitiesAreCompacted) {
+  ScrapeMapper m(target(true));
+  ScrapeCounts c;
+  telemetry::MetricBatch b;
+  std::string all;
+  for (int i = 0; i < 200; ++i) {
+    all += "g" + std::to_string(i) + "{path=\"/p/" + std::to_string(i) + "\"" +
+           (i % 10 == 0 ? ",job=\"batch" + std::to_string(i) + "\"" : "") + "} " +
+           std::to_string(i) + "\n";
+  }
+  ASSERT_TRUE(scrape(m, all, kT0, b, c).isOk());
+  ASSERT_EQ(m.seriesCount(), 200u);
+  std::string kept;
+  for (int i = 0; i < 200; i += 20) {
+    kept += "g" + std::to_string(i) + "{path=\"/p/" + std::to_string(i) + "\",job=\"batch" +
+            std::to_string(i) + "\"} " + std::to_string(i) + "\n";
+  }
+  // Of the series gone, every tenth carried a job of its own; the others have the target's.
+  b = telemetry::MetricBatch{};
+  ASSERT_TRUE(scrape(m, kept, kT0 + kStep, b, c).isOk());
+  EXPECT_EQ(c.staleMarkers, 190u);
+  ASSERT_EQ(m.seriesCount(), 10u);
+  ASSERT_EQ(b.gauge.rows(), 200u);
+  for (size_t row = 10; row < 200; ++row) {
+    const std::string name(b.gauge.common.metricName.at(row));
+    const int i = std::stoi(name.substr(1));
+    EXPECT_TRUE(isStaleNaN(b.gauge.value.at(row))) << name;
+    EXPECT_EQ(
+        attributesOf(b.gauge.common.attributes, row),
+        (std::map<std::string, std::string>{{"path", "/p/" + std::to_string(i)}, {"team", "a"}}))
+        << name;
+    EXPECT_EQ(b.gauge.common.serviceName.at(row), i % 10 == 0 ? "batch" + std::to_string(i) : "app")
+        << name;
+  }
+
+  b = telemetry::MetricBatch{};
+  ASSERT_TRUE(scrape(m, "", kT0 + 2 * kStep, b, c).isOk());
+  EXPECT_EQ(c.staleMarkers, 10u);
+  ASSERT_EQ(b.gauge.rows(), 10u);
+  std::map<std::string, std::string> jobs;
+  for (size_t row = 0; row < 10; ++row) {
+    const std::string name(b.gauge.common.metricName.at(row));
+    EXPECT_TRUE(isStaleNaN(b.gauge.value.at(row))) << name;
+    EXPECT_EQ(attributesOf(b.gauge.common.attributes, row).at("path"), "/p/" + name.substr(1));
+    EXPECT_EQ(attributesOf(b.gauge.common.resourceAttributes, row)["service.instance.id"],
+              "10.0.0.1:8080");
+    jobs[name] = std::string(b.gauge.common.serviceName.at(row));
+  }
+  for (int i = 0; i < 200; i += 20) {
+    EXPECT_EQ(jobs["g" + std::to_string(i)], "batch" + std::to_string(i));
+  }
+}
+
 TEST(ScrapeMapper, HonorTimestamps) {
   for (bool honor : {true, false}) {
     TargetIdentity t = target();
