@@ -19,7 +19,7 @@ Result<std::string> readSecretFile(const std::string& path, std::string_view wha
                            std::strerror(errno));
   }
   // A key, token or password is tens of bytes; anything past this is the wrong file.
-  constexpr size_t kMaxBytes = 64 * 1024;
+  constexpr size_t kMaxBytes = size_t{64} * 1024;
   std::string value(kMaxBytes + 1, '\0');
   value.resize(std::fread(value.data(), 1, value.size(), file.get()));
   if (std::ferror(file.get())) {  // a directory opens, and fails here (EISDIR)

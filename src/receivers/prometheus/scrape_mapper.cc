@@ -32,7 +32,7 @@ uint64_t hashBytes(uint64_t h, std::string_view s) {
 uint64_t countOf(double v) {
   if (!(v > 0)) return 0;
   if (v >= 18446744073709551615.0) return UINT64_MAX;
-  return static_cast<uint64_t>(v + 0.5);
+  return static_cast<uint64_t>(std::round(v));  // below 2^64, so is its rounding
 }
 
 bool isHex(std::string_view s) {
