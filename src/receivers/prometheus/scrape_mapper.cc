@@ -196,7 +196,7 @@ Status ScrapeMapper::map(std::string_view body, Format format, const ScrapeLimit
   // Staleness: series of the last scrape that this one did not have.
   for (auto it = series_.begin(); it != series_.end();) {
     if (it->second.generation != generation_) {
-      if (it->second.trackStale && it->second.hasIdentity) {
+      if (it->second.trackStale && it->second.identitySize != 0) {
         appendStale(it->second, scrapeNanos, out);
         ++counts.staleMarkers;
       }
@@ -480,8 +480,7 @@ int64_t ScrapeMapper::startFor(uint64_t key, const Group& g, Kind kind, bool mon
     for (uint32_t i = 0; i < g.labelsCount; ++i) bytes += refs[i].nameSize + refs[i].valueSize + 2;
     if (!s.ownTarget) bytes += target_.job.size() + target_.instance.size() + 2;
     if (identities_.size() + bytes > UINT32_MAX) compactIdentities();
-    s.hasIdentity = identities_.size() + bytes <= UINT32_MAX;
-    if (s.hasIdentity) {
+    if (identities_.size() + bytes <= UINT32_MAX) {
       s.identityBegin = static_cast<uint32_t>(identities_.size());
       auto put = [this](std::string_view v) {
         identities_.append(v);
@@ -694,7 +693,7 @@ void ScrapeMapper::appendStale(const SeriesState& s, int64_t nanos, telemetry::M
 uint64_t ScrapeMapper::markAllStale(int64_t nanos, telemetry::MetricBatch& out) {
   uint64_t n = 0;
   for (const auto& [key, state] : series_) {
-    if (state.fresh || !state.trackStale || !state.hasIdentity) continue;
+    if (state.fresh || !state.trackStale || state.identitySize == 0) continue;
     appendStale(state, nanos, out);
     ++n;
   }
@@ -710,7 +709,7 @@ void ScrapeMapper::compactIdentities() {
   std::string kept;
   kept.reserve(identities_.size() - identityGarbage_);
   for (auto& [key, state] : series_) {
-    if (!state.hasIdentity) continue;
+    if (state.identitySize == 0) continue;
     const auto begin = static_cast<uint32_t>(kept.size());
     kept.append(identities_, state.identityBegin, state.identitySize);
     state.identityBegin = begin;

@@ -130,15 +130,15 @@ class ScrapeMapper {
     double last = 0;  // the value, or for histograms and summaries the count
     uint32_t generation = 0;
     // For the stale point, in identities_: name, then (unless ownTarget) job and instance, then
-    // attribute names and values, each followed by '\0'.
+    // attribute names and values, each followed by '\0'. Size 0: none (only past 4 GiB of
+    // identities), so no stale point.
     uint32_t identityBegin = 0;
     uint32_t identitySize = 0;
     Kind kind = Kind::kGauge;
     bool monotonic = false;
-    bool fresh = false;        // first seen in the scrape being mapped
-    bool trackStale = true;    // false: its last sample carried a timestamp that was honored
-    bool ownTarget = true;     // job and instance are the target's (not in the identity)
-    bool hasIdentity = false;  // false only past 4 GiB of identities: no stale point then
+    bool fresh = false;      // first seen in the scrape being mapped
+    bool trackStale = true;  // false: its last sample carried a timestamp that was honored
+    bool ownTarget = true;   // job and instance are the target's (not in the identity)
   };
 
   // The family being read: its metadata and its samples grouped by label set.
