@@ -3,8 +3,12 @@
 //
 //   ingest_bench --server build/stackhouse [--seconds 15] [--clients 4] [--records 500]
 //                [--overload-limit-mib 256] [--overload-engine-mib 512] [--overload-queue-mib 256]
-//                [--overload-expect-continue 1] [--only overload|queue] [--server-cpu N]
+//                [--overload-expect-continue 1] [--only overload|queue|logs] [--server-cpu N]
 //                [--batch 50000] [--server-batch N]
+//   ingest_bench --ceiling logs|spans --dir D [--seconds S] [--records R] [--batch N]
+//                [--engine-counters 1] [--ceiling-drop-index idx_a,idx_b]
+//                (the ceiling phase alone; with the engine's own counters of its inserts and
+//                merges, and without the named skip indexes, to price them)
 //   ingest_bench --load-port P [--load-grpc 1] [--load-spans 1] [--seconds S] [--clients N]
 //   [--records R]
 //                (load only, against a running server's OTLP/HTTP or OTLP/gRPC port, for profiling)
@@ -80,6 +84,8 @@ struct Args {
   std::string ceiling;  // internal: "logs" or "spans" runs the ceiling phase in this process
   std::string dir;
   bool oneBlock = false;
+  std::string ceilingDropIndexes;  // the ceiling's table without these skip indexes (a,b,...)
+  bool engineCounters = false;     // the ceiling prints the engine's counters to stderr
   int loadPort = 0;        // drive load against a running server's OTLP port, for profiling
   bool loadGrpc = false;   // with loadPort: the port is the OTLP/gRPC one
   bool loadSpans = false;  // with loadPort: send spans instead of logs
@@ -87,7 +93,7 @@ struct Args {
   uint32_t overloadEngineMiB = 512;  // phase 5: memoryLimiter.engineLimitMiB
   uint64_t overloadQueueMiB = 256;   // phase 5: the store's queue.maxSize (small: full soon)
   double overloadFactor = 10;        // phase 5: the load offered, in multiples of the unloaded
-  std::string only;                  // "overload": phase 5 alone
+  std::string only;                  // "overload": phase 5 alone; "queue", "logs": see main
   int serverCpu = -1;                // --server-cpu: the servers on this CPU, the clients elsewhere
   // Phase 5: overload clients send Expect: 100-continue, so a refused request costs its header
   // alone (lets one 2-core machine offer 10x; SDKs send the whole body).
@@ -699,6 +705,19 @@ int runCeiling(const Args& args) {
     std::fprintf(stderr, "%s\n", store.status().toString().c_str());
     return 1;
   }
+  // --ceiling-drop-index: the ceiling's table without these skip indexes, to price each one.
+  for (size_t b = 0; b < args.ceilingDropIndexes.size();) {
+    size_t e = args.ceilingDropIndexes.find(',', b);
+    if (e == std::string::npos) e = args.ceilingDropIndexes.size();
+    auto dropped = store.value()->execute(std::string("ALTER TABLE otel.") +
+                                          (spans ? "otel_traces" : "otel_logs") + " DROP INDEX " +
+                                          args.ceilingDropIndexes.substr(b, e - b));
+    if (!dropped) {
+      std::fprintf(stderr, "%s\n", dropped.status().toString().c_str());
+      return 1;
+    }
+    b = e + 1;
+  }
   std::vector<std::unique_ptr<telemetry::LogBatch>> logs;
   std::vector<std::unique_ptr<telemetry::SpanBatch>> spanBatches;
   for (int i = 0; i < 32; ++i) {
@@ -756,6 +775,16 @@ int runCeiling(const Args& args) {
       rows += static_cast<uint64_t>(perGroup) * static_cast<uint64_t>(args.records);
   }
   std::printf("ceiling %.0f\n", static_cast<double>(rows) / secondsSince(start));
+  if (args.engineCounters) {
+    // The engine's own counters of the run (inserts and the merges they caused), to stderr.
+    auto counters = store.value()->execute(
+        "SELECT event, value FROM system.events WHERE event LIKE 'MergeTreeDataWriter%' OR event "
+        "LIKE 'Merge%Milliseconds' OR event IN ('InsertQueryTimeMicroseconds', 'InsertedRows', "
+        "'Merge', 'MergedRows', 'MergedUncompressedBytes', 'UserTimeMicroseconds', "
+        "'SystemTimeMicroseconds')");
+    std::fprintf(stderr, "%s\n",
+                 counters ? counters->data.c_str() : counters.status().toString().c_str());
+  }
   std::fflush(stdout);
   _exit(0);
 }
@@ -799,6 +828,10 @@ int main(int argc, char** argv) {
       args.ceiling = v;
     else if (k == "--dir")
       args.dir = v;
+    else if (k == "--ceiling-drop-index")
+      args.ceilingDropIndexes = v;
+    else if (k == "--engine-counters")
+      args.engineCounters = v == "1";
     else if (k == "--one-block")
       args.oneBlock = v == "1";
     else if (k == "--load-port")
@@ -891,6 +924,11 @@ int main(int argc, char** argv) {
   };
   // `--only queue`: logs and spans over OTLP/HTTP, logs again with the queue not synced
   // (fsync: never) and over OTLP/gRPC, and the ceilings.
+  // `--only logs`: the logs phase alone (comparing two builds, alternating).
+  if (args.only == "logs") {
+    row("logs", runLoad(args, false), 0);
+    return 0;
+  }
   if (args.only == "queue") {
     const LoadResult logs = runLoad(args, false);
     row("logs", logs, 0);
