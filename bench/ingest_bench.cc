@@ -86,9 +86,9 @@ struct Args {
   bool oneBlock = false;
   std::string ceilingDropIndexes;  // the ceiling's table without these skip indexes (a,b,...)
   bool engineCounters = false;     // the ceiling prints the engine's counters to stderr
-  int loadPort = 0;        // drive load against a running server's OTLP port, for profiling
-  bool loadGrpc = false;   // with loadPort: the port is the OTLP/gRPC one
-  bool loadSpans = false;  // with loadPort: send spans instead of logs
+  int loadPort = 0;                // drive load against a running server's OTLP port, for profiling
+  bool loadGrpc = false;           // with loadPort: the port is the OTLP/gRPC one
+  bool loadSpans = false;          // with loadPort: send spans instead of logs
   uint32_t overloadLimitMiB = 256;   // phase 5: otelConfig.processors.memoryLimiter.limitMiB
   uint32_t overloadEngineMiB = 512;  // phase 5: memoryLimiter.engineLimitMiB
   uint64_t overloadQueueMiB = 256;   // phase 5: the store's queue.maxSize (small: full soon)

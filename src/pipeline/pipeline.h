@@ -248,9 +248,10 @@ Status Pipeline::submit(PooledBatch<B> batch, telemetry::Source source, const Re
   }
   // On the caller's thread, outside the lock: stages (redaction) are CPU work per request.
   if (options_.stage != nullptr) options_.stage->process(*batch);
-  std::vector<uint64_t> scratch;
-  std::vector<iovec> iov;
-  const size_t payloadBytes = encodeRecord(*batch, key, source, scratch, iov);
+  // One encoder per thread, reused: its storage keeps its size from request to request.
+  thread_local RecordEncoder encoder;
+  const size_t payloadBytes = encoder.encode(*batch, key, source);
+  const std::span<const iovec> iov = encoder.iov();
   if (admission.announced() > 0) learnQueuedBytes(source, payloadBytes, admission.announced());
   constexpr telemetry::Signal signal = SignalTraits<B>::kSignal;
   bool wake = false;

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/thread_name.h"
+#include "pipeline/batch_pool.h"
 #include "pipeline/record_codec.h"
 
 namespace stackhouse::pipeline {
@@ -161,7 +162,7 @@ bool SinkWorker::fill(Lane<B>& lane) {
   if (lane.batches.empty()) lane.firstRead = Clock::now();
   for (QueueRecord& r : records) {
     auto batch = std::make_unique<B>();
-    if (const Status s = decodeRecord(r.payload, *batch); !s.isOk()) {
+    if (const Status s = decodeRecord(r.payload, r.rows, *batch); !s.isOk()) {
       // Its checksum matched, so this is not damage on disk: a record of another version.
       log::error("queue: a record cannot be read back; it is dropped",
                  log::Fields()
@@ -172,9 +173,11 @@ bool SinkWorker::fill(Lane<B>& lane) {
       lane.refusedRows->inc(r.rows);
       batch.reset();
     }
+    // What the batch holds in memory: a record written in runs is smaller than its batch.
+    const size_t held = batch ? detail::bytesOfAny(*batch) : r.payload.size();
     lane.rows += r.rows;
-    lane.bytes += r.payload.size();
-    heldBytes_.fetch_add(r.payload.size(), std::memory_order_relaxed);
+    lane.bytes += held;
+    heldBytes_.fetch_add(held, std::memory_order_relaxed);
     lane.batches.push_back(std::move(batch));
     lane.ends.push_back(r.end);
   }

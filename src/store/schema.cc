@@ -64,8 +64,8 @@ std::string_view timeColumnOf(std::string_view table) {
 
 namespace {
 
-// The exporter's token bloom filter over Body as written. It serves case-sensitive hasToken(Body, t)
-// and Body LIKE, which the search never writes; in the embedded store the text index over
+// The exporter's token bloom filter over Body as written. It serves case-sensitive hasToken(Body,
+// t) and Body LIKE, which the search never writes; in the embedded store the text index over
 // lower(Body) serves free text instead, and this one is left out: it was more than half of the
 // engine's skip-index work on a log row, at the insert and again at every merge (14-18 % of the
 // logs insert rate; docs/benchmarks.md, "The exporter's Body index in the embedded store").
@@ -155,8 +155,8 @@ TableSpec logsTable(const Naming& n, uint64_t ttl) {
     INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
     )" + std::string(n.o.embedded ? "" : kExporterBodyIndex) +
-                "INDEX " + std::string(bodyIndex) +
-                ",\n    INDEX " + std::string(kLowerLogAttrIndex) + ",\n    INDEX " +
+                "INDEX " + std::string(bodyIndex) + ",\n    INDEX " +
+                std::string(kLowerLogAttrIndex) + ",\n    INDEX " +
                 std::string(kLowerResAttrIndex) +
                 (n.o.embedded ? ",\n    PROJECTION " + std::string(kLogsHistogramProjection) : "") +
                 R"(

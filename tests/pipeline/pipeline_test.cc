@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -121,6 +122,20 @@ class PipelineTest : public ::testing::Test {
   static PooledBatch<LogBatch> logsOf(Pipeline& p, size_t rows, const std::string& body = "x") {
     auto b = p.logPool().acquire();
     for (size_t i = 0; i < rows; ++i) {
+      testing::LogRow row;
+      row.timestamp = static_cast<int64_t>(i);
+      row.body = body;
+      testing::appendLogRow(*b, row);
+    }
+    return b;
+  }
+  // Rows of `bodyBytes`-byte bodies that differ row to row (the row's number first), so that a
+  // record holds every body in full: a queue record writes a value repeated row after row once.
+  static PooledBatch<LogBatch> sizedLogsOf(Pipeline& p, size_t rows, size_t bodyBytes) {
+    auto b = p.logPool().acquire();
+    for (size_t i = 0; i < rows; ++i) {
+      std::string body = std::to_string(i) + ' ';
+      body.resize(std::max(bodyBytes, body.size()), 'y');
       testing::LogRow row;
       row.timestamp = static_cast<int64_t>(i);
       row.body = body;
@@ -487,7 +502,7 @@ TEST_F(PipelineTest, AFullQueuePushesBack) {
   Status last;
   int accepted = 0;
   for (int i = 0; i < 200 && last.isOk(); ++i) {
-    last = submitAndWait(p, logsOf(p, 10, std::string(100, 'y')));
+    last = submitAndWait(p, sizedLogsOf(p, 10, 100));
     if (last.isOk()) ++accepted;
   }
   EXPECT_EQ(last.code(), StatusCode::kUnavailable);
@@ -522,8 +537,7 @@ TEST_F(PipelineTest, AdmittedRequestsCannotPromiseMoreRoomThanTheQueueHas) {
   EXPECT_TRUE(p.admit(telemetry::Source::kTraces, 1 << 30).isOk());
 
   // Records of ~10 KiB: without a reservation the promised room is not theirs...
-  const std::string body(1000, 'y');
-  EXPECT_EQ(submitAndWait(p, logsOf(p, 10, body)).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(submitAndWait(p, sizedLogsOf(p, 10, 1000)).code(), StatusCode::kUnavailable);
   EXPECT_EQ(refused.value(), 2u);
   EXPECT_EQ(refusedDecoded.value(), 1u);  // refused after its decoding
   // ...with one, they use it; the room is given back once they are queued.
@@ -531,8 +545,8 @@ TEST_F(PipelineTest, AdmittedRequestsCannotPromiseMoreRoomThanTheQueueHas) {
     std::promise<Status> done;
     auto answered = done.get_future();
     ASSERT_TRUE(p.submit(
-                     logsOf(p, 10, body), RequestKey{}, [&](const Status& s) { done.set_value(s); },
-                     std::move(admitted[0]))
+                     sizedLogsOf(p, 10, 1000), RequestKey{},
+                     [&](const Status& s) { done.set_value(s); }, std::move(admitted[0]))
                     .isOk());
     ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     EXPECT_TRUE(answered.get().isOk());
@@ -569,7 +583,7 @@ TEST_F(PipelineTest, TheRoomReservedIsLearntFromWhatRecordsTakeInTheQueue) {
     std::promise<Status> done;
     auto answered = done.get_future();
     ASSERT_TRUE(p.submit(
-                     logsOf(p, 10, std::string(1000, 'y')), RequestKey{},
+                     sizedLogsOf(p, 10, 1000), RequestKey{},
                      [&](const Status& s) { done.set_value(s); }, std::move(a.value()))
                     .isOk());
     ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
@@ -613,7 +627,7 @@ TEST_F(PipelineTest, DropOldestQueuesReserveNothing) {
   p.start();
   const std::vector<Admission> admitted = admitLogs(p, 10, 20 << 10);
   EXPECT_EQ(admitted.size(), 10u);
-  EXPECT_TRUE(submitAndWait(p, logsOf(p, 10, std::string(1000, 'y'))).isOk());
+  EXPECT_TRUE(submitAndWait(p, sizedLogsOf(p, 10, 1000)).isOk());
 }
 
 TEST_F(PipelineTest, DropOldestKeepsAcceptingAndCountsWhatItDrops) {
@@ -625,7 +639,7 @@ TEST_F(PipelineTest, DropOldestKeepsAcceptingAndCountsWhatItDrops) {
   Pipeline p(options(), std::move(sinks));
   p.start();
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(submitAndWait(p, logsOf(p, 10, std::string(100, 'y'))).isOk()) << i;
+    ASSERT_TRUE(submitAndWait(p, sizedLogsOf(p, 10, 100)).isOk()) << i;
   }
   const auto& dropped =
       metrics().counter("stackhouse_queue_dropped_records_total", "",
@@ -661,7 +675,7 @@ TEST_F(PipelineTest, DropOldestNeverPushesBackWhileTheSinkCatchesUp) {
   Pipeline p(options(), std::move(sinks));
   p.start();
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(submitAndWait(p, logsOf(p, 10, std::string(100, 'y'))).isOk()) << i;
+    ASSERT_TRUE(submitAndWait(p, sizedLogsOf(p, 10, 100)).isOk()) << i;
   }
   // The sink is back, but slow: each call takes 300 ms.
   sink.delayMs = 300;
@@ -672,7 +686,7 @@ TEST_F(PipelineTest, DropOldestNeverPushesBackWhileTheSinkCatchesUp) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
   int submitted = 0;
   while (std::chrono::steady_clock::now() < until) {
-    const Status s = submitAndWait(p, logsOf(p, 10, std::string(100, 'y')));
+    const Status s = submitAndWait(p, sizedLogsOf(p, 10, 100));
     ASSERT_TRUE(s.isOk()) << submitted << ": " << s.toString();
     ++submitted;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
