@@ -14,6 +14,7 @@
 // scraper alone has no store whose merges need a long window). --timeline <file> writes the scraping server's memory each second
 // (wall-clock time, RSS, anonymous, file-backed, MiB), to place its peaks against the store's work;
 // --keep <dir> moves its data directory there at the end (to replay the store's statements on it).
+// The scraping server's CPU is also given by thread name (the eight busiest), over the same window.
 //
 // The body: tests/fixtures/receivers/prometheus/node_exporter.prom (a real node-exporter 1.5
 // answer, 505 samples) repeated for three cpus/devices, ~1,500 samples and ~170 KB a target:
@@ -59,6 +60,33 @@ function ticks(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);  // utime + stime, clock ticks
+}
+// utime + stime of each thread, summed by thread name (the engine's pools share names).
+function threadTicks(pid) {
+  const out = new Map();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue;  // the thread ended
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(`${name}\u0000${tid}`, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  return out;
+}
+// Each thread name's share of one core over a window, from two threadTicks() readings: the
+// threads that ran in it (a thread that ended in the window is left out).
+function threadShares(before, after, seconds) {
+  const byName = new Map();
+  for (const [key, t] of after) {
+    const ticks = t.ticks - (before.get(key)?.ticks ?? 0);
+    byName.set(t.name, (byName.get(t.name) ?? 0) + ticks);
+  }
+  return [...byName].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1])
+    .map(([name, v]) => `${name} ${(v / 100 / seconds * 100).toFixed(1)}%`);
 }
 // Resident memory, whole and split: anonymous (the heap: what the process allocated) and
 // file-backed (pages of the binary and of the engine's library, shared and reclaimable by the
@@ -110,6 +138,7 @@ ${scrapeConfig}`);
   // Warm-up: one full interval (every target scraped once, the store's first inserts done).
   await sleep((INTERVAL + 5) * 1000);
   const t0 = ticks(child.pid);
+  const threads0 = threadTicks(child.pid);
   const w0 = Date.now();
   let rssMax = 0;
   let rssSum = 0;
@@ -131,11 +160,12 @@ ${scrapeConfig}`);
     n += 1;
   }
   const cpu = (ticks(child.pid) - t0) / 100 / ((Date.now() - w0) / 1000);  // USER_HZ 100
+  const threads = threadShares(threads0, threadTicks(child.pid), (Date.now() - w0) / 1000);
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
   if (keep) fs.renameSync(path.join(work, 'data'), keep);
   fs.rmSync(work, { recursive: true, force: true });
-  return { cpu, rssAvg: rssSum / n, rssMax, anonAvg: anonSum / n, anonMax, fileMax };
+  return { cpu, rssAvg: rssSum / n, rssMax, anonAvg: anonSum / n, anonMax, fileMax, threads };
 }
 
 const { servers, ports } = await startFixture();
@@ -160,6 +190,7 @@ try {
     `(anonymous avg ${r.anonAvg.toFixed(0)} / max ${r.anonMax.toFixed(0)}, file-backed max ${r.fileMax.toFixed(0)})`);
   line('idle:    ', idle);
   line('scraping:', busy);
+  console.log(`  scraping, by thread (share of one core): ${busy.threads.slice(0, 8).join(', ')}`);
   console.log(`  scraping cost: cpu +${((busy.cpu - idle.cpu) * 100).toFixed(1)}% of one core, ` +
     `memory +${(busy.rssMax - idle.rssMax).toFixed(0)} MiB rss (max over max), ` +
     `+${(busy.anonMax - idle.anonMax).toFixed(0)} MiB anonymous, +${(busy.fileMax - idle.fileMax).toFixed(0)} MiB file-backed`);

@@ -178,7 +178,7 @@ bool RecordReader::runs(uint64_t count, StringColumn& column) {
     bytes += static_cast<uint64_t>(lengths_[i]) * headStrings_.at(i).size();
   }
   if (rows > maxRows_ || bytes > kArrowMax) return false;
-  column.data().reserve(bytes);
+  column.reserveMore(rows, bytes);
   for (size_t i = 0; i < count; ++i) {
     const std::string_view v = headStrings_.at(i);
     for (uint32_t k = 0; k < lengths_[i]; ++k) column.append(v);
@@ -210,6 +210,7 @@ bool RecordReader::runs(uint64_t count, MapColumn& column) {
   if (rows > maxRows_ || entries > kArrowMax || keyBytes > kArrowMax || valueBytes > kArrowMax) {
     return false;
   }
+  column.reserveMore(rows, entries, keyBytes, valueBytes);
   for (size_t i = 0; i < count; ++i) {
     const auto first = static_cast<size_t>(headMaps_.offset(i));
     const auto last = static_cast<size_t>(headMaps_.offset(i + 1));

@@ -107,6 +107,11 @@ class StringColumn {
   }
   void clear() { truncate(0); }
   size_t byteSize() const { return data_.size() + offsets_.size(); }
+  // Room for `rows` more values of `bytes` bytes in all, allocated at once.
+  void reserveMore(size_t rows, size_t bytes) {
+    offsets_.reserve(offsets_.size() + rows * sizeof(int32_t));
+    data_.reserve(data_.size() + bytes);
+  }
   void appendColumn(const StringColumn& other);
   template <typename V>
   void visitBuffers(V&& v) {
@@ -154,6 +159,12 @@ class MapColumn {
   }
   void clear() { truncate(0); }
   size_t byteSize() const { return offsets_.size() + keys_.byteSize() + values_.byteSize(); }
+  // Room for `rows` more rows of `entries` entries in all, allocated at once.
+  void reserveMore(size_t rows, size_t entries, size_t keyBytes, size_t valueBytes) {
+    offsets_.reserve(offsets_.size() + rows * sizeof(int32_t));
+    keys_.reserveMore(entries, keyBytes);
+    values_.reserveMore(entries, valueBytes);
+  }
   void appendColumn(const MapColumn& other);
   template <typename V>
   void visitBuffers(V&& v) {
