@@ -12,8 +12,8 @@
 //       own (its buffers, each a u64 length and the bytes).
 // A string or map column is written in runs when that at least halves its rows: a batch's
 // resource and scope columns, and a scrape's metric names, repeat a value row after row (a
-// scraped point took ~440 bytes written in full, ~100 in runs). The rest point into the batch's
-// own buffers (no copy).
+// node-exporter scrape: 361 bytes a point in full, 146 in runs; prometheus_parse_bench). The rest
+// point into the batch's own buffers (no copy).
 //
 // Records written before the runs (no kRecordColumns in the source word): u32 source, u32 buffer
 // count, then every buffer of the batch, each a u64 length and the bytes. Both are read.
