@@ -29,6 +29,16 @@ const std::string& body() {
   return b;
 }
 
+TargetIdentity nodeTarget() {
+  TargetIdentity t;
+  t.job = "node";
+  t.instance = "10.0.0.1:9100";
+  t.scheme = "http";
+  t.host = "10.0.0.1";
+  t.port = "9100";
+  return t;
+}
+
 void BM_Parse(benchmark::State& state) {
   const std::string& b = body();
   size_t samples = 0;
@@ -51,13 +61,7 @@ BENCHMARK(BM_Parse);
 
 void BM_ParseAndMap(benchmark::State& state) {
   const std::string& b = body();
-  TargetIdentity t;
-  t.job = "node";
-  t.instance = "10.0.0.1:9100";
-  t.scheme = "http";
-  t.host = "10.0.0.1";
-  t.port = "9100";
-  ScrapeMapper mapper(t);
+  ScrapeMapper mapper(nodeTarget());
   telemetry::MetricBatch batch;
   size_t samples = 0;
   int64_t now = 1'700'000'000'000'000'000;
@@ -75,13 +79,7 @@ void BM_ParseAndMap(benchmark::State& state) {
 BENCHMARK(BM_ParseAndMap);
 
 void BM_QueueRecord(benchmark::State& state) {
-  TargetIdentity t;
-  t.job = "node";
-  t.instance = "10.0.0.1:9100";
-  t.scheme = "http";
-  t.host = "10.0.0.1";
-  t.port = "9100";
-  ScrapeMapper mapper(t);
+  ScrapeMapper mapper(nodeTarget());
   telemetry::MetricBatch batch;
   ScrapeCounts counts;
   if (!mapper.map(body(), Format::kText, {}, 1'700'000'000'000'000'000, batch, counts).isOk()) {
