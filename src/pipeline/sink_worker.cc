@@ -231,8 +231,8 @@ Status SinkWorker::call(Lane<B>& lane, std::span<const B* const> parts, std::str
 
 template <typename B>
 Result<size_t> SinkWorker::isolate(Lane<B>& lane, std::span<const B* const> parts, size_t first,
-                                   const std::string& id, Status failure, std::string& refusal,
-                                   size_t& refusedRows) {
+                                   const std::string& id, const Status& failure,
+                                   std::string& refusal, size_t& refusedRows) {
   if (parts.size() == 1) {
     if (refusal.empty()) refusal = failure.message();
     refusedRows += parts[0]->rows();

@@ -123,7 +123,7 @@ class SinkWorker {
   // other than permanently (the range is then sent again later).
   template <typename B>
   Result<size_t> isolate(Lane<B>& lane, std::span<const B* const> parts, size_t first,
-                         const std::string& id, Status failure, std::string& refusal,
+                         const std::string& id, const Status& failure, std::string& refusal,
                          size_t& refusedRows);
   template <typename B>
   void clear(Lane<B>& lane);
