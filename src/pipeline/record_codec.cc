@@ -102,8 +102,7 @@ void RecordEncoder::add(const StringColumn& column) {
   const bool inRuns = findRuns(
       column.size(), [&](size_t a, size_t b) { return column.at(a) == column.at(b); }, lengths_);
   if (!inRuns) {
-    putU64(kPlainColumn);
-    const_cast<StringColumn&>(column).visitBuffers([this](const Buffer& b) { plain(b); });
+    addPlain(column);
     return;
   }
   putRuns();
@@ -113,19 +112,14 @@ void RecordEncoder::add(const StringColumn& column) {
     headStrings_.append(column.at(row));
     row += n;
   }
-  // Copied: the heads' column is reused by the next column.
-  headStrings_.visitBuffers([this](const Buffer& b) {
-    putU64(b.size());
-    owned_.append(b.data(), b.size());
-  });
+  copied(headStrings_);
 }
 
 void RecordEncoder::add(const MapColumn& column) {
   const bool inRuns = findRuns(
       column.size(), [&](size_t a, size_t b) { return sameRow(column, a, b); }, lengths_);
   if (!inRuns) {
-    putU64(kPlainColumn);
-    const_cast<MapColumn&>(column).visitBuffers([this](const Buffer& b) { plain(b); });
+    addPlain(column);
     return;
   }
   putRuns();
@@ -138,10 +132,7 @@ void RecordEncoder::add(const MapColumn& column) {
     headMaps_.endRow();
     row += n;
   }
-  headMaps_.visitBuffers([this](const Buffer& b) {
-    putU64(b.size());
-    owned_.append(b.data(), b.size());
-  });
+  copied(headMaps_);
 }
 
 bool RecordReader::buffer(Buffer& buffer) {
@@ -165,10 +156,7 @@ bool RecordReader::lengths(uint64_t count) {
 }
 
 bool RecordReader::runs(uint64_t count, StringColumn& column) {
-  if (!lengths(count)) return false;
-  bool ok = true;
-  headStrings_.visitBuffers([&](Buffer& b) { ok = ok && buffer(b); });
-  if (!ok || !headStrings_.consistent() || headStrings_.size() != count) return false;
+  if (!heads(count, headStrings_)) return false;
   // The runs expand to no more rows than the record holds, and to what an Arrow column can hold
   // (int32 offsets).
   uint64_t rows = 0;
@@ -187,10 +175,7 @@ bool RecordReader::runs(uint64_t count, StringColumn& column) {
 }
 
 bool RecordReader::runs(uint64_t count, MapColumn& column) {
-  if (!lengths(count)) return false;
-  bool ok = true;
-  headMaps_.visitBuffers([&](Buffer& b) { ok = ok && buffer(b); });
-  if (!ok || !headMaps_.consistent() || headMaps_.size() != count) return false;
+  if (!heads(count, headMaps_)) return false;
   uint64_t rows = 0;
   uint64_t entries = 0;
   uint64_t keyBytes = 0;

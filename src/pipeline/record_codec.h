@@ -42,6 +42,17 @@ inline constexpr uint32_t kRecordColumns = 0x8000'0000u;
 // A column's tag: its buffers as they are.
 inline constexpr uint64_t kPlainColumn = ~uint64_t{0};
 
+// Calls f(column) for every column of `batch` in the record's order (a MetricBatch's five kinds in
+// turn); const or not, as the batch is.
+template <typename B, typename F>
+void forEachRecordColumn(B& batch, F&& f) {
+  if constexpr (std::is_same_v<std::remove_const_t<B>, telemetry::MetricBatch>) {
+    batch.forEachKind([&f](auto& kind) { forEachRecordColumn(kind, f); });
+  } else {
+    batch.forEachColumn([&f](auto, auto& column) { f(column); });
+  }
+}
+
 // Builds a record's payload as iovecs that point into the batch and into the encoder's own
 // storage (the header, lengths and run-encoded columns). Reused from record to record; the
 // iovecs stay valid until the next encode() or the encoder's end.
@@ -52,7 +63,7 @@ class RecordEncoder {
   size_t encode(const B& batch, const RequestKey& key, telemetry::Source source) {
     begin(key, source);
     uint32_t columns = 0;
-    forEachColumnOf(batch, [&](const auto& column) {
+    forEachRecordColumn(batch, [&](const auto& column) {
       ++columns;
       add(column);
     });
@@ -61,21 +72,17 @@ class RecordEncoder {
   std::span<const iovec> iov() const { return iov_; }
 
  private:
-  template <typename F>
-  static void forEachColumnOf(const telemetry::MetricBatch& batch, F&& f) {
-    batch.forEachKind([&f](const auto& kind) { forEachColumnOf(kind, f); });
-  }
-  template <typename B, typename F>
-  static void forEachColumnOf(const B& batch, F&& f) {
-    batch.forEachColumn([&f](auto, const auto& column) { f(column); });
-  }
-
   void begin(const RequestKey& key, telemetry::Source source);
   size_t finish(uint32_t columns);
   void add(const telemetry::StringColumn& column);
   void add(const telemetry::MapColumn& column);
   template <typename C>
   void add(const C& column) {
+    addPlain(column);
+  }
+  // The column's buffers as they are.
+  template <typename C>
+  void addPlain(const C& column) {
     putU64(kPlainColumn);
     const_cast<C&>(column).visitBuffers([this](const telemetry::Buffer& b) { plain(b); });
   }
@@ -83,6 +90,14 @@ class RecordEncoder {
   void putRuns();
   // A u64 length and the buffer's bytes, in place.
   void plain(const telemetry::Buffer& b);
+  // The buffers of a column of the encoder's own (the runs' values), copied: it is reused.
+  template <typename C>
+  void copied(C& column) {
+    column.visitBuffers([this](const telemetry::Buffer& b) {
+      putU64(b.size());
+      owned_.append(b.data(), b.size());
+    });
+  }
   void putU64(uint64_t v) { owned_.appendValue(v); }
   // A piece of the payload: bytes of owned_ from `offset`, or `length` bytes at `at` (in place).
   struct Piece {
@@ -137,6 +152,14 @@ class RecordReader {
 
  private:
   bool lengths(uint64_t count);
+  // The lengths of `count` runs and the column of their values (heads), checked.
+  template <typename C>
+  bool heads(uint64_t count, C& heads) {
+    if (!lengths(count)) return false;
+    bool ok = true;
+    heads.visitBuffers([&](telemetry::Buffer& b) { ok = ok && buffer(b); });
+    return ok && heads.consistent() && heads.size() == count;
+  }
   const uint8_t* p_;
   const uint8_t* end_;
   uint64_t maxRows_;
@@ -174,11 +197,7 @@ Status decodeRecord(std::span<const uint8_t> payload, uint64_t rows, B& batch) {
         ok = in.runs(tag, c);
       }
     };
-    if constexpr (std::is_same_v<B, telemetry::MetricBatch>) {
-      batch.forEachKind([&](auto& kind) { kind.forEachColumn([&](auto, auto& c) { column(c); }); });
-    } else {
-      batch.forEachColumn([&](auto, auto& c) { column(c); });
-    }
+    forEachRecordColumn(batch, column);
   }
   if (!ok || seen != expected || !in.atEnd()) {
     return invalidArgument("a queue record does not hold the columns of its signal");
