@@ -211,13 +211,23 @@ test('dashboards, saved searches and a search alert that fires and resolves', as
     await page.locator('[data-testid=tile] .tile-message.error').allTextContents().then((t) => t.join(' | ')));
   // The self scrape's points are there by now (the logs above were ingested, their requests
   // answered, the queue written and sent): the tiles that chart them draw, by the labels the
-  // dashboard groups by. A reload after a scrape round if the first answer came too early.
+  // dashboard groups by, in ink one can see: the canvas holds pixels of a series' colour (the
+  // axes and the grid are grey), not an axis frame around a line a pixel long. A reload after a
+  // scrape round if the first answer came too early.
   const charted = ['Ingest rate (records/s, by signal)', 'OTLP requests (/s, by outcome)',
     'Sink queues on disk (bytes, by sink)', 'Send latency p99 (s, by sink)'];
   const drawn = () => page.evaluate((titles) => titles.filter((title) => {
     const tile = [...document.querySelectorAll('[data-testid=tile]')]
       .find((t) => t.querySelector('.tile-title')?.textContent === title);
-    return tile && tile.querySelector('canvas');
+    const canvas = tile?.querySelector('canvas');
+    if (!canvas) return false;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let coloured = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
+    }
+    return coloured >= 20;
   }), charted);
   for (let attempt = 0; (await drawn()).length < charted.length && attempt < 10; attempt++) {
     await new Promise((r) => setTimeout(r, 2000));

@@ -18,6 +18,7 @@ import 'uplot/dist/uPlot.min.css';
 
 import { queryMetric } from './metrics';
 import type { MetricQuery, MetricResult, MetricSeries } from './metrics';
+import { sparse } from './TimeChart';
 import { formatTime } from './time';
 import type { TimeZone } from './time';
 import { formatAxis, formatValue } from './units';
@@ -100,8 +101,6 @@ function Plot({ result, display, height, tz }: { result: MetricResult; display: 
     const bars = uPlot.paths.bars!({ size: [0.85, 40], align: 1 });
     // The values as sent (stacked bars draw sums; the legend shows each series' own value).
     const own = lines.map((l) => l.values);
-    // Few points: draw them as dots too, or a lone point would be invisible.
-    const sparse = (vals: (number | null)[]) => vals.filter((v) => v !== null).length < 40;
     const fmt = (v: number | null) => formatValue(v, unit, perSecond);
     const opts: uPlot.Options = {
       width: el.clientWidth,

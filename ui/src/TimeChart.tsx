@@ -14,6 +14,12 @@ export interface ChartSeries {
   values: (number | null)[];
 }
 
+// A series with few points is drawn with its points as dots: a lone point between gaps, or the
+// first minute of a fresh server on a chart of the last hour, is otherwise a line too short to see.
+export function sparse(values: (number | null)[]): boolean {
+  return values.filter((v) => v !== null).length < 40;
+}
+
 export function shortNumber(v: number): string {
   const a = Math.abs(v);
   if (a >= 1e9) return `${+(v / 1e9).toPrecision(3)}G`;
@@ -82,7 +88,7 @@ export function TimeChart({
           fill: bars ? palette[i % palette.length] : undefined,
           width: bars ? 0 : 2,
           paths: bars ? barPaths : undefined,
-          points: { show: false },
+          points: { show: !bars && sparse(s.values), size: 5, fill: palette[i % palette.length] },
           spanGaps: false,
         })),
       ],
