@@ -1,11 +1,11 @@
-if(STACKHOUSE_SANITIZE STREQUAL "address")
-  add_compile_options(-fsanitize=address -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=address)
-elseif(STACKHOUSE_SANITIZE STREQUAL "undefined")
-  add_compile_options(-fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=undefined)
+if(STACKHOUSE_SANITIZE MATCHES "^(address|undefined|address,undefined)$")
+  add_compile_options(-fsanitize=${STACKHOUSE_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${STACKHOUSE_SANITIZE})
+  if(STACKHOUSE_SANITIZE MATCHES "undefined")
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
 elseif(NOT STACKHOUSE_SANITIZE STREQUAL "")
-  message(FATAL_ERROR "STACKHOUSE_SANITIZE must be address, undefined or empty")
+  message(FATAL_ERROR "STACKHOUSE_SANITIZE must be address, undefined, address,undefined or empty")
 endif()
 
 # Sanitizer builds exist to run the tests, not to be fast or debugged step by step: -O1 keeps

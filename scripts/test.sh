@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it (after scripts/setup.sh and the normal build):
 #   1. the normal build's tests, end-to-end tests included;
-#   2. an AddressSanitizer build of everything that does not load the embedded store
-#      (libchdb.so crashes at start under ASan) and its tests;
+#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build (one build, both checks) of
+#      everything that does not load the embedded store (libchdb.so crashes at start under ASan)
+#      and its tests;
 #   3. the libFuzzer targets (clang, ASan), each run for a bounded time (FUZZ_SECONDS, default
 #      30 s each);
-#   4. an UndefinedBehaviorSanitizer build of everything, with the tests that load the store (all
-#      but the web UI's browser tests).
+#   4. an UndefinedBehaviorSanitizer build of the tests the second stage cannot run: those that
+#      load the store or link its library (all but the web UI's browser tests).
+# Every test thus runs once unsanitized and once under UBSan, and under ASan where the store
+# allows it, with three builds of the code and two of the tests.
 # Each build keeps its folder, so reruns are incremental.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,12 +27,14 @@ fresh_tmp() { rm -rf "$1/tmp"; mkdir -p "$1/tmp"; printf '%s' "$root/$1/tmp"; }
 section "normal build: unit, integration and end-to-end tests"
 TMPDIR="$(fresh_tmp build)" ctest --test-dir build --output-on-failure -j "$jobs" || status=1
 
-section "AddressSanitizer build: everything that does not load the embedded store"
+section "AddressSanitizer + UBSan build: everything that does not load the embedded store"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSTACKHOUSE_SANITIZE=address -DSTACKHOUSE_BENCH=OFF >/dev/null
+  -DSTACKHOUSE_SANITIZE=address,undefined -DSTACKHOUSE_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 TMPDIR="$(fresh_tmp build-asan)" \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE e2e || status=1
+# e2e_harness runs none of our code (node against a fake server); the normal build runs it.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  TMPDIR="$(fresh_tmp build-asan)" \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -E '^e2e_harness$' || status=1
 
 # libFuzzer needs clang; only the fuzz targets (and what they link) are built here. (The ASan
 # tests above use GCC: with clang 14 the stack dumper's libdw does not resolve file:line.)
@@ -62,9 +67,9 @@ while IFS= read -r fuzzer; do
   fi
 done < <(find build-fuzz -type f -name '*_fuzzer' -perm -u+x | sort)
 
-section "UndefinedBehaviorSanitizer build: everything, the embedded store included"
+section "UndefinedBehaviorSanitizer build: the tests that need the embedded store"
 cmake -S . -B build-ubsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSTACKHOUSE_SANITIZE=undefined -DSTACKHOUSE_BENCH=OFF >/dev/null
+  -DSTACKHOUSE_SANITIZE=undefined -DSTACKHOUSE_STORE_TESTS_ONLY=ON -DSTACKHOUSE_BENCH=OFF >/dev/null
 cmake --build build-ubsan -j "$jobs"
 # The web UI's browser tests (e2e_ui*) are left out here: what they add over the API tests is the
 # page's own script, which no C++ sanitizer sees; the normal build runs them.
