@@ -44,12 +44,6 @@ constexpr std::string_view kWords[] = {
     "v",
     "toFloat64OrNull",
     "notEmpty",
-    "empty",
-    "isNull",
-    "isNotNull",
-    "toString",
-    "ilike",
-    "like",
     // The attribute maps (the metric tables' are not columns a search may select).
     "Attributes",
     "ResourceAttributes",
