@@ -57,7 +57,12 @@ export function TimeChart({
       padding: [6, 12, 0, 0],
       legend: { show: false },
       cursor: { points: { show: false } },
-      scales: { x: { time: true, range: () => [from / 1000, to / 1000] }, y: { range: (_u, min, max) => [Math.min(0, min), Math.max(bars ? 1 : max, max) || 1] } },
+      // The value axis from 0 (or below, for negative values) to a little above the largest value,
+      // so that the highest point is not drawn on the box's edge.
+      scales: {
+        x: { time: true, range: () => [from / 1000, to / 1000] },
+        y: { range: (_u, min, max) => [min < 0 ? min * 1.08 : 0, (Math.max(bars ? 1 : max, max) || 1) * 1.08] },
+      },
       axes: [
         {
           stroke: '#333',
