@@ -211,24 +211,31 @@ test('dashboards, saved searches and a search alert that fires and resolves', as
     await page.locator('[data-testid=tile] .tile-message.error').allTextContents().then((t) => t.join(' | ')));
   // The self scrape's points are there by now (the logs above were ingested, their requests
   // answered, the queue written and sent): the tiles that chart them draw, by the labels the
-  // dashboard groups by, in ink one can see: the canvas holds pixels of a series' colour (the
-  // axes and the grid are grey), not an axis frame around a line a pixel long. A reload after a
+  // dashboard groups by, in ink one can see: the canvas holds pixels of a series' colour, not an
+  // axis frame around a line a pixel long. A reload after a
   // scrape round if the first answer came too early.
   const charted = ['Ingest rate (records/s, by signal)', 'OTLP requests (/s, by outcome)',
     'Sink queues on disk (bytes, by sink)', 'Send latency p99 (s, by sink)'];
-  const drawn = () => page.evaluate((titles) => titles.filter((title) => {
+  // Each tile's pixels in a series' colour, or what it says when it has no chart.
+  const ink = () => page.evaluate((titles) => titles.map((title) => {
     const tile = [...document.querySelectorAll('[data-testid=tile]')]
       .find((t) => t.querySelector('.tile-title')?.textContent === title);
     const canvas = tile?.querySelector('canvas');
-    if (!canvas) return false;
+    if (!canvas) return `no chart: ${tile?.textContent ?? 'no tile'}`;
     const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
     let coloured = 0;
     for (let i = 0; i < data.length; i += 4) {
       const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-      if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
+      // Not grey: the axes, grid and labels are (#333, #bbb, #e3e3e3, spread 0), and the least
+      // saturated series colours (#546e7a, #5d4037) spread 38 between channels.
+      if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) >= 30) coloured++;
     }
-    return coloured >= 20;
+    return coloured;
   }), charted);
+  const drawn = async () => {
+    const counts = await ink();
+    return charted.filter((_, i) => typeof counts[i] === 'number' && counts[i] >= 20);
+  };
   for (let attempt = 0; (await drawn()).length < charted.length && attempt < 10; attempt++) {
     await new Promise((r) => setTimeout(r, 2000));
     await page.reload();
@@ -236,8 +243,9 @@ test('dashboards, saved searches and a search alert that fires and resolves', as
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=tile]')]
       .every((t) => !/Loading…/.test(t.textContent)), null, { timeout: 30_000 });
   }
-  assert.deepEqual(await drawn(), charted, 'the health dashboard charts the self scrape');
-  await shot(page, 'dashboards-health');
+  await shot(page, 'dashboards-health');  // before the check: a failure leaves its picture
+  assert.deepEqual(await drawn(), charted,
+    `the health dashboard charts the self scrape (pixels in a series' colour: ${(await ink()).join(', ')})`);
 
   // A new dashboard: four tiles, one moved and resized.
   await page.getByTestId('nav-dashboards').click();
