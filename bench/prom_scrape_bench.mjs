@@ -56,10 +56,13 @@ for (const line of lines) {
 const gz = zlib.gzipSync(body);
 const samples = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
 
-function ticks(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+// utime + stime, in clock ticks, from the text of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat.
+function statTicks(stat) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);  // utime + stime, clock ticks
+  return Number(fields[11]) + Number(fields[12]);
+}
+function ticks(pid) {
+  return statTicks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 // utime + stime of each thread, summed by thread name (the engine's pools share names).
 function threadTicks(pid) {
@@ -72,8 +75,7 @@ function threadTicks(pid) {
       continue;  // the thread ended
     }
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(`${name}\u0000${tid}`, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    out.set(`${name}\u0000${tid}`, { name, ticks: statTicks(stat) });
   }
   return out;
 }

@@ -18,7 +18,7 @@ import 'uplot/dist/uPlot.min.css';
 
 import { queryMetric } from './metrics';
 import type { MetricQuery, MetricResult, MetricSeries } from './metrics';
-import { sparse } from './TimeChart';
+import { sparse, valueRange } from './TimeChart';
 import { formatTime } from './time';
 import type { TimeZone } from './time';
 import { formatAxis, formatValue } from './units';
@@ -110,7 +110,7 @@ function Plot({ result, display, height, tz }: { result: MetricResult; display: 
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       scales: {
         x: { time: true, range: () => [xs[0]! / 1000, result.to / 1000] },
-        y: { range: (_u, min, max) => (display === 'bar' || min >= 0 ? [0, max > 0 ? max * 1.08 : 1] : [min * 1.08, max > 0 ? max * 1.08 : 0]) },
+        y: { range: (_u, min, max) => valueRange(min, max, display === 'bar') },
       },
       axes: [
         {

@@ -20,6 +20,14 @@ export function sparse(values: (number | null)[]): boolean {
   return values.filter((v) => v !== null).length < 40;
 }
 
+// A chart's value axis: from 0 (or a little below the lowest value, when one is negative and the
+// chart may go below 0) to a little above the highest, so that no point sits on the box's edge;
+// [0, 1] when every value is 0.
+export function valueRange(min: number, max: number, clampAtZero = false): uPlot.Range.MinMax {
+  const lo = clampAtZero || min >= 0 ? 0 : min * 1.08;
+  return [lo, max > 0 ? max * 1.08 : lo < 0 ? 0 : 1];
+}
+
 export function shortNumber(v: number): string {
   const a = Math.abs(v);
   if (a >= 1e9) return `${+(v / 1e9).toPrecision(3)}G`;
@@ -57,11 +65,9 @@ export function TimeChart({
       padding: [6, 12, 0, 0],
       legend: { show: false },
       cursor: { points: { show: false } },
-      // The value axis from 0 (or below, for negative values) to a little above the largest value,
-      // so that the highest point is not drawn on the box's edge.
       scales: {
         x: { time: true, range: () => [from / 1000, to / 1000] },
-        y: { range: (_u, min, max) => [min < 0 ? min * 1.08 : 0, (Math.max(bars ? 1 : max, max) || 1) * 1.08] },
+        y: { range: (_u, min, max) => valueRange(min, max) },
       },
       axes: [
         {
